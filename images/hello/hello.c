@@ -1,0 +1,269 @@
+/* hello: a tiny freestanding PVH guest for fleet (stdio=isa contract, see
+ * images/README.md).  Prints "hello" and its arguments, exits with the
+ * status given by exit=N, or with "hold" waits for the ACPI power button. */
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- hardware constants (QEMU 7.2 microvm, acpi=on) ---------------------- */
+#define COM1 0x3f8                     /* stdout */
+#define COM2 0x2f8                     /* stderr */
+#define CTL  0x3e8                     /* control channel */
+#define UART_LSR 5
+#define UART_LSR_THRE 0x20
+#define DEBUG_EXIT_PORT 0xf4           /* isa-debug-exit: status (N<<1)|1 */
+
+/* include/hw/i386/microvm.h: GED_MMIO_BASE, GED_MMIO_BASE_REGS, GED_MMIO_IRQ.
+ * include/hw/acpi/generic_event_device.h: event selector at offset 0 (32-bit
+ * access, cleared on read), sleep control register at regs+0 (8-bit). */
+#define GED_ESEL        0xfea00000u
+#define GED_SLEEP_CTL   0xfea00200u
+#define GED_PWR_DOWN_EVT 0x2
+#define GED_SLP_TYP_S5  0x05
+#define GED_SLP_TYP_POS 2
+#define GED_SLP_EN      0x20
+#define GED_GSI         9              /* pulsed: edge, active high */
+
+#define IOAPIC_BASE     0xfec00000u    /* IOREGSEL at +0, IOWIN at +0x10 */
+#define LAPIC_BASE      0xfee00000u
+#define LAPIC_ID        0x020
+#define LAPIC_EOI       0x0b0
+#define LAPIC_SVR       0x0f0
+
+#define VEC_GED      0x30
+#define VEC_SPURIOUS 0xff
+
+#define HVM_START_MAGIC 0x336ec578u
+
+struct hvm_start_info {                /* xen/include/public/arch-x86/hvm/start_info.h */
+    uint32_t magic, version, flags, nr_modules;
+    uint64_t modlist_paddr, cmdline_paddr, rsdp_paddr, memmap_paddr;
+    uint32_t memmap_entries, reserved;
+};
+
+/* ---- port and MMIO access ------------------------------------------------ */
+static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" :: "a"(v), "Nd"(port)); }
+static inline void outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" :: "a"(v), "Nd"(port)); }
+static inline uint8_t inb(uint16_t port) { uint8_t v; __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port)); return v; }
+static inline uint32_t mmio_r32(uint32_t a) { return *(volatile uint32_t *)a; }
+static inline void mmio_w32(uint32_t a, uint32_t v) { *(volatile uint32_t *)a = v; }
+static inline void mmio_w8(uint32_t a, uint8_t v) { *(volatile uint8_t *)a = v; }
+
+/* ---- serial output --------------------------------------------------------- */
+static void put(uint16_t port, char c)
+{
+    while (!(inb(port + UART_LSR) & UART_LSR_THRE))
+        ;
+    outb(port, (uint8_t)c);
+}
+
+static void puts_(uint16_t port, const char *s)
+{
+    while (*s)
+        put(port, *s++);
+}
+
+static void put_dec(uint16_t port, unsigned v)
+{
+    char buf[12];
+    int n = 0;
+    do { buf[n++] = (char)('0' + v % 10); v /= 10; } while (v);
+    while (n)
+        put(port, buf[--n]);
+}
+
+/* ---- termination ----------------------------------------------------------- */
+static __attribute__((noreturn)) void halt_forever(void)
+{
+    for (;;)
+        __asm__ volatile("cli; hlt");
+}
+
+static __attribute__((noreturn)) void do_exit(unsigned status)
+{
+    puts_(CTL, "exit ");
+    put_dec(CTL, status);
+    put(CTL, '\n');
+    outl(DEBUG_EXIT_PORT, status);     /* QEMU exits here */
+    halt_forever();
+}
+
+/* ACPI S5 through the GED sleep control register: a guest shutdown. */
+static __attribute__((noreturn)) void power_off(void)
+{
+    __asm__ volatile("cli");
+    puts_(COM2, "hello: power button, powering off\n");
+    puts_(CTL, "exit 0\n");
+    mmio_w8(GED_SLEEP_CTL, GED_SLP_EN | (GED_SLP_TYP_S5 << GED_SLP_TYP_POS));
+    halt_forever();
+}
+
+/* ---- interrupts ------------------------------------------------------------ */
+struct idt_entry { uint16_t off_lo, sel; uint8_t zero, type; uint16_t off_hi; } __attribute__((packed));
+static struct idt_entry idt[256];
+static volatile int power_button;
+
+extern char fault_stubs[], ged_stub[], spurious_stub[];
+
+static void set_gate(int vec, void *handler)
+{
+    uint32_t h = (uint32_t)handler;
+    idt[vec] = (struct idt_entry){ (uint16_t)h, 0x08, 0, 0x8e, (uint16_t)(h >> 16) };
+}
+
+/* Reading the selector clears it, so every read must be acted on. */
+static void poll_ged(void)
+{
+    if (mmio_r32(GED_ESEL) & GED_PWR_DOWN_EVT)
+        power_button = 1;
+}
+
+void hello_ged_irq(void)
+{
+    poll_ged();
+    mmio_w32(LAPIC_BASE + LAPIC_EOI, 0);
+}
+
+__attribute__((noreturn)) void hello_fault(uint32_t vec)
+{
+    puts_(COM2, "hello: cpu exception ");
+    put_dec(COM2, vec);
+    put(COM2, '\n');
+    do_exit(255);
+}
+
+static void ioapic_write(uint32_t reg, uint32_t v)
+{
+    mmio_w32(IOAPIC_BASE, reg);
+    mmio_w32(IOAPIC_BASE + 0x10, v);
+}
+
+/* IDT, LAPIC and the IOAPIC route GSI 9 -> VEC_GED; interrupts stay off. */
+static void irq_init(void)
+{
+    for (int v = 0; v < 32; v++)
+        set_gate(v, fault_stubs + 8 * v);
+    set_gate(VEC_GED, ged_stub);
+    set_gate(VEC_SPURIOUS, spurious_stub);
+    struct { uint16_t limit; uint32_t base; } __attribute__((packed)) d = { sizeof idt - 1, (uint32_t)idt };
+    __asm__ volatile("lidt %0" :: "m"(d));
+
+    mmio_w32(LAPIC_BASE + LAPIC_SVR, 0x100 | VEC_SPURIOUS);     /* software enable */
+    uint32_t apic_id = mmio_r32(LAPIC_BASE + LAPIC_ID) >> 24;
+    /* Redirection entry: fixed, physical destination, active high, edge. */
+    ioapic_write(0x10 + 2 * GED_GSI + 1, apic_id << 24);
+    ioapic_write(0x10 + 2 * GED_GSI, VEC_GED);
+}
+
+/* Sleep until the power button; sti;hlt is atomic (sti's shadow), so an
+ * interrupt cannot slip in between the check and the halt. */
+static __attribute__((noreturn)) void hold(void)
+{
+    for (;;) {
+        __asm__ volatile("cli" ::: "memory");
+        if (power_button)
+            power_off();
+        __asm__ volatile("sti; hlt" ::: "memory");
+    }
+}
+
+/* ---- arguments --------------------------------------------------------------- */
+static int is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+static int word_eq(const char *w, size_t n, const char *s)
+{
+    size_t i = 0;
+    for (; i < n && s[i]; i++)
+        if (w[i] != s[i])
+            return 0;
+    return i == n && !s[i];
+}
+
+/* "N" with 0 <= N <= 255, digits only -> N, else -1. */
+static int parse_status(const char *s, size_t n)
+{
+    unsigned v = 0;
+    if (n == 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (unsigned)(s[i] - '0');
+        if (v > 255)
+            return -1;
+    }
+    return (int)v;
+}
+
+/* Calls fn(word, len) for each whitespace-separated word; 0 stops early. */
+static void for_each_word(const char *s, int (*fn)(const char *, size_t))
+{
+    while (s && *s) {
+        while (is_space(*s))
+            s++;
+        const char *w = s;
+        while (*s && !is_space(*s))
+            s++;
+        if (s > w && !fn(w, (size_t)(s - w)))
+            return;
+    }
+}
+
+static int status, want_hold;
+static const char *bad_word;
+static size_t bad_len;
+
+static int scan_word(const char *w, size_t n)
+{
+    if (word_eq(w, n, "hold")) {
+        want_hold = 1;
+    } else if (n >= 5 && word_eq(w, 5, "exit=")) {
+        int v = parse_status(w + 5, n - 5);
+        if (v < 0) {
+            bad_word = w + 5;
+            bad_len = n - 5;
+            return 0;
+        }
+        status = v;
+    }
+    return 1;
+}
+
+static int print_word(const char *w, size_t n)
+{
+    put(COM1, ' ');
+    for (size_t i = 0; i < n; i++)
+        put(COM1, w[i]);
+    return 1;
+}
+
+/* ---- main -------------------------------------------------------------------- */
+__attribute__((noreturn)) void hello_main(const struct hvm_start_info *si)
+{
+    puts_(CTL, "ready\n");
+    irq_init();
+    poll_ged();                        /* a press that beat irq_init() */
+
+    const char *cmdline = NULL;
+    if (si && si->magic == HVM_START_MAGIC && si->cmdline_paddr && si->cmdline_paddr < 0x100000000ull)
+        cmdline = (const char *)(uint32_t)si->cmdline_paddr;
+
+    for_each_word(cmdline, scan_word);
+    if (bad_word) {
+        puts_(COM2, "hello: bad exit value '");
+        for (size_t i = 0; i < bad_len; i++)
+            put(COM2, bad_word[i]);
+        puts_(COM2, "'\n");
+        do_exit(2);
+    }
+
+    puts_(COM1, "hello");
+    for_each_word(cmdline, print_word);
+    put(COM1, '\n');
+
+    if (want_hold)
+        hold();
+    poll_ged();
+    if (power_button)
+        power_off();
+    do_exit((unsigned)status);
+}

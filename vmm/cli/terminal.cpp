@@ -1,0 +1,103 @@
+// fleet-vmm console — the terminal attached to a VM's console socket.
+#include "cli.hpp"
+
+#include <fleet/vmm/fd.hpp>
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+
+namespace fleet::cli {
+
+namespace {
+
+constexpr char detach_key = 0x1d;  // Ctrl-], as virsh console
+
+// Puts the terminal in raw mode for its lifetime, when stdin is one.
+class RawTerminal {
+public:
+    RawTerminal()
+    {
+        if (!::isatty(0) || ::tcgetattr(0, &saved_) != 0) return;
+        termios raw = saved_;
+        ::cfmakeraw(&raw);
+        active_ = ::tcsetattr(0, TCSANOW, &raw) == 0;
+    }
+    ~RawTerminal()
+    {
+        if (active_) ::tcsetattr(0, TCSANOW, &saved_);
+    }
+    RawTerminal(const RawTerminal&) = delete;
+    RawTerminal& operator=(const RawTerminal&) = delete;
+    [[nodiscard]] bool active() const { return active_; }
+
+private:
+    termios saved_{};
+    bool active_ = false;
+};
+
+bool write_all(int fd, const char* p, std::size_t n)
+{
+    while (n > 0) {
+        ssize_t w = ::write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return false;
+        p += w;
+        n -= static_cast<std::size_t>(w);
+    }
+    return true;
+}
+
+}  // namespace
+
+Result<> attach_console(const std::string& socket_path, const std::string& name)
+{
+    Fd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!sock) return fail_errno("cannot create a socket");
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (socket_path.size() >= sizeof addr.sun_path) return fail("socket path too long: " + socket_path);
+    std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
+    if (::connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+        return fail_errno("cannot reach the console of VM '" + name + "'");
+    bool tty = ::isatty(0);
+    if (tty) std::fprintf(stderr, "Connected to %s (Ctrl-] to detach)\r\n", name.c_str());
+    RawTerminal raw;
+    bool stdin_open = true;
+    char buf[65536];
+    for (;;) {
+        pollfd fds[2] = {{sock.get(), POLLIN, 0}, {stdin_open ? 0 : -1, POLLIN, 0}};
+        if (::poll(fds, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            return fail_errno("poll failed");
+        }
+        if (fds[0].revents) {
+            ssize_t n = ::read(sock.get(), buf, sizeof buf);
+            if (n <= 0) break;  // the VM ended
+            if (!write_all(1, buf, static_cast<std::size_t>(n))) break;
+        }
+        if (fds[1].revents) {
+            ssize_t n = ::read(0, buf, sizeof buf);
+            if (n <= 0) {
+                stdin_open = false;  // keep showing output until the VM ends
+                continue;
+            }
+            if (raw.active()) {
+                if (auto* k = static_cast<char*>(std::memchr(buf, detach_key, static_cast<std::size_t>(n)))) {
+                    write_all(sock.get(), buf, static_cast<std::size_t>(k - buf));
+                    break;
+                }
+            }
+            if (!write_all(sock.get(), buf, static_cast<std::size_t>(n))) break;
+        }
+    }
+    if (tty) std::fprintf(stderr, "\r\nDisconnected from %s\r\n", name.c_str());
+    return {};
+}
+
+}  // namespace fleet::cli

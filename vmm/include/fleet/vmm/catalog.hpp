@@ -1,0 +1,41 @@
+// fleet — the image catalog: names like `hello` resolved to bootable files.
+//
+// A catalog is a folder of entry files `<name>.image` (or `<name>/<name>.image`),
+// each a list of key=value lines (images/README.md). Paths in an entry are
+// relative to the catalog folder.
+#pragma once
+
+#include <fleet/vmm/spec.hpp>
+
+#include <string>
+#include <vector>
+
+namespace fleet::vmm {
+
+struct Image {
+    std::string name;
+    std::string kernel;   // absolute or relative to the working directory
+    std::string initrd;   // may be empty
+    std::string cmdline;  // default kernel command line, before the user's args
+    std::uint64_t memory_mib = 64;
+    StdioKind stdio = StdioKind::isa;
+    std::string description;
+    std::string entry_file;  // the .image it came from; empty for a bare kernel
+};
+
+// The folders searched, in order: `flag` (colon-separated) if given, else
+// $FLEET_IMAGES if set, else the build tree's images/ (when it exists) and
+// the installed catalog.
+std::vector<std::string> catalog_dirs(const std::string& flag);
+
+// Parse one entry file.
+Result<Image> load_image_entry(const std::string& path, const std::string& catalog_dir);
+
+// `ref` is a name in the catalog, a path to an .image entry, or a path to
+// a kernel ELF (which gets default settings).
+Result<Image> resolve_image(const std::string& ref, const std::vector<std::string>& dirs);
+
+// Every entry in the catalog folders (first folder wins for a name).
+std::vector<Image> list_images(const std::vector<std::string>& dirs);
+
+}  // namespace fleet::vmm

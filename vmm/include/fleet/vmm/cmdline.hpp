@@ -1,0 +1,35 @@
+// fleet — the QEMU microvm command line for a VM spec.
+#pragma once
+
+#include <fleet/vmm/spec.hpp>
+
+#include <string>
+#include <vector>
+
+namespace fleet::vmm {
+
+// Where each guest channel goes, as a QEMU chardev backend: "socket,fd=4"
+// (an inherited, connected socket), "stdio", "file,path=/x", "null". An empty
+// qmp/qmp_public leaves that monitor out.
+struct Wiring {
+    std::string qmp;         // private monitor of the process that owns QEMU
+    std::string qmp_public;  // path of a listening unix socket for other clients
+    std::string out = "null";
+    std::string err = "null";
+    std::string ctl = "null";
+};
+
+// The machine type and its options; shared with tools that run QEMU raw.
+inline constexpr const char* machine_options =
+    "microvm,x-option-roms=off,pit=off,pic=off,rtc=off,isa-serial=on,acpi=on";
+
+// argv for QEMU (argv[0] = qemu). `accel` must be kvm or tcg (resolved).
+std::vector<std::string> qemu_argv(const std::string& qemu, const VmSpec& spec, Accel accel, const Wiring& wiring);
+
+// QEMU's option syntax doubles commas inside a value.
+std::string qemu_escape(const std::string& value);
+
+// argv joined for a shell: words quoted where they need it.
+std::string shell_join(const std::vector<std::string>& argv);
+
+}  // namespace fleet::vmm

@@ -1,0 +1,68 @@
+// fleet — what a VM is: the launcher's input, validated before QEMU runs.
+#pragma once
+
+#include <fleet/vmm/error.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace fleet::vmm {
+
+enum class Accel { automatic, kvm, tcg };
+
+// How the guest's stdin/stdout/stderr, its control channel and its exit
+// status travel (images/README.md, "guest contract"). `isa`: COM1 carries
+// stdout and stdin, COM2 stderr, the UART at 0x3e8 the control lines, and
+// isa-debug-exit ends the VM at once.
+enum class StdioKind { isa };
+
+struct SharedFolder {
+    std::string host_path;
+    std::string tag;
+    bool read_only = true;
+};
+
+struct VmSpec {
+    std::string name;
+    std::string kernel;                   // ELF with a PVH entry note
+    std::string initrd;                   // optional
+    std::vector<std::string> args;        // become the kernel command line
+    std::string extra_cmdline;            // prepended verbatim (image defaults)
+    std::uint64_t memory_mib = 64;
+    unsigned vcpus = 1;
+    Accel accel = Accel::automatic;
+    StdioKind stdio = StdioKind::isa;
+    bool start_paused = false;
+    std::chrono::milliseconds boot_timeout{10000};
+    // Devices for later parts of fleet; validated here, not yet wired by
+    // the command-line builder (it refuses them rather than dropping them).
+    std::optional<int> tap_fd;
+    std::vector<SharedFolder> shares;
+};
+
+std::string_view to_string(Accel a);
+Result<Accel> parse_accel(std::string_view text);
+
+// "64", "64M", "64MiB", "1G", "1GiB" -> MiB. Plain numbers are MiB.
+Result<std::uint64_t> parse_memory(std::string_view text);
+
+// A VM name: 1..64 of [A-Za-z0-9_.-], starting with a letter or digit.
+Result<> validate_name(std::string_view name);
+
+// Everything checkable before starting QEMU: name, sizes, that the kernel is
+// a readable ELF with a PVH note, that the initrd is readable.
+Result<> validate(const VmSpec& spec);
+
+// The kernel command line QEMU gets (-append): extra_cmdline, then args.
+// Arguments may not contain whitespace or NUL since the guest splits on it.
+std::string kernel_cmdline(const VmSpec& spec);
+
+inline constexpr std::uint64_t min_memory_mib = 2;
+inline constexpr std::uint64_t max_memory_mib = 1024 * 1024;
+inline constexpr unsigned max_vcpus = 64;
+
+}  // namespace fleet::vmm

@@ -1,0 +1,82 @@
+// fleet — the runtime folder: one sub-folder per VM, listing = enumerating.
+//
+//   <runtime>/vms/.lock           flock(2)ed while creating, reconciling, removing
+//   <runtime>/vms/<name>/state.json   the record below, replaced atomically
+//   <runtime>/vms/<name>/qmp.sock     QEMU's monitor for other clients
+//   <runtime>/vms/<name>/console.sock the supervisor's console (detached VMs)
+//   <runtime>/vms/<name>/console.log  what the guest printed (stdout and stderr)
+//   <runtime>/vms/<name>/vmm.log      QEMU's and the supervisor's own messages
+//
+// A record whose supervisor died without writing an ending is reconciled to
+// "crashed" and its sockets removed, by whoever reads it first.
+#pragma once
+
+#include <fleet/vmm/error.hpp>
+#include <fleet/vmm/fd.hpp>
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace fleet::vmm {
+
+struct VmRecord {
+    std::string name;
+    std::string state = "starting";  // starting running paused stopping exited
+    std::string image;
+    std::string kernel;
+    std::string accel;
+    std::uint64_t memory_mib = 0;
+    unsigned vcpus = 1;
+    pid_t pid = 0;  // QEMU
+    std::uint64_t pid_start = 0;
+    pid_t supervisor_pid = 0;
+    std::uint64_t supervisor_start = 0;
+    std::int64_t started_at_ms = 0;  // wall clock, ms since the epoch
+    std::int64_t ended_at_ms = 0;
+    bool auto_remove = false;
+    bool detached = false;
+    // Set once state is "exited".
+    std::string exit_reason;  // see ExitReason's names
+    int exit_status = 0;
+    std::string exit_message;
+
+    [[nodiscard]] bool ended() const { return state == "exited"; }
+};
+
+// --runtime-dir, else $FLEET_RUNTIME_DIR, else /run/fleet as root, else
+// $XDG_RUNTIME_DIR/fleet, else /tmp/fleet-<uid>.
+std::string default_runtime_dir(const std::string& flag);
+
+class Store {
+public:
+    static Result<Store> open(const std::string& runtime_dir);
+
+    [[nodiscard]] const std::string& root() const { return root_; }
+    [[nodiscard]] std::string dir(const std::string& name) const;
+    [[nodiscard]] std::string path(const std::string& name, const char* file) const;
+
+    // Claim a name: exactly one of any number of racing callers wins.
+    Result<> create(const std::string& name) const;
+    Result<VmRecord> read(const std::string& name) const;
+    Result<> write(const VmRecord& record) const;
+    // Read, and settle a record whose supervisor is gone.
+    Result<VmRecord> inspect(const std::string& name) const;
+    // Every VM, reconciled, sorted by name.
+    Result<std::vector<VmRecord>> list() const;
+    // Delete the folder of an ended VM (or of one that never started).
+    Result<> remove(const std::string& name) const;
+
+    Result<Fd> lock() const;
+
+private:
+    explicit Store(std::string root) : root_(std::move(root)) {}
+    Result<VmRecord> reconcile(VmRecord record) const;
+    std::string root_;  // <runtime>/vms
+};
+
+
+}  // namespace fleet::vmm

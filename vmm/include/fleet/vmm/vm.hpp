@@ -1,0 +1,88 @@
+// fleet — one running VM: a QEMU microvm process driven from a Loop.
+//
+// Vm::launch starts QEMU with its guest channels and its private monitor on
+// socket pairs this process owns, so nothing the guest prints is lost and no
+// socket path can be raced. The Vm then reports, through its hooks, the
+// guest's output, its readiness, state changes, every QMP event, and finally
+// how it ended. Many Vms share one Loop; none of them blocks or sleeps.
+#pragma once
+
+#include <fleet/vmm/error.hpp>
+#include <fleet/vmm/loop.hpp>
+#include <fleet/vmm/process.hpp>
+#include <fleet/vmm/qmp.hpp>
+#include <fleet/vmm/spec.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace fleet::vmm {
+
+enum class VmState { starting, running, paused, stopping, exited };
+std::string_view to_string(VmState s);
+
+enum class ExitReason {
+    guest_exit,      // the program reported its status (ctl "exit N")
+    guest_poweroff,  // the guest powered off without a status
+    host_stop,       // powered off or quit at the host's request
+    killed,          // killed at the host's request (or after a stop deadline)
+    crashed,         // QEMU died on its own, or the guest kernel panicked
+    boot_timeout,    // not ready within the spec's boot timeout
+    launch_failed,   // QEMU refused to start the VM
+};
+std::string_view to_string(ExitReason r);
+
+struct ExitInfo {
+    ExitReason reason = ExitReason::guest_exit;
+    int status = 0;       // what a shell's $? becomes: 0..255
+    std::string message;  // one line for a human
+};
+
+struct VmHooks {
+    std::function<void(int stream, std::string_view bytes)> output;  // stream 1 stdout, 2 stderr
+    std::function<void()> ready;
+    std::function<void(VmState)> state_changed;
+    std::function<void(const QmpMessage&)> event;
+    std::function<void(const ExitInfo&)> exited;
+};
+
+struct LaunchOptions {
+    std::string qemu = "qemu-system-x86_64";
+    std::string public_qmp_path;  // a listening monitor socket for other clients
+    int qemu_log_fd = -1;         // QEMU's own messages are copied here too
+};
+
+class Vm {
+public:
+    static Result<std::unique_ptr<Vm>> launch(Loop& loop, VmSpec spec, const LaunchOptions& options, VmHooks hooks);
+    ~Vm();
+    Vm(const Vm&) = delete;
+    Vm& operator=(const Vm&) = delete;
+
+    [[nodiscard]] const VmSpec& spec() const;
+    [[nodiscard]] pid_t pid() const;
+    [[nodiscard]] Accel accel() const;  // kvm or tcg
+    [[nodiscard]] VmState state() const;
+    [[nodiscard]] const std::vector<std::string>& argv() const;
+
+    // Guest stdin (for isa guests COM1's receive side).
+    void write_stdin(std::string bytes);
+    // QMP passthrough on the private monitor.
+    void execute(const std::string& command, json arguments, QmpClient::Reply reply);
+    void pause();
+    void resume();  // also starts a VM created paused
+    // Press the ACPI power button; kill after `deadline` if still running.
+    void stop(std::chrono::milliseconds deadline);
+    // SIGKILL now.
+    void kill();
+
+private:
+    struct Impl;
+    explicit Vm(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace fleet::vmm

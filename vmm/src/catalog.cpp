@@ -1,0 +1,140 @@
+// fleet — image catalog (see catalog.hpp).
+#include <fleet/vmm/catalog.hpp>
+
+#include <cstdlib>
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace fleet::vmm {
+
+namespace {
+
+std::vector<std::string> split_colons(const std::string& s)
+{
+    std::vector<std::string> out;
+    std::stringstream in(s);
+    std::string part;
+    while (std::getline(in, part, ':'))
+        if (!part.empty()) out.push_back(part);
+    return out;
+}
+
+std::string trim(std::string s)
+{
+    auto b = s.find_first_not_of(" \t\r");
+    auto e = s.find_last_not_of(" \t\r");
+    return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+}
+
+bool is_file(const std::string& p)
+{
+    std::error_code ec;
+    return fs::is_regular_file(p, ec);
+}
+
+}  // namespace
+
+std::vector<std::string> catalog_dirs(const std::string& flag)
+{
+    if (!flag.empty()) return split_colons(flag);
+    if (const char* env = std::getenv("FLEET_IMAGES"); env && *env) return split_colons(env);
+    std::vector<std::string> dirs;
+    std::error_code ec;
+    if (fs::is_directory(FLEET_IMAGES_BUILD_DIR, ec)) dirs.emplace_back(FLEET_IMAGES_BUILD_DIR);
+    dirs.emplace_back(FLEET_IMAGES_INSTALL_DIR);
+    return dirs;
+}
+
+Result<Image> load_image_entry(const std::string& path, const std::string& catalog_dir)
+{
+    std::ifstream in(path);
+    if (!in) return fail_errno("image entry '" + path + "' cannot be read");
+    Image img;
+    img.entry_file = path;
+    img.name = fs::path(path).stem().string();
+    std::string line;
+    int lineno = 0;
+    auto where = [&] { return "image entry " + path + ":" + std::to_string(lineno); };
+    auto resolve = [&](const std::string& v) {
+        if (v.empty() || v[0] == '/') return v;
+        return (fs::path(catalog_dir) / v).string();
+    };
+    while (std::getline(in, line)) {
+        ++lineno;
+        line = trim(line);
+        if (line.empty() || line[0] == '#') continue;
+        auto eq = line.find('=');
+        if (eq == std::string::npos) return fail(where() + ": expected key=value");
+        std::string key = trim(line.substr(0, eq)), value = trim(line.substr(eq + 1));
+        if (key == "name") img.name = value;
+        else if (key == "kernel") img.kernel = resolve(value);
+        else if (key == "initrd") img.initrd = resolve(value);
+        else if (key == "cmdline") img.cmdline = value;
+        else if (key == "description") img.description = value;
+        else if (key == "memory") {
+            auto mib = parse_memory(value);
+            if (!mib) return fail(where() + ": " + mib.error().message);
+            img.memory_mib = *mib;
+        } else if (key == "stdio") {
+            if (value != "isa") return fail(where() + ": unknown stdio kind '" + value + "' (this launcher knows isa)");
+            img.stdio = StdioKind::isa;
+        } else {
+            return fail(where() + ": unknown key '" + key + "'");
+        }
+    }
+    if (img.kernel.empty()) return fail("image entry '" + path + "' names no kernel");
+    if (!is_file(img.kernel))
+        return fail("image '" + img.name + "' (" + path + "): kernel '" + img.kernel + "' not found");
+    if (!img.initrd.empty() && !is_file(img.initrd))
+        return fail("image '" + img.name + "' (" + path + "): initrd '" + img.initrd + "' not found");
+    return img;
+}
+
+Result<Image> resolve_image(const std::string& ref, const std::vector<std::string>& dirs)
+{
+    if (ref.empty()) return fail("no image given");
+    bool looks_like_path = ref.find('/') != std::string::npos || is_file(ref);
+    if (looks_like_path) {
+        if (!is_file(ref)) return fail("kernel '" + ref + "' not found");
+        if (ref.ends_with(".image")) return load_image_entry(ref, fs::path(ref).parent_path().string());
+        Image img;
+        img.name = fs::path(ref).stem().string();
+        img.kernel = ref;
+        return img;
+    }
+    for (const auto& dir : dirs) {
+        for (auto candidate : {fs::path(dir) / (ref + ".image"), fs::path(dir) / ref / (ref + ".image")})
+            if (is_file(candidate.string())) return load_image_entry(candidate.string(), dir);
+    }
+    std::string looked;
+    for (const auto& d : dirs) looked += (looked.empty() ? "" : ", ") + d;
+    return fail("image '" + ref + "' not found (looked in " + looked + "; set FLEET_IMAGES or give a path)");
+}
+
+std::vector<Image> list_images(const std::vector<std::string>& dirs)
+{
+    std::vector<Image> out;
+    std::set<std::string> seen;
+    for (const auto& dir : dirs) {
+        std::error_code ec;
+        std::vector<fs::path> entries;
+        for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
+             it.increment(ec)) {
+            if (it.depth() > 1) it.disable_recursion_pending();
+            if (it->path().extension() == ".image") entries.push_back(it->path());
+        }
+        std::sort(entries.begin(), entries.end());
+        for (const auto& p : entries) {
+            auto img = load_image_entry(p.string(), dir);
+            if (img && seen.insert(img->name).second) out.push_back(std::move(*img));
+        }
+    }
+    return out;
+}
+
+}  // namespace fleet::vmm

@@ -1,0 +1,206 @@
+// fleet — QMP reader and client (see qmp.hpp).
+#include <fleet/vmm/qmp.hpp>
+
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <cstring>
+#include <memory>
+
+namespace fleet::vmm {
+
+Result<QmpMessage> QmpReader::parse(std::string_view line)
+{
+    json j = json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded()) return fail("QMP: malformed JSON from QEMU");
+    if (!j.is_object()) return fail("QMP: message is not a JSON object");
+    QmpMessage m;
+    auto id = j.find("id");
+    if (id != j.end() && id->is_number_unsigned()) m.id = id->get<std::uint64_t>();
+    if (auto g = j.find("QMP"); g != j.end()) {
+        if (!g->is_object()) return fail("QMP: malformed greeting");
+        m.type = QmpMessage::Type::greeting;
+        m.value = *g;
+    } else if (auto r = j.find("return"); r != j.end()) {
+        m.type = QmpMessage::Type::reply;
+        m.value = *r;
+    } else if (auto e = j.find("error"); e != j.end()) {
+        if (!e->is_object()) return fail("QMP: malformed error reply");
+        m.type = QmpMessage::Type::error;
+        auto cls = e->find("class");
+        auto desc = e->find("desc");
+        m.error_class = cls != e->end() && cls->is_string() ? cls->get<std::string>() : "GenericError";
+        m.error_desc = desc != e->end() && desc->is_string() ? desc->get<std::string>() : "unknown error";
+    } else if (auto ev = j.find("event"); ev != j.end()) {
+        if (!ev->is_string()) return fail("QMP: malformed event");
+        m.type = QmpMessage::Type::event;
+        m.event = ev->get<std::string>();
+        auto data = j.find("data");
+        m.value = data != j.end() ? *data : json::object();
+    } else {
+        return fail("QMP: message of unknown kind");
+    }
+    return m;
+}
+
+Result<std::vector<QmpMessage>> QmpReader::feed(std::string_view bytes)
+{
+    std::vector<QmpMessage> out;
+    buffer_.append(bytes);
+    std::size_t start = 0;
+    for (;;) {
+        std::size_t nl = buffer_.find('\n', start);
+        if (nl == std::string::npos) break;
+        std::string_view line(buffer_.data() + start, nl - start);
+        start = nl + 1;
+        if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+        auto m = parse(line);
+        if (!m) return std::unexpected(m.error());
+        out.push_back(std::move(*m));
+    }
+    buffer_.erase(0, start);
+    if (buffer_.size() > max_message) return fail("QMP: message larger than 8 MiB");
+    return out;
+}
+
+Result<> QmpReader::finish() const
+{
+    if (buffer_.find_first_not_of(" \t\r\n") != std::string::npos) return fail("QMP: connection closed mid-message");
+    return {};
+}
+
+QmpClient::QmpClient(Loop& loop, Fd fd, EventHandler on_event, CloseHandler on_close)
+    : loop_(loop), fd_(std::move(fd)), on_event_(std::move(on_event)), on_close_(std::move(on_close))
+{
+    read_more();
+}
+
+QmpClient::~QmpClient()
+{
+    if (read_op_) loop_.cancel(read_op_);
+    for (OpId w : write_ops_) loop_.cancel(w);
+}
+
+void QmpClient::read_more()
+{
+    read_op_ = loop_.read(fd_.get(), 64 * 1024, [this](int res, std::span<const char> data) {
+        read_op_ = 0;
+        if (res < 0) return shut(Error{"QMP: read from QEMU failed", -res});
+        if (res == 0) {
+            auto f = reader_.finish();
+            return shut(f ? Error{"QMP: QEMU closed the monitor"} : f.error());
+        }
+        auto msgs = reader_.feed(std::string_view(data.data(), data.size()));
+        if (!msgs) return shut(msgs.error());
+        for (const auto& m : *msgs) {
+            handle(m);
+            if (closed_) return;
+        }
+        read_more();
+    });
+}
+
+void QmpClient::handle(const QmpMessage& m)
+{
+    using T = QmpMessage::Type;
+    if (m.type == T::event) {
+        if (on_event_) on_event_(m);
+        return;
+    }
+    if (!greeted_) {
+        if (m.type != T::greeting) return shut(Error{"QMP: expected the greeting first"});
+        greeted_ = true;
+        std::uint64_t id = 0;  // id 0 is the negotiation; commands start at 1
+        waiting_[id] = [this](Result<json> r) {
+            if (!r) return shut(Error{"QMP: capabilities negotiation failed: " + r.error().message});
+            negotiated_ = true;
+            while (!queued_.empty()) {
+                auto [qid, cmd, args] = std::move(queued_.front());
+                queued_.pop_front();
+                send(qid, cmd, args);
+            }
+            if (on_ready_) on_ready_();
+        };
+        send(id, "qmp_capabilities", json());
+        return;
+    }
+    if (m.type == T::greeting) return shut(Error{"QMP: unexpected second greeting"});
+    if (!m.id) return;  // a reply we did not ask for (no id): ignore it
+    auto it = waiting_.find(*m.id);
+    if (it == waiting_.end()) return;
+    Reply reply = std::move(it->second);
+    waiting_.erase(it);
+    if (m.type == T::error) reply(fail(m.error_class + ": " + m.error_desc));
+    else reply(m.value);
+}
+
+void QmpClient::send(std::uint64_t id, const std::string& command, const json& arguments)
+{
+    json msg = {{"execute", command}, {"id", id}};
+    if (!arguments.is_null()) msg["arguments"] = arguments;
+    std::string text = msg.dump() + "\n";
+    auto id_box = std::make_shared<OpId>(0);
+    *id_box = loop_.write(fd_.get(), std::move(text), [this, id_box](int res) {
+        write_ops_.erase(*id_box);
+        if (res < 0) shut(Error{"QMP: write to QEMU failed", -res});
+    });
+    write_ops_.insert(*id_box);
+}
+
+void QmpClient::execute(const std::string& command, json arguments, Reply reply)
+{
+    if (closed_) {
+        reply(fail("QMP: monitor connection is closed"));
+        return;
+    }
+    std::uint64_t id = next_id_++;
+    waiting_[id] = std::move(reply);
+    if (negotiated_) send(id, command, arguments);
+    else queued_.emplace_back(id, command, std::move(arguments));
+}
+
+void QmpClient::shut(const Error& e)
+{
+    if (closed_) return;
+    closed_ = true;
+    if (read_op_) {
+        loop_.cancel(read_op_);
+        read_op_ = 0;
+    }
+    auto waiting = std::move(waiting_);
+    waiting_.clear();
+    queued_.clear();
+    for (auto& [id, reply] : waiting) reply(std::unexpected(e));
+    if (on_close_) on_close_(e);
+}
+
+Result<json> qmp_call(const std::string& socket_path, const std::string& command, json arguments,
+                      std::chrono::milliseconds timeout)
+{
+    Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!fd) return fail_errno("cannot create a socket");
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (socket_path.size() >= sizeof addr.sun_path) return fail("monitor socket path too long: " + socket_path);
+    std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
+    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+        return fail_errno("cannot reach the VM's monitor " + socket_path);
+    auto loop = Loop::create(16);
+    if (!loop) return std::unexpected(loop.error());
+    std::optional<Result<json>> answer;
+    QmpClient client(**loop, std::move(fd), nullptr, [&](const Error& e) {
+        if (!answer) answer = std::unexpected(e);
+    });
+    client.execute(command, std::move(arguments), [&](Result<json> r) {
+        if (!answer) answer = std::move(r);
+    });
+    bool timed_out = false;
+    OpId t = (*loop)->timer(timeout, [&](int) { timed_out = true; });
+    auto ran = (*loop)->run_until([&] { return answer.has_value() || timed_out; });
+    (*loop)->cancel(t);
+    if (!ran) return std::unexpected(ran.error());
+    if (!answer) return fail("the VM's monitor did not answer '" + command + "' in time");
+    return std::move(*answer);
+}
+
+}  // namespace fleet::vmm

@@ -1,0 +1,96 @@
+// fleet — VM spec parsing and validation (see spec.hpp).
+#include <fleet/vmm/spec.hpp>
+
+#include "elf.hpp"
+
+#include <charconv>
+#include <unistd.h>
+
+namespace fleet::vmm {
+
+std::string_view to_string(Accel a)
+{
+    switch (a) {
+    case Accel::automatic: return "auto";
+    case Accel::kvm: return "kvm";
+    case Accel::tcg: return "tcg";
+    }
+    return "?";
+}
+
+Result<Accel> parse_accel(std::string_view text)
+{
+    if (text == "auto") return Accel::automatic;
+    if (text == "kvm") return Accel::kvm;
+    if (text == "tcg") return Accel::tcg;
+    return fail("unknown accelerator '" + std::string(text) + "' (use auto, kvm or tcg)");
+}
+
+Result<std::uint64_t> parse_memory(std::string_view text)
+{
+    std::uint64_t value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
+    std::string bad = "bad memory size '" + std::string(text) + "' (use e.g. 64M or 1G)";
+    if (ec != std::errc() || end == text.data()) return fail(bad);
+    std::uint64_t scale = 0;
+    if (unit.empty() || unit == "M" || unit == "MiB" || unit == "m" || unit == "MB") scale = 1;
+    else if (unit == "G" || unit == "GiB" || unit == "g" || unit == "GB") scale = 1024;
+    else return fail(bad);
+    if (value > max_memory_mib / scale) return fail(bad + ": too large");
+    std::uint64_t mib = value * scale;
+    if (mib < min_memory_mib || mib > max_memory_mib)
+        return fail("memory size '" + std::string(text) + "' out of range (2M to 1024G)");
+    return mib;
+}
+
+Result<> validate_name(std::string_view name)
+{
+    auto ok_char = [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+               c == '-';
+    };
+    bool ok = !name.empty() && name.size() <= 64 && ok_char(name[0]) && name[0] != '.' && name[0] != '-' &&
+              name[0] != '_';
+    for (char c : name) ok = ok && ok_char(c);
+    if (!ok)
+        return fail("bad VM name '" + std::string(name) +
+                    "' (1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit)");
+    return {};
+}
+
+Result<> validate(const VmSpec& spec)
+{
+    if (auto r = validate_name(spec.name); !r) return r;
+    if (spec.memory_mib < min_memory_mib || spec.memory_mib > max_memory_mib)
+        return fail("memory " + std::to_string(spec.memory_mib) + " MiB out of range (2M to 1024G)");
+    if (spec.vcpus < 1 || spec.vcpus > max_vcpus)
+        return fail("bad vCPU count " + std::to_string(spec.vcpus) + " (1 to " + std::to_string(max_vcpus) + ")");
+    if (spec.boot_timeout.count() <= 0) return fail("boot timeout must be positive");
+    if (spec.kernel.empty()) return fail("no kernel given");
+    if (auto r = check_pvh_kernel(spec.kernel); !r) return r;
+    if (!spec.initrd.empty() && ::access(spec.initrd.c_str(), R_OK) != 0)
+        return fail_errno("initrd '" + spec.initrd + "' cannot be read");
+    for (const auto& a : spec.args) {
+        for (char c : a)
+            if (c == ' ' || c == '\t' || c == '\n' || c == '\0')
+                return fail("argument '" + a + "' contains white space; guests split their command line on it");
+    }
+    std::size_t len = kernel_cmdline(spec).size();
+    if (len > 2048) return fail("kernel command line too long (" + std::to_string(len) + " bytes, at most 2048)");
+    if (spec.tap_fd) return fail("network taps are not supported by this launcher yet");
+    if (!spec.shares.empty()) return fail("shared folders are not supported by this launcher yet");
+    return {};
+}
+
+std::string kernel_cmdline(const VmSpec& spec)
+{
+    std::string line = spec.extra_cmdline;
+    for (const auto& a : spec.args) {
+        if (!line.empty()) line += ' ';
+        line += a;
+    }
+    return line;
+}
+
+}  // namespace fleet::vmm

@@ -1,0 +1,237 @@
+// fleet — runtime folder (see store.hpp).
+#include <fleet/vmm/store.hpp>
+
+#include <fleet/vmm/process.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace fleet::vmm {
+
+namespace {
+
+json to_json(const VmRecord& r)
+{
+    return json{{"name", r.name},
+                {"state", r.state},
+                {"image", r.image},
+                {"kernel", r.kernel},
+                {"accel", r.accel},
+                {"memory_mib", r.memory_mib},
+                {"vcpus", r.vcpus},
+                {"pid", r.pid},
+                {"pid_start", r.pid_start},
+                {"supervisor_pid", r.supervisor_pid},
+                {"supervisor_start", r.supervisor_start},
+                {"started_at_ms", r.started_at_ms},
+                {"ended_at_ms", r.ended_at_ms},
+                {"auto_remove", r.auto_remove},
+                {"detached", r.detached},
+                {"exit_reason", r.exit_reason},
+                {"exit_status", r.exit_status},
+                {"exit_message", r.exit_message}};
+}
+
+Result<VmRecord> from_json(const json& j)
+{
+    if (!j.is_object()) return fail("state record is not a JSON object");
+    VmRecord r;
+    try {
+        r.name = j.at("name").get<std::string>();
+        r.state = j.at("state").get<std::string>();
+        r.image = j.value("image", "");
+        r.kernel = j.value("kernel", "");
+        r.accel = j.value("accel", "");
+        r.memory_mib = j.value("memory_mib", std::uint64_t{0});
+        r.vcpus = j.value("vcpus", 1u);
+        r.pid = j.value("pid", 0);
+        r.pid_start = j.value("pid_start", std::uint64_t{0});
+        r.supervisor_pid = j.value("supervisor_pid", 0);
+        r.supervisor_start = j.value("supervisor_start", std::uint64_t{0});
+        r.started_at_ms = j.value("started_at_ms", std::int64_t{0});
+        r.ended_at_ms = j.value("ended_at_ms", std::int64_t{0});
+        r.auto_remove = j.value("auto_remove", false);
+        r.detached = j.value("detached", false);
+        r.exit_reason = j.value("exit_reason", "");
+        r.exit_status = j.value("exit_status", 0);
+        r.exit_message = j.value("exit_message", "");
+    } catch (const json::exception& e) {
+        return fail(std::string("state record is malformed: ") + e.what());
+    }
+    return r;
+}
+
+std::int64_t now_ms()
+{
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+Result<> write_atomically(const std::string& path, const std::string& text)
+{
+    std::string tmp = path + ".tmp." + std::to_string(::getpid());
+    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    if (!fd) return fail_errno("cannot write " + tmp);
+    std::size_t done = 0;
+    while (done < text.size()) {
+        ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            ::unlink(tmp.c_str());
+            return fail_errno("cannot write " + tmp);
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    // The runtime folder is tmpfs and rebuilt each boot: no fsync needed for
+    // crash safety against power loss, only atomic replacement.
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        ::unlink(tmp.c_str());
+        return fail_errno("cannot replace " + path);
+    }
+    return {};
+}
+
+}  // namespace
+
+std::string default_runtime_dir(const std::string& flag)
+{
+    if (!flag.empty()) return flag;
+    if (const char* e = std::getenv("FLEET_RUNTIME_DIR"); e && *e) return e;
+    if (::geteuid() == 0) return "/run/fleet";
+    if (const char* x = std::getenv("XDG_RUNTIME_DIR"); x && *x) return std::string(x) + "/fleet";
+    return "/tmp/fleet-" + std::to_string(::geteuid());
+}
+
+Result<Store> Store::open(const std::string& runtime_dir)
+{
+    std::error_code ec;
+    std::string root = (fs::path(runtime_dir) / "vms").string();
+    fs::create_directories(root, ec);
+    if (ec) return fail("cannot create the runtime folder " + root + ": " + ec.message());
+    ::chmod(runtime_dir.c_str(), 0700);
+    ::chmod(root.c_str(), 0700);
+    return Store(root);
+}
+
+std::string Store::dir(const std::string& name) const { return root_ + "/" + name; }
+
+std::string Store::path(const std::string& name, const char* file) const { return dir(name) + "/" + file; }
+
+Result<Fd> Store::lock() const
+{
+    std::string p = root_ + "/.lock";
+    Fd fd(::open(p.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!fd) return fail_errno("cannot open " + p);
+    if (::flock(fd.get(), LOCK_EX) != 0) return fail_errno("cannot lock " + p);
+    return fd;
+}
+
+Result<> Store::create(const std::string& name) const
+{
+    auto held = lock();
+    if (!held) return std::unexpected(held.error());
+    if (::mkdir(dir(name).c_str(), 0700) == 0) return {};
+    if (errno != EEXIST) return fail_errno("cannot create " + dir(name));
+    // A record that never got written belongs to a claim whose process died.
+    auto existing = read(name);
+    std::string what = existing ? " (" + existing->state + ")" : "";
+    return fail("VM '" + name + "' already exists" + what + "; pick another --name or remove it with 'fleet-vmm rm " +
+                name + "'");
+}
+
+Result<VmRecord> Store::read(const std::string& name) const
+{
+    std::ifstream in(path(name, "state.json"));
+    if (!in) {
+        std::error_code ec;
+        if (!fs::is_directory(dir(name), ec)) return fail("no VM named '" + name + "' (see 'fleet-vmm ls')");
+        return fail("VM '" + name + "' has no state record yet");
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    json j = json::parse(text.str(), nullptr, false);
+    if (j.is_discarded()) return fail("state record of VM '" + name + "' is not valid JSON");
+    return from_json(j);
+}
+
+Result<> Store::write(const VmRecord& record) const
+{
+    return write_atomically(path(record.name, "state.json"), to_json(record).dump(2) + "\n");
+}
+
+Result<VmRecord> Store::reconcile(VmRecord r) const
+{
+    if (r.ended()) return r;
+    if (r.supervisor_pid > 0 && process_alive(r.supervisor_pid, r.supervisor_start)) return r;
+    // The owner is gone without writing an ending. Settle it under the lock,
+    // re-reading in case the owner wrote its ending just now.
+    auto held = lock();
+    if (!held) return std::unexpected(held.error());
+    auto fresh = read(r.name);
+    if (!fresh) return fresh;
+    if (fresh->ended()) return fresh;
+    r = *fresh;
+    if (r.pid > 0 && process_alive(r.pid, r.pid_start)) {
+        // Its QEMU survived the owner (it should not: it gets SIGKILL when
+        // the owner dies). Leave it running; it is still listed.
+        return r;
+    }
+    r.state = "exited";
+    r.exit_reason = "crashed";
+    r.exit_status = 137;
+    r.exit_message = "VM '" + r.name + "' died with its supervisor";
+    r.ended_at_ms = now_ms();
+    ::unlink(path(r.name, "qmp.sock").c_str());
+    ::unlink(path(r.name, "console.sock").c_str());
+    if (auto w = write(r); !w) return std::unexpected(w.error());
+    return r;
+}
+
+Result<VmRecord> Store::inspect(const std::string& name) const
+{
+    auto r = read(name);
+    if (!r) return r;
+    return reconcile(std::move(*r));
+}
+
+Result<std::vector<VmRecord>> Store::list() const
+{
+    std::vector<VmRecord> out;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(root_, ec)) {
+        std::string name = entry.path().filename().string();
+        if (name.starts_with(".") || !entry.is_directory()) continue;
+        auto r = inspect(name);
+        if (r) out.push_back(std::move(*r));
+        // A folder without a record is a claim in progress: not listed yet.
+    }
+    if (ec) return fail("cannot list " + root_ + ": " + ec.message());
+    std::sort(out.begin(), out.end(), [](const VmRecord& a, const VmRecord& b) { return a.name < b.name; });
+    return out;
+}
+
+Result<> Store::remove(const std::string& name) const
+{
+    auto held = lock();
+    if (!held) return std::unexpected(held.error());
+    std::error_code ec;
+    fs::remove_all(dir(name), ec);
+    if (ec) return fail("cannot remove " + dir(name) + ": " + ec.message());
+    return {};
+}
+
+}  // namespace fleet::vmm

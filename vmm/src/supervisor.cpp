@@ -1,0 +1,327 @@
+// fleet — the per-VM supervisor (see supervisor.hpp).
+#include <fleet/vmm/supervisor.hpp>
+
+#include <fleet/vmm/sink.hpp>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <list>
+#include <memory>
+
+namespace fleet::vmm {
+
+namespace {
+
+std::int64_t now_ms()
+{
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+Result<Fd> listen_unix(const std::string& path)
+{
+    Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    if (!fd) return fail_errno("cannot create a socket");
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (path.size() >= sizeof addr.sun_path) return fail("socket path too long: " + path);
+    std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+    ::unlink(path.c_str());
+    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return fail_errno("cannot bind " + path);
+    if (::listen(fd.get(), 8) != 0) return fail_errno("cannot listen on " + path);
+    return fd;
+}
+
+void write_all(int fd, std::string_view bytes)
+{
+    while (!bytes.empty()) {
+        ssize_t n = ::write(fd, bytes.data(), bytes.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;
+        bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+}
+
+// One `fleet-vmm console` connection: guest output to it, its input to the guest.
+struct ConsoleClient {
+    Fd fd;
+    std::unique_ptr<Sink> sink;
+    OpId read_op = 0;
+    bool dead = false;
+};
+
+class Supervisor {
+public:
+    Supervisor(const Store& store, SupervisorOptions o) : store_(store), o_(std::move(o)) {}
+
+    int run();
+
+private:
+    Result<> setup_signals();
+    void watch_signals();
+    void on_signal(const signalfd_siginfo& si);
+    Result<> setup_detached();
+    void accept_console();
+    void read_console(ConsoleClient& c);
+    void read_stdin();
+    void on_output(int stream, std::string_view bytes);
+    void on_exit(const ExitInfo& info);
+    void save();
+    void tell_starter(const std::string& line);
+
+    const Store& store_;
+    SupervisorOptions o_;
+    std::unique_ptr<Loop> loop_;
+    std::unique_ptr<Vm> vm_;
+    VmRecord rec_;
+    Fd signal_fd_, console_listen_, console_log_, vmm_log_;
+    OpId signal_op_ = 0, accept_op_ = 0, stdin_op_ = 0;
+    std::unique_ptr<Sink> out_, err_;
+    std::list<ConsoleClient> clients_;
+    std::optional<ExitInfo> ended_;
+    bool interrupted_ = false;
+};
+
+Result<> Supervisor::setup_signals()
+{
+    sigset_t set;
+    sigemptyset(&set);
+    for (int s : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) sigaddset(&set, s);
+    if (::sigprocmask(SIG_BLOCK, &set, nullptr) != 0) return fail_errno("cannot block signals");
+    signal_fd_ = Fd(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+    if (!signal_fd_) return fail_errno("cannot create a signalfd");
+    ::signal(SIGPIPE, SIG_IGN);  // a closed stdout or console is an EPIPE, not a death
+    watch_signals();
+    return {};
+}
+
+void Supervisor::watch_signals()
+{
+    signal_op_ = loop_->read(signal_fd_.get(), sizeof(signalfd_siginfo), [this](int res, std::span<const char> d) {
+        signal_op_ = 0;
+        if (res == sizeof(signalfd_siginfo)) {
+            signalfd_siginfo si;
+            std::memcpy(&si, d.data(), sizeof si);
+            on_signal(si);
+        }
+        if (!ended_) watch_signals();
+    });
+}
+
+void Supervisor::on_signal(const signalfd_siginfo& si)
+{
+    if (!vm_) return;
+    if (si.ssi_signo == SIGUSR1) return vm_->kill();
+    if (si.ssi_signo == SIGINT) interrupted_ = true;
+    if (vm_->state() == VmState::stopping) {
+        vm_->kill();  // asked twice: do not wait any longer
+        return;
+    }
+    auto deadline = o_.stop_deadline;
+    if (si.ssi_code == SI_QUEUE && si.ssi_int > 0) deadline = std::chrono::milliseconds(si.ssi_int);
+    vm_->stop(deadline);
+}
+
+Result<> Supervisor::setup_detached()
+{
+    std::string dir = store_.dir(o_.spec.name);
+    console_log_ = Fd(::open((dir + "/console.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+    if (!console_log_) return fail_errno("cannot open " + dir + "/console.log");
+    auto listener = listen_unix(dir + "/console.sock");
+    if (!listener) return std::unexpected(listener.error());
+    console_listen_ = std::move(*listener);
+    accept_console();
+    return {};
+}
+
+void Supervisor::accept_console()
+{
+    accept_op_ = loop_->accept(console_listen_.get(), [this](int res) {
+        accept_op_ = 0;
+        if (ended_) {
+            if (res >= 0) ::close(res);
+            return;
+        }
+        if (res >= 0) {
+            auto& c = clients_.emplace_back();
+            c.fd = Fd(res);
+            ConsoleClient* cp = &c;
+            c.sink = std::make_unique<Sink>(*loop_, res, [cp](int) { cp->dead = true; });
+            read_console(c);
+        }
+        accept_console();
+    });
+}
+
+void Supervisor::read_console(ConsoleClient& c)
+{
+    c.read_op = loop_->read(c.fd.get(), 4096, [this, &c](int res, std::span<const char> d) {
+        c.read_op = 0;
+        if (res <= 0 || !vm_) {
+            c.dead = true;
+            clients_.remove_if([](const ConsoleClient& x) { return x.dead && x.sink->idle(); });
+            return;
+        }
+        vm_->write_stdin(std::string(d.data(), d.size()));
+        read_console(c);
+    });
+}
+
+void Supervisor::read_stdin()
+{
+    stdin_op_ = loop_->read(0, 64 * 1024, [this](int res, std::span<const char> d) {
+        stdin_op_ = 0;
+        if (res <= 0 || !vm_) return;  // end of input: isa guests cannot be told
+        vm_->write_stdin(std::string(d.data(), d.size()));
+        read_stdin();
+    });
+}
+
+void Supervisor::on_output(int stream, std::string_view bytes)
+{
+    if (!o_.detached) {
+        (stream == 1 ? out_ : err_)->write(std::string(bytes));
+        return;
+    }
+    write_all(console_log_.get(), bytes);
+    for (auto& c : clients_) {
+        if (c.dead) continue;
+        if (c.sink->queued() > (4u << 20)) {  // a console that does not read is dropped
+            c.dead = true;
+            ::shutdown(c.fd.get(), SHUT_RDWR);
+            continue;
+        }
+        c.sink->write(std::string(bytes));
+    }
+}
+
+void Supervisor::tell_starter(const std::string& line)
+{
+    if (o_.ready_fd < 0) return;
+    write_all(o_.ready_fd, line + "\n");
+    ::close(o_.ready_fd);
+    o_.ready_fd = -1;
+}
+
+void Supervisor::save()
+{
+    if (auto w = store_.write(rec_); !w && vmm_log_)
+        write_all(vmm_log_.get(), "fleet-vmm: " + w.error().what() + "\n");
+}
+
+void Supervisor::on_exit(const ExitInfo& info)
+{
+    ended_ = info;
+    rec_.state = "exited";
+    rec_.exit_reason = std::string(to_string(info.reason));
+    rec_.exit_status = info.status;
+    rec_.exit_message = info.message;
+    rec_.ended_at_ms = now_ms();
+    if (vmm_log_) write_all(vmm_log_.get(), "fleet-vmm: " + info.message + "\n");
+    tell_starter("error " + info.message);  // only if it never became ready
+}
+
+int Supervisor::run()
+{
+    const std::string& name = o_.spec.name;
+    auto fail_start = [&](const Error& e) {
+        std::string msg = e.what();
+        if (o_.detached) tell_starter("error " + msg);
+        else std::fprintf(stderr, "fleet-vmm: %s\n", msg.c_str());
+        rec_.name = name;
+        rec_.state = "exited";
+        rec_.exit_reason = "launch-failed";
+        rec_.exit_status = 125;
+        rec_.exit_message = msg;
+        rec_.ended_at_ms = now_ms();
+        if (o_.auto_remove) (void)store_.remove(name);
+        else save();
+        return 125;
+    };
+    auto loop = Loop::create();
+    if (!loop) return fail_start(loop.error());
+    loop_ = std::move(*loop);
+    if (auto s = setup_signals(); !s) return fail_start(s.error());
+    std::string dir = store_.dir(name);
+    vmm_log_ = Fd(::open((dir + "/vmm.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+    if (o_.detached) {
+        if (auto s = setup_detached(); !s) return fail_start(s.error());
+    } else {
+        out_ = std::make_unique<Sink>(*loop_, 1, [this](int) {
+            if (vm_) vm_->kill();  // nobody reads our stdout any more
+        });
+        err_ = std::make_unique<Sink>(*loop_, 2);
+    }
+
+    VmHooks hooks;
+    hooks.output = [this](int stream, std::string_view b) { on_output(stream, b); };
+    hooks.ready = [this] { tell_starter("ready"); };
+    hooks.state_changed = [this](VmState s) {
+        if (s == VmState::exited) return;  // on_exit writes the full ending
+        rec_.state = std::string(to_string(s));
+        save();
+    };
+    hooks.exited = [this](const ExitInfo& info) { on_exit(info); };
+    o_.launch.public_qmp_path = dir + "/qmp.sock";
+    o_.launch.qemu_log_fd = vmm_log_.get();
+    auto vm = Vm::launch(*loop_, o_.spec, o_.launch, std::move(hooks));
+    if (!vm) return fail_start(vm.error());
+    vm_ = std::move(*vm);
+
+    rec_.name = name;
+    rec_.state = std::string(to_string(vm_->state()));
+    rec_.image = o_.image;
+    rec_.kernel = o_.spec.kernel;
+    rec_.accel = std::string(to_string(vm_->accel()));
+    rec_.memory_mib = o_.spec.memory_mib;
+    rec_.vcpus = o_.spec.vcpus;
+    rec_.pid = vm_->pid();
+    rec_.pid_start = proc_info(vm_->pid()).value_or(ProcInfo{}).start_time;
+    rec_.supervisor_pid = ::getpid();
+    rec_.supervisor_start = proc_info(::getpid()).value_or(ProcInfo{}).start_time;
+    rec_.started_at_ms = now_ms();
+    rec_.auto_remove = o_.auto_remove;
+    rec_.detached = o_.detached;
+    save();
+    if (!o_.detached && o_.forward_stdin) read_stdin();
+
+    auto ran = loop_->run_until([this] { return ended_.has_value(); });
+    // Let what the guest printed reach the terminal or the console clients.
+    if (ran && out_) ran = loop_->run_until([this] { return out_->idle() && err_->idle(); });
+    for (OpId op : {signal_op_, accept_op_, stdin_op_})
+        if (op) loop_->cancel(op);
+    clients_.clear();
+    vm_.reset();
+    if (!ran && !ended_) return fail_start(ran.error());
+
+    ::unlink((dir + "/qmp.sock").c_str());
+    ::unlink((dir + "/console.sock").c_str());
+    if (o_.auto_remove) (void)store_.remove(name);
+    else save();
+    const ExitInfo& info = *ended_;
+    if (!o_.detached) {
+        bool quiet = info.reason == ExitReason::guest_exit || info.reason == ExitReason::guest_poweroff ||
+                     (info.reason == ExitReason::host_stop && interrupted_);
+        if (!quiet) std::fprintf(stderr, "fleet-vmm: %s\n", info.message.c_str());
+        if (info.reason == ExitReason::host_stop && interrupted_) return 130;
+    }
+    return info.status;
+}
+
+}  // namespace
+
+int supervise(const Store& store, SupervisorOptions options)
+{
+    Supervisor s(store, std::move(options));
+    return s.run();
+}
+
+}  // namespace fleet::vmm

@@ -1,0 +1,388 @@
+// fleet — a VM driven from the event loop (see vm.hpp).
+#include <fleet/vmm/vm.hpp>
+
+#include <fleet/vmm/accel.hpp>
+#include <fleet/vmm/cmdline.hpp>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <cstring>
+
+namespace fleet::vmm {
+
+std::string_view to_string(VmState s)
+{
+    switch (s) {
+    case VmState::starting: return "starting";
+    case VmState::running: return "running";
+    case VmState::paused: return "paused";
+    case VmState::stopping: return "stopping";
+    case VmState::exited: return "exited";
+    }
+    return "?";
+}
+
+std::string_view to_string(ExitReason r)
+{
+    switch (r) {
+    case ExitReason::guest_exit: return "exit";
+    case ExitReason::guest_poweroff: return "poweroff";
+    case ExitReason::host_stop: return "stopped";
+    case ExitReason::killed: return "killed";
+    case ExitReason::crashed: return "crashed";
+    case ExitReason::boot_timeout: return "boot-timeout";
+    case ExitReason::launch_failed: return "launch-failed";
+    }
+    return "?";
+}
+
+namespace {
+
+// Child fd numbers for the channels (cmdline "socket,fd=N").
+constexpr int child_qmp = 3, child_out = 4, child_err = 5, child_ctl = 6;
+
+struct Pair {
+    Fd host, guest;
+};
+
+Result<Pair> socket_pair()
+{
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return fail_errno("cannot create a socket pair");
+    Pair p{Fd(sv[0]), Fd(sv[1])};
+    int fl = ::fcntl(p.host.get(), F_GETFL);
+    ::fcntl(p.host.get(), F_SETFL, fl | O_NONBLOCK);
+    return p;
+}
+
+std::string signal_name(int sig)
+{
+    const char* abbrev = ::sigabbrev_np(sig);
+    return abbrev ? std::string("SIG") + abbrev : std::to_string(sig);
+}
+
+}  // namespace
+
+struct Vm::Impl {
+    Loop& loop;
+    VmSpec spec;
+    VmHooks hooks;
+    Accel accel = Accel::tcg;
+    std::vector<std::string> argv;
+    Child child;
+    Fd out, err, ctl, qemu_stderr;
+    int qemu_log_fd = -1;
+    std::unique_ptr<QmpClient> qmp;
+    VmState state = VmState::starting;
+    bool ready = false;
+    OpId out_op = 0, err_op = 0, ctl_op = 0, log_op = 0, exit_op = 0, boot_timer = 0, stop_timer = 0;
+
+    // What we learn on the way to the end.
+    std::string ctl_line;
+    std::optional<int> reported_status;
+    std::string qemu_messages;  // tail of QEMU's own stderr
+    json shutdown;              // data of the SHUTDOWN event, if any
+    bool panicked = false, stop_requested = false, kill_requested = false, boot_timed_out = false;
+
+    explicit Impl(Loop& l) : loop(l) {}
+
+    void set_state(VmState s)
+    {
+        if (state == s || state == VmState::exited) return;
+        state = s;
+        if (hooks.state_changed) hooks.state_changed(s);
+    }
+
+    void mark_ready()
+    {
+        if (ready) return;
+        ready = true;
+        if (boot_timer) loop.cancel(std::exchange(boot_timer, 0));
+        if (state == VmState::starting) set_state(VmState::running);
+        if (hooks.ready) hooks.ready();
+    }
+
+    void on_output(int stream, std::string_view bytes)
+    {
+        mark_ready();
+        if (hooks.output) hooks.output(stream, bytes);
+    }
+
+    void on_ctl(std::string_view bytes)
+    {
+        for (char c : bytes) {
+            if (c != '\n') {
+                if (ctl_line.size() < 256) ctl_line += c;
+                continue;
+            }
+            std::string_view line = ctl_line;
+            if (line == "ready") {
+                mark_ready();
+            } else if (line.starts_with("exit ")) {
+                int v = -1;
+                auto num = line.substr(5);
+                auto [p, ec] = std::from_chars(num.data(), num.data() + num.size(), v);
+                if (ec == std::errc() && p == num.data() + num.size() && v >= 0 && v <= 255) reported_status = v;
+            }
+            ctl_line.clear();
+        }
+    }
+
+    void on_qemu_message(std::string_view bytes)
+    {
+        qemu_messages.append(bytes);
+        if (qemu_messages.size() > 4096) qemu_messages.erase(0, qemu_messages.size() - 4096);
+        if (qemu_log_fd >= 0) (void)!::write(qemu_log_fd, bytes.data(), bytes.size());
+    }
+
+    // Keep one read outstanding on a channel; stop at end of file.
+    void pump(Fd& fd, OpId& op, std::function<void(std::string_view)> sink)
+    {
+        op = loop.read(fd.get(), 64 * 1024, [this, &fd, &op, sink](int res, std::span<const char> data) {
+            op = 0;
+            if (res <= 0) return;  // EOF or error: QEMU is going away; exit is seen on the pidfd
+            sink(std::string_view(data.data(), data.size()));
+            pump(fd, op, sink);
+        });
+    }
+
+    // Synchronously take whatever is still buffered (the process has ended).
+    static void drain(Fd& fd, const std::function<void(std::string_view)>& sink)
+    {
+        if (!fd) return;
+        char buf[64 * 1024];
+        for (;;) {
+            ssize_t n = ::read(fd.get(), buf, sizeof buf);
+            if (n <= 0) return;
+            sink(std::string_view(buf, static_cast<std::size_t>(n)));
+        }
+    }
+
+    void on_event(const QmpMessage& m)
+    {
+        if (m.event == "STOP" && state != VmState::stopping) set_state(VmState::paused);
+        else if (m.event == "RESUME" && state != VmState::stopping) set_state(ready ? VmState::running : VmState::starting);
+        else if (m.event == "SHUTDOWN") shutdown = m.value;
+        else if (m.event == "GUEST_PANICKED") panicked = true;
+        else if (m.event == "POWERDOWN") stop_requested = true;  // pressed by anyone, through any monitor
+        if (hooks.event) hooks.event(m);
+    }
+
+    void arm_boot_timer()
+    {
+        if (ready || boot_timer) return;
+        boot_timer = loop.timer(spec.boot_timeout, [this](int) {
+            boot_timer = 0;
+            if (ready) return;
+            boot_timed_out = true;
+            signal(SIGKILL);
+        });
+    }
+
+    void signal(int sig) { ::syscall(SYS_pidfd_send_signal, child.pidfd.get(), sig, nullptr, 0); }
+
+    ExitInfo exit_info(const ExitStatus& st) const
+    {
+        std::string name = "VM '" + spec.name + "'";
+        std::string last_qemu_line;
+        {
+            std::string_view m = qemu_messages;
+            while (!m.empty() && (m.back() == '\n' || m.back() == '\r')) m.remove_suffix(1);
+            auto nl = m.rfind('\n');
+            last_qemu_line = std::string(nl == std::string_view::npos ? m : m.substr(nl + 1));
+        }
+        if (boot_timed_out) {
+            std::string hint = accel == Accel::kvm ? "; nested KVM can hang guests: try --accel tcg"
+                                                   : "; try a longer --boot-timeout";
+            char secs[32];
+            std::snprintf(secs, sizeof secs, "%.1f", static_cast<double>(spec.boot_timeout.count()) / 1000.0);
+            return {ExitReason::boot_timeout, 124,
+                    name + " did not become ready within " + secs + " s under " + std::string(to_string(accel)) + hint};
+        }
+        if (reported_status)
+            return {ExitReason::guest_exit, *reported_status,
+                    name + " exited with status " + std::to_string(*reported_status)};
+        if (panicked) return {ExitReason::crashed, 134, name + ": the guest kernel panicked"};
+        if (st.signaled) {
+            if (kill_requested) return {ExitReason::killed, 128 + st.code, name + " was killed"};
+            return {ExitReason::crashed, 128 + st.code,
+                    name + ": QEMU was killed by signal " + std::to_string(st.code) + " (" + signal_name(st.code) + ")"};
+        }
+        bool guest_shutdown = shutdown.is_object() && shutdown.value("guest", false);
+        if (st.code == 0 && guest_shutdown) {
+            if (stop_requested) return {ExitReason::host_stop, 143, name + " was powered off"};
+            return {ExitReason::guest_poweroff, 0, name + " powered off"};
+        }
+        if (st.code == 0) return {ExitReason::host_stop, 143, name + " was stopped"};
+        if ((st.code & 1) && qemu_messages.empty() && !shutdown.is_object())
+            return {ExitReason::guest_exit, st.code >> 1,
+                    name + " exited with status " + std::to_string(st.code >> 1) + " (isa-debug-exit)"};
+        std::string why = last_qemu_line.empty() ? "QEMU exited with code " + std::to_string(st.code) : last_qemu_line;
+        return {ExitReason::launch_failed, 125, name + ": " + why};
+    }
+
+    void on_exit()
+    {
+        for (OpId* op : {&out_op, &err_op, &ctl_op, &log_op, &boot_timer, &stop_timer})
+            if (*op) loop.cancel(std::exchange(*op, 0));
+        drain(ctl, [this](std::string_view b) { on_ctl(b); });
+        drain(out, [this](std::string_view b) { on_output(1, b); });
+        drain(err, [this](std::string_view b) { on_output(2, b); });
+        drain(qemu_stderr, [this](std::string_view b) { on_qemu_message(b); });
+        qmp.reset();
+        auto st = reap(child);
+        ExitInfo info = st ? exit_info(*st) : ExitInfo{ExitReason::crashed, 125, st.error().what()};
+        state = VmState::exited;
+        if (hooks.state_changed) hooks.state_changed(state);
+        if (hooks.exited) hooks.exited(info);
+    }
+};
+
+Vm::Vm(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Vm::~Vm()
+{
+    if (!impl_) return;
+    Impl& m = *impl_;
+    for (OpId op : {m.out_op, m.err_op, m.ctl_op, m.log_op, m.exit_op, m.boot_timer, m.stop_timer})
+        if (op) m.loop.cancel(op);
+    if (m.state != VmState::exited && m.child.pidfd) {
+        // A Vm dropped while its QEMU runs: do not leave the process behind.
+        m.signal(SIGKILL);
+        (void)reap(m.child);
+    }
+}
+
+Result<std::unique_ptr<Vm>> Vm::launch(Loop& loop, VmSpec spec, const LaunchOptions& options, VmHooks hooks)
+{
+    auto qemu = find_program(options.qemu);
+    if (!qemu)
+        return fail(qemu.error().message + " (install Debian's qemu-system-x86, or point FLEET_QEMU at QEMU)");
+    if (auto v = validate(spec); !v) return std::unexpected(v.error());
+    auto accel = resolve_accel(spec.accel);
+    if (!accel) return std::unexpected(accel.error());
+
+    auto impl = std::make_unique<Impl>(loop);
+    Impl& m = *impl;
+    m.spec = std::move(spec);
+    m.hooks = std::move(hooks);
+    m.accel = *accel;
+    m.qemu_log_fd = options.qemu_log_fd;
+
+    auto qmp = socket_pair(), out = socket_pair(), err = socket_pair(), ctl = socket_pair();
+    for (auto* p : {&qmp, &out, &err, &ctl})
+        if (!*p) return std::unexpected(p->error());
+    int logpipe[2];
+    if (::pipe2(logpipe, O_CLOEXEC) != 0) return fail_errno("cannot create a pipe");
+    Fd log_rd(logpipe[0]), log_wr(logpipe[1]);
+    ::fcntl(log_rd.get(), F_SETFL, O_NONBLOCK);
+
+    Wiring w;
+    w.qmp = "socket,fd=" + std::to_string(child_qmp);
+    w.qmp_public = options.public_qmp_path;
+    w.out = "socket,fd=" + std::to_string(child_out);
+    w.err = "socket,fd=" + std::to_string(child_err);
+    w.ctl = "socket,fd=" + std::to_string(child_ctl);
+    m.argv = qemu_argv(*qemu, m.spec, m.accel, w);
+
+    SpawnOptions so;
+    so.argv = m.argv;
+    so.pass_fds = {{qmp->guest.get(), child_qmp},
+                   {out->guest.get(), child_out},
+                   {err->guest.get(), child_err},
+                   {ctl->guest.get(), child_ctl}};
+    so.stderr_fd = log_wr.get();
+    so.stdout_fd = log_wr.get();
+    so.parent_death_signal = SIGKILL;  // a VM never outlives the process that owns it
+    auto child = spawn(so);
+    if (!child) return fail(child.error().what());
+    m.child = std::move(*child);
+    m.out = std::move(out->host);
+    m.err = std::move(err->host);
+    m.ctl = std::move(ctl->host);
+    m.qemu_stderr = std::move(log_rd);
+
+    Impl* self = &m;
+    m.qmp = std::make_unique<QmpClient>(
+        loop, std::move(qmp->host), [self](const QmpMessage& ev) { self->on_event(ev); },
+        [](const Error&) { /* the end is seen on the pidfd */ });
+    m.pump(m.out, m.out_op, [self](std::string_view b) { self->on_output(1, b); });
+    m.pump(m.err, m.err_op, [self](std::string_view b) { self->on_output(2, b); });
+    m.pump(m.ctl, m.ctl_op, [self](std::string_view b) { self->on_ctl(b); });
+    m.pump(m.qemu_stderr, m.log_op, [self](std::string_view b) { self->on_qemu_message(b); });
+    m.exit_op = loop.poll(m.child.pidfd.get(), POLLIN, [self](int) {
+        self->exit_op = 0;
+        self->on_exit();
+    });
+    if (m.spec.start_paused) {
+        m.qmp->on_ready([self] {
+            if (self->state == VmState::starting) self->set_state(VmState::paused);
+        });
+    } else {
+        m.arm_boot_timer();
+    }
+    return std::unique_ptr<Vm>(new Vm(std::move(impl)));
+}
+
+const VmSpec& Vm::spec() const { return impl_->spec; }
+pid_t Vm::pid() const { return impl_->child.pid; }
+Accel Vm::accel() const { return impl_->accel; }
+VmState Vm::state() const { return impl_->state; }
+const std::vector<std::string>& Vm::argv() const { return impl_->argv; }
+
+void Vm::write_stdin(std::string bytes)
+{
+    if (impl_->state == VmState::exited || !impl_->out) return;
+    impl_->loop.write(impl_->out.get(), std::move(bytes), [](int) {});
+}
+
+void Vm::execute(const std::string& command, json arguments, QmpClient::Reply reply)
+{
+    if (!impl_->qmp) return reply(fail("VM '" + impl_->spec.name + "' has exited"));
+    impl_->qmp->execute(command, std::move(arguments), std::move(reply));
+}
+
+void Vm::pause()
+{
+    execute("stop", json(), [](Result<json>) {});
+}
+
+void Vm::resume()
+{
+    Impl* m = impl_.get();
+    execute("cont", json(), [m](Result<json> r) {
+        if (r) m->arm_boot_timer();
+    });
+}
+
+void Vm::stop(std::chrono::milliseconds deadline)
+{
+    Impl& m = *impl_;
+    if (m.state == VmState::exited || m.stop_requested) return;
+    m.stop_requested = true;
+    if (m.boot_timer) m.loop.cancel(std::exchange(m.boot_timer, 0));
+    m.set_state(VmState::stopping);
+    Impl* self = &m;
+    execute("system_powerdown", json(), [](Result<json>) {});
+    m.stop_timer = m.loop.timer(deadline, [self](int) {
+        self->stop_timer = 0;
+        self->kill_requested = true;
+        self->signal(SIGKILL);
+    });
+}
+
+void Vm::kill()
+{
+    if (impl_->state == VmState::exited) return;
+    if (impl_->boot_timer) impl_->loop.cancel(std::exchange(impl_->boot_timer, 0));
+    impl_->kill_requested = true;
+    impl_->signal(SIGKILL);
+}
+
+}  // namespace fleet::vmm
