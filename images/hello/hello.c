@@ -1,6 +1,7 @@
 /* hello: a tiny freestanding PVH guest for fleet (stdio=isa contract, see
  * images/README.md).  Prints "hello" and its arguments, exits with the
- * status given by exit=N, or with "hold" waits for the ACPI power button. */
+ * status given by exit=N, or with "hold" waits for the ACPI power button;
+ * "hang" stays silent forever without becoming ready (a test aid). */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -208,7 +209,7 @@ static void for_each_word(const char *s, int (*fn)(const char *, size_t))
     }
 }
 
-static int status, want_hold;
+static int status, want_hold, want_hang;
 static const char *bad_word;
 static size_t bad_len;
 
@@ -216,6 +217,8 @@ static int scan_word(const char *w, size_t n)
 {
     if (word_eq(w, n, "hold")) {
         want_hold = 1;
+    } else if (word_eq(w, n, "hang")) {
+        want_hang = 1;
     } else if (n >= 5 && word_eq(w, 5, "exit=")) {
         int v = parse_status(w + 5, n - 5);
         if (v < 0) {
@@ -239,15 +242,20 @@ static int print_word(const char *w, size_t n)
 /* ---- main -------------------------------------------------------------------- */
 __attribute__((noreturn)) void hello_main(const struct hvm_start_info *si)
 {
+    const char *cmdline = NULL;
+    if (si && si->magic == HVM_START_MAGIC && si->cmdline_paddr && si->cmdline_paddr < 0x100000000ull)
+        cmdline = (const char *)(uint32_t)si->cmdline_paddr;
+    for_each_word(cmdline, scan_word);
+
+    /* "hang": never become ready, like a guest stuck in early boot (the
+     * launcher's boot timeout must catch it). */
+    while (want_hang)
+        __asm__ volatile("cli; hlt");
+
     puts_(CTL, "ready\n");
     irq_init();
     poll_ged();                        /* a press that beat irq_init() */
 
-    const char *cmdline = NULL;
-    if (si && si->magic == HVM_START_MAGIC && si->cmdline_paddr && si->cmdline_paddr < 0x100000000ull)
-        cmdline = (const char *)(uint32_t)si->cmdline_paddr;
-
-    for_each_word(cmdline, scan_word);
     if (bad_word) {
         puts_(COM2, "hello: bad exit value '");
         for (size_t i = 0; i < bad_len; i++)

@@ -296,6 +296,7 @@ json record_json(const VmRecord& r, std::int64_t now)
               {"image", r.image},
               {"accel", r.accel},
               {"pid", live ? json(r.pid) : json(nullptr)},
+              {"supervisor_pid", live ? json(r.supervisor_pid) : json(nullptr)},
               {"memory_mib", r.memory_mib},
               {"vcpus", r.vcpus},
               {"rss_kib", info ? json(info->rss_kib) : json(nullptr)},

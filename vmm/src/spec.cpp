@@ -37,10 +37,10 @@ Result<std::uint64_t> parse_memory(std::string_view text)
     if (unit.empty() || unit == "M" || unit == "MiB" || unit == "m" || unit == "MB") scale = 1;
     else if (unit == "G" || unit == "GiB" || unit == "g" || unit == "GB") scale = 1024;
     else return fail(bad);
-    if (value > max_memory_mib / scale) return fail(bad + ": too large");
+    std::string range = "memory size '" + std::string(text) + "' out of range (2M to 1024G)";
+    if (value > max_memory_mib / scale) return fail(range);  // also keeps value * scale from overflowing
     std::uint64_t mib = value * scale;
-    if (mib < min_memory_mib || mib > max_memory_mib)
-        return fail("memory size '" + std::string(text) + "' out of range (2M to 1024G)");
+    if (mib < min_memory_mib) return fail(range);
     return mib;
 }
 

@@ -268,6 +268,7 @@ int Supervisor::run()
         if (s == VmState::exited) return;  // on_exit writes the full ending
         rec_.state = std::string(to_string(s));
         save();
+        if (s == VmState::paused) tell_starter("ready");  // created --paused: as ready as it gets
     };
     hooks.exited = [this](const ExitInfo& info) { on_exit(info); };
     o_.launch.public_qmp_path = dir + "/qmp.sock";

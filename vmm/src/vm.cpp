@@ -167,7 +167,10 @@ struct Vm::Impl {
     void on_event(const QmpMessage& m)
     {
         if (m.event == "STOP" && state != VmState::stopping) set_state(VmState::paused);
-        else if (m.event == "RESUME" && state != VmState::stopping) set_state(ready ? VmState::running : VmState::starting);
+        else if (m.event == "RESUME" && state != VmState::stopping) {
+            set_state(ready ? VmState::running : VmState::starting);
+            arm_boot_timer();  // a VM created paused boots now, whoever sent the cont
+        }
         else if (m.event == "SHUTDOWN") shutdown = m.value;
         else if (m.event == "GUEST_PANICKED") panicked = true;
         else if (m.event == "POWERDOWN") stop_requested = true;  // pressed by anyone, through any monitor

@@ -1,0 +1,81 @@
+#!/usr/bin/python3
+"""Bad input: each a one-line error and a non-zero exit, nothing left behind."""
+import os
+import tempfile
+
+from fleettest import check, main, one_line_error
+
+
+def test_missing_kernel(fleet):
+    one_line_error(fleet.vmm("run", "/nonexistent/kernel.elf"), "'/nonexistent/kernel.elf' not found")
+
+
+def test_not_an_elf(fleet):
+    with tempfile.NamedTemporaryFile(suffix=".elf") as f:
+        f.write(b"this is not a kernel\n")
+        f.flush()
+        one_line_error(fleet.vmm("run", f.name), "is not an ELF file")
+
+
+def test_elf_without_pvh_note(fleet):
+    one_line_error(fleet.vmm("run", "/bin/true"), "no PVH entry note")
+
+
+def test_bad_memory(fleet):
+    one_line_error(fleet.vmm("run", "-m", "lots", "hello"), "bad memory size 'lots'")
+    one_line_error(fleet.vmm("run", "-m", "1", "hello"), "out of range")
+    one_line_error(fleet.vmm("run", "--memory=2048G", "hello"), "out of range")
+
+
+def test_bad_accel_and_options(fleet):
+    one_line_error(fleet.vmm("run", "--accel", "fast", "hello"), "unknown accelerator 'fast'")
+    one_line_error(fleet.vmm("run", "--frobnicate", "hello"), "frobnicate")
+    one_line_error(fleet.vmm("launch"), "unknown command 'launch'")
+    one_line_error(fleet.vmm("run"), "no image given")
+    one_line_error(fleet.vmm("run", "--name", "bad/name", "hello"), "bad VM name")
+
+
+def test_duplicate_name(fleet):
+    fleet.vmm("start", "--name", "dup", "hello", "hold", check_rc=0)
+    one_line_error(fleet.vmm("start", "--name", "dup", "hello"), "VM 'dup' already exists")
+    one_line_error(fleet.vmm("run", "--name", "dup", "hello"), "VM 'dup' already exists")
+    fleet.vmm("stop", "dup", check_rc=0)
+
+
+def test_unknown_vm(fleet):
+    for cmd in ("stop", "kill", "wait", "logs", "console", "inspect", "rm", "pause", "resume"):
+        one_line_error(fleet.vmm(cmd, "ghost"), "no VM named 'ghost'")
+
+
+def test_qemu_missing_from_path(fleet):
+    env = {"PATH": "/nonexistent", "FLEET_QEMU": ""}
+    p = fleet.vmm("run", "hello", env=env)
+    one_line_error(p, "'qemu-system-x86_64' not found in PATH")
+    check(fleet.ls() == [], "a failed run left a record")
+
+
+def test_unknown_image_and_broken_catalog(fleet):
+    one_line_error(fleet.vmm("run", "nosuchimage"), "image 'nosuchimage' not found", "looked in")
+    with tempfile.TemporaryDirectory() as cat:
+        with open(os.path.join(cat, "broken.image"), "w") as f:
+            f.write("kernel=broken/missing.elf\nmemory=16M\n")
+        with open(os.path.join(cat, "odd.image"), "w") as f:
+            f.write("kernel=x.elf\ncolour=blue\n")
+        one_line_error(fleet.vmm("run", "broken", env={"FLEET_IMAGES": cat}), "missing.elf' not found")
+        one_line_error(fleet.vmm("run", "odd", env={"FLEET_IMAGES": cat}), "unknown key 'colour'", "odd.image:2")
+
+
+def test_kvm_requested_where_unusable(fleet):
+    p = fleet.vmm("run", "--accel", "kvm", "hello", env={"FLEET_KVM_DEVICE": "/nonexistent/kvm"})
+    one_line_error(p, "KVM is not usable", "--accel tcg")
+
+
+def test_argument_with_whitespace(fleet):
+    one_line_error(fleet.vmm("run", "hello", "two words"), "white space")
+
+
+if __name__ == "__main__":
+    main([test_missing_kernel, test_not_an_elf, test_elf_without_pvh_note, test_bad_memory,
+          test_bad_accel_and_options, test_duplicate_name, test_unknown_vm, test_qemu_missing_from_path,
+          test_unknown_image_and_broken_catalog, test_kvm_requested_where_unusable,
+          test_argument_with_whitespace])

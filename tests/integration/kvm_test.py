@@ -1,0 +1,40 @@
+#!/usr/bin/python3
+"""fleet-vmm under KVM, where this machine has a usable /dev/kvm."""
+import fcntl
+import os
+
+from fleettest import check, main, skip
+
+KVM_GET_API_VERSION = 0xAE00
+
+
+def kvm_usable():
+    try:
+        fd = os.open("/dev/kvm", os.O_RDWR | os.O_CLOEXEC)
+    except OSError as e:
+        return f"/dev/kvm: {e.strerror}"
+    try:
+        if fcntl.ioctl(fd, KVM_GET_API_VERSION) != 12:
+            return "/dev/kvm speaks an unknown API version"
+    finally:
+        os.close(fd)
+    return None
+
+
+def test_hello_under_kvm(fleet):
+    p = fleet.vmm("run", "--accel", "kvm", "hello", "exit=5", env={"FLEET_ACCEL": "kvm"})
+    check(p.returncode == 5, f"exit {p.returncode}, stderr {p.stderr!r}")
+    check(p.stdout == b"hello exit=5\n", f"stdout {p.stdout!r}")
+
+
+def test_auto_picks_kvm(fleet):
+    name = fleet.vmm("start", "--accel", "auto", "hello", "hold", check_rc=0).stdout.decode().strip()
+    check(fleet.record(name)["accel"] == "kvm", "auto did not choose kvm although KVM works")
+    fleet.vmm("stop", name, check_rc=0)
+
+
+if __name__ == "__main__":
+    why = kvm_usable()
+    if why:
+        skip(f"KVM is not usable on this machine ({why}); the TCG tests cover the launcher")
+    main([test_hello_under_kvm, test_auto_picks_kvm])

@@ -1,0 +1,96 @@
+#!/usr/bin/python3
+"""fleet-vmm run: a real tiny guest under QEMU, its output and exit status."""
+import os
+import signal
+import subprocess
+import time
+
+from fleettest import Failure, check, main, one_line_error, VMM
+
+HELLO_ELF = os.path.join(os.environ["FLEET_IMAGES"], "hello", "hello.elf")
+
+
+def test_output_and_status(fleet):
+    p = fleet.vmm("run", "hello", "a", "b", "exit=3")
+    check(p.returncode == 3, f"exit status {p.returncode}, wanted 3")
+    check(p.stdout == b"hello a b exit=3\n", f"stdout {p.stdout!r}")
+    check(p.stderr == b"", f"stderr {p.stderr!r}")
+
+
+def test_status_extremes(fleet):
+    for status in (0, 1, 127, 128, 255):
+        p = fleet.vmm("run", "hello", f"exit={status}")
+        check(p.returncode == status, f"exit={status}: got {p.returncode}")
+
+
+def test_guest_stderr_is_separate(fleet):
+    p = fleet.vmm("run", "hello", "exit=abc")
+    check(p.returncode == 2, f"exit status {p.returncode}, wanted 2")
+    check(p.stdout == b"", f"stdout {p.stdout!r}")
+    check(p.stderr == b"hello: bad exit value 'abc'\n", f"stderr {p.stderr!r}")
+
+
+def test_by_path(fleet):
+    p = fleet.vmm("run", HELLO_ELF, "x")
+    check(p.returncode == 0 and p.stdout == b"hello x\n", f"by kernel path: {p}")
+    entry = os.path.join(os.environ["FLEET_IMAGES"], "hello.image")
+    p = fleet.vmm("run", entry, "y")
+    check(p.returncode == 0 and p.stdout == b"hello y\n", f"by entry path: {p}")
+
+
+def test_record_removed_unless_keep(fleet):
+    fleet.vmm("run", "--name", "gone", "hello", check_rc=0)
+    check(fleet.ls() == [], "run left a record behind")
+    fleet.vmm("run", "--keep", "--name", "kept", "hello", "exit=4", check_rc=4)
+    (r,) = fleet.ls()
+    check(r["name"] == "kept" and r["exit_status"] == 4 and r["exit_reason"] == "exit", f"record {r}")
+
+
+def test_ctrl_c_presses_power_button(fleet):
+    p = subprocess.Popen([VMM, "run", "hello", "hold"], env=fleet.env, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        line = p.stdout.readline()
+        check(line == b"hello hold\n", f"first line {line!r}")
+        start = time.monotonic()
+        p.send_signal(signal.SIGINT)
+        rc = p.wait(timeout=10)
+        took = time.monotonic() - start
+        err = p.stderr.read()
+        # The guest answers the power button and reports status 0 itself.
+        check(rc == 0, f"exit {rc}, stderr {err!r}")
+        check(b"power button" in err, f"guest did not see the power button: {err!r}")
+        check(took < 3, f"stopping took {took:.2f}s")
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+def test_boot_timeout_is_an_error_not_a_hang(fleet):
+    start = time.monotonic()
+    p = fleet.vmm("run", "--boot-timeout", "1", "hello", "hang", timeout=20)
+    took = time.monotonic() - start
+    line = one_line_error(p, "did not become ready within 1.0 s", "tcg")
+    check(p.returncode == 124, f"exit {p.returncode}, wanted 124 ({line})")
+    check(took < 5, f"boot timeout took {took:.2f}s")
+
+
+def test_memory_and_cpus(fleet):
+    p = fleet.vmm("run", "-m", "64M", "--cpus", "2", "hello", "ok")
+    check(p.returncode == 0 and p.stdout == b"hello ok\n", f"{p}")
+
+
+def test_cmdline_is_runnable(fleet):
+    p = fleet.vmm("cmdline", "hello", "raw", check_rc=0)
+    line = p.stdout.decode()
+    check("-M microvm" in line and "-append raw" in line, f"cmdline {line!r}")
+    q = subprocess.run(["sh", "-c", line], capture_output=True, timeout=30, stdin=subprocess.DEVNULL)
+    check(q.stdout == b"hello raw\n", f"raw QEMU printed {q.stdout!r}")
+    check(q.returncode == 1, f"raw QEMU exit {q.returncode}: isa-debug-exit of status 0 is 1")
+
+
+if __name__ == "__main__":
+    main([test_output_and_status, test_status_extremes, test_guest_stderr_is_separate, test_by_path,
+          test_record_removed_unless_keep, test_ctrl_c_presses_power_button,
+          test_boot_timeout_is_an_error_not_a_hang, test_memory_and_cpus, test_cmdline_is_runnable])
