@@ -107,7 +107,8 @@ Result<Store> open_store(const Context& ctx) { return Store::open(ctx.runtime_di
 struct LaunchFlags {
     std::string name, memory, accel, initrd;
     unsigned cpus = 1;
-    double boot_timeout = 10, stop_timeout = 10;
+    std::optional<double> boot_timeout;  // default: the image's, else 10 s
+    double stop_timeout = 10;
 };
 
 void add_launch_options(po::options_description& d, LaunchFlags& f)
@@ -120,8 +121,8 @@ void add_launch_options(po::options_description& d, LaunchFlags& f)
         ("accel", po::value(&f.accel)->default_value(accel && *accel ? accel : "auto"),
          "auto, kvm or tcg (FLEET_ACCEL)")
         ("initrd", po::value(&f.initrd), "initial ramdisk")
-        ("boot-timeout", po::value(&f.boot_timeout)->default_value(10, "10"),
-         "seconds the guest has to become ready")
+        ("boot-timeout", po::value<double>()->notifier([&f](double v) { f.boot_timeout = v; }),
+         "seconds the guest has to become ready (default: the image's, else 10)")
         ("stop-timeout", po::value(&f.stop_timeout)->default_value(10, "10"),
          "seconds a stop waits for the guest to power off before killing it");
 }
@@ -157,8 +158,13 @@ Result<std::pair<VmSpec, Image>> build_spec(const Context& ctx, const LaunchFlag
     if (!accel) return std::unexpected(accel.error());
     spec.accel = *accel;
     spec.stdio = image->stdio;
-    if (!(f.boot_timeout > 0) || f.boot_timeout > 86400) return fail("--boot-timeout must be 0 < seconds <= 86400");
-    spec.boot_timeout = std::chrono::milliseconds(static_cast<long>(f.boot_timeout * 1000));
+    if (f.boot_timeout) {
+        if (!(*f.boot_timeout > 0) || *f.boot_timeout > 86400)
+            return fail("--boot-timeout must be 0 < seconds <= 86400");
+        spec.boot_timeout = std::chrono::milliseconds(static_cast<long>(*f.boot_timeout * 1000));
+    } else if (image->boot_timeout) {
+        spec.boot_timeout = *image->boot_timeout;
+    }
     if (auto v = validate(spec); !v) return std::unexpected(v.error());
     return std::pair{std::move(spec), std::move(*image)};
 }
@@ -201,6 +207,7 @@ int cmd_start(const Context& ctx, const Args& args)
     po::options_description d("Options");
     add_launch_options(d, f);
     d.add_options()("rm", "remove the VM's record when it ends")
+        ("interactive,i", "keep the guest's stdin open for 'fleet-vmm console' (default: it reads end-of-file)")
         ("paused", "create the VM paused; 'fleet-vmm resume NAME' starts it");
     int status = 0;
     auto p = parse("start", args, d, "[OPTIONS] IMAGE [ARGS...]", status, true);
@@ -215,6 +222,7 @@ int cmd_start(const Context& ctx, const Args& args)
     auto o = supervisor_options(ctx, f, std::move(spec->first), spec->second, p->positional[0]);
     o.auto_remove = p->vm.count("rm") > 0;
     o.detached = true;
+    o.forward_stdin = p->vm.count("interactive") > 0;
 
     // The supervisor tells us on a pipe when the guest is ready or failed.
     int pipefd[2];

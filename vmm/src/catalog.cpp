@@ -3,6 +3,7 @@
 
 #include <cstdlib>
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -50,8 +51,9 @@ std::vector<std::string> catalog_dirs(const std::string& flag)
     return dirs;
 }
 
-Result<Image> load_image_entry(const std::string& path, const std::string& catalog_dir)
+Result<Image> load_image_entry(const std::string& path)
 {
+    std::string entry_dir = fs::path(path).parent_path().string();
     std::ifstream in(path);
     if (!in) return fail_errno("image entry '" + path + "' cannot be read");
     Image img;
@@ -62,7 +64,7 @@ Result<Image> load_image_entry(const std::string& path, const std::string& catal
     auto where = [&] { return "image entry " + path + ":" + std::to_string(lineno); };
     auto resolve = [&](const std::string& v) {
         if (v.empty() || v[0] == '/') return v;
-        return (fs::path(catalog_dir) / v).string();
+        return (fs::path(entry_dir) / v).string();
     };
     while (std::getline(in, line)) {
         ++lineno;
@@ -81,8 +83,19 @@ Result<Image> load_image_entry(const std::string& path, const std::string& catal
             if (!mib) return fail(where() + ": " + mib.error().message);
             img.memory_mib = *mib;
         } else if (key == "stdio") {
-            if (value != "isa") return fail(where() + ": unknown stdio kind '" + value + "' (this launcher knows isa)");
-            img.stdio = StdioKind::isa;
+            auto k = parse_stdio(value);
+            if (!k) return fail(where() + ": " + k.error().message);
+            img.stdio = *k;
+        } else if (key == "kind") {
+            if (value != "tiny" && value != "runtime" && value != "linux")
+                return fail(where() + ": unknown kind '" + value + "' (tiny, runtime or linux)");
+            img.kind = value;
+        } else if (key == "boot-timeout") {
+            double secs = 0;
+            auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), secs);
+            if (ec != std::errc() || p != value.data() + value.size() || !(secs > 0) || secs > 86400)
+                return fail(where() + ": bad boot-timeout '" + value + "' (seconds, 0 < s <= 86400)");
+            img.boot_timeout = std::chrono::milliseconds(static_cast<long>(secs * 1000));
         } else {
             return fail(where() + ": unknown key '" + key + "'");
         }
@@ -101,15 +114,22 @@ Result<Image> resolve_image(const std::string& ref, const std::vector<std::strin
     bool looks_like_path = ref.find('/') != std::string::npos || is_file(ref);
     if (looks_like_path) {
         if (!is_file(ref)) return fail("kernel '" + ref + "' not found");
-        if (ref.ends_with(".image")) return load_image_entry(ref, fs::path(ref).parent_path().string());
+        if (ref.ends_with(".image")) return load_image_entry(ref);
         Image img;
         img.name = fs::path(ref).stem().string();
         img.kernel = ref;
         return img;
     }
     for (const auto& dir : dirs) {
-        for (auto candidate : {fs::path(dir) / (ref + ".image"), fs::path(dir) / ref / (ref + ".image")})
-            if (is_file(candidate.string())) return load_image_entry(candidate.string(), dir);
+        std::vector<fs::path> candidates = {fs::path(dir) / (ref + ".image")};
+        std::error_code ec;
+        std::vector<fs::path> subdirs;
+        for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec))
+            if (it->is_directory(ec)) subdirs.push_back(it->path());
+        std::sort(subdirs.begin(), subdirs.end());
+        for (const auto& sub : subdirs) candidates.push_back(sub / (ref + ".image"));
+        for (const auto& c : candidates)
+            if (is_file(c.string())) return load_image_entry(c.string());
     }
     std::string looked;
     for (const auto& d : dirs) looked += (looked.empty() ? "" : ", ") + d;
@@ -130,7 +150,7 @@ std::vector<Image> list_images(const std::vector<std::string>& dirs)
         }
         std::sort(entries.begin(), entries.end());
         for (const auto& p : entries) {
-            auto img = load_image_entry(p.string(), dir);
+            auto img = load_image_entry(p.string());
             if (img && seen.insert(img->name).second) out.push_back(std::move(*img));
         }
     }

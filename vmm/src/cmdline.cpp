@@ -50,11 +50,26 @@ std::vector<std::string> qemu_argv(const std::string& qemu, const VmSpec& spec, 
     std::string line = kernel_cmdline(spec);
     if (!line.empty()) add({"-append", line});
 
-    // Guest channels (images/README.md): COM1 stdout+stdin, COM2 stderr,
-    // the UART at 0x3e8 the control lines, isa-debug-exit the fast exit.
-    add({"-chardev", wiring.out + ",id=fleet-out", "-serial", "chardev:fleet-out"});
-    add({"-chardev", wiring.err + ",id=fleet-err", "-device", "isa-serial,chardev=fleet-err,iobase=0x2f8,irq=3"});
-    add({"-chardev", wiring.ctl + ",id=fleet-ctl", "-device", "isa-serial,chardev=fleet-ctl,iobase=0x3e8,irq=6"});
+    // Guest channels (images/README.md).
+    if (spec.stdio == StdioKind::isa) {
+        // COM1 stdout+stdin, COM2 stderr, the UART at 0x3e8 the control lines.
+        add({"-chardev", wiring.out + ",id=fleet-out", "-serial", "chardev:fleet-out"});
+        add({"-chardev", wiring.err + ",id=fleet-err", "-device", "isa-serial,chardev=fleet-err,iobase=0x2f8,irq=3"});
+        add({"-chardev", wiring.ctl + ",id=fleet-ctl", "-device", "isa-serial,chardev=fleet-ctl,iobase=0x3e8,irq=6"});
+    } else {
+        // COM1 the console; four named ports on one virtio-serial device.
+        add({"-chardev", wiring.console + ",id=fleet-console", "-serial", "chardev:fleet-console"});
+        add({"-device", "virtio-serial-device,max_ports=5"});
+        const std::pair<const char*, const std::string*> ports[] = {
+            {"stdin", &wiring.in}, {"stdout", &wiring.out}, {"stderr", &wiring.err}, {"ctl", &wiring.ctl}};
+        int nr = 1;
+        for (auto [port, backend] : ports) {
+            std::string id = std::string("fleet-") + port;
+            add({"-chardev", *backend + ",id=" + id, "-device",
+                 "virtserialport,chardev=" + id + ",name=fleet." + port + ",nr=" + std::to_string(nr++)});
+        }
+    }
+    // isa-debug-exit: the fast way out for every guest.
     add({"-device", "isa-debug-exit,iobase=0xf4,iosize=4"});
 
     if (!wiring.qmp.empty())

@@ -26,6 +26,18 @@ Result<Accel> parse_accel(std::string_view text)
     return fail("unknown accelerator '" + std::string(text) + "' (use auto, kvm or tcg)");
 }
 
+std::string_view to_string(StdioKind k)
+{
+    return k == StdioKind::virtio ? "virtio" : "isa";
+}
+
+Result<StdioKind> parse_stdio(std::string_view text)
+{
+    if (text == "isa") return StdioKind::isa;
+    if (text == "virtio") return StdioKind::virtio;
+    return fail("unknown stdio kind '" + std::string(text) + "' (use isa or virtio)");
+}
+
 Result<std::uint64_t> parse_memory(std::string_view text)
 {
     std::uint64_t value = 0;

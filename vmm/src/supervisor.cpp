@@ -82,7 +82,7 @@ private:
     std::unique_ptr<Loop> loop_;
     std::unique_ptr<Vm> vm_;
     VmRecord rec_;
-    Fd signal_fd_, console_listen_, console_log_, vmm_log_;
+    Fd signal_fd_, console_listen_, console_log_, vmm_log_, kernel_log_;
     OpId signal_op_ = 0, accept_op_ = 0, stdin_op_ = 0;
     std::unique_ptr<Sink> out_, err_;
     std::list<ConsoleClient> clients_;
@@ -179,7 +179,8 @@ void Supervisor::read_stdin()
 {
     stdin_op_ = loop_->read(0, 64 * 1024, [this](int res, std::span<const char> d) {
         stdin_op_ = 0;
-        if (res <= 0 || !vm_) return;  // end of input: isa guests cannot be told
+        if (!vm_) return;
+        if (res <= 0) return vm_->close_stdin();  // isa guests cannot be told
         vm_->write_stdin(std::string(d.data(), d.size()));
         read_stdin();
     });
@@ -187,6 +188,10 @@ void Supervisor::read_stdin()
 
 void Supervisor::on_output(int stream, std::string_view bytes)
 {
+    if (stream == 3) {  // the console: kernel messages, kept beside the VM
+        if (kernel_log_) write_all(kernel_log_.get(), bytes);
+        return;
+    }
     if (!o_.detached) {
         (stream == 1 ? out_ : err_)->write(std::string(bytes));
         return;
@@ -252,6 +257,8 @@ int Supervisor::run()
     if (auto s = setup_signals(); !s) return fail_start(s.error());
     std::string dir = store_.dir(name);
     vmm_log_ = Fd(::open((dir + "/vmm.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+    if (o_.spec.stdio == StdioKind::virtio)
+        kernel_log_ = Fd(::open((dir + "/kernel.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
     if (o_.detached) {
         if (auto s = setup_detached(); !s) return fail_start(s.error());
     } else {
@@ -293,6 +300,7 @@ int Supervisor::run()
     rec_.detached = o_.detached;
     save();
     if (!o_.detached && o_.forward_stdin) read_stdin();
+    if (!o_.forward_stdin) vm_->close_stdin();
 
     auto ran = loop_->run_until([this] { return ended_.has_value(); });
     // Let what the guest printed reach the terminal or the console clients.

@@ -3,6 +3,7 @@
 
 #include <fleet/vmm/accel.hpp>
 #include <fleet/vmm/cmdline.hpp>
+#include <fleet/vmm/sink.hpp>
 
 #include <fcntl.h>
 #include <poll.h>
@@ -45,7 +46,7 @@ std::string_view to_string(ExitReason r)
 namespace {
 
 // Child fd numbers for the channels (cmdline "socket,fd=N").
-constexpr int child_qmp = 3, child_out = 4, child_err = 5, child_ctl = 6;
+constexpr int child_qmp = 3, child_out = 4, child_err = 5, child_ctl = 6, child_in = 7, child_console = 8;
 
 struct Pair {
     Fd host, guest;
@@ -76,12 +77,14 @@ struct Vm::Impl {
     Accel accel = Accel::tcg;
     std::vector<std::string> argv;
     Child child;
-    Fd out, err, ctl, qemu_stderr;
+    Fd out, err, ctl, in, console, qemu_stderr;
+    std::unique_ptr<Sink> stdin_sink;
+    bool stdin_closing = false;
     int qemu_log_fd = -1;
     std::unique_ptr<QmpClient> qmp;
     VmState state = VmState::starting;
     bool ready = false;
-    OpId out_op = 0, err_op = 0, ctl_op = 0, log_op = 0, exit_op = 0, boot_timer = 0, stop_timer = 0;
+    OpId out_op = 0, err_op = 0, ctl_op = 0, log_op = 0, console_op = 0, exit_op = 0, boot_timer = 0, stop_timer = 0;
 
     // What we learn on the way to the end.
     std::string ctl_line;
@@ -110,7 +113,7 @@ struct Vm::Impl {
 
     void on_output(int stream, std::string_view bytes)
     {
-        mark_ready();
+        if (stream != 3) mark_ready();
         if (hooks.output) hooks.output(stream, bytes);
     }
 
@@ -232,9 +235,11 @@ struct Vm::Impl {
 
     void on_exit()
     {
-        for (OpId* op : {&out_op, &err_op, &ctl_op, &log_op, &boot_timer, &stop_timer})
+        for (OpId* op : {&out_op, &err_op, &ctl_op, &log_op, &console_op, &boot_timer, &stop_timer})
             if (*op) loop.cancel(std::exchange(*op, 0));
+        stdin_sink.reset();
         drain(ctl, [this](std::string_view b) { on_ctl(b); });
+        drain(console, [this](std::string_view b) { on_output(3, b); });
         drain(out, [this](std::string_view b) { on_output(1, b); });
         drain(err, [this](std::string_view b) { on_output(2, b); });
         drain(qemu_stderr, [this](std::string_view b) { on_qemu_message(b); });
@@ -253,8 +258,9 @@ Vm::~Vm()
 {
     if (!impl_) return;
     Impl& m = *impl_;
-    for (OpId op : {m.out_op, m.err_op, m.ctl_op, m.log_op, m.exit_op, m.boot_timer, m.stop_timer})
+    for (OpId op : {m.out_op, m.err_op, m.ctl_op, m.log_op, m.console_op, m.exit_op, m.boot_timer, m.stop_timer})
         if (op) m.loop.cancel(op);
+    m.stdin_sink.reset();
     if (m.state != VmState::exited && m.child.pidfd) {
         // A Vm dropped while its QEMU runs: do not leave the process behind.
         m.signal(SIGKILL);
@@ -278,8 +284,10 @@ Result<std::unique_ptr<Vm>> Vm::launch(Loop& loop, VmSpec spec, const LaunchOpti
     m.accel = *accel;
     m.qemu_log_fd = options.qemu_log_fd;
 
+    bool virtio = m.spec.stdio == StdioKind::virtio;
     auto qmp = socket_pair(), out = socket_pair(), err = socket_pair(), ctl = socket_pair();
-    for (auto* p : {&qmp, &out, &err, &ctl})
+    auto in = virtio ? socket_pair() : Result<Pair>(Pair{}), console = virtio ? socket_pair() : Result<Pair>(Pair{});
+    for (auto* p : {&qmp, &out, &err, &ctl, &in, &console})
         if (!*p) return std::unexpected(p->error());
     int logpipe[2];
     if (::pipe2(logpipe, O_CLOEXEC) != 0) return fail_errno("cannot create a pipe");
@@ -292,6 +300,10 @@ Result<std::unique_ptr<Vm>> Vm::launch(Loop& loop, VmSpec spec, const LaunchOpti
     w.out = "socket,fd=" + std::to_string(child_out);
     w.err = "socket,fd=" + std::to_string(child_err);
     w.ctl = "socket,fd=" + std::to_string(child_ctl);
+    if (virtio) {
+        w.in = "socket,fd=" + std::to_string(child_in);
+        w.console = "socket,fd=" + std::to_string(child_console);
+    }
     m.argv = qemu_argv(*qemu, m.spec, m.accel, w);
 
     SpawnOptions so;
@@ -300,6 +312,10 @@ Result<std::unique_ptr<Vm>> Vm::launch(Loop& loop, VmSpec spec, const LaunchOpti
                    {out->guest.get(), child_out},
                    {err->guest.get(), child_err},
                    {ctl->guest.get(), child_ctl}};
+    if (virtio) {
+        so.pass_fds.emplace_back(in->guest.get(), child_in);
+        so.pass_fds.emplace_back(console->guest.get(), child_console);
+    }
     so.stderr_fd = log_wr.get();
     so.stdout_fd = log_wr.get();
     so.parent_death_signal = SIGKILL;  // a VM never outlives the process that owns it
@@ -310,6 +326,10 @@ Result<std::unique_ptr<Vm>> Vm::launch(Loop& loop, VmSpec spec, const LaunchOpti
     m.err = std::move(err->host);
     m.ctl = std::move(ctl->host);
     m.qemu_stderr = std::move(log_rd);
+    m.in = std::move(in->host);
+    m.console = std::move(console->host);
+    // Guest stdin: isa guests read it from COM1, virtio guests from fleet.stdin.
+    m.stdin_sink = std::make_unique<Sink>(loop, virtio ? m.in.get() : m.out.get());
 
     Impl* self = &m;
     m.qmp = std::make_unique<QmpClient>(
@@ -319,6 +339,7 @@ Result<std::unique_ptr<Vm>> Vm::launch(Loop& loop, VmSpec spec, const LaunchOpti
     m.pump(m.err, m.err_op, [self](std::string_view b) { self->on_output(2, b); });
     m.pump(m.ctl, m.ctl_op, [self](std::string_view b) { self->on_ctl(b); });
     m.pump(m.qemu_stderr, m.log_op, [self](std::string_view b) { self->on_qemu_message(b); });
+    if (m.console) m.pump(m.console, m.console_op, [self](std::string_view b) { self->on_output(3, b); });
     m.exit_op = loop.poll(m.child.pidfd.get(), POLLIN, [self](int) {
         self->exit_op = 0;
         self->on_exit();
@@ -341,8 +362,20 @@ const std::vector<std::string>& Vm::argv() const { return impl_->argv; }
 
 void Vm::write_stdin(std::string bytes)
 {
-    if (impl_->state == VmState::exited || !impl_->out) return;
-    impl_->loop.write(impl_->out.get(), std::move(bytes), [](int) {});
+    Impl& m = *impl_;
+    if (m.state == VmState::exited || !m.stdin_sink || m.stdin_closing) return;
+    m.stdin_sink->write(std::move(bytes));
+}
+
+void Vm::close_stdin()
+{
+    Impl& m = *impl_;
+    if (m.state == VmState::exited || !m.in || m.stdin_closing) return;
+    m.stdin_closing = true;
+    // Half-close once every queued byte is in the socket: QEMU reads the end
+    // of file only after the data, and then closes the guest's port.
+    Impl* self = &m;
+    m.stdin_sink->when_idle([self] { ::shutdown(self->in.get(), SHUT_WR); });
 }
 
 void Vm::execute(const std::string& command, json arguments, QmpClient::Reply reply)

@@ -1,12 +1,14 @@
 // fleet — the image catalog: names like `hello` resolved to bootable files.
 //
-// A catalog is a folder of entry files `<name>.image` (or `<name>/<name>.image`),
-// each a list of key=value lines (images/README.md). Paths in an entry are
-// relative to the catalog folder.
+// A catalog is a folder of entry files `<name>.image`, directly in it or one
+// folder down (`runtime/cat.image`), each a list of key=value lines
+// (images/README.md). Paths in an entry are relative to the entry's folder.
 #pragma once
 
 #include <fleet/vmm/spec.hpp>
 
+#include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +21,8 @@ struct Image {
     std::string cmdline;  // default kernel command line, before the user's args
     std::uint64_t memory_mib = 64;
     StdioKind stdio = StdioKind::isa;
+    std::string kind = "tiny";  // tiny, runtime or linux: what sort of guest
+    std::optional<std::chrono::milliseconds> boot_timeout;  // the image's own deadline
     std::string description;
     std::string entry_file;  // the .image it came from; empty for a bare kernel
 };
@@ -29,7 +33,7 @@ struct Image {
 std::vector<std::string> catalog_dirs(const std::string& flag);
 
 // Parse one entry file.
-Result<Image> load_image_entry(const std::string& path, const std::string& catalog_dir);
+Result<Image> load_image_entry(const std::string& path);
 
 // `ref` is a name in the catalog, a path to an .image entry, or a path to
 // a kernel ELF (which gets default settings).

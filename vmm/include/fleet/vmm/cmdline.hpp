@@ -17,6 +17,8 @@ struct Wiring {
     std::string out = "null";
     std::string err = "null";
     std::string ctl = "null";
+    std::string in = "null";       // virtio guests: fleet.stdin (isa: COM1 carries it)
+    std::string console = "null";  // virtio guests: COM1, the kernel's console
 };
 
 // The machine type and its options; shared with tools that run QEMU raw.

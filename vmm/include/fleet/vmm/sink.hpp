@@ -7,6 +7,7 @@
 #include <deque>
 #include <functional>
 #include <string>
+#include <utility>
 
 namespace fleet::vmm {
 
@@ -32,6 +33,12 @@ public:
         queue_.push_back(std::move(bytes));
         if (!op_) next();
     }
+    // Call fn once everything queued so far has been written (now, if idle).
+    void when_idle(std::function<void()> fn)
+    {
+        if (!op_ && queue_.empty()) return fn();
+        idle_ = std::move(fn);
+    }
     [[nodiscard]] std::size_t queued() const { return queued_bytes_; }
     [[nodiscard]] bool idle() const { return !op_; }
     [[nodiscard]] int fd() const { return fd_; }
@@ -39,7 +46,10 @@ public:
 private:
     void next()
     {
-        if (queue_.empty()) return;
+        if (queue_.empty()) {
+            if (idle_) std::exchange(idle_, nullptr)();
+            return;
+        }
         std::string chunk = std::move(queue_.front());
         queue_.pop_front();
         std::size_t n = chunk.size();
@@ -60,6 +70,7 @@ private:
     Loop& loop_;
     int fd_;
     std::function<void(int)> on_error_;
+    std::function<void()> idle_;
     std::deque<std::string> queue_;
     std::size_t queued_bytes_ = 0;
     OpId op_ = 0;

@@ -17,8 +17,13 @@ enum class Accel { automatic, kvm, tcg };
 // How the guest's stdin/stdout/stderr, its control channel and its exit
 // status travel (images/README.md, "guest contract"). `isa`: COM1 carries
 // stdout and stdin, COM2 stderr, the UART at 0x3e8 the control lines, and
-// isa-debug-exit ends the VM at once.
-enum class StdioKind { isa };
+// isa-debug-exit ends the VM at once. `virtio`: one virtio-serial device with
+// the ports fleet.stdin, fleet.stdout, fleet.stderr and fleet.ctl (binary
+// safe, block transfers, end of stdin seen as the port closing); COM1 is
+// the console (kernel messages).
+enum class StdioKind { isa, virtio };
+std::string_view to_string(StdioKind k);
+Result<StdioKind> parse_stdio(std::string_view text);
 
 struct SharedFolder {
     std::string host_path;

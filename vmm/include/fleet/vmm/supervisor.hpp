@@ -26,7 +26,10 @@ struct SupervisorOptions {
     std::string image;             // catalog name or path, for listings
     bool detached = false;         // false: stdio is fds 0, 1, 2
     bool auto_remove = false;      // delete the VM's folder when it ends
-    bool forward_stdin = true;     // foreground: read fd 0 into the guest
+    // Foreground: read fd 0 into the guest, then end its stdin. Detached:
+    // keep stdin open for console clients; if false, the guest's stdin ends
+    // at once (like a program started with </dev/null).
+    bool forward_stdin = true;
     int ready_fd = -1;             // detached: "ready\n" or "error MESSAGE\n" goes here
     std::chrono::milliseconds stop_deadline{10000};
 };

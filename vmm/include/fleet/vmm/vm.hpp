@@ -42,7 +42,8 @@ struct ExitInfo {
 };
 
 struct VmHooks {
-    std::function<void(int stream, std::string_view bytes)> output;  // stream 1 stdout, 2 stderr
+    // stream 1 stdout, 2 stderr, 3 the console (virtio guests: kernel messages)
+    std::function<void(int stream, std::string_view bytes)> output;
     std::function<void()> ready;
     std::function<void(VmState)> state_changed;
     std::function<void(const QmpMessage&)> event;
@@ -70,6 +71,9 @@ public:
 
     // Guest stdin (for isa guests COM1's receive side).
     void write_stdin(std::string bytes);
+    // End of stdin: the guest's reads return end-of-file once it has read
+    // what was written (virtio guests; isa guests cannot be told).
+    void close_stdin();
     // QMP passthrough on the private monitor.
     void execute(const std::string& command, json arguments, QmpClient::Reply reply);
     void pause();
