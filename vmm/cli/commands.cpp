@@ -106,6 +106,7 @@ Result<Store> open_store(const Context& ctx) { return Store::open(ctx.runtime_di
 
 struct LaunchFlags {
     std::string name, memory, accel, initrd;
+    std::vector<std::string> shares;
     unsigned cpus = 1;
     std::optional<double> boot_timeout;  // default: the image's, else 10 s
     double stop_timeout = 10;
@@ -121,6 +122,8 @@ void add_launch_options(po::options_description& d, LaunchFlags& f)
         ("accel", po::value(&f.accel)->default_value(accel && *accel ? accel : "auto"),
          "auto, kvm or tcg (FLEET_ACCEL)")
         ("initrd", po::value(&f.initrd), "initial ramdisk")
+        ("share", po::value(&f.shares)->composing(),
+         "share a host folder: HOST[:GUEST][:ro|:rw] (read-only by default; Linux images)")
         ("boot-timeout", po::value<double>()->notifier([&f](double v) { f.boot_timeout = v; }),
          "seconds the guest has to become ready (default: the image's, else 10)")
         ("stop-timeout", po::value(&f.stop_timeout)->default_value(10, "10"),
@@ -158,6 +161,11 @@ Result<std::pair<VmSpec, Image>> build_spec(const Context& ctx, const LaunchFlag
     if (!accel) return std::unexpected(accel.error());
     spec.accel = *accel;
     spec.stdio = image->stdio;
+    for (const auto& text : f.shares) {
+        auto share = parse_share(text);
+        if (!share) return std::unexpected(share.error());
+        spec.shares.push_back(std::move(*share));
+    }
     if (f.boot_timeout) {
         if (!(*f.boot_timeout > 0) || *f.boot_timeout > 86400)
             return fail("--boot-timeout must be 0 < seconds <= 86400");

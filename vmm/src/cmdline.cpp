@@ -69,6 +69,15 @@ std::vector<std::string> qemu_argv(const std::string& qemu, const VmSpec& spec, 
                  "virtserialport,chardev=" + id + ",name=fleet." + port + ",nr=" + std::to_string(nr++)});
         }
     }
+    // Shared folders: virtio-9p, tag fleet-shareN (the guest mounts it where
+    // fleet.shareN= on its command line says).
+    for (std::size_t i = 0; i < spec.shares.size(); ++i) {
+        const auto& s = spec.shares[i];
+        std::string id = "fleet-share" + std::to_string(i);
+        add({"-fsdev", "local,id=" + id + ",path=" + qemu_escape(s.host_path) + ",security_model=none" +
+                           (s.read_only ? ",readonly=on" : ""),
+             "-device", "virtio-9p-device,fsdev=" + id + ",mount_tag=" + id});
+    }
     // isa-debug-exit: the fast way out for every guest.
     add({"-device", "isa-debug-exit,iobase=0xf4,iosize=4"});
 

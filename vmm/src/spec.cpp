@@ -4,6 +4,7 @@
 #include "elf.hpp"
 
 #include <charconv>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace fleet::vmm {
@@ -91,13 +92,58 @@ Result<> validate(const VmSpec& spec)
     std::size_t len = kernel_cmdline(spec).size();
     if (len > 2048) return fail("kernel command line too long (" + std::to_string(len) + " bytes, at most 2048)");
     if (spec.tap_fd) return fail("network taps are not supported by this launcher yet");
-    if (!spec.shares.empty()) return fail("shared folders are not supported by this launcher yet");
+    if (!spec.shares.empty() && spec.stdio != StdioKind::virtio)
+        return fail("shared folders need a virtio guest (a Linux image); this image is stdio=isa");
+    if (spec.shares.size() > 8) return fail("at most 8 shared folders");
+    for (const auto& s : spec.shares) {
+        struct stat st{};
+        if (::stat(s.host_path.c_str(), &st) != 0) return fail_errno("shared folder '" + s.host_path + "'");
+        if (!S_ISDIR(st.st_mode)) return fail("shared folder '" + s.host_path + "' is not a folder");
+    }
     return {};
+}
+
+Result<SharedFolder> parse_share(std::string_view text)
+{
+    SharedFolder s;
+    std::string t(text);
+    auto take_mode = [&](const char* suffix, bool ro) {
+        if (t.size() > 3 && t.ends_with(suffix)) {
+            s.read_only = ro;
+            t.resize(t.size() - 3);
+        }
+    };
+    take_mode(":ro", true);
+    take_mode(":rw", false);
+    auto colon = t.find(':');
+    s.host_path = t.substr(0, colon);
+    if (colon != std::string::npos) s.guest_path = t.substr(colon + 1);
+    std::string bad = "bad --share '" + std::string(text) + "' (use HOST[:GUEST][:ro|:rw])";
+    if (s.host_path.empty()) return fail(bad);
+    if (s.guest_path.empty()) {
+        std::string base = s.host_path;
+        while (base.size() > 1 && base.back() == '/') base.pop_back();
+        auto slash = base.rfind('/');
+        base = slash == std::string::npos ? base : base.substr(slash + 1);
+        if (base.empty() || base == "/" || base == "." || base == "..") base = "share";
+        s.guest_path = "/mnt/" + base;
+    }
+    if (s.guest_path[0] != '/' || s.guest_path.find_first_of(" \t\n:,") != std::string::npos)
+        return fail(bad + ": the guest path must be absolute, without spaces, ':' or ','");
+    return s;
 }
 
 std::string kernel_cmdline(const VmSpec& spec)
 {
-    std::string line = spec.extra_cmdline;
+    // Share mount points go before the image's own line, which for Linux
+    // images ends with "-- program": everything after that is the program's.
+    std::string line;
+    for (std::size_t i = 0; i < spec.shares.size(); ++i) {
+        const auto& s = spec.shares[i];
+        line += "fleet.share" + std::to_string(i) + "=" + s.guest_path + (s.read_only ? "" : ":rw") + " ";
+    }
+    line += spec.extra_cmdline;
+    if (!line.empty() && line.back() == ' ') line.pop_back();
     for (const auto& a : spec.args) {
         if (!line.empty()) line += ' ';
         line += a;

@@ -25,11 +25,16 @@ enum class StdioKind { isa, virtio };
 std::string_view to_string(StdioKind k);
 Result<StdioKind> parse_stdio(std::string_view text);
 
+// A host folder shared into a virtio guest over virtio-9p. The guest learns
+// where to mount it from `fleet.shareN=GUEST_PATH[:rw]` on its command line.
 struct SharedFolder {
     std::string host_path;
-    std::string tag;
+    std::string guest_path;
     bool read_only = true;
 };
+
+// "HOST[:GUEST][:ro|:rw]" -> a share; GUEST defaults to /mnt/<basename>.
+Result<SharedFolder> parse_share(std::string_view text);
 
 struct VmSpec {
     std::string name;
@@ -43,10 +48,10 @@ struct VmSpec {
     StdioKind stdio = StdioKind::isa;
     bool start_paused = false;
     std::chrono::milliseconds boot_timeout{10000};
-    // Devices for later parts of fleet; validated here, not yet wired by
-    // the command-line builder (it refuses them rather than dropping them).
+    std::vector<SharedFolder> shares;  // virtio guests only
+    // A tap for the router's bridge (a later part of fleet); refused by
+    // validate() until the command-line builder wires it.
     std::optional<int> tap_fd;
-    std::vector<SharedFolder> shares;
 };
 
 std::string_view to_string(Accel a);
