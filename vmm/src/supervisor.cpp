@@ -58,6 +58,9 @@ struct ConsoleClient {
     bool dead = false;
 };
 
+// Output queued for a slow reader before the guest is made to wait.
+constexpr std::size_t max_queued = 1u << 20;
+
 class Supervisor {
 public:
     Supervisor(const Store& store, SupervisorOptions o) : store_(store), o_(std::move(o)) {}
@@ -193,7 +196,14 @@ void Supervisor::on_output(int stream, std::string_view bytes)
         return;
     }
     if (!o_.detached) {
-        (stream == 1 ? out_ : err_)->write(std::string(bytes));
+        Sink& sink = *(stream == 1 ? out_ : err_);
+        sink.write(std::string(bytes));
+        if (sink.queued() > max_queued && vm_) {  // the terminal or pipe is slower than the guest
+            vm_->hold_output(true);
+            sink.when_idle([this] {
+                if (vm_) vm_->hold_output(false);
+            });
+        }
         return;
     }
     write_all(console_log_.get(), bytes);

@@ -80,6 +80,8 @@ struct Vm::Impl {
     Fd out, err, ctl, in, console, qemu_stderr;
     std::unique_ptr<Sink> stdin_sink;
     bool stdin_closing = false;
+    bool output_held = false;
+    std::vector<std::function<void()>> parked;
     int qemu_log_fd = -1;
     std::unique_ptr<QmpClient> qmp;
     VmState state = VmState::starting;
@@ -144,15 +146,30 @@ struct Vm::Impl {
         if (qemu_log_fd >= 0) (void)!::write(qemu_log_fd, bytes.data(), bytes.size());
     }
 
-    // Keep one read outstanding on a channel; stop at end of file.
-    void pump(Fd& fd, OpId& op, std::function<void(std::string_view)> sink)
+    // Keep one read outstanding on a channel; stop at end of file. While
+    // output is held, stdout/stderr reads are parked (not re-armed) so a slow
+    // reader slows the guest instead of growing our buffers.
+    void pump(Fd& fd, OpId& op, std::function<void(std::string_view)> sink, bool holdable = false)
     {
-        op = loop.read(fd.get(), 64 * 1024, [this, &fd, &op, sink](int res, std::span<const char> data) {
+        if (holdable && output_held) {
+            parked.push_back([this, &fd, &op, sink] { pump(fd, op, sink, true); });
+            return;
+        }
+        op = loop.read(fd.get(), 64 * 1024, [this, &fd, &op, sink, holdable](int res, std::span<const char> data) {
             op = 0;
             if (res <= 0) return;  // EOF or error: QEMU is going away; exit is seen on the pidfd
             sink(std::string_view(data.data(), data.size()));
-            pump(fd, op, sink);
+            pump(fd, op, sink, holdable);
         });
+    }
+
+    void hold_output(bool hold)
+    {
+        output_held = hold;
+        if (hold) return;
+        auto resume = std::move(parked);
+        parked.clear();
+        for (auto& fn : resume) fn();
     }
 
     // Synchronously take whatever is still buffered (the process has ended).
@@ -335,8 +352,8 @@ Result<std::unique_ptr<Vm>> Vm::launch(Loop& loop, VmSpec spec, const LaunchOpti
     m.qmp = std::make_unique<QmpClient>(
         loop, std::move(qmp->host), [self](const QmpMessage& ev) { self->on_event(ev); },
         [](const Error&) { /* the end is seen on the pidfd */ });
-    m.pump(m.out, m.out_op, [self](std::string_view b) { self->on_output(1, b); });
-    m.pump(m.err, m.err_op, [self](std::string_view b) { self->on_output(2, b); });
+    m.pump(m.out, m.out_op, [self](std::string_view b) { self->on_output(1, b); }, true);
+    m.pump(m.err, m.err_op, [self](std::string_view b) { self->on_output(2, b); }, true);
     m.pump(m.ctl, m.ctl_op, [self](std::string_view b) { self->on_ctl(b); });
     m.pump(m.qemu_stderr, m.log_op, [self](std::string_view b) { self->on_qemu_message(b); });
     if (m.console) m.pump(m.console, m.console_op, [self](std::string_view b) { self->on_output(3, b); });
@@ -365,6 +382,11 @@ void Vm::write_stdin(std::string bytes)
     Impl& m = *impl_;
     if (m.state == VmState::exited || !m.stdin_sink || m.stdin_closing) return;
     m.stdin_sink->write(std::move(bytes));
+}
+
+void Vm::hold_output(bool hold)
+{
+    if (impl_->state != VmState::exited) impl_->hold_output(hold);
 }
 
 void Vm::close_stdin()

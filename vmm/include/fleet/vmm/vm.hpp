@@ -74,6 +74,9 @@ public:
     // End of stdin: the guest's reads return end-of-file once it has read
     // what was written (virtio guests; isa guests cannot be told).
     void close_stdin();
+    // Stop (true) or resume (false) reading the guest's stdout and stderr:
+    // back-pressure for a consumer slower than the guest.
+    void hold_output(bool hold);
     // QMP passthrough on the private monitor.
     void execute(const std::string& command, json arguments, QmpClient::Reply reply);
     void pause();
