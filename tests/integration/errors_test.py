@@ -70,6 +70,11 @@ def test_kvm_requested_where_unusable(fleet):
     one_line_error(p, "KVM is not usable", "--accel tcg")
 
 
+def test_share_needs_a_virtio_guest(fleet):
+    one_line_error(fleet.vmm("run", "--share", "/tmp", "hello"), "shared folders need a virtio guest")
+    one_line_error(fleet.vmm("run", "--share", ":/x", "hello"), "bad --share")
+
+
 def test_argument_with_whitespace(fleet):
     one_line_error(fleet.vmm("run", "hello", "two words"), "white space")
 
@@ -78,4 +83,4 @@ if __name__ == "__main__":
     main([test_missing_kernel, test_not_an_elf, test_elf_without_pvh_note, test_bad_memory,
           test_bad_accel_and_options, test_duplicate_name, test_unknown_vm, test_qemu_missing_from_path,
           test_unknown_image_and_broken_catalog, test_kvm_requested_where_unusable,
-          test_argument_with_whitespace])
+          test_share_needs_a_virtio_guest, test_argument_with_whitespace])

@@ -76,6 +76,14 @@ def test_boot_timeout_is_an_error_not_a_hang(fleet):
     check(took < 5, f"boot timeout took {took:.2f}s")
 
 
+def test_verbose_says_which_accelerator(fleet):
+    p = fleet.vmm("run", "-v", "--accel", "auto", "hello", env={"FLEET_KVM_DEVICE": "/nonexistent/kvm"})
+    check(p.returncode == 0 and p.stdout == b"hello\n", f"{p}")
+    check(b"runs under tcg (KVM is not usable" in p.stderr, f"stderr {p.stderr!r}")
+    p = fleet.vmm("run", "-v", "--accel", "tcg", "hello")
+    check(b"runs under tcg\n" in p.stderr, f"stderr {p.stderr!r}")
+
+
 def test_memory_and_cpus(fleet):
     p = fleet.vmm("run", "-m", "64M", "--cpus", "2", "hello", "ok")
     check(p.returncode == 0 and p.stdout == b"hello ok\n", f"{p}")
@@ -93,4 +101,4 @@ def test_cmdline_is_runnable(fleet):
 if __name__ == "__main__":
     main([test_output_and_status, test_status_extremes, test_guest_stderr_is_separate, test_by_path,
           test_record_removed_unless_keep, test_ctrl_c_presses_power_button,
-          test_boot_timeout_is_an_error_not_a_hang, test_memory_and_cpus, test_cmdline_is_runnable])
+          test_boot_timeout_is_an_error_not_a_hang, test_verbose_says_which_accelerator, test_memory_and_cpus, test_cmdline_is_runnable])

@@ -138,6 +138,9 @@ std::string random_suffix()
     return buf;
 }
 
+// What build_spec chose for acceleration and why, for --verbose and start.
+std::string accel_note_;
+
 Result<std::pair<VmSpec, Image>> build_spec(const Context& ctx, const LaunchFlags& f, const Args& positional)
 {
     if (positional.empty()) return fail("no image given (a catalog name like 'hello', or a kernel path)");
@@ -160,6 +163,16 @@ Result<std::pair<VmSpec, Image>> build_spec(const Context& ctx, const LaunchFlag
     auto accel = parse_accel(f.accel);
     if (!accel) return std::unexpected(accel.error());
     spec.accel = *accel;
+    // Settle auto here, once, so the VM and the user hear the same answer.
+    auto chosen = resolve_accel(spec.accel);
+    if (!chosen) return std::unexpected(chosen.error());
+    if (*chosen == Accel::tcg && spec.accel == Accel::automatic) {
+        auto why = probe_kvm();
+        accel_note_ = "tcg (" + (why ? std::string("KVM works, TCG chosen") : why.error().what()) + ")";
+    } else {
+        accel_note_ = std::string(to_string(*chosen));
+    }
+    spec.accel = *chosen;
     spec.stdio = image->stdio;
     for (const auto& text : f.shares) {
         auto share = parse_share(text);
@@ -194,7 +207,8 @@ int cmd_run(const Context& ctx, const Args& args)
     po::options_description d("Options");
     add_launch_options(d, f);
     d.add_options()("keep", "keep the VM's record after it ends (default: remove it)")
-        ("no-stdin", "do not forward standard input to the guest");
+        ("no-stdin", "do not forward standard input to the guest")
+        ("verbose,v", "say on stderr which accelerator runs the VM, and why");
     int status = 0;
     auto p = parse("run", args, d, "[OPTIONS] IMAGE [ARGS...]", status, true);
     if (!p) return status;
@@ -206,6 +220,8 @@ int cmd_run(const Context& ctx, const Args& args)
     auto o = supervisor_options(ctx, f, std::move(spec->first), spec->second, p->positional[0]);
     o.auto_remove = !p->vm.count("keep");
     o.forward_stdin = !p->vm.count("no-stdin");
+    if (p->vm.count("verbose"))
+        std::fprintf(stderr, "fleet-vmm: %s runs under %s\n", o.spec.name.c_str(), accel_note_.c_str());
     return supervise(*store, std::move(o));
 }
 
@@ -216,6 +232,7 @@ int cmd_start(const Context& ctx, const Args& args)
     add_launch_options(d, f);
     d.add_options()("rm", "remove the VM's record when it ends")
         ("interactive,i", "keep the guest's stdin open for 'fleet-vmm console' (default: it reads end-of-file)")
+        ("verbose,v", "say on stderr which accelerator runs the VM, and why (always, on a terminal)")
         ("paused", "create the VM paused; 'fleet-vmm resume NAME' starts it");
     int status = 0;
     auto p = parse("start", args, d, "[OPTIONS] IMAGE [ARGS...]", status, true);
@@ -257,6 +274,8 @@ int cmd_start(const Context& ctx, const Args& args)
     while (!line.empty() && line.back() == '\n') line.pop_back();
     if (line == "ready") {
         std::printf("%s\n", name.c_str());
+        if (::isatty(2) || p->vm.count("verbose"))
+            std::fprintf(stderr, "fleet-vmm: %s runs under %s\n", name.c_str(), accel_note_.c_str());
         return 0;
     }
     if (line.starts_with("error ")) return report(line.substr(6));

@@ -86,7 +86,7 @@ Result<> validate(const VmSpec& spec)
         return fail_errno("initrd '" + spec.initrd + "' cannot be read");
     for (const auto& a : spec.args) {
         for (char c : a)
-            if (c == ' ' || c == '\t' || c == '\n' || c == '\0')
+            if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' || c == '\0')
                 return fail("argument '" + a + "' contains white space; guests split their command line on it");
     }
     std::size_t len = kernel_cmdline(spec).size();
