@@ -425,9 +425,11 @@ void Vm::stop(std::chrono::milliseconds deadline)
     if (m.state == VmState::exited || m.stop_requested) return;
     m.stop_requested = true;
     if (m.boot_timer) m.loop.cancel(std::exchange(m.boot_timer, 0));
+    // The button first: the state change below may do I/O (the supervisor
+    // records it), which must not delay the guest's power-off.
+    execute("system_powerdown", json(), [](Result<json>) {});
     m.set_state(VmState::stopping);
     Impl* self = &m;
-    execute("system_powerdown", json(), [](Result<json>) {});
     m.stop_timer = m.loop.timer(deadline, [self](int) {
         self->stop_timer = 0;
         self->kill_requested = true;
