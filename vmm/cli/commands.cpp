@@ -365,7 +365,7 @@ int cmd_ls(const Context& ctx, const Args& args)
     if (p->vm.count("json")) {
         json arr = json::array();
         for (const auto& r : shown) arr.push_back(record_json(r, now));
-        std::printf("%s\n", arr.dump(2).c_str());
+        std::printf("%s\n", arr.dump(2, ' ', false, json::error_handler_t::replace).c_str());
         return 0;
     }
     if (p->vm.count("quiet")) {
@@ -396,7 +396,7 @@ int cmd_inspect(const Context& ctx, const Args& args)
     if (!store) return report(store.error());
     auto r = store->inspect(p->positional[0]);
     if (!r) return report(r.error());
-    std::printf("%s\n", record_json(*r, now_ms()).dump(2).c_str());
+    std::printf("%s\n", record_json(*r, now_ms()).dump(2, ' ', false, json::error_handler_t::replace).c_str());
     return 0;
 }
 

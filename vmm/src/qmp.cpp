@@ -53,6 +53,7 @@ Result<std::vector<QmpMessage>> QmpReader::feed(std::string_view bytes)
         if (nl == std::string::npos) break;
         std::string_view line(buffer_.data() + start, nl - start);
         start = nl + 1;
+        if (line.size() > max_message) return fail("QMP: message larger than 8 MiB");
         if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
         auto m = parse(line);
         if (!m) return std::unexpected(m.error());
@@ -138,7 +139,7 @@ void QmpClient::send(std::uint64_t id, const std::string& command, const json& a
 {
     json msg = {{"execute", command}, {"id", id}};
     if (!arguments.is_null()) msg["arguments"] = arguments;
-    std::string text = msg.dump() + "\n";
+    std::string text = msg.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
     auto id_box = std::make_shared<OpId>(0);
     *id_box = loop_.write(fd_.get(), std::move(text), [this, id_box](int res) {
         write_ops_.erase(*id_box);

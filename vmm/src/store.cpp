@@ -170,7 +170,8 @@ Result<VmRecord> Store::read(const std::string& name) const
 
 Result<> Store::write(const VmRecord& record) const
 {
-    return write_atomically(path(record.name, "state.json"), to_json(record).dump(2) + "\n");
+    return write_atomically(path(record.name, "state.json"),
+                            to_json(record).dump(2, ' ', false, json::error_handler_t::replace) + "\n");
 }
 
 Result<VmRecord> Store::reconcile(VmRecord r) const
