@@ -1,0 +1,523 @@
+// fleet runtime: the stdio channels over virtio-serial (multiport) on a
+// microvm virtio-mmio transport.  See README.md for the protocol.
+#include "hw.hpp"
+
+namespace rt::vs {
+namespace {
+
+// ---- virtio-mmio (QEMU 7.2 microvm: 0xfeb00000 + 512*i; GSI 24+i with the
+// second IOAPIC (acpi=on, ioapic2=auto), else 16+i) -------------------------------
+constexpr uintptr_t mmio_base = 0xfeb00000, mmio_stride = 512;
+constexpr int max_transports = 24;
+constexpr uint32_t magic_value = 0x74726976;  // "virt"
+constexpr uint32_t device_console = 3;
+enum : uint32_t {
+    r_magic = 0x000, r_version = 0x004, r_device_id = 0x008, r_dev_features = 0x010, r_dev_features_sel = 0x014,
+    r_drv_features = 0x020, r_drv_features_sel = 0x024, r_guest_page_size = 0x028, r_queue_sel = 0x030,
+    r_queue_num_max = 0x034, r_queue_num = 0x038, r_queue_align = 0x03c, r_queue_pfn = 0x040,
+    r_queue_ready = 0x044, r_queue_notify = 0x050, r_int_status = 0x060, r_int_ack = 0x064, r_status = 0x070,
+    r_desc_lo = 0x080, r_desc_hi = 0x084, r_avail_lo = 0x090, r_avail_hi = 0x094, r_used_lo = 0x0a0,
+    r_used_hi = 0x0a4, r_config = 0x100,
+};
+enum : uint32_t { st_ack = 1, st_driver = 2, st_driver_ok = 4, st_features_ok = 8 };
+constexpr uint32_t f_multiport = 1u << 1;  // VIRTIO_CONSOLE_F_MULTIPORT
+constexpr uint32_t f_version_1_hi = 1u << 0;  // VIRTIO_F_VERSION_1 (bit 32)
+constexpr uint16_t desc_f_write = 2;
+
+// virtio_console_control events
+enum : uint16_t {
+    ev_device_ready = 0, ev_port_add = 1, ev_port_remove = 2, ev_port_ready = 3, ev_console_port = 4,
+    ev_resize = 5, ev_port_open = 6, ev_port_name = 7,
+};
+struct Control {
+    uint32_t id;
+    uint16_t event, value;
+};
+
+struct Desc {
+    uint64_t addr;
+    uint32_t len;
+    uint16_t flags, next;
+};
+struct UsedElem {
+    uint32_t id, len;
+};
+
+struct Queue {
+    uint16_t index = 0, num = 0;
+    Desc* desc = nullptr;
+    volatile uint16_t* avail = nullptr;  // flags, idx, ring[num]
+    volatile uint16_t* used = nullptr;   // flags, idx, then UsedElem ring[num]
+    uint16_t avail_idx = 0, last_used = 0;
+
+    bool ok() const { return desc != nullptr; }
+    void post(uint16_t id, void* buf, uint32_t len, uint16_t flags)
+    {
+        desc[id] = Desc{reinterpret_cast<uintptr_t>(buf), len, flags, 0};
+        avail[2 + avail_idx % num] = id;
+        hw::barrier();
+        avail_idx++;
+        avail[1] = avail_idx;
+        hw::barrier();
+    }
+    bool has_used() const { return used[1] != last_used; }
+    UsedElem take()
+    {
+        hw::barrier();
+        auto* ring = reinterpret_cast<volatile UsedElem*>(const_cast<uint16_t*>(used) + 2);
+        volatile UsedElem& e = ring[last_used % num];
+        UsedElem r{e.id, e.len};
+        last_used++;
+        return r;
+    }
+};
+
+uintptr_t base;  // 0 = no device
+int transport = -1;
+uint32_t version;
+uint32_t nports;
+constexpr uint32_t max_ports = 16;
+
+struct Port {
+    char name[32];
+    bool added, named, host_open;
+    Queue rx, tx;
+};
+Port ports[max_ports];
+Queue ctrl_rx, ctrl_tx;
+
+void notify(const Queue& q) { hw::w32(base + r_queue_notify, q.index); }
+
+uint16_t queue_size(uint16_t index, uint16_t want)
+{
+    hw::w32(base + r_queue_sel, index);
+    uint32_t max = hw::r32(base + r_queue_num_max);
+    return static_cast<uint16_t>(max < want ? max : want);
+}
+
+bool setup_queue(Queue& q, uint16_t index, uint16_t want)
+{
+    uint16_t num = queue_size(index, want);
+    if (num == 0) return false;
+    // One block in the legacy layout (also fine for modern): descriptors,
+    // available ring, then the used ring on the next 4 KiB boundary.
+    size_t desc_bytes = 16u * num, avail_bytes = 6u + 2u * num;
+    size_t used_off = (desc_bytes + avail_bytes + 4095) & ~size_t(4095);
+    size_t total = used_off + ((6u + 8u * num + 4095) & ~size_t(4095));
+    auto* mem = static_cast<char*>(rt::aligned_alloc(4096, total));
+    if (!mem) rt::panic("out of memory for virtqueue %u", index);
+    memset(mem, 0, total);
+    q.index = index;
+    q.num = num;
+    q.desc = reinterpret_cast<Desc*>(mem);
+    q.avail = reinterpret_cast<volatile uint16_t*>(mem + desc_bytes);
+    q.used = reinterpret_cast<volatile uint16_t*>(mem + used_off);
+    hw::w32(base + r_queue_sel, index);
+    hw::w32(base + r_queue_num, num);
+    if (version == 1) {
+        hw::w32(base + r_queue_align, 4096);
+        hw::w32(base + r_queue_pfn, static_cast<uint32_t>(reinterpret_cast<uintptr_t>(mem) >> 12));
+    } else {
+        auto lo = [](const volatile void* p) { return static_cast<uint32_t>(reinterpret_cast<uintptr_t>(p)); };
+        auto hi = [](const volatile void* p) { return static_cast<uint32_t>(reinterpret_cast<uintptr_t>(p) >> 32); };
+        hw::w32(base + r_desc_lo, lo(q.desc));
+        hw::w32(base + r_desc_hi, hi(q.desc));
+        hw::w32(base + r_avail_lo, lo(q.avail));
+        hw::w32(base + r_avail_hi, hi(q.avail));
+        hw::w32(base + r_used_lo, lo(q.used));
+        hw::w32(base + r_used_hi, hi(q.used));
+        hw::w32(base + r_queue_ready, 1);
+    }
+    return true;
+}
+
+// ---- control queues ---------------------------------------------------------------------
+constexpr int ctrl_rx_bufs = 32, ctrl_buf_size = 128, ctrl_tx_bufs = 16;
+char* ctrl_rx_mem;
+char* ctrl_tx_mem;
+uint16_t ctrl_tx_free[ctrl_tx_bufs];
+int ctrl_tx_nfree;
+
+void ctrl_reclaim()
+{
+    while (ctrl_tx.has_used()) ctrl_tx_free[ctrl_tx_nfree++] = static_cast<uint16_t>(ctrl_tx.take().id);
+}
+
+void ctrl_send(uint32_t id, uint16_t event, uint16_t value)
+{
+    ctrl_reclaim();
+    while (ctrl_tx_nfree == 0) {  // QEMU answers control messages inside the notify
+        __asm__ volatile("pause");
+        ctrl_reclaim();
+    }
+    uint16_t slot = ctrl_tx_free[--ctrl_tx_nfree];
+    auto* msg = reinterpret_cast<Control*>(ctrl_tx_mem + slot * ctrl_buf_size);
+    *msg = Control{id, event, value};
+    ctrl_tx.post(slot, msg, sizeof *msg, 0);
+    notify(ctrl_tx);
+}
+
+void handle_control(const char* buf, uint32_t len)
+{
+    if (len < sizeof(Control)) return;
+    Control c;
+    memcpy(&c, buf, sizeof c);
+    if (c.id >= nports) return;
+    Port& p = ports[c.id];
+    switch (c.event) {
+    case ev_port_add:
+        p.added = true;
+        ctrl_send(c.id, ev_port_ready, 1);
+        break;
+    case ev_port_remove:
+        p.added = false;
+        p.host_open = false;
+        break;
+    case ev_port_name: {
+        uint32_t n = len - sizeof(Control);
+        if (n >= sizeof p.name) n = sizeof p.name - 1;
+        memcpy(p.name, buf + sizeof(Control), n);
+        p.name[n] = 0;
+        p.named = true;
+        break;
+    }
+    case ev_port_open:
+        p.host_open = c.value != 0;
+        break;
+    default:
+        break;
+    }
+}
+
+// ---- roles ------------------------------------------------------------------------------------
+enum Role { role_stdin, role_stdout, role_stderr, role_ctl, n_roles };
+const char* const role_names[n_roles] = {"fleet.stdin", "fleet.stdout", "fleet.stderr", "fleet.ctl"};
+int role_port[n_roles] = {-1, -1, -1, -1};
+
+// stdin: receive buffers.  QEMU hands the guest at most 4 KiB per chardev
+// read, each into one buffer, so many 4 KiB buffers keep the pipe full.
+constexpr int rx_bufs = 64, rx_buf_size = 4096, rx_kick_batch = 8;
+char* rx_mem;
+bool rx_have;
+uint32_t rx_id, rx_len, rx_off;
+int rx_unkicked;
+
+// Output channels: a few large transmit buffers each.
+struct Tx {
+    int port = -1;
+    char* mem = nullptr;
+    uint32_t size = 0;
+    uint16_t nbufs = 0, nfree = 0;
+    uint16_t free_ids[16];
+    int cur = -1;
+    uint32_t fill = 0;
+};
+Tx tx[n_roles];  // role_stdin unused
+
+Port* port_of(int role) { return role_port[role] >= 0 ? &ports[role_port[role]] : nullptr; }
+
+void tx_reclaim(Tx& t)
+{
+    Queue& q = ports[t.port].tx;
+    while (q.has_used()) t.free_ids[t.nfree++] = static_cast<uint16_t>(q.take().id);
+}
+
+void tx_submit(Tx& t)
+{
+    if (t.cur < 0) return;
+    if (t.fill == 0) {  // nothing written: keep the buffer
+        t.free_ids[t.nfree++] = static_cast<uint16_t>(t.cur);
+        t.cur = -1;
+        return;
+    }
+    Queue& q = ports[t.port].tx;
+    q.post(static_cast<uint16_t>(t.cur), t.mem + static_cast<size_t>(t.cur) * t.size, t.fill, 0);
+    notify(q);
+    t.cur = -1;
+    t.fill = 0;
+}
+
+void rx_kick()
+{
+    if (rx_unkicked) {
+        notify(ports[role_port[role_stdin]].rx);
+        rx_unkicked = 0;
+    }
+}
+
+Tx* tx_for_fd(int fd)
+{
+    if (fd == 1) return &tx[role_stdout];
+    if (fd == 2) return &tx[role_stderr];
+    if (fd == 3) return &tx[role_ctl];  // internal
+    return nullptr;
+}
+
+void tx_init(Role role, uint16_t nbufs, uint32_t size)
+{
+    Tx& t = tx[role];
+    t.port = role_port[role];
+    if (t.port < 0 || !ports[t.port].tx.ok()) {
+        t.port = -1;
+        return;
+    }
+    if (nbufs > ports[t.port].tx.num) nbufs = ports[t.port].tx.num;
+    t.mem = static_cast<char*>(rt::aligned_alloc(4096, static_cast<size_t>(nbufs) * size));
+    if (!t.mem) rt::panic("out of memory for %s buffers", role_names[role]);
+    t.size = size;
+    t.nbufs = t.nfree = nbufs;
+    for (uint16_t i = 0; i < nbufs; i++) t.free_ids[i] = static_cast<uint16_t>(nbufs - 1 - i);
+}
+
+bool initialized;
+
+}  // namespace
+
+// ---- interface to rt.cpp ------------------------------------------------------------------------
+bool ready() { return initialized; }
+
+void irq()
+{
+    if (!base) return;
+    uint32_t s = hw::r32(base + r_int_status);
+    hw::w32(base + r_int_ack, s);
+}
+
+void poll()
+{
+    if (!base || !ctrl_rx.ok()) return;
+    bool reposted = false;
+    while (ctrl_rx.has_used()) {
+        UsedElem e = ctrl_rx.take();
+        if (e.id >= ctrl_rx_bufs) continue;
+        char* buf = ctrl_rx_mem + e.id * ctrl_buf_size;
+        handle_control(buf, e.len);
+        ctrl_rx.post(static_cast<uint16_t>(e.id), buf, ctrl_buf_size, desc_f_write);
+        reposted = true;
+    }
+    if (reposted) notify(ctrl_rx);
+}
+
+bool init()
+{
+    for (int i = 0; i < max_transports; i++) {
+        uintptr_t b = mmio_base + mmio_stride * static_cast<uintptr_t>(i);
+        if (hw::r32(b + r_magic) == magic_value && hw::r32(b + r_device_id) == device_console) {
+            base = b;
+            transport = i;
+            break;
+        }
+    }
+    if (!base) return false;
+    version = hw::r32(base + r_version);
+    if (version != 1 && version != 2) return false;
+
+    hw::w32(base + r_status, 0);  // reset
+    hw::w32(base + r_status, st_ack);
+    hw::w32(base + r_status, st_ack | st_driver);
+    hw::w32(base + r_dev_features_sel, 0);
+    uint32_t f0 = hw::r32(base + r_dev_features);
+    if (!(f0 & f_multiport)) return false;
+    hw::w32(base + r_drv_features_sel, 0);
+    hw::w32(base + r_drv_features, f_multiport);
+    if (version == 2) {
+        hw::w32(base + r_dev_features_sel, 1);
+        if (!(hw::r32(base + r_dev_features) & f_version_1_hi)) return false;
+        hw::w32(base + r_drv_features_sel, 1);
+        hw::w32(base + r_drv_features, f_version_1_hi);
+        hw::w32(base + r_status, st_ack | st_driver | st_features_ok);
+        if (!(hw::r32(base + r_status) & st_features_ok)) return false;
+    } else {
+        hw::w32(base + r_guest_page_size, 4096);
+    }
+    nports = hw::r32(base + r_config + 4);  // virtio_console_config.max_nr_ports
+    if (nports > max_ports) nports = max_ports;
+    if (nports == 0) return false;
+
+    // Queues: port 0 = 0/1, control = 2/3, port n >= 1 = 2n+2 / 2n+3.
+    if (!setup_queue(ctrl_rx, 2, 32) || !setup_queue(ctrl_tx, 3, 32)) return false;
+    for (uint32_t p = 0; p < nports; p++) {
+        uint16_t rxq = static_cast<uint16_t>(p == 0 ? 0 : 2 * p + 2);
+        setup_queue(ports[p].rx, rxq, 128);
+        setup_queue(ports[p].tx, static_cast<uint16_t>(rxq + 1), 128);
+    }
+    hw::w32(base + r_status, hw::r32(base + r_status) | st_driver_ok);
+
+    ctrl_rx_mem = static_cast<char*>(rt::malloc(ctrl_rx_bufs * ctrl_buf_size));
+    ctrl_tx_mem = static_cast<char*>(rt::malloc(ctrl_tx_bufs * ctrl_buf_size));
+    if (!ctrl_rx_mem || !ctrl_tx_mem) rt::panic("out of memory for control buffers");
+    int nrx = ctrl_rx_bufs < ctrl_rx.num ? ctrl_rx_bufs : ctrl_rx.num;
+    for (int i = 0; i < nrx; i++)
+        ctrl_rx.post(static_cast<uint16_t>(i), ctrl_rx_mem + i * ctrl_buf_size, ctrl_buf_size, desc_f_write);
+    notify(ctrl_rx);
+    ctrl_tx_nfree = ctrl_tx_bufs < ctrl_tx.num ? ctrl_tx_bufs : ctrl_tx.num;
+    for (int i = 0; i < ctrl_tx_nfree; i++) ctrl_tx_free[i] = static_cast<uint16_t>(i);
+
+    unsigned gsi = hw::have_ioapic2() ? 24u + static_cast<unsigned>(transport) : 16u + static_cast<unsigned>(transport);
+    hw::route_gsi(gsi, hw::vec_virtio, true);
+
+    // DEVICE_READY -> PORT_ADD each; PORT_READY -> PORT_NAME (+ PORT_OPEN if
+    // the host side is connected).  QEMU answers inside the notify, so a few
+    // rounds of polling see it all.
+    ctrl_send(0, ev_device_ready, 1);
+    for (int round = 0; round < 64; round++) {
+        poll();
+        bool all = true;
+        for (uint32_t p = 0; p < nports; p++)
+            if (ports[p].added && !ports[p].named) all = false;
+        if (all && round > 2) break;
+    }
+    for (uint32_t p = 0; p < nports; p++)
+        for (int r = 0; r < n_roles; r++)
+            if (ports[p].named && strcmp(ports[p].name, role_names[r]) == 0) role_port[r] = static_cast<int>(p);
+    if (role_port[role_ctl] < 0) return false;
+
+    // Open our side first: QEMU only takes notice of new receive buffers
+    // (and polls the host socket again) for a port the guest has opened.
+    for (int r = 0; r < n_roles; r++)
+        if (role_port[r] >= 0) ctrl_send(static_cast<uint32_t>(role_port[r]), ev_port_open, 1);
+
+    // stdin receive buffers
+    if (Port* in = port_of(role_stdin); in && in->rx.ok()) {
+        int n = rx_bufs < in->rx.num ? rx_bufs : in->rx.num;
+        rx_mem = static_cast<char*>(rt::aligned_alloc(4096, static_cast<size_t>(n) * rx_buf_size));
+        if (!rx_mem) rt::panic("out of memory for stdin buffers");
+        for (int i = 0; i < n; i++)
+            in->rx.post(static_cast<uint16_t>(i), rx_mem + i * rx_buf_size, rx_buf_size, desc_f_write);
+        notify(in->rx);
+    } else {
+        role_port[role_stdin] = -1;
+    }
+    tx_init(role_stdout, 8, 64 * 1024);
+    tx_init(role_stderr, 4, 16 * 1024);
+    tx_init(role_ctl, 4, 256);
+    initialized = true;
+#ifdef RT_DEBUG
+    rt::console("vs: transport %d v%u nports %u roles %d %d %d %d open %d %d %d %d\n", transport, version, nports,
+                role_port[0], role_port[1], role_port[2], role_port[3], ports[1].host_open, ports[2].host_open,
+                ports[3].host_open, ports[4].host_open);
+#endif
+    return true;
+}
+
+void flush_all(bool wait)
+{
+    for (int fd = 1; fd <= 3; fd++) rt::flush(fd, wait);
+}
+
+bool ctl_write(const char* s, size_t n)
+{
+    if (!initialized || tx[role_ctl].port < 0) return false;
+    if (rt::write(3, s, n) < 0) return false;
+    return rt::flush(3, true) == 0;
+}
+
+}  // namespace rt::vs
+
+namespace rt {
+
+bool host_closed(int fd)
+{
+    vs::poll();
+    int role = fd == 0 ? vs::role_stdin : fd == 1 ? vs::role_stdout : fd == 2 ? vs::role_stderr : -1;
+    if (role < 0) return true;
+    vs::Port* p = vs::port_of(role);
+    return !p || !p->host_open;
+}
+
+long read(int fd, void* buf, size_t n)
+{
+    using namespace vs;
+    if (fd != 0) return -1;
+    if (n == 0) return 0;
+    hw::check_power();
+    Port* p = port_of(role_stdin);
+    if (!p) return 0;
+    Queue& q = p->rx;
+    for (;;) {
+        if (!rx_have && q.has_used()) {
+            UsedElem e = q.take();
+            rx_id = e.id;
+            rx_len = e.len;
+            rx_off = 0;
+            rx_have = true;
+        }
+        if (rx_have) {
+            uint32_t k = rx_len - rx_off;
+            if (k > n) k = static_cast<uint32_t>(n);
+            memcpy(buf, rx_mem + rx_id * rx_buf_size + rx_off, k);
+            rx_off += k;
+            if (rx_off >= rx_len) {  // give the buffer back
+                rx_have = false;
+                q.post(static_cast<uint16_t>(rx_id), rx_mem + rx_id * rx_buf_size, rx_buf_size, desc_f_write);
+                if (++rx_unkicked >= rx_kick_batch) rx_kick();
+            }
+            if (k) return k;
+            continue;
+        }
+        // Nothing buffered.  The device pushes all data before it reports the
+        // host's close, so "closed and still nothing used" is end of file.
+        vs::poll();
+        if (!p->host_open) {
+            hw::barrier();
+            if (!q.has_used()) return 0;
+            continue;
+        }
+        rx_kick();
+        flush_all(false);  // like a tty: output goes out before we block
+        hw::wait_until([&] { return q.has_used() || !p->host_open || ctrl_rx.has_used(); });
+    }
+}
+
+long write(int fd, const void* buf, size_t n)
+{
+    using namespace vs;
+    Tx* t = tx_for_fd(fd);
+    if (!t) return -1;
+    if (!vs::initialized || t->port < 0) return static_cast<long>(n);  // no such port: discard
+    if (fd != 3) hw::check_power();
+    Port& p = ports[t->port];
+    const char* s = static_cast<const char*>(buf);
+    size_t left = n;
+    while (left) {
+        if (t->cur < 0) {
+            tx_reclaim(*t);
+            if (t->nfree == 0) {
+                hw::wait_until([&] {
+                    tx_reclaim(*t);
+                    return t->nfree > 0 || !p.host_open;
+                });
+                if (t->nfree == 0) return -1;
+            }
+            if (!p.host_open && fd != 3) return -1;
+            t->cur = t->free_ids[--t->nfree];
+            t->fill = 0;
+        }
+        uint32_t k = t->size - t->fill;
+        if (k > left) k = static_cast<uint32_t>(left);
+        memcpy(t->mem + static_cast<size_t>(t->cur) * t->size + t->fill, s, k);
+        t->fill += k;
+        s += k;
+        left -= k;
+        if (t->fill == t->size) tx_submit(*t);
+    }
+    return static_cast<long>(n);
+}
+
+int flush(int fd, bool wait)
+{
+    using namespace vs;
+    Tx* t = tx_for_fd(fd);
+    if (!t || !vs::initialized || t->port < 0) return 0;
+    tx_submit(*t);
+    if (wait) {
+        Port& p = ports[t->port];
+        hw::wait_until([&] {
+            tx_reclaim(*t);
+            return t->nfree == t->nbufs || !p.host_open;
+        });
+    }
+    return ports[t->port].host_open ? 0 : -1;
+}
+
+}  // namespace rt
