@@ -481,9 +481,14 @@ long write(int fd, const void* buf, size_t n)
     size_t left = n;
     while (left) {
         if (t->cur < 0) {
+            // Take in control messages first: a host that closed the port
+            // (PORT_OPEN 0) must end the write even while buffers flow,
+            // since QEMU then discards what we send and returns buffers.
+            vs::poll();
             tx_reclaim(*t);
             if (t->nfree == 0) {
                 hw::wait_until([&] {
+                    vs::poll();
                     tx_reclaim(*t);
                     return t->nfree > 0 || !p.host_open;
                 });

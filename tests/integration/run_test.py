@@ -84,6 +84,17 @@ def test_verbose_says_which_accelerator(fleet):
     check(b"runs under tcg\n" in p.stderr, f"stderr {p.stderr!r}")
 
 
+def test_closed_stdout_ends_like_sigpipe(fleet):
+    # yes writes forever; once head has its lines nobody reads: status 141,
+    # no message (a virtio guest sees its port close and exits 141 itself).
+    import subprocess as sp
+    p = sp.run(f"{VMM} run --no-stdin yes | head -n 2; exit ${{PIPESTATUS[0]}}", shell=True,
+               executable="/bin/bash", env=fleet.env, capture_output=True, timeout=60)
+    check(p.stdout == b"y\ny\n", f"stdout {p.stdout!r}")
+    check(p.returncode == 141, f"exit {p.returncode}, stderr {p.stderr!r}")
+    check(p.stderr == b"", f"stderr {p.stderr!r}")
+
+
 def test_memory_and_cpus(fleet):
     p = fleet.vmm("run", "-m", "64M", "--cpus", "2", "hello", "ok")
     check(p.returncode == 0 and p.stdout == b"hello ok\n", f"{p}")
@@ -101,4 +112,5 @@ def test_cmdline_is_runnable(fleet):
 if __name__ == "__main__":
     main([test_output_and_status, test_status_extremes, test_guest_stderr_is_separate, test_by_path,
           test_record_removed_unless_keep, test_ctrl_c_presses_power_button,
-          test_boot_timeout_is_an_error_not_a_hang, test_verbose_says_which_accelerator, test_memory_and_cpus, test_cmdline_is_runnable])
+          test_boot_timeout_is_an_error_not_a_hang, test_verbose_says_which_accelerator, test_closed_stdout_ends_like_sigpipe,
+          test_memory_and_cpus, test_cmdline_is_runnable])

@@ -273,7 +273,7 @@ int Supervisor::run()
         if (auto s = setup_detached(); !s) return fail_start(s.error());
     } else {
         out_ = std::make_unique<Sink>(*loop_, 1, [this](int) {
-            if (vm_) vm_->kill();  // nobody reads our stdout any more
+            if (vm_) vm_->close_stdout();  // nobody reads our stdout any more
         });
         err_ = std::make_unique<Sink>(*loop_, 2);
     }
@@ -328,6 +328,7 @@ int Supervisor::run()
     const ExitInfo& info = *ended_;
     if (!o_.detached) {
         bool quiet = info.reason == ExitReason::guest_exit || info.reason == ExitReason::guest_poweroff ||
+                     info.reason == ExitReason::broken_pipe ||
                      (info.reason == ExitReason::host_stop && interrupted_);
         if (!quiet) std::fprintf(stderr, "fleet-vmm: %s\n", info.message.c_str());
         if (info.reason == ExitReason::host_stop && interrupted_) return 130;

@@ -39,6 +39,7 @@ std::string_view to_string(ExitReason r)
     case ExitReason::crashed: return "crashed";
     case ExitReason::boot_timeout: return "boot-timeout";
     case ExitReason::launch_failed: return "launch-failed";
+    case ExitReason::broken_pipe: return "broken-pipe";
     }
     return "?";
 }
@@ -94,6 +95,7 @@ struct Vm::Impl {
     std::string qemu_messages;  // tail of QEMU's own stderr
     json shutdown;              // data of the SHUTDOWN event, if any
     bool panicked = false, stop_requested = false, kill_requested = false, boot_timed_out = false;
+    bool stdout_gone = false;
 
     explicit Impl(Loop& l) : loop(l) {}
 
@@ -233,6 +235,7 @@ struct Vm::Impl {
                     name + " exited with status " + std::to_string(*reported_status)};
         if (panicked) return {ExitReason::crashed, 134, name + ": the guest kernel panicked"};
         if (st.signaled) {
+            if (stdout_gone) return {ExitReason::broken_pipe, 141, name + ": nobody reads its output"};
             if (kill_requested) return {ExitReason::killed, 128 + st.code, name + " was killed"};
             return {ExitReason::crashed, 128 + st.code,
                     name + ": QEMU was killed by signal " + std::to_string(st.code) + " (" + signal_name(st.code) + ")"};
@@ -387,6 +390,22 @@ void Vm::write_stdin(std::string bytes)
 void Vm::hold_output(bool hold)
 {
     if (impl_->state != VmState::exited) impl_->hold_output(hold);
+}
+
+void Vm::close_stdout()
+{
+    Impl& m = *impl_;
+    if (m.state == VmState::exited || m.stdout_gone) return;
+    m.stdout_gone = true;
+    if (m.spec.stdio == StdioKind::isa) {  // COM1 cannot be unplugged
+        m.signal(SIGKILL);
+        return;
+    }
+    if (m.out_op) m.loop.cancel(std::exchange(m.out_op, 0));
+    m.out.reset();  // QEMU sees the socket close and unplugs fleet.stdout
+    // Nothing will drain the stdout queue any more: let stderr flow (a parked
+    // stdout read now fails at once on the closed fd and stops).
+    m.hold_output(false);
 }
 
 void Vm::close_stdin()

@@ -32,6 +32,7 @@ enum class ExitReason {
     crashed,         // QEMU died on its own, or the guest kernel panicked
     boot_timeout,    // not ready within the spec's boot timeout
     launch_failed,   // QEMU refused to start the VM
+    broken_pipe,     // nobody reads its stdout any more (an isa guest, killed: 141)
 };
 std::string_view to_string(ExitReason r);
 
@@ -77,6 +78,10 @@ public:
     // Stop (true) or resume (false) reading the guest's stdout and stderr:
     // back-pressure for a consumer slower than the guest.
     void hold_output(bool hold);
+    // Nobody reads stdout any more. A virtio guest sees its port close (its
+    // writes fail; the runtime exits 141, like a program on SIGPIPE); an isa
+    // guest cannot be told and is killed, ending with status 141.
+    void close_stdout();
     // QMP passthrough on the private monitor.
     void execute(const std::string& command, json arguments, QmpClient::Reply reply);
     void pause();
