@@ -240,6 +240,12 @@ struct Vm::Impl {
             return {ExitReason::crashed, 128 + st.code,
                     name + ": QEMU was killed by signal " + std::to_string(st.code) + " (" + signal_name(st.code) + ")"};
         }
+        std::string shutdown_reason = shutdown.is_object() ? shutdown.value("reason", "") : "";
+        // With -no-reboot a reset ends QEMU; a guest that resets instead of
+        // exiting has failed (a Linux panic with panic=-1 ends up here).
+        if (shutdown_reason == "guest-reset" || shutdown_reason == "guest-panic")
+            return {ExitReason::crashed, 134, name + ": the guest " +
+                                                  (shutdown_reason == "guest-reset" ? "reset itself" : "panicked")};
         bool guest_shutdown = shutdown.is_object() && shutdown.value("guest", false);
         if (st.code == 0 && guest_shutdown) {
             if (stop_requested) return {ExitReason::host_stop, 143, name + " was powered off"};

@@ -1,0 +1,476 @@
+// fleet Linux guest init: PID 1 of the initramfs (images/linux/README.md).
+//
+// Mounts proc, sysfs and devtmpfs, loads the modules listed in
+// /lib/modules/load, opens the virtio-serial ports fleet.{stdin,stdout,
+// stderr,ctl}, mounts the 9p shares named by fleet.shareN= on the kernel
+// command line, writes "ready" on ctl, runs the program named after "--" on
+// the kernel command line with stdin/stdout/stderr on the ports, writes
+// "exit N" on ctl and ends the VM through isa-debug-exit. The ACPI power
+// button (fleet-vmm stop) sends the program SIGTERM (SIGKILL after a grace
+// period), then init writes "exit 0" and powers off through ACPI S5.
+//
+// Built static with -O2 and nothing from the project's flags (meson.build).
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/input.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/io.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_SHARES 8
+#define MAX_ARGS 256
+#define MAX_INPUTS 16
+#define PORT_WAIT_MS 10000   // how long the virtio ports may take to appear
+#define STOP_GRACE_MS 3000   // SIGTERM -> SIGKILL on a power button press
+#define DRAIN_WAIT_MS 30000  // fleet.drain=1: how long to wait for the host
+
+static const char *const port_names[4] = {"fleet.stdin", "fleet.stdout", "fleet.stderr", "fleet.ctl"};
+enum { P_IN, P_OUT, P_ERR, P_CTL };
+static int port_fd[4] = {-1, -1, -1, -1};
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+}
+
+// Diagnostics: on the stderr port once it is open, else on the console.
+static void say(const char *fmt, ...)
+{
+    char buf[512];
+    int n = snprintf(buf, sizeof buf, "fleet-init: ");
+    va_list ap;
+    va_start(ap, fmt);
+    n += vsnprintf(buf + n, sizeof buf - n, fmt, ap);
+    va_end(ap);
+    if (n > (int)sizeof buf - 2) n = sizeof buf - 2;
+    buf[n++] = '\n';
+    int fd = port_fd[P_ERR] >= 0 ? port_fd[P_ERR] : 2;
+    (void)!write(fd, buf, n);
+}
+
+static void write_all(int fd, const char *s, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, s, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return;
+        s += w;
+        n -= (size_t)w;
+    }
+}
+
+static void ctl_line(const char *line)
+{
+    if (port_fd[P_CTL] >= 0) write_all(port_fd[P_CTL], line, strlen(line));
+}
+
+// The fast way out: isa-debug-exit at 0xf4 (QEMU exits at once with
+// (status << 1) | 1; the launcher takes the status from the ctl line).
+// fleet.drain=1 on the command line: after "exit N" the host wants to see
+// the rest of stdout/stderr first (data the program wrote can still sit in the
+// ports' virtqueues; the guest cannot tell when QEMU has taken it). Wait until
+// the host writes a line (or closes) on ctl, at most DRAIN_WAIT_MS.
+static bool drain_wanted;
+
+static void wait_for_host(void)
+{
+    if (!drain_wanted || port_fd[P_CTL] < 0) return;
+    long long deadline = now_ms() + DRAIN_WAIT_MS;
+    char c;
+    for (;;) {
+        long long left = deadline - now_ms();
+        if (left <= 0) return;
+        struct pollfd p = {.fd = port_fd[P_CTL], .events = POLLIN};
+        if (poll(&p, 1, (int)left) <= 0) return;
+        ssize_t n = read(port_fd[P_CTL], &c, 1);
+        if (n <= 0 || c == '\n') return;
+    }
+}
+
+static void __attribute__((noreturn)) vm_exit(int status)
+{
+    if (ioperm(0xf4, 4, 1) == 0) outl((unsigned)status, 0xf4);
+    reboot(RB_POWER_OFF);
+    for (;;) pause();
+}
+
+static void __attribute__((noreturn)) vm_poweroff(void)
+{
+    sync();
+    reboot(RB_POWER_OFF);  // ACPI S5: QEMU reports a guest shutdown
+    vm_exit(0);
+}
+
+static void __attribute__((noreturn)) fatal(int status, const char *fmt, ...)
+{
+    char buf[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    say("%s", buf);
+    char line[32];
+    snprintf(line, sizeof line, "exit %d\n", status);
+    ctl_line(line);
+    vm_exit(status);
+}
+
+static void mkdirs(const char *path)
+{
+    char p[256];
+    snprintf(p, sizeof p, "%s", path);
+    for (char *s = p + 1; *s; ++s) {
+        if (*s != '/') continue;
+        *s = 0;
+        mkdir(p, 0755);
+        *s = '/';
+    }
+    mkdir(p, 0755);
+}
+
+static void mount_basics(void)
+{
+    mkdirs("/proc");
+    mkdirs("/sys");
+    mkdirs("/dev");
+    mkdirs("/tmp");
+    if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0) say("mount /proc: %m");
+    if (mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0) say("mount /sys: %m");
+    if (mount("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755") != 0) say("mount /dev: %m");
+    mkdirs("/dev/pts");
+    mkdirs("/dev/shm");
+    mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "gid=5,mode=0620,ptmxmode=0666");
+    mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+    (void)!symlink("/proc/self/fd", "/dev/fd");
+    (void)!symlink("/proc/self/fd/0", "/dev/stdin");
+    (void)!symlink("/proc/self/fd/1", "/dev/stdout");
+    (void)!symlink("/proc/self/fd/2", "/dev/stderr");
+}
+
+// /lib/modules/load: "GROUP FILE" lines, dependencies first (written by
+// mkinitramfs for kernels that have virtio, virtio-console or 9p as modules).
+// Group "boot" is loaded always, "share" only when there are shared folders.
+static void load_modules(const char *group)
+{
+    FILE *f = fopen("/lib/modules/load", "re");
+    if (!f) return;
+    char line[256];
+    size_t glen = strlen(group);
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = 0;
+        if (strncmp(line, group, glen) != 0 || line[glen] != ' ') continue;
+        char path[300];
+        snprintf(path, sizeof path, "/lib/modules/%s", line + glen + 1);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            say("module %s: %m", path);
+            continue;
+        }
+        if (syscall(SYS_finit_module, fd, "", 0) != 0 && errno != EEXIST) say("module %s: %m", path);
+        close(fd);
+    }
+    fclose(f);
+}
+
+static char cmdline[4096];
+
+static void read_cmdline(void)
+{
+    int fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    ssize_t n = read(fd, cmdline, sizeof cmdline - 1);
+    close(fd);
+    if (n < 0) n = 0;
+    cmdline[n] = 0;
+}
+
+// Words of the kernel command line (the launcher rejects white space inside
+// arguments, so splitting on it is exact; quotes are kept as they are).
+static int split_words(char *s, char **words, int max)
+{
+    int n = 0;
+    for (char *tok = strtok(s, " \t\n"); tok && n < max; tok = strtok(NULL, " \t\n")) words[n++] = tok;
+    return n;
+}
+
+struct share {
+    char path[256];
+    bool rw;
+    bool set;
+};
+
+static int read_port_name(const char *dev, char *name, size_t size)
+{
+    char path[300];
+    snprintf(path, sizeof path, "/sys/class/virtio-ports/%s/name", dev);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    ssize_t n = read(fd, name, size - 1);
+    close(fd);
+    if (n <= 0) return -1;
+    name[n] = 0;
+    name[strcspn(name, "\n")] = 0;
+    return 0;
+}
+
+// Find /sys/class/virtio-ports/vportNpM whose name is fleet.*, open /dev/vportNpM.
+// Ports show up asynchronously (the host announces them on the control queue).
+static void open_ports(void)
+{
+    long long deadline = now_ms() + PORT_WAIT_MS;
+    int delay = 1;
+    for (;;) {
+        DIR *d = opendir("/sys/class/virtio-ports");
+        if (d) {
+            struct dirent *e;
+            while ((e = readdir(d))) {
+                if (e->d_name[0] == '.') continue;
+                char name[64];
+                if (read_port_name(e->d_name, name, sizeof name) != 0) continue;
+                for (int i = 0; i < 4; ++i) {
+                    if (port_fd[i] >= 0 || strcmp(name, port_names[i]) != 0) continue;
+                    char dev[300];
+                    snprintf(dev, sizeof dev, "/dev/%s", e->d_name);
+                    int mode = i == P_IN ? O_RDONLY : i == P_CTL ? O_RDWR : O_WRONLY;
+                    port_fd[i] = open(dev, mode | O_CLOEXEC | O_NOCTTY);
+                }
+            }
+            closedir(d);
+        }
+        bool all = true;
+        for (int i = 0; i < 4; ++i) all = all && port_fd[i] >= 0;
+        if (all) return;
+        if (now_ms() > deadline) {
+            char missing[128] = "";
+            for (int i = 0; i < 4; ++i)
+                if (port_fd[i] < 0) strcat(strcat(missing, " "), port_names[i]);
+            // Without ctl there is no "ready": the launcher's boot timeout reports it.
+            fatal(125, "virtio ports not found:%s (is this a stdio=virtio launch, with virtio-console?)", missing);
+        }
+        sleep_ms(delay);
+        if (delay < 20) delay *= 2;
+    }
+}
+
+static void mount_shares(struct share *shares)
+{
+    bool loaded = false;
+    for (int i = 0; i < MAX_SHARES; ++i) {
+        if (!shares[i].set) continue;
+        if (!loaded) load_modules("share");
+        loaded = true;
+        char tag[32];
+        snprintf(tag, sizeof tag, "fleet-share%d", i);
+        mkdirs(shares[i].path);
+        unsigned long flags = shares[i].rw ? 0 : MS_RDONLY;
+        const char *opts = "trans=virtio,version=9p2000.L,msize=262144";
+        long long deadline = now_ms() + 3000;
+        int rc;
+        while ((rc = mount(tag, shares[i].path, "9p", flags, opts)) != 0 && errno == ENOENT && now_ms() < deadline)
+            sleep_ms(5);
+        if (rc != 0) fatal(125, "cannot mount shared folder %s on %s: %m", tag, shares[i].path);
+    }
+}
+
+// Power button: the ACPI button driver reports KEY_POWER on an evdev device.
+static int input_fd[MAX_INPUTS];
+static int n_inputs;
+
+static void open_power_buttons(void)
+{
+    DIR *d = opendir("/dev/input");
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d)) && n_inputs < MAX_INPUTS) {
+        if (strncmp(e->d_name, "event", 5) != 0) continue;
+        char path[300];
+        snprintf(path, sizeof path, "/dev/input/%s", e->d_name);
+        int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0) continue;
+        unsigned char keys[KEY_MAX / 8 + 1] = {0};
+        if (ioctl(fd, EVIOCGBIT(EV_KEY, sizeof keys), keys) >= 0 && (keys[KEY_POWER / 8] & (1 << (KEY_POWER % 8))))
+            input_fd[n_inputs++] = fd;
+        else
+            close(fd);
+    }
+    closedir(d);
+}
+
+static bool power_pressed(int fd)
+{
+    struct input_event ev[16];
+    bool pressed = false;
+    ssize_t n;
+    while ((n = read(fd, ev, sizeof ev)) > 0)
+        for (size_t i = 0; i < (size_t)n / sizeof ev[0]; ++i)
+            if (ev[i].type == EV_KEY && ev[i].code == KEY_POWER && ev[i].value == 1) pressed = true;
+    return pressed;
+}
+
+int main(void)
+{
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, NULL);  // PID 1: signals only through the signalfd
+
+    mount_basics();
+    load_modules("boot");
+    read_cmdline();
+
+    static char words_buf[sizeof cmdline];
+    memcpy(words_buf, cmdline, sizeof cmdline);
+    static char *words[1024];
+    int nwords = split_words(words_buf, words, 1024);
+    struct share shares[MAX_SHARES] = {0};
+    char *args[MAX_ARGS + 1];
+    int nargs = 0;
+    bool dashes = false;
+    for (int i = 0; i < nwords; ++i) {
+        if (dashes) {
+            if (nargs < MAX_ARGS) args[nargs++] = words[i];
+            continue;
+        }
+        if (strcmp(words[i], "--") == 0) {
+            dashes = true;
+            continue;
+        }
+        if (strcmp(words[i], "fleet.drain=1") == 0) drain_wanted = true;
+        int idx, off = 0;
+        if (sscanf(words[i], "fleet.share%d=%n", &idx, &off) == 1 && off > 0 && idx >= 0 && idx < MAX_SHARES) {
+            struct share *s = &shares[idx];
+            snprintf(s->path, sizeof s->path, "%s", words[i] + off);
+            size_t len = strlen(s->path);
+            if (len > 3 && strcmp(s->path + len - 3, ":rw") == 0) {
+                s->path[len - 3] = 0;
+                s->rw = true;
+            } else if (len > 3 && strcmp(s->path + len - 3, ":ro") == 0) {
+                s->path[len - 3] = 0;
+            }
+            s->set = s->path[0] == '/';
+        }
+    }
+    args[nargs] = NULL;
+
+    open_ports();
+    mount_shares(shares);
+    open_power_buttons();
+
+    if (nargs == 0) fatal(127, "no program given (the kernel command line has nothing after '--')");
+
+    clearenv();
+    setenv("PATH", "/bin:/sbin:/usr/bin:/usr/sbin", 1);
+    setenv("HOME", "/root", 1);
+    setenv("SHELL", "/bin/sh", 1);
+    setenv("USER", "root", 1);
+    const char *workdir = "/";
+    for (int i = 0; i < MAX_SHARES; ++i)
+        if (shares[i].set) {
+            workdir = shares[i].path;
+            break;
+        }
+
+    int sfd = signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
+    ctl_line("ready\n");
+
+    pid_t child = fork();
+    if (child < 0) fatal(125, "fork: %m");
+    if (child == 0) {
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        setsid();
+        for (int i = 0; i < 3; ++i) dup2(port_fd[i], i);
+        if (chdir(workdir) != 0) chdir("/");
+        execvp(args[0], args);
+        int err = errno;
+        char msg[400];
+        int n = snprintf(msg, sizeof msg, "%s: %s\n", args[0],
+                         err == ENOENT ? "not found" : strerror(err));
+        write_all(2, msg, (size_t)n);
+        _exit(err == ENOENT ? 127 : 126);
+    }
+    close(port_fd[P_IN]);
+
+    int status = -1;
+    bool stopping = false;
+    long long kill_at = 0;
+    while (status < 0) {
+        struct pollfd pfd[MAX_INPUTS + 1];
+        pfd[0] = (struct pollfd){.fd = sfd, .events = POLLIN};
+        for (int i = 0; i < n_inputs; ++i) pfd[i + 1] = (struct pollfd){.fd = input_fd[i], .events = POLLIN};
+        int timeout = -1;
+        if (stopping) {
+            long long left = kill_at - now_ms();
+            timeout = left < 0 ? 0 : (int)left;
+        }
+        poll(pfd, (nfds_t)n_inputs + 1, timeout);
+
+        struct signalfd_siginfo si;
+        while (read(sfd, &si, sizeof si) == sizeof si) {
+            // SIGTERM/SIGINT/SIGPWR to PID 1 (e.g. ctrl-alt-del): treat like the button.
+            if ((si.ssi_signo == SIGTERM || si.ssi_signo == SIGPWR) && !stopping) {
+                stopping = true;
+                kill_at = now_ms() + STOP_GRACE_MS;
+                kill(-child, SIGTERM);
+            }
+        }
+        for (int i = 0; i < n_inputs; ++i)
+            if ((pfd[i + 1].revents & POLLIN) && power_pressed(input_fd[i]) && !stopping) {
+                stopping = true;
+                kill_at = now_ms() + STOP_GRACE_MS;
+                kill(-child, SIGTERM);
+                kill(child, SIGTERM);
+            }
+        // Reap everything (PID 1 adopts orphans); stop at the program's end.
+        int st;
+        pid_t p;
+        while ((p = waitpid(-1, &st, WNOHANG)) > 0)
+            if (p == child) status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        if (status < 0 && stopping && now_ms() >= kill_at) {
+            kill(-child, SIGKILL);
+            kill(child, SIGKILL);
+            kill_at = now_ms() + 1000;
+        }
+    }
+    if (status > 255) status = 255;
+
+    // Anything the program wrote is queued on the ports; leave them to QEMU.
+    if (stopping) {
+        ctl_line("exit 0\n");
+        wait_for_host();
+        vm_poweroff();
+    }
+    char line[32];
+    snprintf(line, sizeof line, "exit %d\n", status);
+    ctl_line(line);
+    for (int i = 0; i < MAX_SHARES; ++i)
+        if (shares[i].set && shares[i].rw) {
+            sync();
+            break;
+        }
+    wait_for_host();
+    vm_exit(status);
+}
