@@ -201,6 +201,21 @@ SupervisorOptions supervisor_options(const Context& ctx, const LaunchFlags& f, V
     return o;
 }
 
+// run and start alike: the spec from the command line, the runtime folder,
+// the VM's name claimed, the supervisor's options.
+Result<std::pair<Store, SupervisorOptions>> prepare_launch(const Context& ctx, const LaunchFlags& f, const Parsed& p,
+                                                         bool paused)
+{
+    auto spec = build_spec(ctx, f, p.positional);
+    if (!spec) return std::unexpected(spec.error());
+    spec->first.start_paused = paused;
+    auto store = open_store(ctx);
+    if (!store) return std::unexpected(store.error());
+    if (auto c = store->create(spec->first.name); !c) return std::unexpected(c.error());
+    auto o = supervisor_options(ctx, f, std::move(spec->first), spec->second, p.positional[0]);
+    return std::pair{std::move(*store), std::move(o)};
+}
+
 int cmd_run(const Context& ctx, const Args& args)
 {
     LaunchFlags f;
@@ -212,17 +227,14 @@ int cmd_run(const Context& ctx, const Args& args)
     int status = 0;
     auto p = parse("run", args, d, "[OPTIONS] IMAGE [ARGS...]", status, true);
     if (!p) return status;
-    auto spec = build_spec(ctx, f, p->positional);
-    if (!spec) return report(spec.error());
-    auto store = open_store(ctx);
-    if (!store) return report(store.error());
-    if (auto c = store->create(spec->first.name); !c) return report(c.error());
-    auto o = supervisor_options(ctx, f, std::move(spec->first), spec->second, p->positional[0]);
+    auto prepared = prepare_launch(ctx, f, *p, false);
+    if (!prepared) return report(prepared.error());
+    auto& [store, o] = *prepared;
     o.auto_remove = !p->vm.count("keep");
     o.forward_stdin = !p->vm.count("no-stdin");
     if (p->vm.count("verbose"))
         std::fprintf(stderr, "fleet-vmm: %s runs under %s\n", o.spec.name.c_str(), accel_note_.c_str());
-    return supervise(*store, std::move(o));
+    return supervise(store, std::move(o));
 }
 
 int cmd_start(const Context& ctx, const Args& args)
@@ -237,14 +249,11 @@ int cmd_start(const Context& ctx, const Args& args)
     int status = 0;
     auto p = parse("start", args, d, "[OPTIONS] IMAGE [ARGS...]", status, true);
     if (!p) return status;
-    auto spec = build_spec(ctx, f, p->positional);
-    if (!spec) return report(spec.error());
-    spec->first.start_paused = p->vm.count("paused") > 0;
-    auto store = open_store(ctx);
-    if (!store) return report(store.error());
-    std::string name = spec->first.name;
-    if (auto c = store->create(name); !c) return report(c.error());
-    auto o = supervisor_options(ctx, f, std::move(spec->first), spec->second, p->positional[0]);
+    auto prepared = prepare_launch(ctx, f, *p, p->vm.count("paused") > 0);
+    if (!prepared) return report(prepared.error());
+    auto& [store_value, o] = *prepared;
+    const Store* store = &store_value;
+    std::string name = o.spec.name;
     o.auto_remove = p->vm.count("rm") > 0;
     o.detached = true;
     o.forward_stdin = p->vm.count("interactive") > 0;
