@@ -130,3 +130,26 @@ TEST_CASE("sink: destroyed with a write in flight", "[sink]")
     s.loop->timer(10ms, [&](int) { tick = true; });
     run(*s.loop, [&] { return tick; });
 }
+
+TEST_CASE("sink: a when_idle waiter is released when a write fails", "[sink]")
+{
+    // The supervisor holds the guest's output while a sink is over its
+    // limit and resumes it from when_idle; a reader that goes away must not
+    // leave the output held (and the guest blocked) for ever.
+    Setup s;
+    int errors = 0;
+    Sink sink(*s.loop, s.a.get(), [&](int) { ++errors; });
+    sink.write(std::string(8 << 20, 'x'));  // more than the socket holds: stays in flight
+    bool released = false;
+    sink.when_idle([&] { released = true; });
+    bool tick = false;
+    s.loop->timer(5ms, [&](int) { tick = true; });
+    run(*s.loop, [&] { return tick; });
+    CHECK_FALSE(released);
+    s.b.reset();  // the reader goes away
+    run(*s.loop, [&] { return errors > 0; });
+    tick = false;
+    s.loop->timer(10ms, [&](int) { tick = true; });
+    run(*s.loop, [&] { return tick; });
+    CHECK(released);
+}

@@ -33,7 +33,8 @@ public:
         queue_.push_back(std::move(bytes));
         if (!op_) next();
     }
-    // Call fn once everything queued so far has been written (now, if idle).
+    // Call fn once everything queued so far has been written (now, if idle),
+    // or dropped because a write failed.
     void when_idle(std::function<void()> fn)
     {
         if (!op_ && queue_.empty()) return fn();
@@ -60,7 +61,9 @@ private:
                 failed_ = true;
                 queue_.clear();
                 queued_bytes_ = 0;
+                auto idle = std::exchange(idle_, nullptr);  // nothing more will be written: release the waiter
                 if (on_error_) on_error_(-res);
+                if (idle) idle();
                 return;
             }
             next();
