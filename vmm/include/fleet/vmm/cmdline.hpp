@@ -23,7 +23,7 @@ struct Wiring {
 
 // The machine type and its options; shared with tools that run QEMU raw.
 inline constexpr const char* machine_options =
-    "microvm,x-option-roms=off,pit=off,pic=off,rtc=off,isa-serial=on,acpi=on";
+    "microvm,x-option-roms=off,pit=off,pic=off,rtc=on,isa-serial=on,acpi=on";
 
 // argv for QEMU (argv[0] = qemu). `accel` must be kvm or tcg (resolved).
 std::vector<std::string> qemu_argv(const std::string& qemu, const VmSpec& spec, Accel accel, const Wiring& wiring);
