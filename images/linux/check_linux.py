@@ -67,6 +67,21 @@ def test_cat_binary_roundtrip(fleet):
     check(p.stdout == data, f"cat changed the bytes: {len(p.stdout)} bytes back, {len(data)} sent")
 
 
+def test_slow_reader_loses_nothing(fleet):
+    # The program ends while most of its output still sits in QEMU's queues
+    # (the reader sleeps); the drain handshake (fleet.drain=1) must hand it
+    # all over before the VM ends. Without it, 1.3 MB of 3 MB arrived.
+    import subprocess, tempfile
+    from fleettest import VMM
+    data = os.urandom(3_000_000)
+    with tempfile.NamedTemporaryFile() as f:
+        f.write(data)
+        f.flush()
+        p = subprocess.run(f"{VMM} run linux-cat < {f.name} | (sleep 5; cat)", shell=True, env=fleet.env,
+                           capture_output=True, timeout=180)
+    check(p.stdout == data, f"{len(p.stdout)} of {len(data)} bytes arrived; stderr {p.stderr[-300:]!r}")
+
+
 def test_unknown_program_127(fleet):
     p = run(fleet, "linux", "no-such-program", rc=127)
     check(b"no-such-program: not found" in p.stderr, f"stderr: {p.stderr!r}")
@@ -110,5 +125,6 @@ if __name__ == "__main__":
         skip(f"no Linux images in {IMAGES or '(FLEET_IMAGES unset)'}: get-kernel could not obtain the kernel "
              "at configure time (see the meson log), or busybox-static is missing")
     main([test_true, test_sort_stdin, test_wc_sees_eof, test_grep_no_match_is_1, test_sh_exit_7,
+          test_slow_reader_loses_nothing,
           test_signal_is_128_plus, test_cat_binary_roundtrip, test_unknown_program_127, test_share_ls,
           test_stop_power_button])

@@ -96,6 +96,12 @@ struct Vm::Impl {
     json shutdown;              // data of the SHUTDOWN event, if any
     bool panicked = false, stop_requested = false, kill_requested = false, boot_timed_out = false;
     bool stdout_gone = false;
+    // Drain (virtio guests whose command line has fleet.drain=1): after the
+    // guest's "exit N", make sure QEMU has handed over everything the guest
+    // queued on stdout/stderr, then say so on ctl; only then does it end.
+    bool drain_wanted = false, draining = false, drained = false, drain_query_out = false;
+    std::string serial_path;  // QOM path of the virtio-serial device
+    OpId drain_timer = 0;
 
     explicit Impl(Loop& l) : loop(l) {}
 
@@ -119,6 +125,65 @@ struct Vm::Impl {
     {
         if (stream != 3) mark_ready();
         if (hooks.output) hooks.output(stream, bytes);
+        if (draining && stream != 3) query_drain();  // data still flowing: ask again
+    }
+
+    // Guest -> host queues of fleet.stdout (port 2) and fleet.stderr (port 3):
+    // a multiport virtio-serial device has rx/tx pairs, port N's tx is 2N+3.
+    static constexpr int stdout_txq = 7, stderr_txq = 9;
+
+    void start_drain()
+    {
+        draining = true;
+        hold_output(false);  // from here on, read whatever QEMU hands over
+        execute_qmp("x-query-virtio", json(), [this](Result<json> r) {
+            if (r && r->is_array())
+                for (const auto& d : *r)
+                    if (d.value("name", "") == "virtio-serial") serial_path = d.value("path", "");
+            if (serial_path.empty()) return finish_drain();  // cannot tell: do not keep the guest waiting
+            query_drain();
+        });
+    }
+
+    void query_drain()
+    {
+        if (drained || drain_query_out || serial_path.empty()) return;
+        drain_query_out = true;
+        auto pending = std::make_shared<int>(2);
+        auto busy = std::make_shared<bool>(false), failed = std::make_shared<bool>(false);
+        for (int q : {stdout_txq, stderr_txq}) {
+            execute_qmp("x-query-virtio-queue-status", json{{"path", serial_path}, {"queue", q}},
+                        [this, pending, busy, failed](Result<json> r) {
+                            // inuse: elements QEMU took but has not written out yet.
+                            if (!r) *failed = true;
+                            else if (r->value("inuse", 0) != 0 ||
+                                     r->value("last-avail-idx", 0) != r->value("shadow-avail-idx", 0))
+                                *busy = true;
+                            if (--*pending) return;
+                            drain_query_out = false;
+                            if (!*busy || *failed) return finish_drain();  // failed: cannot tell, do not hang
+                            // Not yet: more output will arrive (and ask again); a timer
+                            // covers a queue that empties without further output.
+                            if (!drain_timer)
+                                drain_timer = loop.timer(std::chrono::milliseconds(20), [this](int) {
+                                    drain_timer = 0;
+                                    query_drain();
+                                });
+                        });
+        }
+    }
+
+    void finish_drain()
+    {
+        if (drained) return;
+        drained = true;
+        if (ctl) loop.write(ctl.get(), "drained\n", [](int) {});
+    }
+
+    void execute_qmp(const std::string& cmd, json args, QmpClient::Reply reply)
+    {
+        if (!qmp) return reply(fail("no monitor"));
+        qmp->execute(cmd, std::move(args), std::move(reply));
     }
 
     void on_ctl(std::string_view bytes)
@@ -136,6 +201,7 @@ struct Vm::Impl {
                 auto num = line.substr(5);
                 auto [p, ec] = std::from_chars(num.data(), num.data() + num.size(), v);
                 if (ec == std::errc() && p == num.data() + num.size() && v >= 0 && v <= 255) reported_status = v;
+                if (drain_wanted && !draining) start_drain();
             }
             ctl_line.clear();
         }
@@ -167,6 +233,7 @@ struct Vm::Impl {
 
     void hold_output(bool hold)
     {
+        if (hold && draining) return;  // the guest waits for us to take it all
         output_held = hold;
         if (hold) return;
         auto resume = std::move(parked);
@@ -261,7 +328,7 @@ struct Vm::Impl {
 
     void on_exit()
     {
-        for (OpId* op : {&out_op, &err_op, &ctl_op, &log_op, &console_op, &boot_timer, &stop_timer})
+        for (OpId* op : {&out_op, &err_op, &ctl_op, &log_op, &console_op, &boot_timer, &stop_timer, &drain_timer})
             if (*op) loop.cancel(std::exchange(*op, 0));
         stdin_sink.reset();
         drain(ctl, [this](std::string_view b) { on_ctl(b); });
@@ -284,7 +351,8 @@ Vm::~Vm()
 {
     if (!impl_) return;
     Impl& m = *impl_;
-    for (OpId op : {m.out_op, m.err_op, m.ctl_op, m.log_op, m.console_op, m.exit_op, m.boot_timer, m.stop_timer})
+    for (OpId op : {m.out_op, m.err_op, m.ctl_op, m.log_op, m.console_op, m.exit_op, m.boot_timer, m.stop_timer,
+                    m.drain_timer})
         if (op) m.loop.cancel(op);
     m.stdin_sink.reset();
     if (m.state != VmState::exited && m.child.pidfd) {
@@ -309,6 +377,8 @@ Result<std::unique_ptr<Vm>> Vm::launch(Loop& loop, VmSpec spec, const LaunchOpti
     m.hooks = std::move(hooks);
     m.accel = *accel;
     m.qemu_log_fd = options.qemu_log_fd;
+    m.drain_wanted = m.spec.stdio == StdioKind::virtio &&
+                     (" " + kernel_cmdline(m.spec) + " ").find(" fleet.drain=1 ") != std::string::npos;
 
     bool virtio = m.spec.stdio == StdioKind::virtio;
     auto qmp = socket_pair(), out = socket_pair(), err = socket_pair(), ctl = socket_pair();
