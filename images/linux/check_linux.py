@@ -82,6 +82,13 @@ def test_slow_reader_loses_nothing(fleet):
     check(p.stdout == data, f"{len(p.stdout)} of {len(data)} bytes arrived; stderr {p.stderr[-300:]!r}")
 
 
+def test_too_many_args_is_a_clear_error(fleet):
+    # Linux hands init at most 32 words after '--'; the entry says so
+    # (max-args) and the launcher refuses more before booting.
+    p = fleet.vmm("run", "linux-echo", *[str(i) for i in range(32)])
+    fleettest.one_line_error(p, "takes at most 31 arguments")
+
+
 def test_unknown_program_127(fleet):
     p = run(fleet, "linux", "no-such-program", rc=127)
     check(b"no-such-program: not found" in p.stderr, f"stderr: {p.stderr!r}")
@@ -125,6 +132,6 @@ if __name__ == "__main__":
         skip(f"no Linux images in {IMAGES or '(FLEET_IMAGES unset)'}: get-kernel could not obtain the kernel "
              "at configure time (see the meson log), or busybox-static is missing")
     main([test_true, test_sort_stdin, test_wc_sees_eof, test_grep_no_match_is_1, test_sh_exit_7,
-          test_slow_reader_loses_nothing,
+          test_slow_reader_loses_nothing, test_too_many_args_is_a_clear_error,
           test_signal_is_128_plus, test_cat_binary_roundtrip, test_unknown_program_127, test_share_ls,
           test_stop_power_button])

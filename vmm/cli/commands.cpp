@@ -153,6 +153,9 @@ Result<std::pair<VmSpec, Image>> build_spec(const Context& ctx, const LaunchFlag
     spec.initrd = f.initrd.empty() ? image->initrd : f.initrd;
     spec.extra_cmdline = image->cmdline;
     spec.args.assign(positional.begin() + 1, positional.end());
+    if (image->max_args && spec.args.size() > *image->max_args)
+        return fail("image '" + image->name + "' takes at most " + std::to_string(*image->max_args) +
+                    " arguments (" + std::to_string(spec.args.size()) + " given)");
     spec.memory_mib = image->memory_mib;
     if (!f.memory.empty()) {
         auto mib = parse_memory(f.memory);

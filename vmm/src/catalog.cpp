@@ -90,6 +90,12 @@ Result<Image> load_image_entry(const std::string& path)
             if (value != "tiny" && value != "runtime" && value != "linux")
                 return fail(where() + ": unknown kind '" + value + "' (tiny, runtime or linux)");
             img.kind = value;
+        } else if (key == "max-args") {
+            unsigned n = 0;
+            auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+            if (ec != std::errc() || p != value.data() + value.size() || n > 4096)
+                return fail(where() + ": bad max-args '" + value + "' (a count, at most 4096)");
+            img.max_args = n;
         } else if (key == "boot-timeout") {
             double secs = 0;
             auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), secs);

@@ -23,6 +23,7 @@ struct Image {
     StdioKind stdio = StdioKind::isa;
     std::string kind = "tiny";  // tiny, runtime or linux: what sort of guest
     std::optional<std::chrono::milliseconds> boot_timeout;  // the image's own deadline
+    std::optional<unsigned> max_args;  // most arguments the guest can take
     std::string description;
     std::string entry_file;  // the .image it came from; empty for a bare kernel
 };
