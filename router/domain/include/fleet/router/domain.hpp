@@ -1,0 +1,167 @@
+// fleet — a domain definition: the subset of libvirt's domain XML fleet
+// honours, parsed, checked and written back.
+//
+// Supported (everything else is refused with an error that names the
+// element or attribute by its path below <domain> — never dropped silently):
+//
+//   <domain type='qemu|kvm' [id='N']>             qemu = TCG, kvm = KVM only
+//     <name>  <uuid>  <title>  <description>
+//     <memory unit='KiB|MiB|GiB|…'>  <currentMemory> (must equal memory)
+//     <vcpu placement='static' [current='N']>N</vcpu>   1 to 64
+//     <os> <type arch='x86_64' machine='microvm'>hvm</type>
+//          <kernel>  <initrd>  <cmdline> </os>
+//     <on_poweroff|on_reboot|on_crash>destroy</…>
+//     <clock offset='utc'/>  <features> [<acpi/>] </features>
+//     <devices>
+//       <emulator>  (accepted if it names qemu-system-x86_64; fleet runs its
+//                    own, so nothing is kept or written back)
+//       <console type='pty'> <target type='serial' port='0'/> </console>
+//       <serial type='pty'> <target type='isa-serial' port='0'>
+//                           <model name='isa-serial'/> </target> </serial>
+//       <interface type='bridge|network'> <source bridge=|network=/>
+//                 <mac address=/> <model type='virtio'/> </interface>
+//       <filesystem type='mount' accessmode='passthrough|squash'>
+//                 <source dir=/> <target dir=/> <readonly/> </filesystem>
+//       <memballoon model='none'/>  (accepted, not written back)
+//     </devices>
+//     <metadata xmlns:fleet='https://fleet.dev/xmlns/domain/1'>
+//       <fleet:image>NAME</fleet:image> <fleet:arg>…</fleet:arg>…
+//       <other:thing xmlns:other='…'>…</other:thing>
+//     </metadata>
+//   </domain>
+//
+// Decisions, where libvirt and fleet could differ:
+//  - Either os/kernel or fleet:image must be given. Both together are
+//    allowed: the image supplies kernel, initrd, command line and default
+//    memory from the catalog, and what <os> and <memory> say explicitly
+//    overrides it.
+//  - <memory> may be left out (memory_kib 0: the image's default, or
+//    64 MiB); it is then not written back either. Units as libvirt reads
+//    them (case-insensitive): b/bytes, k/KiB, KB (1000), M/MiB, MB, G/GiB,
+//    GB, T/TiB, TB, P/PiB, PB, E/EiB, EB; no unit is KiB; rounded up to
+//    whole KiB; 2 MiB to 1 TiB (the launcher's range).
+//  - <filesystem>: no <readonly/> means read-write, as in libvirt, so a
+//    document means the same to fleet and to libvirt. (Filesystem's
+//    read_only member still defaults to true for shares built in code.)
+//    accessmode 'passthrough' (the default) and 'squash' are accepted —
+//    fleet serves files as they are on the host (virtio-9p,
+//    security_model=none, which is libvirt's 'squash') — and 'passthrough'
+//    is written back; 'mapped' is refused. At most 8 filesystems.
+//  - <console> and <serial>: at most one of each; both together are one
+//    device, as in libvirt (the console is serial port 0).
+//  - <on_*>: only destroy (a fleet domain ends when its guest stops); they
+//    are always written back as destroy.
+//  - <metadata>: fleet's elements are found by namespace URI (fleet_xmlns),
+//    whatever prefix the document binds to it, wherever it is declared in
+//    scope (<domain>, <metadata> or the element itself; a prefix declared
+//    on <fleet:image> does not reach a sibling <fleet:arg>). Elements in any other
+//    namespace are kept, as libvirt keeps them, and written back verbatim
+//    (DomainDef::foreign_metadata, each one self-contained: the namespace
+//    declarations it uses are copied onto it).
+//  - Refused outright: documents over 1 MiB, nesting deeper than 32,
+//    duplicate attributes, a second copy of a single-valued element,
+//    non-blank text between elements. Syntax errors read
+//    "domain XML: <what> at offset N".
+#pragma once
+
+#include <fleet/vmm/error.hpp>
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace fleet::router {
+
+using Uuid = std::array<std::uint8_t, 16>;
+
+std::string format_uuid(const Uuid& uuid);         // 8-4-4-4-12, lower case
+Result<Uuid> parse_uuid(const std::string& text);  // with or without dashes
+Uuid random_uuid();                                // version 4
+
+inline constexpr const char* fleet_xmlns = "https://fleet.dev/xmlns/domain/1";
+
+struct Interface {
+    std::string type;    // "bridge" or "network"
+    std::string source;  // the bridge or network name
+    std::string mac;     // "52:54:00:xx:xx:xx"; generated when absent
+    std::string model = "virtio";
+    bool operator==(const Interface&) const = default;
+};
+
+struct Filesystem {
+    std::string source_dir;  // host folder (absolute)
+    std::string target_dir;  // the mount tag / guest path
+    bool read_only = true;   // written back as <readonly/>; in XML, no <readonly/> means read-write
+    bool operator==(const Filesystem&) const = default;
+};
+
+struct DomainDef {
+    std::string type = "qemu";  // "qemu" (TCG) or "kvm"
+    std::string name;
+    Uuid uuid{};
+    std::string title;
+    std::string description;
+    std::uint64_t memory_kib = 0;  // 0: the image's default (or 64 MiB)
+    unsigned vcpus = 1;
+    std::string kernel;
+    std::string initrd;
+    std::string cmdline;
+    std::string image;              // fleet:image, a catalog name
+    std::vector<std::string> args;  // fleet:arg, the program's arguments
+    bool console = true;            // a console/serial pty is declared
+    std::vector<Interface> interfaces;
+    std::vector<Filesystem> filesystems;
+    // <metadata> elements in other namespaces than fleet's, each as XML
+    // text (one element with its namespace declarations), kept in order.
+    std::vector<std::string> foreign_metadata;
+    bool operator==(const DomainDef&) const = default;
+};
+
+// Parse and check domain XML. Fills in what libvirt fills in: a random
+// uuid when none is given, MAC addresses for interfaces. Errors name the
+// offending element, e.g. "unsupported element <devices/disk>" or
+// "<memory>: 'lots' is not a number".
+Result<DomainDef> parse_domain_xml(const std::string& xml);
+
+// Write a definition back as domain XML; `id` >= 0 adds the id attribute of
+// a running domain. parse_domain_xml(format_domain_xml(d)) == d.
+std::string format_domain_xml(const DomainDef& def, int id = -1);
+
+// Domain names: 1-64 characters of [A-Za-z0-9_.-], starting with a letter
+// or digit — the launcher's rule for VM names (vmm::validate_name), so a
+// name defined here also starts (the launcher uses it for a folder).
+Result<> check_domain_name(const std::string& name);
+
+// Persistent definitions: one file <dir>/<name>.xml each.
+class DefinitionStore {
+public:
+    static Result<DefinitionStore> open(std::string dir);  // creates dir (0700)
+    [[nodiscard]] const std::string& dir() const { return dir_; }
+
+    // Atomic: temp file in dir (".<name>.xml.tmp-XXXXXX", mode 0600), write,
+    // fsync, rename over, fsync the dir. A crash at any moment leaves the
+    // old definition or the new one.
+    Result<> save(const DomainDef& def) const;
+    // Deletes <name>.xml (and fsyncs the dir); a name with no definition is
+    // an error ("no definition for 'x'", sys_errno ENOENT).
+    Result<> remove(const std::string& name) const;
+    // Every definition, sorted by name; a file that does not parse, or whose
+    // <name> is not its file name, is reported in `bad` ("<path>: <error>")
+    // and skipped, never deleted. Leftover temp files from a crash are
+    // removed; other files (not *.xml, or hidden) are ignored. A file
+    // without <uuid> or MACs gets fresh ones on every load.
+    struct Loaded {
+        std::vector<DomainDef> defs;
+        std::vector<std::string> bad;
+    };
+    Result<Loaded> load_all() const;
+
+private:
+    explicit DefinitionStore(std::string dir) : dir_(std::move(dir)) {}
+    std::string dir_;
+};
+
+}  // namespace fleet::router

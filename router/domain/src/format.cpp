@@ -1,0 +1,105 @@
+// fleet — format_domain_xml: a definition as libvirt would write it, in
+// libvirt's element order, holding only what DomainDef holds (plus the
+// fixed values fleet runs with: x86_64 microvm, destroy on every end).
+#include "xml.hpp"
+
+#include <fleet/router/domain.hpp>
+
+namespace fleet::router {
+
+namespace {
+
+void write_identity(xml::Writer& w, const DomainDef& def)
+{
+    w.text("name", def.name);
+    w.text("uuid", format_uuid(def.uuid));
+    if (!def.title.empty()) w.text("title", def.title);
+    if (!def.description.empty()) w.text("description", def.description);
+}
+
+void write_metadata(xml::Writer& w, const DomainDef& def)
+{
+    const bool fleet = !def.image.empty() || !def.args.empty();
+    if (!fleet && def.foreign_metadata.empty()) return;
+    if (fleet)
+        w.open("metadata", {{"xmlns:fleet", fleet_xmlns}});
+    else
+        w.open("metadata");
+    if (!def.image.empty()) w.text("fleet:image", def.image);
+    for (const auto& arg : def.args) w.text("fleet:arg", arg);
+    for (const auto& element : def.foreign_metadata) w.raw(element);
+    w.close("metadata");
+}
+
+void write_resources(xml::Writer& w, const DomainDef& def)
+{
+    if (def.memory_kib > 0) {  // 0: the image's default, so no <memory>
+        const std::string kib = std::to_string(def.memory_kib);
+        w.text("memory", kib, {{"unit", "KiB"}});
+        w.text("currentMemory", kib, {{"unit", "KiB"}});
+    }
+    w.text("vcpu", std::to_string(def.vcpus), {{"placement", "static"}});
+}
+
+void write_os(xml::Writer& w, const DomainDef& def)
+{
+    w.open("os");
+    w.text("type", "hvm", {{"arch", "x86_64"}, {"machine", "microvm"}});
+    if (!def.kernel.empty()) w.text("kernel", def.kernel);
+    if (!def.initrd.empty()) w.text("initrd", def.initrd);
+    if (!def.cmdline.empty()) w.text("cmdline", def.cmdline);
+    w.close("os");
+}
+
+void write_lifecycle(xml::Writer& w)
+{
+    for (const char* event : {"on_poweroff", "on_reboot", "on_crash"}) w.text(event, "destroy");
+}
+
+void write_devices(xml::Writer& w, const DomainDef& def)
+{
+    if (def.filesystems.empty() && def.interfaces.empty() && !def.console) return;
+    w.open("devices");
+    for (const auto& fs : def.filesystems) {
+        w.open("filesystem", {{"type", "mount"}, {"accessmode", "passthrough"}});
+        w.empty("source", {{"dir", fs.source_dir}});
+        w.empty("target", {{"dir", fs.target_dir}});
+        if (fs.read_only) w.empty("readonly");
+        w.close("filesystem");
+    }
+    for (const auto& nic : def.interfaces) {
+        w.open("interface", {{"type", nic.type}});
+        if (!nic.mac.empty()) w.empty("mac", {{"address", nic.mac}});
+        w.empty("source", {{nic.type, nic.source}});
+        w.empty("model", {{"type", nic.model}});
+        w.close("interface");
+    }
+    if (def.console) {
+        w.open("console", {{"type", "pty"}});
+        w.empty("target", {{"type", "serial"}, {"port", "0"}});
+        w.close("console");
+    }
+    w.close("devices");
+}
+
+}  // namespace
+
+std::string format_domain_xml(const DomainDef& def, int id)
+{
+    xml::Writer w;
+    const std::string id_text = std::to_string(id);
+    if (id >= 0)
+        w.open("domain", {{"type", def.type}, {"id", id_text}});
+    else
+        w.open("domain", {{"type", def.type}});
+    write_identity(w, def);
+    write_metadata(w, def);
+    write_resources(w, def);
+    write_os(w, def);
+    write_lifecycle(w);
+    write_devices(w, def);
+    w.close("domain");
+    return w.take();
+}
+
+}  // namespace fleet::router

@@ -1,0 +1,40 @@
+// fleet — private: the state of one parse of domain XML, shared by the
+// readers of its parts (elements.cpp, devices.cpp, metadata.cpp).
+#pragma once
+
+#include <fleet/router/domain.hpp>
+
+#include <pugixml.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace fleet::router::detail {
+
+struct ParseState {
+    DomainDef def;
+    bool has_uuid = false;
+    std::optional<std::uint64_t> memory_kib;   // <memory>
+    std::optional<std::uint64_t> current_kib;  // <currentMemory>
+};
+
+// Every child of <domain> (elements.cpp).
+Result<> parse_domain_children(pugi::xml_node domain, ParseState& st);
+// <devices> (devices.cpp) and <metadata> (metadata.cpp).
+Result<> parse_devices(pugi::xml_node node, const std::string& path, ParseState& st);
+Result<> parse_metadata(pugi::xml_node node, const std::string& path, ParseState& st);
+
+// After every element: MACs checked for duplicates, missing ones made.
+Result<> finish_interfaces(DomainDef& def);
+// "52:54:00:xx:xx:xx", random (devices.cpp).
+std::string random_mac();
+// Random bytes from getrandom (uuid.cpp).
+void random_bytes(std::uint8_t* out, std::size_t size);
+
+inline constexpr std::size_t max_document_bytes = 1024 * 1024;
+inline constexpr unsigned max_depth = 32;
+inline constexpr std::size_t max_interfaces = 8;
+inline constexpr std::size_t max_filesystems = 8;  // the launcher's limit
+
+}  // namespace fleet::router::detail

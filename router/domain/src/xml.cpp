@@ -1,0 +1,170 @@
+// fleet — domain XML helpers (see xml.hpp).
+#include "xml.hpp"
+
+namespace fleet::router::xml {
+
+std::string child_path(std::string_view parent, std::string_view child)
+{
+    if (parent.empty()) return std::string(child);
+    return std::string(parent) + "/" + std::string(child);
+}
+
+std::string tag(std::string_view path)
+{
+    return "<" + std::string(path.empty() ? "domain" : path) + ">";
+}
+
+std::unexpected<Error> fail_at(std::string_view path, const std::string& message)
+{
+    return fail(tag(path) + ": " + message);
+}
+
+std::string quote(std::string_view value)
+{
+    if (value.size() <= 64) return "'" + std::string(value) + "'";
+    std::size_t cut = 61;  // not inside a UTF-8 sequence
+    while (cut > 0 && (static_cast<unsigned char>(value[cut]) & 0xc0) == 0x80) --cut;
+    return "'" + std::string(value.substr(0, cut)) + "...'";
+}
+
+bool is_blank(std::string_view text)
+{
+    return text.find_first_not_of(" \t\r\n") == std::string_view::npos;
+}
+
+std::string_view trim(std::string_view text)
+{
+    const auto first = text.find_first_not_of(" \t\r\n");
+    if (first == std::string_view::npos) return {};
+    const auto last = text.find_last_not_of(" \t\r\n");
+    return text.substr(first, last - first + 1);
+}
+
+bool is_namespace_declaration(std::string_view attribute_name)
+{
+    return attribute_name == "xmlns" || attribute_name.starts_with("xmlns:");
+}
+
+Result<> only_attrs(pugi::xml_node node, std::string_view path, std::initializer_list<std::string_view> allowed)
+{
+    for (pugi::xml_attribute a : node.attributes()) {
+        const std::string_view name = a.name();
+        bool ok = name.starts_with("xmlns:");
+        for (std::string_view known : allowed) ok = ok || name == known;
+        if (!ok)
+            return fail("unsupported attribute " + std::string(name) + "=" + quote(a.value()) + " on " + tag(path));
+    }
+    return {};
+}
+
+Result<std::string> required_attr(pugi::xml_node node, std::string_view path, const char* name)
+{
+    pugi::xml_attribute a = node.attribute(name);
+    if (!a) return fail_at(path, "missing attribute " + std::string(name));
+    return std::string(a.value());
+}
+
+Result<std::string> text_of(pugi::xml_node node, std::string_view path)
+{
+    std::string text;
+    for (pugi::xml_node child : node.children()) {
+        if (child.type() == pugi::node_pcdata || child.type() == pugi::node_cdata) text += child.value();
+        if (child.type() == pugi::node_element)
+            return fail("unsupported element " + tag(child_path(path, child.name())));
+    }
+    return text;
+}
+
+Result<std::string> word_of(pugi::xml_node node, std::string_view path)
+{
+    auto text = text_of(node, path);
+    if (!text) return text;
+    return std::string(trim(*text));
+}
+
+Result<> check_leaf(pugi::xml_node node, std::string_view path, std::initializer_list<std::string_view> allowed)
+{
+    if (auto r = only_attrs(node, path, allowed); !r) return r;
+    auto text = text_of(node, path);
+    if (!text) return std::unexpected(text.error());
+    if (!is_blank(*text)) return fail_at(path, "takes no text");
+    return {};
+}
+
+Result<> check_blank_text(pugi::xml_node node, std::string_view path)
+{
+    for (pugi::xml_node child : node.children()) {
+        const bool text = child.type() == pugi::node_pcdata || child.type() == pugi::node_cdata;
+        if (text && !is_blank(child.value())) return fail("unexpected text in " + tag(path));
+    }
+    return {};
+}
+
+std::string escape(std::string_view value, bool attribute)
+{
+    std::string out;
+    out.reserve(value.size());
+    for (char c : value) {
+        const auto u = static_cast<unsigned char>(c);
+        if (c == '&')
+            out += "&amp;";
+        else if (c == '<')
+            out += "&lt;";
+        else if (c == '>')
+            out += "&gt;";
+        else if (c == '\'' && attribute)
+            out += "&apos;";
+        else if (u < 32 && (attribute || (c != '\t' && c != '\n')))
+            out += "&#" + std::to_string(u) + ";";
+        else
+            out += c;
+    }
+    return out;
+}
+
+void Writer::start(std::string_view name, Attrs attrs)
+{
+    out_.append(2 * depth_, ' ');
+    out_ += '<';
+    out_ += name;
+    for (const auto& [key, value] : attrs) {
+        out_ += ' ';
+        out_ += key;
+        out_ += "='" + escape(value, true) + "'";
+    }
+}
+
+void Writer::open(std::string_view name, Attrs attrs)
+{
+    start(name, attrs);
+    out_ += ">\n";
+    ++depth_;
+}
+
+void Writer::close(std::string_view name)
+{
+    --depth_;
+    out_.append(2 * depth_, ' ');
+    out_ += "</" + std::string(name) + ">\n";
+}
+
+void Writer::empty(std::string_view name, Attrs attrs)
+{
+    start(name, attrs);
+    out_ += "/>\n";
+}
+
+void Writer::text(std::string_view name, std::string_view value, Attrs attrs)
+{
+    start(name, attrs);
+    out_ += ">" + escape(value, false) + "</" + std::string(name) + ">\n";
+}
+
+void Writer::raw(std::string_view element)
+{
+    out_.append(2 * depth_, ' ');
+    out_ += element;
+    out_ += '\n';
+}
+
+}  // namespace fleet::router::xml

@@ -1,0 +1,96 @@
+// router-domain-unit — <metadata>: fleet's elements by namespace URI, and
+// other namespaces' elements kept as XML text that stands on its own.
+#include "helpers.hpp"
+
+using namespace fleet::router;
+using namespace fleet::router::testing;
+using Catch::Matchers::Equals;
+
+namespace {
+
+const std::string ns = "'https://fleet.dev/xmlns/domain/1'";
+
+std::string metadata(const std::string& inside, const std::string& attrs = "")
+{
+    return "<domain type='qemu'><name>t</name><metadata" + attrs + ">" + inside + "</metadata></domain>";
+}
+
+}  // namespace
+
+TEST_CASE("fleet's elements are found by URI, whatever the prefix", "[metadata]")
+{
+    CHECK(parsed(metadata("<fleet:image>hello</fleet:image>", " xmlns:fleet=" + ns)).image == "hello");
+    CHECK(parsed(metadata("<x:image xmlns:x=" + ns + ">hello</x:image>")).image == "hello");
+    CHECK(parsed(metadata("<image xmlns=" + ns + ">hello</image>")).image == "hello");
+    CHECK(parsed("<domain type='qemu' xmlns:f=" + ns +
+                 "><name>t</name><metadata><f:image>hi</f:image>"
+                 "<f:arg>a</f:arg></metadata></domain>")
+              .args == std::vector<std::string>{"a"});
+    // The same prefix bound to another URI is someone else's element.
+    CHECK_THAT(error_of(metadata("<fleet:image xmlns:fleet='urn:other'>hello</fleet:image>")),
+               Catch::Matchers::StartsWith("nothing to boot"));
+}
+
+TEST_CASE("fleet:arg keeps order, blanks and empties", "[metadata]")
+{
+    const DomainDef d =
+        parsed(metadata("<f:image>cat</f:image><f:arg>-n</f:arg><f:arg> x y </f:arg><f:arg/>"
+                        "<f:arg><![CDATA[<&>]]></f:arg>",
+                        " xmlns:f=" + ns));
+    CHECK(d.args == std::vector<std::string>{"-n", " x y ", "", "<&>"});
+}
+
+TEST_CASE("fleet's elements: what is refused", "[metadata]")
+{
+    const std::string decl = " xmlns:fleet=" + ns;
+    CHECK_THAT(error_of(metadata("<fleet:image>a</fleet:image><fleet:image>b</fleet:image>", decl)),
+               Equals("duplicate element <metadata/fleet:image>"));
+    CHECK_THAT(error_of(metadata("<fleet:image> </fleet:image>", decl)),
+               Equals("<metadata/fleet:image>: names no image"));
+    CHECK_THAT(error_of(metadata("<fleet:memory>64</fleet:memory>", decl)),
+               Equals("unsupported element <metadata/fleet:memory>"));
+    CHECK_THAT(error_of(metadata("<fleet:image version='2'>a</fleet:image>", decl)),
+               Equals("unsupported attribute version='2' on <metadata/fleet:image>"));
+    CHECK_THAT(error_of(metadata("<fleet:image><fleet:name>a</fleet:name></fleet:image>", decl)),
+               Equals("unsupported element <metadata/fleet:image/fleet:name>"));
+    // A declaration on one element does not reach its sibling.
+    CHECK_THAT(error_of(metadata("<fleet:image xmlns:fleet=" + ns + ">a</fleet:image><fleet:arg>x</fleet:arg>")),
+               Equals("<metadata/fleet:arg>: namespace prefix 'fleet' is not declared"));
+    CHECK_THAT(error_of(metadata("text")), Equals("unexpected text in <metadata>"));
+    CHECK_THAT(error_of(metadata("", " xmlns='urn:x'")), Equals("unsupported attribute xmlns='urn:x' on <metadata>"));
+}
+
+TEST_CASE("other namespaces' elements are kept, standing on their own", "[metadata][foreign]")
+{
+    const std::string image = "<f:image>hello</f:image>";
+    const DomainDef d = parsed(metadata(image + "<app:a xmlns:app='urn:app' k=\"v\">text<app:b/>more</app:a>"
+                                                "<lib:c><lib:d lib:attr='1' xml:lang='en'/></lib:c>"
+                                                "<plain>no namespace</plain>"
+                                                "<f:image xmlns:f='urn:not-fleet'>x</f:image>",
+                                        " xmlns:f=" + ns + " xmlns:lib='urn:lib' xmlns:unused='urn:u'"));
+    CHECK(d.image == "hello");
+    CHECK(d.foreign_metadata == std::vector<std::string>{
+                                    "<app:a xmlns:app='urn:app' k='v'>text<app:b/>more</app:a>",
+                                    "<lib:c xmlns:lib='urn:lib'><lib:d lib:attr='1' xml:lang='en'/></lib:c>",
+                                    "<plain>no namespace</plain>",
+                                    "<f:image xmlns:f='urn:not-fleet'>x</f:image>",
+                                });
+    CHECK_THAT(error_of(metadata(image + "<x:a/>", " xmlns:f=" + ns)),
+               Equals("<metadata/x:a>: namespace prefix 'x' is not declared"));
+    CHECK_THAT(error_of(metadata(image + "<a:a xmlns:a='urn:a'><b:b/></a:a>", " xmlns:f=" + ns)),
+               Equals("<metadata/a:a>: namespace prefix 'b' is not declared"));
+}
+
+TEST_CASE("kept metadata reads back as itself", "[metadata][foreign]")
+{
+    const DomainDef d =
+        parsed(metadata("<f:image>hi</f:image><a:x xmlns:a='urn:a'>line&#13;break &amp; &#1;"
+                        "<![CDATA[ <raw> ]]><a:y> </a:y></a:x>",
+                        " xmlns:f=" + ns));
+    REQUIRE(d.foreign_metadata.size() == 1);
+    CHECK(d.foreign_metadata[0] ==
+          "<a:x xmlns:a='urn:a'>line&#13;break &amp; &#01;<![CDATA[ <raw> ]]><a:y> </a:y></a:x>");
+    auto again = parse_domain_xml(format_domain_xml(d));
+    REQUIRE(again);
+    CHECK(*again == d);
+}
