@@ -566,10 +566,12 @@ def test_errors(router):
     virsh_fails(uri, "define", os.path.join(router.root, "dup.xml"), needles=["dup", "already"])
 
     # bad XML
-    for text in ("<domain type='qemu'><name>bad</name>", "not xml at all", "<domain type='qemu'></domain>"):
-        virsh_fails(uri, "define", write_xml(router, "bad", text))
-        virsh_fails(uri, "create", write_xml(router, "bad", text))
-    virsh_fails(uri, "define", write_xml(router, "bad", "<domain type='qemu'><name>bad</name>"), needles=["xml"])
+    for text, needle in (("<domain type='qemu'><name>bad</name>", "domain XML"), ("not xml at all", "domain XML"),
+                         ("<domain type='qemu'></domain>", "missing <name>"),
+                         ("<domain type='qemu'><name>bad</name><os><type>hvm</type></os></domain>", "nothing to boot"),
+                         (domain_xml("bad bad"), "bad domain name")):
+        virsh_fails(uri, "define", write_xml(router, "bad", text), needles=[needle])
+        virsh_fails(uri, "create", write_xml(router, "bad", text), needles=[needle])
     check("bad" not in listing(uri, "--all"), "bad XML left a domain")
 
     # an element outside the subset: refused, named
