@@ -24,7 +24,7 @@ Result<> check_tree(pugi::xml_node node, unsigned depth)
     for (pugi::xml_attribute a : node.attributes()) names.emplace_back(a.name());
     std::sort(names.begin(), names.end());
     if (auto d = std::adjacent_find(names.begin(), names.end()); d != names.end())
-        return fail("domain XML: duplicate attribute " + std::string(*d) + " on <" + node.name() + ">");
+        return fail("domain XML: duplicate attribute " + xml::shorten(*d, 64) + " on " + xml::tag(node.name()));
     for (pugi::xml_node child : node.children())
         if (child.type() == pugi::node_element)
             if (auto r = check_tree(child, depth + 1); !r) return r;
@@ -35,7 +35,7 @@ Result<pugi::xml_node> domain_element(const pugi::xml_document& doc)
 {
     pugi::xml_node root = doc.document_element();
     if (std::string_view(root.name()) != "domain")
-        return fail("domain XML: the root element is <" + std::string(root.name()) + ">, not <domain>");
+        return fail("domain XML: the root element is " + xml::tag(root.name()) + ", not <domain>");
     for (pugi::xml_node next = root.next_sibling(); next; next = next.next_sibling())
         if (next.type() == pugi::node_element) return fail("domain XML: extra content after </domain>");
     if (auto r = check_tree(root, 1); !r) return std::unexpected(r.error());

@@ -123,7 +123,11 @@ Result<DefinitionStore> DefinitionStore::open(std::string dir)
 Result<> DefinitionStore::save(const DomainDef& def) const
 {
     if (auto r = check_domain_name(def.name); !r) return r;
-    if (auto r = replace_file(dir_, def.name + ".xml", format_domain_xml(def)); !r) return r;
+    // Never write what load_all would call bad.
+    const std::string text = format_domain_xml(def);
+    if (auto back = parse_domain_xml(text); !back)
+        return fail("definition of '" + def.name + "' would not read back: " + back.error().what());
+    if (auto r = replace_file(dir_, def.name + ".xml", text); !r) return r;
     return sync_dir(dir_);
 }
 

@@ -9,9 +9,17 @@ std::string child_path(std::string_view parent, std::string_view child)
     return std::string(parent) + "/" + std::string(child);
 }
 
+std::string shorten(std::string_view text, std::size_t max)
+{
+    if (text.size() <= max) return std::string(text);
+    std::size_t cut = max - 3;  // not inside a UTF-8 sequence
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xc0) == 0x80) --cut;
+    return std::string(text.substr(0, cut)) + "...";
+}
+
 std::string tag(std::string_view path)
 {
-    return "<" + std::string(path.empty() ? "domain" : path) + ">";
+    return "<" + shorten(path.empty() ? "domain" : path, 128) + ">";
 }
 
 std::unexpected<Error> fail_at(std::string_view path, const std::string& message)
@@ -21,10 +29,7 @@ std::unexpected<Error> fail_at(std::string_view path, const std::string& message
 
 std::string quote(std::string_view value)
 {
-    if (value.size() <= 64) return "'" + std::string(value) + "'";
-    std::size_t cut = 61;  // not inside a UTF-8 sequence
-    while (cut > 0 && (static_cast<unsigned char>(value[cut]) & 0xc0) == 0x80) --cut;
-    return "'" + std::string(value.substr(0, cut)) + "...'";
+    return "'" + shorten(value, 64) + "'";
 }
 
 bool is_blank(std::string_view text)
@@ -52,7 +57,7 @@ Result<> only_attrs(pugi::xml_node node, std::string_view path, std::initializer
         bool ok = name.starts_with("xmlns:");
         for (std::string_view known : allowed) ok = ok || name == known;
         if (!ok)
-            return fail("unsupported attribute " + std::string(name) + "=" + quote(a.value()) + " on " + tag(path));
+            return fail("unsupported attribute " + shorten(name, 64) + "=" + quote(a.value()) + " on " + tag(path));
     }
     return {};
 }

@@ -45,7 +45,9 @@ Result<std::string> word_of(pugi::xml_node node, std::string_view path);
 // An element with only attributes from `allowed` and no content, like
 // <source dir='/srv'/> or <readonly/>.
 Result<> check_leaf(pugi::xml_node node, std::string_view path, std::initializer_list<std::string_view> allowed = {});
-// A value from the document for an error message: quoted, at most 64 bytes.
+// Text from the document for an error message: at most `max` bytes, cut
+// short with "...". quote() puts a value in quotes, at most 64 bytes.
+std::string shorten(std::string_view text, std::size_t max);
 std::string quote(std::string_view value);
 
 // One allowed child element and what reads it.

@@ -122,6 +122,9 @@ TEST_CASE("store: names are checked before they become file names", "[store]")
     REQUIRE(store);
     CHECK_THAT(store->save(def_named("../escape")).error().what(), StartsWith("bad domain name '../escape'"));
     CHECK_THAT(store->remove("../x").error().what(), StartsWith("bad domain name"));
+    DomainDef nothing = def_named("empty", "");
+    CHECK_THAT(store->save(nothing).error().what(),
+               StartsWith("definition of 'empty' would not read back: nothing to boot"));
     CHECK(files_in(tmp.path).empty());
 }
 

@@ -143,7 +143,8 @@ public:
 
     // Atomic: temp file in dir (".<name>.xml.tmp-XXXXXX", mode 0600), write,
     // fsync, rename over, fsync the dir. A crash at any moment leaves the
-    // old definition or the new one.
+    // old definition or the new one. A definition that would not parse back
+    // (built in code with, say, no kernel and no image) is refused.
     Result<> save(const DomainDef& def) const;
     // Deletes <name>.xml (and fsyncs the dir); a name with no definition is
     // an error ("no definition for 'x'", sys_errno ENOENT).
