@@ -436,6 +436,130 @@ def test_shared_connection(router):
     conn.close()
 
 
+# ---- the router stays responsive and bounded -------------------------------------------------
+
+def new_connection_latency(uri):
+    t0 = time.monotonic()
+    c = libvirt.open(uri)
+    c.getHostname()
+    c.close()
+    return time.monotonic() - t0
+
+
+def test_stuck_qemu_does_not_block_router(router):
+    """A QEMU that does not answer its monitor (stopped here with SIGSTOP; a
+    starved or wedged one in life) must cost the caller of suspend, not every
+    other client of the router."""
+    conn = libvirt.open(router.uri_tcp)
+    dom = conn.createXML(domain_xml("stuck", args=["hold"]), 0)
+    qemu = router.record("stuck")["pid"]
+    os.kill(qemu, signal.SIGSTOP)
+    try:
+        result = {}
+
+        def suspend():
+            t0 = time.monotonic()
+            try:
+                dom.suspend()
+                result["outcome"] = "ok"
+            except libvirt.libvirtError as e:
+                result["outcome"] = f"error {e.get_error_code()}: {e.get_error_message()}"
+            result["took"] = time.monotonic() - t0
+        t = threading.Thread(target=suspend)
+        t.start()
+        time.sleep(0.3)  # the suspend is in the router now
+        took = new_connection_latency(router.uri_unix)
+        t.join(60)
+        check(not t.is_alive(), "suspend of a stuck QEMU never returned")
+        check(took < 2.0, f"a new connection's getHostname took {took:.2f}s while one client's suspend waited on "
+                          f"a stuck QEMU monitor ({result}): the router's loop blocks on QMP")
+        check(result.get("outcome") != "ok" or state_of(dom) == PAUSED_USER, f"suspend said {result}")
+    finally:
+        os.kill(qemu, signal.SIGCONT)
+    dom.destroy()
+    conn.close()
+
+
+def test_console_input_is_bounded(router):
+    """A client that sends faster than its guest reads (here a guest that never
+    reads stdin) must be slowed down, not buffered without end in the router."""
+    conn = libvirt.open(router.uri_tcp)
+    dom = conn.createXML(domain_xml("deaf", args=["hold"]), 0)
+    st = conn.newStream(libvirt.VIR_STREAM_NONBLOCK)
+    dom.openConsole(None, st, 0)
+    rss0 = router.rss_kib()
+    chunk = b"x" * 65536
+    sent = 0
+    peak = rss0
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and sent < 128 * 2**20:
+        n = st.send(chunk)
+        if n == -2:
+            time.sleep(0.01)
+        else:
+            sent += n
+        if sent % (4 * 2**20) < 65536:
+            peak = max(peak, router.rss_kib())
+    time.sleep(0.5)
+    peak = max(peak, router.rss_kib())
+    took = new_connection_latency(router.uri_unix)
+    check(took < 2.0, f"a new connection's getHostname took {took:.2f}s during the flood")
+    growth = (peak - rss0) // 1024
+    check(growth <= 32, f"the router's RSS grew {growth} MiB (from {rss0 // 1024} MiB) while a client sent "
+                        f"{sent // 2**20} MiB to a guest that does not read: console input is not flow-controlled")
+    st.abort()
+    dom.destroy()
+    conn.close()
+
+
+def test_supervisor_killed(router):
+    """The domain's supervisor killed behind the router's back: its QEMU goes
+    with it, and the domain is shut off (crashed), not (shutdown)."""
+    conn = libvirt.open(router.uri_tcp)
+    ev = Events()
+    conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, ev.callback, None)
+    dom = conn.defineXML(domain_xml("sup", args=["hold"]))
+    dom.create()
+    rec = router.record("sup")
+    os.kill(rec["supervisor_pid"], signal.SIGKILL)
+    wait_until(lambda: state_of(dom)[0] == libvirt.VIR_DOMAIN_SHUTOFF, 15, "sup to be shut off")
+    wait_until(lambda: not alive(rec["pid"]), 5, "QEMU to die with its supervisor")
+    stopped = [d for e, d in ev.of("sup") if e == libvirt.VIR_DOMAIN_EVENT_STOPPED]
+    check(state_of(dom) == SHUTOFF_CRASHED and stopped == [libvirt.VIR_DOMAIN_EVENT_STOPPED_CRASHED],
+          f"supervisor killed: state {dom.state()}, STOPPED details {stopped}; wanted shut off (crashed) and "
+          f"STOPPED_CRASHED ({libvirt.VIR_DOMAIN_EVENT_STOPPED_CRASHED})")
+    dom.create()  # it starts again
+    check(state_of(dom) == RUNNING_BOOTED, "sup does not start again")
+    dom.destroy()
+    conn.close()
+
+
+def test_shutdown_that_needs_a_kill(router):
+    """shutdown of a guest that cannot answer the power button (paused): after
+    --stop-timeout the router kills it. The user asked for the stop, so the
+    domain is shut off as shutdown or destroyed — not crashed."""
+    conn = libvirt.open(router.uri_tcp)
+    ev = Events()
+    conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, ev.callback, None)
+    dom = conn.defineXML(domain_xml("deaf", args=["hold"]))
+    dom.createWithFlags(libvirt.VIR_DOMAIN_START_PAUSED)
+    t0 = time.monotonic()
+    dom.shutdown()
+    wait_until(lambda: state_of(dom)[0] == libvirt.VIR_DOMAIN_SHUTOFF, 15, "the paused domain to be stopped")
+    took = time.monotonic() - t0
+    check(took < 5, f"shutdown with --stop-timeout 1 took {took:.1f}s")
+    wait_until(lambda: any(e == libvirt.VIR_DOMAIN_EVENT_STOPPED for e, _ in ev.of("deaf")), 5, "a STOPPED event")
+    stopped = [d for e, d in ev.of("deaf") if e == libvirt.VIR_DOMAIN_EVENT_STOPPED]
+    check(state_of(dom) in (SHUTOFF_SHUTDOWN, SHUTOFF_DESTROYED) and
+          stopped[0] in (libvirt.VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN, libvirt.VIR_DOMAIN_EVENT_STOPPED_DESTROYED),
+          f"a requested shutdown that ended in a kill: state {dom.state()}, STOPPED details {stopped}; "
+          "wanted shut off (shutdown|destroyed), not crashed")
+    conn.close()
+
+
+test_shutdown_that_needs_a_kill.router_kwargs = {"extra_args": ["--stop-timeout", "1"]}
+
+
 # ---- errors ----------------------------------------------------------------------
 
 def test_errors(router):
@@ -499,7 +623,9 @@ if __name__ == "__main__":
     start_event_loop()
     tests = [variant(test_open, "open[tcp]", "tcp"), variant(test_open, "open[unix]", "unix"),
              variant(test_domains, "domains[tcp]", "tcp"), variant(test_domains, "domains[unix]", "unix"),
-             test_events, test_keepalive, test_console, test_shared_connection, test_errors]
+             test_events, test_keepalive, test_console, test_shared_connection, test_errors,
+             test_stuck_qemu_does_not_block_router, test_console_input_is_bounded, test_supervisor_killed,
+             test_shutdown_that_needs_a_kill]
     only = sys.argv[1:]
     if only:
         tests = [t for t in tests if any(o in getattr(t, "test_name", t.__name__) for o in only)]

@@ -454,12 +454,13 @@ def run_tests(tests, router_kwargs=None):
     """Run test functions, each with a fresh Router (started); report and exit.
 
     A test function takes the router; one that wants to start it itself
-    has the attribute manual_start = True.
+    has the attribute manual_start = True; router_kwargs (a dict) adds to
+    the Router's arguments, e.g. {"extra_args": ["--stop-timeout", "1"]}.
     """
     failed = 0
     for t in tests:
         name = getattr(t, "test_name", t.__name__)
-        router = Router(**(router_kwargs or {}))
+        router = Router(**{**(router_kwargs or {}), **getattr(t, "router_kwargs", {})})
         start = time.monotonic()
         try:
             if not getattr(t, "manual_start", False):
@@ -488,4 +489,6 @@ def variant(fn, name, *args):
         return fn(router, *args)
     t.test_name = name
     t.manual_start = getattr(fn, "manual_start", False)
+    if hasattr(fn, "router_kwargs"):
+        t.router_kwargs = fn.router_kwargs
     return t
