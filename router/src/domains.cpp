@@ -371,21 +371,23 @@ void Router::on_end(const std::shared_ptr<Domain>& d)
         on_ready_line(d);
     }
     auto rec = store_.inspect(d->def.name);
-    std::string why = rec ? rec->exit_reason : std::string("crashed");
+    // No ending in the record: the supervisor died without writing one
+    // (killed behind our back). Its QEMU gets SIGKILL with it; make sure.
+    if (rec && !rec->ended() && rec->pid > 0 && vmm::process_alive(rec->pid, rec->pid_start)) ::kill(rec->pid, SIGKILL);
+    std::string why = rec && rec->ended() ? rec->exit_reason : std::string("crashed");
     std::int32_t r = reason::shutoff_shutdown, detail_ = detail::stopped_shutdown;
-    if (d->stop == Domain::Stop::destroy || why == "killed") {
-        r = reason::shutoff_destroyed;
-        detail_ = detail::stopped_destroyed;
-        if (d->stop != Domain::Stop::destroy) {  // killed by someone else: not a clean end
-            r = reason::shutoff_crashed;
-            detail_ = detail::stopped_crashed;
-        }
-    } else if (why == "crashed" || why == "boot-timeout" || why == "boot_timeout") {
-        r = reason::shutoff_crashed;
-        detail_ = detail::stopped_crashed;
-    } else if (why == "launch-failed" || why == "launch_failed") {
+    if (why == "launch-failed" || why == "launch_failed") {
         r = reason::shutoff_failed;
         detail_ = detail::stopped_failed;
+    } else if (d->stop != Domain::Stop::none && why != "crashed") {
+        // Asked for: a destroy, or a shutdown (one that had to kill at the
+        // deadline is a destroy, not a crash).
+        bool killed = d->stop == Domain::Stop::destroy || why == "killed";
+        r = killed ? reason::shutoff_destroyed : reason::shutoff_shutdown;
+        detail_ = killed ? detail::stopped_destroyed : detail::stopped_shutdown;
+    } else if (why == "killed" || why == "crashed" || why == "boot-timeout" || why == "boot_timeout") {
+        r = reason::shutoff_crashed;  // killed by someone else, or died: not a clean end
+        detail_ = detail::stopped_crashed;
     }
     std::string status = rec ? " (" + rec->exit_reason + ", status " + std::to_string(rec->exit_status) + ")" : "";
     debug("domain '" + d->def.name + "' stopped" + status);
@@ -437,13 +439,49 @@ void Router::suspend(const std::shared_ptr<Domain>& d, bool pause, std::function
     if (pause && d->state == state::paused) return done({});
     if (!pause && d->state != state::paused)
         return done(rpc_fail(err::operation_invalid, "Requested operation is not valid: domain is not paused"));
-    auto reply = vmm::qmp_call(store_.path(d->def.name, "qmp.sock"), pause ? "stop" : "cont", vmm::json::object(),
-                               std::chrono::seconds(5));
-    if (!reply) return done(rpc_fail(err::operation_failed, reply.error().what()));
-    d->state = pause ? state::paused : state::running;
-    d->reason = pause ? reason::paused_user : reason::running_unpaused;
-    emit(*d, pause ? event::suspended : event::resumed, pause ? detail::suspended_paused : detail::resumed_unpaused);
-    done({});
+    // On the loop, with a deadline: a QEMU that does not answer its monitor
+    // costs this caller, never the router's other clients.
+    Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::string path = store_.path(d->def.name, "qmp.sock");
+    std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+    if (!fd || ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+        return done(rpc_fail(err::operation_failed, "cannot reach the monitor of domain '" + d->def.name + "': " +
+                                                        std::strerror(errno)));
+    struct Op {
+        std::unique_ptr<vmm::QmpClient> client;
+        OpId timer = 0;
+        bool finished = false;
+    };
+    auto op = std::make_shared<Op>();
+    std::weak_ptr<Domain> weak = d;
+    auto finish = [this, op, weak, pause, done = std::move(done)](RpcResult<> r) {
+        if (op->finished) return;
+        op->finished = true;
+        if (op->timer) loop_.cancel(op->timer);
+        loop_.defer([op] { op->client.reset(); });  // not from inside its own callback
+        auto d = weak.lock();
+        if (r && d && d->active()) {
+            d->state = pause ? state::paused : state::running;
+            d->reason = pause ? reason::paused_user : reason::running_unpaused;
+            emit(*d, pause ? event::suspended : event::resumed,
+                 pause ? detail::suspended_paused : detail::resumed_unpaused);
+        }
+        done(std::move(r));
+    };
+    auto shared_finish = std::make_shared<decltype(finish)>(std::move(finish));
+    op->client = std::make_unique<vmm::QmpClient>(
+        loop_, std::move(fd), [](const vmm::QmpMessage&) {},
+        [shared_finish](const Error& e) { (*shared_finish)(rpc_fail(err::operation_failed, "monitor: " + e.what())); });
+    op->timer = loop_.timer(std::chrono::seconds(5), [op, shared_finish](int) {
+        op->timer = 0;
+        (*shared_finish)(rpc_fail(err::operation_failed, "the domain's monitor did not answer within 5 s"));
+    });
+    op->client->execute(pause ? "stop" : "cont", vmm::json::object(), [shared_finish](Result<vmm::json> r) {
+        if (!r) return (*shared_finish)(rpc_fail(err::operation_failed, r.error().what()));
+        (*shared_finish)({});
+    });
 }
 
 // ---- Facts -------------------------------------------------------------------------

@@ -223,6 +223,7 @@ private:
     OpId read_op_ = 0;
     bool closed_ = false;
     bool held_ = false;  // reading paused: the client is not reading its replies
+    bool input_held_ = false;  // reading paused: a guest is not reading its console input
     bool open_ = false;
     bool read_only_ = false;
     std::map<std::int32_t, Registration> callbacks_;  // callback id -> registration

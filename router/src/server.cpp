@@ -33,6 +33,7 @@ namespace {
 
 constexpr std::size_t max_queued_out = 8u << 20;  // stop reading a client that does not read its replies
 constexpr std::size_t console_chunk = 64 * 1024;
+constexpr std::size_t max_console_input = 1u << 20;  // bytes queued for a guest before its client waits
 
 Result<Fd> listen_unix_socket(const std::string& path)
 {
@@ -350,7 +351,7 @@ void Connection::reply_error(const Header& call, const RpcError& e)
 
 void Connection::read_more()
 {
-    if (closed_) return;
+    if (closed_ || input_held_ || read_op_) return;
     if (out_->queued() > max_queued_out) {  // the client does not read: wait until it has
         held_ = true;
         std::weak_ptr<Connection> weak = weak_from_this();
@@ -456,6 +457,18 @@ void Connection::on_stream_packet(const Packet& p)
     Stream& s = *it->second;
     if (p.header.status == Status::continue_) {
         if (!p.payload.empty()) s.to_guest->write(p.payload);
+        if (s.to_guest->queued() > max_console_input && !input_held_) {
+            // The guest reads slower than the client sends: stop reading
+            // this client until the guest has caught up.
+            input_held_ = true;
+            std::weak_ptr<Connection> weak = weak_from_this();
+            s.to_guest->when_idle([weak] {
+                auto c = weak.lock();
+                if (!c || !c->input_held_) return;
+                c->input_held_ = false;
+                c->read_more();
+            });
+        }
         return;
     }
     // OK: the client finished; ERROR: it aborted. Either way, acknowledge and close.
@@ -469,6 +482,10 @@ void Connection::end_stream(std::uint32_t serial)
     if (it == streams_.end()) return;
     if (it->second->read_op) router_.loop().cancel(it->second->read_op);
     streams_.erase(it);
+    if (input_held_) {  // held for this stream's guest, which is gone
+        input_held_ = false;
+        read_more();
+    }
 }
 
 void Connection::domain_ended(const std::string& name)
