@@ -508,9 +508,14 @@ std::uint64_t Router::cpu_time_ns(const Domain& d) const
 std::uint64_t Router::memory_kib(const Domain& d) const
 {
     if (d.def.memory_kib > 0) return d.def.memory_kib;
-    if (!d.def.image.empty())
-        if (auto image = vmm::resolve_image(d.def.image, catalog_)) return image->memory_mib * 1024;
-    return 64 * 1024;
+    // The image's default: looked up once per image name, not on every call.
+    if (d.image_memory_for != d.def.image) {
+        d.image_memory_kib = 64 * 1024;
+        if (!d.def.image.empty())
+            if (auto image = vmm::resolve_image(d.def.image, catalog_)) d.image_memory_kib = image->memory_mib * 1024;
+        d.image_memory_for = d.def.image;
+    }
+    return d.image_memory_kib;
 }
 
 // ---- Persistence ------------------------------------------------------------------------

@@ -65,6 +65,8 @@ struct Domain {
     DomainDef def;
     bool persistent = false;
     std::optional<DomainDef> next_def;  // redefined while running: used at the next start
+    mutable std::optional<std::string> image_memory_for;  // the image whose default memory is cached
+    mutable std::uint64_t image_memory_kib = 0;
     int id = -1;
     std::int32_t state = wire::state::shutoff;
     std::int32_t reason = wire::reason::unknown;

@@ -32,6 +32,8 @@ using namespace fleet::wire;
 namespace {
 
 constexpr std::size_t max_queued_out = 8u << 20;  // stop reading a client that does not read its replies
+// A pending read holds its buffer: 32 idle clients x 256 KiB was 8 MiB.
+constexpr std::size_t read_chunk = 16 * 1024;
 constexpr std::size_t console_chunk = 64 * 1024;
 constexpr std::size_t max_console_input = 1u << 20;  // bytes queued for a guest before its client waits
 
@@ -364,7 +366,7 @@ void Connection::read_more()
         return;
     }
     std::weak_ptr<Connection> weak = weak_from_this();
-    read_op_ = router_.loop().read(fd_.get(), 256 * 1024, [weak](int res, std::span<const char> data) {
+    read_op_ = router_.loop().read(fd_.get(), read_chunk, [weak](int res, std::span<const char> data) {
         auto c = weak.lock();
         if (!c) return;
         c->read_op_ = 0;
