@@ -512,6 +512,27 @@ def test_console_input_is_bounded(router):
     conn.close()
 
 
+def test_idle_connections_are_cheap(router):
+    """Idle clients (a monitoring agent, virt-manager, shells left open) must
+    not each pin a large buffer: 100 idle connections may cost the router at
+    most 64 KiB each."""
+    conns = []
+    try:
+        time.sleep(0.3)
+        rss0 = router.rss_kib()
+        for _ in range(100):
+            c = libvirt.open(router.uri_unix)
+            c.getHostname()
+            conns.append(c)
+        time.sleep(0.5)
+        per = (router.rss_kib() - rss0) / 100
+        check(per <= 64, f"each idle connection costs the router {per:.0f} KiB of RSS (100 connections: "
+                         f"{rss0} -> {router.rss_kib()} KiB); at most 64 KiB wanted")
+    finally:
+        for c in conns:
+            c.close()
+
+
 def test_supervisor_killed(router):
     """The domain's supervisor killed behind the router's back: its QEMU goes
     with it, and the domain is shut off (crashed), not (shutdown)."""
@@ -624,7 +645,8 @@ if __name__ == "__main__":
     tests = [variant(test_open, "open[tcp]", "tcp"), variant(test_open, "open[unix]", "unix"),
              variant(test_domains, "domains[tcp]", "tcp"), variant(test_domains, "domains[unix]", "unix"),
              test_events, test_keepalive, test_console, test_shared_connection, test_errors,
-             test_stuck_qemu_does_not_block_router, test_console_input_is_bounded, test_supervisor_killed,
+             test_stuck_qemu_does_not_block_router, test_console_input_is_bounded, test_idle_connections_are_cheap,
+             test_supervisor_killed,
              test_shutdown_that_needs_a_kill]
     only = sys.argv[1:]
     if only:

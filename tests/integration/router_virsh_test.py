@@ -15,7 +15,8 @@ import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from routertest import (FLEET_NS, VIRSH, Failure, PtyProcess, Router, alive, check, domain_xml,  # noqa: E402
-                        need_router, need_virsh, run_tests, variant, virsh, virsh_fails, virsh_ok, wait_until)
+                        free_port, need_router, need_virsh, run_tests, variant, virsh, virsh_fails, virsh_ok,
+                        wait_until)
 
 
 # ---- helpers -------------------------------------------------------------------
@@ -490,6 +491,51 @@ def test_restart_adoption(router):
     virsh_ok(uri, "destroy", "r3")
 
 
+def test_restart_keeps_port(router):
+    """A router restarted on its fixed TCP port (as in production: 16509) while
+    a VM it started runs: the old router's sockets are gone with it, so clients
+    see the end at once and the new router can listen on the same port."""
+    import socket as _socket
+    port = free_port()
+    router.listen = f"127.0.0.1:{port}"
+    router.start()
+    uri = router.uri_tcp
+    define(router, uri, "fp", args=["hold"])
+    virsh_ok(uri, "start", "fp")
+    for sig in (signal.SIGKILL, signal.SIGTERM):
+        idle = _socket.create_connection(("127.0.0.1", port))
+        idle.settimeout(0.5)
+        time.sleep(0.2)
+        router.kill(sig)
+        t0 = time.monotonic()
+        eof = None
+        while time.monotonic() - t0 < 3:
+            try:
+                if idle.recv(4096) == b"":
+                    eof = time.monotonic() - t0
+                    break
+            except _socket.timeout:
+                continue
+            except ConnectionResetError:
+                eof = time.monotonic() - t0
+                break
+        idle.close()
+        try:
+            router.start(timeout=10)
+        except Failure as e:
+            raise Failure(f"after {signal.Signals(sig).name} of a router whose VM still runs, a new router cannot "
+                          f"listen on the same port {port} (a client of the old one saw "
+                          f"{'EOF after %.1fs' % eof if eof is not None else 'no EOF in 3 s'}): {e}") from None
+        check(eof is not None, f"a client of a router that died ({signal.Signals(sig).name}) saw no end of its "
+                               "connection in 3 s")
+        check(router.info["tcp_port"] == port, f"the new router listens on {router.info['tcp_port']}, not {port}")
+        check(domstate(uri, "fp") == "running", f"fp after a {signal.Signals(sig).name} restart")
+    virsh_ok(uri, "destroy", "fp")
+
+
+test_restart_keeps_port.manual_start = True
+
+
 def test_vm_ends_while_no_router(router):
     uri = router.uri_tcp
     define(router, uri, "n1", args=["hold"])
@@ -642,7 +688,7 @@ if __name__ == "__main__":
     need_router()
     tests = [variant(test_host_facts, "host_facts[tcp]", "tcp"), variant(test_host_facts, "host_facts[unix]", "unix"),
              variant(test_lifecycle, "lifecycle[tcp]", "tcp"), variant(test_lifecycle, "lifecycle[unix]", "unix"),
-             test_transient, test_events, test_autostart_boot_manifest, test_restart_adoption,
+             test_transient, test_events, test_autostart_boot_manifest, test_restart_adoption, test_restart_keeps_port,
              test_vm_ends_while_no_router, test_one_router_per_runtime_dir, test_qemu_killed, test_errors,
              test_read_only]
     only = sys.argv[1:]

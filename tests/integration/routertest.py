@@ -54,6 +54,14 @@ def need_router():
         skip("qemu-system-x86_64 is not installed")
 
 
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def need_virsh():
     if not os.access(VIRSH, os.X_OK):
         skip("virsh is not installed (apt-get install libvirt-clients)")
@@ -170,7 +178,7 @@ def virsh_fails(uri, *args, needles=(), timeout=30, input=None):
 class Router:
     """A fleet-router of the test's own, and everything it starts."""
 
-    def __init__(self, verbose=True, extra_args=(), name="router"):
+    def __init__(self, verbose=True, extra_args=(), name="router", listen="127.0.0.1:0"):
         base = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
         self.root = tempfile.mkdtemp(prefix=f"fleet-{name}-test-", dir=base)
         self.runtime = os.path.join(self.root, "run")
@@ -178,6 +186,7 @@ class Router:
         self.log_path = os.path.join(self.root, "router.log")
         self.verbose = verbose
         self.extra_args = list(extra_args)
+        self.listen = listen
         self.proc = None
         self.info = None
         self.pids_seen = set()  # every VM pid this runtime folder ever recorded
@@ -187,7 +196,7 @@ class Router:
 
     def command(self):
         cmd = [ROUTER, "--runtime-dir", self.runtime, "--state-dir", self.state, "--images", IMAGES,
-               "--listen", "127.0.0.1:0", "--no-mdns"]
+               "--listen", self.listen, "--no-mdns"]
         if self.verbose:
             cmd.append("-v")
         return cmd + self.extra_args
