@@ -15,6 +15,8 @@
 #include <cstring>
 #include <list>
 #include <memory>
+#include <utility>
+#include <vector>
 
 namespace fleet::vmm {
 
@@ -75,6 +77,7 @@ private:
     void accept_console();
     void read_console(ConsoleClient& c);
     void read_stdin();
+    void after_stdin_taken(std::function<void()> resume);
     void on_output(int stream, std::string_view bytes);
     void on_exit(const ExitInfo& info);
     void save();
@@ -89,6 +92,8 @@ private:
     OpId signal_op_ = 0, accept_op_ = 0, stdin_op_ = 0;
     std::unique_ptr<Sink> out_, err_;
     std::list<ConsoleClient> clients_;
+    std::vector<std::function<void()>> stdin_waiting_;  // readers paused until the guest takes its stdin
+    bool stdin_wait_armed_ = false;
     std::optional<ExitInfo> ended_;
     bool interrupted_ = false;
 };
@@ -174,7 +179,7 @@ void Supervisor::read_console(ConsoleClient& c)
             return;
         }
         vm_->write_stdin(std::string(d.data(), d.size()));
-        read_console(c);
+        after_stdin_taken([this, &c] { read_console(c); });
     });
 }
 
@@ -185,7 +190,21 @@ void Supervisor::read_stdin()
         if (!vm_) return;
         if (res <= 0) return vm_->close_stdin();  // isa guests cannot be told
         vm_->write_stdin(std::string(d.data(), d.size()));
-        read_stdin();
+        after_stdin_taken([this] { read_stdin(); });
+    });
+}
+
+// Read more input only once the guest has taken most of what it was given:
+// a guest that reads slowly (or never) must not make us buffer a whole pipe.
+void Supervisor::after_stdin_taken(std::function<void()> resume)
+{
+    if (!vm_ || vm_->stdin_queued() <= max_queued) return resume();
+    stdin_waiting_.push_back(std::move(resume));
+    if (stdin_wait_armed_) return;
+    stdin_wait_armed_ = true;
+    vm_->when_stdin_taken([this] {
+        stdin_wait_armed_ = false;
+        for (auto& f : std::exchange(stdin_waiting_, {})) f();
     });
 }
 

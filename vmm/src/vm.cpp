@@ -463,6 +463,18 @@ void Vm::write_stdin(std::string bytes)
     m.stdin_sink->write(std::move(bytes));
 }
 
+std::size_t Vm::stdin_queued() const
+{
+    return impl_->stdin_sink ? impl_->stdin_sink->queued() : 0;
+}
+
+void Vm::when_stdin_taken(std::function<void()> fn)
+{
+    Impl& m = *impl_;
+    if (m.state == VmState::exited || !m.stdin_sink || m.stdin_closing) return;
+    m.stdin_sink->when_idle(std::move(fn));
+}
+
 void Vm::hold_output(bool hold)
 {
     if (impl_->state != VmState::exited) impl_->hold_output(hold);

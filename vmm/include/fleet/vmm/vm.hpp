@@ -72,6 +72,11 @@ public:
 
     // Guest stdin (for isa guests COM1's receive side).
     void write_stdin(std::string bytes);
+    // Bytes written to stdin that QEMU has not taken yet, and a way to wait
+    // until it has taken them all: back-pressure for the writer. One waiter
+    // at a time (a later call replaces it); never called if the VM ends.
+    [[nodiscard]] std::size_t stdin_queued() const;
+    void when_stdin_taken(std::function<void()> fn);
     // End of stdin: the guest's reads return end-of-file once it has read
     // what was written (virtio guests; isa guests cannot be told).
     void close_stdin();
