@@ -77,7 +77,8 @@ struct MdnsPublisher::Impl {
         // the daemon is there: the service is added before it returns).
         AvahiClient* c = avahi_client_new(poll.api(), AVAHI_CLIENT_NO_FAIL, on_client_state, this, &error);
         if (c == nullptr) {
-            warn_once(std::string("no D-Bus system bus: ") + avahi_strerror(error));
+            warn_once(error == AVAHI_ERR_NO_DAEMON ? std::string("no D-Bus system bus")
+                                                   : std::string("D-Bus system bus: ") + avahi_strerror(error));
             retry_later(backoff);
             backoff = std::min(backoff * 2, last_retry);
             return;
