@@ -13,21 +13,21 @@
 struct AvahiWatch {
     fleet::Loop* loop;
     int fd;
-    AvahiWatchEvent events;       // what avahi wants
-    AvahiWatchEvent revents{};    // what happened, while the callback runs
+    AvahiWatchEvent events;     // what avahi wants
+    AvahiWatchEvent revents{};  // what happened, while the callback runs
     AvahiWatchCallback callback;
     void* userdata;
-    fleet::OpId op = 0;           // the poll in flight, 0 if none
+    fleet::OpId op = 0;  // the poll in flight, 0 if none
     bool in_callback = false;
-    bool dead = false;            // freed; memory released on a later turn
+    bool dead = false;  // freed; memory released on a later turn
 };
 
 struct AvahiTimeout {
     fleet::Loop* loop;
     AvahiTimeoutCallback callback;
     void* userdata;
-    fleet::OpId op = 0;           // the timer in flight, 0 if none (or deferred)
-    std::uint64_t armed = 0;      // which arming may fire; 0 = disabled
+    fleet::OpId op = 0;       // the timer in flight, 0 if none (or deferred)
+    std::uint64_t armed = 0;  // which arming may fire; 0 = disabled
     std::uint64_t armings = 0;
     bool dead = false;
 };
@@ -99,8 +99,7 @@ void watch_fire(AvahiWatch* w, int res)
     if (!w->dead && w->op == 0 && res >= 0) watch_arm(w);
 }
 
-AvahiWatch* watch_new(const AvahiPoll* api, int fd, AvahiWatchEvent events, AvahiWatchCallback callback,
-                      void* userdata)
+AvahiWatch* watch_new(const AvahiPoll* api, int fd, AvahiWatchEvent events, AvahiWatchCallback callback, void* userdata)
 {
     auto* w = new AvahiWatch{&loop_of(api), fd, events, {}, callback, userdata};
     watch_arm(w);
@@ -160,8 +159,7 @@ void timeout_arm(AvahiTimeout* t, const struct timeval* tv)
     t->op = t->loop->timer(delay, [t, arming](int) { timeout_fire(t, arming); });
 }
 
-AvahiTimeout* timeout_new(const AvahiPoll* api, const struct timeval* tv, AvahiTimeoutCallback callback,
-                          void* userdata)
+AvahiTimeout* timeout_new(const AvahiPoll* api, const struct timeval* tv, AvahiTimeoutCallback callback, void* userdata)
 {
     auto* t = new AvahiTimeout{&loop_of(api), callback, userdata};
     timeout_arm(t, tv);

@@ -43,9 +43,9 @@ struct MdnsPublisher::Impl {
     AvahiEntryGroup* group = nullptr;  // the client's; freed with it
     std::string name;                  // service.name, or its alternative after collisions
     bool established = false;
-    bool running_once = false;         // the current client has reached S_RUNNING
-    bool warned = false;               // the one "no avahi-daemon" warning is out
-    fleet::OpId reconnect = 0;         // timer for the next connect(), 0 if none
+    bool running_once = false;  // the current client has reached S_RUNNING
+    bool warned = false;        // the one "no avahi-daemon" warning is out
+    fleet::OpId reconnect = 0;  // timer for the next connect(), 0 if none
     std::chrono::milliseconds backoff = first_retry;
 
     Impl(fleet::Loop& l, MdnsService s, Log lg)
@@ -64,7 +64,10 @@ struct MdnsPublisher::Impl {
         if (log) log(line);
     }
 
-    std::string quoted_name() const { return "'" + name + "' " + service.type + " port " + std::to_string(service.port); }
+    std::string quoted_name() const
+    {
+        return "'" + name + "' " + service.type + " port " + std::to_string(service.port);
+    }
 
     // --- the client ------------------------------------------------------
 
@@ -88,9 +91,10 @@ struct MdnsPublisher::Impl {
 
     void drop_client()
     {
-        // avahi_entry_group_free tells the daemon to withdraw (a blocking
-        // call, so the records are gone when it returns); the client's own
-        // free would do the same for every group it still has.
+        // avahi_entry_group_free asks the daemon to withdraw (a blocking
+        // call: the daemon has sent its goodbyes when it returns).
+        // avahi_client_free alone only disconnects; the daemon would then
+        // drop the vanished client's records by itself, a little later.
         if (group != nullptr) avahi_entry_group_free(group);
         group = nullptr;
         established = false;
@@ -124,24 +128,24 @@ struct MdnsPublisher::Impl {
     void client_state(AvahiClientState state)
     {
         switch (state) {
-        case AVAHI_CLIENT_S_RUNNING:
-            running_once = true;
-            backoff = first_retry;
-            publish();
-            break;
-        case AVAHI_CLIENT_S_COLLISION:
-        case AVAHI_CLIENT_S_REGISTERING:
-            // The daemon is (re)choosing its host name; its records are
-            // withdrawn meanwhile. Publish again at S_RUNNING.
-            established = false;
-            if (group != nullptr) avahi_entry_group_reset(group);
-            break;
-        case AVAHI_CLIENT_CONNECTING:
-            warn_once(avahi_strerror(AVAHI_ERR_NO_DAEMON));
-            break;
-        case AVAHI_CLIENT_FAILURE:
-            lost(avahi_client_errno(client));
-            break;
+            case AVAHI_CLIENT_S_RUNNING:
+                running_once = true;
+                backoff = first_retry;
+                publish();
+                break;
+            case AVAHI_CLIENT_S_COLLISION:
+            case AVAHI_CLIENT_S_REGISTERING:
+                // The daemon is (re)choosing its host name; its records are
+                // withdrawn meanwhile. Publish again at S_RUNNING.
+                established = false;
+                if (group != nullptr) avahi_entry_group_reset(group);
+                break;
+            case AVAHI_CLIENT_CONNECTING:
+                warn_once(avahi_strerror(AVAHI_ERR_NO_DAEMON));
+                break;
+            case AVAHI_CLIENT_FAILURE:
+                lost(avahi_client_errno(client));
+                break;
         }
     }
 
@@ -185,8 +189,8 @@ struct MdnsPublisher::Impl {
         // is reported here at once; a remote one later, as a group state.
         for (int tries = 0; r == AVAHI_ERR_COLLISION && tries < 100; ++tries) {
             r = avahi_entry_group_add_service_strlst(group, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC, AvahiPublishFlags{},
-                                                     name.c_str(), service.type.c_str(), nullptr, nullptr,
-                                                     service.port, txt);
+                                                     name.c_str(), service.type.c_str(), nullptr, nullptr, service.port,
+                                                     txt);
             if (r == AVAHI_ERR_COLLISION) rename();
         }
         avahi_string_list_free(txt);
@@ -213,22 +217,22 @@ struct MdnsPublisher::Impl {
     void group_state(AvahiEntryGroupState state)
     {
         switch (state) {
-        case AVAHI_ENTRY_GROUP_ESTABLISHED:
-            established = true;
-            say("mdns: published " + quoted_name());
-            break;
-        case AVAHI_ENTRY_GROUP_COLLISION:
-            established = false;
-            rename();
-            publish();
-            break;
-        case AVAHI_ENTRY_GROUP_FAILURE:
-            established = false;
-            say("mdns: cannot publish " + quoted_name() + ": " + avahi_strerror(avahi_client_errno(client)));
-            break;
-        case AVAHI_ENTRY_GROUP_UNCOMMITED:
-        case AVAHI_ENTRY_GROUP_REGISTERING:
-            break;
+            case AVAHI_ENTRY_GROUP_ESTABLISHED:
+                established = true;
+                say("mdns: published " + quoted_name());
+                break;
+            case AVAHI_ENTRY_GROUP_COLLISION:
+                established = false;
+                rename();
+                publish();
+                break;
+            case AVAHI_ENTRY_GROUP_FAILURE:
+                established = false;
+                say("mdns: cannot publish " + quoted_name() + ": " + avahi_strerror(avahi_client_errno(client)));
+                break;
+            case AVAHI_ENTRY_GROUP_UNCOMMITED:
+            case AVAHI_ENTRY_GROUP_REGISTERING:
+                break;
         }
     }
 };

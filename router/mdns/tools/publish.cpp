@@ -74,9 +74,8 @@ int main(int argc, char** argv)
     }
 
     // Publish; every log line goes out at once (a test reads them live).
-    auto publisher = fleet::router::MdnsPublisher::start(**loop, service, [](const std::string& line) {
-        std::cout << line << std::endl;
-    });
+    auto publisher = fleet::router::MdnsPublisher::start(
+        **loop, service, [](const std::string& line) { std::cout << line << std::endl; });
 
     // Run until a signal, then withdraw (the publisher's destructor).
     bool stop = false;
