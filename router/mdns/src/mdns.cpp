@@ -17,6 +17,7 @@
 #include <avahi-client/client.h>
 #include <avahi-client/publish.h>
 #include <avahi-common/alternative.h>
+#include <avahi-common/domain.h>
 #include <avahi-common/error.h>
 #include <avahi-common/malloc.h>
 #include <avahi-common/strlst.h>
@@ -31,6 +32,17 @@ namespace {
 
 constexpr std::chrono::milliseconds first_retry{1000};
 constexpr std::chrono::milliseconds last_retry{16000};
+
+// A service name is one DNS label: at most 63 bytes. Longer names ("fleet
+// on " + a long host name) are cut at a UTF-8 character boundary (avahi
+// itself shortens further when a collision suffix needs room).
+std::string fit_label(const std::string& name)
+{
+    std::size_t n = AVAHI_LABEL_MAX - 1;
+    if (name.size() <= n) return name;
+    while (n > 0 && (static_cast<unsigned char>(name[n]) & 0xC0) == 0x80) --n;  // not inside a character
+    return name.substr(0, n);
+}
 
 }  // namespace
 
@@ -92,7 +104,7 @@ struct MdnsPublisher::Impl {
     void drop_client()
     {
         // avahi_entry_group_free asks the daemon to withdraw (a blocking
-        // call: the daemon has sent its goodbyes when it returns).
+        // call: the records are withdrawn when it returns).
         // avahi_client_free alone only disconnects; the daemon would then
         // drop the vanished client's records by itself, a little later.
         if (group != nullptr) avahi_entry_group_free(group);
@@ -243,6 +255,10 @@ MdnsPublisher::~MdnsPublisher() = default;
 
 std::unique_ptr<MdnsPublisher> MdnsPublisher::start(fleet::Loop& loop, MdnsService service, Log log)
 {
+    std::string fitted = fit_label(service.name);
+    if (fitted != service.name && log)
+        log("mdns: name '" + service.name + "' is longer than a DNS label; publishing as '" + fitted + "'");
+    service.name = fitted;
     auto impl = std::make_unique<Impl>(loop, std::move(service), std::move(log));
     impl->connect();
     return std::unique_ptr<MdnsPublisher>(new MdnsPublisher(std::move(impl)));

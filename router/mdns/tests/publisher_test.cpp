@@ -34,3 +34,28 @@ TEST_CASE("with no system bus the publisher warns once and keeps trying", "[publ
     publisher.reset();
     REQUIRE(loop->run_until([&loop] { return loop->pending() == 0; }));
 }
+
+TEST_CASE("a name longer than a DNS label is cut at a character boundary", "[publisher]")
+{
+    REQUIRE(::setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/fleet-mdns-test/bus", 1) == 0);
+    auto loop = std::move(fleet::Loop::create().value());
+    std::vector<std::string> lines;
+    // "fleet on x" (10 bytes) + 28 two-byte characters = 66 bytes; the
+    // 63-byte limit falls inside the 27th character, so 62 bytes remain.
+    std::string name = "fleet on x";
+    for (int i = 0; i < 28; ++i) name += "\xc3\xa9";  // é
+    auto publisher = fleet::router::MdnsPublisher::start(*loop, {.name = name},
+                                                         [&lines](const std::string& l) { lines.push_back(l); });
+    std::string cut = publisher->published_name();
+    CHECK(cut.size() == 62);
+    CHECK(name.starts_with(cut));
+    REQUIRE(lines.size() == 2);
+    CHECK(lines[0] == "mdns: name '" + name + "' is longer than a DNS label; publishing as '" + cut + "'");
+
+    std::string short_name = "fleet on host";
+    auto other = fleet::router::MdnsPublisher::start(*loop, {.name = short_name}, nullptr);
+    CHECK(other->published_name() == short_name);
+    publisher.reset();
+    other.reset();
+    REQUIRE(loop->run_until([&loop] { return loop->pending() == 0; }));
+}

@@ -29,10 +29,10 @@
 namespace fleet::router {
 
 struct MdnsService {
-    std::string name;  // instance name, e.g. "fleet on HOSTNAME"
+    std::string name{};  // instance name, e.g. "fleet on HOSTNAME"
     std::string type = "_libvirt._tcp";
     std::uint16_t port = 16509;
-    std::vector<std::string> txt;  // "key=value" strings, published in this order
+    std::vector<std::string> txt{};  // "key=value" strings, published in this order
 };
 
 class MdnsPublisher {
