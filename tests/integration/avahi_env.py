@@ -15,8 +15,9 @@ system bus, nothing shared with the host's daemons (if it has any).
 How it is built (Debian 12: avahi 0.8, dbus 1.14, util-linux 2.38; root):
 - A holder process, `unshare --net --mount`, owns a new network namespace
   whose only interface, lo, is brought up with the MULTICAST flag (avahi
-  0.8 takes an interface only if it is up and multicast-capable or
-  loopback; joining 224.0.0.251 on lo needs the flag) and a new mount
+  0.8 takes an interface that is up and multicast-capable or loopback:
+  measured here, lo works with or without the flag, multicast included;
+  it is set so lo looks like the link avahi is written for) and a new mount
   namespace in which a tmpfs covers /run/avahi-daemon (avahi's pid file and
   socket, compiled in: a second avahi-daemon would otherwise find the
   first's pid file) and an empty folder covers /etc/avahi/services (the
