@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 
@@ -467,10 +468,26 @@ def run_tests(tests, router_kwargs=None):
     the Router's arguments, e.g. {"extra_args": ["--stop-timeout", "1"]}.
     """
     failed = 0
+
+    def on_term(signum, frame):  # meson's timeout: clean up on the way out
+        raise SystemExit(f"killed by signal {signum}")
+    signal.signal(signal.SIGTERM, on_term)
     for t in tests:
         name = getattr(t, "test_name", t.__name__)
         router = Router(**{**(router_kwargs or {}), **getattr(t, "router_kwargs", {})})
         start = time.monotonic()
+        limit = getattr(t, "timeout", 240)
+
+        def hung(name=name, router=router, limit=limit):  # a test stuck in a C call: report, clean up, leave
+            print(f"FAIL {name}: still running after {limit}s (hung)", flush=True)
+            tail = router.log_tail(25)
+            if tail:
+                print("     router log (last lines):\n" + "\n".join("       " + l for l in tail.splitlines()), flush=True)
+            router.cleanup()
+            os._exit(1)
+        watchdog = threading.Timer(limit, hung)
+        watchdog.daemon = True
+        watchdog.start()
         try:
             if not getattr(t, "manual_start", False):
                 router.start()
@@ -487,6 +504,7 @@ def run_tests(tests, router_kwargs=None):
             if tail:
                 print("     router log (last lines):\n" + "\n".join("       " + l for l in tail.splitlines()), flush=True)
         finally:
+            watchdog.cancel()
             router.cleanup()
     print(f"{len(tests) - failed} passed, {failed} failed", flush=True)
     return 1 if failed else 0
