@@ -436,6 +436,20 @@ def test_autostart_boot_manifest(router):
     virsh_ok(uri, "undefine", "a1")
     check(manifest() == ["a2"], f"undefine left a1 in the manifest: {manifest()}")
 
+    # a manifest edited by hand: comments, a name that is not defined, and a
+    # domain that cannot start do not stop the boot of the others
+    define(router, uri, "broken", image="no-such-image")
+    with open(boot, "w") as f:
+        f.write("# edited by hand\n\nnot-defined\nbroken   # cannot start\n  a2  \n")
+    router.restart(signal.SIGINT)  # SIGINT stops a router as SIGTERM does
+    uri = router.uri_tcp
+    wait_state(uri, "a2", "running", timeout=30)
+    check(domstate(uri, "broken") == "shut off", "a domain that cannot start is not shut off")
+    check(dominfo(uri, "a2").get("Autostart") == "enable", "a hand-written manifest entry is not autostart")
+    log = router.log_text().rsplit("---- router #", 1)[1]
+    check("not-defined" in log, f"the router did not say it skipped 'not-defined': {log!r}")
+    virsh_ok(uri, "destroy", "a2")
+
 
 # ---- restarts ----------------------------------------------------------------------
 
@@ -552,6 +566,27 @@ def test_vm_ends_while_no_router(router):
     virsh_ok(uri, "start", "n1")
     check(domstate(uri, "n1") == "running", "n1 does not start again")
     virsh_ok(uri, "destroy", "n1")
+
+
+def test_router_files(router):
+    """router.json says how to reach the router; the unix socket is 0660."""
+    import json as _json
+    import stat as _stat
+    with open(os.path.join(router.runtime, "router.json")) as f:
+        info = _json.load(f)
+    check(info.get("pid") == router.pid, f"router.json pid {info.get('pid')} != {router.pid}")
+    check(isinstance(info.get("version"), str) and info["version"], f"router.json version {info.get('version')!r}")
+    check(info.get("socket") == os.path.join(router.runtime, "libvirt-sock"), f"router.json socket {info.get('socket')!r}")
+    check(info.get("tcp_host") == "127.0.0.1", f"router.json tcp_host {info.get('tcp_host')!r}")
+    check(info.get("uri") == f"qemu+tcp://127.0.0.1:{info.get('tcp_port')}/system", f"router.json uri {info.get('uri')!r}")
+    check(virsh_ok(info["uri"], "hostname").strip() != "", "the uri in router.json does not answer")
+    st = os.stat(info["socket"])
+    check(_stat.S_ISSOCK(st.st_mode) and _stat.S_IMODE(st.st_mode) == 0o660,
+          f"the unix socket's mode is {oct(_stat.S_IMODE(st.st_mode))}, wanted 0o660")
+    out = subprocess.run([router.command()[0], "--help"], capture_output=True, text=True, timeout=10)
+    check(out.returncode == 0 and "--runtime-dir" in out.stdout and "--listen" in out.stdout, "fleet-router --help")
+    out = subprocess.run([router.command()[0], "--no-such-flag"], capture_output=True, text=True, timeout=10)
+    check(out.returncode == 1 and out.stderr.startswith("fleet-router: "), f"a bad flag: {out.returncode} {out.stderr!r}")
 
 
 def test_one_router_per_runtime_dir(router):
@@ -689,7 +724,7 @@ if __name__ == "__main__":
     tests = [variant(test_host_facts, "host_facts[tcp]", "tcp"), variant(test_host_facts, "host_facts[unix]", "unix"),
              variant(test_lifecycle, "lifecycle[tcp]", "tcp"), variant(test_lifecycle, "lifecycle[unix]", "unix"),
              test_transient, test_events, test_autostart_boot_manifest, test_restart_adoption, test_restart_keeps_port,
-             test_vm_ends_while_no_router, test_one_router_per_runtime_dir, test_qemu_killed, test_errors,
+             test_vm_ends_while_no_router, test_router_files, test_one_router_per_runtime_dir, test_qemu_killed, test_errors,
              test_read_only]
     only = sys.argv[1:]
     if only:
