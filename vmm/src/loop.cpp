@@ -118,6 +118,12 @@ Result<std::unique_ptr<Loop>> Loop::create(unsigned entries)
     auto impl = std::make_unique<Impl>();
     int r = io_uring_queue_init(entries, &impl->ring, 0);
     if (r < 0) return fail("cannot set up io_uring", -r);
+    // A forked child (the router's supervisors) must not inherit the ring's
+    // mappings: they keep the ring, and every file its pending operations
+    // hold (a listening socket, client connections), alive for as long as
+    // the child lives — a restarted router then found its port still bound.
+    r = io_uring_ring_dontfork(&impl->ring);
+    if (r < 0) return fail("cannot set up io_uring (dontfork)", -r);
     return std::unique_ptr<Loop>(new Loop(std::move(impl)));
 }
 
