@@ -6,6 +6,7 @@
 #include <fleet/vmm/accel.hpp>
 #include <fleet/vmm/process.hpp>
 #include <fleet/vmm/qmp.hpp>
+#include <fleet/vmm/socket.hpp>
 #include <fleet/vmm/supervisor.hpp>
 
 #include <dirent.h>
@@ -441,14 +442,8 @@ void Router::suspend(const std::shared_ptr<Domain>& d, bool pause, std::function
         return done(rpc_fail(err::operation_invalid, "Requested operation is not valid: domain is not paused"));
     // On the loop, with a deadline: a QEMU that does not answer its monitor
     // costs this caller, never the router's other clients.
-    Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::string path = store_.path(d->def.name, "qmp.sock");
-    std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
-    if (!fd || ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-        return done(rpc_fail(err::operation_failed, "cannot reach the monitor of domain '" + d->def.name + "': " +
-                                                        std::strerror(errno)));
+    auto fd = vmm::connect_unix(store_.path(d->def.name, "qmp.sock"), "the monitor of domain '" + d->def.name + "'");
+    if (!fd) return done(rpc_fail(err::operation_failed, fd.error().what()));
     struct Op {
         std::unique_ptr<vmm::QmpClient> client;
         OpId timer = 0;
@@ -472,7 +467,7 @@ void Router::suspend(const std::shared_ptr<Domain>& d, bool pause, std::function
     };
     auto shared_finish = std::make_shared<decltype(finish)>(std::move(finish));
     op->client = std::make_unique<vmm::QmpClient>(
-        loop_, std::move(fd), [](const vmm::QmpMessage&) {},
+        loop_, std::move(*fd), [](const vmm::QmpMessage&) {},
         [shared_finish](const Error& e) { (*shared_finish)(rpc_fail(err::operation_failed, "monitor: " + e.what())); });
     op->timer = loop_.timer(std::chrono::seconds(5), [op, shared_finish](int) {
         op->timer = 0;

@@ -4,6 +4,7 @@
 #include "mdns_glue.hpp"
 
 #include <fleet/vmm/process.hpp>
+#include <fleet/vmm/socket.hpp>
 #include <fleet/wire/procedures.hpp>
 
 #include <arpa/inet.h>
@@ -36,24 +37,6 @@ constexpr std::size_t max_queued_out = 8u << 20;  // stop reading a client that 
 constexpr std::size_t read_chunk = 16 * 1024;
 constexpr std::size_t console_chunk = 64 * 1024;
 constexpr std::size_t max_console_input = 1u << 20;  // bytes queued for a guest before its client waits
-
-Result<Fd> listen_unix_socket(const std::string& path)
-{
-    Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-    if (!fd) return fail_errno("cannot create a socket");
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    if (path.size() >= sizeof addr.sun_path) return fail("socket path too long: " + path);
-    std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-    ::unlink(path.c_str());
-    // Owner and group may connect; nobody else (the socket is never world-writable).
-    mode_t old = ::umask(0117);
-    int rc = ::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    ::umask(old);
-    if (rc != 0) return fail_errno("cannot bind " + path);
-    if (::listen(fd.get(), 128) != 0) return fail_errno("cannot listen on " + path);
-    return fd;
-}
 
 bool is_loopback(const std::string& host)
 {
@@ -163,7 +146,8 @@ Result<> Router::start()
 Result<> Router::listen()
 {
     if (!o_.socket_path.empty()) {
-        auto fd = listen_unix_socket(o_.socket_path);
+        // Owner and group may connect; nobody else (the socket is never world-writable).
+        auto fd = vmm::listen_unix(o_.socket_path, 128, 0117);
         if (!fd) return std::unexpected(fd.error());
         log("listening on " + o_.socket_path);
         listeners_.push_back(std::move(*fd));
@@ -400,14 +384,9 @@ void Connection::lifecycle_event(const Domain& d, std::int32_t event, std::int32
 
 void Connection::open_console(const Header& call, const std::shared_ptr<Domain>& d)
 {
-    Fd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::string path = router_.console_socket(*d);
-    std::memcpy(addr.sun_path, path.c_str(), std::min(path.size() + 1, sizeof addr.sun_path - 1));
-    if (!sock || ::connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-        return reply_error(call, RpcError{err::operation_failed,
-                                          "cannot reach the console of domain '" + d->def.name + "': " + std::strerror(errno)});
+    auto connected = vmm::connect_unix(router_.console_socket(*d), "the console of domain '" + d->def.name + "'");
+    if (!connected) return reply_error(call, RpcError{err::operation_failed, connected.error().what()});
+    Fd sock = std::move(*connected);
     if (streams_.count(call.serial))
         return reply_error(call, RpcError{err::rpc, "a stream with serial " + std::to_string(call.serial) + " is open"});
     reply(call, Void{});

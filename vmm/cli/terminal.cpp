@@ -2,6 +2,7 @@
 #include "cli.hpp"
 
 #include <fleet/vmm/fd.hpp>
+#include <fleet/vmm/socket.hpp>
 
 #include <poll.h>
 #include <sys/socket.h>
@@ -57,14 +58,9 @@ bool write_all(int fd, const char* p, std::size_t n)
 
 Result<> attach_console(const std::string& socket_path, const std::string& name)
 {
-    Fd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (!sock) return fail_errno("cannot create a socket");
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    if (socket_path.size() >= sizeof addr.sun_path) return fail("socket path too long: " + socket_path);
-    std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
-    if (::connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-        return fail_errno("cannot reach the console of VM '" + name + "'");
+    auto connected = vmm::connect_unix(socket_path, "the console of VM '" + name + "'");
+    if (!connected) return std::unexpected(connected.error());
+    Fd sock = std::move(*connected);
     bool tty = ::isatty(0);
     if (tty) std::fprintf(stderr, "Connected to %s (Ctrl-] to detach)\r\n", name.c_str());
     RawTerminal raw;

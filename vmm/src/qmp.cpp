@@ -1,5 +1,6 @@
 // fleet — QMP reader and client (see qmp.hpp).
 #include <fleet/vmm/qmp.hpp>
+#include <fleet/vmm/socket.hpp>
 
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -178,18 +179,12 @@ void QmpClient::shut(const Error& e)
 Result<json> qmp_call(const std::string& socket_path, const std::string& command, json arguments,
                       std::chrono::milliseconds timeout)
 {
-    Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (!fd) return fail_errno("cannot create a socket");
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    if (socket_path.size() >= sizeof addr.sun_path) return fail("monitor socket path too long: " + socket_path);
-    std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
-    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-        return fail_errno("cannot reach the VM's monitor " + socket_path);
+    auto fd = connect_unix(socket_path, "the VM's monitor " + socket_path);
+    if (!fd) return std::unexpected(fd.error());
     auto loop = Loop::create(16);
     if (!loop) return std::unexpected(loop.error());
     std::optional<Result<json>> answer;
-    QmpClient client(**loop, std::move(fd), nullptr, [&](const Error& e) {
+    QmpClient client(**loop, std::move(*fd), nullptr, [&](const Error& e) {
         if (!answer) answer = std::unexpected(e);
     });
     client.execute(command, std::move(arguments), [&](Result<json> r) {

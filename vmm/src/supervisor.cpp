@@ -2,6 +2,7 @@
 #include <fleet/vmm/supervisor.hpp>
 
 #include <fleet/vmm/sink.hpp>
+#include <fleet/vmm/socket.hpp>
 
 #include <fcntl.h>
 #include <poll.h>
@@ -26,20 +27,6 @@ std::int64_t now_ms()
 {
     using namespace std::chrono;
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
-Result<Fd> listen_unix(const std::string& path)
-{
-    Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-    if (!fd) return fail_errno("cannot create a socket");
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    if (path.size() >= sizeof addr.sun_path) return fail("socket path too long: " + path);
-    std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-    ::unlink(path.c_str());
-    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return fail_errno("cannot bind " + path);
-    if (::listen(fd.get(), 8) != 0) return fail_errno("cannot listen on " + path);
-    return fd;
 }
 
 void write_all(int fd, std::string_view bytes)
