@@ -215,6 +215,8 @@ private:
     void on_stream_packet(const wire::Packet& p);
     void open_console(const wire::Header& call, const std::shared_ptr<Domain>& d);
     void pump_console(std::uint32_t serial);
+    void hold_input(std::uint32_t serial);
+    void watch_stall(std::uint32_t serial, std::size_t queued_before);
     void end_stream(std::uint32_t serial);
 
     Router& router_;
@@ -226,6 +228,7 @@ private:
     bool closed_ = false;
     bool held_ = false;  // reading paused: the client is not reading its replies
     bool input_held_ = false;  // reading paused: a guest is not reading its console input
+    OpId stall_timer_ = 0;
     bool open_ = false;
     bool read_only_ = false;
     std::map<std::int32_t, Registration> callbacks_;  // callback id -> registration

@@ -37,6 +37,7 @@ constexpr std::size_t max_queued_out = 8u << 20;  // stop reading a client that 
 constexpr std::size_t read_chunk = 16 * 1024;
 constexpr std::size_t console_chunk = 64 * 1024;
 constexpr std::size_t max_console_input = 1u << 20;  // bytes queued for a guest before its client waits
+constexpr std::chrono::milliseconds stall_limit{5000};  // a guest taking nothing this long: drop its input
 
 bool is_loopback(const std::string& host)
 {
@@ -287,6 +288,8 @@ struct Connection::Stream {
     OpId read_op = 0;
     std::unique_ptr<vmm::Sink> to_guest;
     bool eof_sent = false;
+    bool discarding = false;  // the guest took nothing for stall_limit: input is dropped
+    std::uint64_t dropped = 0;
 };
 
 Connection::Connection(Router& router, Fd fd, std::string peer)
@@ -311,6 +314,7 @@ void Connection::close()
     closed_ = true;
     auto& loop = router_.loop();
     if (read_op_) loop.cancel(std::exchange(read_op_, 0));
+    if (stall_timer_) loop.cancel(std::exchange(stall_timer_, 0));
     for (auto& [serial, s] : streams_)
         if (s->read_op) loop.cancel(s->read_op);
     streams_.clear();
@@ -437,24 +441,64 @@ void Connection::on_stream_packet(const Packet& p)
     if (it == streams_.end()) return;  // a stream already finished: late data is dropped
     Stream& s = *it->second;
     if (p.header.status == Status::continue_) {
-        if (!p.payload.empty()) s.to_guest->write(p.payload);
-        if (s.to_guest->queued() > max_console_input && !input_held_) {
-            // The guest reads slower than the client sends: stop reading
-            // this client until the guest has caught up.
-            input_held_ = true;
-            std::weak_ptr<Connection> weak = weak_from_this();
-            s.to_guest->when_idle([weak] {
-                auto c = weak.lock();
-                if (!c || !c->input_held_) return;
-                c->input_held_ = false;
-                c->read_more();
-            });
+        if (s.discarding) {
+            if (s.to_guest->queued() > 0) {  // still not taken: this input is lost
+                s.dropped += p.payload.size();
+                return;
+            }
+            router_.log("console of domain '" + s.domain + "': the guest reads again; " +
+                        std::to_string(s.dropped) + " bytes of input were dropped");
+            s.discarding = false;
+            s.dropped = 0;
         }
+        if (!p.payload.empty()) s.to_guest->write(p.payload);
+        if (s.to_guest->queued() > max_console_input && !input_held_) hold_input(p.header.serial);
         return;
     }
     // OK: the client finished; ERROR: it aborted. Either way, acknowledge and close.
     send(encode_stream(s.call, Status::ok, {}));
     end_stream(p.header.serial);
+}
+
+// The guest reads slower than the client sends: stop reading this client
+// until the guest has caught up — lossless, as a pipe. But a guest that
+// takes nothing at all for stall_limit would also hold up every call on this
+// connection (the client's own abort or destroy among them): then this
+// stream's input is dropped, like a serial line nobody reads, until the
+// guest takes what is queued.
+void Connection::hold_input(std::uint32_t serial)
+{
+    input_held_ = true;
+    std::weak_ptr<Connection> weak = weak_from_this();
+    auto it = streams_.find(serial);
+    it->second->to_guest->when_idle([weak] {
+        auto c = weak.lock();
+        if (!c || !c->input_held_) return;
+        if (c->stall_timer_) c->router_.loop().cancel(std::exchange(c->stall_timer_, 0));
+        c->input_held_ = false;
+        c->read_more();
+    });
+    watch_stall(serial, it->second->to_guest->queued());
+}
+
+void Connection::watch_stall(std::uint32_t serial, std::size_t queued_before)
+{
+    std::weak_ptr<Connection> weak = weak_from_this();
+    stall_timer_ = router_.loop().timer(stall_limit, [weak, serial, queued_before](int) {
+        auto c = weak.lock();
+        if (!c) return;
+        c->stall_timer_ = 0;
+        auto it = c->streams_.find(serial);
+        if (!c->input_held_ || it == c->streams_.end()) return;
+        Stream& s = *it->second;
+        std::size_t now = s.to_guest->queued();
+        if (now < queued_before) return c->watch_stall(serial, now);  // slow, but taking it
+        c->router_.log("console of domain '" + s.domain + "': the guest has taken no input for " +
+                       std::to_string(stall_limit.count() / 1000) + " s; dropping input until it does");
+        s.discarding = true;
+        c->input_held_ = false;
+        c->read_more();
+    });
 }
 
 void Connection::end_stream(std::uint32_t serial)
@@ -464,6 +508,7 @@ void Connection::end_stream(std::uint32_t serial)
     if (it->second->read_op) router_.loop().cancel(it->second->read_op);
     streams_.erase(it);
     if (input_held_) {  // held for this stream's guest, which is gone
+        if (stall_timer_) router_.loop().cancel(std::exchange(stall_timer_, 0));
         input_held_ = false;
         read_more();
     }
