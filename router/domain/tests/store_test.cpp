@@ -180,9 +180,11 @@ TEST_CASE("store: a file over 1 MiB is bad, not read whole", "[store]")
     CHECK_THAT(loaded->bad[0], Contains("too large (1048577 bytes, at most 1 MiB)"));
 }
 
-// A child saves two definitions of one domain in turn, forever; it is
-// SIGKILLed at a random moment. The file is then always one of the two,
-// whole, and the next load_all cleans up the temp file it may have left.
+// A child saves two definitions of one domain in turn, forever; once it
+// has saved once, it is SIGKILLed at a random moment. The file is then
+// always one of the two, whole, and the next load_all cleans up the temp
+// file the child may have left. 40 rounds, more (up to 300) until 10 kills
+// have landed inside a save (a temp file was left).
 TEST_CASE("store: a save killed at any moment leaves the old or the new definition", "[store][crash]")
 {
     TempDir tmp;
@@ -195,15 +197,23 @@ TEST_CASE("store: a save killed at any moment leaves the old or the new definiti
     REQUIRE(store->save(one));
 
     std::mt19937 rng(7);
-    int killed_mid_save = 0;
-    for (int round = 0; round < 40; ++round) {
+    int rounds = 0, killed_mid_save = 0;
+    for (; rounds < 40 || (killed_mid_save < 10 && rounds < 300); ++rounds) {
+        int ready[2];
+        REQUIRE(::pipe(ready) == 0);
         const pid_t child = ::fork();
         REQUIRE(child >= 0);
         if (child == 0) {
-            for (unsigned i = 0;; ++i)
+            for (unsigned i = 0;; ++i) {
                 if (!store->save(i % 2 ? one : two)) ::_exit(1);
+                if (i == 0 && ::write(ready[1], "", 1) != 1) ::_exit(1);
+            }
         }
-        std::this_thread::sleep_for(std::chrono::microseconds(rng() % 20000));
+        ::close(ready[1]);
+        char byte;
+        REQUIRE(::read(ready[0], &byte, 1) == 1);  // the child is in its loop
+        ::close(ready[0]);
+        std::this_thread::sleep_for(std::chrono::microseconds(rng() % 5000));
         ::kill(child, SIGKILL);
         int status = 0;
         REQUIRE(::waitpid(child, &status, 0) == child);
@@ -218,5 +228,6 @@ TEST_CASE("store: a save killed at any moment leaves the old or the new definiti
         CHECK((loaded->defs[0] == one || loaded->defs[0] == two));
         CHECK(files_in(tmp.path) == std::vector<std::string>{"vm.xml"});
     }
+    INFO(rounds << " rounds");
     CHECK(killed_mid_save > 0);  // the kills did land inside saves
 }
