@@ -4,6 +4,7 @@
 #include "router.hpp"
 
 #include <fleet/vmm/accel.hpp>
+#include <fleet/vmm/file.hpp>
 #include <fleet/vmm/process.hpp>
 #include <fleet/vmm/qmp.hpp>
 #include <fleet/vmm/socket.hpp>
@@ -42,25 +43,6 @@ std::string read_text(const std::string& path)
     std::stringstream ss;
     ss << in.rdbuf();
     return ss.str();
-}
-
-// Write a small file atomically: temp, fsync, rename.
-Result<> write_atomic(const std::string& path, const std::string& text)
-{
-    std::string tmp = path + ".tmp";
-    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-    if (!fd) return fail_errno("cannot write " + tmp);
-    std::string_view rest = text;
-    while (!rest.empty()) {
-        ssize_t n = ::write(fd.get(), rest.data(), rest.size());
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return fail_errno("cannot write " + tmp);
-        rest.remove_prefix(static_cast<std::size_t>(n));
-    }
-    if (::fsync(fd.get()) != 0) return fail_errno("cannot sync " + tmp);
-    fd.reset();
-    if (::rename(tmp.c_str(), path.c_str()) != 0) return fail_errno("cannot rename " + tmp);
-    return {};
 }
 
 }  // namespace
@@ -393,13 +375,11 @@ void Router::on_end(const std::shared_ptr<Domain>& d)
     std::string status = rec ? " (" + rec->exit_reason + ", status " + std::to_string(rec->exit_status) + ")" : "";
     debug("domain '" + d->def.name + "' stopped" + status);
     (void)store_.remove(d->def.name);
-    ::unlink(live_path(d->def.name, ".xml").c_str());
+    ::unlink(live_path(d->def.name).c_str());
     d->pidfd.reset();
     d->supervisor = 0;
     d->qemu = 0;
-    int old_id = d->id;
     emit(*d, event::stopped, detail_);  // the event names the id it ran under
-    (void)old_id;
     d->id = -1;
     d->state = state::shutoff;
     d->reason = r;
@@ -515,17 +495,17 @@ std::uint64_t Router::memory_kib(const Domain& d) const
 
 // ---- Persistence ------------------------------------------------------------------------
 
-std::string Router::live_path(const std::string& name, const char* ext) const
-{
-    return o_.runtime_dir + "/router/live/" + name + ext;
-}
+std::string Router::live_dir() const { return o_.runtime_dir + "/router/live"; }
+
+std::string Router::live_path(const std::string& name) const { return live_dir() + "/" + name + ".xml"; }
 
 // The live record of a running domain: its XML with the id, and whether it
 // is persistent; what the next router adopts.
 void Router::save_live(const Domain& d) const
 {
-    std::string text = format_domain_xml(d.def, d.id);
-    if (auto w = write_atomic(live_path(d.def.name, ".xml"), text); !w) log("cannot save live state: " + w.error().what());
+    auto w = vmm::replace_file(live_dir(), d.def.name + ".xml", format_domain_xml(d.def, d.id),
+                               vmm::Sync::no);
+    if (!w) log("cannot save live state: " + w.error().what());
 }
 
 void Router::load_definitions()
@@ -548,8 +528,7 @@ void Router::load_definitions()
 // launcher's folders. Live ones are adopted; ended ones cleared.
 void Router::adopt()
 {
-    std::string dir = o_.runtime_dir + "/router/live";
-    DIR* dp = ::opendir(dir.c_str());
+    DIR* dp = ::opendir(live_dir().c_str());
     if (!dp) return;
     std::vector<std::string> names;
     while (dirent* e = ::readdir(dp)) {
@@ -559,13 +538,13 @@ void Router::adopt()
     ::closedir(dp);
     std::sort(names.begin(), names.end());
     for (const auto& name : names) {
-        std::string text = read_text(live_path(name, ".xml"));
+        std::string text = read_text(live_path(name));
         auto def = parse_domain_xml(text);
         auto rec = store_.inspect(name);
         bool alive = def && rec && !rec->ended() && vmm::process_alive(rec->supervisor_pid, rec->supervisor_start);
         if (!alive) {
             if (rec) (void)store_.remove(name);
-            ::unlink(live_path(name, ".xml").c_str());
+            ::unlink(live_path(name).c_str());
             if (def) log("domain '" + name + "' ended while no router was running");
             continue;
         }
@@ -622,7 +601,7 @@ Result<> Router::write_manifest(const std::vector<std::string>& names) const
 {
     std::string text = "# fleet-router boot manifest: domains started when the router starts, in order.\n";
     for (const auto& n : names) text += n + "\n";
-    return write_atomic(o_.state_dir + "/boot", text);
+    return vmm::replace_file(o_.state_dir, "boot", text, vmm::Sync::yes);
 }
 
 bool Router::autostart(const Domain& d) const

@@ -91,6 +91,7 @@ struct Domain {
 };
 
 class Connection;
+class MdnsGlue;
 
 // ps shows this instead of the router's command line (forked supervisors).
 void set_process_title(const std::string& title);
@@ -157,7 +158,8 @@ private:
     void on_end(const std::shared_ptr<Domain>& d);
     void save_live(const Domain& d) const;
     void forget(const std::shared_ptr<Domain>& d);  // a transient domain that stopped
-    std::string live_path(const std::string& name, const char* ext) const;
+    std::string live_dir() const;  // <runtime>/router/live
+    std::string live_path(const std::string& name) const;
     void reap_children();
     void watch_signals();
     Result<> write_info() const;
@@ -178,8 +180,7 @@ private:
     std::uint64_t hv_version_ = 0;
     int tcp_port_bound_ = -1;
     bool done_ = false;
-    struct MdnsHolder;
-    std::unique_ptr<MdnsHolder> mdns_;
+    std::unique_ptr<MdnsGlue> mdns_;
 };
 
 // One client: its packets in, replies and events out, its event
@@ -226,7 +227,6 @@ private:
     wire::PacketAssembler in_;
     OpId read_op_ = 0;
     bool closed_ = false;
-    bool held_ = false;  // reading paused: the client is not reading its replies
     bool input_held_ = false;  // reading paused: a guest is not reading its console input
     OpId stall_timer_ = 0;
     bool open_ = false;

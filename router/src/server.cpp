@@ -3,6 +3,7 @@
 
 #include "mdns_glue.hpp"
 
+#include <fleet/vmm/file.hpp>
 #include <fleet/vmm/process.hpp>
 #include <fleet/vmm/socket.hpp>
 #include <fleet/wire/procedures.hpp>
@@ -83,10 +84,6 @@ Result<Fd> listen_tcp(const std::string& host, int port, int& bound)
 
 // ---- The router --------------------------------------------------------------------
 
-struct Router::MdnsHolder {
-    std::unique_ptr<MdnsGlue> glue;
-};
-
 Router::Router(Loop& loop, Options options, vmm::Store store, DefinitionStore defs)
     : loop_(loop), o_(std::move(options)), store_(std::move(store)), defs_(std::move(defs))
 {
@@ -137,8 +134,7 @@ Result<> Router::start()
     if (auto l = listen(); !l) return l;
     if (auto w = write_info(); !w) log(w.error().what());
     if (o_.mdns && tcp_port_bound_ > 0) {
-        mdns_ = std::make_unique<MdnsHolder>();
-        mdns_->glue = MdnsGlue::start(*this, tcp_port_bound_);
+        mdns_ = MdnsGlue::start(*this, tcp_port_bound_);
     }
     if (o_.autostart) boot_manifest();
     return {};
@@ -178,15 +174,7 @@ Result<> Router::write_info() const
         j["tcp_port"] = tcp_port_bound_;
         j["uri"] = "qemu+tcp://" + o_.tcp_host + ":" + std::to_string(tcp_port_bound_) + "/system";
     }
-    std::string path = o_.runtime_dir + "/router.json";
-    std::string tmp = path + ".tmp";
-    FILE* f = std::fopen(tmp.c_str(), "w");
-    if (!f) return fail_errno("cannot write " + tmp);
-    std::string text = j.dump(2) + "\n";
-    std::fwrite(text.data(), 1, text.size(), f);
-    std::fclose(f);
-    if (::rename(tmp.c_str(), path.c_str()) != 0) return fail_errno("cannot write " + path);
-    return {};
+    return vmm::replace_file(o_.runtime_dir, "router.json", j.dump(2) + "\n", vmm::Sync::no);
 }
 
 void Router::accept_on(int fd)
@@ -343,13 +331,9 @@ void Connection::read_more()
 {
     if (closed_ || input_held_ || read_op_) return;
     if (out_->queued() > max_queued_out) {  // the client does not read: wait until it has
-        held_ = true;
         std::weak_ptr<Connection> weak = weak_from_this();
         out_->when_idle([weak] {
-            if (auto c = weak.lock(); c && !c->closed_) {
-                c->held_ = false;
-                c->read_more();
-            }
+            if (auto c = weak.lock()) c->read_more();
         });
         return;
     }

@@ -1,6 +1,7 @@
 // fleet — runtime folder (see store.hpp).
 #include <fleet/vmm/store.hpp>
 
+#include <fleet/vmm/file.hpp>
 #include <fleet/vmm/process.hpp>
 
 #include <nlohmann/json.hpp>
@@ -81,30 +82,6 @@ std::int64_t now_ms()
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-Result<> write_atomically(const std::string& path, const std::string& text)
-{
-    std::string tmp = path + ".tmp." + std::to_string(::getpid());
-    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-    if (!fd) return fail_errno("cannot write " + tmp);
-    std::size_t done = 0;
-    while (done < text.size()) {
-        ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            ::unlink(tmp.c_str());
-            return fail_errno("cannot write " + tmp);
-        }
-        done += static_cast<std::size_t>(n);
-    }
-    // The runtime folder is tmpfs and rebuilt each boot: no fsync needed for
-    // crash safety against power loss, only atomic replacement.
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
-        ::unlink(tmp.c_str());
-        return fail_errno("cannot replace " + path);
-    }
-    return {};
-}
-
 }  // namespace
 
 std::string default_runtime_dir(const std::string& flag)
@@ -170,8 +147,10 @@ Result<VmRecord> Store::read(const std::string& name) const
 
 Result<> Store::write(const VmRecord& record) const
 {
-    return write_atomically(path(record.name, "state.json"),
-                            to_json(record).dump(2, ' ', false, json::error_handler_t::replace) + "\n");
+    // The runtime folder is tmpfs and rebuilt each boot: only the atomic
+    // replacement matters, not surviving power loss.
+    return replace_file(dir(record.name), "state.json",
+                        to_json(record).dump(2, ' ', false, json::error_handler_t::replace) + "\n", Sync::no);
 }
 
 Result<VmRecord> Store::reconcile(VmRecord r) const

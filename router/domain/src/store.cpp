@@ -3,6 +3,7 @@
 #include "parse.hpp"
 
 #include <fleet/vmm/fd.hpp>
+#include <fleet/vmm/file.hpp>
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -42,31 +43,6 @@ Result<Fd> open_dir(const std::string& dir)
     Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!fd) return fail_errno("cannot open " + dir);
     return fd;
-}
-
-Result<> write_all(int fd, std::string_view data, const std::string& path)
-{
-    while (!data.empty()) {
-        const ssize_t n = ::write(fd, data.data(), data.size());
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return fail_errno("cannot write " + path);
-        data.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return {};
-}
-
-// The temp file's whole life: create, write, fsync, close, rename over.
-Result<> replace_file(const std::string& dir, const std::string& file, const std::string& text)
-{
-    std::string temp = dir + "/." + file + ".tmp-XXXXXX";  // temp_marker
-    Fd fd(::mkostemp(temp.data(), O_CLOEXEC));             // mode 0600
-    if (!fd) return fail_errno("cannot create a temporary file in " + dir);
-    Result<> r = write_all(fd.get(), text, temp);
-    if (r && ::fsync(fd.get()) != 0) r = fail_errno("cannot sync " + temp);
-    if (r && ::close(fd.release()) != 0) r = fail_errno("cannot write " + temp);
-    if (r && ::rename(temp.c_str(), (dir + "/" + file).c_str()) != 0) r = fail_errno("cannot replace " + file);
-    if (!r) ::unlink(temp.c_str());
-    return r;
 }
 
 Result<> sync_dir(const std::string& dir)
@@ -127,8 +103,7 @@ Result<> DefinitionStore::save(const DomainDef& def) const
     const std::string text = format_domain_xml(def);
     if (auto back = parse_domain_xml(text); !back)
         return fail("definition of '" + def.name + "' would not read back: " + back.error().what());
-    if (auto r = replace_file(dir_, def.name + ".xml", text); !r) return r;
-    return sync_dir(dir_);
+    return vmm::replace_file(dir_, def.name + ".xml", text, vmm::Sync::yes);
 }
 
 Result<> DefinitionStore::remove(const std::string& name) const
