@@ -4,10 +4,10 @@
 #include "router.hpp"
 
 #include <fleet/vmm/accel.hpp>
-#include <fleet/vmm/file.hpp>
-#include <fleet/vmm/process.hpp>
+#include <fleet/base/file.hpp>
+#include <fleet/base/process.hpp>
 #include <fleet/vmm/qmp.hpp>
-#include <fleet/vmm/socket.hpp>
+#include <fleet/base/socket.hpp>
 #include <fleet/vmm/supervisor.hpp>
 
 #include <dirent.h>
@@ -274,9 +274,9 @@ RpcResult<> Router::launch(const std::shared_ptr<Domain>& d, bool paused)
     d->ready = Fd(pipefd[0]);
     d->ready_line.clear();
     d->supervisor = pid;
-    d->supervisor_start = vmm::proc_info(pid).value_or(vmm::ProcInfo{}).start_time;
+    d->supervisor_start = proc_info(pid).value_or(ProcInfo{}).start_time;
     d->own_child = true;
-    auto pidfd = vmm::open_pidfd(pid);
+    auto pidfd = open_pidfd(pid);
     if (pidfd) d->pidfd = std::move(*pidfd);
     d->id = next_id_++;
     d->starting = true;
@@ -356,7 +356,7 @@ void Router::on_end(const std::shared_ptr<Domain>& d)
     auto rec = store_.inspect(d->def.name);
     // No ending in the record: the supervisor died without writing one
     // (killed behind our back). Its QEMU gets SIGKILL with it; make sure.
-    if (rec && !rec->ended() && rec->pid > 0 && vmm::process_alive(rec->pid, rec->pid_start)) ::kill(rec->pid, SIGKILL);
+    if (rec && !rec->ended() && rec->pid > 0 && process_alive(rec->pid, rec->pid_start)) ::kill(rec->pid, SIGKILL);
     std::string why = rec && rec->ended() ? rec->exit_reason : std::string("crashed");
     std::int32_t r = reason::shutoff_shutdown, detail_ = detail::stopped_shutdown;
     if (why == "launch-failed" || why == "launch_failed") {
@@ -422,7 +422,7 @@ void Router::suspend(const std::shared_ptr<Domain>& d, bool pause, std::function
         return done(rpc_fail(err::operation_invalid, "Requested operation is not valid: domain is not paused"));
     // On the loop, with a deadline: a QEMU that does not answer its monitor
     // costs this caller, never the router's other clients.
-    auto fd = vmm::connect_unix(store_.path(d->def.name, "qmp.sock"), "the monitor of domain '" + d->def.name + "'");
+    auto fd = connect_unix(store_.path(d->def.name, "qmp.sock"), "the monitor of domain '" + d->def.name + "'");
     if (!fd) return done(rpc_fail(err::operation_failed, fd.error().what()));
     struct Op {
         std::unique_ptr<vmm::QmpClient> client;
@@ -503,8 +503,8 @@ std::string Router::live_path(const std::string& name) const { return live_dir()
 // is persistent; what the next router adopts.
 void Router::save_live(const Domain& d) const
 {
-    auto w = vmm::replace_file(live_dir(), d.def.name + ".xml", format_domain_xml(d.def, d.id),
-                               vmm::Sync::no);
+    auto w = replace_file(live_dir(), d.def.name + ".xml", format_domain_xml(d.def, d.id),
+                               Sync::no);
     if (!w) log("cannot save live state: " + w.error().what());
 }
 
@@ -541,7 +541,7 @@ void Router::adopt()
         std::string text = read_text(live_path(name));
         auto def = parse_domain_xml(text);
         auto rec = store_.inspect(name);
-        bool alive = def && rec && !rec->ended() && vmm::process_alive(rec->supervisor_pid, rec->supervisor_start);
+        bool alive = def && rec && !rec->ended() && process_alive(rec->supervisor_pid, rec->supervisor_start);
         if (!alive) {
             if (rec) (void)store_.remove(name);
             ::unlink(live_path(name).c_str());
@@ -570,7 +570,7 @@ void Router::adopt()
         d->qemu = rec->pid;
         d->state = rec->state == "paused" ? state::paused : state::running;
         d->reason = rec->state == "paused" ? reason::paused_user : reason::running_booted;
-        if (auto fd = vmm::open_pidfd(rec->supervisor_pid)) d->pidfd = std::move(*fd);
+        if (auto fd = open_pidfd(rec->supervisor_pid)) d->pidfd = std::move(*fd);
         watch_end(d);
         log("adopted running domain '" + name + "' (id " + std::to_string(id) + ")");
     }
@@ -601,7 +601,7 @@ Result<> Router::write_manifest(const std::vector<std::string>& names) const
 {
     std::string text = "# fleet-router boot manifest: domains started when the router starts, in order.\n";
     for (const auto& n : names) text += n + "\n";
-    return vmm::replace_file(o_.state_dir, "boot", text, vmm::Sync::yes);
+    return replace_file(o_.state_dir, "boot", text, Sync::yes);
 }
 
 bool Router::autostart(const Domain& d) const

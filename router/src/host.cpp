@@ -3,7 +3,7 @@
 #include "router.hpp"
 
 #include <fleet/vmm/accel.hpp>
-#include <fleet/vmm/process.hpp>
+#include <fleet/base/process.hpp>
 
 #include <cstdio>
 #include <fstream>
@@ -26,7 +26,7 @@ std::string host_uuid()
 
 std::string Router::capabilities_xml() const
 {
-    auto qemu = vmm::find_program(o_.qemu);
+    auto qemu = find_program(o_.qemu);
     bool kvm = vmm::probe_kvm().has_value();
     std::ostringstream x;
     x << "<capabilities>\n"
@@ -60,7 +60,7 @@ std::string Router::capabilities_xml() const
 std::uint64_t Router::hypervisor_version()
 {
     if (hv_version_) return hv_version_;
-    auto qemu = vmm::find_program(o_.qemu);
+    auto qemu = find_program(o_.qemu);
     if (!qemu) return 0;
     std::string cmd = "'" + *qemu + "' --version 2>/dev/null";
     FILE* p = ::popen(cmd.c_str(), "r");

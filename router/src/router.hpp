@@ -10,9 +10,9 @@
 
 #include <fleet/router/domain.hpp>
 #include <fleet/vmm/catalog.hpp>
-#include <fleet/vmm/fd.hpp>
-#include <fleet/vmm/loop.hpp>
-#include <fleet/vmm/sink.hpp>
+#include <fleet/base/fd.hpp>
+#include <fleet/base/loop.hpp>
+#include <fleet/base/sink.hpp>
 #include <fleet/vmm/store.hpp>
 #include <fleet/wire/assembler.hpp>
 #include <fleet/wire/message.hpp>
@@ -223,7 +223,7 @@ private:
     Router& router_;
     Fd fd_;
     std::string peer_;
-    std::unique_ptr<vmm::Sink> out_;
+    std::unique_ptr<Sink> out_;
     wire::PacketAssembler in_;
     OpId read_op_ = 0;
     bool closed_ = false;

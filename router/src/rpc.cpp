@@ -1,6 +1,6 @@
 // fleet-router — the remote program's procedures (../shared/libvirt-protocol.md).
 //
-// Each procedure decodes its typed arguments (router/wire), asks the Router,
+// Each procedure decodes its typed arguments (wire/), asks the Router,
 // and answers with a typed reply or a libvirt error. A procedure fleet does
 // not serve gets libvirtd's own "unknown procedure" answer, which clients
 // turn into VIR_ERR_NO_SUPPORT ("this function is not supported").

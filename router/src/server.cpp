@@ -3,9 +3,9 @@
 
 #include "mdns_glue.hpp"
 
-#include <fleet/vmm/file.hpp>
-#include <fleet/vmm/process.hpp>
-#include <fleet/vmm/socket.hpp>
+#include <fleet/base/file.hpp>
+#include <fleet/base/process.hpp>
+#include <fleet/base/socket.hpp>
 #include <fleet/wire/procedures.hpp>
 
 #include <arpa/inet.h>
@@ -144,7 +144,7 @@ Result<> Router::listen()
 {
     if (!o_.socket_path.empty()) {
         // Owner and group may connect; nobody else (the socket is never world-writable).
-        auto fd = vmm::listen_unix(o_.socket_path, 128, 0117);
+        auto fd = listen_unix(o_.socket_path, 128, 0117);
         if (!fd) return std::unexpected(fd.error());
         log("listening on " + o_.socket_path);
         listeners_.push_back(std::move(*fd));
@@ -174,7 +174,7 @@ Result<> Router::write_info() const
         j["tcp_port"] = tcp_port_bound_;
         j["uri"] = "qemu+tcp://" + o_.tcp_host + ":" + std::to_string(tcp_port_bound_) + "/system";
     }
-    return vmm::replace_file(o_.runtime_dir, "router.json", j.dump(2) + "\n", vmm::Sync::no);
+    return replace_file(o_.runtime_dir, "router.json", j.dump(2) + "\n", Sync::no);
 }
 
 void Router::accept_on(int fd)
@@ -274,7 +274,7 @@ struct Connection::Stream {
     std::string domain;
     Fd sock;
     OpId read_op = 0;
-    std::unique_ptr<vmm::Sink> to_guest;
+    std::unique_ptr<Sink> to_guest;
     bool eof_sent = false;
     bool discarding = false;  // the guest took nothing for stall_limit: input is dropped
     std::uint64_t dropped = 0;
@@ -290,7 +290,7 @@ Connection::~Connection() { close(); }
 void Connection::start()
 {
     std::weak_ptr<Connection> weak = weak_from_this();
-    out_ = std::make_unique<vmm::Sink>(router_.loop(), fd_.get(), [weak](int) {
+    out_ = std::make_unique<Sink>(router_.loop(), fd_.get(), [weak](int) {
         if (auto c = weak.lock()) c->close();
     });
     read_more();
@@ -372,7 +372,7 @@ void Connection::lifecycle_event(const Domain& d, std::int32_t event, std::int32
 
 void Connection::open_console(const Header& call, const std::shared_ptr<Domain>& d)
 {
-    auto connected = vmm::connect_unix(router_.console_socket(*d), "the console of domain '" + d->def.name + "'");
+    auto connected = connect_unix(router_.console_socket(*d), "the console of domain '" + d->def.name + "'");
     if (!connected) return reply_error(call, RpcError{err::operation_failed, connected.error().what()});
     Fd sock = std::move(*connected);
     if (streams_.count(call.serial))
@@ -383,7 +383,7 @@ void Connection::open_console(const Header& call, const std::shared_ptr<Domain>&
     s->domain = d->def.name;
     s->sock = std::move(sock);
     std::uint32_t serial = call.serial;
-    s->to_guest = std::make_unique<vmm::Sink>(router_.loop(), s->sock.get(), [](int) {});
+    s->to_guest = std::make_unique<Sink>(router_.loop(), s->sock.get(), [](int) {});
     streams_[serial] = std::move(s);
 
     pump_console(serial);

@@ -1,9 +1,8 @@
 // Many VMs in one io_uring loop, driven through libfleet-vmm directly: all of
 // them boot, print, report their status and are reaped, on one thread.
-#define CATCH_CONFIG_MAIN
 #include <catch2/catch.hpp>
 
-#include <fleet/vmm/loop.hpp>
+#include <fleet/base/loop.hpp>
 #include <fleet/vmm/vm.hpp>
 
 #include <cstdlib>

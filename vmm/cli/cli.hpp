@@ -1,7 +1,7 @@
 // fleet-vmm — shared pieces of the command-line front end.
 #pragma once
 
-#include <fleet/vmm/error.hpp>
+#include <fleet/base/error.hpp>
 #include <fleet/vmm/store.hpp>
 
 #include <string>

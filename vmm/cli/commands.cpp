@@ -4,7 +4,7 @@
 #include <fleet/vmm/accel.hpp>
 #include <fleet/vmm/catalog.hpp>
 #include <fleet/vmm/cmdline.hpp>
-#include <fleet/vmm/process.hpp>
+#include <fleet/base/process.hpp>
 #include <fleet/vmm/qmp.hpp>
 #include <fleet/vmm/supervisor.hpp>
 

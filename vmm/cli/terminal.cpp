@@ -1,8 +1,8 @@
 // fleet-vmm console — the terminal attached to a VM's console socket.
 #include "cli.hpp"
 
-#include <fleet/vmm/fd.hpp>
-#include <fleet/vmm/socket.hpp>
+#include <fleet/base/fd.hpp>
+#include <fleet/base/socket.hpp>
 
 #include <poll.h>
 #include <sys/socket.h>
@@ -58,7 +58,7 @@ bool write_all(int fd, const char* p, std::size_t n)
 
 Result<> attach_console(const std::string& socket_path, const std::string& name)
 {
-    auto connected = vmm::connect_unix(socket_path, "the console of VM '" + name + "'");
+    auto connected = connect_unix(socket_path, "the console of VM '" + name + "'");
     if (!connected) return std::unexpected(connected.error());
     Fd sock = std::move(*connected);
     bool tty = ::isatty(0);

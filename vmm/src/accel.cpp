@@ -1,7 +1,7 @@
 // fleet — accelerator probe (see accel.hpp).
 #include <fleet/vmm/accel.hpp>
 
-#include <fleet/vmm/fd.hpp>
+#include <fleet/base/fd.hpp>
 
 #include <fcntl.h>
 #include <linux/kvm.h>

@@ -1,7 +1,7 @@
 // fleet — PVH kernel check (see elf.hpp).
 #include "elf.hpp"
 
-#include <fleet/vmm/fd.hpp>
+#include <fleet/base/fd.hpp>
 
 #include <elf.h>
 #include <fcntl.h>

@@ -1,7 +1,7 @@
 // fleet — does a file look like a kernel QEMU microvm can boot through PVH?
 #pragma once
 
-#include <fleet/vmm/error.hpp>
+#include <fleet/base/error.hpp>
 
 #include <string>
 

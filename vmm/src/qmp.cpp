@@ -1,6 +1,6 @@
 // fleet — QMP reader and client (see qmp.hpp).
 #include <fleet/vmm/qmp.hpp>
-#include <fleet/vmm/socket.hpp>
+#include <fleet/base/socket.hpp>
 
 #include <sys/socket.h>
 #include <sys/un.h>

@@ -1,8 +1,8 @@
 // fleet — runtime folder (see store.hpp).
 #include <fleet/vmm/store.hpp>
 
-#include <fleet/vmm/file.hpp>
-#include <fleet/vmm/process.hpp>
+#include <fleet/base/file.hpp>
+#include <fleet/base/process.hpp>
 
 #include <nlohmann/json.hpp>
 

@@ -1,8 +1,8 @@
 // fleet — the per-VM supervisor (see supervisor.hpp).
 #include <fleet/vmm/supervisor.hpp>
 
-#include <fleet/vmm/sink.hpp>
-#include <fleet/vmm/socket.hpp>
+#include <fleet/base/sink.hpp>
+#include <fleet/base/socket.hpp>
 
 #include <fcntl.h>
 #include <poll.h>

@@ -3,7 +3,7 @@
 
 #include <fleet/vmm/accel.hpp>
 #include <fleet/vmm/cmdline.hpp>
-#include <fleet/vmm/sink.hpp>
+#include <fleet/base/sink.hpp>
 
 #include <fcntl.h>
 #include <poll.h>

@@ -2,8 +2,8 @@
 // atomically (temp file, fsync, rename, fsync the folder), read back whole.
 #include "parse.hpp"
 
-#include <fleet/vmm/fd.hpp>
-#include <fleet/vmm/file.hpp>
+#include <fleet/base/fd.hpp>
+#include <fleet/base/file.hpp>
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -103,7 +103,7 @@ Result<> DefinitionStore::save(const DomainDef& def) const
     const std::string text = format_domain_xml(def);
     if (auto back = parse_domain_xml(text); !back)
         return fail("definition of '" + def.name + "' would not read back: " + back.error().what());
-    return vmm::replace_file(dir_, def.name + ".xml", text, vmm::Sync::yes);
+    return replace_file(dir_, def.name + ".xml", text, Sync::yes);
 }
 
 Result<> DefinitionStore::remove(const std::string& name) const

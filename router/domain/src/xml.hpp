@@ -4,7 +4,7 @@
 // quotes).
 #pragma once
 
-#include <fleet/vmm/error.hpp>
+#include <fleet/base/error.hpp>
 
 #include <pugixml.hpp>
 

@@ -12,7 +12,7 @@
 // time, then stays disabled until timeout_update; a NULL time disables it.
 #pragma once
 
-#include <fleet/vmm/loop.hpp>
+#include <fleet/base/loop.hpp>
 
 #include <avahi-common/watch.h>
 

@@ -6,7 +6,7 @@
 #include <avahi-common/timeval.h>
 #include <catch2/catch.hpp>
 
-#include <fleet/vmm/fd.hpp>
+#include <fleet/base/fd.hpp>
 
 #include <fcntl.h>
 #include <unistd.h>

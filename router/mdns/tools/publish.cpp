@@ -7,8 +7,8 @@
 //
 // Exit status: 0 after a signal, 2 on a usage error, 1 if the loop fails.
 #include <fleet/router/mdns.hpp>
-#include <fleet/vmm/fd.hpp>
-#include <fleet/vmm/loop.hpp>
+#include <fleet/base/fd.hpp>
+#include <fleet/base/loop.hpp>
 
 #include <poll.h>
 #include <signal.h>

@@ -7,9 +7,9 @@
 // numeric id, matches replies by id and hands events over as they come.
 #pragma once
 
-#include <fleet/vmm/error.hpp>
-#include <fleet/vmm/fd.hpp>
-#include <fleet/vmm/loop.hpp>
+#include <fleet/base/error.hpp>
+#include <fleet/base/fd.hpp>
+#include <fleet/base/loop.hpp>
 
 #include <nlohmann/json.hpp>
 

@@ -1,7 +1,7 @@
 // fleet — what a VM is: the launcher's input, validated before QEMU runs.
 #pragma once
 
-#include <fleet/vmm/error.hpp>
+#include <fleet/base/error.hpp>
 
 #include <chrono>
 #include <cstdint>

@@ -11,8 +11,8 @@
 // "crashed" and its sockets removed, by whoever reads it first.
 #pragma once
 
-#include <fleet/vmm/error.hpp>
-#include <fleet/vmm/fd.hpp>
+#include <fleet/base/error.hpp>
+#include <fleet/base/fd.hpp>
 
 #include <sys/types.h>
 

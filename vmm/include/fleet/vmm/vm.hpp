@@ -7,9 +7,9 @@
 // how it ended. Many Vms share one Loop; none of them blocks or sleeps.
 #pragma once
 
-#include <fleet/vmm/error.hpp>
-#include <fleet/vmm/loop.hpp>
-#include <fleet/vmm/process.hpp>
+#include <fleet/base/error.hpp>
+#include <fleet/base/loop.hpp>
+#include <fleet/base/process.hpp>
 #include <fleet/vmm/qmp.hpp>
 #include <fleet/vmm/spec.hpp>
 

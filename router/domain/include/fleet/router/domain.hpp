@@ -64,7 +64,7 @@
 //    "domain XML: <what> at offset N".
 #pragma once
 
-#include <fleet/vmm/error.hpp>
+#include <fleet/base/error.hpp>
 
 #include <array>
 #include <cstdint>

@@ -18,7 +18,7 @@
 // free); against a local daemon each takes well under a millisecond.
 #pragma once
 
-#include <fleet/vmm/loop.hpp>
+#include <fleet/base/loop.hpp>
 
 #include <cstdint>
 #include <functional>

@@ -1,0 +1,62 @@
+// fleet — starting and inspecting processes (QEMU, supervisors).
+#pragma once
+
+#include <fleet/base/error.hpp>
+#include <fleet/base/fd.hpp>
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace fleet {
+
+struct SpawnOptions {
+    std::vector<std::string> argv;              // argv[0] is a path (see find_program)
+    std::vector<std::pair<int, int>> pass_fds;  // parent fd -> fd number in the child
+    int stdin_fd = -1;                          // -1: /dev/null
+    int stdout_fd = -1;
+    int stderr_fd = -1;
+    bool new_session = false;  // setsid(): no controlling terminal, own process group
+    int parent_death_signal = 0;  // signal the child gets when its parent dies
+};
+
+struct Child {
+    pid_t pid = -1;
+    Fd pidfd;  // readable once the process has exited
+};
+
+// fork + exec; an exec failure comes back as an error here, not as a child
+// that exits 127.
+Result<Child> spawn(const SpawnOptions& options);
+
+// `name` itself if it has a slash, else its first executable match on PATH.
+Result<std::string> find_program(const std::string& name);
+
+// Collect a child's exit: the waitid(2) status. Call once its pidfd is readable.
+struct ExitStatus {
+    bool signaled = false;
+    int code = 0;  // exit code, or signal number if signaled
+};
+Result<ExitStatus> reap(const Child& child);
+
+// What /proc says about a process. nullopt: no such process.
+struct ProcInfo {
+    char state = '?';          // R, S, D, Z, ...
+    std::uint64_t start_time = 0;  // clock ticks since boot (stat field 22)
+    std::uint64_t rss_kib = 0;
+};
+std::optional<ProcInfo> proc_info(pid_t pid);
+
+// True if pid is a live (not zombie) process started at start_time. The
+// start time guards against a reused pid. Never kill(pid, 0): a zombie
+// passes that test.
+bool process_alive(pid_t pid, std::uint64_t start_time);
+
+// pidfd_open(2) for a process we did not start (not our child).
+Result<Fd> open_pidfd(pid_t pid);
+
+}  // namespace fleet

@@ -1,0 +1,51 @@
+// fleet — replacing a small file atomically.
+#include <fleet/base/file.hpp>
+#include <fleet/base/fd.hpp>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+namespace fleet {
+
+namespace {
+
+Result<> write_all(int fd, std::string_view data, const std::string& path)
+{
+    while (!data.empty()) {
+        const ssize_t n = ::write(fd, data.data(), data.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return fail_errno("cannot write " + path);
+        data.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return {};
+}
+
+Result<> sync_dir(const std::string& dir)
+{
+    Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd) return fail_errno("cannot open " + dir);
+    if (::fsync(fd.get()) != 0) return fail_errno("cannot sync " + dir);
+    return {};
+}
+
+}  // namespace
+
+Result<> replace_file(const std::string& dir, const std::string& name, std::string_view text, Sync sync)
+{
+    std::string temp = dir + "/." + name + std::string(temp_file_marker) + "XXXXXX";
+    Fd fd(::mkostemp(temp.data(), O_CLOEXEC));  // mode 0600
+    if (!fd) return fail_errno("cannot create a temporary file in " + dir);
+    Result<> r = write_all(fd.get(), text, temp);
+    if (r && sync == Sync::yes && ::fsync(fd.get()) != 0) r = fail_errno("cannot sync " + temp);
+    if (r && ::close(fd.release()) != 0) r = fail_errno("cannot write " + temp);
+    if (r && ::rename(temp.c_str(), (dir + "/" + name).c_str()) != 0) r = fail_errno("cannot replace " + dir + "/" + name);
+    if (!r) {
+        ::unlink(temp.c_str());
+        return r;
+    }
+    return sync == Sync::yes ? sync_dir(dir) : Result<>{};
+}
+
+}  // namespace fleet

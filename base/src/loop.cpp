@@ -1,0 +1,226 @@
+// fleet — io_uring event loop (see loop.hpp).
+#include <fleet/base/loop.hpp>
+
+#include <liburing.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <deque>
+#include <unordered_map>
+#include <vector>
+
+namespace fleet {
+
+namespace {
+
+enum class Kind { poll, read, write, accept, timer };
+
+struct Op {
+    Kind kind;
+    int fd = -1;
+    Loop::Done done;
+    Loop::ReadDone read_done;
+    std::string buffer;          // read target or write source
+    std::size_t offset = 0;      // bytes of a write already done
+    __kernel_timespec ts{};      // timer expiry
+    bool cancelled = false;
+};
+
+}  // namespace
+
+struct Loop::Impl {
+    io_uring ring{};
+    OpId next_id = 1;
+    std::unordered_map<OpId, std::unique_ptr<Op>> ops;
+    std::deque<std::function<void()>> deferred;
+    std::size_t live = 0;  // ops not cancelled
+
+    io_uring_sqe* sqe()
+    {
+        io_uring_sqe* s = io_uring_get_sqe(&ring);
+        if (s == nullptr) {
+            io_uring_submit(&ring);
+            s = io_uring_get_sqe(&ring);
+        }
+        return s;  // never null after a submit with a ring of >= 1 entry
+    }
+
+    void prep(OpId id, Op& op)
+    {
+        io_uring_sqe* s = sqe();
+        switch (op.kind) {
+        case Kind::poll:
+            io_uring_prep_poll_add(s, op.fd, static_cast<unsigned>(op.offset));
+            break;
+        case Kind::read:
+            io_uring_prep_read(s, op.fd, op.buffer.data(), static_cast<unsigned>(op.buffer.size()), -1);
+            break;
+        case Kind::write:
+            io_uring_prep_write(s, op.fd, op.buffer.data() + op.offset,
+                                static_cast<unsigned>(op.buffer.size() - op.offset), -1);
+            break;
+        case Kind::accept:
+            io_uring_prep_accept(s, op.fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+            break;
+        case Kind::timer:
+            io_uring_prep_timeout(s, &op.ts, 0, 0);
+            break;
+        }
+        io_uring_sqe_set_data64(s, id);
+    }
+
+    OpId add(std::unique_ptr<Op> op)
+    {
+        OpId id = next_id++;
+        prep(id, *op);
+        ops.emplace(id, std::move(op));
+        ++live;
+        return id;
+    }
+
+    void complete(OpId id, int res)
+    {
+        auto it = ops.find(id);
+        if (it == ops.end()) return;  // the completion of a cancel request
+        Op& op = *it->second;
+        if (op.cancelled) {
+            ops.erase(it);
+            return;
+        }
+        if (op.kind == Kind::write && res > 0 && op.offset + static_cast<std::size_t>(res) < op.buffer.size()) {
+            op.offset += static_cast<std::size_t>(res);
+            prep(id, op);  // continue a short write
+            return;
+        }
+        if (op.kind == Kind::write && res > 0) res = static_cast<int>(op.buffer.size());
+        if (op.kind == Kind::timer && res == -ETIME) res = 0;
+        std::unique_ptr<Op> owned = std::move(it->second);
+        ops.erase(it);
+        --live;
+        if (owned->kind == Kind::read) {
+            std::size_t n = res > 0 ? static_cast<std::size_t>(res) : 0;
+            owned->read_done(res, std::span<const char>(owned->buffer.data(), n));
+        } else {
+            owned->done(res);
+        }
+    }
+};
+
+Loop::Loop(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Loop::~Loop()
+{
+    io_uring_queue_exit(&impl_->ring);
+}
+
+Result<std::unique_ptr<Loop>> Loop::create(unsigned entries)
+{
+    auto impl = std::make_unique<Impl>();
+    int r = io_uring_queue_init(entries, &impl->ring, 0);
+    if (r < 0) return fail("cannot set up io_uring", -r);
+    // A forked child (the router's supervisors) must not inherit the ring's
+    // mappings: they keep the ring, and every file its pending operations
+    // hold (a listening socket, client connections), alive for as long as
+    // the child lives — a restarted router then found its port still bound.
+    r = io_uring_ring_dontfork(&impl->ring);
+    if (r < 0) return fail("cannot set up io_uring (dontfork)", -r);
+    return std::unique_ptr<Loop>(new Loop(std::move(impl)));
+}
+
+OpId Loop::poll(int fd, unsigned events, Done done)
+{
+    auto op = std::make_unique<Op>();
+    op->kind = Kind::poll;
+    op->fd = fd;
+    op->offset = events;
+    op->done = std::move(done);
+    return impl_->add(std::move(op));
+}
+
+OpId Loop::read(int fd, std::size_t max, ReadDone done)
+{
+    auto op = std::make_unique<Op>();
+    op->kind = Kind::read;
+    op->fd = fd;
+    op->buffer.resize(max);
+    op->read_done = std::move(done);
+    return impl_->add(std::move(op));
+}
+
+OpId Loop::write(int fd, std::string data, Done done)
+{
+    auto op = std::make_unique<Op>();
+    op->kind = Kind::write;
+    op->fd = fd;
+    op->buffer = std::move(data);
+    op->done = std::move(done);
+    return impl_->add(std::move(op));
+}
+
+OpId Loop::accept(int fd, Done done)
+{
+    auto op = std::make_unique<Op>();
+    op->kind = Kind::accept;
+    op->fd = fd;
+    op->done = std::move(done);
+    return impl_->add(std::move(op));
+}
+
+OpId Loop::timer(std::chrono::milliseconds delay, Done done)
+{
+    auto op = std::make_unique<Op>();
+    op->kind = Kind::timer;
+    op->ts.tv_sec = delay.count() / 1000;
+    op->ts.tv_nsec = (delay.count() % 1000) * 1000000;
+    op->done = std::move(done);
+    return impl_->add(std::move(op));
+}
+
+void Loop::defer(std::function<void()> fn)
+{
+    impl_->deferred.push_back(std::move(fn));
+}
+
+void Loop::cancel(OpId id)
+{
+    auto it = impl_->ops.find(id);
+    if (it == impl_->ops.end() || it->second->cancelled) return;
+    it->second->cancelled = true;
+    --impl_->live;
+    io_uring_sqe* s = impl_->sqe();
+    io_uring_prep_cancel64(s, id, 0);
+    io_uring_sqe_set_data64(s, 0);  // id 0 is never an op
+}
+
+std::size_t Loop::pending() const
+{
+    return impl_->live + impl_->deferred.size();
+}
+
+Result<> Loop::run_until(const std::function<bool()>& done)
+{
+    while (!done()) {
+        if (!impl_->deferred.empty()) {
+            auto fn = std::move(impl_->deferred.front());
+            impl_->deferred.pop_front();
+            fn();
+            continue;
+        }
+        if (impl_->live == 0) return fail("event loop has nothing left to wait for");
+        io_uring_cqe* cqe = nullptr;
+        int r = io_uring_submit_and_wait(&impl_->ring, 1);
+        if (r < 0 && r != -EINTR && r != -EBUSY) return fail("io_uring wait failed", -r);
+        // Collect first: a callback may submit, which must not race the walk.
+        std::vector<std::pair<OpId, int>> batch;
+        unsigned head = 0;
+        io_uring_for_each_cqe(&impl_->ring, head, cqe)
+        {
+            batch.emplace_back(io_uring_cqe_get_data64(cqe), cqe->res);
+        }
+        io_uring_cq_advance(&impl_->ring, static_cast<unsigned>(batch.size()));
+        for (auto [id, res] : batch) impl_->complete(id, res);
+    }
+    return {};
+}
+
+}  // namespace fleet

@@ -1,0 +1,151 @@
+// fleet — process start and inspection (see process.hpp).
+#include <fleet/base/process.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace fleet {
+
+Result<Fd> open_pidfd(pid_t pid)
+{
+    int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    if (fd < 0) return fail_errno("cannot watch process " + std::to_string(pid));
+    return Fd(fd);
+}
+
+Result<std::string> find_program(const std::string& name)
+{
+    if (name.find('/') != std::string::npos) {
+        if (::access(name.c_str(), X_OK) != 0) return fail_errno("'" + name + "' cannot be executed");
+        return name;
+    }
+    const char* path = std::getenv("PATH");
+    std::stringstream dirs(path ? path : "/usr/local/bin:/usr/bin:/bin");
+    std::string dir;
+    while (std::getline(dirs, dir, ':')) {
+        std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
+        if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    }
+    return fail("'" + name + "' not found in PATH");
+}
+
+namespace {
+
+// In the child, between fork and exec: only async-signal-safe calls.
+[[noreturn]] void exec_child(const SpawnOptions& o, char* const* argv, int err_pipe, pid_t parent)
+{
+    // Undo what the parent set up for itself: blocked signals (a supervisor
+    // blocks SIGTERM for its signalfd) and an ignored SIGPIPE survive exec.
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::signal(SIGPIPE, SIG_DFL);
+    if (o.new_session) ::setsid();
+    if (o.parent_death_signal) {
+        ::prctl(PR_SET_PDEATHSIG, o.parent_death_signal);
+        if (::getppid() != parent) ::_exit(127);  // the parent is already gone
+    }
+    // Lift every source above the targets first, so that placing one fd
+    // never clobbers another's source; dup2 clears close-on-exec.
+    constexpr int lift = 200;
+    int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    int stdio[3] = {o.stdin_fd, o.stdout_fd, o.stderr_fd};
+    int lifted[3 + 16];
+    std::size_t n = 0;
+    for (int s : stdio) lifted[n++] = ::fcntl(s >= 0 ? s : devnull, F_DUPFD_CLOEXEC, lift);
+    for (auto [from, to] : o.pass_fds) lifted[n++] = ::fcntl(from, F_DUPFD_CLOEXEC, lift);
+    for (std::size_t i = 0; i < n; ++i) {
+        int to = i < 3 ? static_cast<int>(i) : o.pass_fds[i - 3].second;
+        if (lifted[i] < 0 || ::dup2(lifted[i], to) < 0) goto fail;
+    }
+    ::execv(argv[0], argv);
+fail:
+    int e = errno;
+    (void)!::write(err_pipe, &e, sizeof e);
+    ::_exit(127);
+}
+
+}  // namespace
+
+Result<Child> spawn(const SpawnOptions& o)
+{
+    if (o.argv.empty()) return fail("nothing to run");
+    if (o.pass_fds.size() > 16) return fail("internal: too many fds to pass");
+    for (auto [from, to] : o.pass_fds)
+        if (from < 0 || to < 3 || to >= 200) return fail("internal: passed fds must land on 3..199");
+    std::vector<char*> argv;
+    for (const auto& a : o.argv) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    int pipefd[2];
+    if (::pipe2(pipefd, O_CLOEXEC) != 0) return fail_errno("cannot create a pipe");
+    Fd rd(pipefd[0]), wr(pipefd[1]);
+    pid_t parent = ::getpid();
+    // vfork: the child borrows our memory until it execs, so starting QEMU
+    // does not copy this process's page tables; exec_child only makes
+    // system calls on its own locals.
+    pid_t pid = ::vfork();
+    if (pid < 0) return fail_errno("cannot fork");
+    if (pid == 0) exec_child(o, argv.data(), wr.get(), parent);
+    wr.reset();
+    int child_errno = 0;
+    ssize_t n = ::read(rd.get(), &child_errno, sizeof child_errno);
+    Child c;
+    c.pid = pid;
+    if (n == sizeof child_errno) {
+        ::waitpid(pid, nullptr, 0);
+        return fail("cannot run '" + o.argv[0] + "'", child_errno);
+    }
+    auto pfd = open_pidfd(pid);
+    if (!pfd) return std::unexpected(pfd.error());
+    c.pidfd = std::move(*pfd);
+    return c;
+}
+
+Result<ExitStatus> reap(const Child& child)
+{
+    siginfo_t info{};
+    if (::waitid(P_PIDFD, static_cast<id_t>(child.pidfd.get()), &info, WEXITED) != 0)
+        return fail_errno("cannot collect the exit of process " + std::to_string(child.pid));
+    ExitStatus s;
+    s.signaled = info.si_code == CLD_KILLED || info.si_code == CLD_DUMPED;
+    s.code = info.si_status;
+    return s;
+}
+
+std::optional<ProcInfo> proc_info(pid_t pid)
+{
+    if (pid <= 0) return std::nullopt;
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    if (!std::getline(stat, line)) return std::nullopt;
+    // The command name may hold spaces and parentheses: parse after the last ')'.
+    std::size_t close = line.rfind(')');
+    if (close == std::string::npos || close + 2 >= line.size()) return std::nullopt;
+    std::istringstream rest(line.substr(close + 2));
+    ProcInfo info;
+    rest >> info.state;
+    std::string field;
+    for (int i = 4; i <= 21 && rest >> field; ++i) {}  // fields 4..21
+    rest >> info.start_time;
+    std::uint64_t vsize = 0, rss_pages = 0;
+    rest >> vsize >> rss_pages;
+    info.rss_kib = rss_pages * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE)) / 1024;
+    return info;
+}
+
+bool process_alive(pid_t pid, std::uint64_t start_time)
+{
+    auto info = proc_info(pid);
+    return info && info->state != 'Z' && info->state != 'X' && info->start_time == start_time;
+}
+
+}  // namespace fleet

@@ -1,0 +1,253 @@
+// Starting and inspecting processes: spawn, reap, find_program, /proc.
+#include <fleet/test/support.hpp>
+
+#include <fleet/base/process.hpp>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+
+using namespace fleet;
+using fleet::Fd;
+using fleet::test::contains;
+using namespace std::chrono_literals;
+
+namespace {
+
+Child start(std::vector<std::string> argv, std::vector<std::pair<int, int>> pass = {}, int out = -1)
+{
+    SpawnOptions o;
+    o.argv = std::move(argv);
+    o.pass_fds = std::move(pass);
+    o.stdout_fd = out;
+    auto c = spawn(o);
+    INFO((c ? std::string() : c.error().what()));
+    REQUIRE(c);
+    return std::move(*c);
+}
+
+struct Pipe {
+    Fd r, w;
+};
+
+Pipe make_pipe()
+{
+    int p[2];
+    REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
+    return {Fd(p[0]), Fd(p[1])};
+}
+
+std::string read_all(int fd)
+{
+    std::string out;
+    char buf[256];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<std::size_t>(n));
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("process: exit codes come back through reap", "[process]")
+{
+    Child c = start({"/bin/sh", "-c", "exit 3"});
+    CHECK(c.pid > 0);
+    REQUIRE(c.pidfd);
+    // The pidfd becomes readable when it exits.
+    pollfd p{c.pidfd.get(), POLLIN, 0};
+    REQUIRE(::poll(&p, 1, 5000) == 1);
+    auto s = reap(c);
+    REQUIRE(s);
+    CHECK_FALSE(s->signaled);
+    CHECK(s->code == 3);
+
+    Child ok = start({"/bin/true"});
+    auto s0 = reap(ok);
+    REQUIRE(s0);
+    CHECK(s0->code == 0);
+    // Reaped once: a second reap is an error, not a hang.
+    auto again = reap(ok);
+    REQUIRE_FALSE(again);
+    CHECK(again.error().sys_errno == ECHILD);
+}
+
+TEST_CASE("process: a signal death", "[process]")
+{
+    Child c = start({"/bin/sh", "-c", "kill -KILL $$"});
+    auto s = reap(c);
+    REQUIRE(s);
+    CHECK(s->signaled);
+    CHECK(s->code == SIGKILL);
+}
+
+TEST_CASE("process: spawn failures are errors, not children", "[process]")
+{
+    SpawnOptions o;
+    auto empty = spawn(o);
+    REQUIRE_FALSE(empty);
+    CHECK(contains(empty.error().message, "nothing to run"));
+
+    o.argv = {"/nonexistent/program", "x"};
+    auto missing = spawn(o);
+    REQUIRE_FALSE(missing);
+    CHECK(contains(missing.error().message, "cannot run '/nonexistent/program'"));
+    CHECK(missing.error().sys_errno == ENOENT);
+
+    fleet::test::TempDir tmp;
+    fleet::test::write_file(tmp / "plain.txt", "not a program\n");
+    o.argv = {tmp / "plain.txt"};  // not executable
+    auto noexec = spawn(o);
+    REQUIRE_FALSE(noexec);
+    CHECK(noexec.error().sys_errno == EACCES);
+
+    o.argv = {"/bin/true"};
+    o.pass_fds = {{1, 2}};  // may not land on stdio
+    CHECK_FALSE(spawn(o));
+    o.pass_fds = {{1, 200}};
+    CHECK_FALSE(spawn(o));
+    o.pass_fds = {{-1, 5}};
+    CHECK_FALSE(spawn(o));
+
+    // No zombie is left behind by a failed exec.
+    errno = 0;
+    CHECK(::waitpid(-1, nullptr, WNOHANG) <= 0);
+}
+
+TEST_CASE("process: pass_fds lands an fd at its number in the child", "[process]")
+{
+    Pipe p = make_pipe();
+    Child c = start({"/bin/sh", "-c", "echo hi >&5"}, {{p.w.get(), 5}});
+    p.w.reset();
+    CHECK(read_all(p.r.get()) == "hi\n");
+    auto s = reap(c);
+    REQUIRE(s);
+    CHECK(s->code == 0);
+}
+
+TEST_CASE("process: passed fds may swap places", "[process]")
+{
+    // Parent fd a goes to b's number and the other way round: the lift to
+    // 200+ keeps one from clobbering the other.
+    Pipe x = make_pipe(), y = make_pipe();
+    int want_x = y.w.get(), want_y = x.w.get();
+    std::string script = "echo to-x >&" + std::to_string(want_x) + "; echo to-y >&" + std::to_string(want_y);
+    Child c = start({"/bin/sh", "-c", script}, {{x.w.get(), want_x}, {y.w.get(), want_y}});
+    x.w.reset();
+    y.w.reset();
+    CHECK(read_all(x.r.get()) == "to-x\n");
+    CHECK(read_all(y.r.get()) == "to-y\n");
+    REQUIRE(reap(c));
+}
+
+TEST_CASE("process: stdio and what the child does not inherit", "[process]")
+{
+    Pipe out = make_pipe();
+    Pipe secret = make_pipe();  // close-on-exec, not passed
+    std::string script = "read line; echo \"[$line]\"; ls /proc/self/fd | sort -n | tr '\\n' ' '";
+    Child c = start({"/bin/sh", "-c", script}, {}, out.w.get());
+    out.w.reset();
+    std::string got = read_all(out.r.get());
+    REQUIRE(reap(c));
+    // stdin was /dev/null: read gets nothing.
+    CHECK(got.starts_with("[]\n"));
+    // Only 0, 1, 2 and the fd ls opened for the listing.
+    CHECK_FALSE(contains(got, " " + std::to_string(secret.r.get()) + " "));
+}
+
+TEST_CASE("process: find_program", "[process]")
+{
+    auto sh = find_program("sh");
+    REQUIRE(sh);
+    CHECK(sh->ends_with("/sh"));
+    CHECK(::access(sh->c_str(), X_OK) == 0);
+    CHECK(find_program("/bin/sh").value() == "/bin/sh");
+    auto none = find_program("fleet-no-such-program-anywhere");
+    REQUIRE_FALSE(none);
+    CHECK(contains(none.error().message, "not found in PATH"));
+    fleet::test::TempDir tmp;
+    fleet::test::write_file(tmp / "plain.txt", "not a program\n");
+    auto not_exec = find_program(tmp / "plain.txt");
+    REQUIRE_FALSE(not_exec);
+    CHECK(contains(not_exec.error().message, "cannot be executed"));
+}
+
+TEST_CASE("process: proc_info of this process", "[process]")
+{
+    auto me = proc_info(::getpid());
+    REQUIRE(me);
+    CHECK(me->state == 'R');
+    CHECK(me->start_time > 0);
+    CHECK(me->rss_kib > 0);
+    CHECK(process_alive(::getpid(), me->start_time));
+    CHECK_FALSE(process_alive(::getpid(), me->start_time + 1));  // a reused pid
+    CHECK_FALSE(proc_info(0));
+    CHECK_FALSE(proc_info(-1));
+    CHECK(proc_info(1));  // init, or the container's first process
+}
+
+TEST_CASE("process: a zombie is not alive", "[process]")
+{
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) ::_exit(0);
+    // Not reaped: it stays a zombie. Wait for the state to show.
+    std::optional<ProcInfo> info;
+    for (int i = 0; i < 500; ++i) {
+        info = proc_info(pid);
+        if (info && info->state == 'Z') break;
+        std::this_thread::sleep_for(2ms);
+    }
+    REQUIRE(info);
+    CHECK(info->state == 'Z');
+    CHECK(::kill(pid, 0) == 0);  // the test that a zombie passes
+    CHECK_FALSE(process_alive(pid, info->start_time));
+    REQUIRE(::waitpid(pid, nullptr, 0) == pid);
+    CHECK_FALSE(proc_info(pid));
+    CHECK_FALSE(process_alive(pid, info->start_time));
+}
+
+TEST_CASE("process: a command name with spaces and parentheses", "[process]")
+{
+    // /proc/PID/stat puts the name in parentheses; it may contain ") (".
+    Pipe go = make_pipe();
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        go.w.reset();
+        char name[] = "a) (b c) d";
+        ::pthread_setname_np(::pthread_self(), name);
+        char c;
+        (void)!::read(go.r.get(), &c, 1);
+        ::_exit(0);
+    }
+    std::optional<ProcInfo> info;
+    for (int i = 0; i < 500; ++i) {
+        info = proc_info(pid);
+        std::string comm = fleet::test::read_file("/proc/" + std::to_string(pid) + "/comm");
+        if (comm.starts_with("a) (b")) break;
+        std::this_thread::sleep_for(2ms);
+    }
+    REQUIRE(info);
+    CHECK(info->state != '?');
+    CHECK(info->start_time > 0);
+    CHECK(process_alive(pid, info->start_time));
+    go.w.reset();
+    REQUIRE(::waitpid(pid, nullptr, 0) == pid);
+}
+
+TEST_CASE("process: open_pidfd", "[process]")
+{
+    auto self = open_pidfd(::getpid());
+    REQUIRE(self);
+    CHECK(self->valid());
+    auto none = open_pidfd(0x7ffffff0);
+    REQUIRE_FALSE(none);
+    CHECK(none.error().sys_errno == ESRCH);
+}

@@ -1,0 +1,367 @@
+// VM spec: parse_memory, parse_accel, validate_name, validate, kernel_cmdline.
+#include <fleet/test/support.hpp>
+
+#include <fleet/vmm/spec.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
+
+using namespace fleet::vmm;
+using fleet::test::contains;
+using fleet::test::TempDir;
+
+TEST_CASE("parse_memory: plain numbers are MiB, M and G suffixes", "[spec]")
+{
+    CHECK(parse_memory("64").value() == 64);
+    CHECK(parse_memory("64M").value() == 64);
+    CHECK(parse_memory("64m").value() == 64);
+    CHECK(parse_memory("64MiB").value() == 64);
+    CHECK(parse_memory("64MB").value() == 64);
+    CHECK(parse_memory("1G").value() == 1024);
+    CHECK(parse_memory("1g").value() == 1024);
+    CHECK(parse_memory("1GiB").value() == 1024);
+    CHECK(parse_memory("1GB").value() == 1024);
+    CHECK(parse_memory("2").value() == min_memory_mib);
+    CHECK(parse_memory("1024G").value() == max_memory_mib);
+    CHECK(parse_memory("1048576").value() == max_memory_mib);
+}
+
+TEST_CASE("parse_memory: bad units and bad numbers", "[spec]")
+{
+    for (const char* bad : {"", "M", "G", "64K", "64k", "1T", "64 M", " 64", "64M ", "64Mi", "1Gi", "0x40", "-64",
+                            "+64", "6.4G", "64MM", "sixty"}) {
+        INFO("input '" << bad << "'");
+        auto r = parse_memory(bad);
+        REQUIRE_FALSE(r);
+        CHECK(contains(r.error().message, "bad memory size"));
+        CHECK(r.error().sys_errno == 0);
+    }
+}
+
+TEST_CASE("parse_memory: out of range", "[spec]")
+{
+    for (const char* small : {"0", "1", "0M", "1M", "0G"}) {
+        INFO("input '" << small << "'");
+        auto r = parse_memory(small);
+        REQUIRE_FALSE(r);
+        CHECK(contains(r.error().message, "out of range"));
+    }
+    for (const char* big : {"1025G", "1048577", "99999999999999G", "18446744073709551615M", "18446744073709551615G"}) {
+        INFO("input '" << big << "'");
+        auto r = parse_memory(big);
+        REQUIRE_FALSE(r);
+        CHECK(contains(r.error().message, "out of range"));
+    }
+    // More digits than a 64-bit number holds.
+    auto r = parse_memory("99999999999999999999999G");
+    REQUIRE_FALSE(r);
+    CHECK(contains(r.error().message, "bad memory size"));
+}
+
+TEST_CASE("parse_accel and to_string", "[spec]")
+{
+    CHECK(parse_accel("auto").value() == Accel::automatic);
+    CHECK(parse_accel("kvm").value() == Accel::kvm);
+    CHECK(parse_accel("tcg").value() == Accel::tcg);
+    for (const char* bad : {"", "KVM", "hvf", "tcg ", "xen"}) {
+        auto r = parse_accel(bad);
+        REQUIRE_FALSE(r);
+        CHECK(contains(r.error().message, "unknown accelerator"));
+    }
+    for (Accel a : {Accel::automatic, Accel::kvm, Accel::tcg}) CHECK(parse_accel(to_string(a)).value() == a);
+}
+
+TEST_CASE("validate_name", "[spec]")
+{
+    for (const char* good : {"a", "Z", "7", "web-1", "web_1", "web.1", "a.b-c_d", "0abc", "A-"}) {
+        INFO("name '" << good << "'");
+        CHECK(validate_name(good));
+    }
+    for (const char* bad : {"", ".", "..", ".hidden", "-x", "_x", "a b", "a/b", "a,b", "a:b", "é", "a\n", "a\tb",
+                            "x\xff"}) {
+        INFO("name '" << bad << "'");
+        auto r = validate_name(bad);
+        REQUIRE_FALSE(r);
+        CHECK(contains(r.error().message, "bad VM name"));
+    }
+    CHECK_FALSE(validate_name(std::string_view("a\0b", 3)));
+    CHECK(validate_name(std::string(64, 'a')));
+    CHECK_FALSE(validate_name(std::string(65, 'a')));
+}
+
+namespace {
+
+VmSpec hello_spec()
+{
+    VmSpec s;
+    s.name = "hello";
+    s.kernel = fleet::test::hello_elf();
+    return s;
+}
+
+}  // namespace
+
+TEST_CASE("validate: the hello guest is a bootable spec", "[spec][elf]")
+{
+    REQUIRE(::access(fleet::test::hello_elf().c_str(), R_OK) == 0);
+    auto r = validate(hello_spec());
+    INFO((r ? std::string() : r.error().what()));
+    CHECK(r);
+}
+
+TEST_CASE("validate: kernel problems", "[spec][elf]")
+{
+    TempDir tmp;
+    VmSpec s = hello_spec();
+
+    SECTION("no kernel")
+    {
+        s.kernel.clear();
+        auto r = validate(s);
+        REQUIRE_FALSE(r);
+        CHECK(contains(r.error().message, "no kernel"));
+    }
+    SECTION("missing kernel")
+    {
+        s.kernel = tmp / "nope.elf";
+        auto r = validate(s);
+        REQUIRE_FALSE(r);
+        CHECK(contains(r.error().message, "not found"));
+        CHECK(contains(r.error().message, s.kernel));
+    }
+    SECTION("not an ELF file")
+    {
+        s.kernel = tmp / "kernel.txt";
+        fleet::test::write_file(s.kernel, "#!/bin/sh\necho this is not a kernel\n");
+        auto r = validate(s);
+        REQUIRE_FALSE(r);
+        CHECK(contains(r.error().message, "not an ELF file"));
+    }
+    SECTION("an empty file")
+    {
+        s.kernel = tmp / "empty";
+        fleet::test::write_file(s.kernel, "");
+        auto r = validate(s);
+        REQUIRE_FALSE(r);
+        CHECK(contains(r.error().message, "not an ELF file"));
+    }
+    SECTION("a folder")
+    {
+        s.kernel = tmp.path();
+        auto r = validate(s);
+        REQUIRE_FALSE(r);
+        CHECK(contains(r.error().message, "not a regular file"));
+    }
+    SECTION("an ELF without the PVH note")
+    {
+        s.kernel = "/bin/true";  // a 64-bit x86 ELF with no Xen note
+        auto r = validate(s);
+        REQUIRE_FALSE(r);
+        CHECK(contains(r.error().message, "no PVH entry note"));
+    }
+    SECTION("an unreadable kernel")
+    {
+        if (::geteuid() == 0) return;  // root reads anything
+        s.kernel = tmp / "locked.elf";
+        fleet::test::write_file(s.kernel, fleet::test::read_file(fleet::test::hello_elf()));
+        ::chmod(s.kernel.c_str(), 0);
+        auto r = validate(s);
+        REQUIRE_FALSE(r);
+        CHECK(contains(r.error().message, "cannot be opened"));
+        CHECK(r.error().sys_errno == EACCES);
+    }
+}
+
+TEST_CASE("validate: sizes, name, initrd and unsupported devices", "[spec]")
+{
+    TempDir tmp;
+    VmSpec s = hello_spec();
+
+    SECTION("bad name comes first")
+    {
+        s.name = "-bad";
+        s.kernel.clear();
+        auto r = validate(s);
+        REQUIRE_FALSE(r);
+        CHECK(contains(r.error().message, "bad VM name"));
+    }
+    SECTION("memory")
+    {
+        s.memory_mib = 1;
+        CHECK_FALSE(validate(s));
+        s.memory_mib = max_memory_mib + 1;
+        CHECK_FALSE(validate(s));
+        s.memory_mib = min_memory_mib;
+        CHECK(validate(s));
+        s.memory_mib = max_memory_mib;
+        CHECK(validate(s));
+    }
+    SECTION("vcpus")
+    {
+        s.vcpus = 0;
+        CHECK_FALSE(validate(s));
+        s.vcpus = max_vcpus + 1;
+        CHECK_FALSE(validate(s));
+        s.vcpus = max_vcpus;
+        CHECK(validate(s));
+    }
+    SECTION("boot timeout")
+    {
+        s.boot_timeout = std::chrono::milliseconds(0);
+        CHECK_FALSE(validate(s));
+    }
+    SECTION("initrd")
+    {
+        s.initrd = tmp / "missing.cpio";
+        auto r = validate(s);
+        REQUIRE_FALSE(r);
+        CHECK(contains(r.error().message, "initrd"));
+        CHECK(r.error().sys_errno == ENOENT);
+        fleet::test::write_file(s.initrd, "070701");
+        CHECK(validate(s));
+    }
+    SECTION("a tap is refused, not dropped")
+    {
+        s.tap_fd = 5;
+        auto r = validate(s);
+        REQUIRE_FALSE(r);
+        CHECK(contains(r.error().message, "not supported"));
+    }
+    SECTION("shared folders: virtio guests only, existing folders, at most 8")
+    {
+        s.shares.push_back(SharedFolder{tmp.path(), "/mnt/x", true});
+        auto r = validate(s);
+        REQUIRE_FALSE(r);
+        CHECK(contains(r.error().message, "need a virtio guest"));
+        s.stdio = StdioKind::virtio;
+        CHECK(validate(s));
+
+        s.shares[0].host_path = tmp / "missing";
+        r = validate(s);
+        REQUIRE_FALSE(r);
+        CHECK(contains(r.error().message, "shared folder '" + (tmp / "missing") + "'"));
+        CHECK(r.error().sys_errno == ENOENT);
+
+        fleet::test::write_file(tmp / "file", "x");
+        s.shares[0].host_path = tmp / "file";
+        r = validate(s);
+        REQUIRE_FALSE(r);
+        CHECK(contains(r.error().message, "is not a folder"));
+
+        s.shares.assign(8, SharedFolder{tmp.path(), "/mnt/x", true});
+        CHECK(validate(s));
+        s.shares.push_back(SharedFolder{tmp.path(), "/mnt/y", false});
+        r = validate(s);
+        REQUIRE_FALSE(r);
+        CHECK(contains(r.error().message, "at most 8"));
+    }
+}
+
+TEST_CASE("validate: arguments and the command line", "[spec]")
+{
+    VmSpec s = hello_spec();
+    s.args = {"hello", "exit=3", "ünïcödé", "a=b,c"};
+    CHECK(validate(s));
+
+    // Every byte the guests split on (hello: space, tab, CR, LF; Linux:
+    // isspace()), and NUL, which ends the line.
+    for (std::string bad : std::initializer_list<std::string>{"two words", "tab\there", "new\nline", std::string("nul\0byte", 8), " ", "trailing ",
+                            "carriage\rreturn", "vertical\vtab", "form\ffeed"}) {
+        INFO("argument '" << bad << "'");
+        s.args = {"ok", bad};
+        auto r = validate(s);
+        REQUIRE_FALSE(r);
+        CHECK(contains(r.error().message, "white space"));
+    }
+
+    // At most 2048 bytes, extra_cmdline and separators included.
+    s.args = {std::string(2048, 'x')};
+    CHECK(validate(s));
+    s.args = {std::string(2049, 'x')};
+    auto r = validate(s);
+    REQUIRE_FALSE(r);
+    CHECK(contains(r.error().message, "too long"));
+    s.extra_cmdline = "console=ttyS0";
+    s.args = {std::string(2048 - 14, 'x')};
+    CHECK(kernel_cmdline(s).size() == 2048);
+    CHECK(validate(s));
+    s.args.push_back("y");
+    CHECK_FALSE(validate(s));
+}
+
+TEST_CASE("kernel_cmdline joins extra_cmdline and args with single spaces", "[spec]")
+{
+    VmSpec s;
+    CHECK(kernel_cmdline(s).empty());
+    s.args = {"a"};
+    CHECK(kernel_cmdline(s) == "a");
+    s.args = {"a", "b"};
+    CHECK(kernel_cmdline(s) == "a b");
+    s.extra_cmdline = "x=1 y=2";
+    CHECK(kernel_cmdline(s) == "x=1 y=2 a b");
+    s.args.clear();
+    CHECK(kernel_cmdline(s) == "x=1 y=2");
+}
+
+TEST_CASE("parse_stdio and to_string", "[spec]")
+{
+    CHECK(parse_stdio("isa").value() == StdioKind::isa);
+    CHECK(parse_stdio("virtio").value() == StdioKind::virtio);
+    for (const char* bad : {"", "ISA", "serial", "virtio "}) {
+        auto r = parse_stdio(bad);
+        REQUIRE_FALSE(r);
+        CHECK(contains(r.error().message, "unknown stdio kind"));
+    }
+    for (StdioKind k : {StdioKind::isa, StdioKind::virtio}) CHECK(parse_stdio(to_string(k)).value() == k);
+}
+
+TEST_CASE("parse_share", "[spec]")
+{
+    struct Case {
+        const char* text;
+        const char* host;
+        const char* guest;
+        bool read_only;
+    };
+    for (auto c : {Case{"/srv/data", "/srv/data", "/mnt/data", true},
+                   Case{"/srv/data/", "/srv/data/", "/mnt/data", true},
+                   Case{"/srv/data:ro", "/srv/data", "/mnt/data", true},
+                   Case{"/srv/data:rw", "/srv/data", "/mnt/data", false},
+                   Case{"/srv/data:/data", "/srv/data", "/data", true},
+                   Case{"/srv/data:/data:rw", "/srv/data", "/data", false},
+                   Case{"/srv/data:/data:ro", "/srv/data", "/data", true},
+                   Case{"rel/dir", "rel/dir", "/mnt/dir", true},
+                   Case{"dir", "dir", "/mnt/dir", true},
+                   Case{"/", "/", "/mnt/share", true},
+                   Case{".", ".", "/mnt/share", true},
+                   Case{"/a,b:/ab", "/a,b", "/ab", true}}) {
+        INFO("share '" << c.text << "'");
+        auto r = parse_share(c.text);
+        REQUIRE(r);
+        CHECK(r->host_path == c.host);
+        CHECK(r->guest_path == c.guest);
+        CHECK(r->read_only == c.read_only);
+    }
+    // (A host folder with a comma in its name needs an explicit guest path.)
+    for (const char* bad : {"", ":/data", ":ro", "/srv:data", "/srv:/da ta", "/srv:/a:b", "/srv:/a,b", "/a,b"}) {
+        INFO("share '" << bad << "'");
+        auto r = parse_share(bad);
+        REQUIRE_FALSE(r);
+        CHECK(contains(r.error().message, "bad --share"));
+    }
+}
+
+TEST_CASE("kernel_cmdline puts share mount points first", "[spec]")
+{
+    VmSpec s;
+    s.stdio = StdioKind::virtio;
+    s.shares = {SharedFolder{"/srv/a", "/mnt/a", true}, SharedFolder{"/srv/b", "/data", false}};
+    CHECK(kernel_cmdline(s) == "fleet.share0=/mnt/a fleet.share1=/data:rw");
+    s.extra_cmdline = "console=ttyS0 -- /bin/app";
+    s.args = {"--flag", "x"};
+    CHECK(kernel_cmdline(s) == "fleet.share0=/mnt/a fleet.share1=/data:rw console=ttyS0 -- /bin/app --flag x");
+    s.extra_cmdline.clear();
+    CHECK(kernel_cmdline(s) == "fleet.share0=/mnt/a fleet.share1=/data:rw --flag x");
+}
