@@ -20,9 +20,10 @@ struct Op {
     int fd = -1;
     Loop::Done done;
     Loop::ReadDone read_done;
-    std::string buffer;          // read target or write source
-    std::size_t offset = 0;      // bytes of a write already done
-    __kernel_timespec ts{};      // timer expiry
+    std::string buffer;           // read target or write source
+    std::size_t offset = 0;       // bytes of a write already done
+    __kernel_timespec ts{};       // timer expiry
+    io_uring_sqe* sqe = nullptr;  // prepared but not yet submitted to the kernel
     bool cancelled = false;
 };
 
@@ -34,12 +35,27 @@ struct Loop::Impl {
     std::unordered_map<OpId, std::unique_ptr<Op>> ops;
     std::deque<std::function<void()>> deferred;
     std::size_t live = 0;  // ops not cancelled
+    // Ops whose SQE still sits in the submission ring. The kernel resolves
+    // an SQE's fd number only when it is submitted, so an op cancelled
+    // before that must never be submitted: its fd may be closed and the
+    // number reused by then (a client's replies once reached another).
+    std::vector<Op*> unsubmitted;
+
+    // Hand every prepared SQE to the kernel; from here on each holds its
+    // own reference to its file, and closing the fd number is safe.
+    int submit(unsigned wait)
+    {
+        int r = wait ? io_uring_submit_and_wait(&ring, wait) : io_uring_submit(&ring);
+        for (Op* op : unsubmitted) op->sqe = nullptr;
+        unsubmitted.clear();
+        return r;
+    }
 
     io_uring_sqe* sqe()
     {
         io_uring_sqe* s = io_uring_get_sqe(&ring);
         if (s == nullptr) {
-            io_uring_submit(&ring);
+            submit(0);
             s = io_uring_get_sqe(&ring);
         }
         return s;  // never null after a submit with a ring of >= 1 entry
@@ -49,24 +65,26 @@ struct Loop::Impl {
     {
         io_uring_sqe* s = sqe();
         switch (op.kind) {
-        case Kind::poll:
-            io_uring_prep_poll_add(s, op.fd, static_cast<unsigned>(op.offset));
-            break;
-        case Kind::read:
-            io_uring_prep_read(s, op.fd, op.buffer.data(), static_cast<unsigned>(op.buffer.size()), -1);
-            break;
-        case Kind::write:
-            io_uring_prep_write(s, op.fd, op.buffer.data() + op.offset,
-                                static_cast<unsigned>(op.buffer.size() - op.offset), -1);
-            break;
-        case Kind::accept:
-            io_uring_prep_accept(s, op.fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-            break;
-        case Kind::timer:
-            io_uring_prep_timeout(s, &op.ts, 0, 0);
-            break;
+            case Kind::poll:
+                io_uring_prep_poll_add(s, op.fd, static_cast<unsigned>(op.offset));
+                break;
+            case Kind::read:
+                io_uring_prep_read(s, op.fd, op.buffer.data(), static_cast<unsigned>(op.buffer.size()), -1);
+                break;
+            case Kind::write:
+                io_uring_prep_write(s, op.fd, op.buffer.data() + op.offset,
+                                    static_cast<unsigned>(op.buffer.size() - op.offset), -1);
+                break;
+            case Kind::accept:
+                io_uring_prep_accept(s, op.fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+                break;
+            case Kind::timer:
+                io_uring_prep_timeout(s, &op.ts, 0, 0);
+                break;
         }
         io_uring_sqe_set_data64(s, id);
+        op.sqe = s;
+        unsubmitted.push_back(&op);
     }
 
     OpId add(std::unique_ptr<Op> op)
@@ -185,8 +203,16 @@ void Loop::cancel(OpId id)
 {
     auto it = impl_->ops.find(id);
     if (it == impl_->ops.end() || it->second->cancelled) return;
-    it->second->cancelled = true;
+    Op& op = *it->second;
+    op.cancelled = true;
     --impl_->live;
+    if (op.sqe != nullptr) {
+        // Not submitted yet: turn it into a no-op in place, so the kernel
+        // never touches the fd; its completion just frees the op.
+        io_uring_prep_nop(op.sqe);
+        io_uring_sqe_set_data64(op.sqe, id);
+        return;
+    }
     io_uring_sqe* s = impl_->sqe();
     io_uring_prep_cancel64(s, id, 0);
     io_uring_sqe_set_data64(s, 0);  // id 0 is never an op
@@ -208,7 +234,7 @@ Result<> Loop::run_until(const std::function<bool()>& done)
         }
         if (impl_->live == 0) return fail("event loop has nothing left to wait for");
         io_uring_cqe* cqe = nullptr;
-        int r = io_uring_submit_and_wait(&impl_->ring, 1);
+        int r = impl_->submit(1);
         if (r < 0 && r != -EINTR && r != -EBUSY) return fail("io_uring wait failed", -r);
         // Collect first: a callback may submit, which must not race the walk.
         std::vector<std::pair<OpId, int>> batch;

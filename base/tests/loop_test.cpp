@@ -268,7 +268,8 @@ TEST_CASE("loop: an 8 MiB write is continued after short writes", "[loop]")
         });
     };
     read_more();
-    run(*loop, [&] { return wres != 1 && got.size() == size; }, 10000ms);
+    run(
+        *loop, [&] { return wres != 1 && got.size() == size; }, 10000ms);
     CHECK(wres == static_cast<int>(size));
     CHECK(reads > 1);
     CHECK(got == data);
@@ -355,4 +356,59 @@ TEST_CASE("loop: destroying the loop with operations in flight", "[loop]")
         REQUIRE(loop->run_until([&] { return tick; }));
     }
     CHECK_FALSE(called);
+}
+
+// A write queued but not yet submitted, cancelled, and its fd closed: a new
+// fd that reuses the number must not receive the old bytes (a client's
+// replies once reached another client this way).
+TEST_CASE("loop: a cancelled write never reaches a reused fd number", "[loop][fd]")
+{
+    auto loop = make_loop();
+    for (int round = 0; round < 50; ++round) {
+        auto old_pair = socket_pair();
+        int number = old_pair.a.get();
+        OpId w = loop->write(number, "meant for the old peer", [](int) { FAIL("a cancelled write called back"); });
+        loop->cancel(w);
+        old_pair.a.reset();  // the fd number is free again
+
+        auto fresh = socket_pair();
+        Fd reused = std::move(fresh.a);
+        if (reused.get() != number) {
+            REQUIRE(::dup2(reused.get(), number) == number);
+            reused = Fd(number);
+        }
+        bool ticked = false;
+        loop->timer(1ms, [&](int) { ticked = true; });
+        run(*loop, [&] { return ticked; });
+        char buf[64];
+        ssize_t n = ::recv(fresh.b.get(), buf, sizeof buf, MSG_DONTWAIT);
+        INFO("round " << round);
+        REQUIRE(n < 0);
+        REQUIRE(errno == EAGAIN);
+    }
+}
+
+// The same for a read: bytes sent to the new fd are not eaten by the old,
+// cancelled read.
+TEST_CASE("loop: a cancelled read never consumes a reused fd's bytes", "[loop][fd]")
+{
+    auto loop = make_loop();
+    auto old_pair = socket_pair();
+    int number = old_pair.a.get();
+    OpId r = loop->read(number, 64, [](int, std::span<const char>) { FAIL("a cancelled read called back"); });
+    loop->cancel(r);
+    old_pair.a.reset();
+    auto fresh = socket_pair();
+    Fd reused = std::move(fresh.a);
+    if (reused.get() != number) {
+        REQUIRE(::dup2(reused.get(), number) == number);
+        reused = Fd(number);
+    }
+    REQUIRE(::write(fresh.b.get(), "x", 1) == 1);
+    bool ticked = false;
+    loop->timer(1ms, [&](int) { ticked = true; });
+    run(*loop, [&] { return ticked; });
+    char c = 0;
+    REQUIRE(::recv(reused.get(), &c, 1, MSG_DONTWAIT) == 1);
+    REQUIRE(c == 'x');
 }
