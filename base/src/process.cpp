@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -139,6 +140,8 @@ std::optional<ProcInfo> proc_info(pid_t pid)
     std::uint64_t vsize = 0, rss_pages = 0;
     rest >> vsize >> rss_pages;
     info.rss_kib = rss_pages * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE)) / 1024;
+    struct stat st {};
+    if (::stat(("/proc/" + std::to_string(pid)).c_str(), &st) == 0) info.uid = st.st_uid;
     return info;
 }
 

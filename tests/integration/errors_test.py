@@ -47,6 +47,32 @@ def test_unknown_vm(fleet):
         one_line_error(fleet.vmm(cmd, "ghost"), "no VM named 'ghost'")
 
 
+def test_names_never_leave_the_runtime_folder(fleet):
+    """A name is never a path: `rm ../../x` once removed a folder outside."""
+    outside = os.path.join(fleet.root, "outside")
+    os.makedirs(os.path.join(outside, "keep"))
+    with open(os.path.join(outside, "keep", "state.json"), "w") as f:
+        f.write('{"name": "keep", "state": "running", "supervisor_pid": 1}')
+    for cmd in ("rm", "kill", "stop", "inspect", "logs", "wait", "console"):
+        for name in ("../../outside", "../outside/keep", "..", "."):
+            one_line_error(fleet.vmm(cmd, name), "bad VM name")
+    check(os.path.isdir(os.path.join(outside, "keep")), "a folder outside the runtime folder was removed")
+
+
+def test_planted_runtime_folder_is_refused(fleet):
+    """Another user's (or a symlinked) runtime folder is never used."""
+    target = os.path.join(fleet.root, "elsewhere")
+    os.makedirs(target)
+    link = os.path.join(fleet.root, "planted")
+    os.symlink(target, link)
+    one_line_error(fleet.vmm("ls", env={"FLEET_RUNTIME_DIR": link}), "unsafe runtime folder", "symbolic link")
+    if os.geteuid() == 0:
+        foreign = os.path.join(fleet.root, "foreign")
+        os.makedirs(foreign)
+        os.chown(foreign, 65534, 65534)
+        one_line_error(fleet.vmm("ls", env={"FLEET_RUNTIME_DIR": foreign}), "unsafe runtime folder", "belongs to uid 65534")
+
+
 def test_qemu_missing_from_path(fleet):
     env = {"PATH": "/nonexistent", "FLEET_QEMU": ""}
     p = fleet.vmm("run", "hello", env=env)
@@ -81,6 +107,7 @@ def test_argument_with_whitespace(fleet):
 
 if __name__ == "__main__":
     main([test_missing_kernel, test_not_an_elf, test_elf_without_pvh_note, test_bad_memory,
-          test_bad_accel_and_options, test_duplicate_name, test_unknown_vm, test_qemu_missing_from_path,
+          test_bad_accel_and_options, test_duplicate_name, test_unknown_vm, test_names_never_leave_the_runtime_folder,
+          test_planted_runtime_folder_is_refused, test_qemu_missing_from_path,
           test_unknown_image_and_broken_catalog, test_kvm_requested_where_unusable,
           test_share_needs_a_virtio_guest, test_argument_with_whitespace])

@@ -455,6 +455,12 @@ Result<VmRecord> running(const Store& store, const std::string& name)
 // the VM, and wait until it has recorded the end.
 Result<VmRecord> end_vm(const Store& store, const VmRecord& r, bool kill, int deadline_ms)
 {
+    // A record names the pid to signal: it must be our own supervisor, not
+    // any process a damaged or planted record points at.
+    auto owner = proc_info(r.supervisor_pid);
+    if (owner && owner->uid != ::geteuid())
+        return fail("VM '" + r.name + "': its record names pid " + std::to_string(r.supervisor_pid) +
+                    ", which is not yours; not signalling it");
     sigval v{};
     v.sival_int = deadline_ms;
     if (::sigqueue(r.supervisor_pid, kill ? SIGUSR1 : SIGTERM, v) != 0 && errno != ESRCH)

@@ -1,6 +1,8 @@
 // fleet — runtime folder (see store.hpp).
 #include <fleet/vmm/store.hpp>
 
+#include <fleet/vmm/spec.hpp>
+
 #include <fleet/base/file.hpp>
 #include <fleet/base/process.hpp>
 
@@ -95,23 +97,30 @@ std::string default_runtime_dir(const std::string& flag)
 
 Result<Store> Store::open(const std::string& runtime_dir)
 {
-    std::error_code ec;
+    // Neither folder may be one another user planted (a predictable
+    // /tmp/fleet-UID) or can write into: records name pids to signal.
+    if (auto r = ensure_private_dir(runtime_dir, 0700); !r) return fail("unsafe runtime folder: " + r.error().what());
     std::string root = (fs::path(runtime_dir) / "vms").string();
-    fs::create_directories(root, ec);
-    if (ec) return fail("cannot create the runtime folder " + root + ": " + ec.message());
-    ::chmod(runtime_dir.c_str(), 0700);
-    ::chmod(root.c_str(), 0700);
+    if (auto r = ensure_private_dir(root, 0700); !r) return fail("unsafe runtime folder: " + r.error().what());
     return Store(root);
 }
 
-std::string Store::dir(const std::string& name) const { return root_ + "/" + name; }
+// Every name that becomes a path is checked first: "../x" must never name a
+// folder outside the store.
+std::string Store::dir(const std::string& name) const
+{
+    return validate_name(name) ? root_ + "/" + name : root_ + "/.invalid-name";
+}
 
-std::string Store::path(const std::string& name, const char* file) const { return dir(name) + "/" + file; }
+std::string Store::path(const std::string& name, const char* file) const
+{
+    return dir(name) + "/" + file;
+}
 
 Result<Fd> Store::lock() const
 {
     std::string p = root_ + "/.lock";
-    Fd fd(::open(p.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    Fd fd(::open(p.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
     if (!fd) return fail_errno("cannot open " + p);
     if (::flock(fd.get(), LOCK_EX) != 0) return fail_errno("cannot lock " + p);
     return fd;
@@ -119,6 +128,7 @@ Result<Fd> Store::lock() const
 
 Result<> Store::create(const std::string& name) const
 {
+    if (auto v = validate_name(name); !v) return v;
     auto held = lock();
     if (!held) return std::unexpected(held.error());
     if (::mkdir(dir(name).c_str(), 0700) == 0) return {};
@@ -132,6 +142,7 @@ Result<> Store::create(const std::string& name) const
 
 Result<VmRecord> Store::read(const std::string& name) const
 {
+    if (auto v = validate_name(name); !v) return std::unexpected(v.error());
     std::ifstream in(path(name, "state.json"));
     if (!in) {
         std::error_code ec;
@@ -142,7 +153,9 @@ Result<VmRecord> Store::read(const std::string& name) const
     text << in.rdbuf();
     json j = json::parse(text.str(), nullptr, false);
     if (j.is_discarded()) return fail("state record of VM '" + name + "' is not valid JSON");
-    return from_json(j);
+    auto r = from_json(j);
+    if (r && r->name != name) return fail("state record of VM '" + name + "' names another VM ('" + r->name + "')");
+    return r;
 }
 
 Result<> Store::write(const VmRecord& record) const
@@ -206,6 +219,7 @@ Result<std::vector<VmRecord>> Store::list() const
 
 Result<> Store::remove(const std::string& name) const
 {
+    if (auto v = validate_name(name); !v) return v;
     auto held = lock();
     if (!held) return std::unexpected(held.error());
     std::error_code ec;

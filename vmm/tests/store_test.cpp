@@ -1,6 +1,7 @@
 // The runtime folder: claiming names, records, reconciling dead owners.
 #include <fleet/test/support.hpp>
 
+#include <fleet/base/file.hpp>
 #include <fleet/base/process.hpp>
 #include <fleet/vmm/store.hpp>
 
@@ -80,7 +81,7 @@ TEST_CASE("store: open makes a private vms folder", "[store]")
     TempDir tmp;
     Store s = open_store(tmp);
     CHECK(s.root() == tmp / "vms");
-    struct stat st{};
+    struct stat st {};
     REQUIRE(::stat(s.root().c_str(), &st) == 0);
     CHECK((st.st_mode & 0777) == 0700);
     CHECK(s.dir("a") == tmp / "vms/a");
@@ -96,8 +97,10 @@ TEST_CASE("store: default_runtime_dir", "[store]")
     ::setenv("FLEET_RUNTIME_DIR", "/env/runtime", 1);
     CHECK(default_runtime_dir("") == "/env/runtime");
     CHECK(default_runtime_dir("/flag") == "/flag");
-    if (old) ::setenv("FLEET_RUNTIME_DIR", saved.c_str(), 1);
-    else ::unsetenv("FLEET_RUNTIME_DIR");
+    if (old)
+        ::setenv("FLEET_RUNTIME_DIR", saved.c_str(), 1);
+    else
+        ::unsetenv("FLEET_RUNTIME_DIR");
 }
 
 TEST_CASE("store: create claims a name once", "[store]")
@@ -135,8 +138,10 @@ TEST_CASE("store: racing threads, one winner", "[store]")
             threads.emplace_back([&] {
                 while (!go) std::this_thread::yield();
                 auto r = s.create(name);
-                if (r) ++wins;
-                else if (contains(r.error().message, "already exists")) ++losses;
+                if (r)
+                    ++wins;
+                else if (contains(r.error().message, "already exists"))
+                    ++losses;
             });
         go = true;
         for (auto& t : threads) t.join();
@@ -174,8 +179,10 @@ TEST_CASE("store: racing processes, one winner", "[store]")
         int status = 0;
         REQUIRE(::waitpid(k, &status, 0) == k);
         REQUIRE(WIFEXITED(status));
-        if (WEXITSTATUS(status) == 0) ++winners;
-        else if (WEXITSTATUS(status) == 1) ++losers;
+        if (WEXITSTATUS(status) == 0)
+            ++winners;
+        else if (WEXITSTATUS(status) == 1)
+            ++losers;
     }
     CHECK(winners == 1);
     CHECK(losers == n - 1);
@@ -405,4 +412,33 @@ TEST_CASE("store: a record with bytes that are not UTF-8", "[store]")
     CHECK(back->state == "exited");
     CHECK(back->kernel.starts_with("/tmp/"));
     CHECK(back->kernel.ends_with(".elf"));
+}
+
+TEST_CASE("store: a name is never a path", "[store]")
+{
+    TempDir tmp;
+    auto store = open_store(tmp);
+    REQUIRE(::mkdir((tmp / "outside").c_str(), 0700) == 0);
+    for (std::string bad : {"../outside", "..", ".", "a/b", "", ".hidden"}) {
+        INFO(bad);
+        CHECK_FALSE(store.create(bad));
+        CHECK_FALSE(store.read(bad));
+        CHECK_FALSE(store.inspect(bad));
+        CHECK_FALSE(store.remove(bad));
+        CHECK(store.dir(bad).find("..") == std::string::npos);
+    }
+    struct stat st {};
+    CHECK(::stat((tmp / "outside").c_str(), &st) == 0);
+}
+
+TEST_CASE("store: a record that names another VM is refused", "[store]")
+{
+    TempDir tmp;
+    auto store = open_store(tmp);
+    REQUIRE(store.create("a"));
+    REQUIRE(store.write(sample("a")));
+    REQUIRE(fleet::replace_file(store.dir("a"), "state.json", R"({"name": "b", "state": "running"})", fleet::Sync::no));
+    auto r = store.read("a");
+    REQUIRE_FALSE(r);
+    CHECK(contains(r.error().what(), "names another VM"));
 }

@@ -5,6 +5,8 @@
 
 #include <fleet/base/error.hpp>
 
+#include <sys/types.h>
+
 #include <string>
 #include <string_view>
 
@@ -20,6 +22,14 @@ enum class Sync { no, yes };
 // one, never a torn one. With Sync::yes the file is fsynced before the
 // rename and the folder after it. On failure the temp file is removed.
 Result<> replace_file(const std::string& dir, const std::string& name, std::string_view text, Sync sync);
+
+// A folder only this user may change, created (with its parents) if missing:
+// a runtime or state folder another local user must not be able to
+// pre-create, replace with a symlink or write into. An existing folder must
+// be a real folder (not a symlink) owned by the effective user; group and
+// other write bits are cleared, and `mode` is applied to a new one. Anything
+// else is an error that names the folder and what is wrong with it.
+Result<> ensure_private_dir(const std::string& path, mode_t mode = 0700);
 
 // The marker in the temp files replace_file leaves behind if it is killed.
 inline constexpr std::string_view temp_file_marker = ".tmp-";

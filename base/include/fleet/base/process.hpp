@@ -48,6 +48,7 @@ struct ProcInfo {
     char state = '?';          // R, S, D, Z, ...
     std::uint64_t start_time = 0;  // clock ticks since boot (stat field 22)
     std::uint64_t rss_kib = 0;
+    uid_t uid = static_cast<uid_t>(-1);  // owner of /proc/PID: the effective uid
 };
 std::optional<ProcInfo> proc_info(pid_t pid);
 
