@@ -10,25 +10,25 @@ exit status, sort to end of input, a shared folder. Environment: FLEET_VMM,
 FLEET_IMAGES (meson sets both). Exit 77 (skipped) when the Linux images
 were not built, e.g. because neither kernel could be obtained.
 """
-import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "integration"))
-import fleettest  # noqa: E402
-from fleettest import check, main, skip, wait_until  # noqa: E402
+sys.path.append(os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "..", "tests", "lib"))  # by hand
+from fleet_test.check import Failure, check, skip, wait_until  # noqa: E402
+from fleet_test.fleet import Fleet, one_line_error  # noqa: E402
+from fleet_test.paths import IMAGES, VMM  # noqa: E402
+from fleet_test.runner import main  # noqa: E402
 
-IMAGES = os.environ.get("FLEET_IMAGES", "")
 T = 120  # seconds per boot: Linux under TCG takes 3 to 10 s on a busy machine
 
 
 def run(fleet, *args, input=b"", rc=None):
     p = fleet.vmm("run", *args, input=input, timeout=T)
     if rc is not None and p.returncode != rc:
-        raise fleettest.Failure(f"run {' '.join(args)}: exit {p.returncode}, wanted {rc}\n"
+        raise Failure(f"run {' '.join(args)}: exit {p.returncode}, wanted {rc}\n"
                                 f"stdout: {p.stdout[:300]!r}\nstderr: {p.stderr[-600:]!r}")
     return p
 
@@ -74,8 +74,6 @@ def test_slow_reader_loses_nothing(fleet):
     # The program ends while most of its output still sits in QEMU's queues
     # (the reader sleeps); the drain handshake (fleet.drain=1) must hand it
     # all over before the VM ends. Without it, 1.3 MB of 3 MB arrived.
-    import subprocess, tempfile
-    from fleettest import VMM
     data = os.urandom(3_000_000)
     with tempfile.NamedTemporaryFile() as f:
         f.write(data)
@@ -89,7 +87,7 @@ def test_too_many_args_is_a_clear_error(fleet):
     # Linux hands init at most 32 words after '--'; the entry says so
     # (max-args) and the launcher refuses more before booting.
     p = fleet.vmm("run", "linux-echo", *[str(i) for i in range(32)])
-    fleettest.one_line_error(p, "takes at most 31 arguments")
+    one_line_error(p, "takes at most 31 arguments")
 
 
 def test_unknown_program_127(fleet):
@@ -161,10 +159,10 @@ def kernel_tests():
 
 
 if __name__ == "__main__":
-    if not IMAGES or not os.path.isfile(os.path.join(IMAGES, "linux", "linux.image")):
-        skip(f"no Linux images in {IMAGES or '(FLEET_IMAGES unset)'}: neither get-kernel nor build-kernel gave a kernel "
+    if not os.path.isfile(os.path.join(IMAGES, "linux", "linux.image")):
+        skip(f"no Linux images in {IMAGES}: neither get-kernel nor build-kernel gave a kernel "
              "at configure time (see the meson log), or busybox-static is missing")
     main([test_true, test_sort_stdin, test_wc_sees_eof, test_grep_no_match_is_1, test_sh_exit_7,
           test_slow_reader_loses_nothing, test_too_many_args_is_a_clear_error,
           test_signal_is_128_plus, test_cat_binary_roundtrip, test_unknown_program_127, test_share_ls,
-          test_stop_power_button] + kernel_tests())
+          test_stop_power_button] + kernel_tests(), lambda t: Fleet("linux"))

@@ -1,9 +1,13 @@
 #!/usr/bin/python3
 """Bad input: each a one-line error and a non-zero exit, nothing left behind."""
 import os
+import sys
 import tempfile
 
-from fleettest import check, main, one_line_error
+sys.path.append(os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "lib"))  # run by hand: HACKING.md
+from fleet_test.check import check  # noqa: E402
+from fleet_test.fleet import Fleet, one_line_error  # noqa: E402
+from fleet_test.runner import main  # noqa: E402
 
 
 def test_missing_kernel(fleet):
@@ -110,4 +114,4 @@ if __name__ == "__main__":
           test_bad_accel_and_options, test_duplicate_name, test_unknown_vm, test_names_never_leave_the_runtime_folder,
           test_planted_runtime_folder_is_refused, test_qemu_missing_from_path,
           test_unknown_image_and_broken_catalog, test_kvm_requested_where_unusable,
-          test_share_needs_a_virtio_guest, test_argument_with_whitespace])
+          test_share_needs_a_virtio_guest, test_argument_with_whitespace], lambda t: Fleet())

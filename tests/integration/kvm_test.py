@@ -2,8 +2,12 @@
 """fleet-vmm under KVM, where this machine has a usable /dev/kvm."""
 import fcntl
 import os
+import sys
 
-from fleettest import check, main, skip
+sys.path.append(os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "lib"))  # run by hand: HACKING.md
+from fleet_test.check import check, skip  # noqa: E402
+from fleet_test.fleet import Fleet  # noqa: E402
+from fleet_test.runner import main  # noqa: E402
 
 KVM_GET_API_VERSION = 0xAE00
 
@@ -37,4 +41,4 @@ if __name__ == "__main__":
     why = kvm_usable()
     if why:
         skip(f"KVM is not usable on this machine ({why}); the TCG tests cover the launcher")
-    main([test_hello_under_kvm, test_auto_picks_kvm])
+    main([test_hello_under_kvm, test_auto_picks_kvm], lambda t: Fleet())

@@ -4,9 +4,14 @@ and VMs whose QEMU or supervisor dies behind fleet-vmm's back."""
 import os
 import signal
 import subprocess
+import sys
 import time
 
-from fleettest import VMM, alive, check, main, one_line_error, wait_until
+sys.path.append(os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "lib"))  # run by hand: HACKING.md
+from fleet_test.check import check, wait_until  # noqa: E402
+from fleet_test.fleet import Fleet, one_line_error  # noqa: E402
+from fleet_test.procs import alive  # noqa: E402
+from fleet_test.runner import main  # noqa: E402
 
 
 def start(fleet, *args):
@@ -48,7 +53,7 @@ def test_wait_returns_program_status(fleet):
 
 def test_wait_blocks_until_stop(fleet):
     start(fleet, "--name", "w2", "hello", "hold")
-    waiter = subprocess.Popen([VMM, "wait", "w2"], env=fleet.env)
+    waiter = fleet.popen("wait", "w2")
     time.sleep(0.3)
     check(waiter.poll() is None, "wait returned while the VM runs")
     fleet.vmm("stop", "w2", check_rc=0)
@@ -57,8 +62,7 @@ def test_wait_blocks_until_stop(fleet):
 
 def test_console_sees_output_until_end(fleet):
     start(fleet, "--name", "c", "hello", "hold")
-    con = subprocess.Popen([VMM, "console", "c"], env=fleet.env, stdin=subprocess.PIPE,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    con = fleet.popen("console", "c", stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     time.sleep(0.3)
     fleet.vmm("stop", "c", check_rc=0)
     out, err = con.communicate(timeout=10)
@@ -144,8 +148,7 @@ def test_start_rm_removes_on_end(fleet):
 
 
 def test_name_race_has_one_winner(fleet):
-    procs = [subprocess.Popen([VMM, "start", "--name", "same", "hello", "hold"], env=fleet.env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(6)]
+    procs = [fleet.popen("start", "--name", "same", "hello", "hold", stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(6)]
     results = [(p.wait(timeout=30), p.stderr.read()) for p in procs]
     wins = [r for r in results if r[0] == 0]
     check(len(wins) == 1, f"{len(wins)} winners: {results}")
@@ -160,4 +163,4 @@ if __name__ == "__main__":
           test_console_sees_output_until_end, test_pause_resume, test_created_paused_then_resumed,
           test_stop_deadline_then_kill, test_kill, test_qemu_killed_behind_our_back,
           test_supervisor_killed_behind_our_back, test_rm_running_needs_force, test_start_rm_removes_on_end,
-          test_name_race_has_one_winner])
+          test_name_race_has_one_winner], lambda t: Fleet())

@@ -3,9 +3,14 @@
 process, socket or folder behind."""
 import os
 import subprocess
+import sys
 import time
 
-from fleettest import VMM, alive, check, main
+sys.path.append(os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "lib"))  # run by hand: HACKING.md
+from fleet_test.check import check  # noqa: E402
+from fleet_test.fleet import Fleet  # noqa: E402
+from fleet_test.procs import alive  # noqa: E402
+from fleet_test.runner import main  # noqa: E402
 
 COUNT = 20
 
@@ -13,8 +18,7 @@ COUNT = 20
 def test_twenty_at_once(fleet):
     names = [f"m{i:02d}" for i in range(COUNT)]
     t = time.monotonic()
-    procs = [subprocess.Popen([VMM, "start", "--name", n, "hello", "hold"], env=fleet.env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for n in names]
+    procs = [fleet.popen("start", "--name", n, "hello", "hold", stdout=subprocess.PIPE, stderr=subprocess.PIPE) for n in names]
     for n, p in zip(names, procs):
         rc = p.wait(timeout=60)
         check(rc == 0, f"start {n}: exit {rc}, {p.stderr.read()!r}")
@@ -29,8 +33,7 @@ def test_twenty_at_once(fleet):
         check(fleet.vmm("logs", n, check_rc=0).stdout == b"hello hold\n", f"logs of {n}")
 
     t = time.monotonic()
-    stops = [subprocess.Popen([VMM, "stop", n], env=fleet.env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE) for n in names]
+    stops = [fleet.popen("stop", n, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for n in names]
     for n, p in zip(names, stops):
         check(p.wait(timeout=60) == 0, f"stop {n}: {p.stderr.read()!r}")
     down = time.monotonic() - t
@@ -40,11 +43,11 @@ def test_twenty_at_once(fleet):
     fleet.vmm("rm", *names, check_rc=0)
 
     check(not any(alive(p) for p in pids), "a QEMU or supervisor survived")
-    vms = os.path.join(fleet.env["FLEET_RUNTIME_DIR"], "vms")
+    vms = os.path.join(fleet.runtime, "vms")
     left = [f for f in os.listdir(vms) if not f.startswith(".")]
     check(left == [], f"left in the runtime folder: {left}")
     print(f"     {COUNT} VMs up in {up:.2f}s, down in {down:.2f}s")
 
 
 if __name__ == "__main__":
-    main([test_twenty_at_once])
+    main([test_twenty_at_once], lambda t: Fleet())

@@ -1,7 +1,7 @@
 """libfleet-router-mdns against a real avahi-daemon, seen by the real
 avahi-browse: router/mdns's mdns-publish (the publisher exactly as
 fleet-router runs it) in a private network namespace with its own D-Bus
-system bus and avahi-daemon (avahi_env.py).
+system bus and avahi-daemon (fleet_test/avahi.py).
 
   publish     the record resolves: name, port, TXT (and TXT order on the wire)
   collision   a second publisher of the same name is renamed; both visible
@@ -22,20 +22,14 @@ import sys
 import time
 import traceback
 
-from avahi_env import AvahiEnv, Unavailable
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-SOURCE_ROOT = os.path.dirname(os.path.dirname(HERE))
-PUBLISH = os.environ.get("FLEET_MDNS_PUBLISH") or os.path.join(SOURCE_ROOT, "build", "router", "mdns", "mdns-publish")
+sys.path.append(os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "lib"))  # run by hand: HACKING.md
+from fleet_test.avahi import AvahiEnv, Unavailable  # noqa: E402
+from fleet_test.check import check  # noqa: E402
+from fleet_test.paths import MDNS_PUBLISH as PUBLISH  # noqa: E402
 
 NAME = "fleet on mdns-test"
 TXT = ["impl=fleet", "version=0.1.0", "path=/system", "transport=tcp"]
 PUBLISHED = f"mdns: published '{NAME}' _libvirt._tcp port 16509"
-
-
-def check(cond, what):
-    if not cond:
-        raise AssertionError(what)
 
 
 def publisher(env, name=NAME, port=16509, txt=TXT, bus=None):
@@ -146,15 +140,7 @@ def test_restart(env, p):
     before = len(env.lines(p))
     env.stop_avahi()
     env.wait_line(p, "mdns: lost avahi-daemon (", after=before)
-    t = time.monotonic()
-    env.start_avahi()
-    up = time.monotonic()
-    env.wait_line(p, PUBLISHED, after=before, timeout=30)
-    print(f"  daemon restarted in {up - t:.2f}s; published again {time.monotonic() - up:.2f}s later")
-    env.wait_browse(lambda s: named(s, NAME))
-    new = env.lines(p)[before:]
-    print("  " + "\n  ".join(new))
-    check(len(new) == 2, f"one 'lost', one 'published': {new}")
+    published_again(env, p, before, "daemon", [env.start_avahi])
     check(p.poll() is None, "mdns-publish must keep running")
 
 
@@ -166,17 +152,23 @@ def test_bus_restart(env, p):
     env.stop_dbus()
     env.wait_line(p, "mdns: lost avahi-daemon (", after=before)
     time.sleep(1.5)
+    published_again(env, p, before, "bus and daemon", [env.start_dbus, env.start_avahi])
+    check(env.stop(p) == 0, "exit status")
+
+
+def published_again(env, p, before, what, starts):
+    """Start what was stopped (starts, in order); p publishes again, and says
+    nothing but one 'lost' and one 'published' line after line `before`."""
     t = time.monotonic()
-    env.start_dbus()
-    env.start_avahi()
+    for start in starts:
+        start()
     up = time.monotonic()
     env.wait_line(p, PUBLISHED, after=before, timeout=30)
-    print(f"  bus and daemon restarted in {up - t:.2f}s; published again {time.monotonic() - up:.2f}s later")
+    print(f"  {what} restarted in {up - t:.2f}s; published again {time.monotonic() - up:.2f}s later")
     env.wait_browse(lambda s: named(s, NAME))
     new = env.lines(p)[before:]
     print("  " + "\n  ".join(new))
     check(len(new) == 2, f"one 'lost', one 'published': {new}")
-    check(env.stop(p) == 0, "exit status")
 
 
 # --- driver ---------------------------------------------------------------------------

@@ -27,13 +27,12 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from routertest import Failure, Router, check, domain_xml, need_libvirt_python, need_router, wait_until  # noqa: E402
+sys.path.append(os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "lib"))  # run by hand: HACKING.md
+from fleet_test.check import Failure, check, wait_until  # noqa: E402
+from fleet_test.libvirt_client import need_libvirt_python, start_event_loop  # noqa: E402
+from fleet_test.router import Router, domain_xml, need_router  # noqa: E402
 
-need_libvirt_python()
-import libvirt  # noqa: E402
-
-libvirt.registerErrorHandler(lambda ctx, err: None, None)
+libvirt = need_libvirt_python()
 
 CLIENTS = int(os.environ.get("FLEET_LOAD_CLIENTS", "32"))
 CALLS = int(os.environ.get("FLEET_LOAD_CALLS", "200"))
@@ -44,15 +43,6 @@ PROBE_LIMIT = 2.0
 RSS_SLACK_KIB = 4096
 RSS_SLACK_RATIO = 0.20
 WATCHDOG = 300
-
-
-def start_event_loop():
-    libvirt.virEventRegisterDefaultImpl()
-
-    def run():
-        while True:
-            libvirt.virEventRunDefaultImpl()
-    threading.Thread(target=run, name="libvirt-events", daemon=True).start()
 
 
 class Client:
@@ -136,12 +126,7 @@ class Client:
                 dom = self.call("lookupByName", conn.lookupByName, name)
                 self.call("undefine", dom.undefine)
                 del self.defined[name]
-                try:
-                    conn.lookupByName(name)
-                    self.fail(f"{name} still found after undefine")
-                except libvirt.libvirtError as e:
-                    check(e.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN, f"lookup of undefined {name}: {e}")
-                self.done_calls += 1
+                self.expect_gone(conn, name, "undefine")
         elif r < 0.30:
             name = self.one_of_mine()
             dom = self.call("lookupByName", conn.lookupByName, name)
@@ -181,11 +166,15 @@ class Client:
         st = self.call("state", dom.state)
         check(st[0] == libvirt.VIR_DOMAIN_RUNNING, f"state of the new {name}: {st}")
         self.call("destroy", dom.destroy)
+        self.expect_gone(conn, name, "destroy")
+
+    def expect_gone(self, conn, name, after):
+        """A lookup of name (one call) must find nothing."""
         try:
             conn.lookupByName(name)
-            self.fail(f"transient {name} still found after destroy")
+            self.fail(f"{name} still found after {after}")
         except libvirt.libvirtError as e:
-            check(e.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN, f"lookup of destroyed {name}: {e}")
+            check(e.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN, f"lookup of {name} after {after}: {e}")
         self.done_calls += 1
 
 
@@ -347,7 +336,7 @@ def minor_faults(pid):
 
 def main():
     need_router()
-    start_event_loop()
+    start_event_loop(libvirt)
     router = Router(verbose=False, name="load")
     failures = []
     timer = threading.Timer(WATCHDOG + 60, lambda: (print("FAIL load: watchdog: the test hung", flush=True),

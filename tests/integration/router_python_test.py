@@ -6,7 +6,6 @@ libvirtError codes a program sees.
 """
 import os
 import random
-import re
 import signal
 import subprocess
 import sys
@@ -14,24 +13,15 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from routertest import (FLEET_NS, Failure, alive, check, domain_xml, need_libvirt_python,  # noqa: E402
-                        need_router, run_tests, variant, wait_until)
+sys.path.append(os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "lib"))  # run by hand: HACKING.md
+from fleet_test import router as routers  # noqa: E402
+from fleet_test.check import Failure, check, wait_until  # noqa: E402
+from fleet_test.libvirt_client import need_libvirt_python, start_event_loop  # noqa: E402
+from fleet_test.procs import alive  # noqa: E402
+from fleet_test.router import FLEET_NS, domain_xml, need_router  # noqa: E402
+from fleet_test.runner import main, variant  # noqa: E402
 
-need_libvirt_python()
-import libvirt  # noqa: E402
-
-libvirt.registerErrorHandler(lambda ctx, err: None, None)  # errors are checked, not printed
-
-
-def start_event_loop():
-    """libvirt's default event loop in a thread: must exist before any connection opens."""
-    libvirt.virEventRegisterDefaultImpl()
-
-    def run():
-        while True:
-            libvirt.virEventRunDefaultImpl()
-    threading.Thread(target=run, name="libvirt-events", daemon=True).start()
+libvirt = need_libvirt_python()  # errors are checked, not printed
 
 
 def expect_error(code, fn, *args, codes=None, needles=()):
@@ -659,16 +649,11 @@ def test_errors(router):
 
 if __name__ == "__main__":
     need_router()
-    start_event_loop()
+    start_event_loop(libvirt)
     tests = [variant(test_open, "open[tcp]", "tcp"), variant(test_open, "open[unix]", "unix"),
              variant(test_domains, "domains[tcp]", "tcp"), variant(test_domains, "domains[unix]", "unix"),
              test_events, test_keepalive, test_console, test_shared_connection, test_errors,
              test_stuck_qemu_does_not_block_router, test_console_input_is_bounded, test_idle_connections_are_cheap,
              test_supervisor_killed,
              test_shutdown_that_needs_a_kill]
-    only = sys.argv[1:]
-    if only:
-        tests = [t for t in tests if any(o in getattr(t, "test_name", t.__name__) for o in only)]
-    rc = run_tests(tests)
-    sys.stdout.flush()
-    os._exit(rc)  # the event loop thread never returns
+    main(tests, routers.fixture(), timeout=routers.TEST_TIMEOUT, hard_exit=True)  # the event loop never returns

@@ -13,10 +13,15 @@ import sys
 import time
 import xml.etree.ElementTree as ET
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from routertest import (FLEET_NS, VIRSH, Failure, PtyProcess, Router, alive, check, domain_xml,  # noqa: E402
-                        free_port, need_router, need_virsh, run_tests, variant, virsh, virsh_fails, virsh_ok,
-                        wait_until)
+sys.path.append(os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "lib"))  # run by hand: HACKING.md
+from fleet_test import router as routers  # noqa: E402
+from fleet_test.check import Failure, check, wait_until  # noqa: E402
+from fleet_test.paths import VIRSH  # noqa: E402
+from fleet_test.procs import alive  # noqa: E402
+from fleet_test.router import FLEET_NS, domain_xml, free_port, need_router  # noqa: E402
+from fleet_test.runner import main, variant  # noqa: E402
+from fleet_test.terminal import PtyProcess  # noqa: E402
+from fleet_test.virsh import need_virsh, virsh, virsh_fails, virsh_ok  # noqa: E402
 
 
 # ---- helpers -------------------------------------------------------------------
@@ -726,7 +731,4 @@ if __name__ == "__main__":
              test_transient, test_events, test_autostart_boot_manifest, test_restart_adoption, test_restart_keeps_port,
              test_vm_ends_while_no_router, test_router_files, test_one_router_per_runtime_dir, test_qemu_killed, test_errors,
              test_read_only]
-    only = sys.argv[1:]
-    if only:
-        tests = [t for t in tests if any(o in getattr(t, "test_name", t.__name__) for o in only)]
-    sys.exit(run_tests(tests))
+    main(tests, routers.fixture(), timeout=routers.TEST_TIMEOUT)

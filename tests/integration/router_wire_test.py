@@ -12,13 +12,13 @@ import os
 import random
 import socket
 import struct
-import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import routertest  # noqa: E402
-from routertest import Failure, check  # noqa: E402
+sys.path.append(os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "lib"))  # run by hand: HACKING.md
+from fleet_test.check import Failure, check  # noqa: E402
+from fleet_test.router import Router, need_router  # noqa: E402
+from fleet_test.virsh import need_virsh, virsh  # noqa: E402
 
 REMOTE, KEEPALIVE = 0x20008086, 0x6B656570
 CALL, REPLY, MESSAGE, STREAM = 0, 1, 2, 3
@@ -91,11 +91,11 @@ class Client:
 
 
 def main():
-    routertest.need_router()
-    routertest.need_virsh()
-    with routertest.Router(verbose=False) as r:
+    need_router()
+    need_virsh()
+    with Router(verbose=False) as r:
         def alive(case):
-            p = routertest.virsh(r.uri_unix, "hostname")
+            p = virsh(r.uri_unix, "hostname")
             check(p.returncode == 0, f"after {case}: virsh hostname failed: {p.stderr!r}")
             check(r.proc.poll() is None, f"after {case}: the router died")
 

@@ -3,11 +3,16 @@
 import os
 import signal
 import subprocess
+import sys
 import time
 
-from fleettest import Failure, check, main, one_line_error, VMM
+sys.path.append(os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "lib"))  # run by hand: HACKING.md
+from fleet_test import paths  # noqa: E402
+from fleet_test.check import check  # noqa: E402
+from fleet_test.fleet import Fleet, one_line_error  # noqa: E402
+from fleet_test.runner import main  # noqa: E402
 
-HELLO_ELF = os.path.join(os.environ["FLEET_IMAGES"], "hello", "hello.elf")
+HELLO_ELF = os.path.join(paths.IMAGES, "hello", "hello.elf")
 
 
 def test_output_and_status(fleet):
@@ -33,7 +38,7 @@ def test_guest_stderr_is_separate(fleet):
 def test_by_path(fleet):
     p = fleet.vmm("run", HELLO_ELF, "x")
     check(p.returncode == 0 and p.stdout == b"hello x\n", f"by kernel path: {p}")
-    entry = os.path.join(os.environ["FLEET_IMAGES"], "hello.image")
+    entry = os.path.join(paths.IMAGES, "hello.image")
     p = fleet.vmm("run", entry, "y")
     check(p.returncode == 0 and p.stdout == b"hello y\n", f"by entry path: {p}")
 
@@ -47,8 +52,7 @@ def test_record_removed_unless_keep(fleet):
 
 
 def test_ctrl_c_presses_power_button(fleet):
-    p = subprocess.Popen([VMM, "run", "hello", "hold"], env=fleet.env, stdin=subprocess.DEVNULL,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p = fleet.popen("run", "hello", "hold", stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         line = p.stdout.readline()
         check(line == b"hello hold\n", f"first line {line!r}")
@@ -87,8 +91,7 @@ def test_verbose_says_which_accelerator(fleet):
 def test_closed_stdout_ends_like_sigpipe(fleet):
     # yes writes forever; once head has its lines nobody reads: status 141,
     # no message (a virtio guest sees its port close and exits 141 itself).
-    import subprocess as sp
-    p = sp.run(f"{VMM} run --no-stdin yes | head -n 2; exit ${{PIPESTATUS[0]}}", shell=True,
+    p = subprocess.run(f"{paths.VMM} run --no-stdin yes | head -n 2; exit ${{PIPESTATUS[0]}}", shell=True,
                executable="/bin/bash", env=fleet.env, capture_output=True, timeout=60)
     check(p.stdout == b"y\ny\n", f"stdout {p.stdout!r}")
     check(p.returncode == 141, f"exit {p.returncode}, stderr {p.stderr!r}")
@@ -113,4 +116,4 @@ if __name__ == "__main__":
     main([test_output_and_status, test_status_extremes, test_guest_stderr_is_separate, test_by_path,
           test_record_removed_unless_keep, test_ctrl_c_presses_power_button,
           test_boot_timeout_is_an_error_not_a_hang, test_verbose_says_which_accelerator, test_closed_stdout_ends_like_sigpipe,
-          test_memory_and_cpus, test_cmdline_is_runnable])
+          test_memory_and_cpus, test_cmdline_is_runnable], lambda t: Fleet())

@@ -1,7 +1,7 @@
 """A private avahi-daemon for tests: its own network namespace, its own D-Bus
 system bus, nothing shared with the host's daemons (if it has any).
 
-    from avahi_env import AvahiEnv, Unavailable
+    from fleet_test.avahi import AvahiEnv, Unavailable
 
     with AvahiEnv() as env:                      # daemons=False: start them later
         p = env.popen([PUBLISHER, "fleet on test"], stdout=subprocess.PIPE)
@@ -50,6 +50,9 @@ import signal
 import subprocess
 import tempfile
 import time
+
+from . import paths
+from .check import Failure
 
 AVAHI_RUN_DIR = "/run/avahi-daemon"
 AVAHI_SERVICES_DIR = "/etc/avahi/services"
@@ -342,7 +345,7 @@ class AvahiEnv:
 
     def wait_line(self, p, text, timeout=15, after=0):
         """The first stdout line of p (from index after) containing text;
-        AssertionError with what came if none does within timeout."""
+        Failure with what came if none does within timeout."""
         deadline = time.monotonic() + timeout
         while True:
             got = self.lines(p)
@@ -351,7 +354,7 @@ class AvahiEnv:
                     return line
             left = deadline - time.monotonic()
             if left <= 0 or (p.poll() is not None and not self._readable(p)):
-                raise AssertionError(f"no line with {text!r} within {timeout}s; got {got!r}")
+                raise Failure(f"no line with {text!r} within {timeout}s; got {got!r}")
             self.lines(p, wait=min(left, 0.5))
 
     @staticmethod
@@ -432,14 +435,14 @@ class AvahiEnv:
             if predicate(found):
                 return found
             if time.monotonic() > deadline:
-                raise AssertionError(f"avahi-browse never satisfied the test within {timeout}s; last: {found!r}")
+                raise Failure(f"avahi-browse never satisfied the test within {timeout}s; last: {found!r}")
             time.sleep(0.2)
 
     def txt_on_wire(self, instance, service_type="_libvirt._tcp", timeout=3):
         """The TXT strings of instance as the daemon sends them, in packet
         order: one legacy-unicast mDNS query (RFC 6762 6.7) to 224.0.0.251
         on lo, inside the namespace. None if nobody answers."""
-        r = self.run(["/usr/bin/python3", "-c", _TXT_QUERY, f"{instance}.{service_type}.local", str(timeout)],
+        r = self.run([paths.PYTHON, "-c", _TXT_QUERY, f"{instance}.{service_type}.local", str(timeout)],
                      timeout=timeout + 10)
         if r.returncode != 0:
             raise RuntimeError(f"TXT query failed: {r.stderr.strip()}")
