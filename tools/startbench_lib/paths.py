@@ -1,0 +1,141 @@
+"""The compared paths: how to launch a boot and how to ask it to stop.
+
+command(bench, path, kind, scratch) -> argv; scratch is a per-boot path prefix.
+prepare_stop(proc, scratch, stack, timeout) -> trigger; preparing is not timed,
+calling trigger() sends the stop request (teardown is timed from there).
+A path may instead measure itself: measure_fn(bench, path, kind) -> {metric: seconds}.
+"""
+import contextlib
+import dataclasses
+import os
+import signal
+import subprocess
+import time
+
+from fleet_test.check import Failure
+from fleet_test.qmp import Qmp, QmpError
+from fleet_test.router import Router, domain_xml
+
+from .bench import BootError, last_line
+
+
+@dataclasses.dataclass(frozen=True)
+class BenchPath:
+    name: str
+    command: object
+    prepare_stop: object
+    status: dict        # expected exit status per kind
+    image: str          # catalog image (None: a host command)
+    args: dict          # guest arguments (host: argv) per kind
+    stdin: bool = False  # throughput: stdin is the input file
+    expect: bytes = None  # the exact stdout wanted (None: anything; throughput: the input)
+    measure_fn: object = None  # measure(bench, path, kind) -> {metric: seconds}, instead of a process
+
+
+
+def fleet_command(b, path, kind, scratch):
+    stdin = [] if path.stdin else ["--no-stdin"]
+    return [b.opts.fleet_vmm, "run", *stdin, "--accel", b.opts.accel,
+            "--name", "startbench-" + os.path.basename(scratch), path.image, *path.args[kind]]
+
+
+def sigint_stop(proc, scratch, stack, timeout):
+    return lambda: os.kill(proc.pid, signal.SIGINT)   # the fleet-vmm process only
+
+
+def raw_command(b, path, kind, scratch):
+    argv = b.raw_argv(path.image, path.args[kind])
+    if kind == "hold":
+        argv += ["-qmp", f"unix:{scratch}.qmp,server=on,wait=off"]
+    return argv
+
+
+def host_command(b, path, kind, scratch):
+    return [*path.args[kind]]
+
+
+
+def qmp_stop(proc, scratch, stack, timeout):
+    try:
+        qmp = stack.enter_context(Qmp(scratch + ".qmp", timeout))
+    except (OSError, QmpError) as e:
+        raise BootError(f"QMP: {e or type(e).__name__}") from None
+    return lambda: qmp.send("system_powerdown")
+
+
+# ---- the router suite: a private fleet-router, python3-libvirt and virsh ---------------
+
+class RouterRun:
+    """A fleet-router of this run's own (fleet_test.router: private folders,
+    cleaned up by pid; unix socket only, no TCP, no mDNS, no autostart), and
+    a python3-libvirt connection to it, opened once (their cost is not a boot's)."""
+
+    def __init__(self, b):
+        try:
+            import libvirt
+        except ImportError:
+            raise BootError("python3-libvirt is missing (apt-get install python3-libvirt; "
+                            "run startbench with /usr/bin/python3)") from None
+        self.libvirt = libvirt
+        libvirt.registerErrorHandler(lambda *_: None, None)  # errors are raised, not printed
+        self.router = Router(verbose=False, name="startbench", listen="none", images=None,
+                             binary=b.opts.fleet_router, extra_args=["--no-autostart"],
+                             popen=lambda argv, extra, **kw: subprocess.Popen(
+                                 argv, env={**b.env, **extra}, start_new_session=True, **kw))
+        try:
+            self.router.start(timeout=10)
+        except Failure:
+            why = last_line(self.router.log_text().split("----\n", 1)[-1])
+            self.router.cleanup()
+            raise BootError(f"fleet-router did not start: {why}") from None
+        self.uri = self.router.uri_unix
+        self.conn = libvirt.open(self.uri)
+        self.type = "kvm" if b.opts.accel == "kvm" else "qemu"
+
+    def domain_xml(self, name, image, args):
+        return domain_xml(name, image=image, args=args, type=self.type)
+
+    def close(self):
+        with contextlib.suppress(Exception):
+            for d in self.conn.listAllDomains(0):
+                with contextlib.suppress(Exception):
+                    d.destroy()
+            self.conn.close()
+        self.router.cleanup()
+
+
+def router_python_measure(b, path, kind):
+    """createXML until it returns (ready); or, for hold, shutdown() until the domain is gone."""
+    r = b.router_run()
+    lv = r.libvirt
+    name = f"sb-{next(b.ids)}"
+    xml = r.domain_xml(name, path.image, path.args[kind])
+    try:
+        t0 = time.perf_counter()
+        dom = r.conn.createXML(xml, 0)
+        t_ready = time.perf_counter()
+        if kind != "hold":
+            return {"start-to-ready": t_ready - t0}
+        t_stop = time.perf_counter()
+        dom.shutdown()
+        deadline = t_stop + b.opts.timeout
+        while True:
+            try:
+                r.conn.lookupByName(name)
+            except lv.libvirtError as e:
+                if e.get_error_code() == lv.VIR_ERR_NO_DOMAIN:
+                    return {"teardown": time.perf_counter() - t_stop}
+                raise
+            if time.perf_counter() > deadline:
+                raise BootError(f"domain {name} still there {b.opts.timeout:g}s after shutdown")
+            time.sleep(0.0005)
+    except lv.libvirtError as e:
+        raise BootError(f"python3-libvirt: {e.get_error_message()}") from None
+
+
+def virsh_command(b, path, kind, scratch):
+    r = b.router_run()
+    name = "sb-" + os.path.basename(scratch)
+    with open(scratch + ".xml", "w") as f:
+        f.write(r.domain_xml(name, path.image, path.args[kind]))
+    return ["virsh", "-c", r.uri, "create", scratch + ".xml"]

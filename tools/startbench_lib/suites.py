@@ -1,0 +1,96 @@
+"""The suites: their paths, metrics and floors, and the order of a round."""
+import dataclasses
+import shutil
+
+from .paths import BenchPath, fleet_command, host_command, qmp_stop, raw_command, router_python_measure, \
+    sigint_stop, virsh_command
+
+DEFINITIONS = {"start-to-ready": "spawn to the guest's first stdout byte",
+               "start-to-exit": "spawn to process exit (plain image)",
+               "teardown": "stop request sent to process exit (image with 'hold')",
+               "throughput": "stdout bytes / spawn to process exit (MB/s, 10^6 bytes)"}
+UNITS = {"start-to-ready": "ms", "start-to-exit": "ms", "teardown": "ms", "throughput": "MB/s"}
+SUITE_NAMES = ("hello", "runtime", "linux", "throughput", "router")
+
+
+@dataclasses.dataclass(frozen=True)
+class Check:
+    """A floor: kind "ratio" is p50(path)/p50(baseline) <= bound, "min" is p50(path) >= bound."""
+    kind: str
+    metric: str
+    path: str
+    bound: float
+
+    def judge(self, value):
+        return value <= self.bound if self.kind == "ratio" else value >= self.bound
+
+
+@dataclasses.dataclass(frozen=True)
+class Suite:
+    name: str
+    paths: list
+    baseline: str
+    kinds: tuple        # boot kinds every round runs: plain (ready/exit), hold (teardown)
+    metrics: tuple
+    checks: list
+    runs: int
+    warmup: int
+    parallel: int       # M VMs at once in an extra parallel mode (0: none)
+    note: str = ""
+
+
+def make_suites(o):
+    hello_plain = {"plain": [], "hold": ["hold"]}
+    # isa-debug-exit makes QEMU exit with (N<<1)|1, so hello's status 0 is 1.
+    raw_hello = BenchPath("raw-hello", raw_command, qmp_stop, {"plain": 1}, o.image, {"plain": []})
+    echo = {"plain": ["echo", "hi"]}
+    mib = o.mib * 1024 * 1024
+    return {
+        "hello": Suite("hello", [
+            BenchPath("fleet-vmm", fleet_command, sigint_stop, {"plain": 0, "hold": 0}, o.image, hello_plain),
+            BenchPath("raw", raw_command, qmp_stop, {"plain": 1, "hold": 0}, o.image, hello_plain),
+        ], "raw", ("plain", "hold"), ("start-to-ready", "start-to-exit", "teardown"),
+            [Check("ratio", m, "fleet-vmm", 1.10) for m in ("start-to-ready", "start-to-exit", "teardown")],
+            o.runs, o.warmup, o.parallel, f"image {o.image}"),
+        "runtime": Suite("runtime", [
+            BenchPath("runtime-echo", fleet_command, None, {"plain": 0}, "echo", {"plain": ["hi"]},
+                      expect=b"hi\n"),
+            raw_hello,
+        ], "raw-hello", ("plain",), ("start-to-ready", "start-to-exit"),
+            [Check("ratio", "start-to-ready", "runtime-echo", 1.20)], o.runs, o.warmup, 0,
+            f"fleet-vmm run echo hi vs raw QEMU {o.image}"),
+        "linux": Suite("linux", [
+            BenchPath("linux-fleet", fleet_command, None, {"plain": 0}, "linux-fleet", echo, expect=b"hi\n"),
+            BenchPath("linux-generic", fleet_command, None, {"plain": 0}, "linux-generic", echo, expect=b"hi\n"),
+        ], "linux-generic", ("plain",), ("start-to-ready", "start-to-exit"),
+            [Check("ratio", m, "linux-fleet", round(1 / 3, 3)) for m in ("start-to-ready", "start-to-exit")],
+            o.linux_runs, min(o.warmup, 1), 0, "fleet-vmm run linux-fleet|linux-generic echo hi"),
+        "throughput": Suite("throughput", [
+            BenchPath("runtime-cat", fleet_command, None, {"plain": 0}, "cat", {"plain": []}, stdin=True),
+            BenchPath("host-cat", host_command, None, {"plain": 0}, None, {"plain": ["cat"]}, stdin=True),
+        ], "host-cat", ("plain",), ("throughput", "start-to-ready"),
+            [Check("min", "throughput", "runtime-cat", 20.0)], o.throughput_runs, min(o.warmup, 1), 0,
+            f"{o.mib} MiB through cat: fleet-vmm run cat < FILE vs the host's cat < FILE ({mib} bytes)"),
+        "router": Suite("router", [
+            BenchPath("router-python", None, None, {"plain": 0, "hold": 0}, o.image, hello_plain,
+                      measure_fn=router_python_measure),
+            BenchPath("router-virsh", virsh_command, None, {"plain": 0}, o.image, hello_plain),
+            BenchPath("fleet-vmm", fleet_command, sigint_stop, {"plain": 0, "hold": 0}, o.image, hello_plain),
+            BenchPath("raw", raw_command, qmp_stop, {"plain": 1, "hold": 0}, o.image, hello_plain),
+        ], "fleet-vmm", ("plain", "hold"), ("start-to-ready", "teardown"),
+            [Check("ratio", "start-to-ready", "router-python", 1.25)], o.runs, o.warmup, 0,
+            f"image {o.image}: python3-libvirt createXML and virsh create through fleet-router vs fleet-vmm run "
+            f"and raw QEMU" + ("" if shutil.which("libvirtd") else "; libvirtd not installed, not compared")),
+    }
+
+
+
+def modes_of(suite):
+    return [("sequential", 1)] + ([("parallel", suite.parallel)] if suite.parallel else [])
+
+
+
+def round_order(paths, rnd):
+    """ABBA: the paths in order on even rounds, reversed on odd ones, so that
+    neither side always runs first (warm caches, a busy neighbour)."""
+    return paths if rnd % 2 == 0 else paths[::-1]
