@@ -80,7 +80,8 @@ def check_all(c):
         try:
             rc, out, err, secs = c.guest(["cat"], data)
             ok = rc == 0 and out == data
-            c.report(ok, f"cat <{label}>", "" if ok else f"status {rc}, {len(out)} of {len(data)} bytes, {err[-200:]!r}")
+            c.report(ok, f"cat <{label}>",
+                     "" if ok else f"status {rc}, {len(out)} of {len(data)} bytes, {err[-200:]!r}")
             if label == "random-16MiB" and ok:
                 # Best of two, minus the best of two runs with no data (boot and exit).
                 secs = min(secs, c.guest(["cat"], data)[3])

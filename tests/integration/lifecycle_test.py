@@ -148,7 +148,8 @@ def test_start_rm_removes_on_end(fleet):
 
 
 def test_name_race_has_one_winner(fleet):
-    procs = [fleet.popen("start", "--name", "same", "hello", "hold", stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(6)]
+    procs = [fleet.popen("start", "--name", "same", "hello", "hold", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for _ in range(6)]
     results = [(p.wait(timeout=30), p.stderr.read()) for p in procs]
     wins = [r for r in results if r[0] == 0]
     check(len(wins) == 1, f"{len(wins)} winners: {results}")

@@ -18,7 +18,8 @@ COUNT = 20
 def test_twenty_at_once(fleet):
     names = [f"m{i:02d}" for i in range(COUNT)]
     t = time.monotonic()
-    procs = [fleet.popen("start", "--name", n, "hello", "hold", stdout=subprocess.PIPE, stderr=subprocess.PIPE) for n in names]
+    procs = [fleet.popen("start", "--name", n, "hello", "hold", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for n in names]
     for n, p in zip(names, procs):
         rc = p.wait(timeout=60)
         check(rc == 0, f"start {n}: exit {rc}, {p.stderr.read()!r}")
