@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <signal.h>
 
+#include <charconv>
 #include <cstdio>
 
 namespace fleet::netfilter::cli {
@@ -70,8 +71,11 @@ int links_tap(const Args& args)
     if (args.positional.size() != 1 || args.command.empty())
         return cli::report("usage: fleet-net tap NAME [--bridge B] [--owner VM] [--fd N] -- COMMAND...");
     const std::string name = args.positional[0];
-    const int target = std::stoi(args.get("fd", "3"));
-    if (target < 3 || target > 1000) return cli::report("--fd must be 3..1000");
+    const std::string fd_text = args.get("fd", "3");
+    int target = 0;
+    const auto [end, ec] = std::from_chars(fd_text.data(), fd_text.data() + fd_text.size(), target);
+    if (ec != std::errc{} || end != fd_text.data() + fd_text.size() || target < 3 || target > 1000)
+        return cli::report("--fd must be a number, 3..1000");
     auto program = find_program(args.command[0]);
     if (!program) return report(program.error());
     auto links = Netlink::open();
@@ -124,7 +128,12 @@ int links_down(const Args&)
 int mac_command(const Args& args)
 {
     if (args.positional.empty() || args.positional.size() > 2) return cli::report("usage: fleet-net mac UUID [INDEX]");
-    const unsigned index = args.positional.size() == 2 ? static_cast<unsigned>(std::stoul(args.positional[1])) : 0;
+    unsigned index = 0;
+    if (args.positional.size() == 2) {
+        const std::string& s = args.positional[1];
+        const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), index);
+        if (ec != std::errc{} || end != s.data() + s.size()) return cli::report("INDEX must be a number");
+    }
     auto mac = derive_mac(args.positional[0], index);
     if (!mac) return report(mac.error());
     std::printf("%s %s\n", format(*mac).c_str(), tap_name(*mac).c_str());
