@@ -67,7 +67,7 @@ std::vector<SetDecl> set_decls(const SetPlan& plan, Family family)
     if (family == Family::bridge) {
         out.push_back({"ports", "type ifname", "every VM's bridge port"});
         out.push_back({"port_mac", "type ifname . ether_addr", "the MAC each port may send from"});
-        out.push_back({"port_ipv4", "type ifname . ipv4_addr", "the IPv4 address each port may send from"});
+        out.push_back({"port_ipv4", "type ifname . ether_addr . ipv4_addr", "the MAC and IPv4 address each port may send from"});
         out.push_back({"port_ipv6", "type ifname . ipv6_addr", "the IPv6 addresses each port may send from"});
         out.push_back({"port_nd", "typeof iifname . @th,64,128", "the ND targets each port may announce"});
     } else {
@@ -88,7 +88,7 @@ std::vector<Element> endpoint_elements(const Policy& policy, const SetPlan& plan
     const Ipv6 local = link_local(e.mac);
     out.push_back({Family::bridge, "ports", port});
     out.push_back({Family::bridge, "port_mac", port + " . " + format(e.mac)});
-    if (e.ipv4) out.push_back({Family::bridge, "port_ipv4", port + " . " + format(*e.ipv4)});
+    if (e.ipv4) out.push_back({Family::bridge, "port_ipv4", port + " . " + format(e.mac) + " . " + format(*e.ipv4)});
     if (e.ipv6) out.push_back({Family::bridge, "port_ipv6", port + " . " + format(*e.ipv6)});
     out.push_back({Family::bridge, "port_ipv6", port + " . " + format(local)});
     if (e.ipv6) out.push_back({Family::bridge, "port_nd", port + " . " + format_hex(*e.ipv6)});

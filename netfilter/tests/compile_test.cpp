@@ -107,7 +107,7 @@ TEST_CASE("a VM joining or leaving changes set elements only", "[compile]")
     CHECK(join ==
           "add element bridge fleet ports { \"flaa0000000004\" }\n"
           "add element bridge fleet port_mac { \"flaa0000000004\" . 0e:aa:00:00:00:04 }\n"
-          "add element bridge fleet port_ipv4 { \"flaa0000000004\" . 10.77.0.5 }\n"
+          "add element bridge fleet port_ipv4 { \"flaa0000000004\" . 0e:aa:00:00:00:04 . 10.77.0.5 }\n"
           "add element bridge fleet port_ipv6 { \"flaa0000000004\" . fe80::caa:ff:fe00:4 }\n"
           "add element bridge fleet port_nd { \"flaa0000000004\" . 0xfe800000000000000caa00fffe000004 }\n"
           "add element bridge fleet group_backend_ipv4 { 10.77.0.5 }\n"
