@@ -23,8 +23,14 @@ int report(const std::string& message)
 
 namespace {
 
-int report(const Error& e) { return cli::report(e.what()); }
-int report(const std::string& message) { return cli::report(message); }
+int report(const Error& e)
+{
+    return cli::report(e.what());
+}
+int report(const std::string& message)
+{
+    return cli::report(message);
+}
 
 using Clock = std::chrono::steady_clock;
 
@@ -162,8 +168,14 @@ int join_or_leave(const Args& args, bool join)
     return 0;
 }
 
-int join(const Args& args) { return join_or_leave(args, true); }
-int leave(const Args& args) { return join_or_leave(args, false); }
+int join(const Args& args)
+{
+    return join_or_leave(args, true);
+}
+int leave(const Args& args)
+{
+    return join_or_leave(args, false);
+}
 
 int list(const Args& args)
 {

@@ -73,8 +73,10 @@ Result<Inventory> parse_inventory(std::string_view text, std::string_view source
         e.name = std::string(w[0]);
         for (std::size_t i = 1; i < w.size(); ++i) {
             const auto eq = w[i].find('=');
-            if (eq == std::string_view::npos) return fail(where + "expected key=value, found '" + std::string(w[i]) + "'");
-            if (auto r = set_field(e, w[i].substr(0, eq), w[i].substr(eq + 1)); !r) return fail(where + r.error().message);
+            if (eq == std::string_view::npos)
+                return fail(where + "expected key=value, found '" + std::string(w[i]) + "'");
+            if (auto r = set_field(e, w[i].substr(0, eq), w[i].substr(eq + 1)); !r)
+                return fail(where + r.error().message);
         }
         if (auto r = check_join(out, e); !r) return fail(where + r.error().message);
         out.push_back(std::move(e));

@@ -19,7 +19,10 @@ namespace fleet::netfilter::cli {
 
 namespace {
 
-int report(const Error& e) { return cli::report(e.what()); }
+int report(const Error& e)
+{
+    return cli::report(e.what());
+}
 
 // --ipv4 / --ipv6: a subnet, the default, or "none".
 Result<BridgeConfig> bridge_config(const Args& args)

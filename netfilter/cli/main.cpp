@@ -18,17 +18,19 @@ const std::set<std::string> flags = {"timing", "help"};
 
 void print_help()
 {
-    std::printf("Usage: fleet-net COMMAND [ARGS] [OPTIONS]\n\n"
-                "fleet's bridge, taps and VM firewall (netfilter/README.md).\n\nCommands:\n");
+    std::printf(
+        "Usage: fleet-net COMMAND [ARGS] [OPTIONS]\n\n"
+        "fleet's bridge, taps and VM firewall (netfilter/README.md).\n\nCommands:\n");
     for (const Command& c : commands()) std::printf("  %-46s %s\n", c.usage, c.summary);
-    std::printf("\nOptions:\n"
-                "  --table NAME         fleet's nft tables (fleet)\n"
-                "  --bridge NAME        fleet's bridge (fleet0)\n"
-                "  --conntrack MODE     auto, bridge or inet: where VM-to-VM flows are tracked (auto)\n"
-                "  --inventory FILE     the VMs: NAME port=IF mac=MAC [ipv4=A] [ipv6=A] [groups=G,..] [outbound=yes]\n"
-                "  --ipv4 CIDR|none     the bridge's address and subnet (10.77.0.1/24)\n"
-                "  --ipv6 CIDR|none     (fd66:6c65:6574::1/64)\n"
-                "  --timing             print how long the kernel took, on stderr\n");
+    std::printf(
+        "\nOptions:\n"
+        "  --table NAME         fleet's nft tables (fleet)\n"
+        "  --bridge NAME        fleet's bridge (fleet0)\n"
+        "  --conntrack MODE     auto, bridge or inet: where VM-to-VM flows are tracked (auto)\n"
+        "  --inventory FILE     the VMs: NAME port=IF mac=MAC [ipv4=A] [ipv6=A] [groups=G,..] [outbound=yes]\n"
+        "  --ipv4 CIDR|none     the bridge's address and subnet (10.77.0.1/24)\n"
+        "  --ipv6 CIDR|none     (fd66:6c65:6574::1/64)\n"
+        "  --timing             print how long the kernel took, on stderr\n");
 }
 
 }  // namespace

@@ -60,8 +60,7 @@ Result<Ipv4> parse_ipv4(std::string_view text)
 {
     const std::string s(text);
     in_addr a{};
-    if (s.size() > 15 || ::inet_pton(AF_INET, s.c_str(), &a) != 1)
-        return fail("'" + s + "' is not an IPv4 address");
+    if (s.size() > 15 || ::inet_pton(AF_INET, s.c_str(), &a) != 1) return fail("'" + s + "' is not an IPv4 address");
     return Ipv4{ntohl(a.s_addr)};
 }
 

@@ -18,7 +18,10 @@ using Lines = std::vector<std::string>;
 // Elements of every set, by "family set", in inventory order (sorted by name).
 using ElementMap = std::map<std::string, Lines>;
 
-std::string key(Family family, const std::string& set) { return family_name(family) + " " + set; }
+std::string key(Family family, const std::string& set)
+{
+    return family_name(family) + " " + set;
+}
 
 void emit_sets(std::string& out, Family family, const SetPlan& plan, const ElementMap& elements)
 {
@@ -47,8 +50,7 @@ const Lines neighbour_discovery = {
 
 Lines state_rules(const Lines& extra)
 {
-    Lines out = {"ct state established,related accept comment \"replies of allowed flows\"",
-                 "ct state invalid drop"};
+    Lines out = {"ct state established,related accept comment \"replies of allowed flows\"", "ct state invalid drop"};
     out.insert(out.begin() + 1, extra.begin(), extra.end());
     return out;
 }
@@ -63,17 +65,21 @@ void emit_bridge(std::string& out, const Policy& policy, const SetPlan& plan, co
     emit_sets(out, Family::bridge, plan, elements);
     emit_chain(out, "prerouting", {"type filter hook prerouting priority filter; policy accept;"},
                {"iifname @ports jump from_vm"}, {});
-    emit_chain(out, "from_vm", {},
-               {"ether type ip iifname . ether saddr . ip saddr @port_ipv4 accept comment \"its own MAC and IPv4 address\"",
-                "iifname . ether saddr != @port_mac drop comment \"anti-spoofing: a VM sends from its own MAC\"",
-                "ether type ip drop comment \"anti-spoofing: IPv4 from its own address\"",
-                "ether type arp iifname . arp saddr ether . arp saddr ip != @port_ipv4 drop comment \"anti-spoofing: ARP for its own address only\"",
-                "ip6 saddr :: icmpv6 type nd-neighbor-solicit iifname . @th,64,128 @port_nd accept comment \"duplicate address detection of its own address\"",
-                "ether type ip6 iifname . ip6 saddr != @port_ipv6 drop comment \"anti-spoofing: IPv6 from its own addresses\"",
-                "icmpv6 type nd-neighbor-advert iifname . @th,64,128 != @port_nd drop comment \"anti-spoofing: ND for its own address only\"",
-                "icmpv6 type { nd-router-advert, nd-redirect } drop comment \"a VM is not a router\"",
-                "ether type != { ip, ip6, arp } drop comment \"IPv4, IPv6 and ARP only\""},
-               {});
+    emit_chain(
+        out, "from_vm", {},
+        {"ether type ip iifname . ether saddr . ip saddr @port_ipv4 accept comment \"its own MAC and IPv4 address\"",
+         "iifname . ether saddr != @port_mac drop comment \"anti-spoofing: a VM sends from its own MAC\"",
+         "ether type ip drop comment \"anti-spoofing: IPv4 from its own address\"",
+         "ether type arp iifname . arp saddr ether . arp saddr ip != @port_ipv4 drop comment \"anti-spoofing: ARP for "
+         "its own address only\"",
+         "ip6 saddr :: icmpv6 type nd-neighbor-solicit iifname . @th,64,128 @port_nd accept comment \"duplicate "
+         "address detection of its own address\"",
+         "ether type ip6 iifname . ip6 saddr != @port_ipv6 drop comment \"anti-spoofing: IPv6 from its own addresses\"",
+         "icmpv6 type nd-neighbor-advert iifname . @th,64,128 != @port_nd drop comment \"anti-spoofing: ND for its own "
+         "address only\"",
+         "icmpv6 type { nd-router-advert, nd-redirect } drop comment \"a VM is not a router\"",
+         "ether type != { ip, ip6, arp } drop comment \"IPv4, IPv6 and ARP only\""},
+        {});
     if (vm_policy) {
         emit_chain(out, "forward", {"type filter hook forward priority filter; policy accept;"},
                    {"iifname @ports oifname @ports jump vm_to_vm"}, {});
@@ -100,11 +106,12 @@ void emit_inet(std::string& out, const Policy& policy, const SetPlan& plan, cons
                state_rules({"icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit } accept "
                             "comment \"neighbour discovery\""}),
                chain_rules(policy, Chain::vm_to_host), {"drop comment \"default: deny from VMs to the host\""});
-    emit_chain(out, "forward", {"type filter hook forward priority filter; policy accept;"},
-               {vm_policy ? "iifname " + br + " oifname " + br + " jump vm_to_vm"
-                          : "iifname " + br + " oifname " + br + " accept comment \"bridged: the bridge table decides\"",
-                "iifname " + br + " jump vm_to_outside", "oifname " + br + " jump outside_to_vm"},
-               {});
+    emit_chain(
+        out, "forward", {"type filter hook forward priority filter; policy accept;"},
+        {vm_policy ? "iifname " + br + " oifname " + br + " jump vm_to_vm"
+                   : "iifname " + br + " oifname " + br + " accept comment \"bridged: the bridge table decides\"",
+         "iifname " + br + " jump vm_to_outside", "oifname " + br + " jump outside_to_vm"},
+        {});
     if (vm_policy)
         emit_chain(out, "vm_to_vm", state_rules(neighbour_discovery), chain_rules(policy, Chain::vm_to_vm),
                    {"drop comment \"default: deny between VMs\""});
@@ -160,7 +167,8 @@ Result<std::string> compile_ruleset(const Policy& policy, const Inventory& inven
     const SetPlan plan = plan_sets(policy, options.conntrack);
     ElementMap elements;
     for (const Endpoint* e : sorted)
-        for (const Element& el : endpoint_elements(policy, plan, *e)) elements[key(el.family, el.set)].push_back(el.value);
+        for (const Element& el : endpoint_elements(policy, plan, *e))
+            elements[key(el.family, el.set)].push_back(el.value);
     std::string out = "# fleet: generated from " + detail::comment(policy.source) + "; do not edit\n";
     emit_bridge(out, policy, plan, elements, options);
     emit_inet(out, policy, plan, elements, options);

@@ -13,9 +13,12 @@ bool vm_side(const Subject& s)
 bool in_chain(const Subject& to, Chain chain)
 {
     switch (chain) {
-        case Chain::vm_to_vm: return vm_side(to);
-        case Chain::vm_to_host: return to.kind == Subject::Kind::host || to.kind == Subject::Kind::any;
-        case Chain::vm_to_outside: return to.kind == Subject::Kind::outside || to.kind == Subject::Kind::any;
+        case Chain::vm_to_vm:
+            return vm_side(to);
+        case Chain::vm_to_host:
+            return to.kind == Subject::Kind::host || to.kind == Subject::Kind::any;
+        case Chain::vm_to_outside:
+            return to.kind == Subject::Kind::outside || to.kind == Subject::Kind::any;
     }
     return false;
 }
@@ -54,7 +57,8 @@ std::vector<std::string> chain_rules(const Policy& policy, Chain chain)
     const std::string source = basename(policy.source);
     for (const Rule& r : policy.rules) {
         const std::string verdict = r.action == Action::allow ? " accept" : " drop";
-        const std::string note = " comment \"" + comment(source + ":" + std::to_string(r.line) + ": " + format_rule(r)) + "\"";
+        const std::string note =
+            " comment \"" + comment(source + ":" + std::to_string(r.line) + ": " + format_rule(r)) + "\"";
         for (const Subject& from : r.from) {
             for (const Subject& to : r.to) {
                 if (!in_chain(to, chain)) continue;

@@ -19,27 +19,39 @@ bool vm_side(const Subject& s)
     return s.kind == Subject::Kind::any || s.kind == Subject::Kind::vm || s.kind == Subject::Kind::group;
 }
 
-std::string quoted(const std::string& port) { return "\"" + port + "\""; }
+std::string quoted(const std::string& port)
+{
+    return "\"" + port + "\"";
+}
 
 std::string subject_comment(const Subject& s)
 {
     switch (s.kind) {
-        case Subject::Kind::vm: return "the VM " + s.name;
-        case Subject::Kind::group: return "the group " + s.name;
-        default: return "every VM";
+        case Subject::Kind::vm:
+            return "the VM " + s.name;
+        case Subject::Kind::group:
+            return "the group " + s.name;
+        default:
+            return "every VM";
     }
 }
 
 }  // namespace
 
-std::string family_name(Family family) { return family == Family::bridge ? "bridge" : "inet"; }
+std::string family_name(Family family)
+{
+    return family == Family::bridge ? "bridge" : "inet";
+}
 
 std::string set_base(const Subject& subject)
 {
     switch (subject.kind) {
-        case Subject::Kind::vm: return "vm_" + subject.name;
-        case Subject::Kind::group: return "group_" + subject.name;
-        default: return "vms";
+        case Subject::Kind::vm:
+            return "vm_" + subject.name;
+        case Subject::Kind::group:
+            return "group_" + subject.name;
+        default:
+            return "vms";
     }
 }
 
@@ -67,7 +79,8 @@ std::vector<SetDecl> set_decls(const SetPlan& plan, Family family)
     if (family == Family::bridge) {
         out.push_back({"ports", "type ifname", "every VM's bridge port"});
         out.push_back({"port_mac", "type ifname . ether_addr", "the MAC each port may send from"});
-        out.push_back({"port_ipv4", "type ifname . ether_addr . ipv4_addr", "the MAC and IPv4 address each port may send from"});
+        out.push_back(
+            {"port_ipv4", "type ifname . ether_addr . ipv4_addr", "the MAC and IPv4 address each port may send from"});
         out.push_back({"port_ipv6", "type ifname . ipv6_addr", "the IPv6 addresses each port may send from"});
         out.push_back({"port_nd", "typeof iifname . @th,64,128", "the ND targets each port may announce"});
     } else {

@@ -63,13 +63,16 @@ Result<> check_inventory(const Inventory& inventory)
 bool matches(const Policy& policy, const Subject& subject, const Endpoint& endpoint)
 {
     switch (subject.kind) {
-        case Subject::Kind::any: return true;
-        case Subject::Kind::vm: return subject.name == endpoint.name;
+        case Subject::Kind::any:
+            return true;
+        case Subject::Kind::vm:
+            return subject.name == endpoint.name;
         case Subject::Kind::group:
             return listed_in_group(policy, subject.name, endpoint.name) ||
                    std::find(endpoint.groups.begin(), endpoint.groups.end(), subject.name) != endpoint.groups.end();
         case Subject::Kind::outside:
-        case Subject::Kind::host: return false;
+        case Subject::Kind::host:
+            return false;
     }
     return false;
 }

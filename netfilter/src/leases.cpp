@@ -14,7 +14,10 @@ namespace fleet::netfilter {
 
 namespace {
 
-std::uint32_t host_mask(int prefix) { return prefix >= 32 ? 0 : (0xffffffffu >> prefix); }
+std::uint32_t host_mask(int prefix)
+{
+    return prefix >= 32 ? 0 : (0xffffffffu >> prefix);
+}
 
 std::vector<std::string_view> fields(std::string_view line, std::size_t count)
 {
@@ -37,7 +40,8 @@ std::vector<std::string_view> fields(std::string_view line, std::size_t count)
 Result<Leases> Leases::make(const Subnet4& ipv4, const std::optional<Subnet6>& ipv6)
 {
     if (ipv6 && 128 - ipv6->prefix < 32 - ipv4.prefix)
-        return fail("the IPv6 subnet " + netfilter::format(*ipv6) + " has fewer host addresses than " + netfilter::format(ipv4));
+        return fail("the IPv6 subnet " + netfilter::format(*ipv6) + " has fewer host addresses than " +
+                    netfilter::format(ipv4));
     return Leases(ipv4, ipv6);
 }
 
@@ -82,8 +86,10 @@ Result<> Leases::parse(std::string_view text, std::string_view source)
             if (!v6) return fail(where + v6.error().message);
             l.ipv6 = *v6;
         }
-        const bool dup = std::any_of(out.begin(), out.end(), [&](const Lease& o) { return o.mac == l.mac || o.ipv4 == l.ipv4; });
-        if (dup) return fail(where + "a second lease for " + netfilter::format(l.mac) + " or " + netfilter::format(l.ipv4));
+        const bool dup =
+            std::any_of(out.begin(), out.end(), [&](const Lease& o) { return o.mac == l.mac || o.ipv4 == l.ipv4; });
+        if (dup)
+            return fail(where + "a second lease for " + netfilter::format(l.mac) + " or " + netfilter::format(l.ipv4));
         if (!in_subnet(l)) continue;
         // The IPv6 address follows from the IPv4 one (and the subnets of today).
         l.ipv6 = ipv6_ ? std::optional<Ipv6>(ipv6_for(l.ipv4.value & host_mask(ipv4_.prefix))) : std::nullopt;
@@ -157,7 +163,8 @@ Result<LeaseFile> LeaseFile::open(const std::string& dir, const Subnet4& ipv4, c
         std::string text;
         char buf[65536];
         ssize_t n;
-        while ((n = ::read(file.get(), buf, sizeof buf)) > 0 && text.size() < (16u << 20)) text.append(buf, std::size_t(n));
+        while ((n = ::read(file.get(), buf, sizeof buf)) > 0 && text.size() < (16u << 20))
+            text.append(buf, std::size_t(n));
         if (n < 0) return fail_errno("cannot read " + path);
         if (auto r = leases->parse(text, path); !r) return std::unexpected(r.error());
     } else if (errno != ENOENT) {
@@ -166,7 +173,10 @@ Result<LeaseFile> LeaseFile::open(const std::string& dir, const Subnet4& ipv4, c
     return LeaseFile(dir, std::move(lock), std::move(*leases));
 }
 
-Result<> LeaseFile::save() { return replace_file(dir_, "leases", leases_.format(), Sync::yes); }
+Result<> LeaseFile::save()
+{
+    return replace_file(dir_, "leases", leases_.format(), Sync::yes);
+}
 
 Result<Lease> LeaseFile::allocate(const Mac& mac, std::string_view name)
 {

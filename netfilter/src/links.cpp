@@ -26,7 +26,9 @@ Result<LinkInfo> FakeLinks::ensure_bridge(const BridgeConfig& config)
     if (it != links.end() && (it->second.alias != bridge_alias || it->second.kind != "bridge"))
         return fail("a link named " + config.name + " exists and is not fleet's bridge");
     if (it == links.end())
-        it = links.emplace(config.name, LinkInfo{config.name, next_index_++, "bridge", std::string(bridge_alias), "", true})
+        it = links
+                 .emplace(config.name,
+                          LinkInfo{config.name, next_index_++, "bridge", std::string(bridge_alias), "", true})
                  .first;
     bridges[config.name] = config;
     return it->second;

@@ -115,7 +115,10 @@ Result<std::unique_ptr<Netlink>> Netlink::open()
     return std::unique_ptr<Netlink>(new Netlink(sock));
 }
 
-Netlink::~Netlink() { nl_socket_free(sock_); }
+Netlink::~Netlink()
+{
+    nl_socket_free(sock_);
+}
 
 Result<std::vector<LinkInfo>> Netlink::all()
 {
@@ -259,7 +262,8 @@ Result<> Netlink::remove(const std::string& name)
     auto link = find(name);
     if (!link) return std::unexpected(link.error());
     if (!*link) return fail("no link " + name);
-    if (!fleet_made(**link)) return fail(name + " is not fleet's (no '" + std::string(alias_prefix) + "' ifalias): left alone");
+    if (!fleet_made(**link))
+        return fail(name + " is not fleet's (no '" + std::string(alias_prefix) + "' ifalias): left alone");
     return send(sock_, link_message(RTM_DELLINK, 0, (*link)->index, false), "cannot remove " + name);
 }
 

@@ -26,7 +26,10 @@ Result<std::unique_ptr<Libnftables>> Libnftables::open()
     return std::unique_ptr<Libnftables>(new Libnftables(ctx));
 }
 
-Libnftables::~Libnftables() { nft_ctx_free(ctx_); }
+Libnftables::~Libnftables()
+{
+    nft_ctx_free(ctx_);
+}
 
 Result<std::string> Libnftables::exec(std::string_view script, bool dry_run)
 {
@@ -54,7 +57,10 @@ Result<> Libnftables::check(std::string_view script)
     return {};
 }
 
-Result<std::string> Libnftables::list(std::string_view command) { return exec(command, false); }
+Result<std::string> Libnftables::list(std::string_view command)
+{
+    return exec(command, false);
+}
 
 Result<> FakeNft::run(std::string_view script)
 {
@@ -75,6 +81,9 @@ Result<> FakeNft::check(std::string_view script)
     return {};
 }
 
-Result<std::string> FakeNft::list(std::string_view) { return ruleset; }
+Result<std::string> FakeNft::list(std::string_view)
+{
+    return ruleset;
+}
 
 }  // namespace fleet::netfilter

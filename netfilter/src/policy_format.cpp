@@ -25,11 +25,16 @@ std::string join(const std::vector<Subject>& subjects)
 std::string format_subject(const Subject& subject)
 {
     switch (subject.kind) {
-        case Subject::Kind::any: return "*";
-        case Subject::Kind::vm: return keyword_name(subject.name) ? "vm:" + subject.name : subject.name;
-        case Subject::Kind::group: return "group:" + subject.name;
-        case Subject::Kind::outside: return "outside";
-        case Subject::Kind::host: return "host";
+        case Subject::Kind::any:
+            return "*";
+        case Subject::Kind::vm:
+            return keyword_name(subject.name) ? "vm:" + subject.name : subject.name;
+        case Subject::Kind::group:
+            return "group:" + subject.name;
+        case Subject::Kind::outside:
+            return "outside";
+        case Subject::Kind::host:
+            return "host";
     }
     return "?";
 }

@@ -60,20 +60,28 @@ Token Lexer::next()
         return t;
     }
     switch (c) {
-        case ',': return single(Token::Kind::comma);
-        case '=': return single(Token::Kind::equals);
-        case ':': return single(Token::Kind::colon);
-        case '/': return single(Token::Kind::slash);
-        case '*': return single(Token::Kind::star);
-        default: return single(Token::Kind::bad);
+        case ',':
+            return single(Token::Kind::comma);
+        case '=':
+            return single(Token::Kind::equals);
+        case ':':
+            return single(Token::Kind::colon);
+        case '/':
+            return single(Token::Kind::slash);
+        case '*':
+            return single(Token::Kind::star);
+        default:
+            return single(Token::Kind::bad);
     }
 }
 
 std::string describe(const Token& token)
 {
     switch (token.kind) {
-        case Token::Kind::end: return "the end of the file";
-        case Token::Kind::newline: return "the end of the line";
+        case Token::Kind::end:
+            return "the end of the file";
+        case Token::Kind::newline:
+            return "the end of the line";
         case Token::Kind::bad: {
             const auto u = static_cast<unsigned char>(token.text[0]);
             if (u > ' ' && u < 0x7f) return "'" + std::string(token.text) + "'";

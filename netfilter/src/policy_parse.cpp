@@ -20,7 +20,10 @@ bool valid_name(std::string_view name)
     return true;  // the lexer only makes words of [A-Za-z0-9_.-]
 }
 
-bool at_end(const Token& t) { return t.kind == Kind::newline || t.kind == Kind::end; }
+bool at_end(const Token& t)
+{
+    return t.kind == Kind::newline || t.kind == Kind::end;
+}
 
 class Parser {
 public:
@@ -132,7 +135,8 @@ private:
             if (!n) return std::unexpected(n.error());
             return Subject{word == "group" ? Subject::Kind::group : Subject::Kind::vm, *n};
         }
-        if (token_.kind == Kind::colon) return error_at(at, "unknown prefix '" + std::string(word) + ":' (group: or vm:)");
+        if (token_.kind == Kind::colon)
+            return error_at(at, "unknown prefix '" + std::string(word) + ":' (group: or vm:)");
         if (!valid_name(word)) return error_at(at, "'" + std::string(word.substr(0, 80)) + "' is not a valid name");
         return Subject{Subject::Kind::vm, std::string(word)};
     }
@@ -151,7 +155,8 @@ private:
 
     Result<PortRange> port_range()
     {
-        if (token_.kind != Kind::word) return error("expected a port or a range (80, 8000-8080), found " + describe(token_));
+        if (token_.kind != Kind::word)
+            return error("expected a port or a range (80, 8000-8080), found " + describe(token_));
         const std::string_view text = token_.text;
         const auto dash = text.find('-');
         auto number = [&](std::string_view digits) -> Result<std::uint16_t> {
@@ -174,10 +179,14 @@ private:
     Result<Service> service()
     {
         Service s;
-        if (is_word("tcp")) s.protocol = Protocol::tcp;
-        else if (is_word("udp")) s.protocol = Protocol::udp;
-        else if (is_word("icmp")) s.protocol = Protocol::icmp;
-        else return error("expected a service (tcp, udp, icmp, tcp/PORTS, udp/PORTS), found " + describe(token_));
+        if (is_word("tcp"))
+            s.protocol = Protocol::tcp;
+        else if (is_word("udp"))
+            s.protocol = Protocol::udp;
+        else if (is_word("icmp"))
+            s.protocol = Protocol::icmp;
+        else
+            return error("expected a service (tcp, udp, icmp, tcp/PORTS, udp/PORTS), found " + describe(token_));
         advance();
         if (token_.kind != Kind::slash) return s;
         if (s.protocol == Protocol::icmp) return error("icmp has no ports");

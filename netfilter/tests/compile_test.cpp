@@ -91,12 +91,15 @@ TEST_CASE("rules carry comments naming their policy line", "[compile]")
 {
     auto script = compile_ruleset(example_policy(), {}, {});
     REQUIRE(script);
-    CHECK(contains(*script, "ip saddr @vm_web_ipv4 ip daddr @vm_db_ipv4 tcp dport 5432 accept comment "
-                            "\"example.policy:4: allow web -> db tcp/5432\""));
-    CHECK(contains(*script, "ip6 saddr @group_backend_ipv6 ip6 daddr @vm_dns_ipv6 udp dport 53 accept comment "
-                            "\"example.policy:5: allow group:backend -> dns udp/53 tcp/53\""));
-    CHECK(contains(*script, "ip saddr @vm_web_ipv4 tcp dport { 443, 80 } accept comment "
-                            "\"example.policy:7: allow web -> outside tcp/443,80\""));
+    CHECK(contains(*script,
+                   "ip saddr @vm_web_ipv4 ip daddr @vm_db_ipv4 tcp dport 5432 accept comment "
+                   "\"example.policy:4: allow web -> db tcp/5432\""));
+    CHECK(contains(*script,
+                   "ip6 saddr @group_backend_ipv6 ip6 daddr @vm_dns_ipv6 udp dport 53 accept comment "
+                   "\"example.policy:5: allow group:backend -> dns udp/53 tcp/53\""));
+    CHECK(contains(*script,
+                   "ip saddr @vm_web_ipv4 tcp dport { 443, 80 } accept comment "
+                   "\"example.policy:7: allow web -> outside tcp/443,80\""));
 }
 
 TEST_CASE("a VM joining or leaving changes set elements only", "[compile]")
@@ -129,8 +132,8 @@ TEST_CASE("group membership comes from the policy's lists and the VM's metadata"
 {
     const Policy policy = example_policy();
     const Inventory inv = example_inventory();
-    CHECK(matches(policy, {Subject::Kind::group, "backend"}, inv[2]));    // api: listed
-    CHECK(matches(policy, {Subject::Kind::group, "backend"}, inv[4]));    // dns: its metadata
+    CHECK(matches(policy, {Subject::Kind::group, "backend"}, inv[2]));  // api: listed
+    CHECK(matches(policy, {Subject::Kind::group, "backend"}, inv[4]));  // dns: its metadata
     CHECK_FALSE(matches(policy, {Subject::Kind::group, "backend"}, inv[0]));
     CHECK(matches(policy, {Subject::Kind::group, "infra"}, inv[4]));
     CHECK(matches(policy, {Subject::Kind::any, ""}, inv[0]));
@@ -174,7 +177,8 @@ TEST_CASE("a bad inventory or bad options are refused with a reason", "[compile]
 
 TEST_CASE("comments stay inside nft's limits whatever the source is called", "[compile]")
 {
-    Policy policy = *parse_policy("allow " + std::string(60, 'a') + " -> " + std::string(60, 'b') + " tcp/1", "/x/\"q\".conf");
+    Policy policy =
+        *parse_policy("allow " + std::string(60, 'a') + " -> " + std::string(60, 'b') + " tcp/1", "/x/\"q\".conf");
     auto script = compile_ruleset(policy, {}, {});
     REQUIRE(script);
     CHECK(contains(*script, "comment \"?q?.conf:1: allow aaaa"));

@@ -22,8 +22,9 @@ namespace fleet::netfilter::test {
 inline void fresh_netns()
 {
     if (::unshare(CLONE_NEWNET) != 0) {
-        std::fprintf(stderr, "netfilter-kernel: skipped: cannot make a network namespace (unshare: %s); "
-                             "these tests need root (CAP_SYS_ADMIN, CAP_NET_ADMIN)\n",
+        std::fprintf(stderr,
+                     "netfilter-kernel: skipped: cannot make a network namespace (unshare: %s); "
+                     "these tests need root (CAP_SYS_ADMIN, CAP_NET_ADMIN)\n",
                      std::strerror(errno));
         std::exit(77);
     }

@@ -175,8 +175,9 @@ TEST_CASE("remove_owned removes fleet's taps and bridge, and nothing else", "[ke
 TEST_CASE("rulesets through libnftables, read back with nft; other tables untouched", "[kernel][nft]")
 {
     fresh_netns();
-    const std::string other = "table inet other {\n\tchain c {\n\t\ttype filter hook input priority 10; policy accept;\n"
-                              "\t\ttcp dport 22 accept\n\t}\n}\n";
+    const std::string other =
+        "table inet other {\n\tchain c {\n\t\ttype filter hook input priority 10; policy accept;\n"
+        "\t\ttcp dport 22 accept\n\t}\n}\n";
     REQUIRE(sh("printf '" + other + "' | nft -f -").status == 0);
     const std::string other_before = sh("nft list table inet other").out;
 
@@ -257,13 +258,13 @@ TEST_CASE("a tap carries real frames through fleet's anti-spoofing", "[kernel][t
         }
         return false;
     };
-    CHECK(ping(*web.ipv4, web.mac, 1));                          // its own address and MAC: answered
-    CHECK_FALSE(ping(Ipv4{0xc0000263u}, web.mac, 2));            // 192.0.2.99: spoofed, dropped
+    CHECK(ping(*web.ipv4, web.mac, 1));                                // its own address and MAC: answered
+    CHECK_FALSE(ping(Ipv4{0xc0000263u}, web.mac, 2));                  // 192.0.2.99: spoofed, dropped
     CHECK_FALSE(ping(*web.ipv4, *parse_mac("0e:00:00:00:00:63"), 3));  // another MAC: dropped
     REQUIRE(fw.load(policy("deny *\n")));
-    CHECK_FALSE(ping(*web.ipv4, web.mac, 4));                    // the policy says no
+    CHECK_FALSE(ping(*web.ipv4, web.mac, 4));  // the policy says no
     REQUIRE(fw.remove());
-    CHECK(ping(Ipv4{0xc0000263u}, web.mac, 5));                  // no table: the spoof would have worked
+    CHECK(ping(Ipv4{0xc0000263u}, web.mac, 5));  // no table: the spoof would have worked
 }
 
 TEST_CASE("killed with -9 at any step, a restart finds and removes everything fleet made", "[kernel][crash]")

@@ -18,8 +18,14 @@ Mac mac(int n)
     return m;
 }
 
-Subnet4 v4(const char* text) { return *parse_subnet4(text); }
-Subnet6 v6(const char* text) { return *parse_subnet6(text); }
+Subnet4 v4(const char* text)
+{
+    return *parse_subnet4(text);
+}
+Subnet6 v6(const char* text)
+{
+    return *parse_subnet6(text);
+}
 
 }  // namespace
 
@@ -66,13 +72,14 @@ TEST_CASE("the lease file's text round-trips; leases outside the subnet are drop
 {
     auto leases = Leases::make(v4("10.77.0.1/24"), v6("fd66:6c65:6574::1/64"));
     REQUIRE(leases);
-    REQUIRE(leases->parse("# fleet leases: MAC IPv4 IPv6|- NAME\n"
-                          "0e:00:00:00:00:02 10.77.0.9 - web server\n"
-                          "\n"
-                          "0e:00:00:00:00:01 10.77.0.5 fd66:6c65:6574::5 db\n"
-                          "0e:00:00:00:00:03 10.78.0.5 - elsewhere\n"
-                          "0e:00:00:00:00:04 10.77.0.1 - the-bridge\n",
-                          "leases"));
+    REQUIRE(
+        leases->parse("# fleet leases: MAC IPv4 IPv6|- NAME\n"
+                      "0e:00:00:00:00:02 10.77.0.9 - web server\n"
+                      "\n"
+                      "0e:00:00:00:00:01 10.77.0.5 fd66:6c65:6574::5 db\n"
+                      "0e:00:00:00:00:03 10.78.0.5 - elsewhere\n"
+                      "0e:00:00:00:00:04 10.77.0.1 - the-bridge\n",
+                      "leases"));
     CHECK(leases->format() ==
           "# fleet leases: MAC IPv4 IPv6|- NAME\n"
           "0e:00:00:00:00:01 10.77.0.5 fd66:6c65:6574::5 db\n"

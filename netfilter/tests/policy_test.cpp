@@ -24,8 +24,14 @@ std::string parse_error(const std::string& text)
     return p.error().message;
 }
 
-Subject vm(const std::string& name) { return {Subject::Kind::vm, name}; }
-Subject group(const std::string& name) { return {Subject::Kind::group, name}; }
+Subject vm(const std::string& name)
+{
+    return {Subject::Kind::vm, name};
+}
+Subject group(const std::string& name)
+{
+    return {Subject::Kind::group, name};
+}
 
 }  // namespace
 
@@ -102,18 +108,22 @@ TEST_CASE("errors name file:line:column and the reason", "[policy]")
         {"allow web -> db tcp/0", "p.conf:1:21: '0' is not a port"},
         {"allow web -> db tcp/90-80", "p.conf:1:21: the range '90-80' runs backwards"},
         {"allow web -> db tcp/", "p.conf:1:21: expected a port or a range (80, 8000-8080), found the end of the file"},
-        {"allow web -> db tcp/80,\n", "p.conf:1:24: expected a port or a range (80, 8000-8080), found the end of the line"},
-        {"allow web -> db sctp/9", "p.conf:1:17: expected a service (tcp, udp, icmp, tcp/PORTS, udp/PORTS), found 'sctp'"},
+        {"allow web -> db tcp/80,\n",
+         "p.conf:1:24: expected a port or a range (80, 8000-8080), found the end of the line"},
+        {"allow web -> db sctp/9",
+         "p.conf:1:17: expected a service (tcp, udp, icmp, tcp/PORTS, udp/PORTS), found 'sctp'"},
         {"allow web -> db icmp/8", "p.conf:1:21: icmp has no ports"},
         {"permit web -> db", "p.conf:1:1: expected 'allow', 'deny' or 'group', found 'permit'"},
         {"allow outside -> web", "p.conf:1:7: 'outside' can only be a destination"},
         {"allow host -> web", "p.conf:1:7: 'host' can only be a destination"},
-        {"allow web ->", "p.conf:1:13: expected a destination (a VM name, group:NAME, *, outside, host), found the end"},
+        {"allow web ->",
+         "p.conf:1:13: expected a destination (a VM name, group:NAME, *, outside, host), found the end"},
         {"allow -> db", "p.conf:1:7: expected a source (a VM name, group:NAME, *), found '->'"},
         {"allow team:x -> db", "p.conf:1:7: unknown prefix 'team:' (group: or vm:)"},
         {"allow group: -> db", "p.conf:1:14: expected a group name, found '->'"},
         {"allow web -> db;", "p.conf:1:16: expected a service"},
-        {"allow web -> db\xc3\xa9", "p.conf:1:16: expected a service (tcp, udp, icmp, tcp/PORTS, udp/PORTS), found the byte 0xc3"},
+        {"allow web -> db\xc3\xa9",
+         "p.conf:1:16: expected a service (tcp, udp, icmp, tcp/PORTS, udp/PORTS), found the byte 0xc3"},
         {"allow .web -> db", "p.conf:1:7: '.web' is not a valid name"},
         {"allow * tcp", "p.conf:1:9: expected '->' after the source, found 'tcp'"},
         {"group = a", "p.conf:1:7: expected a group name, found '='"},

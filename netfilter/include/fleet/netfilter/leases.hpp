@@ -70,7 +70,9 @@ private:
     Fd lock_;
     Leases leases_;
     LeaseFile(std::string dir, Fd lock, Leases leases)
-        : dir_(std::move(dir)), lock_(std::move(lock)), leases_(std::move(leases)) {}
+        : dir_(std::move(dir)), lock_(std::move(lock)), leases_(std::move(leases))
+    {
+    }
     Result<> save();
 };
 

@@ -58,7 +58,10 @@ struct LinkInfo {
     bool operator==(const LinkInfo&) const = default;
 };
 
-inline bool fleet_made(const LinkInfo& link) { return link.alias.starts_with(alias_prefix); }
+inline bool fleet_made(const LinkInfo& link)
+{
+    return link.alias.starts_with(alias_prefix);
+}
 
 class Links {
 public:
