@@ -1,5 +1,5 @@
-// fleet — the run-time procedure table and payload validation
-// (procedures.hpp).
+// fleet — the run-time procedure table (generated from procedures.def) and
+// payload validation (procedures.hpp).
 #include <fleet/wire/procedures.hpp>
 
 #include <algorithm>
@@ -19,75 +19,17 @@ Result<> check(std::string_view payload)
 }
 
 template <RemoteProc P>
-constexpr ProcedureInfo row(std::string_view name)
+constexpr ProcedureInfo row()
 {
     using Sig = Procedure<P>;
-    return ProcedureInfo{P, name, Sig::kind, &check<typename Sig::Args>, &check<typename Sig::Ret>};
+    return ProcedureInfo{
+        P, Sig::name, Sig::kind, Sig::connection, Sig::access, &check<typename Sig::Args>, &check<typename Sig::Ret>};
 }
 
-using P = RemoteProc;
-
-// clang-format off
 constexpr std::array table{
-    row<P::connect_open>("CONNECT_OPEN"),
-    row<P::connect_close>("CONNECT_CLOSE"),
-    row<P::connect_get_type>("CONNECT_GET_TYPE"),
-    row<P::connect_get_version>("CONNECT_GET_VERSION"),
-    row<P::node_get_info>("NODE_GET_INFO"),
-    row<P::connect_get_capabilities>("CONNECT_GET_CAPABILITIES"),
-    row<P::domain_create>("DOMAIN_CREATE"),
-    row<P::domain_create_xml>("DOMAIN_CREATE_XML"),
-    row<P::domain_define_xml>("DOMAIN_DEFINE_XML"),
-    row<P::domain_destroy>("DOMAIN_DESTROY"),
-    row<P::domain_get_xml_desc>("DOMAIN_GET_XML_DESC"),
-    row<P::domain_get_autostart>("DOMAIN_GET_AUTOSTART"),
-    row<P::domain_get_info>("DOMAIN_GET_INFO"),
-    row<P::domain_get_os_type>("DOMAIN_GET_OS_TYPE"),
-    row<P::connect_list_defined_domains>("CONNECT_LIST_DEFINED_DOMAINS"),
-    row<P::domain_lookup_by_id>("DOMAIN_LOOKUP_BY_ID"),
-    row<P::domain_lookup_by_name>("DOMAIN_LOOKUP_BY_NAME"),
-    row<P::domain_lookup_by_uuid>("DOMAIN_LOOKUP_BY_UUID"),
-    row<P::connect_num_of_defined_domains>("CONNECT_NUM_OF_DEFINED_DOMAINS"),
-    row<P::domain_reboot>("DOMAIN_REBOOT"),
-    row<P::domain_resume>("DOMAIN_RESUME"),
-    row<P::domain_set_autostart>("DOMAIN_SET_AUTOSTART"),
-    row<P::domain_shutdown>("DOMAIN_SHUTDOWN"),
-    row<P::domain_suspend>("DOMAIN_SUSPEND"),
-    row<P::domain_undefine>("DOMAIN_UNDEFINE"),
-    row<P::connect_list_domains>("CONNECT_LIST_DOMAINS"),
-    row<P::connect_num_of_domains>("CONNECT_NUM_OF_DOMAINS"),
-    row<P::connect_get_hostname>("CONNECT_GET_HOSTNAME"),
-    row<P::connect_supports_feature>("CONNECT_SUPPORTS_FEATURE"),
-    row<P::auth_list>("AUTH_LIST"),
-    row<P::domain_event_lifecycle>("DOMAIN_EVENT_LIFECYCLE"),
-    row<P::connect_get_uri>("CONNECT_GET_URI"),
-    row<P::domain_get_security_label>("DOMAIN_GET_SECURITY_LABEL"),
-    row<P::node_get_security_model>("NODE_GET_SECURITY_MODEL"),
-    row<P::domain_is_active>("DOMAIN_IS_ACTIVE"),
-    row<P::domain_is_persistent>("DOMAIN_IS_PERSISTENT"),
-    row<P::connect_get_lib_version>("CONNECT_GET_LIB_VERSION"),
-    row<P::connect_domain_event_register_any>("CONNECT_DOMAIN_EVENT_REGISTER_ANY"),
-    row<P::connect_domain_event_deregister_any>("CONNECT_DOMAIN_EVENT_DEREGISTER_ANY"),
-    row<P::domain_has_managed_save_image>("DOMAIN_HAS_MANAGED_SAVE_IMAGE"),
-    row<P::domain_snapshot_num>("DOMAIN_SNAPSHOT_NUM"),
-    row<P::domain_create_with_flags>("DOMAIN_CREATE_WITH_FLAGS"),
-    row<P::domain_open_console>("DOMAIN_OPEN_CONSOLE"),
-    row<P::domain_get_state>("DOMAIN_GET_STATE"),
-    row<P::domain_undefine_flags>("DOMAIN_UNDEFINE_FLAGS"),
-    row<P::domain_destroy_flags>("DOMAIN_DESTROY_FLAGS"),
-    row<P::domain_shutdown_flags>("DOMAIN_SHUTDOWN_FLAGS"),
-    row<P::connect_list_all_domains>("CONNECT_LIST_ALL_DOMAINS"),
-    row<P::connect_domain_event_callback_register_any>("CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY"),
-    row<P::connect_domain_event_callback_deregister_any>("CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY"),
-    row<P::domain_event_callback_lifecycle>("DOMAIN_EVENT_CALLBACK_LIFECYCLE"),
-    row<P::domain_define_xml_flags>("DOMAIN_DEFINE_XML_FLAGS"),
-    row<P::domain_interface_addresses>("DOMAIN_INTERFACE_ADDRESSES"),
-    row<P::connect_register_close_callback>("CONNECT_REGISTER_CLOSE_CALLBACK"),
-    row<P::connect_unregister_close_callback>("CONNECT_UNREGISTER_CLOSE_CALLBACK"),
-    row<P::connect_event_connection_closed>("CONNECT_EVENT_CONNECTION_CLOSED"),
-    row<P::domain_get_messages>("DOMAIN_GET_MESSAGES"),
+#define FLEET_PROCEDURE(number, id, ...) row<RemoteProc::id>(),
+#include <fleet/wire/procedures.def>
 };
-// clang-format on
 
 constexpr bool sorted_and_unique()
 {
@@ -96,19 +38,7 @@ constexpr bool sorted_and_unique()
     }
     return true;
 }
-static_assert(sorted_and_unique(), "keep the procedure table in number order, each procedure once");
-
-template <RemoteProc... Ps>
-constexpr bool matches(ProcList<Ps...>)
-{
-    constexpr std::array<RemoteProc, sizeof...(Ps)> listed{Ps...};
-    if (listed.size() != table.size()) return false;
-    for (std::size_t i = 0; i < listed.size(); ++i) {
-        if (listed[i] != table[i].proc) return false;
-    }
-    return true;
-}
-static_assert(matches(KnownProcedures{}), "the table must list exactly the procedures of KnownProcedures");
+static_assert(sorted_and_unique(), "keep procedures.def in number order, each procedure once");
 
 Result<> expect_empty(std::string_view payload, std::string_view what)
 {

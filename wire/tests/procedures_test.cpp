@@ -21,6 +21,12 @@ static_assert(std::is_same_v<Procedure<RemoteProc::domain_lookup_by_uuid>::Ret, 
 static_assert(Procedure<RemoteProc::domain_open_console>::kind == ProcKind::stream);
 static_assert(Procedure<RemoteProc::domain_event_callback_lifecycle>::kind == ProcKind::event);
 static_assert(KnownProcedures::size == 57);
+static_assert(Procedure<RemoteProc::connect_open>::name == "CONNECT_OPEN");
+static_assert(Procedure<RemoteProc::connect_open>::connection == ProcConnection::any);
+static_assert(Procedure<RemoteProc::domain_get_state>::connection == ProcConnection::open);
+static_assert(Procedure<RemoteProc::domain_define_xml>::access == ProcAccess::write);
+static_assert(Procedure<RemoteProc::domain_get_xml_desc>::access == ProcAccess::read);
+static_assert(to_int(RemoteProc::domain_get_messages) == 426);
 
 namespace {
 
@@ -47,6 +53,7 @@ TEST_CASE("the procedure table: every procedure once, findable by number", "[pro
         CHECK(find_procedure(to_int(p.proc)) == &p);
     }
     CHECK(seen.size() == KnownProcedures::size);
+    CHECK(seen.size() == std::size(known_procedures));
     CHECK(find_procedure(0) == nullptr);
     CHECK(find_procedure(5) == nullptr);
     CHECK(find_procedure(-1) == nullptr);
@@ -55,6 +62,14 @@ TEST_CASE("the procedure table: every procedure once, findable by number", "[pro
 
 TEST_CASE("procedure names", "[procedures]")
 {
+    KnownProcedures::for_each([](auto p) {
+        const ProcedureInfo* info = find_procedure(to_int(p.value));
+        REQUIRE(info != nullptr);
+        CHECK(info->name == Procedure<p.value>::name);
+        CHECK(info->kind == Procedure<p.value>::kind);
+        CHECK(info->access == Procedure<p.value>::access);
+        CHECK(info->connection == Procedure<p.value>::connection);
+    });
     CHECK(procedure_name(remote_program, 1) == "CONNECT_OPEN");
     CHECK(procedure_name(remote_program, 426) == "DOMAIN_GET_MESSAGES");
     CHECK(procedure_name(remote_program, 999) == "REMOTE.999");

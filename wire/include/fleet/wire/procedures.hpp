@@ -1,7 +1,8 @@
-// fleet — the REMOTE procedure table: for each procedure fleet knows, its
-// name and payload types, at compile time (Procedure<P>::Args / ::Ret, for
-// typed dispatch) and at run time (find_procedure, validate_payload, for
-// logs, the fuzzer and the router's first check of a packet).
+// fleet — the REMOTE procedure table (procedures.def, the one list): for
+// each procedure fleet knows, its name, payload types, kind, whether it needs
+// an open connection and whether it writes, at compile time (Procedure<P>,
+// KnownProcedures: typed dispatch) and at run time (find_procedure,
+// validate_payload: logs, the fuzzer, the router's first check of a call).
 #pragma once
 
 #include <fleet/wire/connect_messages.hpp>
@@ -11,11 +12,14 @@
 #include <fleet/wire/protocol.hpp>
 #include <fleet/wire/types.hpp>
 
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 
 namespace fleet::wire {
 
@@ -25,81 +29,61 @@ enum class ProcKind {
     event,   // MESSAGE from the server; Args is the message
 };
 
-template <class A, class R, ProcKind K = ProcKind::call>
+// Whether a call is served before the client's CONNECT_OPEN.
+enum class ProcConnection {
+    open,  // only on an opened connection
+    any,   // also before it: the handshake
+};
+
+// Whether a call changes anything: a read-only connection may not.
+enum class ProcAccess { read, write };
+
+namespace detail {
+// "connect_open" -> "CONNECT_OPEN", at compile time, as a template
+// argument: the result is an object with static storage.
+template <std::size_t N>
+struct UpperName {
+    char text[N]{};
+    constexpr UpperName(const char (&lower)[N])  // NOLINT: implicit, for `upper_name<"x">`
+    {
+        for (std::size_t i = 0; i < N; ++i)
+            text[i] = lower[i] >= 'a' && lower[i] <= 'z' ? static_cast<char>(lower[i] - 'a' + 'A') : lower[i];
+    }
+};
+template <UpperName N>
+inline constexpr std::string_view upper_name{N.text, sizeof(N.text) - 1};
+}  // namespace detail
+
+template <class A, class R, ProcKind K, ProcConnection C, ProcAccess W>
 struct Sig {
     using Args = A;
     using Ret = R;
     static constexpr ProcKind kind = K;
+    static constexpr ProcConnection connection = C;
+    static constexpr ProcAccess access = W;
 };
 
-template <class M>
-using EventSig = Sig<M, Void, ProcKind::event>;
-
+// Procedure<P>: the row of procedures.def for P, at compile time.
 template <RemoteProc P>
 struct Procedure;
 
-// clang-format off
-template <> struct Procedure<RemoteProc::connect_open> : Sig<ConnectOpenArgs, Void> {};
-template <> struct Procedure<RemoteProc::connect_close> : Sig<Void, Void> {};
-template <> struct Procedure<RemoteProc::connect_get_type> : Sig<Void, ConnectGetTypeRet> {};
-template <> struct Procedure<RemoteProc::connect_get_version> : Sig<Void, ConnectGetVersionRet> {};
-template <> struct Procedure<RemoteProc::node_get_info> : Sig<Void, NodeGetInfoRet> {};
-template <> struct Procedure<RemoteProc::connect_get_capabilities> : Sig<Void, ConnectGetCapabilitiesRet> {};
-template <> struct Procedure<RemoteProc::domain_create> : Sig<DomainArgs, Void> {};
-template <> struct Procedure<RemoteProc::domain_create_xml> : Sig<DomainCreateXmlArgs, DomainRet> {};
-template <> struct Procedure<RemoteProc::domain_define_xml> : Sig<DomainDefineXmlArgs, DomainRet> {};
-template <> struct Procedure<RemoteProc::domain_destroy> : Sig<DomainArgs, Void> {};
-template <> struct Procedure<RemoteProc::domain_get_xml_desc> : Sig<DomainFlagsArgs, StringRet> {};
-template <> struct Procedure<RemoteProc::domain_get_autostart> : Sig<DomainArgs, IntRet> {};
-template <> struct Procedure<RemoteProc::domain_get_info> : Sig<DomainArgs, DomainGetInfoRet> {};
-template <> struct Procedure<RemoteProc::domain_get_os_type> : Sig<DomainArgs, StringRet> {};
-template <> struct Procedure<RemoteProc::connect_list_defined_domains> : Sig<ConnectListDefinedDomainsArgs, ConnectListDefinedDomainsRet> {};
-template <> struct Procedure<RemoteProc::domain_lookup_by_id> : Sig<DomainLookupByIdArgs, DomainRet> {};
-template <> struct Procedure<RemoteProc::domain_lookup_by_name> : Sig<DomainLookupByNameArgs, DomainRet> {};
-template <> struct Procedure<RemoteProc::domain_lookup_by_uuid> : Sig<DomainLookupByUuidArgs, DomainRet> {};
-template <> struct Procedure<RemoteProc::connect_num_of_defined_domains> : Sig<Void, ConnectNumOfDefinedDomainsRet> {};
-template <> struct Procedure<RemoteProc::domain_reboot> : Sig<DomainFlagsArgs, Void> {};
-template <> struct Procedure<RemoteProc::domain_resume> : Sig<DomainArgs, Void> {};
-template <> struct Procedure<RemoteProc::domain_set_autostart> : Sig<DomainSetAutostartArgs, Void> {};
-template <> struct Procedure<RemoteProc::domain_shutdown> : Sig<DomainArgs, Void> {};
-template <> struct Procedure<RemoteProc::domain_suspend> : Sig<DomainArgs, Void> {};
-template <> struct Procedure<RemoteProc::domain_undefine> : Sig<DomainArgs, Void> {};
-template <> struct Procedure<RemoteProc::connect_list_domains> : Sig<ConnectListDomainsArgs, ConnectListDomainsRet> {};
-template <> struct Procedure<RemoteProc::connect_num_of_domains> : Sig<Void, ConnectNumOfDomainsRet> {};
-template <> struct Procedure<RemoteProc::connect_get_hostname> : Sig<Void, ConnectGetHostnameRet> {};
-template <> struct Procedure<RemoteProc::connect_supports_feature> : Sig<ConnectSupportsFeatureArgs, ConnectSupportsFeatureRet> {};
-template <> struct Procedure<RemoteProc::auth_list> : Sig<Void, AuthListRet> {};
-template <> struct Procedure<RemoteProc::domain_event_lifecycle> : EventSig<DomainEventLifecycleMsg> {};
-template <> struct Procedure<RemoteProc::connect_get_uri> : Sig<Void, ConnectGetUriRet> {};
-template <> struct Procedure<RemoteProc::domain_get_security_label> : Sig<DomainArgs, DomainGetSecurityLabelRet> {};
-template <> struct Procedure<RemoteProc::node_get_security_model> : Sig<Void, NodeGetSecurityModelRet> {};
-template <> struct Procedure<RemoteProc::domain_is_active> : Sig<DomainArgs, IntRet> {};
-template <> struct Procedure<RemoteProc::domain_is_persistent> : Sig<DomainArgs, IntRet> {};
-template <> struct Procedure<RemoteProc::connect_get_lib_version> : Sig<Void, ConnectGetLibVersionRet> {};
-template <> struct Procedure<RemoteProc::connect_domain_event_register_any> : Sig<ConnectDomainEventRegisterAnyArgs, Void> {};
-template <> struct Procedure<RemoteProc::connect_domain_event_deregister_any> : Sig<ConnectDomainEventDeregisterAnyArgs, Void> {};
-template <> struct Procedure<RemoteProc::domain_has_managed_save_image> : Sig<DomainFlagsArgs, IntRet> {};
-template <> struct Procedure<RemoteProc::domain_snapshot_num> : Sig<DomainFlagsArgs, IntRet> {};
-template <> struct Procedure<RemoteProc::domain_create_with_flags> : Sig<DomainFlagsArgs, DomainRet> {};
-template <> struct Procedure<RemoteProc::domain_open_console> : Sig<DomainOpenConsoleArgs, Void, ProcKind::stream> {};
-template <> struct Procedure<RemoteProc::domain_get_state> : Sig<DomainFlagsArgs, DomainGetStateRet> {};
-template <> struct Procedure<RemoteProc::domain_undefine_flags> : Sig<DomainFlagsArgs, Void> {};
-template <> struct Procedure<RemoteProc::domain_destroy_flags> : Sig<DomainFlagsArgs, Void> {};
-template <> struct Procedure<RemoteProc::domain_shutdown_flags> : Sig<DomainFlagsArgs, Void> {};
-template <> struct Procedure<RemoteProc::connect_list_all_domains> : Sig<ConnectListAllDomainsArgs, ConnectListAllDomainsRet> {};
-template <> struct Procedure<RemoteProc::connect_domain_event_callback_register_any> : Sig<ConnectDomainEventCallbackRegisterAnyArgs, ConnectDomainEventCallbackRegisterAnyRet> {};
-template <> struct Procedure<RemoteProc::connect_domain_event_callback_deregister_any> : Sig<ConnectDomainEventCallbackDeregisterAnyArgs, Void> {};
-template <> struct Procedure<RemoteProc::domain_event_callback_lifecycle> : EventSig<DomainEventCallbackLifecycleMsg> {};
-template <> struct Procedure<RemoteProc::domain_define_xml_flags> : Sig<DomainDefineXmlFlagsArgs, DomainRet> {};
-template <> struct Procedure<RemoteProc::domain_interface_addresses> : Sig<DomainInterfaceAddressesArgs, DomainInterfaceAddressesRet> {};
-template <> struct Procedure<RemoteProc::connect_register_close_callback> : Sig<Void, Void> {};
-template <> struct Procedure<RemoteProc::connect_unregister_close_callback> : Sig<Void, Void> {};
-template <> struct Procedure<RemoteProc::connect_event_connection_closed> : EventSig<ConnectEventConnectionClosedMsg> {};
-template <> struct Procedure<RemoteProc::domain_get_messages> : Sig<DomainFlagsArgs, DomainGetMessagesRet> {};
-// clang-format on
+// Each specialisation also names it as libvirt does, without REMOTE_PROC_:
+// Procedure<RemoteProc::connect_open>::name == "CONNECT_OPEN".
+#define FLEET_PROCEDURE(number, id, Args, Ret, kind, connection, access, group)            \
+    template <>                                                                            \
+    struct Procedure<RemoteProc::id>                                                       \
+        : Sig<Args, Ret, ProcKind::kind, ProcConnection::connection, ProcAccess::access> { \
+        static constexpr std::string_view name = detail::upper_name<#id>;                  \
+    };
+#include <fleet/wire/procedures.def>
 
-// Every procedure above, in number order, for compile-time iteration (the
-// run-time table in procedures.cpp is checked against it).
+// Every procedure of the table, in number order.
+inline constexpr RemoteProc known_procedures[] = {
+#define FLEET_PROCEDURE(number, id, ...) RemoteProc::id,
+#include <fleet/wire/procedures.def>
+};
+
+// The same list as a type, for compile-time iteration.
 template <RemoteProc... Ps>
 struct ProcList {
     static constexpr std::size_t size = sizeof...(Ps);
@@ -111,72 +95,20 @@ struct ProcList {
     }
 };
 
-// clang-format off
-using KnownProcedures = ProcList<
-    RemoteProc::connect_open,
-    RemoteProc::connect_close,
-    RemoteProc::connect_get_type,
-    RemoteProc::connect_get_version,
-    RemoteProc::node_get_info,
-    RemoteProc::connect_get_capabilities,
-    RemoteProc::domain_create,
-    RemoteProc::domain_create_xml,
-    RemoteProc::domain_define_xml,
-    RemoteProc::domain_destroy,
-    RemoteProc::domain_get_xml_desc,
-    RemoteProc::domain_get_autostart,
-    RemoteProc::domain_get_info,
-    RemoteProc::domain_get_os_type,
-    RemoteProc::connect_list_defined_domains,
-    RemoteProc::domain_lookup_by_id,
-    RemoteProc::domain_lookup_by_name,
-    RemoteProc::domain_lookup_by_uuid,
-    RemoteProc::connect_num_of_defined_domains,
-    RemoteProc::domain_reboot,
-    RemoteProc::domain_resume,
-    RemoteProc::domain_set_autostart,
-    RemoteProc::domain_shutdown,
-    RemoteProc::domain_suspend,
-    RemoteProc::domain_undefine,
-    RemoteProc::connect_list_domains,
-    RemoteProc::connect_num_of_domains,
-    RemoteProc::connect_get_hostname,
-    RemoteProc::connect_supports_feature,
-    RemoteProc::auth_list,
-    RemoteProc::domain_event_lifecycle,
-    RemoteProc::connect_get_uri,
-    RemoteProc::domain_get_security_label,
-    RemoteProc::node_get_security_model,
-    RemoteProc::domain_is_active,
-    RemoteProc::domain_is_persistent,
-    RemoteProc::connect_get_lib_version,
-    RemoteProc::connect_domain_event_register_any,
-    RemoteProc::connect_domain_event_deregister_any,
-    RemoteProc::domain_has_managed_save_image,
-    RemoteProc::domain_snapshot_num,
-    RemoteProc::domain_create_with_flags,
-    RemoteProc::domain_open_console,
-    RemoteProc::domain_get_state,
-    RemoteProc::domain_undefine_flags,
-    RemoteProc::domain_destroy_flags,
-    RemoteProc::domain_shutdown_flags,
-    RemoteProc::connect_list_all_domains,
-    RemoteProc::connect_domain_event_callback_register_any,
-    RemoteProc::connect_domain_event_callback_deregister_any,
-    RemoteProc::domain_event_callback_lifecycle,
-    RemoteProc::domain_define_xml_flags,
-    RemoteProc::domain_interface_addresses,
-    RemoteProc::connect_register_close_callback,
-    RemoteProc::connect_unregister_close_callback,
-    RemoteProc::connect_event_connection_closed,
-    RemoteProc::domain_get_messages>;
-// clang-format on
+namespace detail {
+template <std::size_t... I>
+ProcList<known_procedures[I]...> list_of_known(std::index_sequence<I...>);
+}  // namespace detail
+
+using KnownProcedures = decltype(detail::list_of_known(std::make_index_sequence<std::size(known_procedures)>{}));
 
 // The run-time view of one procedure.
 struct ProcedureInfo {
     RemoteProc proc;
     std::string_view name;  // libvirt's, without REMOTE_PROC_: "CONNECT_OPEN"
     ProcKind kind;
+    ProcConnection connection;
+    ProcAccess access;
     // Decode a payload as Args (a call's arguments or an event's message) or
     // as Ret, requiring every byte to be used.
     Result<> (*check_args)(std::string_view payload);

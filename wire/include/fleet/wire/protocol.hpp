@@ -1,5 +1,5 @@
 // fleet — libvirt RPC protocol numbers: programs, message types and
-// statuses, size limits and the REMOTE procedures fleet serves.
+// statuses, size limits and the REMOTE procedure numbers (from procedures.def).
 //
 // Source of truth: libvirt's src/rpc/virnetprotocol.x,
 // src/rpc/virkeepaliveprotocol.x and src/remote/remote_protocol.x
@@ -66,66 +66,12 @@ inline constexpr std::size_t uuid_size = 16;        // VIR_UUID_BUFLEN
 inline constexpr std::size_t node_model_size = 32;  // node_get_info's char model[32]
 
 // ---- REMOTE procedures fleet knows ---------------------------------------
-// Every procedure the digest names; procedures.hpp maps each to its payload
-// types. Calls not listed here are answered "unknown procedure" by the router.
+// One enumerator per row of procedures.def (the one table: procedures.hpp
+// adds each one's payload types). Calls not listed there are answered
+// "unknown procedure" by the router.
 enum class RemoteProc : std::int32_t {
-    connect_open = 1,
-    connect_close = 2,
-    connect_get_type = 3,
-    connect_get_version = 4,
-    node_get_info = 6,
-    connect_get_capabilities = 7,
-    domain_create = 9,
-    domain_create_xml = 10,
-    domain_define_xml = 11,
-    domain_destroy = 12,
-    domain_get_xml_desc = 14,
-    domain_get_autostart = 15,
-    domain_get_info = 16,
-    domain_get_os_type = 19,
-    connect_list_defined_domains = 21,
-    domain_lookup_by_id = 22,
-    domain_lookup_by_name = 23,
-    domain_lookup_by_uuid = 24,
-    connect_num_of_defined_domains = 25,
-    domain_reboot = 27,
-    domain_resume = 28,
-    domain_set_autostart = 29,
-    domain_shutdown = 33,
-    domain_suspend = 34,
-    domain_undefine = 35,
-    connect_list_domains = 37,
-    connect_num_of_domains = 51,
-    connect_get_hostname = 59,
-    connect_supports_feature = 60,
-    auth_list = 66,
-    domain_event_lifecycle = 107,  // MESSAGE, old-style events
-    connect_get_uri = 110,
-    domain_get_security_label = 121,
-    node_get_security_model = 122,
-    domain_is_active = 150,
-    domain_is_persistent = 151,
-    connect_get_lib_version = 157,
-    connect_domain_event_register_any = 167,
-    connect_domain_event_deregister_any = 168,
-    domain_has_managed_save_image = 183,
-    domain_snapshot_num = 187,
-    domain_create_with_flags = 196,
-    domain_open_console = 201,  // then a STREAM
-    domain_get_state = 212,
-    domain_undefine_flags = 231,
-    domain_destroy_flags = 234,
-    domain_shutdown_flags = 258,
-    connect_list_all_domains = 273,
-    connect_domain_event_callback_register_any = 316,
-    connect_domain_event_callback_deregister_any = 317,
-    domain_event_callback_lifecycle = 318,  // MESSAGE
-    domain_define_xml_flags = 350,
-    domain_interface_addresses = 353,
-    connect_register_close_callback = 360,
-    connect_unregister_close_callback = 361,
-    connect_event_connection_closed = 362,  // MESSAGE
-    domain_get_messages = 426,
+#define FLEET_PROCEDURE(number, id, ...) id = number,
+#include <fleet/wire/procedures.def>
 };
 
 constexpr std::int32_t to_int(RemoteProc p)
