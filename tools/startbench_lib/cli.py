@@ -81,7 +81,7 @@ def default_fleet_vmm():
 
 
 def default_fleet_router():
-    return built_or_path("fleet-router", "router", "src", "fleet-router")
+    return built_or_path("fleet-router", "router", "daemon", "fleet-router")
 
 
 def parse_args():
@@ -105,7 +105,7 @@ def parse_args():
     ap.add_argument("--fleet-vmm", default=default_fleet_vmm(), metavar="PATH",
                     help="fleet-vmm binary (default: build/vmm/fleet-vmm in the repo, else PATH)")
     ap.add_argument("--fleet-router", default=default_fleet_router(), metavar="PATH",
-                    help="fleet-router binary for the router suite (default: build/router/src/fleet-router)")
+                    help="fleet-router binary for the router suite (default: build/router/daemon/fleet-router)")
     ap.add_argument("--image", default="hello", help="tiny catalog image for hello and runtime (default hello)")
     ap.add_argument("--accel", default="tcg", help="accelerator for every path (default tcg)")
     ap.add_argument("--timeout", type=float, default=30, metavar="SECONDS",

@@ -13,7 +13,7 @@ def _built(var, *parts):
 
 
 VMM = _built("FLEET_VMM", "vmm", "fleet-vmm")
-ROUTER = _built("FLEET_ROUTER", "router", "src", "fleet-router")
+ROUTER = _built("FLEET_ROUTER", "router", "daemon", "fleet-router")
 IMAGES = _built("FLEET_IMAGES", "images")
 MDNS_PUBLISH = _built("FLEET_MDNS_PUBLISH", "router", "mdns", "mdns-publish")
 VIRSH = shutil.which("virsh") or "/usr/bin/virsh"

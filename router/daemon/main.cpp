@@ -1,0 +1,91 @@
+// fleet-router — the daemon: a libvirt-protocol façade over fleet's launcher.
+//
+// Start-up is a list of steps, in order; each part is a library piece
+// (router/include/fleet/router/): the launcher runs VMs, the registry keeps
+// domains, the libvirt mapping serves procedures, the server carries them.
+#include "options.hpp"
+#include "runtime.hpp"
+
+#include <fleet/router/announce.hpp>
+#include <fleet/router/libvirt.hpp>
+#include <fleet/router/process_title.hpp>
+#include <fleet/router/registry.hpp>
+#include <fleet/router/server.hpp>
+#include <fleet/router/supervisor_launcher.hpp>
+#include <fleet/vmm/store.hpp>
+
+using namespace fleet;
+using namespace fleet::router;
+
+int main(int argc, char** argv)
+{
+    init_process_title(argc, argv);  // forked supervisors rename themselves
+
+    // 1. Options: flags, environment, defaults.
+    auto parsed = parse_options(argc, argv);
+    if (!parsed) return parsed.error();
+    const Options& o = *parsed;
+    const Log log{{}, o.verbose};
+
+    // 2. The runtime and state folders.
+    for (const auto& dir : {o.runtime_dir, o.state_dir})
+        if (auto m = make_dirs(dir); !m) return fail_with(m.error().what());
+
+    // 3. The stores: the launcher's VM records, the persistent definitions.
+    auto store = vmm::Store::open(o.runtime_dir);
+    if (!store) return fail_with(store.error().what());
+    auto defs = DefinitionStore::open(o.state_dir + "/domains");
+    if (!defs) return fail_with(defs.error().what());
+
+    // 4. The loop.
+    auto loop = Loop::create(1024);
+    if (!loop) return fail_with(loop.error().what());
+
+    // 5. One router per runtime folder.
+    auto lock = lock_runtime_dir(o.runtime_dir);
+    if (!lock) return fail_with(lock.error().what());
+
+    // 6. Signals: a subreaper; SIGTERM, SIGINT, SIGCHLD on the loop.
+    auto signals = Signals::take();
+    if (!signals) return fail_with(signals.error().what());
+
+    // 7. The launcher: a supervisor per VM.
+    SupervisorLauncher launcher(**loop, std::move(*store), LauncherOptions{o.images, o.qemu, o.stop_deadline}, log);
+
+    // 8. The registry: the definitions, then the VMs an earlier router left running.
+    DomainRegistry registry(**loop, launcher, std::move(*defs),
+                            RegistryOptions{o.state_dir, o.runtime_dir + "/router/live"}, log);
+    registry.load_definitions();
+    registry.adopt();
+
+    // 9. The libvirt façade on its listeners; lifecycle events to its clients.
+    LibvirtService libvirt(registry, launcher, o.qemu);
+    Server server(**loop, libvirt, ServerOptions{o.socket_path, o.tcp_host, o.tcp_port, o.allow_remote}, log);
+    registry.on_event([&](const Domain& d, Lifecycle e) { libvirt.announce(server, d, e); });
+    if (auto l = server.listen(); !l) return fail_with(l.error().what());
+
+    // 10. router.json: where clients find this router.
+    if (auto w = write_router_info(o.runtime_dir, o.socket_path, o.tcp_host, server.tcp_port()); !w)
+        log.info(w.error().what());
+
+    // 11. The mDNS announcement of the TCP listener.
+    std::unique_ptr<Announcement> announcement;
+    if (o.mdns && server.tcp_port() > 0) announcement = announce(**loop, o.mdns_name, server.tcp_port(), log);
+
+    // 12. The boot manifest, one domain after another.
+    if (o.autostart) registry.boot_manifest();
+
+    // 13. Serve until SIGTERM or SIGINT; then stop, leaving the VMs running.
+    bool done = false;
+    signals->watch(**loop, [&] {
+        log.info("stopping (VMs keep running; the next router adopts them)");
+        server.stop();
+        remove_router_info(o.runtime_dir);
+        announcement.reset();  // withdraws it
+        registry.stop();
+        done = true;
+    });
+    auto ran = (*loop)->run_until([&] { return done; });
+    if (!ran && !done) return fail_with(ran.error().what());
+    return 0;
+}

@@ -1,0 +1,38 @@
+// fleet-router — what can go wrong with a domain, as the registry and the
+// launcher say it. No libvirt here: the libvirt mapping
+// (router/src/libvirt/mapping.cpp) turns each code into a libvirt error
+// number and libvirtd's wording.
+#pragma once
+
+#include <expected>
+#include <string>
+#include <utility>
+
+namespace fleet::router {
+
+enum class Errc {
+    not_found,         // no such domain
+    exists,            // the name or the uuid is taken
+    invalid_state,     // the domain is not in a state the operation applies to
+    bad_definition,    // the XML does not parse, or asks for what fleet does not honour
+    invalid_argument,  // an image, argument list or VM the launcher refuses
+    unsupported,       // fleet cannot do it (here, or yet): KVM, interfaces, shares
+    failed,            // tried, and it failed: I/O, fork, signal, monitor, the guest's start
+};
+
+struct DomainError {
+    Errc code;
+    std::string message;  // what and why, without libvirt's prefixes
+
+    bool operator==(const DomainError&) const = default;
+};
+
+template <class T = void>
+using DomainResult = std::expected<T, DomainError>;
+
+inline std::unexpected<DomainError> domain_fail(Errc code, std::string message)
+{
+    return std::unexpected(DomainError{code, std::move(message)});
+}
+
+}  // namespace fleet::router

@@ -1,0 +1,75 @@
+// fleet-router — the Launcher: what the registry asks of whatever runs its
+// VMs. The real one (supervisor_launcher.hpp) forks the launcher's own
+// supervisor per VM, as `fleet-vmm start` does; tests use a scripted fake
+// (router/tests/fake_launcher.hpp).
+//
+// VMs are named by their domain's name: the registry starts at most one VM
+// per name at a time.
+#pragma once
+
+#include <fleet/router/domain.hpp>
+#include <fleet/router/domain_error.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace fleet::router {
+
+// How a VM ended, as much as the registry needs to know.
+enum class EndKind {
+    exited,         // the guest powered off or exited, or the supervisor stopped it when asked
+    killed,         // killed (by whom, the registry knows: a destroy it asked for, or anyone else)
+    crashed,        // died: QEMU crashed, a guest panic, the supervisor killed behind our back
+    boot_timeout,   // never became ready within its deadline
+    launch_failed,  // QEMU could not start
+};
+
+struct Ending {
+    EndKind kind = EndKind::crashed;
+    std::string detail;  // for the log: " (stopped, status 0)"
+};
+
+// A VM an earlier router left running.
+struct Adopted {
+    bool paused = false;
+};
+
+class Launcher {
+public:
+    struct Watch {
+        // At most once, and always before `ended`: ready ({}), or why the
+        // VM failed to start.
+        std::function<void(DomainResult<>)> ready;
+        // Exactly once: the VM is gone.
+        std::function<void(const Ending&)> ended;
+    };
+
+    virtual ~Launcher() = default;
+
+    // Spawn a VM for def (paused: stopped before its first instruction) and
+    // watch it. An error means nothing was started and no callback comes.
+    virtual DomainResult<> start(const DomainDef& def, bool paused, Watch watch) = 0;
+    // Watch a VM an earlier router started (only `ended` is called).
+    // not_found if it is not running any more; what it left is cleared.
+    virtual DomainResult<Adopted> adopt(const std::string& name, Watch watch) = 0;
+    // Clear what a VM of this name left behind (one that is not adopted).
+    virtual void clear(const std::string& name) = 0;
+    // Ask the guest to power off (killed at the stop deadline).
+    virtual DomainResult<> shutdown(const std::string& name) = 0;
+    // Kill it now (a destroy).
+    virtual DomainResult<> kill(const std::string& name) = 0;
+    // Pause or resume its vCPUs; done is called once, maybe later.
+    virtual void pause(const std::string& name, bool pause, std::function<void(DomainResult<>)> done) = 0;
+    // Stop watching every VM (the router is stopping): they keep running,
+    // and no callback comes any more.
+    virtual void detach() = 0;
+
+    // Facts.
+    virtual std::string console_socket(const std::string& name) const = 0;
+    virtual std::uint64_t cpu_time_ns(const std::string& name) const = 0;
+    // The memory a VM of this image gets when its definition names none.
+    virtual std::uint64_t image_memory_kib(const std::string& image) const = 0;
+};
+
+}  // namespace fleet::router

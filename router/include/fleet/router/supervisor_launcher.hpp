@@ -1,0 +1,66 @@
+// fleet-router — the real Launcher: each VM gets the launcher's own
+// supervisor (vmm/supervisor.hpp, the one `fleet-vmm start` forks), forked by
+// the router into a session of its own with none of the router's fds, and
+// watched through a pidfd and a ready pipe. The supervisor owns QEMU,
+// console.sock, qmp.sock and the record of how the VM ended
+// (<runtime>/vms/<name>/), so VMs outlive the router and the next one
+// adopts them.
+#pragma once
+
+#include <fleet/base/loop.hpp>
+#include <fleet/router/launcher.hpp>
+#include <fleet/router/log.hpp>
+#include <fleet/vmm/store.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace fleet::router {
+
+struct LauncherOptions {
+    std::string images;  // image catalog folders, colon-separated; empty: the defaults
+    std::string qemu = "qemu-system-x86_64";
+    std::chrono::milliseconds stop_deadline{10000};  // a shutdown kills after this
+};
+
+class SupervisorLauncher final : public Launcher {
+public:
+    SupervisorLauncher(Loop& loop, vmm::Store store, LauncherOptions options, Log log);
+    ~SupervisorLauncher() override;
+
+    DomainResult<> start(const DomainDef& def, bool paused, Watch watch) override;
+    DomainResult<Adopted> adopt(const std::string& name, Watch watch) override;
+    void clear(const std::string& name) override;
+    DomainResult<> shutdown(const std::string& name) override;
+    DomainResult<> kill(const std::string& name) override;
+    void pause(const std::string& name, bool pause, std::function<void(DomainResult<>)> done) override;
+    void detach() override;
+
+    std::string console_socket(const std::string& name) const override;
+    std::uint64_t cpu_time_ns(const std::string& name) const override;
+    std::uint64_t image_memory_kib(const std::string& image) const override;
+
+private:
+    struct Vm;
+    using VmPtr = std::shared_ptr<Vm>;
+    DomainResult<pid_t> fork_supervisor(const DomainDef& def, bool paused, int& ready_fd);
+    void watch_ready(const VmPtr& vm);
+    void on_ready_line(const VmPtr& vm);
+    void watch_end(const VmPtr& vm);
+    void on_end(const VmPtr& vm);
+    VmPtr find(const std::string& name) const;
+
+    Loop& loop_;
+    vmm::Store store_;
+    LauncherOptions o_;
+    Log log_;
+    std::vector<std::string> catalog_;
+    std::map<std::string, VmPtr> vms_;
+    mutable std::map<std::string, std::uint64_t> image_memory_;  // image -> its default, resolved once
+};
+
+}  // namespace fleet::router

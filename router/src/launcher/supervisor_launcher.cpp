@@ -1,0 +1,313 @@
+// fleet-router — the real Launcher (supervisor_launcher.hpp): fork the
+// launcher's supervisor, read its ready line, watch its end through a pidfd,
+// adopt what an earlier router left, signal stop and kill.
+#include "vm_options.hpp"
+
+#include <fleet/base/process.hpp>
+#include <fleet/router/process_title.hpp>
+#include <fleet/router/supervisor_launcher.hpp>
+#include <fleet/vmm/catalog.hpp>
+#include <fleet/vmm/supervisor.hpp>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace fleet::router {
+
+struct SupervisorLauncher::Vm {
+    std::string name;
+    Watch watch;
+    bool starting = false;  // no ready line yet
+    pid_t supervisor = 0;
+    std::uint64_t supervisor_start = 0;
+    bool own_child = false;
+    pid_t qemu = 0;
+    Fd pidfd;
+    OpId pidfd_op = 0;
+    Fd ready;
+    OpId ready_op = 0;
+    std::string ready_line;
+};
+
+namespace {
+
+// The forked child: the supervisor, in its own session, with none of the
+// router's fds (a listening socket held here would outlive a router restart).
+[[noreturn]] void become_supervisor(const vmm::Store& store, vmm::SupervisorOptions so, int ready_write)
+{
+    ::setsid();
+    set_process_title("fleet-router: supervisor " + so.spec.name);
+    int devnull = ::open("/dev/null", O_RDWR);
+    for (int fd = 0; fd < 3; ++fd) ::dup2(devnull, fd);
+    int ready = 3;  // close-on-exec: QEMU must not hold it
+    if (ready_write != ready) ::dup3(ready_write, ready, O_CLOEXEC);
+    ::syscall(SYS_close_range, 4, ~0u, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::signal(SIGPIPE, SIG_DFL);
+    so.ready_fd = ready;
+    ::_exit(vmm::supervise(store, std::move(so)));
+}
+
+// The launcher's record of how the VM ended -> what the registry needs.
+EndKind end_kind(const std::string& why)
+{
+    if (why == "launch-failed" || why == "launch_failed") return EndKind::launch_failed;
+    if (why == "killed") return EndKind::killed;
+    if (why == "crashed") return EndKind::crashed;
+    if (why == "boot-timeout" || why == "boot_timeout") return EndKind::boot_timeout;
+    return EndKind::exited;
+}
+
+std::unexpected<DomainError> cannot_signal()
+{
+    return domain_fail(Errc::failed, std::string("cannot signal the supervisor: ") + std::strerror(errno));
+}
+
+}  // namespace
+
+SupervisorLauncher::SupervisorLauncher(Loop& loop, vmm::Store store, LauncherOptions options, Log log)
+    : loop_(loop), store_(std::move(store)), o_(std::move(options)), log_(std::move(log))
+{
+    catalog_ = vmm::catalog_dirs(o_.images);
+}
+
+SupervisorLauncher::~SupervisorLauncher()
+{
+    detach();
+}
+
+SupervisorLauncher::VmPtr SupervisorLauncher::find(const std::string& name) const
+{
+    auto it = vms_.find(name);
+    return it == vms_.end() ? nullptr : it->second;
+}
+
+// ---- Start -----------------------------------------------------------------------
+
+DomainResult<pid_t> SupervisorLauncher::fork_supervisor(const DomainDef& def, bool paused, int& ready_fd)
+{
+    auto so = supervisor_options(def, catalog_, o_);
+    if (!so) return std::unexpected(so.error());
+    so->spec.start_paused = paused;
+    const std::string& name = def.name;
+    // A folder left by an earlier run of this name is the router's to clear.
+    if (auto old = store_.inspect(name); old && old->ended()) (void)store_.remove(name);
+    if (auto c = store_.create(name); !c)
+        return domain_fail(Errc::failed, "cannot start domain '" + name + "': " + c.error().what());
+
+    int pipefd[2];
+    if (::pipe2(pipefd, O_CLOEXEC) != 0) {
+        (void)store_.remove(name);
+        return domain_fail(Errc::failed, std::string("cannot create a pipe: ") + std::strerror(errno));
+    }
+    pid_t pid = ::fork();
+    if (pid < 0) {
+        int e = errno;
+        ::close(pipefd[0]);
+        ::close(pipefd[1]);
+        (void)store_.remove(name);
+        return domain_fail(Errc::failed, std::string("cannot fork: ") + std::strerror(e));
+    }
+    if (pid == 0) become_supervisor(store_, std::move(*so), pipefd[1]);
+    ::close(pipefd[1]);
+    ready_fd = pipefd[0];
+    return pid;
+}
+
+DomainResult<> SupervisorLauncher::start(const DomainDef& def, bool paused, Watch watch)
+{
+    int ready_fd = -1;
+    auto pid = fork_supervisor(def, paused, ready_fd);
+    if (!pid) return std::unexpected(pid.error());
+    auto vm = std::make_shared<Vm>();
+    vm->name = def.name;
+    vm->watch = std::move(watch);
+    vm->starting = true;
+    vm->ready = Fd(ready_fd);
+    vm->supervisor = *pid;
+    vm->supervisor_start = proc_info(*pid).value_or(ProcInfo{}).start_time;
+    vm->own_child = true;
+    if (auto pidfd = open_pidfd(*pid)) vm->pidfd = std::move(*pidfd);
+    vms_[def.name] = vm;
+    watch_ready(vm);
+    watch_end(vm);
+    log_.debug("domain '" + def.name + "': supervisor " + std::to_string(*pid) + " started");
+    return {};
+}
+
+void SupervisorLauncher::watch_ready(const VmPtr& vm)
+{
+    std::weak_ptr<Vm> weak = vm;
+    vm->ready_op = loop_.read(vm->ready.get(), 512, [this, weak](int res, std::span<const char> data) {
+        auto vm = weak.lock();
+        if (!vm) return;
+        vm->ready_op = 0;
+        if (res > 0) {
+            vm->ready_line.append(data.data(), data.size());
+            if (vm->ready_line.find('\n') == std::string::npos && vm->ready_line.size() < 4096) return watch_ready(vm);
+        }
+        on_ready_line(vm);
+    });
+}
+
+void SupervisorLauncher::on_ready_line(const VmPtr& vm)
+{
+    vm->ready.reset();
+    std::string line = vm->ready_line.substr(0, vm->ready_line.find('\n'));
+    if (!vm->starting) return;
+    vm->starting = false;
+    if (line == "ready") {
+        if (auto r = store_.read(vm->name)) vm->qemu = r->pid;
+        if (vm->watch.ready) vm->watch.ready({});
+        return;
+    }
+    std::string why = line.starts_with("error ") ? line.substr(6) : "the supervisor ended before the guest was ready";
+    if (vm->watch.ready) vm->watch.ready(domain_fail(Errc::failed, why));
+}
+
+// ---- The end of a VM ------------------------------------------------------------------
+
+void SupervisorLauncher::watch_end(const VmPtr& vm)
+{
+    if (!vm->pidfd) {  // no pidfd (an old kernel): nothing to wait on but the ready pipe
+        log_.info("domain '" + vm->name + "': cannot watch its supervisor (no pidfd)");
+        return;
+    }
+    std::weak_ptr<Vm> weak = vm;
+    vm->pidfd_op = loop_.poll(vm->pidfd.get(), POLLIN, [this, weak](int) {
+        auto vm = weak.lock();
+        if (!vm) return;
+        vm->pidfd_op = 0;
+        on_end(vm);
+    });
+}
+
+void SupervisorLauncher::on_end(const VmPtr& vm)
+{
+    if (vm->own_child) ::waitpid(vm->supervisor, nullptr, WNOHANG);
+    if (vm->ready_op) loop_.cancel(std::exchange(vm->ready_op, 0));
+    if (vm->starting) {  // died before a ready line: say why first
+        vm->ready_line = "error the supervisor ended before the guest was ready";
+        auto rec = store_.inspect(vm->name);
+        if (rec && !rec->exit_message.empty()) vm->ready_line = "error " + rec->exit_message;
+        on_ready_line(vm);
+    }
+    auto rec = store_.inspect(vm->name);
+    // No ending in the record: the supervisor died without writing one
+    // (killed behind our back). Its QEMU gets SIGKILL with it; make sure.
+    if (rec && !rec->ended() && rec->pid > 0 && process_alive(rec->pid, rec->pid_start)) ::kill(rec->pid, SIGKILL);
+    Ending ending;
+    ending.kind = end_kind(rec && rec->ended() ? rec->exit_reason : std::string("crashed"));
+    if (rec) ending.detail = " (" + rec->exit_reason + ", status " + std::to_string(rec->exit_status) + ")";
+    (void)store_.remove(vm->name);
+    vm->pidfd.reset();
+    if (find(vm->name) == vm) vms_.erase(vm->name);
+    if (vm->watch.ended) vm->watch.ended(ending);
+}
+
+// ---- Adoption ---------------------------------------------------------------------------
+
+DomainResult<Adopted> SupervisorLauncher::adopt(const std::string& name, Watch watch)
+{
+    auto rec = store_.inspect(name);
+    bool alive = rec && !rec->ended() && process_alive(rec->supervisor_pid, rec->supervisor_start);
+    if (!alive) {
+        if (rec) (void)store_.remove(name);
+        return domain_fail(Errc::not_found, "domain '" + name + "' is not running");
+    }
+    auto vm = std::make_shared<Vm>();
+    vm->name = name;
+    vm->watch = std::move(watch);
+    vm->supervisor = rec->supervisor_pid;
+    vm->supervisor_start = rec->supervisor_start;
+    vm->qemu = rec->pid;
+    if (auto fd = open_pidfd(rec->supervisor_pid)) vm->pidfd = std::move(*fd);
+    vms_[name] = vm;
+    watch_end(vm);
+    return Adopted{rec->state == "paused"};
+}
+
+void SupervisorLauncher::clear(const std::string& name)
+{
+    if (store_.inspect(name)) (void)store_.remove(name);
+}
+
+void SupervisorLauncher::detach()
+{
+    for (auto& [name, vm] : vms_) {
+        if (vm->pidfd_op) loop_.cancel(std::exchange(vm->pidfd_op, 0));
+        if (vm->ready_op) loop_.cancel(std::exchange(vm->ready_op, 0));
+    }
+}
+
+// ---- Stop and kill ------------------------------------------------------------------------
+
+DomainResult<> SupervisorLauncher::shutdown(const std::string& name)
+{
+    auto vm = find(name);
+    if (!vm) return domain_fail(Errc::invalid_state, "domain is not running");
+    sigval v{};
+    v.sival_int = static_cast<int>(o_.stop_deadline.count());
+    if (::sigqueue(vm->supervisor, SIGTERM, v) != 0 && errno != ESRCH) return cannot_signal();
+    return {};
+}
+
+DomainResult<> SupervisorLauncher::kill(const std::string& name)
+{
+    auto vm = find(name);
+    if (!vm) return domain_fail(Errc::invalid_state, "domain is not running");
+    if (::kill(vm->supervisor, SIGUSR1) != 0 && errno != ESRCH) return cannot_signal();
+    return {};
+}
+
+// ---- Facts --------------------------------------------------------------------------------
+
+std::string SupervisorLauncher::console_socket(const std::string& name) const
+{
+    return store_.path(name, "console.sock");
+}
+
+std::uint64_t SupervisorLauncher::cpu_time_ns(const std::string& name) const
+{
+    auto vm = find(name);
+    if (!vm || vm->qemu <= 0) return 0;
+    std::ifstream in("/proc/" + std::to_string(vm->qemu) + "/stat");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string stat = ss.str();
+    auto close = stat.rfind(')');
+    if (close == std::string::npos) return 0;
+    std::istringstream fields(stat.substr(close + 2));
+    std::string field;
+    std::uint64_t utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && fields >> field; ++i) {
+        if (i == 14) utime = std::strtoull(field.c_str(), nullptr, 10);
+        if (i == 15) stime = std::strtoull(field.c_str(), nullptr, 10);
+    }
+    long hz = ::sysconf(_SC_CLK_TCK);
+    return (utime + stime) * (1000000000ull / static_cast<std::uint64_t>(hz > 0 ? hz : 100));
+}
+
+std::uint64_t SupervisorLauncher::image_memory_kib(const std::string& image) const
+{
+    auto it = image_memory_.find(image);
+    if (it != image_memory_.end()) return it->second;
+    std::uint64_t kib = 64 * 1024;
+    if (!image.empty())
+        if (auto resolved = vmm::resolve_image(image, catalog_)) kib = resolved->memory_mib * 1024;
+    image_memory_[image] = kib;
+    return kib;
+}
+
+}  // namespace fleet::router

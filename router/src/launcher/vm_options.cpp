@@ -1,0 +1,67 @@
+// fleet-router — DomainDef -> vmm::SupervisorOptions: the image, the
+// kernel, memory, vCPUs, the accelerator its type asks for, shares; and
+// what fleet cannot run (yet).
+#include "vm_options.hpp"
+
+#include <fleet/vmm/accel.hpp>
+#include <fleet/vmm/catalog.hpp>
+
+namespace fleet::router {
+
+DomainResult<vmm::SupervisorOptions> supervisor_options(const DomainDef& def, const std::vector<std::string>& catalog,
+                                                        const LauncherOptions& o)
+{
+    vmm::VmSpec spec;
+    spec.name = def.name;
+    std::string image_name;
+    if (!def.image.empty()) {
+        auto image = vmm::resolve_image(def.image, catalog);
+        if (!image) return domain_fail(Errc::invalid_argument, "fleet:image: " + image.error().what());
+        spec.kernel = image->kernel;
+        spec.initrd = image->initrd;
+        spec.extra_cmdline = image->cmdline;
+        spec.memory_mib = image->memory_mib;
+        spec.stdio = image->stdio;
+        if (image->boot_timeout) spec.boot_timeout = *image->boot_timeout;
+        if (image->max_args && def.args.size() > *image->max_args)
+            return domain_fail(Errc::invalid_argument, "image '" + image->name + "' takes at most " +
+                                                           std::to_string(*image->max_args) + " arguments");
+        image_name = image->name;
+    }
+    if (!def.kernel.empty()) {
+        spec.kernel = def.kernel;
+        if (image_name.empty()) image_name = def.kernel;
+    }
+    if (!def.initrd.empty()) spec.initrd = def.initrd;
+    if (!def.cmdline.empty()) spec.extra_cmdline = def.cmdline;
+    spec.args = def.args;
+    if (def.memory_kib > 0) spec.memory_mib = (def.memory_kib + 1023) / 1024;
+    spec.vcpus = def.vcpus;
+    spec.accel = def.type == "kvm" ? vmm::Accel::kvm : vmm::Accel::tcg;
+    if (def.type == "kvm") {
+        if (auto k = vmm::probe_kvm(); !k)
+            return domain_fail(Errc::unsupported,
+                               "domain type 'kvm' needs KVM: " + k.error().what() + " (type='qemu' runs under TCG)");
+    }
+    if (!def.interfaces.empty())
+        return domain_fail(
+            Errc::unsupported,
+            "<interface>: fleet cannot attach network interfaces to a VM yet (the fleet bridge is not built)");
+    for (const auto& fs : def.filesystems) {
+        if (spec.stdio != vmm::StdioKind::virtio)
+            return domain_fail(Errc::unsupported, "<filesystem>: only Linux images (virtio guests) can mount shares");
+        spec.shares.push_back(vmm::SharedFolder{fs.source_dir, fs.target_dir, fs.read_only});
+    }
+    if (auto v = vmm::validate(spec); !v) return domain_fail(Errc::invalid_argument, v.error().what());
+
+    vmm::SupervisorOptions so;
+    so.spec = std::move(spec);
+    so.launch.qemu = o.qemu;
+    so.image = image_name;
+    so.detached = true;
+    so.forward_stdin = true;  // the console's input reaches the guest
+    so.stop_deadline = o.stop_deadline;
+    return so;
+}
+
+}  // namespace fleet::router

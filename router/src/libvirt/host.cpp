@@ -1,0 +1,134 @@
+// fleet-router — what the host offers: the capabilities XML and the
+// hypervisor's version, both honest about the one machine type fleet runs;
+// the node's facts and the names libvirt asks for.
+#include "host.hpp"
+
+#include <fleet/base/process.hpp>
+#include <fleet/vmm/accel.hpp>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace fleet::router::libvirt {
+
+namespace {
+
+std::string host_uuid()
+{
+    std::ifstream in("/etc/machine-id");
+    std::string id;
+    in >> id;
+    if (id.size() == 32)
+        return id.substr(0, 8) + "-" + id.substr(8, 4) + "-" + id.substr(12, 4) + "-" + id.substr(16, 4) + "-" +
+               id.substr(20);
+    return "00000000-0000-0000-0000-000000000000";
+}
+
+}  // namespace
+
+std::string Host::capabilities_xml() const
+{
+    auto qemu = find_program(qemu_);
+    bool kvm = vmm::probe_kvm().has_value();
+    std::ostringstream x;
+    x << "<capabilities>\n"
+         "  <host>\n"
+         "    <uuid>"
+      << host_uuid()
+      << "</uuid>\n"
+         "    <cpu>\n"
+         "      <arch>x86_64</arch>\n"
+         "    </cpu>\n"
+         "    <power_management/>\n"
+         "    <iommu support='no'/>\n"
+         "  </host>\n"
+         "  <guest>\n"
+         "    <os_type>hvm</os_type>\n"
+         "    <arch name='x86_64'>\n"
+         "      <wordsize>64</wordsize>\n"
+         "      <emulator>"
+      << (qemu ? *qemu : qemu_)
+      << "</emulator>\n"
+         "      <machine maxCpus='64'>microvm</machine>\n"
+         "      <domain type='qemu'/>\n";
+    if (kvm) x << "      <domain type='kvm'/>\n";
+    x << "    </arch>\n"
+         "    <features>\n"
+         "      <acpi default='on' toggle='no'/>\n"
+         "    </features>\n"
+         "  </guest>\n"
+         "</capabilities>\n";
+    return x.str();
+}
+
+// QEMU's version as libvirt reports a hypervisor's: major*10^6 + minor*10^3
+// + micro. Asked once (`qemu --version`), on first use.
+std::uint64_t Host::hypervisor_version()
+{
+    if (hv_version_) return hv_version_;
+    auto qemu = find_program(qemu_);
+    if (!qemu) return 0;
+    std::string cmd = "'" + *qemu + "' --version 2>/dev/null";
+    FILE* p = ::popen(cmd.c_str(), "r");
+    if (!p) return 0;
+    char line[256] = {};
+    if (std::fgets(line, sizeof line, p)) {
+        unsigned a = 0, b = 0, c = 0;
+        if (const char* v = std::strstr(line, "version "); v && std::sscanf(v + 8, "%u.%u.%u", &a, &b, &c) >= 2)
+            hv_version_ = a * 1000000ull + b * 1000ull + c;
+    }
+    ::pclose(p);
+    return hv_version_;
+}
+
+std::uint64_t Host::lib_version()
+{
+    unsigned major = 0, minor = 0, micro = 0;
+    std::sscanf(FLEET_VERSION, "%u.%u.%u", &major, &minor, &micro);
+    return major * 1000000ull + minor * 1000ull + micro;
+}
+
+std::string Host::hostname()
+{
+    char buf[256] = {};
+    ::gethostname(buf, sizeof buf - 1);
+    return buf;
+}
+
+wire::NodeGetInfoRet Host::node_info()
+{
+    wire::NodeGetInfoRet r;
+    r.model = std::string("x86_64");
+    std::ifstream mem("/proc/meminfo");
+    std::string key;
+    std::uint64_t value = 0;
+    while (mem >> key >> value) {
+        if (key == "MemTotal:") {
+            r.memory = value;
+            break;
+        }
+        mem.ignore(1 << 10, '\n');
+    }
+    long n = ::sysconf(_SC_NPROCESSORS_ONLN);
+    r.cpus = static_cast<std::int32_t>(n > 0 ? n : 1);
+    std::ifstream cpu("/proc/cpuinfo");
+    std::string line;
+    while (std::getline(cpu, line)) {
+        if (line.starts_with("cpu MHz")) {
+            if (auto c = line.find(':'); c != std::string::npos) r.mhz = std::atoi(line.c_str() + c + 1);
+            break;
+        }
+    }
+    r.nodes = 1;
+    r.sockets = 1;
+    r.cores = r.cpus;
+    r.threads = 1;
+    return r;
+}
+
+}  // namespace fleet::router::libvirt

@@ -1,0 +1,41 @@
+// fleet-router — the libvirt mapping's entry (libvirt.hpp): a call is
+// checked as libvirtd checks it, then handed to its procedure's handler.
+#include "dispatch.hpp"
+#include "host.hpp"
+
+#include <fleet/router/libvirt.hpp>
+
+namespace fleet::router {
+
+using namespace fleet::wire;
+using libvirt::Call;
+using libvirt::LibvirtError;
+
+LibvirtService::LibvirtService(DomainRegistry& registry, Launcher& launcher, std::string qemu)
+    : host_(std::make_unique<libvirt::Host>(std::move(qemu))),
+      services_(std::make_unique<libvirt::Services>(libvirt::Services{registry, launcher, *host_}))
+{
+}
+
+LibvirtService::~LibvirtService() = default;
+
+void LibvirtService::call(Connection& conn, const Packet& p)
+{
+    const Header& h = p.header;
+    auto refuse = [&](const LibvirtError& e) { conn.send(encode_error_reply(h, libvirt::to_remote_error(e))); };
+    if (h.prog != remote_program) return refuse({err::rpc, "unknown program " + std::to_string(h.prog), errdom::rpc});
+    if (h.vers != protocol_version)
+        return refuse({err::rpc, "unknown protocol version " + std::to_string(h.vers), errdom::rpc});
+    if (h.status != Status::ok) return refuse({err::rpc, "a call must have status OK", errdom::rpc});
+    const ProcedureInfo* info = find_procedure(h.proc);
+    libvirt::Invoke handler = info ? libvirt::handler_for(h.proc) : nullptr;
+    if (!handler) return conn.send(encode_error_reply(h, unknown_procedure_error(h.proc)));
+    const libvirt::Session& s = conn.session();
+    if (info->connection == ProcConnection::open && !s.open)
+        return refuse({err::internal_error, "connection not open", errdom::remote});
+    if (info->access == ProcAccess::write && s.read_only)
+        return refuse({6, "operation forbidden: read only access prevents it", errdom::remote});
+    handler(Call(conn, h, *services_), p.payload);
+}
+
+}  // namespace fleet::router

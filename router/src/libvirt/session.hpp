@@ -1,0 +1,28 @@
+// fleet-router — what the libvirt mapping remembers about one client: the
+// connection opened (read-only or not) and its event registrations. The
+// transport's Connection carries one.
+#pragma once
+
+#include <fleet/router/domain.hpp>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+
+namespace fleet::router::libvirt {
+
+struct Session {
+    bool open = false;       // CONNECT_OPEN succeeded
+    bool read_only = false;  // ... with VIR_CONNECT_RO
+
+    struct Registration {
+        std::int32_t event_id;
+        std::optional<Uuid> dom;  // empty: every domain
+    };
+    std::map<std::int32_t, Registration> callbacks;  // callback id -> registration
+    std::set<std::int32_t> old_style;                // event ids (the old registration form)
+    std::int32_t next_callback = 1;
+};
+
+}  // namespace fleet::router::libvirt

@@ -1,0 +1,158 @@
+// fleet-router — the registry's run state: start (through the Launcher),
+// ready, the end of a VM, shutdown, destroy, pause and resume.
+#include <fleet/router/registry.hpp>
+
+#include <utility>
+
+namespace fleet::router {
+
+Reason stop_reason(EndKind how, bool asked_shutdown, bool asked_destroy)
+{
+    if (how == EndKind::launch_failed) return Reason::failed;
+    if ((asked_shutdown || asked_destroy) && how != EndKind::crashed) {
+        // Asked for: a destroy, or a shutdown (one that had to kill at the
+        // deadline is a destroy, not a crash).
+        return asked_destroy || how == EndKind::killed ? Reason::destroyed : Reason::shutdown;
+    }
+    // Killed by someone else, or died: not a clean end.
+    if (how == EndKind::killed || how == EndKind::crashed || how == EndKind::boot_timeout) return Reason::crashed;
+    return Reason::shutdown;
+}
+
+namespace {
+
+Lifecycle stopped_event(Reason r)
+{
+    switch (r) {
+        case Reason::failed:
+            return Lifecycle::stopped_failed;
+        case Reason::destroyed:
+            return Lifecycle::stopped_destroyed;
+        case Reason::crashed:
+            return Lifecycle::stopped_crashed;
+        default:
+            return Lifecycle::stopped_shutdown;
+    }
+}
+
+std::unexpected<DomainError> not_running()
+{
+    return domain_fail(Errc::invalid_state, "domain is not running");
+}
+
+}  // namespace
+
+void DomainRegistry::create(const std::string& xml, bool paused, std::function<void(DomainResult<DomainPtr>)> done)
+{
+    auto def = parse_domain_xml(xml);
+    if (!def) return done(domain_fail(Errc::bad_definition, def.error().what()));
+    if (auto fresh = check_new(*def); !fresh) return done(std::unexpected(fresh.error()));
+    auto d = std::make_shared<Domain>();
+    d->def = std::move(*def);
+    domains_[d->def.name] = d;
+    start(d, paused, [d, done = std::move(done)](DomainResult<> r) {
+        if (!r) return done(std::unexpected(r.error()));
+        done(d);
+    });
+}
+
+Launcher::Watch DomainRegistry::watch(const DomainPtr& d)
+{
+    std::weak_ptr<Domain> weak = d;
+    return Launcher::Watch{
+        [this, weak](DomainResult<> r) {
+            if (auto d = weak.lock()) on_ready(d, std::move(r));
+        },
+        [this, weak](const Ending& how) {
+            if (auto d = weak.lock()) on_end(d, how);
+        },
+    };
+}
+
+void DomainRegistry::start(const DomainPtr& d, bool paused, Done done)
+{
+    if (d->active()) return done(domain_fail(Errc::invalid_state, "domain is already running"));
+    if (d->next_def) d->def = *std::exchange(d->next_def, std::nullopt);
+    if (auto r = launcher_.start(d->def, paused, watch(d)); !r) {
+        if (!d->persistent) domains_.erase(d->def.name);
+        return done(std::unexpected(r.error()));
+    }
+    d->id = next_id_++;
+    d->starting = true;
+    d->stop_ = Domain::Stop::none;
+    d->state = paused ? RunState::paused : RunState::running;
+    d->reason = paused ? Reason::user : Reason::booted;
+    save_live(*d);
+    d->started_.push_back(std::move(done));
+}
+
+void DomainRegistry::on_ready(const DomainPtr& d, DomainResult<> r)
+{
+    if (!d->starting) return;
+    d->starting = false;
+    auto waiters = std::exchange(d->started_, {});
+    if (r) {
+        emit(*d, Lifecycle::started);
+        if (d->state == RunState::paused) emit(*d, Lifecycle::suspended);
+        for (auto& w : waiters) w({});
+        return;
+    }
+    std::string why = "domain '" + d->def.name + "' failed to start: " + r.error().message;
+    log_.info(why);
+    // The end settles the state; the callers hear why now.
+    d->stop_ = Domain::Stop::none;
+    for (auto& w : waiters) w(domain_fail(Errc::failed, why));
+}
+
+void DomainRegistry::on_end(const DomainPtr& d, const Ending& how)
+{
+    if (d->starting) on_ready(d, domain_fail(Errc::failed, "the supervisor ended before the guest was ready"));
+    Reason r = stop_reason(how.kind, d->stop_ == Domain::Stop::shutdown, d->stop_ == Domain::Stop::destroy);
+    log_.debug("domain '" + d->def.name + "' stopped" + how.detail);
+    drop_live(d->def.name);
+    emit(*d, stopped_event(r));  // the event names the id it ran under
+    d->id = -1;
+    d->state = RunState::shutoff;
+    d->reason = r;
+    d->stop_ = Domain::Stop::none;
+    auto waiters = std::exchange(d->stopped_, {});
+    if (!d->persistent)
+        domains_.erase(d->def.name);
+    else if (d->next_def)
+        d->def = *std::exchange(d->next_def, std::nullopt);
+    for (auto& w : waiters) w();
+}
+
+DomainResult<> DomainRegistry::shutdown(const DomainPtr& d)
+{
+    if (!d->active()) return not_running();
+    if (d->stop_ == Domain::Stop::none) d->stop_ = Domain::Stop::shutdown;
+    return launcher_.shutdown(d->def.name);
+}
+
+void DomainRegistry::destroy(const DomainPtr& d, Done done)
+{
+    if (!d->active()) return done(not_running());
+    d->stop_ = Domain::Stop::destroy;
+    if (auto k = launcher_.kill(d->def.name); !k) return done(k);
+    d->stopped_.push_back([done = std::move(done)] { done({}); });
+}
+
+void DomainRegistry::suspend(const DomainPtr& d, bool pause, Done done)
+{
+    if (!d->active() || d->starting) return done(not_running());
+    if (pause && d->state == RunState::paused) return done({});
+    if (!pause && d->state != RunState::paused) return done(domain_fail(Errc::invalid_state, "domain is not paused"));
+    std::weak_ptr<Domain> weak = d;
+    launcher_.pause(d->def.name, pause, [this, weak, pause, done = std::move(done)](DomainResult<> r) {
+        auto d = weak.lock();
+        if (r && d && d->active()) {
+            d->state = pause ? RunState::paused : RunState::running;
+            d->reason = pause ? Reason::user : Reason::unpaused;
+            emit(*d, pause ? Lifecycle::suspended : Lifecycle::resumed);
+        }
+        done(std::move(r));
+    });
+}
+
+}  // namespace fleet::router
