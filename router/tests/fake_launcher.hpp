@@ -1,0 +1,58 @@
+// router-unit — a scripted Launcher: runs nothing, records what it is
+// asked, and lets a test say when a VM is ready, fails or ends, and which
+// VMs an earlier router left running. Beside the real-QEMU integration tests
+// (tests/integration/router_*_test.py), never instead of them.
+#pragma once
+
+#include <fleet/router/launcher.hpp>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace fleet::router::testing {
+
+class FakeLauncher final : public Launcher {
+public:
+    // ---- The script ----
+    std::optional<DomainError> refuse_start;      // the next start fails at once with this
+    std::map<std::string, Adopted> left_running;  // what adopt finds (name -> paused?)
+    std::optional<DomainError> refuse_pause;      // pause/resume fail with this
+
+    // ---- What it was asked, in order: "start web", "start web paused",
+    // "shutdown web", "kill web", "pause web", "resume web", "adopt web",
+    // "clear web", "detach".
+    std::vector<std::string> calls;
+
+    // ---- Events a test makes happen ----
+    void ready(const std::string& name);
+    // The supervisor said why the guest could not start; the VM ends.
+    void fail(const std::string& name, const std::string& why);
+    // The VM ends (a start that never was ready hears that first).
+    void end(const std::string& name, EndKind how);
+
+    [[nodiscard]] bool running(const std::string& name) const { return vms_.count(name) > 0; }
+    [[nodiscard]] bool asked(const std::string& call) const;
+
+    DomainResult<> start(const DomainDef& def, bool paused, Watch watch) override;
+    DomainResult<Adopted> adopt(const std::string& name, Watch watch) override;
+    void clear(const std::string& name) override;
+    DomainResult<> shutdown(const std::string& name) override;
+    DomainResult<> kill(const std::string& name) override;
+    void pause(const std::string& name, bool pause, std::function<void(DomainResult<>)> done) override;
+    void detach() override;
+
+    std::string console_socket(const std::string& name) const override { return "/nonexistent/" + name; }
+    std::uint64_t cpu_time_ns(const std::string&) const override { return 0; }
+    std::uint64_t image_memory_kib(const std::string&) const override { return 64 * 1024; }
+
+private:
+    struct Vm {
+        Watch watch;
+        bool ready = false;
+    };
+    std::map<std::string, Vm> vms_;
+};
+
+}  // namespace fleet::router::testing

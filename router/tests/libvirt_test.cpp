@@ -1,0 +1,202 @@
+// router-unit — the libvirt mapping end to end on a socketpair: a Server
+// serving one raw client, the DomainRegistry over the FakeLauncher. The
+// checks libvirtd makes before a call, libvirt's error codes and words,
+// typed replies, an answer that waits for the guest, and lifecycle events.
+#include "fixture.hpp"
+#include "libvirt/dispatch.hpp"  // private: router/src
+
+#include <fleet/router/libvirt.hpp>
+#include <fleet/router/server.hpp>
+#include <fleet/wire/message.hpp>
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <deque>
+
+using namespace fleet;
+using namespace fleet::router;
+using namespace fleet::router::testing;
+using namespace fleet::wire;
+
+namespace {
+
+struct Client : Fixture {
+    LibvirtService libvirt{*registry, launcher, "/nonexistent/qemu"};
+    Server server{*loop, libvirt, ServerOptions{"", "127.0.0.1", -1, false}, Log{[](const std::string&) {}}};
+    Fd fd;
+    PacketAssembler in;
+    std::deque<Packet> got;
+    std::uint32_t serial = 0;
+
+    Client()
+    {
+        registry->on_event([this](const Domain& d, Lifecycle e) { libvirt.announce(server, d, e); });
+        int sv[2];
+        REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) == 0);
+        fd = Fd(sv[0]);
+        server.serve(Fd(sv[1]));
+    }
+
+    template <class T>
+    Header call(RemoteProc p, const T& args)
+    {
+        auto bytes = encode_call(p, serial++, args);
+        REQUIRE(bytes);
+        REQUIRE(::write(fd.get(), bytes->data(), bytes->size()) == static_cast<ssize_t>(bytes->size()));
+        return Header{remote_program, 1, to_int(p), MessageType::call, serial - 1, Status::ok};
+    }
+
+    Packet next()
+    {
+        turn_until([&] {
+            char buf[4096];
+            ssize_t n;
+            while ((n = ::read(fd.get(), buf, sizeof buf)) > 0) {
+                auto packets = in.feed(std::string_view(buf, static_cast<std::size_t>(n)));
+                REQUIRE(packets);
+                for (auto& p : *packets) got.push_back(std::move(p));
+            }
+            return !got.empty();
+        });
+        Packet p = std::move(got.front());
+        got.pop_front();
+        return p;
+    }
+
+    template <class R>
+    R ok(const Header& call)
+    {
+        Packet p = next();
+        REQUIRE(p.header.serial == call.serial);
+        REQUIRE(p.header.proc == call.proc);
+        if (p.header.status != Status::ok) FAIL(decode_payload<RemoteError>(p.payload)->message.value_or("?"));
+        auto r = decode_payload<R>(p.payload);
+        REQUIRE(r);
+        return *r;
+    }
+
+    RemoteError error(const Header& call)
+    {
+        Packet p = next();
+        REQUIRE(p.header.serial == call.serial);
+        REQUIRE(p.header.status == Status::error);
+        auto e = decode_payload<RemoteError>(p.payload);
+        REQUIRE(e);
+        return *e;
+    }
+
+    int clients() const
+    {
+        int n = 0;
+        server.each_connection([&](Connection&) { ++n; });
+        return n;
+    }
+
+    void open(bool read_only = false)
+    {
+        ok<Void>(call(RemoteProc::connect_open, ConnectOpenArgs{"qemu:///system", read_only ? flags::connect_ro : 0u}));
+    }
+};
+
+}  // namespace
+
+TEST_CASE("libvirt: every call of the table has its handler", "[libvirt]")
+{
+    KnownProcedures::for_each([](auto p) {
+        INFO(Procedure<p.value>::name);
+        bool event = Procedure<p.value>::kind == ProcKind::event;
+        CHECK((libvirt::handler_for(to_int(p.value)) != nullptr) == !event);
+    });
+    CHECK(libvirt::handler_for(0) == nullptr);
+    CHECK(libvirt::handler_for(5) == nullptr);
+    CHECK(libvirt::handler_for(-1) == nullptr);
+    CHECK(libvirt::handler_for(100000) == nullptr);
+}
+
+TEST_CASE("libvirt: before CONNECT_OPEN only the handshake; unknown procedures", "[libvirt]")
+{
+    Client c;
+    auto features = c.ok<ConnectSupportsFeatureRet>(
+        c.call(RemoteProc::connect_supports_feature, ConnectSupportsFeatureArgs{feature::program_keepalive}));
+    CHECK(features.supported == 1);
+    auto early = c.error(c.call(RemoteProc::connect_get_hostname, Void{}));
+    CHECK(early.code == err::internal_error);
+    CHECK(early.message == "connection not open");
+    c.open();
+    CHECK(c.ok<ConnectGetTypeRet>(c.call(RemoteProc::connect_get_type, Void{})).type == "QEMU");
+
+    auto bytes = encode_call(9999, c.serial++, Void{});
+    REQUIRE(::write(c.fd.get(), bytes->data(), bytes->size()) > 0);
+    auto unknown = decode_payload<RemoteError>(c.next().payload);
+    CHECK(unknown->code == err::rpc);
+    CHECK(unknown->message->find("unknown procedure") != std::string::npos);
+
+    auto malformed = c.error(c.call(RemoteProc::domain_lookup_by_id, Void{}));  // 4 bytes short
+    CHECK(malformed.code == err::rpc);
+    CHECK(malformed.message->starts_with("malformed arguments"));
+}
+
+TEST_CASE("libvirt: create waits for the guest; events; libvirtd's words for a wrong state", "[libvirt]")
+{
+    Client c;
+    c.open();
+    auto reg = c.ok<ConnectDomainEventCallbackRegisterAnyRet>(
+        c.call(RemoteProc::connect_domain_event_callback_register_any,
+               ConnectDomainEventCallbackRegisterAnyArgs{event_id::lifecycle, std::nullopt}));
+    auto other = c.error(c.call(RemoteProc::connect_domain_event_callback_register_any,
+                                ConnectDomainEventCallbackRegisterAnyArgs{3, std::nullopt}));
+    CHECK(other.code == err::no_support);
+
+    auto create = c.call(RemoteProc::domain_create_xml, DomainCreateXmlArgs{domain_xml("web", uuid_a), 0});
+    c.turn_until([&] { return c.launcher.asked("start web"); });
+    CHECK(c.got.empty());  // no answer before the guest is ready
+    c.launcher.ready("web");
+    Packet event = c.next();  // the STARTED event goes out before the reply
+    CHECK(event.header.type == MessageType::message);
+    CHECK(event.header.proc == to_int(RemoteProc::domain_event_callback_lifecycle));
+    auto msg = decode_payload<DomainEventCallbackLifecycleMsg>(event.payload);
+    REQUIRE(msg);
+    CHECK(msg->callback_id == reg.callback_id);
+    CHECK(msg->msg.dom.name == "web");
+    CHECK(msg->msg.event == wire::event::started);
+    CHECK(msg->msg.detail == wire::detail::started_booted);
+    auto dom = c.ok<DomainRet>(create).dom;
+    CHECK(dom.name == "web");
+    CHECK(dom.id == 1);
+
+    auto state = c.ok<DomainGetStateRet>(c.call(RemoteProc::domain_get_state, DomainFlagsArgs{dom, 0}));
+    CHECK(state.state == wire::state::running);
+    CHECK(state.reason == wire::reason::running_booted);
+    auto again = c.error(c.call(RemoteProc::domain_create, DomainArgs{dom}));
+    CHECK(again.code == err::operation_invalid);
+    CHECK(again.message == "Requested operation is not valid: domain is already running");
+    auto dup = c.error(c.call(RemoteProc::domain_create_xml, DomainCreateXmlArgs{domain_xml("web", uuid_b), 0}));
+    CHECK(dup.code == err::dom_exist);
+    auto reboot = c.error(c.call(RemoteProc::domain_reboot, DomainFlagsArgs{dom, 0}));
+    CHECK(reboot.code == err::no_support);
+
+    auto destroy = c.call(RemoteProc::domain_destroy, DomainArgs{dom});
+    c.turn_until([&] { return c.launcher.asked("kill web"); });
+    c.launcher.end("web", EndKind::killed);
+    auto stopped = decode_payload<DomainEventCallbackLifecycleMsg>(c.next().payload);
+    REQUIRE(stopped);
+    CHECK(stopped->msg.event == wire::event::stopped);
+    CHECK(stopped->msg.detail == wire::detail::stopped_destroyed);
+    CHECK(stopped->msg.dom.id == 1);  // the id it ran under
+    c.ok<Void>(destroy);
+    auto gone = c.error(c.call(RemoteProc::domain_get_state, DomainFlagsArgs{dom, 0}));
+    CHECK(gone.code == err::no_domain);  // transient: forgotten
+}
+
+TEST_CASE("libvirt: an answer for a client that has gone is dropped", "[libvirt]")
+{
+    Client c;
+    c.open();
+    c.call(RemoteProc::domain_create_xml, DomainCreateXmlArgs{domain_xml("web"), 0});
+    c.turn_until([&] { return c.launcher.asked("start web"); });
+    c.fd.reset();  // the client goes
+    c.turn_until([&] { return c.clients() == 0; });
+    c.launcher.ready("web");  // nothing to answer, nothing breaks
+    CHECK(c.registry->by_name("web").value()->active());
+}
