@@ -137,6 +137,21 @@ TEST_CASE("libvirt: before CONNECT_OPEN only the handshake; unknown procedures",
     CHECK(malformed.message->starts_with("malformed arguments"));
 }
 
+TEST_CASE("libvirt: a write on a read-only connection is VIR_ERR_OPERATION_DENIED", "[libvirt]")
+{
+    Client c;
+    c.open(true);
+    auto denied = c.error(c.call(RemoteProc::domain_define_xml, DomainDefineXmlArgs{domain_xml("ro")}));
+    CHECK(denied.code == 29);  // virterror.h: VIR_ERR_OPERATION_DENIED
+    CHECK(denied.code == err::operation_denied);
+    CHECK(denied.message->find("read only") != std::string::npos);
+    CHECK(c.registry->all().empty());
+    // Reading is allowed.
+    auto none = c.error(c.call(RemoteProc::domain_lookup_by_name, DomainLookupByNameArgs{"ro"}));
+    CHECK(none.code == err::no_domain);
+    CHECK(none.message == "Domain not found: no domain with matching name 'ro'");
+}
+
 TEST_CASE("libvirt: create waits for the guest; events; libvirtd's words for a wrong state", "[libvirt]")
 {
     Client c;

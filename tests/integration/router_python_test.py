@@ -7,6 +7,7 @@ libvirtError codes a program sees.
 import os
 import random
 import signal
+import struct
 import subprocess
 import sys
 import threading
@@ -20,6 +21,8 @@ from fleet_test.libvirt_client import need_libvirt_python, start_event_loop  # n
 from fleet_test.procs import alive  # noqa: E402
 from fleet_test.router import FLEET_NS, domain_xml, need_router  # noqa: E402
 from fleet_test.runner import main, variant  # noqa: E402
+
+import router_wire_test as wire  # noqa: E402  (its raw-packet client)
 
 libvirt = need_libvirt_python()  # errors are checked, not printed
 
@@ -112,6 +115,24 @@ def test_open(router, kind):
     check(conn.listAllDomains() == [], "a read-only connection defined a domain")
     check(ro.close() == 0, "close of the read-only connection")
     check(conn.close() == 0, "close")
+
+
+def test_read_only_write_is_denied(router):
+    """A write on a read-only connection gets libvirt's own code,
+    VIR_ERR_OPERATION_DENIED. libvirt's clients refuse such a call before
+    sending it (test_open), so a raw client sends it anyway."""
+    c = wire.Client(router.socket_path)
+    ro_flag = struct.pack(">I", libvirt.VIR_CONNECT_RO)
+    h, p = c.call(1, struct.pack(">I", 1) + wire.xdr_string("qemu:///system") + ro_flag)  # CONNECT_OPEN
+    check(h[5] == wire.OK, f"read-only CONNECT_OPEN: {h} {p!r}")
+    h, p = c.call(11, wire.xdr_string(domain_xml("ro-raw")))  # DOMAIN_DEFINE_XML
+    check(h[5] == wire.ERROR, f"a define on a read-only connection was answered {h}")
+    check(wire.error_code(p) == libvirt.VIR_ERR_OPERATION_DENIED,
+          f"error code {wire.error_code(p)}, wanted VIR_ERR_OPERATION_DENIED ({libvirt.VIR_ERR_OPERATION_DENIED}): {p!r}")
+    check(b"read only" in p, f"the message does not say why: {p!r}")
+    h, p = c.call(23, wire.xdr_string("ro-raw"))  # DOMAIN_LOOKUP_BY_NAME: reading is allowed
+    check(h[5] == wire.ERROR and wire.error_code(p) == libvirt.VIR_ERR_NO_DOMAIN, f"ro-raw was defined: {h} {p!r}")
+    c.close()
 
 
 # ---- the domain API -------------------------------------------------------------------
@@ -651,6 +672,7 @@ if __name__ == "__main__":
     need_router()
     start_event_loop(libvirt)
     tests = [variant(test_open, "open[tcp]", "tcp"), variant(test_open, "open[unix]", "unix"),
+             test_read_only_write_is_denied,
              variant(test_domains, "domains[tcp]", "tcp"), variant(test_domains, "domains[unix]", "unix"),
              test_events, test_keepalive, test_console, test_shared_connection, test_errors,
              test_stuck_qemu_does_not_block_router, test_console_input_is_bounded, test_idle_connections_are_cheap,

@@ -34,7 +34,8 @@ void LibvirtService::call(Connection& conn, const Packet& p)
     if (info->connection == ProcConnection::open && !s.open)
         return refuse({err::internal_error, "connection not open", errdom::remote});
     if (info->access == ProcAccess::write && s.read_only)
-        return refuse({6, "operation forbidden: read only access prevents it", errdom::remote});
+        return refuse({err::operation_denied,
+                       "operation forbidden: read only access prevents " + std::string(info->name), errdom::remote});
     handler(Call(conn, h, *services_), p.payload);
 }
 
