@@ -6,9 +6,9 @@
 //   mdns-publish [-t TYPE] [-p PORT] NAME [KEY=VALUE...]
 //
 // Exit status: 0 after a signal, 2 on a usage error, 1 if the loop fails.
-#include <fleet/router/mdns.hpp>
 #include <fleet/base/fd.hpp>
 #include <fleet/base/loop.hpp>
+#include <fleet/router/mdns.hpp>
 
 #include <poll.h>
 #include <signal.h>
