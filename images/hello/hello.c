@@ -5,24 +5,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* ---- hardware constants (QEMU 7.2 microvm, acpi=on) ---------------------- */
-#define COM1 0x3f8                     /* stdout */
-#define COM2 0x2f8                     /* stderr */
-#define CTL  0x3e8                     /* control channel */
-#define UART_LSR 5
-#define UART_LSR_THRE 0x20
-#define DEBUG_EXIT_PORT 0xf4           /* isa-debug-exit: status (N<<1)|1 */
+#include <fleet/abi/guest.h>
 
-/* include/hw/i386/microvm.h: GED_MMIO_BASE, GED_MMIO_BASE_REGS, GED_MMIO_IRQ.
- * include/hw/acpi/generic_event_device.h: event selector at offset 0 (32-bit
- * access, cleared on read), sleep control register at regs+0 (8-bit). */
-#define GED_ESEL        0xfea00000u
-#define GED_SLEEP_CTL   0xfea00200u
-#define GED_PWR_DOWN_EVT 0x2
-#define GED_SLP_TYP_S5  0x05
-#define GED_SLP_TYP_POS 2
-#define GED_SLP_EN      0x20
-#define GED_GSI         9              /* pulsed: edge, active high */
+/* ---- hardware constants (QEMU 7.2 microvm, acpi=on) ---------------------- */
+#define COM1 FLEET_ISA_STDOUT_PORT
+#define COM2 FLEET_ISA_STDERR_PORT
+#define CTL  FLEET_ISA_CTL_PORT
 
 #define IOAPIC_BASE     0xfec00000u    /* IOREGSEL at +0, IOWIN at +0x10 */
 #define LAPIC_BASE      0xfee00000u
@@ -52,7 +40,7 @@ static inline void mmio_w8(uint32_t a, uint8_t v) { *(volatile uint8_t *)a = v; 
 /* ---- serial output --------------------------------------------------------- */
 static void put(uint16_t port, char c)
 {
-    while (!(inb(port + UART_LSR) & UART_LSR_THRE))
+    while (!(inb(port + FLEET_UART_LSR) & FLEET_UART_LSR_THRE))
         ;
     outb(port, (uint8_t)c);
 }
@@ -81,10 +69,10 @@ static __attribute__((noreturn)) void halt_forever(void)
 
 static __attribute__((noreturn)) void do_exit(unsigned status)
 {
-    puts_(CTL, "exit ");
+    puts_(CTL, FLEET_CTL_EXIT " ");
     put_dec(CTL, status);
     put(CTL, '\n');
-    outl(DEBUG_EXIT_PORT, status);     /* QEMU exits here */
+    outl(FLEET_DEBUG_EXIT_PORT, status); /* QEMU exits here */
     halt_forever();
 }
 
@@ -93,8 +81,8 @@ static __attribute__((noreturn)) void power_off(void)
 {
     __asm__ volatile("cli");
     puts_(COM2, "hello: power button, powering off\n");
-    puts_(CTL, "exit 0\n");
-    mmio_w8(GED_SLEEP_CTL, GED_SLP_EN | (GED_SLP_TYP_S5 << GED_SLP_TYP_POS));
+    puts_(CTL, FLEET_CTL_EXIT " 0\n");
+    mmio_w8(FLEET_GED_SLEEP_CTL, FLEET_GED_S5);
     halt_forever();
 }
 
@@ -114,7 +102,7 @@ static void set_gate(int vec, void *handler)
 /* Reading the selector clears it, so every read must be acted on. */
 static void poll_ged(void)
 {
-    if (mmio_r32(GED_ESEL) & GED_PWR_DOWN_EVT)
+    if (mmio_r32(FLEET_GED_ESEL) & FLEET_GED_PWR_DOWN_EVT)
         power_button = 1;
 }
 
@@ -151,8 +139,8 @@ static void irq_init(void)
     mmio_w32(LAPIC_BASE + LAPIC_SVR, 0x100 | VEC_SPURIOUS);     /* software enable */
     uint32_t apic_id = mmio_r32(LAPIC_BASE + LAPIC_ID) >> 24;
     /* Redirection entry: fixed, physical destination, active high, edge. */
-    ioapic_write(0x10 + 2 * GED_GSI + 1, apic_id << 24);
-    ioapic_write(0x10 + 2 * GED_GSI, VEC_GED);
+    ioapic_write(0x10 + 2 * FLEET_GED_GSI + 1, apic_id << 24);
+    ioapic_write(0x10 + 2 * FLEET_GED_GSI, VEC_GED);
 }
 
 /* Sleep until the power button; sti;hlt is atomic (sti's shadow), so an
@@ -252,7 +240,7 @@ __attribute__((noreturn)) void hello_main(const struct hvm_start_info *si)
     while (want_hang)
         __asm__ volatile("cli; hlt");
 
-    puts_(CTL, "ready\n");
+    puts_(CTL, FLEET_CTL_READY "\n");
     irq_init();
     poll_ged();                        /* a press that beat irq_init() */
 

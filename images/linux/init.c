@@ -32,14 +32,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_SHARES 8
+#include <fleet/abi/guest.h>
+
+#define MAX_SHARES FLEET_MAX_SHARES
 #define MAX_ARGS 256
 #define MAX_INPUTS 16
 #define PORT_WAIT_MS 10000   // how long the virtio ports may take to appear
 #define STOP_GRACE_MS 3000   // SIGTERM -> SIGKILL on a power button press
-#define DRAIN_WAIT_MS 30000  // fleet.drain=1: how long to wait for the host
+#define DRAIN_WAIT_MS FLEET_DRAIN_WAIT_MS
 
-static const char *const port_names[4] = {"fleet.stdin", "fleet.stdout", "fleet.stderr", "fleet.ctl"};
+static const char *const port_names[4] = {FLEET_PORT_STDIN, FLEET_PORT_STDOUT, FLEET_PORT_STDERR, FLEET_PORT_CTL};
 enum { P_IN, P_OUT, P_ERR, P_CTL };
 static int port_fd[4] = {-1, -1, -1, -1};
 
@@ -112,7 +114,7 @@ static void wait_for_host(void)
 
 static void __attribute__((noreturn)) vm_exit(int status)
 {
-    if (ioperm(0xf4, 4, 1) == 0) outl((unsigned)status, 0xf4);
+    if (ioperm(FLEET_DEBUG_EXIT_PORT, FLEET_DEBUG_EXIT_SIZE, 1) == 0) outl((unsigned)status, FLEET_DEBUG_EXIT_PORT);
     reboot(RB_POWER_OFF);
     for (;;) pause();
 }
@@ -133,7 +135,7 @@ static void __attribute__((noreturn)) fatal(int status, const char *fmt, ...)
     va_end(ap);
     say("%s", buf);
     char line[32];
-    snprintf(line, sizeof line, "exit %d\n", status);
+    snprintf(line, sizeof line, FLEET_CTL_EXIT " %d\n", status);
     ctl_line(line);
     vm_exit(status);
 }
@@ -283,7 +285,7 @@ static void mount_shares(struct share *shares)
         if (!loaded) load_modules("share");
         loaded = true;
         char tag[32];
-        snprintf(tag, sizeof tag, "fleet-share%d", i);
+        snprintf(tag, sizeof tag, FLEET_SHARE_TAG "%d", i);
         mkdirs(shares[i].path);
         unsigned long flags = shares[i].rw ? 0 : MS_RDONLY;
         const char *opts = "trans=virtio,version=9p2000.L,msize=262144";
@@ -357,13 +359,13 @@ int main(void)
             dashes = true;
             continue;
         }
-        if (strcmp(words[i], "fleet.drain=1") == 0) drain_wanted = true;
+        if (strcmp(words[i], FLEET_CMDLINE_DRAIN) == 0) drain_wanted = true;
         int idx, off = 0;
-        if (sscanf(words[i], "fleet.share%d=%n", &idx, &off) == 1 && off > 0 && idx >= 0 && idx < MAX_SHARES) {
+        if (sscanf(words[i], FLEET_CMDLINE_SHARE "%d=%n", &idx, &off) == 1 && off > 0 && idx >= 0 && idx < MAX_SHARES) {
             struct share *s = &shares[idx];
             snprintf(s->path, sizeof s->path, "%s", words[i] + off);
             size_t len = strlen(s->path);
-            if (len > 3 && strcmp(s->path + len - 3, ":rw") == 0) {
+            if (len > 3 && strcmp(s->path + len - 3, FLEET_SHARE_RW) == 0) {
                 s->path[len - 3] = 0;
                 s->rw = true;
             } else if (len > 3 && strcmp(s->path + len - 3, ":ro") == 0) {
@@ -393,7 +395,7 @@ int main(void)
         }
 
     int sfd = signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
-    ctl_line("ready\n");
+    ctl_line(FLEET_CTL_READY "\n");
 
     pid_t child = fork();
     if (child < 0) fatal(125, "fork: %m");
@@ -459,12 +461,12 @@ int main(void)
 
     // Anything the program wrote is queued on the ports; leave them to QEMU.
     if (stopping) {
-        ctl_line("exit 0\n");
+        ctl_line(FLEET_CTL_EXIT " 0\n");
         wait_for_host();
         vm_poweroff();
     }
     char line[32];
-    snprintf(line, sizeof line, "exit %d\n", status);
+    snprintf(line, sizeof line, FLEET_CTL_EXIT " %d\n", status);
     ctl_line(line);
     for (int i = 0; i < MAX_SHARES; ++i)
         if (shares[i].set && shares[i].rw) {

@@ -4,6 +4,8 @@
 
 #include "rt.hpp"
 
+#include <fleet/abi/guest.h>
+
 namespace rt::hw {
 
 inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port)); }

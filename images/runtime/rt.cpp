@@ -13,13 +13,12 @@ namespace rt {
 namespace {
 
 // ---- hardware constants (QEMU 7.2 microvm, acpi=on) -------------------------
-constexpr uint16_t com1 = 0x3f8;
-constexpr uint16_t debug_exit_port = 0xf4;  // isa-debug-exit, iosize=4
-// include/hw/i386/microvm.h + include/hw/acpi/generic_event_device.h
-constexpr uintptr_t ged_esel = 0xfea00000, ged_sleep_ctl = 0xfea00200;
-constexpr uint32_t ged_pwr_down_evt = 0x2;
-constexpr uint8_t ged_s5 = 0x20 | (5 << 2);  // SLP_EN | SLP_TYP_S5 << 2
-constexpr unsigned ged_gsi = 9;              // pulsed: edge, active high
+constexpr uint16_t com1 = 0x3f8;  // the runtime's console (not a fleet channel)
+constexpr uint16_t debug_exit_port = FLEET_DEBUG_EXIT_PORT;
+constexpr uintptr_t ged_esel = FLEET_GED_ESEL, ged_sleep_ctl = FLEET_GED_SLEEP_CTL;
+constexpr uint32_t ged_pwr_down_evt = FLEET_GED_PWR_DOWN_EVT;
+constexpr uint8_t ged_s5 = FLEET_GED_S5;
+constexpr unsigned ged_gsi = FLEET_GED_GSI;
 constexpr uintptr_t ioapic1 = 0xfec00000, ioapic2 = 0xfec10000;
 constexpr uintptr_t lapic = 0xfee00000;
 constexpr uint32_t lapic_id = 0x20, lapic_eoi_reg = 0xb0, lapic_svr = 0xf0, lapic_lvt_timer = 0x320,
@@ -337,7 +336,7 @@ int split_args(const char* src)
 void say_status(const char* word, int status)
 {
     char line[32];
-    int n = rt::snprintf(line, sizeof line, "%s %d\n", word, status);
+    int n = rt::snprintf(line, sizeof line, "%s %d\n", word, status);  // FLEET_CTL_EXIT
     if (!vs::ready() || !vs::ctl_write(line, static_cast<size_t>(n))) com1_write(line, static_cast<size_t>(n));
 }
 
@@ -416,7 +415,7 @@ void exit(int status)
         exiting = true;
         if (vs::ready()) vs::flush_all(true);
     }
-    say_status("exit", status);
+    say_status(FLEET_CTL_EXIT, status);
     debug_exit(status);
 }
 
@@ -434,7 +433,7 @@ void panic(const char* fmt, ...)
         dprintf(err, "%s: panic: %s\n", RT_PROGRAM, msg);
         vs::flush_all(true);
     }
-    say_status("exit", 255);
+    say_status(FLEET_CTL_EXIT, 255);
     debug_exit(255);
 }
 
@@ -447,7 +446,7 @@ void power_off(int status)
         exiting = true;
         vs::flush_all(true);
     }
-    say_status("exit", status & 0xff);
+    say_status(FLEET_CTL_EXIT, status & 0xff);
     hw::w8(ged_sleep_ctl, ged_s5);  // QEMU: guest shutdown, exit 0
     halt_forever();
 }
@@ -758,10 +757,11 @@ void rt_interrupt(uint64_t vector, uint64_t* frame)
 
     irq_init();
     if (!vs::init()) {
-        console("%s: no virtio-serial device with ports fleet.stdin/stdout/stderr/ctl\n", RT_PROGRAM);
+        console("%s: no virtio-serial device with ports %s/%s/%s/%s\n", RT_PROGRAM, FLEET_PORT_STDIN,
+                FLEET_PORT_STDOUT, FLEET_PORT_STDERR, FLEET_PORT_CTL);
         debug_exit(125);
     }
-    vs::ctl_write("ready\n", 6);
+    vs::ctl_write(FLEET_CTL_READY "\n", sizeof(FLEET_CTL_READY "\n") - 1);
     poll_ged();  // a press that came before the GED route was set
     hw::check_power();
     rt::exit(main(argc, argv_store));

@@ -191,7 +191,7 @@ void handle_control(const char* buf, uint32_t len)
 
 // ---- roles ------------------------------------------------------------------------------------
 enum Role { role_stdin, role_stdout, role_stderr, role_ctl, n_roles };
-const char* const role_names[n_roles] = {"fleet.stdin", "fleet.stdout", "fleet.stderr", "fleet.ctl"};
+const char* const role_names[n_roles] = {FLEET_PORT_STDIN, FLEET_PORT_STDOUT, FLEET_PORT_STDERR, FLEET_PORT_CTL};
 int role_port[n_roles] = {-1, -1, -1, -1};
 
 // stdin: receive buffers.  QEMU hands the guest at most 4 KiB per chardev
@@ -335,11 +335,12 @@ bool init()
     if (nports == 0) return false;
 
     // Queues: port 0 = 0/1, control = 2/3, port n >= 1 = 2n+2 / 2n+3.
-    if (!setup_queue(ctrl_rx, 2, 32) || !setup_queue(ctrl_tx, 3, 32)) return false;
+    if (!setup_queue(ctrl_rx, FLEET_VSERIAL_CTRL_RXQ, 32) || !setup_queue(ctrl_tx, FLEET_VSERIAL_CTRL_TXQ, 32))
+        return false;
     for (uint32_t p = 0; p < nports; p++) {
-        uint16_t rxq = static_cast<uint16_t>(p == 0 ? 0 : 2 * p + 2);
-        setup_queue(ports[p].rx, rxq, 128);
-        setup_queue(ports[p].tx, static_cast<uint16_t>(rxq + 1), 128);
+        int n = static_cast<int>(p);
+        setup_queue(ports[p].rx, static_cast<uint16_t>(FLEET_VSERIAL_RXQ(n)), 128);
+        setup_queue(ports[p].tx, static_cast<uint16_t>(FLEET_VSERIAL_TXQ(n)), 128);
     }
     hw::w32(base + r_status, hw::r32(base + r_status) | st_driver_ok);
 

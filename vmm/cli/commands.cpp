@@ -177,6 +177,7 @@ Result<std::pair<VmSpec, Image>> build_spec(const Context& ctx, const LaunchFlag
     }
     spec.accel = *chosen;
     spec.stdio = image->stdio;
+    spec.drain = image->drain;
     for (const auto& text : f.shares) {
         auto share = parse_share(text);
         if (!share) return std::unexpected(share.error());

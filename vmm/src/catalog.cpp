@@ -1,9 +1,9 @@
 // fleet — image catalog (see catalog.hpp).
 #include <fleet/vmm/catalog.hpp>
 
-#include <cstdlib>
 #include <algorithm>
 #include <charconv>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -73,11 +73,16 @@ Result<Image> load_image_entry(const std::string& path)
         auto eq = line.find('=');
         if (eq == std::string::npos) return fail(where() + ": expected key=value");
         std::string key = trim(line.substr(0, eq)), value = trim(line.substr(eq + 1));
-        if (key == "name") img.name = value;
-        else if (key == "kernel") img.kernel = resolve(value);
-        else if (key == "initrd") img.initrd = resolve(value);
-        else if (key == "cmdline") img.cmdline = value;
-        else if (key == "description") img.description = value;
+        if (key == "name")
+            img.name = value;
+        else if (key == "kernel")
+            img.kernel = resolve(value);
+        else if (key == "initrd")
+            img.initrd = resolve(value);
+        else if (key == "cmdline")
+            img.cmdline = value;
+        else if (key == "description")
+            img.description = value;
         else if (key == "memory") {
             auto mib = parse_memory(value);
             if (!mib) return fail(where() + ": " + mib.error().message);
@@ -90,6 +95,9 @@ Result<Image> load_image_entry(const std::string& path)
             if (value != "tiny" && value != "runtime" && value != "linux")
                 return fail(where() + ": unknown kind '" + value + "' (tiny, runtime or linux)");
             img.kind = value;
+        } else if (key == "drain") {
+            if (value != "yes" && value != "no") return fail(where() + ": bad drain '" + value + "' (yes or no)");
+            img.drain = value == "yes";
         } else if (key == "max-args") {
             unsigned n = 0;
             auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);

@@ -1,7 +1,28 @@
 // fleet — QEMU command-line building (see cmdline.hpp).
 #include <fleet/vmm/cmdline.hpp>
 
+#include <fleet/abi/guest.h>
+
+#include <cstdio>
+
 namespace fleet::vmm {
+
+namespace {
+
+std::string hex(unsigned v)
+{
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "0x%x", v);
+    return buf;
+}
+
+// An extra UART for an isa guest channel (<fleet/abi/guest.h>).
+std::string isa_uart(const std::string& chardev, unsigned iobase, unsigned irq)
+{
+    return "isa-serial,chardev=" + chardev + ",iobase=" + hex(iobase) + ",irq=" + std::to_string(irq);
+}
+
+}  // namespace
 
 std::string qemu_escape(const std::string& value)
 {
@@ -18,16 +39,19 @@ std::string shell_join(const std::vector<std::string>& argv)
     std::string out;
     for (const auto& a : argv) {
         if (!out.empty()) out += ' ';
-        bool plain = !a.empty() && a.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                                       "0123456789-_./=:,+@%") == std::string::npos;
+        bool plain = !a.empty() && a.find_first_not_of(
+                                       "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                       "0123456789-_./=:,+@%") == std::string::npos;
         if (plain) {
             out += a;
             continue;
         }
         out += '\'';
         for (char c : a) {
-            if (c == '\'') out += "'\\''";
-            else out += c;
+            if (c == '\'')
+                out += "'\\''";
+            else
+                out += c;
         }
         out += '\'';
     }
@@ -54,38 +78,48 @@ std::vector<std::string> qemu_argv(const std::string& qemu, const VmSpec& spec, 
     if (spec.stdio == StdioKind::isa) {
         // COM1 stdout+stdin, COM2 stderr, the UART at 0x3e8 the control lines.
         add({"-chardev", wiring.out + ",id=fleet-out", "-serial", "chardev:fleet-out"});
-        add({"-chardev", wiring.err + ",id=fleet-err", "-device", "isa-serial,chardev=fleet-err,iobase=0x2f8,irq=3"});
-        add({"-chardev", wiring.ctl + ",id=fleet-ctl", "-device", "isa-serial,chardev=fleet-ctl,iobase=0x3e8,irq=6"});
+        add({"-chardev", wiring.err + ",id=fleet-err", "-device",
+             isa_uart("fleet-err", FLEET_ISA_STDERR_PORT, FLEET_ISA_STDERR_IRQ)});
+        add({"-chardev", wiring.ctl + ",id=fleet-ctl", "-device",
+             isa_uart("fleet-ctl", FLEET_ISA_CTL_PORT, FLEET_ISA_CTL_IRQ)});
     } else {
         // COM1 the console; four named ports on one virtio-serial device.
         add({"-chardev", wiring.console + ",id=fleet-console", "-serial", "chardev:fleet-console"});
-        add({"-device", "virtio-serial-device,max_ports=5"});
-        const std::pair<const char*, const std::string*> ports[] = {
-            {"stdin", &wiring.in}, {"stdout", &wiring.out}, {"stderr", &wiring.err}, {"ctl", &wiring.ctl}};
-        int nr = 1;
-        for (auto [port, backend] : ports) {
-            std::string id = std::string("fleet-") + port;
-            add({"-chardev", *backend + ",id=" + id, "-device",
-                 "virtserialport,chardev=" + id + ",name=fleet." + port + ",nr=" + std::to_string(nr++)});
+        add({"-device", "virtio-serial-device,max_ports=" + std::to_string(FLEET_VSERIAL_MAX_PORTS)});
+        struct Port {
+            const char* id;
+            const char* name;
+            int nr;
+            const std::string* backend;
+        };
+        const Port ports[] = {{"fleet-stdin", FLEET_PORT_STDIN, FLEET_PORT_NR_STDIN, &wiring.in},
+                              {"fleet-stdout", FLEET_PORT_STDOUT, FLEET_PORT_NR_STDOUT, &wiring.out},
+                              {"fleet-stderr", FLEET_PORT_STDERR, FLEET_PORT_NR_STDERR, &wiring.err},
+                              {"fleet-ctl", FLEET_PORT_CTL, FLEET_PORT_NR_CTL, &wiring.ctl}};
+        for (const Port& port : ports) {
+            std::string id = port.id;
+            add({"-chardev", *port.backend + ",id=" + id, "-device",
+                 "virtserialport,chardev=" + id + ",name=" + port.name + ",nr=" + std::to_string(port.nr)});
         }
     }
     // Shared folders: virtio-9p, tag fleet-shareN (the guest mounts it where
     // fleet.shareN= on its command line says).
     for (std::size_t i = 0; i < spec.shares.size(); ++i) {
         const auto& s = spec.shares[i];
-        std::string id = "fleet-share" + std::to_string(i);
-        add({"-fsdev", "local,id=" + id + ",path=" + qemu_escape(s.host_path) + ",security_model=none" +
-                           (s.read_only ? ",readonly=on" : ""),
+        std::string id = FLEET_SHARE_TAG + std::to_string(i);
+        add({"-fsdev",
+             "local,id=" + id + ",path=" + qemu_escape(s.host_path) + ",security_model=none" +
+                 (s.read_only ? ",readonly=on" : ""),
              "-device", "virtio-9p-device,fsdev=" + id + ",mount_tag=" + id});
     }
     // isa-debug-exit: the fast way out for every guest.
-    add({"-device", "isa-debug-exit,iobase=0xf4,iosize=4"});
+    add({"-device",
+         "isa-debug-exit,iobase=" + hex(FLEET_DEBUG_EXIT_PORT) + ",iosize=" + std::to_string(FLEET_DEBUG_EXIT_SIZE)});
 
-    if (!wiring.qmp.empty())
-        add({"-chardev", wiring.qmp + ",id=fleet-qmp", "-mon", "chardev=fleet-qmp,mode=control"});
+    if (!wiring.qmp.empty()) add({"-chardev", wiring.qmp + ",id=fleet-qmp", "-mon", "chardev=fleet-qmp,mode=control"});
     if (!wiring.qmp_public.empty())
-        add({"-chardev", "socket,id=fleet-qmp-pub,server=on,wait=off,path=" + qemu_escape(wiring.qmp_public),
-             "-mon", "chardev=fleet-qmp-pub,mode=control"});
+        add({"-chardev", "socket,id=fleet-qmp-pub,server=on,wait=off,path=" + qemu_escape(wiring.qmp_public), "-mon",
+             "chardev=fleet-qmp-pub,mode=control"});
     return a;
 }
 

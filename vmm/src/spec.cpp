@@ -3,18 +3,23 @@
 
 #include "elf.hpp"
 
-#include <charconv>
+#include <fleet/abi/guest.h>
+
 #include <sys/stat.h>
 #include <unistd.h>
+#include <charconv>
 
 namespace fleet::vmm {
 
 std::string_view to_string(Accel a)
 {
     switch (a) {
-    case Accel::automatic: return "auto";
-    case Accel::kvm: return "kvm";
-    case Accel::tcg: return "tcg";
+        case Accel::automatic:
+            return "auto";
+        case Accel::kvm:
+            return "kvm";
+        case Accel::tcg:
+            return "tcg";
     }
     return "?";
 }
@@ -47,9 +52,12 @@ Result<std::uint64_t> parse_memory(std::string_view text)
     std::string bad = "bad memory size '" + std::string(text) + "' (use e.g. 64M or 1G)";
     if (ec != std::errc() || end == text.data()) return fail(bad);
     std::uint64_t scale = 0;
-    if (unit.empty() || unit == "M" || unit == "MiB" || unit == "m" || unit == "MB") scale = 1;
-    else if (unit == "G" || unit == "GiB" || unit == "g" || unit == "GB") scale = 1024;
-    else return fail(bad);
+    if (unit.empty() || unit == "M" || unit == "MiB" || unit == "m" || unit == "MB")
+        scale = 1;
+    else if (unit == "G" || unit == "GiB" || unit == "g" || unit == "GB")
+        scale = 1024;
+    else
+        return fail(bad);
     std::string range = "memory size '" + std::string(text) + "' out of range (2M to 1024G)";
     if (value > max_memory_mib / scale) return fail(range);  // also keeps value * scale from overflowing
     std::uint64_t mib = value * scale;
@@ -63,8 +71,8 @@ Result<> validate_name(std::string_view name)
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
                c == '-';
     };
-    bool ok = !name.empty() && name.size() <= 64 && ok_char(name[0]) && name[0] != '.' && name[0] != '-' &&
-              name[0] != '_';
+    bool ok =
+        !name.empty() && name.size() <= 64 && ok_char(name[0]) && name[0] != '.' && name[0] != '-' && name[0] != '_';
     for (char c : name) ok = ok && ok_char(c);
     if (!ok)
         return fail("bad VM name '" + std::string(name) +
@@ -90,13 +98,16 @@ Result<> validate(const VmSpec& spec)
                 return fail("argument '" + a + "' contains white space; guests split their command line on it");
     }
     std::size_t len = kernel_cmdline(spec).size();
-    if (len > 2048) return fail("kernel command line too long (" + std::to_string(len) + " bytes, at most 2048)");
+    if (len > FLEET_CMDLINE_MAX)
+        return fail("kernel command line too long (" + std::to_string(len) + " bytes, at most " +
+                    std::to_string(FLEET_CMDLINE_MAX) + ")");
     if (spec.tap_fd) return fail("network taps are not supported by this launcher yet");
     if (!spec.shares.empty() && spec.stdio != StdioKind::virtio)
         return fail("shared folders need a virtio guest (a Linux image); this image is stdio=isa");
-    if (spec.shares.size() > 8) return fail("at most 8 shared folders");
+    if (spec.shares.size() > FLEET_MAX_SHARES)
+        return fail("at most " + std::to_string(FLEET_MAX_SHARES) + " shared folders");
     for (const auto& s : spec.shares) {
-        struct stat st{};
+        struct stat st {};
         if (::stat(s.host_path.c_str(), &st) != 0) return fail_errno("shared folder '" + s.host_path + "'");
         if (!S_ISDIR(st.st_mode)) return fail("shared folder '" + s.host_path + "' is not a folder");
     }
@@ -140,8 +151,10 @@ std::string kernel_cmdline(const VmSpec& spec)
     std::string line;
     for (std::size_t i = 0; i < spec.shares.size(); ++i) {
         const auto& s = spec.shares[i];
-        line += "fleet.share" + std::to_string(i) + "=" + s.guest_path + (s.read_only ? "" : ":rw") + " ";
+        line +=
+            FLEET_CMDLINE_SHARE + std::to_string(i) + "=" + s.guest_path + (s.read_only ? "" : FLEET_SHARE_RW) + " ";
     }
+    if (spec.drain && spec.stdio == StdioKind::virtio) line += FLEET_CMDLINE_DRAIN " ";
     line += spec.extra_cmdline;
     if (!line.empty() && line.back() == ' ') line.pop_back();
     for (const auto& a : spec.args) {

@@ -1,9 +1,11 @@
 // fleet — a VM driven from the event loop (see vm.hpp).
 #include <fleet/vmm/vm.hpp>
 
+#include <fleet/base/sink.hpp>
 #include <fleet/vmm/accel.hpp>
 #include <fleet/vmm/cmdline.hpp>
-#include <fleet/base/sink.hpp>
+
+#include <fleet/abi/guest.h>
 
 #include <fcntl.h>
 #include <poll.h>
@@ -20,11 +22,16 @@ namespace fleet::vmm {
 std::string_view to_string(VmState s)
 {
     switch (s) {
-    case VmState::starting: return "starting";
-    case VmState::running: return "running";
-    case VmState::paused: return "paused";
-    case VmState::stopping: return "stopping";
-    case VmState::exited: return "exited";
+        case VmState::starting:
+            return "starting";
+        case VmState::running:
+            return "running";
+        case VmState::paused:
+            return "paused";
+        case VmState::stopping:
+            return "stopping";
+        case VmState::exited:
+            return "exited";
     }
     return "?";
 }
@@ -32,14 +39,22 @@ std::string_view to_string(VmState s)
 std::string_view to_string(ExitReason r)
 {
     switch (r) {
-    case ExitReason::guest_exit: return "exit";
-    case ExitReason::guest_poweroff: return "poweroff";
-    case ExitReason::host_stop: return "stopped";
-    case ExitReason::killed: return "killed";
-    case ExitReason::crashed: return "crashed";
-    case ExitReason::boot_timeout: return "boot-timeout";
-    case ExitReason::launch_failed: return "launch-failed";
-    case ExitReason::broken_pipe: return "broken-pipe";
+        case ExitReason::guest_exit:
+            return "exit";
+        case ExitReason::guest_poweroff:
+            return "poweroff";
+        case ExitReason::host_stop:
+            return "stopped";
+        case ExitReason::killed:
+            return "killed";
+        case ExitReason::crashed:
+            return "crashed";
+        case ExitReason::boot_timeout:
+            return "boot-timeout";
+        case ExitReason::launch_failed:
+            return "launch-failed";
+        case ExitReason::broken_pipe:
+            return "broken-pipe";
     }
     return "?";
 }
@@ -128,9 +143,9 @@ struct Vm::Impl {
         if (draining && stream != 3) query_drain();  // data still flowing: ask again
     }
 
-    // Guest -> host queues of fleet.stdout (port 2) and fleet.stderr (port 3):
-    // a multiport virtio-serial device has rx/tx pairs, port N's tx is 2N+3.
-    static constexpr int stdout_txq = 7, stderr_txq = 9;
+    // Guest -> host queues of fleet.stdout and fleet.stderr (the ABI's port numbers).
+    static constexpr int stdout_txq = FLEET_VSERIAL_TXQ(FLEET_PORT_NR_STDOUT);
+    static constexpr int stderr_txq = FLEET_VSERIAL_TXQ(FLEET_PORT_NR_STDERR);
 
     void start_drain()
     {
@@ -155,7 +170,8 @@ struct Vm::Impl {
             execute_qmp("x-query-virtio-queue-status", json{{"path", serial_path}, {"queue", q}},
                         [this, pending, busy, failed](Result<json> r) {
                             // inuse: elements QEMU took but has not written out yet.
-                            if (!r) *failed = true;
+                            if (!r)
+                                *failed = true;
                             else if (r->value("inuse", 0) != 0 ||
                                      r->value("last-avail-idx", 0) != r->value("shadow-avail-idx", 0))
                                 *busy = true;
@@ -177,7 +193,7 @@ struct Vm::Impl {
     {
         if (drained) return;
         drained = true;
-        if (ctl) loop.write(ctl.get(), "drained\n", [](int) {});
+        if (ctl) loop.write(ctl.get(), FLEET_CTL_DRAINED "\n", [](int) {});
     }
 
     void execute_qmp(const std::string& cmd, json args, QmpClient::Reply reply)
@@ -190,17 +206,19 @@ struct Vm::Impl {
     {
         for (char c : bytes) {
             if (c != '\n') {
-                if (ctl_line.size() < 256) ctl_line += c;
+                if (ctl_line.size() < FLEET_CTL_LINE_MAX) ctl_line += c;
                 continue;
             }
             std::string_view line = ctl_line;
-            if (line == "ready") {
+            constexpr std::string_view exit_word = FLEET_CTL_EXIT " ";
+            if (line == FLEET_CTL_READY) {
                 mark_ready();
-            } else if (line.starts_with("exit ")) {
+            } else if (line.starts_with(exit_word)) {
                 int v = -1;
-                auto num = line.substr(5);
+                auto num = line.substr(exit_word.size());
                 auto [p, ec] = std::from_chars(num.data(), num.data() + num.size(), v);
-                if (ec == std::errc() && p == num.data() + num.size() && v >= 0 && v <= 255) reported_status = v;
+                if (ec == std::errc() && p == num.data() + num.size() && v >= 0 && v <= FLEET_EXIT_STATUS_MAX)
+                    reported_status = v;
                 if (drain_wanted && !draining) start_drain();
             }
             ctl_line.clear();
@@ -255,14 +273,17 @@ struct Vm::Impl {
 
     void on_event(const QmpMessage& m)
     {
-        if (m.event == "STOP" && state != VmState::stopping) set_state(VmState::paused);
+        if (m.event == "STOP" && state != VmState::stopping)
+            set_state(VmState::paused);
         else if (m.event == "RESUME" && state != VmState::stopping) {
             set_state(ready ? VmState::running : VmState::starting);
             arm_boot_timer();  // a VM created paused boots now, whoever sent the cont
-        }
-        else if (m.event == "SHUTDOWN") shutdown = m.value;
-        else if (m.event == "GUEST_PANICKED") panicked = true;
-        else if (m.event == "POWERDOWN") stop_requested = true;  // pressed by anyone, through any monitor
+        } else if (m.event == "SHUTDOWN")
+            shutdown = m.value;
+        else if (m.event == "GUEST_PANICKED")
+            panicked = true;
+        else if (m.event == "POWERDOWN")
+            stop_requested = true;  // pressed by anyone, through any monitor
         if (hooks.event) hooks.event(m);
     }
 
@@ -290,8 +311,8 @@ struct Vm::Impl {
             last_qemu_line = std::string(nl == std::string_view::npos ? m : m.substr(nl + 1));
         }
         if (boot_timed_out) {
-            std::string hint = accel == Accel::kvm ? "; nested KVM can hang guests: try --accel tcg"
-                                                   : "; try a longer --boot-timeout";
+            std::string hint =
+                accel == Accel::kvm ? "; nested KVM can hang guests: try --accel tcg" : "; try a longer --boot-timeout";
             char secs[32];
             std::snprintf(secs, sizeof secs, "%.1f", static_cast<double>(spec.boot_timeout.count()) / 1000.0);
             return {ExitReason::boot_timeout, 124,
@@ -304,15 +325,16 @@ struct Vm::Impl {
         if (st.signaled) {
             if (stdout_gone) return {ExitReason::broken_pipe, 141, name + ": nobody reads its output"};
             if (kill_requested) return {ExitReason::killed, 128 + st.code, name + " was killed"};
-            return {ExitReason::crashed, 128 + st.code,
-                    name + ": QEMU was killed by signal " + std::to_string(st.code) + " (" + signal_name(st.code) + ")"};
+            return {
+                ExitReason::crashed, 128 + st.code,
+                name + ": QEMU was killed by signal " + std::to_string(st.code) + " (" + signal_name(st.code) + ")"};
         }
         std::string shutdown_reason = shutdown.is_object() ? shutdown.value("reason", "") : "";
         // With -no-reboot a reset ends QEMU; a guest that resets instead of
         // exiting has failed (a Linux panic with panic=-1 ends up here).
         if (shutdown_reason == "guest-reset" || shutdown_reason == "guest-panic")
-            return {ExitReason::crashed, 134, name + ": the guest " +
-                                                  (shutdown_reason == "guest-reset" ? "reset itself" : "panicked")};
+            return {ExitReason::crashed, 134,
+                    name + ": the guest " + (shutdown_reason == "guest-reset" ? "reset itself" : "panicked")};
         bool guest_shutdown = shutdown.is_object() && shutdown.value("guest", false);
         if (st.code == 0 && guest_shutdown) {
             if (stop_requested) return {ExitReason::host_stop, 143, name + " was powered off"};
@@ -351,8 +373,8 @@ Vm::~Vm()
 {
     if (!impl_) return;
     Impl& m = *impl_;
-    for (OpId op : {m.out_op, m.err_op, m.ctl_op, m.log_op, m.console_op, m.exit_op, m.boot_timer, m.stop_timer,
-                    m.drain_timer})
+    for (OpId op :
+         {m.out_op, m.err_op, m.ctl_op, m.log_op, m.console_op, m.exit_op, m.boot_timer, m.stop_timer, m.drain_timer})
         if (op) m.loop.cancel(op);
     m.stdin_sink.reset();
     if (m.state != VmState::exited && m.child.pidfd) {
@@ -365,8 +387,7 @@ Vm::~Vm()
 Result<std::unique_ptr<Vm>> Vm::launch(Loop& loop, VmSpec spec, const LaunchOptions& options, VmHooks hooks)
 {
     auto qemu = find_program(options.qemu);
-    if (!qemu)
-        return fail(qemu.error().message + " (install Debian's qemu-system-x86, or point FLEET_QEMU at QEMU)");
+    if (!qemu) return fail(qemu.error().message + " (install Debian's qemu-system-x86, or point FLEET_QEMU at QEMU)");
     if (auto v = validate(spec); !v) return std::unexpected(v.error());
     auto accel = resolve_accel(spec.accel);
     if (!accel) return std::unexpected(accel.error());
@@ -377,8 +398,7 @@ Result<std::unique_ptr<Vm>> Vm::launch(Loop& loop, VmSpec spec, const LaunchOpti
     m.hooks = std::move(hooks);
     m.accel = *accel;
     m.qemu_log_fd = options.qemu_log_fd;
-    m.drain_wanted = m.spec.stdio == StdioKind::virtio &&
-                     (" " + kernel_cmdline(m.spec) + " ").find(" fleet.drain=1 ") != std::string::npos;
+    m.drain_wanted = m.spec.stdio == StdioKind::virtio && m.spec.drain;
 
     bool virtio = m.spec.stdio == StdioKind::virtio;
     auto qmp = socket_pair(), out = socket_pair(), err = socket_pair(), ctl = socket_pair();
@@ -431,8 +451,10 @@ Result<std::unique_ptr<Vm>> Vm::launch(Loop& loop, VmSpec spec, const LaunchOpti
     m.qmp = std::make_unique<QmpClient>(
         loop, std::move(qmp->host), [self](const QmpMessage& ev) { self->on_event(ev); },
         [](const Error&) { /* the end is seen on the pidfd */ });
-    m.pump(m.out, m.out_op, [self](std::string_view b) { self->on_output(1, b); }, true);
-    m.pump(m.err, m.err_op, [self](std::string_view b) { self->on_output(2, b); }, true);
+    m.pump(
+        m.out, m.out_op, [self](std::string_view b) { self->on_output(1, b); }, true);
+    m.pump(
+        m.err, m.err_op, [self](std::string_view b) { self->on_output(2, b); }, true);
     m.pump(m.ctl, m.ctl_op, [self](std::string_view b) { self->on_ctl(b); });
     m.pump(m.qemu_stderr, m.log_op, [self](std::string_view b) { self->on_qemu_message(b); });
     if (m.console) m.pump(m.console, m.console_op, [self](std::string_view b) { self->on_output(3, b); });
@@ -450,11 +472,26 @@ Result<std::unique_ptr<Vm>> Vm::launch(Loop& loop, VmSpec spec, const LaunchOpti
     return std::unique_ptr<Vm>(new Vm(std::move(impl)));
 }
 
-const VmSpec& Vm::spec() const { return impl_->spec; }
-pid_t Vm::pid() const { return impl_->child.pid; }
-Accel Vm::accel() const { return impl_->accel; }
-VmState Vm::state() const { return impl_->state; }
-const std::vector<std::string>& Vm::argv() const { return impl_->argv; }
+const VmSpec& Vm::spec() const
+{
+    return impl_->spec;
+}
+pid_t Vm::pid() const
+{
+    return impl_->child.pid;
+}
+Accel Vm::accel() const
+{
+    return impl_->accel;
+}
+VmState Vm::state() const
+{
+    return impl_->state;
+}
+const std::vector<std::string>& Vm::argv() const
+{
+    return impl_->argv;
+}
 
 void Vm::write_stdin(std::string bytes)
 {

@@ -22,6 +22,7 @@ DomainResult<vmm::SupervisorOptions> supervisor_options(const DomainDef& def, co
         spec.extra_cmdline = image->cmdline;
         spec.memory_mib = image->memory_mib;
         spec.stdio = image->stdio;
+        spec.drain = image->drain;
         if (image->boot_timeout) spec.boot_timeout = *image->boot_timeout;
         if (image->max_args && def.args.size() > *image->max_args)
             return domain_fail(Errc::invalid_argument, "image '" + image->name + "' takes at most " +

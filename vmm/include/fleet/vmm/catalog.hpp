@@ -21,9 +21,10 @@ struct Image {
     std::string cmdline;  // default kernel command line, before the user's args
     std::uint64_t memory_mib = 64;
     StdioKind stdio = StdioKind::isa;
-    std::string kind = "tiny";  // tiny, runtime or linux: what sort of guest
+    std::string kind = "tiny";                              // tiny, runtime or linux: what sort of guest
     std::optional<std::chrono::milliseconds> boot_timeout;  // the image's own deadline
-    std::optional<unsigned> max_args;  // most arguments the guest can take
+    std::optional<unsigned> max_args;                       // most arguments the guest can take
+    bool drain = false;  // the guest waits for "drained" after "exit N" (VmSpec::drain)
     std::string description;
     std::string entry_file;  // the .image it came from; empty for a bare kernel
 };

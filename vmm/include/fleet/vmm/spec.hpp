@@ -38,10 +38,10 @@ Result<SharedFolder> parse_share(std::string_view text);
 
 struct VmSpec {
     std::string name;
-    std::string kernel;                   // ELF with a PVH entry note
-    std::string initrd;                   // optional
-    std::vector<std::string> args;        // become the kernel command line
-    std::string extra_cmdline;            // prepended verbatim (image defaults)
+    std::string kernel;             // ELF with a PVH entry note
+    std::string initrd;             // optional
+    std::vector<std::string> args;  // become the kernel command line
+    std::string extra_cmdline;      // prepended verbatim (image defaults)
     std::uint64_t memory_mib = 64;
     unsigned vcpus = 1;
     Accel accel = Accel::automatic;
@@ -49,6 +49,10 @@ struct VmSpec {
     bool start_paused = false;
     std::chrono::milliseconds boot_timeout{10000};
     std::vector<SharedFolder> shares;  // virtio guests only
+    // The guest waits after "exit N" until the launcher says its stdout and
+    // stderr are drained (<fleet/abi/guest.h>, FLEET_CMDLINE_DRAIN): guests
+    // whose writes return before QEMU has taken the data (Linux).
+    bool drain = false;
     // A tap for the router's bridge (a later part of fleet); refused by
     // validate() until the command-line builder wires it.
     std::optional<int> tap_fd;
