@@ -121,10 +121,11 @@ static void __attribute__((noreturn)) vm_exit(int status)
 
 static void __attribute__((noreturn)) vm_poweroff(void)
 {
-    sync();
     reboot(RB_POWER_OFF);  // ACPI S5: QEMU reports a guest shutdown
     vm_exit(0);
 }
+
+static void __attribute__((noreturn)) finish(int status, bool poweroff);
 
 static void __attribute__((noreturn)) fatal(int status, const char *fmt, ...)
 {
@@ -134,10 +135,7 @@ static void __attribute__((noreturn)) fatal(int status, const char *fmt, ...)
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     say("%s", buf);
-    char line[32];
-    snprintf(line, sizeof line, FLEET_CTL_EXIT " %d\n", status);
-    ctl_line(line);
-    vm_exit(status);
+    finish(status, false);
 }
 
 static void mkdirs(const char *path)
@@ -332,6 +330,28 @@ static bool power_pressed(int fd)
     return pressed;
 }
 
+// The program's process group (it runs in its own session) and the
+// program itself, in case it left its group.
+static void signal_program(pid_t child, int sig)
+{
+    kill(-child, sig);
+    kill(child, sig);
+}
+
+// The one way a run ends: "exit N" on ctl, shares written back, the host's
+// "drained" (anything the program wrote may still sit in the ports'
+// queues), then isa-debug-exit, or ACPI S5 when the power button stopped it.
+static void __attribute__((noreturn)) finish(int status, bool poweroff)
+{
+    char line[32];
+    snprintf(line, sizeof line, FLEET_CTL_EXIT " %d\n", status);
+    ctl_line(line);
+    sync();
+    wait_for_host();
+    if (poweroff) vm_poweroff();
+    vm_exit(status);
+}
+
 int main(void)
 {
     sigset_t all;
@@ -430,49 +450,28 @@ int main(void)
         }
         poll(pfd, (nfds_t)n_inputs + 1, timeout);
 
+        bool stop = false;
         struct signalfd_siginfo si;
-        while (read(sfd, &si, sizeof si) == sizeof si) {
-            // SIGTERM/SIGINT/SIGPWR to PID 1 (e.g. ctrl-alt-del): treat like the button.
-            if ((si.ssi_signo == SIGTERM || si.ssi_signo == SIGPWR) && !stopping) {
-                stopping = true;
-                kill_at = now_ms() + STOP_GRACE_MS;
-                kill(-child, SIGTERM);
-            }
-        }
+        while (read(sfd, &si, sizeof si) == sizeof si)
+            if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGPWR) stop = true;  // e.g. ctrl-alt-del
         for (int i = 0; i < n_inputs; ++i)
-            if ((pfd[i + 1].revents & POLLIN) && power_pressed(input_fd[i]) && !stopping) {
-                stopping = true;
-                kill_at = now_ms() + STOP_GRACE_MS;
-                kill(-child, SIGTERM);
-                kill(child, SIGTERM);
-            }
+            if ((pfd[i + 1].revents & POLLIN) && power_pressed(input_fd[i])) stop = true;
+        if (stop && !stopping) {
+            stopping = true;
+            kill_at = now_ms() + STOP_GRACE_MS;
+            signal_program(child, SIGTERM);
+        }
         // Reap everything (PID 1 adopts orphans); stop at the program's end.
         int st;
         pid_t p;
         while ((p = waitpid(-1, &st, WNOHANG)) > 0)
             if (p == child) status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
         if (status < 0 && stopping && now_ms() >= kill_at) {
-            kill(-child, SIGKILL);
-            kill(child, SIGKILL);
+            signal_program(child, SIGKILL);
             kill_at = now_ms() + 1000;
         }
     }
     if (status > 255) status = 255;
-
-    // Anything the program wrote is queued on the ports; leave them to QEMU.
-    if (stopping) {
-        ctl_line(FLEET_CTL_EXIT " 0\n");
-        wait_for_host();
-        vm_poweroff();
-    }
-    char line[32];
-    snprintf(line, sizeof line, FLEET_CTL_EXIT " %d\n", status);
-    ctl_line(line);
-    for (int i = 0; i < MAX_SHARES; ++i)
-        if (shares[i].set && shares[i].rw) {
-            sync();
-            break;
-        }
-    wait_for_host();
-    vm_exit(status);
+    // Stopped by the power button: a guest shutdown, as the tiny guests do.
+    finish(stopping ? 0 : status, stopping);
 }

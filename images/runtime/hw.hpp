@@ -1,5 +1,5 @@
 // fleet runtime internals: hardware access and the pieces shared between
-// rt.cpp (boot, interrupts, heap, exit) and vserial.cpp (virtio-serial).
+// the core/ files (boot, irq, timer, exit, printf, vserial).
 #pragma once
 
 #include "rt.hpp"
@@ -27,6 +27,11 @@ inline void sti() { __asm__ volatile("sti" ::: "memory"); }
 // already pending wakes the hlt at once instead of slipping in before it.
 inline void sti_hlt() { __asm__ volatile("sti; hlt" ::: "memory"); }
 
+// The local APIC (0xfee00000) and its registers.
+inline constexpr uintptr_t lapic = 0xfee00000;
+inline constexpr uint32_t lapic_id = 0x20, lapic_eoi_reg = 0xb0, lapic_svr = 0xf0, lapic_lvt_timer = 0x320,
+                          lapic_timer_init = 0x380, lapic_timer_cur = 0x390, lapic_timer_div = 0x3e0;
+
 // Interrupt vectors.
 inline constexpr int vec_ged = 0x30, vec_virtio = 0x31, vec_timer = 0x32, vec_spurious = 0xff;
 
@@ -35,6 +40,16 @@ inline constexpr int vec_ged = 0x30, vec_virtio = 0x31, vec_timer = 0x32, vec_sp
 void route_gsi(unsigned gsi, int vector, bool level);
 void lapic_eoi();
 bool have_ioapic2();
+void irq_init();  // IDT, LAPIC, the GED route; interrupts stay off
+void poll_ged();  // reads (and so clears) the GED selector: a press sets power_pressed
+extern volatile bool timer_fired;  // the LAPIC timer's interrupt (timer.cpp)
+
+// COM1, the runtime's console: polled, unbuffered (printf.cpp).
+void com1_write(const char* s, size_t n);
+
+// The way out (exit.cpp): isa-debug-exit with the status, or halt.
+[[noreturn]] void debug_exit(int status);
+[[noreturn]] void halt_forever();
 
 // Waits (sti;hlt) until cond() holds, checking it with interrupts off.  Also
 // runs the runtime's housekeeping: control messages, power button.

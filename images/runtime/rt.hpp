@@ -9,8 +9,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-int main(int argc, char** argv);
-
 namespace rt {
 
 // ---- standard channels (virtio-serial ports fleet.stdin/stdout/stderr) ----
@@ -80,6 +78,9 @@ bool parse_u64(const char* s, uint64_t* out);
 
 }  // namespace rt
 
+#ifdef RT_HOST  // host unit tests: the C library has them
+#include <string.h>
+#else
 extern "C" {
 void* memcpy(void* d, const void* s, size_t n);
 void* memmove(void* d, const void* s, size_t n);
@@ -87,3 +88,4 @@ void* memset(void* d, int c, size_t n);
 int memcmp(const void* a, const void* b, size_t n);
 size_t strlen(const char* s);
 }
+#endif
