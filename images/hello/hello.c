@@ -106,9 +106,15 @@ static void poll_ged(void)
         power_button = 1;
 }
 
+static void poll_ctl(void);
+static volatile int pending_signal;
+
+/* The one interrupt handler: the GED (power button) and the ctl UART's
+ * received data (a "signal N" line) share its vector. */
 void hello_ged_irq(void)
 {
     poll_ged();
+    poll_ctl();
     mmio_w32(LAPIC_BASE + LAPIC_EOI, 0);
 }
 
@@ -141,6 +147,9 @@ static void irq_init(void)
     /* Redirection entry: fixed, physical destination, active high, edge. */
     ioapic_write(0x10 + 2 * FLEET_GED_GSI + 1, apic_id << 24);
     ioapic_write(0x10 + 2 * FLEET_GED_GSI, VEC_GED);
+    ioapic_write(0x10 + 2 * FLEET_ISA_CTL_IRQ + 1, apic_id << 24);
+    ioapic_write(0x10 + 2 * FLEET_ISA_CTL_IRQ, VEC_GED);
+    outb(CTL + 1, 0x01);                                         /* IER: received data */
 }
 
 /* Sleep until the power button; sti;hlt is atomic (sti's shadow), so an
@@ -149,6 +158,9 @@ static __attribute__((noreturn)) void hold(void)
 {
     for (;;) {
         __asm__ volatile("cli" ::: "memory");
+        poll_ctl();                    /* a line that came before the interrupt was on */
+        if (pending_signal)
+            do_exit(128 + (unsigned)pending_signal);
         if (power_button)
             power_off();
         __asm__ volatile("sti; hlt" ::: "memory");
@@ -183,20 +195,6 @@ static int parse_status(const char *s, size_t n)
     return (int)v;
 }
 
-/* Calls fn(word, len) for each whitespace-separated word; 0 stops early. */
-static void for_each_word(const char *s, int (*fn)(const char *, size_t))
-{
-    while (s && *s) {
-        while (is_space(*s))
-            s++;
-        const char *w = s;
-        while (*s && !is_space(*s))
-            s++;
-        if (s > w && !fn(w, (size_t)(s - w)))
-            return;
-    }
-}
-
 static int status, want_hold, want_hang;
 static const char *bad_word;
 static size_t bad_len;
@@ -227,13 +225,154 @@ static int print_word(const char *w, size_t n)
     return 1;
 }
 
+/* ---- the exec block (<fleet/abi/guest.h>) ------------------------------------
+ * From the kernel command line when a raw QEMU line carries it
+ * (fleet.exec=%XX...), else from the ctl UART: the launcher wrote it into
+ * ctl's socket before QEMU started. */
+static char block[sizeof(struct fleet_exec_header) + FLEET_EXEC_MAX_SIZE];
+static struct fleet_exec_header hdr;
+static const char *strings;
+
+static __attribute__((noreturn)) void bad_block(const char *why)
+{
+    puts_(COM2, "hello: bad exec block: ");
+    puts_(COM2, why);
+    put(COM2, '\n');
+    do_exit(FLEET_EXIT_BAD_EXEC);
+}
+
+static uint64_t rdtsc(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+/* One byte from ctl. Before the block starts, wait as long as it takes (a
+ * host may write it after boot); once it has started, the rest is already
+ * in QEMU's socket, so a long silence means it was cut short. */
+static uint8_t ctl_getc(int started)
+{
+    uint64_t t0 = rdtsc();
+    while (!(inb(CTL + FLEET_UART_LSR) & 1))
+        if (started && rdtsc() - t0 > (1ull << 35))  /* ~10 s at 3 GHz */
+            bad_block("truncated (the channel went quiet)");
+    return inb(CTL);
+}
+
+static void read_ctl(char *to, uint32_t n, int started)
+{
+    for (uint32_t i = 0; i < n; i++)
+        to[i] = (char)ctl_getc(started || i > 0);
+}
+
+static const char *find_inline(const char *cmdline)
+{
+    static const char key[] = FLEET_CMDLINE_EXEC;
+    for (const char *p = cmdline; p && *p; p++) {
+        if (p == cmdline || is_space(p[-1])) {
+            size_t k = 0;
+            while (k < sizeof key - 1 && p[k] == key[k])
+                k++;
+            if (k == sizeof key - 1)
+                return p + k;
+        }
+    }
+    return 0;
+}
+
+static void get_block(const char *cmdline)
+{
+    const char *enc = find_inline(cmdline);
+    uint32_t have = 0;
+    if (enc) {
+        while (enc[have] && !is_space(enc[have]) && have < sizeof block)
+            block[have] = enc[have], have++;
+        long n = fleet_pct_decode(block, have);
+        if (n < (long)sizeof hdr)
+            bad_block("malformed on the command line");
+        have = (uint32_t)n;
+    } else {
+        if (inb(CTL + FLEET_UART_LSR) == 0xff)  /* no UART there */
+            bad_block("no ctl channel (UART 0x3e8)");
+        /* FIFO on (16 bytes per QEMU read, not 1): QEMU drops the byte the
+         * UART held, at worst the launcher's preamble. Then the magic. */
+        outb(CTL + 2, 0xc1);  /* FIFO on, trigger level 14: QEMU offers 14 bytes a read */
+        puts_(CTL, FLEET_CTL_WAITING "\n");
+        uint32_t magic = 0, skipped = 0;
+        for (;;) {
+            magic = (magic >> 8) | ((uint32_t)ctl_getc(0) << 24);
+            if (magic == FLEET_EXEC_MAGIC)
+                break;
+            if (++skipped > FLEET_EXEC_SKIP_MAX + 3)
+                bad_block("bad magic (not an exec block)");
+        }
+        for (int k = 0; k < 4; k++)
+            block[k] = (char)(magic >> (8 * k));
+        read_ctl(block + 4, sizeof hdr - 4, 1);
+    }
+    for (uint32_t i = 0; i < sizeof hdr; i++)
+        ((char *)&hdr)[i] = block[i];
+    const char *why = fleet_exec_check_header(&hdr);
+    if (why)
+        bad_block(why);
+    if (enc) {
+        if (have != sizeof hdr + hdr.size)
+            bad_block("truncated (on the command line)");
+    } else {
+        read_ctl(block + sizeof hdr, hdr.size, 1);
+    }
+    strings = block + sizeof hdr;
+    why = fleet_exec_check_strings(&hdr, strings);
+    if (why)
+        bad_block(why);
+}
+
+/* Calls fn(arg, len) for each argument; 0 stops early. */
+static void for_each_arg(int (*fn)(const char *, size_t))
+{
+    const char *s = strings;
+    for (uint32_t i = 0; i < hdr.argc; i++) {
+        size_t n = 0;
+        while (s[n])
+            n++;
+        if (!fn(s, n))
+            return;
+        s += n + 1;
+    }
+}
+
+/* ---- ctl from the host after the block: "signal N" lines ------------------- */
+static char ctl_buf[FLEET_CTL_LINE_MAX];
+static unsigned ctl_len;
+
+static void poll_ctl(void)
+{
+    while (inb(CTL + FLEET_UART_LSR) & 1) {
+        char c = (char)inb(CTL);
+        if (c != '\n') {
+            if (ctl_len < sizeof ctl_buf - 1)
+                ctl_buf[ctl_len++] = c;
+            continue;
+        }
+        static const char word[] = FLEET_CTL_SIGNAL " ";
+        if (ctl_len > sizeof word - 1 && word_eq(ctl_buf, sizeof word - 1, word)) {
+            int v = parse_status(ctl_buf + sizeof word - 1, ctl_len - (sizeof word - 1));
+            if (v >= 1 && v <= FLEET_SIGNAL_MAX)
+                pending_signal = v;
+        }
+        ctl_len = 0;
+    }
+}
+
 /* ---- main -------------------------------------------------------------------- */
 __attribute__((noreturn)) void hello_main(const struct hvm_start_info *si)
 {
     const char *cmdline = NULL;
     if (si && si->magic == HVM_START_MAGIC && si->cmdline_paddr && si->cmdline_paddr < 0x100000000ull)
         cmdline = (const char *)(uint32_t)si->cmdline_paddr;
-    for_each_word(cmdline, scan_word);
+    get_block(cmdline);
+    for_each_arg(scan_word);
 
     /* "hang": never become ready, like a guest stuck in early boot (the
      * launcher's boot timeout must catch it). */
@@ -253,12 +392,15 @@ __attribute__((noreturn)) void hello_main(const struct hvm_start_info *si)
     }
 
     puts_(COM1, "hello");
-    for_each_word(cmdline, print_word);
+    for_each_arg(print_word);
     put(COM1, '\n');
 
     if (want_hold)
         hold();
     poll_ged();
+    poll_ctl();
+    if (pending_signal)
+        do_exit(128 + (unsigned)pending_signal);
     if (power_button)
         power_off();
     do_exit((unsigned)status);

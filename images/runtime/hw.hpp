@@ -55,9 +55,11 @@ void com1_write(const char* s, size_t n);
 // runs the runtime's housekeeping: control messages, power button.
 template <class F> void wait_until(F cond);
 
-// Power button: set by the GED interrupt, acted upon by check_power().
+// Power button: set by the GED interrupt, acted upon by check_power(),
+// which also delivers the signals the host sent on ctl (exec.cpp).
 extern volatile bool power_pressed;
 void check_power();
+void check_signals();
 
 }  // namespace rt::hw
 
@@ -68,6 +70,9 @@ void irq();               // from the interrupt handler: acknowledge
 void poll();              // control messages (port open/close)
 bool ready();             // init succeeded
 bool ctl_write(const char* s, size_t n);  // synchronous, for ready/exit
+// Host -> guest on ctl: the count, 0 when the host closed it, -1 when
+// nothing is there and !wait.
+long ctl_read(void* buf, size_t n, bool wait);
 void flush_all(bool wait);
 }  // namespace rt::vs
 

@@ -58,6 +58,17 @@ using PowerHandler = void (*)();
 void on_power_button(PowerHandler h);
 [[noreturn]] void power_off(int status);  // `exit status` on ctl, then S5
 
+// ---- signals ("signal N" from the host: fleet-vmm kill -s, Ctrl-C) ----
+// Delivered like the power button, at the next blocking point or I/O call:
+// the handler set for N, else exit(128 + N). SIGKILL (9) cannot be handled.
+using SignalHandler = void (*)(int sig);
+void on_signal(int sig, SignalHandler h);  // nullptr: the default again
+
+// ---- environment (the exec block; main also gets it as its third argument) ----
+const char* getenv(const char* name);  // nullptr when not set
+char** environ();                      // "NAME=VALUE" strings, nullptr-terminated
+const char* workdir();                 // the working folder the host asked for ("" if none)
+
 // ---- time (LAPIC timer, 1 GHz bus clock in QEMU TCG and KVM) ----
 void sleep_ns(uint64_t ns);  // halts; the power button still works
 

@@ -4,6 +4,9 @@
 #include <fleet/vmm/accel.hpp>
 #include <fleet/vmm/catalog.hpp>
 #include <fleet/vmm/cmdline.hpp>
+#include <fleet/vmm/exec.hpp>
+
+#include <fleet/abi/guest.h>
 #include <fleet/base/process.hpp>
 #include <fleet/vmm/qmp.hpp>
 #include <fleet/vmm/supervisor.hpp>
@@ -22,6 +25,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <random>
@@ -34,7 +38,10 @@ namespace fleet::cli {
 
 using namespace fleet::vmm;
 
-int report(const Error& e) { return report(e.what()); }
+int report(const Error& e)
+{
+    return report(e.what());
+}
 
 int report(const std::string& message)
 {
@@ -100,13 +107,16 @@ std::optional<Parsed> parse(const char* cmd, const Args& args, po::options_descr
     return p;
 }
 
-Result<Store> open_store(const Context& ctx) { return Store::open(ctx.runtime_dir); }
+Result<Store> open_store(const Context& ctx)
+{
+    return Store::open(ctx.runtime_dir);
+}
 
 // ---- run / start / cmdline: building a spec from the command line ----
 
 struct LaunchFlags {
-    std::string name, memory, accel, initrd;
-    std::vector<std::string> shares;
+    std::string name, memory, accel, initrd, workdir;
+    std::vector<std::string> shares, env, env_files;
     unsigned cpus = 1;
     std::optional<double> boot_timeout;  // default: the image's, else 10 s
     double stop_timeout = 10;
@@ -115,19 +125,22 @@ struct LaunchFlags {
 void add_launch_options(po::options_description& d, LaunchFlags& f)
 {
     const char* accel = std::getenv("FLEET_ACCEL");
-    d.add_options()
-        ("name,n", po::value(&f.name), "VM name (default: IMAGE-xxxx)")
-        ("memory,m", po::value(&f.memory), "guest memory, e.g. 64M or 1G (default: the image's)")
-        ("cpus", po::value(&f.cpus)->default_value(1), "vCPUs")
-        ("accel", po::value(&f.accel)->default_value(accel && *accel ? accel : "auto"),
-         "auto, kvm or tcg (FLEET_ACCEL)")
-        ("initrd", po::value(&f.initrd), "initial ramdisk")
-        ("share", po::value(&f.shares)->composing(),
-         "share a host folder: HOST[:GUEST][:ro|:rw] (read-only by default; Linux images)")
-        ("boot-timeout", po::value<double>()->notifier([&f](double v) { f.boot_timeout = v; }),
-         "seconds the guest has to become ready (default: the image's, else 10)")
-        ("stop-timeout", po::value(&f.stop_timeout)->default_value(10, "10"),
-         "seconds a stop waits for the guest to power off before killing it");
+    d.add_options()("name,n", po::value(&f.name), "VM name (default: IMAGE-xxxx)")(
+        "memory,m", po::value(&f.memory), "guest memory, e.g. 64M or 1G (default: the image's)")(
+        "cpus", po::value(&f.cpus)->default_value(1), "vCPUs")(
+        "accel", po::value(&f.accel)->default_value(accel && *accel ? accel : "auto"),
+        "auto, kvm or tcg (FLEET_ACCEL)")("initrd", po::value(&f.initrd), "initial ramdisk")(
+        "share", po::value(&f.shares)->composing(),
+        "share a host folder: HOST[:GUEST][:ro|:rw] (read-only by default; Linux images)")(
+        "env,e", po::value(&f.env)->composing(),
+        "set a variable in the program's environment: NAME=VALUE (NAME alone: the host's value)")(
+        "env-file", po::value(&f.env_files)->composing(),
+        "read NAME=VALUE lines from a file (blank lines and # comments are skipped)")(
+        "workdir,w", po::value(&f.workdir), "the program's working folder, on a --share (Linux images)")(
+        "boot-timeout", po::value<double>()->notifier([&f](double v) { f.boot_timeout = v; }),
+        "seconds the guest has to become ready (default: the image's, else 10)")(
+        "stop-timeout", po::value(&f.stop_timeout)->default_value(10, "10"),
+        "seconds a stop waits for the guest to power off before killing it");
 }
 
 std::string random_suffix()
@@ -141,6 +154,39 @@ std::string random_suffix()
 // What build_spec chose for acceleration and why, for --verbose and start.
 std::string accel_note_;
 
+// One -e or env-file entry into `env`: NAME=VALUE, or NAME alone for the
+// host's value (skipped when the host has none).
+Result<> add_env(std::vector<std::string>& env, const std::string& entry, const std::string& where)
+{
+    if (entry.find('=') == std::string::npos) {
+        if (entry.empty()) return fail(where + ": an empty variable name");
+        if (const char* v = std::getenv(entry.c_str())) env.push_back(entry + "=" + v);
+        return {};
+    }
+    if (auto v = validate_env(entry); !v) return fail(where + ": " + v.error().what());
+    env.push_back(entry);
+    return {};
+}
+
+Result<std::vector<std::string>> build_env(const LaunchFlags& f)
+{
+    std::vector<std::string> env;
+    for (const auto& path : f.env_files) {
+        std::ifstream in(path);
+        if (!in) return fail_errno("cannot read env file '" + path + "'");
+        std::string line;
+        for (int n = 1; std::getline(in, line); ++n) {
+            if (!line.empty() && line.back() == '\r') line.pop_back();
+            auto first = line.find_first_not_of(" \t");
+            if (first == std::string::npos || line[first] == '#') continue;
+            if (auto r = add_env(env, line, path + ":" + std::to_string(n)); !r) return std::unexpected(r.error());
+        }
+    }
+    for (const auto& e : f.env)
+        if (auto r = add_env(env, e, "-e"); !r) return std::unexpected(r.error());
+    return env;
+}
+
 Result<std::pair<VmSpec, Image>> build_spec(const Context& ctx, const LaunchFlags& f, const Args& positional)
 {
     if (positional.empty()) return fail("no image given (a catalog name like 'hello', or a kernel path)");
@@ -152,10 +198,12 @@ Result<std::pair<VmSpec, Image>> build_spec(const Context& ctx, const LaunchFlag
     spec.kernel = image->kernel;
     spec.initrd = f.initrd.empty() ? image->initrd : f.initrd;
     spec.extra_cmdline = image->cmdline;
-    spec.args.assign(positional.begin() + 1, positional.end());
-    if (image->max_args && spec.args.size() > *image->max_args)
-        return fail("image '" + image->name + "' takes at most " + std::to_string(*image->max_args) +
-                    " arguments (" + std::to_string(spec.args.size()) + " given)");
+    spec.args = image->args;
+    spec.args.insert(spec.args.end(), positional.begin() + 1, positional.end());
+    auto env = build_env(f);
+    if (!env) return std::unexpected(env.error());
+    spec.env = std::move(*env);
+    spec.workdir = f.workdir;
     spec.memory_mib = image->memory_mib;
     if (!f.memory.empty()) {
         auto mib = parse_memory(f.memory);
@@ -191,6 +239,7 @@ Result<std::pair<VmSpec, Image>> build_spec(const Context& ctx, const LaunchFlag
         spec.boot_timeout = *image->boot_timeout;
     }
     if (auto v = validate(spec); !v) return std::unexpected(v.error());
+    if (auto b = exec_block(spec); !b) return std::unexpected(b.error());
     return std::pair{std::move(spec), std::move(*image)};
 }
 
@@ -208,7 +257,7 @@ SupervisorOptions supervisor_options(const Context& ctx, const LaunchFlags& f, V
 // run and start alike: the spec from the command line, the runtime folder,
 // the VM's name claimed, the supervisor's options.
 Result<std::pair<Store, SupervisorOptions>> prepare_launch(const Context& ctx, const LaunchFlags& f, const Parsed& p,
-                                                         bool paused)
+                                                           bool paused)
 {
     auto spec = build_spec(ctx, f, p.positional);
     if (!spec) return std::unexpected(spec.error());
@@ -225,9 +274,9 @@ int cmd_run(const Context& ctx, const Args& args)
     LaunchFlags f;
     po::options_description d("Options");
     add_launch_options(d, f);
-    d.add_options()("keep", "keep the VM's record after it ends (default: remove it)")
-        ("no-stdin", "do not forward standard input to the guest")
-        ("verbose,v", "say on stderr which accelerator runs the VM, and why");
+    d.add_options()("keep", "keep the VM's record after it ends (default: remove it)")(
+        "no-stdin", "do not forward standard input to the guest")(
+        "verbose,v", "say on stderr which accelerator runs the VM, and why");
     int status = 0;
     auto p = parse("run", args, d, "[OPTIONS] IMAGE [ARGS...]", status, true);
     if (!p) return status;
@@ -246,10 +295,10 @@ int cmd_start(const Context& ctx, const Args& args)
     LaunchFlags f;
     po::options_description d("Options");
     add_launch_options(d, f);
-    d.add_options()("rm", "remove the VM's record when it ends")
-        ("interactive,i", "keep the guest's stdin open for 'fleet-vmm console' (default: it reads end-of-file)")
-        ("verbose,v", "say on stderr which accelerator runs the VM, and why (always, on a terminal)")
-        ("paused", "create the VM paused; 'fleet-vmm resume NAME' starts it");
+    d.add_options()("rm", "remove the VM's record when it ends")(
+        "interactive,i", "keep the guest's stdin open for 'fleet-vmm console' (default: it reads end-of-file)")(
+        "verbose,v", "say on stderr which accelerator runs the VM, and why (always, on a terminal)")(
+        "paused", "create the VM paused; 'fleet-vmm resume NAME' starts it");
     int status = 0;
     auto p = parse("start", args, d, "[OPTIONS] IMAGE [ARGS...]", status, true);
     if (!p) return status;
@@ -313,6 +362,16 @@ int cmd_cmdline(const Context& ctx, const Args& args)
     Wiring w;
     w.out = "stdio";
     w.err = "file,path=/dev/stderr";
+    // No launcher will write the exec block on ctl: it rides on the kernel
+    // command line instead (<fleet/abi/guest.h>, FLEET_CMDLINE_EXEC).
+    auto block = exec_block(spec->first);
+    if (!block) return report(block.error());
+    w.exec_on_cmdline = percent_encode(*block);
+    std::size_t len =
+        kernel_cmdline(spec->first).size() + 1 + std::strlen(FLEET_CMDLINE_EXEC) + w.exec_on_cmdline.size();
+    if (len > FLEET_CMDLINE_MAX)
+        return report("the arguments do not fit on a raw command line (" + std::to_string(len) + " bytes, at most " +
+                      std::to_string(FLEET_CMDLINE_MAX) + "); 'fleet-vmm run' has no such limit");
     std::printf("%s\n", shell_join(qemu_argv(qemu ? *qemu : ctx.qemu, spec->first, *accel, w)).c_str());
     return 0;
 }
@@ -434,7 +493,7 @@ int cmd_images(const Context& ctx, const Args& args)
 bool wait_exit(pid_t pid, std::uint64_t start, int timeout_ms)
 {
     auto fd = open_pidfd(pid);
-    if (!fd) return true;  // already gone
+    if (!fd) return true;                         // already gone
     if (!process_alive(pid, start)) return true;  // reused pid, or a zombie
     pollfd p{fd->get(), POLLIN, 0};
     int r;
@@ -481,19 +540,43 @@ Result<VmRecord> end_vm(const Store& store, const VmRecord& r, bool kill, int de
     return store.inspect(r.name);
 }
 
+// Ask the supervisor to deliver `sig` to the VM's program (it returns at
+// once; the VM ends when the program does).
+Result<> signal_program(const VmRecord& r, int sig)
+{
+    if (r.ended()) return fail("VM '" + r.name + "' is not running (" + state_word(r) + ")");
+    auto owner = proc_info(r.supervisor_pid);
+    if (!owner || owner->uid != ::geteuid() || !process_alive(r.supervisor_pid, r.supervisor_start))
+        return fail("VM '" + r.name + "': its supervisor (pid " + std::to_string(r.supervisor_pid) +
+                    ") is gone or not yours; not signalling it");
+    sigval v{};
+    v.sival_int = program_signal_value(sig, std::chrono::milliseconds(0));
+    if (::sigqueue(r.supervisor_pid, program_signal_request, v) != 0)
+        return fail_errno("cannot signal the supervisor of VM '" + r.name + "'");
+    return {};
+}
+
 int end_command(const Context& ctx, const Args& args, bool kill)
 {
     double timeout = 10;
+    std::string sig_name;
     po::options_description d("Options");
     if (!kill)
         d.add_options()("timeout,t", po::value(&timeout)->default_value(10, "10"),
                         "seconds to wait for the guest to power off before killing it");
+    else
+        d.add_options()("signal,s", po::value(&sig_name),
+                        "deliver this signal (TERM, INT, HUP, KILL, ... or a number) to the program in the VM "
+                        "instead of killing the VM");
     int status = 0;
     const char* cmd = kill ? "kill" : "stop";
-    auto p = parse(cmd, args, d, "NAME...", status);
+    auto p = parse(cmd, args, d, kill ? "[-s SIGNAL] NAME..." : "[-t SECONDS] NAME...", status);
     if (!p) return status;
     if (p->positional.empty()) return report(std::string(cmd) + " needs at least one VM name");
     if (!(timeout >= 0) || timeout > 86400) return report("--timeout must be 0 to 86400 seconds");
+    std::optional<int> sig;
+    if (!sig_name.empty() && !(sig = parse_signal(sig_name)))
+        return report("unknown signal '" + sig_name + "' (a name like TERM or a number 1 to 64)");
     auto store = open_store(ctx);
     if (!store) return report(store.error());
     int rc = 0;
@@ -503,19 +586,35 @@ int end_command(const Context& ctx, const Args& args, bool kill)
             rc = report(r.error());
             continue;
         }
+        if (sig) {
+            auto sent = signal_program(*r, *sig);
+            if (!sent)
+                rc = report(sent.error());
+            else
+                std::printf("%s\n", name.c_str());
+            continue;
+        }
         if (r->ended()) {
             std::printf("%s\n", name.c_str());  // already down: nothing to do
             continue;
         }
         auto done = end_vm(*store, *r, kill, static_cast<int>(timeout * 1000));
-        if (!done) rc = report(done.error());
-        else std::printf("%s\n", name.c_str());
+        if (!done)
+            rc = report(done.error());
+        else
+            std::printf("%s\n", name.c_str());
     }
     return rc;
 }
 
-int cmd_stop(const Context& ctx, const Args& args) { return end_command(ctx, args, false); }
-int cmd_kill(const Context& ctx, const Args& args) { return end_command(ctx, args, true); }
+int cmd_stop(const Context& ctx, const Args& args)
+{
+    return end_command(ctx, args, false);
+}
+int cmd_kill(const Context& ctx, const Args& args)
+{
+    return end_command(ctx, args, true);
+}
 
 int monitor_command(const Context& ctx, const Args& args, const char* cmd, const char* qmp_command)
 {
@@ -534,14 +633,22 @@ int monitor_command(const Context& ctx, const Args& args, const char* cmd, const
             continue;
         }
         auto reply = qmp_call(store->path(name, "qmp.sock"), qmp_command, json(), std::chrono::seconds(5));
-        if (!reply) rc = report("VM '" + name + "': " + reply.error().what());
-        else std::printf("%s\n", name.c_str());
+        if (!reply)
+            rc = report("VM '" + name + "': " + reply.error().what());
+        else
+            std::printf("%s\n", name.c_str());
     }
     return rc;
 }
 
-int cmd_pause(const Context& ctx, const Args& args) { return monitor_command(ctx, args, "pause", "stop"); }
-int cmd_resume(const Context& ctx, const Args& args) { return monitor_command(ctx, args, "resume", "cont"); }
+int cmd_pause(const Context& ctx, const Args& args)
+{
+    return monitor_command(ctx, args, "pause", "stop");
+}
+int cmd_resume(const Context& ctx, const Args& args)
+{
+    return monitor_command(ctx, args, "resume", "cont");
+}
 
 int cmd_wait(const Context& ctx, const Args& args)
 {
@@ -606,8 +713,10 @@ int cmd_rm(const Context& ctx, const Args& args)
                 continue;
             }
         }
-        if (auto rm = store->remove(name); !rm) rc = report(rm.error());
-        else std::printf("%s\n", name.c_str());
+        if (auto rm = store->remove(name); !rm)
+            rc = report(rm.error());
+        else
+            std::printf("%s\n", name.c_str());
     }
     return rc;
 }
@@ -624,7 +733,8 @@ int cmd_console(const Context& ctx, const Args& args)
     const std::string& name = p->positional[0];
     auto r = running(*store, name);
     if (!r) return report(r.error());
-    if (!r->detached) return report("VM '" + name + "' runs in the foreground of 'fleet-vmm run'; its console is there");
+    if (!r->detached)
+        return report("VM '" + name + "' runs in the foreground of 'fleet-vmm run'; its console is there");
     auto a = attach_console(store->path(name, "console.sock"), name);
     if (!a) return report(a.error());
     return 0;
@@ -684,7 +794,7 @@ const std::vector<Command>& commands()
         {"start", "[OPTIONS] IMAGE [ARGS...]", "boot a VM in the background and print its name", cmd_start},
         {"ls", "[--json]", "list VMs (also: ps)", cmd_ls},
         {"stop", "[-t SECONDS] NAME...", "press the power button; kill after the timeout", cmd_stop},
-        {"kill", "NAME...", "kill VMs at once", cmd_kill},
+        {"kill", "[-s SIGNAL] NAME...", "kill VMs at once, or deliver a signal to their program", cmd_kill},
         {"pause", "NAME...", "pause VMs", cmd_pause},
         {"resume", "NAME...", "resume paused VMs (or start ones created --paused)", cmd_resume},
         {"console", "NAME", "attach the terminal to a background VM (Ctrl-] detaches)", cmd_console},

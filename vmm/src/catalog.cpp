@@ -81,7 +81,16 @@ Result<Image> load_image_entry(const std::string& path)
             img.initrd = resolve(value);
         else if (key == "cmdline")
             img.cmdline = value;
-        else if (key == "description")
+        else if (key == "args") {
+            img.args.clear();
+            std::size_t i = 0;
+            while (i < value.size()) {
+                auto end = value.find(' ', i);
+                if (end == std::string::npos) end = value.size();
+                if (end > i) img.args.push_back(value.substr(i, end - i));
+                i = end + 1;
+            }
+        } else if (key == "description")
             img.description = value;
         else if (key == "memory") {
             auto mib = parse_memory(value);

@@ -72,6 +72,8 @@ std::vector<std::string> qemu_argv(const std::string& qemu, const VmSpec& spec, 
     add({"-kernel", spec.kernel});
     if (!spec.initrd.empty()) add({"-initrd", spec.initrd});
     std::string line = kernel_cmdline(spec);
+    if (!wiring.exec_on_cmdline.empty())
+        line += (line.empty() ? "" : " ") + std::string(FLEET_CMDLINE_EXEC) + wiring.exec_on_cmdline;
     if (!line.empty()) add({"-append", line});
 
     // Guest channels (images/README.md).

@@ -92,10 +92,20 @@ Result<> validate(const VmSpec& spec)
     if (auto r = check_pvh_kernel(spec.kernel); !r) return r;
     if (!spec.initrd.empty() && ::access(spec.initrd.c_str(), R_OK) != 0)
         return fail_errno("initrd '" + spec.initrd + "' cannot be read");
-    for (const auto& a : spec.args) {
-        for (char c : a)
-            if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' || c == '\0')
-                return fail("argument '" + a + "' contains white space; guests split their command line on it");
+    for (const auto& a : spec.args)
+        if (a.find('\0') != std::string::npos) return fail("an argument contains a NUL byte");
+    for (const auto& e : spec.env)
+        if (auto r = validate_env(e); !r) return r;
+    if (!spec.workdir.empty()) {
+        bool on_share = false;
+        for (const auto& s : spec.shares) {
+            const std::string& g = s.guest_path;
+            on_share = on_share || spec.workdir == g || (spec.workdir.starts_with(g) && spec.workdir[g.size()] == '/');
+        }
+        if (spec.workdir[0] != '/' || spec.workdir.find('\0') != std::string::npos)
+            return fail("working folder '" + spec.workdir + "' is not an absolute path");
+        if (!on_share)
+            return fail("working folder '" + spec.workdir + "' is not on a shared folder (--share HOST:GUEST)");
     }
     std::size_t len = kernel_cmdline(spec).size();
     if (len > FLEET_CMDLINE_MAX)
@@ -146,8 +156,7 @@ Result<SharedFolder> parse_share(std::string_view text)
 
 std::string kernel_cmdline(const VmSpec& spec)
 {
-    // Share mount points go before the image's own line, which for Linux
-    // images ends with "-- program": everything after that is the program's.
+    // Share mount points and the drain request go before the image's line.
     std::string line;
     for (std::size_t i = 0; i < spec.shares.size(); ++i) {
         const auto& s = spec.shares[i];
@@ -157,11 +166,15 @@ std::string kernel_cmdline(const VmSpec& spec)
     if (spec.drain && spec.stdio == StdioKind::virtio) line += FLEET_CMDLINE_DRAIN " ";
     line += spec.extra_cmdline;
     if (!line.empty() && line.back() == ' ') line.pop_back();
-    for (const auto& a : spec.args) {
-        if (!line.empty()) line += ' ';
-        line += a;
-    }
     return line;
+}
+
+Result<> validate_env(std::string_view var)
+{
+    auto eq = var.find('=');
+    if (eq == 0 || eq == std::string_view::npos || var.find('\0') != std::string_view::npos)
+        return fail("bad environment variable '" + std::string(var.substr(0, 64)) + "' (use NAME=VALUE)");
+    return {};
 }
 
 }  // namespace fleet::vmm

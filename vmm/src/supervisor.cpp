@@ -12,6 +12,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
+#include <charconv>
 #include <chrono>
 #include <cstring>
 #include <list>
@@ -60,6 +63,7 @@ private:
     Result<> setup_signals();
     void watch_signals();
     void on_signal(const signalfd_siginfo& si);
+    void deliver(int sig, std::chrono::milliseconds stop_after);
     Result<> setup_detached();
     void accept_console();
     void read_console(ConsoleClient& c);
@@ -83,13 +87,15 @@ private:
     bool stdin_wait_armed_ = false;
     std::optional<ExitInfo> ended_;
     bool interrupted_ = false;
+    bool sigint_delivered_ = false;
+    OpId stop_timer_ = 0;
 };
 
 Result<> Supervisor::setup_signals()
 {
     sigset_t set;
     sigemptyset(&set);
-    for (int s : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) sigaddset(&set, s);
+    for (int s : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, program_signal_request}) sigaddset(&set, s);
     if (::sigprocmask(SIG_BLOCK, &set, nullptr) != 0) return fail_errno("cannot block signals");
     signal_fd_ = Fd(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
     if (!signal_fd_) return fail_errno("cannot create a signalfd");
@@ -115,7 +121,16 @@ void Supervisor::on_signal(const signalfd_siginfo& si)
 {
     if (!vm_) return;
     if (si.ssi_signo == SIGUSR1) return vm_->kill();
-    if (si.ssi_signo == SIGINT) interrupted_ = true;
+    if (si.ssi_signo == program_signal_request)
+        return deliver(si.ssi_int & 127, std::chrono::milliseconds(si.ssi_int >> 7));
+    if (si.ssi_signo == SIGINT) {
+        interrupted_ = true;
+        // Ctrl-C: the program gets SIGINT first, like a process in a shell.
+        if (!sigint_delivered_) {
+            sigint_delivered_ = true;
+            return vm_->signal_program(SIGINT);
+        }
+    }
     if (vm_->state() == VmState::stopping) {
         vm_->kill();  // asked twice: do not wait any longer
         return;
@@ -123,6 +138,16 @@ void Supervisor::on_signal(const signalfd_siginfo& si)
     auto deadline = o_.stop_deadline;
     if (si.ssi_code == SI_QUEUE && si.ssi_int > 0) deadline = std::chrono::milliseconds(si.ssi_int);
     vm_->stop(deadline);
+}
+
+void Supervisor::deliver(int sig, std::chrono::milliseconds stop_after)
+{
+    vm_->signal_program(sig);
+    if (stop_after.count() <= 0 || stop_timer_) return;
+    stop_timer_ = loop_->timer(stop_after, [this](int) {
+        stop_timer_ = 0;
+        if (vm_ && vm_->state() != VmState::stopping) vm_->stop(o_.stop_deadline);
+    });
 }
 
 Result<> Supervisor::setup_detached()
@@ -234,8 +259,7 @@ void Supervisor::tell_starter(const std::string& line)
 
 void Supervisor::save()
 {
-    if (auto w = store_.write(rec_); !w && vmm_log_)
-        write_all(vmm_log_.get(), "fleet-vmm: " + w.error().what() + "\n");
+    if (auto w = store_.write(rec_); !w && vmm_log_) write_all(vmm_log_.get(), "fleet-vmm: " + w.error().what() + "\n");
 }
 
 void Supervisor::on_exit(const ExitInfo& info)
@@ -255,16 +279,20 @@ int Supervisor::run()
     const std::string& name = o_.spec.name;
     auto fail_start = [&](const Error& e) {
         std::string msg = e.what();
-        if (o_.detached) tell_starter("error " + msg);
-        else std::fprintf(stderr, "fleet-vmm: %s\n", msg.c_str());
+        if (o_.detached)
+            tell_starter("error " + msg);
+        else
+            std::fprintf(stderr, "fleet-vmm: %s\n", msg.c_str());
         rec_.name = name;
         rec_.state = "exited";
         rec_.exit_reason = "launch-failed";
         rec_.exit_status = 125;
         rec_.exit_message = msg;
         rec_.ended_at_ms = now_ms();
-        if (o_.auto_remove) (void)store_.remove(name);
-        else save();
+        if (o_.auto_remove)
+            (void)store_.remove(name);
+        else
+            save();
         return 125;
     };
     auto loop = Loop::create();
@@ -321,7 +349,7 @@ int Supervisor::run()
     auto ran = loop_->run_until([this] { return ended_.has_value(); });
     // Let what the guest printed reach the terminal or the console clients.
     if (ran && out_) ran = loop_->run_until([this] { return out_->idle() && err_->idle(); });
-    for (OpId op : {signal_op_, accept_op_, stdin_op_})
+    for (OpId op : {signal_op_, accept_op_, stdin_op_, stop_timer_})
         if (op) loop_->cancel(op);
     clients_.clear();
     vm_.reset();
@@ -329,13 +357,14 @@ int Supervisor::run()
 
     ::unlink((dir + "/qmp.sock").c_str());
     ::unlink((dir + "/console.sock").c_str());
-    if (o_.auto_remove) (void)store_.remove(name);
-    else save();
+    if (o_.auto_remove)
+        (void)store_.remove(name);
+    else
+        save();
     const ExitInfo& info = *ended_;
     if (!o_.detached) {
         bool quiet = info.reason == ExitReason::guest_exit || info.reason == ExitReason::guest_poweroff ||
-                     info.reason == ExitReason::broken_pipe ||
-                     (info.reason == ExitReason::host_stop && interrupted_);
+                     info.reason == ExitReason::broken_pipe || (info.reason == ExitReason::host_stop && interrupted_);
         if (!quiet) std::fprintf(stderr, "fleet-vmm: %s\n", info.message.c_str());
         if (info.reason == ExitReason::host_stop && interrupted_) return 130;
     }
@@ -343,6 +372,30 @@ int Supervisor::run()
 }
 
 }  // namespace
+
+int program_signal_value(int sig, std::chrono::milliseconds stop_after)
+{
+    long long ms = std::clamp<long long>(stop_after.count(), 0, (0x7fffffffLL >> 7));
+    return static_cast<int>((ms << 7) | (sig & 127));
+}
+
+std::optional<int> parse_signal(std::string_view text)
+{
+    int n = 0;
+    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (ec == std::errc() && p == text.data() + text.size()) {
+        if (n >= 1 && n <= 64) return n;
+        return std::nullopt;
+    }
+    std::string upper;
+    for (char c : text) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (upper.starts_with("SIG")) upper.erase(0, 3);
+    for (int s = 1; s < 32; ++s) {
+        const char* abbrev = ::sigabbrev_np(s);
+        if (abbrev && upper == abbrev) return s;
+    }
+    return std::nullopt;
+}
 
 int supervise(const Store& store, SupervisorOptions options)
 {

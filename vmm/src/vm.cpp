@@ -4,6 +4,7 @@
 #include <fleet/base/sink.hpp>
 #include <fleet/vmm/accel.hpp>
 #include <fleet/vmm/cmdline.hpp>
+#include <fleet/vmm/exec.hpp>
 
 #include <fleet/abi/guest.h>
 
@@ -95,6 +96,7 @@ struct Vm::Impl {
     Child child;
     Fd out, err, ctl, in, console, qemu_stderr;
     std::unique_ptr<Sink> stdin_sink;
+    std::unique_ptr<Sink> ctl_sink;  // host -> guest: the exec block, then lines
     bool stdin_closing = false;
     bool output_held = false;
     std::vector<std::function<void()>> parked;
@@ -193,7 +195,7 @@ struct Vm::Impl {
     {
         if (drained) return;
         drained = true;
-        if (ctl) loop.write(ctl.get(), FLEET_CTL_DRAINED "\n", [](int) {});
+        if (ctl_sink) ctl_sink->write(FLEET_CTL_DRAINED "\n");
     }
 
     void execute_qmp(const std::string& cmd, json args, QmpClient::Reply reply)
@@ -353,6 +355,7 @@ struct Vm::Impl {
         for (OpId* op : {&out_op, &err_op, &ctl_op, &log_op, &console_op, &boot_timer, &stop_timer, &drain_timer})
             if (*op) loop.cancel(std::exchange(*op, 0));
         stdin_sink.reset();
+        ctl_sink.reset();
         drain(ctl, [this](std::string_view b) { on_ctl(b); });
         drain(console, [this](std::string_view b) { on_output(3, b); });
         drain(out, [this](std::string_view b) { on_output(1, b); });
@@ -377,6 +380,7 @@ Vm::~Vm()
          {m.out_op, m.err_op, m.ctl_op, m.log_op, m.console_op, m.exit_op, m.boot_timer, m.stop_timer, m.drain_timer})
         if (op) m.loop.cancel(op);
     m.stdin_sink.reset();
+    m.ctl_sink.reset();
     if (m.state != VmState::exited && m.child.pidfd) {
         // A Vm dropped while its QEMU runs: do not leave the process behind.
         m.signal(SIGKILL);
@@ -389,6 +393,8 @@ Result<std::unique_ptr<Vm>> Vm::launch(Loop& loop, VmSpec spec, const LaunchOpti
     auto qemu = find_program(options.qemu);
     if (!qemu) return fail(qemu.error().message + " (install Debian's qemu-system-x86, or point FLEET_QEMU at QEMU)");
     if (auto v = validate(spec); !v) return std::unexpected(v.error());
+    auto block = exec_block(spec);
+    if (!block) return std::unexpected(block.error());
     auto accel = resolve_accel(spec.accel);
     if (!accel) return std::unexpected(accel.error());
 
@@ -446,6 +452,10 @@ Result<std::unique_ptr<Vm>> Vm::launch(Loop& loop, VmSpec spec, const LaunchOpti
     m.console = std::move(console->host);
     // Guest stdin: isa guests read it from COM1, virtio guests from fleet.stdin.
     m.stdin_sink = std::make_unique<Sink>(loop, virtio ? m.in.get() : m.out.get());
+    // The exec block goes into the pre-connected ctl socket now: the guest
+    // finds it there when it asks, with no round trip.
+    m.ctl_sink = std::make_unique<Sink>(loop, m.ctl.get());
+    m.ctl_sink->write(FLEET_EXEC_PREAMBLE + std::move(*block));
 
     Impl* self = &m;
     m.qmp = std::make_unique<QmpClient>(
@@ -579,6 +589,13 @@ void Vm::stop(std::chrono::milliseconds deadline)
         self->kill_requested = true;
         self->signal(SIGKILL);
     });
+}
+
+void Vm::signal_program(int sig)
+{
+    Impl& m = *impl_;
+    if (m.state == VmState::exited || !m.ctl_sink || sig < 1 || sig > FLEET_SIGNAL_MAX) return;
+    m.ctl_sink->write(std::string(FLEET_CTL_SIGNAL " ") + std::to_string(sig) + "\n");
 }
 
 void Vm::kill()

@@ -32,7 +32,10 @@ std::string value_of(const Argv& a, const std::string& flag)
     return *(it + 1);
 }
 
-bool has(const Argv& a, const std::string& word) { return std::find(a.begin(), a.end(), word) != a.end(); }
+bool has(const Argv& a, const std::string& word)
+{
+    return std::find(a.begin(), a.end(), word) != a.end();
+}
 
 // Every value given to `flag`, in order.
 Argv values_of(const Argv& a, const std::string& flag)
@@ -81,16 +84,21 @@ TEST_CASE("qemu_argv: memory sizes", "[cmdline]")
     CHECK(value_of(qemu_argv("qemu", s, Accel::tcg, Wiring{}), "-m") == "2M");
 }
 
-TEST_CASE("qemu_argv: -append is extra_cmdline then the args", "[cmdline]")
+TEST_CASE("qemu_argv: -append is extra_cmdline; the args are not on it", "[cmdline]")
 {
     VmSpec s = basic_spec();
     s.extra_cmdline = "console=ttyS0 quiet";
     s.args = {"hello", "exit=3"};
-    CHECK(value_of(qemu_argv("qemu", s, Accel::tcg, Wiring{}), "-append") == "console=ttyS0 quiet hello exit=3");
-    CHECK(kernel_cmdline(s) == "console=ttyS0 quiet hello exit=3");
+    CHECK(value_of(qemu_argv("qemu", s, Accel::tcg, Wiring{}), "-append") == "console=ttyS0 quiet");
+    CHECK(kernel_cmdline(s) == "console=ttyS0 quiet");
 
     s.extra_cmdline.clear();
-    CHECK(value_of(qemu_argv("qemu", s, Accel::tcg, Wiring{}), "-append") == "hello exit=3");
+    CHECK_FALSE(has(qemu_argv("qemu", s, Accel::tcg, Wiring{}), "-append"));
+
+    // A raw command line carries the exec block itself.
+    Wiring raw;
+    raw.exec_on_cmdline = "%46LXB";
+    CHECK(value_of(qemu_argv("qemu", s, Accel::tcg, raw), "-append") == "fleet.exec=%46LXB");
 
     s.args.clear();
     s.extra_cmdline = "only=defaults";
@@ -151,12 +159,11 @@ TEST_CASE("qemu_argv: virtio channels", "[cmdline]")
                                            "socket,fd=4,id=fleet-stdout", "socket,fd=5,id=fleet-stderr",
                                            "socket,fd=6,id=fleet-ctl"});
     CHECK(value_of(a, "-serial") == "chardev:fleet-console");
-    CHECK(values_of(a, "-device") == Argv{"virtio-serial-device,max_ports=5",
-                                          "virtserialport,chardev=fleet-stdin,name=fleet.stdin,nr=1",
-                                          "virtserialport,chardev=fleet-stdout,name=fleet.stdout,nr=2",
-                                          "virtserialport,chardev=fleet-stderr,name=fleet.stderr,nr=3",
-                                          "virtserialport,chardev=fleet-ctl,name=fleet.ctl,nr=4",
-                                          "isa-debug-exit,iobase=0xf4,iosize=4"});
+    CHECK(values_of(a, "-device") ==
+          Argv{"virtio-serial-device,max_ports=5", "virtserialport,chardev=fleet-stdin,name=fleet.stdin,nr=1",
+               "virtserialport,chardev=fleet-stdout,name=fleet.stdout,nr=2",
+               "virtserialport,chardev=fleet-stderr,name=fleet.stderr,nr=3",
+               "virtserialport,chardev=fleet-ctl,name=fleet.ctl,nr=4", "isa-debug-exit,iobase=0xf4,iosize=4"});
     // No isa UARTs beyond COM1.
     for (const auto& d : values_of(a, "-device")) CHECK_FALSE(contains(d, "isa-serial"));
 }
@@ -167,9 +174,8 @@ TEST_CASE("qemu_argv: shared folders", "[cmdline]")
     s.stdio = StdioKind::virtio;
     s.shares = {SharedFolder{"/srv/a,b", "/mnt/ab", true}, SharedFolder{"/home/me", "/data", false}};
     Argv a = qemu_argv("qemu", s, Accel::tcg, Wiring{});
-    CHECK(values_of(a, "-fsdev") ==
-          Argv{"local,id=fleet-share0,path=/srv/a,,b,security_model=none,readonly=on",
-               "local,id=fleet-share1,path=/home/me,security_model=none"});
+    CHECK(values_of(a, "-fsdev") == Argv{"local,id=fleet-share0,path=/srv/a,,b,security_model=none,readonly=on",
+                                         "local,id=fleet-share1,path=/home/me,security_model=none"});
     Argv devices = values_of(a, "-device");
     CHECK(has(devices, "virtio-9p-device,fsdev=fleet-share0,mount_tag=fleet-share0"));
     CHECK(has(devices, "virtio-9p-device,fsdev=fleet-share1,mount_tag=fleet-share1"));

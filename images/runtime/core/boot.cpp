@@ -1,6 +1,7 @@
 // fleet runtime: boot. From entry.S's 64-bit code to main: the PVH start
 // info (command line, memory map), the heap, constructors, interrupts,
 // virtio-serial, "ready".
+#include "core/exec.hpp"
 #include "core/heap.hpp"
 #include "hw.hpp"
 
@@ -8,7 +9,9 @@
 #define RT_PROGRAM "program"
 #endif
 
-int main(int argc, char** argv);
+// Programs may define main with two arguments or three; the third gets the
+// environment (x86-64 passes it in a register either way).
+int main(int argc, char** argv, char** envp);
 
 namespace rt {
 namespace {
@@ -26,41 +29,32 @@ struct HvmMemmapEntry {
 };
 
 // ---- arguments ------------------------------------------------------------------------------
-char cmdline_copy[4096];
-constexpr int max_args = 256;
-char* argv_store[max_args + 1];
+// The command line, copied before the heap may cover it (a raw QEMU line
+// carries the exec block there).
+char cmdline_copy[FLEET_CMDLINE_MAX + 1];
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-int split_args(const char* src)
+void copy_cmdline(const char* src)
 {
-    int argc = 0;
-    argv_store[argc++] = const_cast<char*>(RT_PROGRAM);
-    if (src) {
-        size_t n = 0;
-        while (src[n] && n + 1 < sizeof cmdline_copy) {
-            cmdline_copy[n] = src[n];
-            n++;
-        }
-        cmdline_copy[n] = 0;
+    size_t n = 0;
+    while (src && src[n] && n + 1 < sizeof cmdline_copy) {
+        cmdline_copy[n] = src[n];
+        n++;
     }
-    char* p = cmdline_copy;
-    while (*p && argc < max_args) {
-        while (is_space(*p)) *p++ = 0;
-        if (!*p) break;
-        argv_store[argc++] = p;
-        while (*p && !is_space(*p)) p++;
-    }
-    argv_store[argc] = nullptr;
-    return argc;
+    cmdline_copy[n] = 0;
 }
 
 size_t ram_bytes;
 
 }  // namespace
 
-const char* program_name() { return RT_PROGRAM; }
-size_t ram_total() { return ram_bytes; }
+const char* program_name()
+{
+    return RT_PROGRAM;
+}
+size_t ram_total()
+{
+    return ram_bytes;
+}
 
 }  // namespace rt
 
@@ -77,7 +71,7 @@ extern "C" {
     const char* cmdline = nullptr;
     if (pvh && si->cmdline_paddr && si->cmdline_paddr < 0x100000000ull)
         cmdline = reinterpret_cast<const char*>(static_cast<uintptr_t>(si->cmdline_paddr));
-    int argc = split_args(cmdline);
+    copy_cmdline(cmdline);
 
     // Memory map: the heap is the largest RAM region, above the image.
     extern char __image_end[];
@@ -112,13 +106,14 @@ extern "C" {
     hw::irq_init();
     if (!vs::init()) {
         rt::console("%s: no virtio-serial device with ports %s/%s/%s/%s\n", RT_PROGRAM, FLEET_PORT_STDIN,
-                FLEET_PORT_STDOUT, FLEET_PORT_STDERR, FLEET_PORT_CTL);
+                    FLEET_PORT_STDOUT, FLEET_PORT_STDERR, FLEET_PORT_CTL);
         hw::debug_exit(125);
     }
+    Exec exec = exec_receive(cmdline_copy);
     vs::ctl_write(FLEET_CTL_READY "\n", sizeof(FLEET_CTL_READY "\n") - 1);
     hw::poll_ged();  // a press that came before the GED route was set
     hw::check_power();
-    rt::exit(main(argc, argv_store));
+    rt::exit(main(exec.argc, exec.argv, exec.envp));
 }
 
 }  // extern "C"

@@ -20,7 +20,6 @@ void say_status(const char* word, int status)
     if (!vs::ready() || !vs::ctl_write(line, static_cast<size_t>(n))) hw::com1_write(line, static_cast<size_t>(n));
 }
 
-
 }  // namespace
 
 namespace hw {
@@ -68,7 +67,10 @@ void panic(const char* fmt, ...)
     hw::debug_exit(255);
 }
 
-void on_power_button(PowerHandler h) { power_handler = h; }
+void on_power_button(PowerHandler h)
+{
+    power_handler = h;
+}
 
 void power_off(int status)
 {
@@ -85,7 +87,9 @@ void power_off(int status)
 namespace hw {
 void check_power()
 {
-    if (!power_pressed || exiting) return;  // a press during exit changes nothing
+    if (exiting) return;  // a press or a signal during exit changes nothing
+    check_signals();
+    if (!power_pressed) return;
     power_pressed = false;
     if (power_handler) {
         power_handler();

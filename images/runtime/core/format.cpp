@@ -22,7 +22,6 @@ void pad(Sink* s, char c, int n)
     }
 }
 
-
 }  // namespace
 
 void emit_buf(Sink* s, const char* p, size_t n)
@@ -43,12 +42,18 @@ void format(Sink* s, const char* fmt, va_list ap)
         fmt++;
         bool left = false, zero = false, plus = false, space = false, alt = false;
         for (;; fmt++) {
-            if (*fmt == '-') left = true;
-            else if (*fmt == '0') zero = true;
-            else if (*fmt == '+') plus = true;
-            else if (*fmt == ' ') space = true;
-            else if (*fmt == '#') alt = true;
-            else break;
+            if (*fmt == '-')
+                left = true;
+            else if (*fmt == '0')
+                zero = true;
+            else if (*fmt == '+')
+                plus = true;
+            else if (*fmt == ' ')
+                space = true;
+            else if (*fmt == '#')
+                alt = true;
+            else
+                break;
         }
         int width = 0, prec = -1;
         if (*fmt == '*') {
@@ -70,10 +75,14 @@ void format(Sink* s, const char* fmt, va_list ap)
         }
         int lng = 0;  // 0 int, 1 long, 2 long long, -1 short, -2 char
         for (;; fmt++) {
-            if (*fmt == 'l') lng++;
-            else if (*fmt == 'h') lng--;
-            else if (*fmt == 'z' || *fmt == 't' || *fmt == 'j') lng = 1;
-            else break;
+            if (*fmt == 'l')
+                lng++;
+            else if (*fmt == 'h')
+                lng--;
+            else if (*fmt == 'z' || *fmt == 't' || *fmt == 'j')
+                lng = 1;
+            else
+                break;
         }
         char conv = *fmt ? *fmt++ : '\0';
         char tmp[72];
@@ -81,67 +90,68 @@ void format(Sink* s, const char* fmt, va_list ap)
         size_t blen = 0;
         const char* prefix = "";
         switch (conv) {
-        case '%':
-            emit(s, "%", 1);
-            continue;
-        case 'c':
-            tmp[0] = static_cast<char>(va_arg(ap, int));
-            blen = 1;
-            break;
-        case 's': {
-            body = va_arg(ap, const char*);
-            if (!body) body = "(null)";
-            blen = 0;
-            while (body[blen] && (prec < 0 || blen < static_cast<size_t>(prec))) blen++;
-            break;
-        }
-        case 'd':
-        case 'i':
-        case 'u':
-        case 'x':
-        case 'X':
-        case 'o':
-        case 'p': {
-            uint64_t v;
-            bool neg = false;
-            unsigned base = conv == 'x' || conv == 'X' || conv == 'p' ? 16 : conv == 'o' ? 8 : 10;
-            if (conv == 'p') {
-                v = reinterpret_cast<uintptr_t>(va_arg(ap, void*));
-                prefix = "0x";
-            } else if (conv == 'd' || conv == 'i') {
-                int64_t sv = lng >= 2 ? va_arg(ap, long long) : lng == 1 ? va_arg(ap, long) : va_arg(ap, int);
-                if (lng == -1) sv = static_cast<short>(sv);
-                if (lng <= -2) sv = static_cast<signed char>(sv);
-                neg = sv < 0;
-                v = neg ? 0 - static_cast<uint64_t>(sv) : static_cast<uint64_t>(sv);
-                prefix = neg ? "-" : plus ? "+" : space ? " " : "";
-            } else {
-                v = lng >= 2 ? va_arg(ap, unsigned long long) : lng == 1 ? va_arg(ap, unsigned long)
-                                                                        : va_arg(ap, unsigned);
-                if (lng == -1) v = static_cast<unsigned short>(v);
-                if (lng <= -2) v = static_cast<unsigned char>(v);
-                if (alt && v && base == 16) prefix = conv == 'X' ? "0X" : "0x";
-                if (alt && base == 8) prefix = "0";
+            case '%':
+                emit(s, "%", 1);
+                continue;
+            case 'c':
+                tmp[0] = static_cast<char>(va_arg(ap, int));
+                blen = 1;
+                break;
+            case 's': {
+                body = va_arg(ap, const char*);
+                if (!body) body = "(null)";
+                blen = 0;
+                while (body[blen] && (prec < 0 || blen < static_cast<size_t>(prec))) blen++;
+                break;
             }
-            const char* digits = conv == 'X' ? "0123456789ABCDEF" : "0123456789abcdef";
-            char* e = tmp + sizeof tmp;
-            char* p = e;
-            while (v) {
-                *--p = digits[v % base];
-                v /= base;
+            case 'd':
+            case 'i':
+            case 'u':
+            case 'x':
+            case 'X':
+            case 'o':
+            case 'p': {
+                uint64_t v;
+                bool neg = false;
+                unsigned base = conv == 'x' || conv == 'X' || conv == 'p' ? 16 : conv == 'o' ? 8 : 10;
+                if (conv == 'p') {
+                    v = reinterpret_cast<uintptr_t>(va_arg(ap, void*));
+                    prefix = "0x";
+                } else if (conv == 'd' || conv == 'i') {
+                    int64_t sv = lng >= 2 ? va_arg(ap, long long) : lng == 1 ? va_arg(ap, long) : va_arg(ap, int);
+                    if (lng == -1) sv = static_cast<short>(sv);
+                    if (lng <= -2) sv = static_cast<signed char>(sv);
+                    neg = sv < 0;
+                    v = neg ? 0 - static_cast<uint64_t>(sv) : static_cast<uint64_t>(sv);
+                    prefix = neg ? "-" : plus ? "+" : space ? " " : "";
+                } else {
+                    v = lng >= 2   ? va_arg(ap, unsigned long long)
+                        : lng == 1 ? va_arg(ap, unsigned long)
+                                   : va_arg(ap, unsigned);
+                    if (lng == -1) v = static_cast<unsigned short>(v);
+                    if (lng <= -2) v = static_cast<unsigned char>(v);
+                    if (alt && v && base == 16) prefix = conv == 'X' ? "0X" : "0x";
+                    if (alt && base == 8) prefix = "0";
+                }
+                const char* digits = conv == 'X' ? "0123456789ABCDEF" : "0123456789abcdef";
+                char* e = tmp + sizeof tmp;
+                char* p = e;
+                while (v) {
+                    *--p = digits[v % base];
+                    v /= base;
+                }
+                if (prec < 0 && p == e) *--p = '0';
+                while (prec >= 0 && e - p < prec && p > tmp) *--p = '0';
+                body = p;
+                blen = static_cast<size_t>(e - p);
+                if (conv == 'o' && alt && body[0] == '0') prefix = "";  // "%#o" of 0 is "0", as in C
+                if (prec >= 0) zero = false;
+                break;
             }
-            if (prec < 0 && p == e) *--p = '0';
-            while (prec >= 0 && e - p < prec && p > tmp) *--p = '0';
-            body = p;
-            blen = static_cast<size_t>(e - p);
-            if (conv == 'o' && alt && body[0] == '0') prefix = "";  // "%#o" of 0 is "0", as in C
-            if (prec >= 0) zero = false;
-            break;
-        }
-        default:
-            emit(s, "%", 1);
-            if (conv) emit(s, &conv, 1);
-            continue;
+            default:
+                emit(s, "%", 1);
+                if (conv) emit(s, &conv, 1);
+                continue;
         }
         size_t plen = strlen(prefix);
         int fill = width - static_cast<int>(blen + plen);

@@ -22,8 +22,10 @@ void free_block(Block* b)
         cur = cur->next;
     }
     b->next = cur;
-    if (prev) prev->next = b;
-    else free_list = b;
+    if (prev)
+        prev->next = b;
+    else
+        free_list = b;
     if (cur && reinterpret_cast<char*>(b) + b->size == reinterpret_cast<char*>(cur)) {
         b->size += cur->size;
         b->next = cur->next;
@@ -64,8 +66,10 @@ void* malloc(size_t n)
             rest->size = b->size - need;
             rest->next = b->next;
             b->size = need;
-            if (prev) prev->next = rest;
-            else free_list = rest;
+            if (prev)
+                prev->next = rest;
+            else
+                free_list = rest;
         } else if (prev) {
             prev->next = b->next;
         } else {
@@ -123,6 +127,5 @@ size_t heap_free()
     for (Block* b = free_list; b; b = b->next) n += b->size;
     return n;
 }
-
 
 }  // namespace rt

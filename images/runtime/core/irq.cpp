@@ -36,7 +36,6 @@ uint32_t ioapic_read(uintptr_t base, uint32_t reg)
     return hw::r32(base + 0x10);
 }
 
-
 }  // namespace
 
 void poll_ged()
@@ -48,7 +47,7 @@ void irq_init()
 {
     for (int v = 0; v < 256; v++) {
         uintptr_t h = reinterpret_cast<uintptr_t>(rt_vector_stubs + 16 * v);
-        idt[v] = IdtEntry{static_cast<uint16_t>(h), 0x18, 0, 0x8e, static_cast<uint16_t>(h >> 16),
+        idt[v] = IdtEntry{static_cast<uint16_t>(h),       0x18, 0, 0x8e, static_cast<uint16_t>(h >> 16),
                           static_cast<uint32_t>(h >> 32), 0};
     }
     struct __attribute__((packed)) {
@@ -57,15 +56,21 @@ void irq_init()
     } d = {sizeof idt - 1, reinterpret_cast<uintptr_t>(idt)};
     __asm__ volatile("lidt %0" ::"m"(d));
 
-    w32(lapic + lapic_svr, 0x100 | vec_spurious);  // software enable
+    w32(lapic + lapic_svr, 0x100 | vec_spurious);       // software enable
     w32(lapic + lapic_lvt_timer, 0x10000 | vec_timer);  // masked until used
     // A second IOAPIC answers its version register (0x..0020); nothing there reads 0.
     ioapic2_present = (ioapic_read(ioapic2, 1) & 0xff) != 0 && ioapic_read(ioapic2, 1) != 0xffffffffu;
     route_gsi(ged_gsi, vec_ged, false);
 }
 
-void lapic_eoi() { w32(lapic + lapic_eoi_reg, 0); }
-bool have_ioapic2() { return ioapic2_present; }
+void lapic_eoi()
+{
+    w32(lapic + lapic_eoi_reg, 0);
+}
+bool have_ioapic2()
+{
+    return ioapic2_present;
+}
 
 void route_gsi(unsigned gsi, int vector, bool level)
 {
@@ -98,25 +103,24 @@ void rt_interrupt(uint64_t vector, uint64_t* frame)
                   static_cast<unsigned long>(has_err ? frame[0] : 0));
     }
     switch (vector) {
-    case vec_ged:
-        poll_ged();
-        lapic_eoi();
-        break;
-    case vec_virtio:
-        vs::irq();
-        lapic_eoi();
-        break;
-    case vec_timer:
-        timer_fired = true;
-        lapic_eoi();
-        break;
-    case vec_spurious:
-        break;  // no EOI
-    default:
-        lapic_eoi();
-        break;
+        case vec_ged:
+            poll_ged();
+            lapic_eoi();
+            break;
+        case vec_virtio:
+            vs::irq();
+            lapic_eoi();
+            break;
+        case vec_timer:
+            timer_fired = true;
+            lapic_eoi();
+            break;
+        case vec_spurious:
+            break;  // no EOI
+        default:
+            lapic_eoi();
+            break;
     }
 }
-
 
 }  // extern "C"

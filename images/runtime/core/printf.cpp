@@ -16,8 +16,14 @@ void com1_put(char c)
     hw::outb(com1, static_cast<uint8_t>(c));
 }
 
-void emit_fd(fmt::Sink* s, const char* p, size_t n) { rt::write(s->fd, p, n); }
-void emit_console(fmt::Sink*, const char* p, size_t n) { hw::com1_write(p, n); }
+void emit_fd(fmt::Sink* s, const char* p, size_t n)
+{
+    rt::write(s->fd, p, n);
+}
+void emit_console(fmt::Sink*, const char* p, size_t n)
+{
+    hw::com1_write(p, n);
+}
 
 }  // namespace
 
@@ -68,6 +74,5 @@ void console(const char* fmt, ...)
     fmt::format(&s, fmt, ap);
     va_end(ap);
 }
-
 
 }  // namespace rt

@@ -105,8 +105,14 @@ size_t strlen(const char* s)
 }
 
 // C++ support: no exceptions, no atexit.
-void __cxa_pure_virtual() { rt::panic("pure virtual call"); }
+void __cxa_pure_virtual()
+{
+    rt::panic("pure virtual call");
+}
 void* __dso_handle;
-int __cxa_atexit(void (*)(void*), void*, void*) { return 0; }
+int __cxa_atexit(void (*)(void*), void*, void*)
+{
+    return 0;
+}
 
 }  // extern "C"

@@ -12,7 +12,7 @@ void sleep_ns(uint64_t ns)
         if (ticks == 0) ticks = 1;
         vs::flush_all(false);
         hw::timer_fired = false;
-        hw::w32(hw::lapic + hw::lapic_timer_div, 0x3);  // divide by 16
+        hw::w32(hw::lapic + hw::lapic_timer_div, 0x3);            // divide by 16
         hw::w32(hw::lapic + hw::lapic_lvt_timer, hw::vec_timer);  // one-shot, unmasked
         hw::w32(hw::lapic + hw::lapic_timer_init, static_cast<uint32_t>(ticks));
         hw::wait_until([] { return hw::timer_fired; });

@@ -12,22 +12,47 @@ constexpr int max_transports = 24;
 constexpr uint32_t magic_value = 0x74726976;  // "virt"
 constexpr uint32_t device_console = 3;
 enum : uint32_t {
-    r_magic = 0x000, r_version = 0x004, r_device_id = 0x008, r_dev_features = 0x010, r_dev_features_sel = 0x014,
-    r_drv_features = 0x020, r_drv_features_sel = 0x024, r_guest_page_size = 0x028, r_queue_sel = 0x030,
-    r_queue_num_max = 0x034, r_queue_num = 0x038, r_queue_align = 0x03c, r_queue_pfn = 0x040,
-    r_queue_ready = 0x044, r_queue_notify = 0x050, r_int_status = 0x060, r_int_ack = 0x064, r_status = 0x070,
-    r_desc_lo = 0x080, r_desc_hi = 0x084, r_avail_lo = 0x090, r_avail_hi = 0x094, r_used_lo = 0x0a0,
-    r_used_hi = 0x0a4, r_config = 0x100,
+    r_magic = 0x000,
+    r_version = 0x004,
+    r_device_id = 0x008,
+    r_dev_features = 0x010,
+    r_dev_features_sel = 0x014,
+    r_drv_features = 0x020,
+    r_drv_features_sel = 0x024,
+    r_guest_page_size = 0x028,
+    r_queue_sel = 0x030,
+    r_queue_num_max = 0x034,
+    r_queue_num = 0x038,
+    r_queue_align = 0x03c,
+    r_queue_pfn = 0x040,
+    r_queue_ready = 0x044,
+    r_queue_notify = 0x050,
+    r_int_status = 0x060,
+    r_int_ack = 0x064,
+    r_status = 0x070,
+    r_desc_lo = 0x080,
+    r_desc_hi = 0x084,
+    r_avail_lo = 0x090,
+    r_avail_hi = 0x094,
+    r_used_lo = 0x0a0,
+    r_used_hi = 0x0a4,
+    r_config = 0x100,
 };
 enum : uint32_t { st_ack = 1, st_driver = 2, st_driver_ok = 4, st_features_ok = 8 };
-constexpr uint32_t f_multiport = 1u << 1;  // VIRTIO_CONSOLE_F_MULTIPORT
+constexpr uint32_t f_multiport = 1u << 1;     // VIRTIO_CONSOLE_F_MULTIPORT
 constexpr uint32_t f_version_1_hi = 1u << 0;  // VIRTIO_F_VERSION_1 (bit 32)
 constexpr uint16_t desc_f_write = 2;
 
 // virtio_console_control events
 enum : uint16_t {
-    ev_device_ready = 0, ev_port_add = 1, ev_port_remove = 2, ev_port_ready = 3, ev_console_port = 4,
-    ev_resize = 5, ev_port_open = 6, ev_port_name = 7,
+    ev_device_ready = 0,
+    ev_port_add = 1,
+    ev_port_remove = 2,
+    ev_port_ready = 3,
+    ev_console_port = 4,
+    ev_resize = 5,
+    ev_port_open = 6,
+    ev_port_name = 7,
 };
 struct Control {
     uint32_t id;
@@ -86,7 +111,10 @@ struct Port {
 Port ports[max_ports];
 Queue ctrl_rx, ctrl_tx;
 
-void notify(const Queue& q) { hw::w32(base + r_queue_notify, q.index); }
+void notify(const Queue& q)
+{
+    hw::w32(base + r_queue_notify, q.index);
+}
 
 uint16_t queue_size(uint16_t index, uint16_t want)
 {
@@ -165,27 +193,27 @@ void handle_control(const char* buf, uint32_t len)
     if (c.id >= nports) return;
     Port& p = ports[c.id];
     switch (c.event) {
-    case ev_port_add:
-        p.added = true;
-        ctrl_send(c.id, ev_port_ready, 1);
-        break;
-    case ev_port_remove:
-        p.added = false;
-        p.host_open = false;
-        break;
-    case ev_port_name: {
-        uint32_t n = len - sizeof(Control);
-        if (n >= sizeof p.name) n = sizeof p.name - 1;
-        memcpy(p.name, buf + sizeof(Control), n);
-        p.name[n] = 0;
-        p.named = true;
-        break;
-    }
-    case ev_port_open:
-        p.host_open = c.value != 0;
-        break;
-    default:
-        break;
+        case ev_port_add:
+            p.added = true;
+            ctrl_send(c.id, ev_port_ready, 1);
+            break;
+        case ev_port_remove:
+            p.added = false;
+            p.host_open = false;
+            break;
+        case ev_port_name: {
+            uint32_t n = len - sizeof(Control);
+            if (n >= sizeof p.name) n = sizeof p.name - 1;
+            memcpy(p.name, buf + sizeof(Control), n);
+            p.name[n] = 0;
+            p.named = true;
+            break;
+        }
+        case ev_port_open:
+            p.host_open = c.value != 0;
+            break;
+        default:
+            break;
     }
 }
 
@@ -196,11 +224,16 @@ int role_port[n_roles] = {-1, -1, -1, -1};
 
 // stdin: receive buffers.  QEMU hands the guest at most 4 KiB per chardev
 // read, each into one buffer, so many 4 KiB buffers keep the pipe full.
-constexpr int rx_bufs = 64, rx_buf_size = 4096, rx_kick_batch = 8;
-char* rx_mem;
-bool rx_have;
-uint32_t rx_id, rx_len, rx_off;
-int rx_unkicked;
+// ctl receives the exec block (up to 256 KiB) and then short lines.
+constexpr int rx_bufs = 64, ctl_rx_bufs = 16, rx_buf_size = 4096, rx_kick_batch = 8;
+struct Rx {
+    int role;
+    char* mem = nullptr;
+    bool have = false;
+    uint32_t id = 0, len = 0, off = 0;
+    int unkicked = 0;
+};
+Rx rx_in{role_stdin}, rx_ctl{role_ctl};
 
 // Output channels: a few large transmit buffers each.
 struct Tx {
@@ -214,7 +247,10 @@ struct Tx {
 };
 Tx tx[n_roles];  // role_stdin unused
 
-Port* port_of(int role) { return role_port[role] >= 0 ? &ports[role_port[role]] : nullptr; }
+Port* port_of(int role)
+{
+    return role_port[role] >= 0 ? &ports[role_port[role]] : nullptr;
+}
 
 void tx_reclaim(Tx& t)
 {
@@ -237,11 +273,67 @@ void tx_submit(Tx& t)
     t.fill = 0;
 }
 
-void rx_kick()
+void rx_kick(Rx& r)
 {
-    if (rx_unkicked) {
-        notify(ports[role_port[role_stdin]].rx);
-        rx_unkicked = 0;
+    if (r.unkicked) {
+        notify(ports[role_port[r.role]].rx);
+        r.unkicked = 0;
+    }
+}
+
+bool rx_setup(Rx& r, int nbufs)
+{
+    Port* p = port_of(r.role);
+    if (!p || !p->rx.ok()) return false;
+    int n = nbufs < p->rx.num ? nbufs : p->rx.num;
+    r.mem = static_cast<char*>(rt::aligned_alloc(4096, static_cast<size_t>(n) * rx_buf_size));
+    if (!r.mem) rt::panic("out of memory for %s buffers", role_names[r.role]);
+    for (int i = 0; i < n; i++)
+        p->rx.post(static_cast<uint16_t>(i), r.mem + i * rx_buf_size, rx_buf_size, desc_f_write);
+    notify(p->rx);
+    return true;
+}
+
+// Up to n bytes from a receive port: the count, 0 at its end (the host
+// closed it and nothing is left), -1 when nothing is there and !wait.
+long rx_read(Rx& r, void* buf, size_t n, bool wait)
+{
+    Port* p = port_of(r.role);
+    if (!p) return 0;
+    Queue& q = p->rx;
+    for (;;) {
+        if (!r.have && q.has_used()) {
+            UsedElem e = q.take();
+            r.id = e.id;
+            r.len = e.len;
+            r.off = 0;
+            r.have = true;
+        }
+        if (r.have) {
+            uint32_t k = r.len - r.off;
+            if (k > n) k = static_cast<uint32_t>(n);
+            memcpy(buf, r.mem + r.id * rx_buf_size + r.off, k);
+            r.off += k;
+            if (r.off >= r.len) {  // give the buffer back
+                r.have = false;
+                q.post(static_cast<uint16_t>(r.id), r.mem + r.id * rx_buf_size, rx_buf_size, desc_f_write);
+                if (++r.unkicked >= rx_kick_batch) rx_kick(r);
+            }
+            if (k) return k;
+            continue;
+        }
+        // Nothing buffered.  The device pushes all data before it reports the
+        // host's close, so "closed and still nothing used" is end of file.
+        vs::poll();
+        if (!p->host_open) {
+            hw::barrier();
+            if (!q.has_used()) return 0;
+            continue;
+        }
+        rx_kick(r);
+        if (!wait) return -1;
+        flush_all(false);  // like a tty: output goes out before we block
+        hw::wait_until([&] { return q.has_used() || !p->host_open || ctrl_rx.has_used(); });
     }
 }
 
@@ -274,7 +366,10 @@ bool initialized;
 }  // namespace
 
 // ---- interface to rt.cpp ------------------------------------------------------------------------
-bool ready() { return initialized; }
+bool ready()
+{
+    return initialized;
+}
 
 void irq()
 {
@@ -378,17 +473,9 @@ bool init()
     for (int r = 0; r < n_roles; r++)
         if (role_port[r] >= 0) ctrl_send(static_cast<uint32_t>(role_port[r]), ev_port_open, 1);
 
-    // stdin receive buffers
-    if (Port* in = port_of(role_stdin); in && in->rx.ok()) {
-        int n = rx_bufs < in->rx.num ? rx_bufs : in->rx.num;
-        rx_mem = static_cast<char*>(rt::aligned_alloc(4096, static_cast<size_t>(n) * rx_buf_size));
-        if (!rx_mem) rt::panic("out of memory for stdin buffers");
-        for (int i = 0; i < n; i++)
-            in->rx.post(static_cast<uint16_t>(i), rx_mem + i * rx_buf_size, rx_buf_size, desc_f_write);
-        notify(in->rx);
-    } else {
-        role_port[role_stdin] = -1;
-    }
+    // Receive buffers: stdin, and ctl (the exec block, then signal lines).
+    if (!rx_setup(rx_in, rx_bufs)) role_port[role_stdin] = -1;
+    rx_setup(rx_ctl, ctl_rx_bufs);
     tx_init(role_stdout, 8, 64 * 1024);
     tx_init(role_stderr, 4, 16 * 1024);
     tx_init(role_ctl, 4, 256);
@@ -404,6 +491,12 @@ bool init()
 void flush_all(bool wait)
 {
     for (int fd = 1; fd <= 3; fd++) rt::flush(fd, wait);
+}
+
+long ctl_read(void* buf, size_t n, bool wait)
+{
+    if (!initialized) return 0;
+    return rx_read(rx_ctl, buf, n, wait);
 }
 
 bool ctl_write(const char* s, size_t n)
@@ -428,46 +521,10 @@ bool host_closed(int fd)
 
 long read(int fd, void* buf, size_t n)
 {
-    using namespace vs;
     if (fd != 0) return -1;
     if (n == 0) return 0;
     hw::check_power();
-    Port* p = port_of(role_stdin);
-    if (!p) return 0;
-    Queue& q = p->rx;
-    for (;;) {
-        if (!rx_have && q.has_used()) {
-            UsedElem e = q.take();
-            rx_id = e.id;
-            rx_len = e.len;
-            rx_off = 0;
-            rx_have = true;
-        }
-        if (rx_have) {
-            uint32_t k = rx_len - rx_off;
-            if (k > n) k = static_cast<uint32_t>(n);
-            memcpy(buf, rx_mem + rx_id * rx_buf_size + rx_off, k);
-            rx_off += k;
-            if (rx_off >= rx_len) {  // give the buffer back
-                rx_have = false;
-                q.post(static_cast<uint16_t>(rx_id), rx_mem + rx_id * rx_buf_size, rx_buf_size, desc_f_write);
-                if (++rx_unkicked >= rx_kick_batch) rx_kick();
-            }
-            if (k) return k;
-            continue;
-        }
-        // Nothing buffered.  The device pushes all data before it reports the
-        // host's close, so "closed and still nothing used" is end of file.
-        vs::poll();
-        if (!p->host_open) {
-            hw::barrier();
-            if (!q.has_used()) return 0;
-            continue;
-        }
-        rx_kick();
-        flush_all(false);  // like a tty: output goes out before we block
-        hw::wait_until([&] { return q.has_used() || !p->host_open || ctrl_rx.has_used(); });
-    }
+    return vs::rx_read(vs::rx_in, buf, n, true);
 }
 
 long write(int fd, const void* buf, size_t n)

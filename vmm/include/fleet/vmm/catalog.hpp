@@ -16,9 +16,10 @@ namespace fleet::vmm {
 
 struct Image {
     std::string name;
-    std::string kernel;   // absolute or relative to the working directory
-    std::string initrd;   // may be empty
-    std::string cmdline;  // default kernel command line, before the user's args
+    std::string kernel;             // absolute or relative to the working directory
+    std::string initrd;             // may be empty
+    std::string cmdline;            // the kernel command line
+    std::vector<std::string> args;  // the program's first arguments (args=, space-separated)
     std::uint64_t memory_mib = 64;
     StdioKind stdio = StdioKind::isa;
     std::string kind = "tiny";                              // tiny, runtime or linux: what sort of guest

@@ -19,11 +19,14 @@ struct Wiring {
     std::string ctl = "null";
     std::string in = "null";       // virtio guests: fleet.stdin (isa: COM1 carries it)
     std::string console = "null";  // virtio guests: COM1, the kernel's console
+    // Without a launcher to write the exec block on ctl (a raw command line),
+    // it goes on the kernel command line: FLEET_CMDLINE_EXEC + this, the
+    // block percent-encoded (exec.hpp). Empty: not there.
+    std::string exec_on_cmdline;
 };
 
 // The machine type and its options; shared with tools that run QEMU raw.
-inline constexpr const char* machine_options =
-    "microvm,x-option-roms=off,pit=off,pic=off,rtc=on,isa-serial=on,acpi=on";
+inline constexpr const char* machine_options = "microvm,x-option-roms=off,pit=off,pic=off,rtc=on,isa-serial=on,acpi=on";
 
 // argv for QEMU (argv[0] = qemu). `accel` must be kvm or tcg (resolved).
 std::vector<std::string> qemu_argv(const std::string& qemu, const VmSpec& spec, Accel accel, const Wiring& wiring);

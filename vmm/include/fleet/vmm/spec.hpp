@@ -38,10 +38,15 @@ Result<SharedFolder> parse_share(std::string_view text);
 
 struct VmSpec {
     std::string name;
-    std::string kernel;             // ELF with a PVH entry note
-    std::string initrd;             // optional
-    std::vector<std::string> args;  // become the kernel command line
-    std::string extra_cmdline;      // prepended verbatim (image defaults)
+    std::string kernel;  // ELF with a PVH entry note
+    std::string initrd;  // optional
+    // The program's arguments (the image's, then the user's), environment
+    // ("NAME=VALUE") and working folder ("" = the guest's default; else on a
+    // share): the exec block on ctl (exec.hpp), any bytes but NUL.
+    std::vector<std::string> args;
+    std::vector<std::string> env;
+    std::string workdir;
+    std::string extra_cmdline;  // the kernel command line (image defaults)
     std::uint64_t memory_mib = 64;
     unsigned vcpus = 1;
     Accel accel = Accel::automatic;
@@ -71,9 +76,13 @@ Result<> validate_name(std::string_view name);
 // a readable ELF with a PVH note, that the initrd is readable.
 Result<> validate(const VmSpec& spec);
 
-// The kernel command line QEMU gets (-append): extra_cmdline, then args.
-// Arguments may not contain whitespace or NUL since the guest splits on it.
+// The kernel command line QEMU gets (-append): the shares' mount points,
+// the drain request, then extra_cmdline. The program's arguments are not
+// on it: they travel in the exec block.
 std::string kernel_cmdline(const VmSpec& spec);
+
+// "NAME=VALUE" with a non-empty NAME without '=' or NUL.
+Result<> validate_env(std::string_view var);
 
 inline constexpr std::uint64_t min_memory_mib = 2;
 inline constexpr std::uint64_t max_memory_mib = 1024 * 1024;

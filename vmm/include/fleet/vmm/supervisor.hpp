@@ -7,32 +7,48 @@
 // away with it. Either way the supervisor is QEMU's parent, so it reaps it at
 // once and knows its exit status; QEMU gets SIGKILL if its supervisor dies.
 //
-// Signals the supervisor acts on: SIGTERM/SIGINT/SIGHUP — power button, then
-// kill after the stop deadline (sent with sigqueue, the value is the deadline
-// in ms; 0 means the default); SIGUSR1 — kill now.
+// Signals the supervisor acts on: SIGTERM/SIGHUP — power button, then kill
+// after the stop deadline (sent with sigqueue, the value is the deadline in
+// ms; 0 means the default); SIGUSR1 — kill now; SIGUSR2 (sigqueue, value
+// from program_signal_value) — deliver a signal to the guest's program, and
+// if stop_after is not 0 and the VM still runs that much later, stop it as
+// SIGTERM does. SIGINT (Ctrl-C on `fleet-vmm run`): the first delivers
+// SIGINT to the program, the second presses the power button, the third
+// kills.
 #pragma once
 
 #include <fleet/vmm/store.hpp>
 #include <fleet/vmm/vm.hpp>
 
 #include <chrono>
+#include <csignal>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace fleet::vmm {
 
 struct SupervisorOptions {
     VmSpec spec;
     LaunchOptions launch;
-    std::string image;             // catalog name or path, for listings
-    bool detached = false;         // false: stdio is fds 0, 1, 2
-    bool auto_remove = false;      // delete the VM's folder when it ends
+    std::string image;         // catalog name or path, for listings
+    bool detached = false;     // false: stdio is fds 0, 1, 2
+    bool auto_remove = false;  // delete the VM's folder when it ends
     // Foreground: read fd 0 into the guest, then end its stdin. Detached:
     // keep stdin open for console clients; if false, the guest's stdin ends
     // at once (like a program started with </dev/null).
     bool forward_stdin = true;
-    int ready_fd = -1;             // detached: "ready\n" or "error MESSAGE\n" goes here
+    int ready_fd = -1;  // detached: "ready\n" or "error MESSAGE\n" goes here
     std::chrono::milliseconds stop_deadline{10000};
 };
+
+inline constexpr int program_signal_request = SIGUSR2;
+// The sigqueue value for program_signal_request: the signal in the low 7
+// bits, stop_after in ms above them (at most 16777 s).
+int program_signal_value(int sig, std::chrono::milliseconds stop_after);
+
+// "TERM", "SIGTERM", "term" or "15" -> 15; nullopt for anything else.
+std::optional<int> parse_signal(std::string_view text);
 
 // Run the VM to its end; returns the exit status for the caller's own exit
 // (the guest's status, or 125 with a message on stderr/ready_fd when it

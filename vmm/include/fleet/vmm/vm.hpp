@@ -95,6 +95,10 @@ public:
     void stop(std::chrono::milliseconds deadline);
     // SIGKILL now.
     void kill();
+    // Deliver signal `sig` (1..64, Linux numbering) to the guest's program
+    // ("signal N" on ctl, <fleet/abi/guest.h>); the VM ends when the program
+    // does. A guest that does not speak the ABI ignores it.
+    void signal_program(int sig);
 
 private:
     struct Impl;

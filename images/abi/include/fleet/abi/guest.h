@@ -16,7 +16,7 @@
 
 #include <stdint.h>
 
-#define FLEET_ABI_VERSION 1
+#define FLEET_ABI_VERSION 2 /* 2: argv, environment and working folder in the exec block */
 
 /* ---- stdio=virtio: one virtio-serial device, four named ports -------------
  * The launcher adds `virtio-serial-device,max_ports=FLEET_VSERIAL_MAX_PORTS`
@@ -74,13 +74,22 @@ enum fleet_port {
 #define FLEET_GED_GSI          9
 #define FLEET_GED_S5           (0x20 | (5 << 2)) /* SLP_EN | SLP_TYP_S5 << 2 */
 
-/* ---- ctl: ASCII lines, guest -> host (and host -> guest) -------------------
- * Guest -> host: "ready\n" once it runs; "exit N\n" (N = 0..255, decimal)
- * just before it ends. Host -> guest: "drained\n" (see FLEET_CMDLINE_DRAIN).
+/* ---- ctl: guest -> host ASCII lines; host -> guest the exec block, then lines
+ * Guest -> host: "waiting\n" when it starts to read its exec block (a host
+ * that has not written it yet writes it then); "ready\n" once it has it
+ * and the program starts; "exit N\n" (N = 0..255, decimal; 128 + S for a
+ * program ended by signal S) just before it ends.
+ * Host -> guest: the exec block (below), at once at launch; then lines:
+ * "drained\n" (see FLEET_CMDLINE_DRAIN) and "signal S\n" (deliver signal S,
+ * Linux numbering, to the program: Linux init kill()s it; the runtime calls
+ * the program's handler or exits 128 + S; hello exits 128 + S).
  * A line is at most FLEET_CTL_LINE_MAX bytes; a longer one is cut. */
+#define FLEET_CTL_WAITING "waiting"
 #define FLEET_CTL_READY   "ready"
 #define FLEET_CTL_EXIT    "exit" /* followed by one space and the status */
 #define FLEET_CTL_DRAINED "drained"
+#define FLEET_CTL_SIGNAL  "signal" /* followed by one space and the number */
+#define FLEET_SIGNAL_MAX  64
 #define FLEET_CTL_LINE_MAX 256
 #define FLEET_EXIT_STATUS_MAX 255
 
@@ -97,5 +106,104 @@ enum fleet_port {
 #define FLEET_CMDLINE_DRAIN  "fleet.drain=1"
 #define FLEET_DRAIN_WAIT_MS  30000
 #define FLEET_CMDLINE_MAX    2048 /* bytes, as Linux on x86 takes it */
+
+/* ---- the exec block: argv, environment, working folder ---------------------
+ * The host writes it on ctl (host -> guest) before anything else, once; the
+ * guest reads it before its program starts. Little-endian:
+ *
+ *   struct fleet_exec_header (32 bytes), then `size` bytes of strings, each
+ *   ending in a NUL: `argc` arguments, `envc` "NAME=VALUE" variables, then
+ *   the working folder ("" = the guest's default).
+ *
+ * On ctl the host writes FLEET_EXEC_PREAMBLE first; a guest skips bytes
+ * until the magic, at most FLEET_EXEC_SKIP_MAX of them (an isa guest loses
+ * the byte its UART held when it turns the FIFO on: QEMU clears it then).
+ *
+ * The arguments are the words after the image (the catalog entry's args=,
+ * then the user's): Linux init runs the first, the runtime and hello get
+ * them as argv[1..]. Any byte but NUL. A guest that gets a block it cannot
+ * use (bad magic or version, over the limits, strings that do not match
+ * the counts, the channel closing before the end) says why on stderr and
+ * exits 125 (FLEET_EXIT_BAD_EXEC).
+ *
+ * `fleet-vmm cmdline` (a raw QEMU command line, no launcher to write the
+ * block) puts it on the kernel command line instead, percent-encoded
+ * (FLEET_CMDLINE_EXEC "%XX..."); a guest whose command line has it reads
+ * the block from there and not from ctl. */
+#define FLEET_EXEC_MAGIC     0x42584c46u /* "FLXB" */
+#define FLEET_EXEC_PREAMBLE  "\n"
+#define FLEET_EXEC_SKIP_MAX  8
+#define FLEET_EXEC_MAX_SIZE  (256u * 1024) /* bytes of strings */
+#define FLEET_EXEC_MAX_STRINGS 16384u       /* argc + envc */
+#define FLEET_EXIT_BAD_EXEC  125
+#define FLEET_CMDLINE_EXEC   "fleet.exec="
+
+struct fleet_exec_header {
+    uint32_t magic;    /* FLEET_EXEC_MAGIC */
+    uint32_t version;  /* FLEET_ABI_VERSION */
+    uint32_t argc;
+    uint32_t envc;
+    uint32_t size;     /* bytes of strings that follow */
+    uint32_t flags;    /* 0 */
+    uint32_t reserved[2];
+};
+
+/* Checks a header; NULL if it is good, else why not. */
+static inline const char *fleet_exec_check_header(const struct fleet_exec_header *h)
+{
+    if (h->magic != FLEET_EXEC_MAGIC) return "bad magic (not an exec block)";
+    if (h->version != FLEET_ABI_VERSION) return "unsupported version";
+    if (h->size > FLEET_EXEC_MAX_SIZE) return "too large";
+    if (h->argc > FLEET_EXEC_MAX_STRINGS || h->envc > FLEET_EXEC_MAX_STRINGS - h->argc)
+        return "too many strings";
+    if (h->size < h->argc + h->envc + 1) return "strings do not match the counts";
+    return 0;
+}
+
+/* Checks the strings after a good header: exactly argc + envc + 1 NULs, the
+ * last byte one of them, and every variable has a '=' after a non-empty
+ * name. NULL if good, else why not. */
+static inline const char *fleet_exec_check_strings(const struct fleet_exec_header *h, const char *s)
+{
+    uint32_t want = h->argc + h->envc + 1, seen = 0, start = 0;
+    if (h->size == 0 || s[h->size - 1] != 0) return "strings do not match the counts";
+    for (uint32_t i = 0; i < h->size; i++) {
+        if (s[i] != 0) continue;
+        if (seen >= h->argc && seen < h->argc + h->envc) {
+            uint32_t j = start;
+            while (j < i && s[j] != '=') j++;
+            if (j == start || j == i) return "a variable is not NAME=VALUE";
+        }
+        seen++;
+        start = i + 1;
+    }
+    return seen == want ? 0 : "strings do not match the counts";
+}
+
+/* Decodes percent-encoding in place (FLEET_CMDLINE_EXEC); the length, or
+ * -1 if it is malformed. Stops at the end of n bytes. */
+static inline long fleet_pct_decode(char *s, unsigned long n)
+{
+    unsigned long o = 0;
+    for (unsigned long i = 0; i < n; i++) {
+        if (s[i] != '%') {
+            s[o++] = s[i];
+            continue;
+        }
+        if (i + 2 >= n) return -1;
+        int v = 0;
+        for (int k = 1; k <= 2; k++) {
+            char c = s[i + k];
+            v <<= 4;
+            if (c >= '0' && c <= '9') v |= c - '0';
+            else if (c >= 'A' && c <= 'F') v |= c - 'A' + 10;
+            else if (c >= 'a' && c <= 'f') v |= c - 'a' + 10;
+            else return -1;
+        }
+        s[o++] = (char)v;
+        i += 2;
+    }
+    return (long)o;
+}
 
 #endif /* FLEET_ABI_GUEST_H */

@@ -1,0 +1,23 @@
+// fleet — the exec block: a program's argv, environment and working folder
+// as the guest reads them from its ctl channel (<fleet/abi/guest.h>,
+// "the exec block"; images/README.md).
+#pragma once
+
+#include <fleet/base/error.hpp>
+#include <fleet/vmm/spec.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace fleet::vmm {
+
+// The block for a spec: its args, env and workdir. Fails, naming the limit,
+// when they are over the ABI's (FLEET_EXEC_MAX_SIZE bytes of strings,
+// FLEET_EXEC_MAX_STRINGS arguments and variables).
+Result<std::string> exec_block(const VmSpec& spec);
+
+// Percent-encoding for the kernel command line (FLEET_CMDLINE_EXEC): every
+// byte but [A-Za-z0-9._/-] becomes %XX.
+std::string percent_encode(std::string_view bytes);
+
+}  // namespace fleet::vmm

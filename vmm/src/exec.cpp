@@ -1,0 +1,61 @@
+// fleet — the exec block (see exec.hpp).
+#include <fleet/vmm/exec.hpp>
+
+#include <fleet/abi/guest.h>
+
+#include <cstring>
+
+namespace fleet::vmm {
+
+namespace {
+
+void put_u32(std::string& out, std::size_t at, std::uint32_t v)
+{
+    for (int i = 0; i < 4; ++i) out[at + static_cast<std::size_t>(i)] = static_cast<char>((v >> (8 * i)) & 0xff);
+}
+
+}  // namespace
+
+Result<std::string> exec_block(const VmSpec& spec)
+{
+    std::size_t strings = spec.args.size() + spec.env.size();
+    if (strings > FLEET_EXEC_MAX_STRINGS)
+        return fail("too many arguments and variables (" + std::to_string(strings) + ", at most " +
+                    std::to_string(FLEET_EXEC_MAX_STRINGS) + ")");
+    std::string body;
+    for (const auto* list : {&spec.args, &spec.env})
+        for (const auto& s : *list) body.append(s).push_back('\0');
+    body.append(spec.workdir).push_back('\0');
+    if (body.size() > FLEET_EXEC_MAX_SIZE)
+        return fail("arguments, environment and working folder take " + std::to_string(body.size()) +
+                    " bytes, at most " + std::to_string(FLEET_EXEC_MAX_SIZE));
+    std::string block(sizeof(fleet_exec_header), '\0');
+    put_u32(block, offsetof(fleet_exec_header, magic), FLEET_EXEC_MAGIC);
+    put_u32(block, offsetof(fleet_exec_header, version), FLEET_ABI_VERSION);
+    put_u32(block, offsetof(fleet_exec_header, argc), static_cast<std::uint32_t>(spec.args.size()));
+    put_u32(block, offsetof(fleet_exec_header, envc), static_cast<std::uint32_t>(spec.env.size()));
+    put_u32(block, offsetof(fleet_exec_header, size), static_cast<std::uint32_t>(body.size()));
+    return block + body;
+}
+
+std::string percent_encode(std::string_view bytes)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    std::string out;
+    out.reserve(bytes.size() * 3);
+    for (char c : bytes) {
+        auto u = static_cast<unsigned char>(c);
+        bool plain = (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') || u == '.' ||
+                     u == '_' || u == '/' || u == '-';
+        if (plain) {
+            out += c;
+            continue;
+        }
+        out += '%';
+        out += hex[u >> 4];
+        out += hex[u & 15];
+    }
+    return out;
+}
+
+}  // namespace fleet::vmm

@@ -1,0 +1,135 @@
+// The exec block: built by the launcher, checked by the guests' own C code
+// from <fleet/abi/guest.h>, here on the host.
+#include <fleet/abi/guest.h>
+#include <fleet/test/support.hpp>
+#include <fleet/vmm/exec.hpp>
+
+#include <cstring>
+
+using namespace fleet::vmm;
+
+namespace {
+
+struct Parsed {
+    std::vector<std::string> args, env;
+    std::string workdir;
+};
+
+// What a guest does: header, checks, then walks the strings.
+Parsed guest_parse(const std::string& block)
+{
+    REQUIRE(block.size() >= sizeof(fleet_exec_header));
+    fleet_exec_header h;
+    std::memcpy(&h, block.data(), sizeof h);
+    REQUIRE(fleet_exec_check_header(&h) == nullptr);
+    REQUIRE(block.size() == sizeof h + h.size);
+    const char* s = block.data() + sizeof h;
+    REQUIRE(fleet_exec_check_strings(&h, s) == nullptr);
+    Parsed p;
+    for (uint32_t i = 0; i < h.argc + h.envc + 1; ++i) {
+        std::string str(s);
+        s += str.size() + 1;
+        if (i < h.argc)
+            p.args.push_back(str);
+        else if (i < h.argc + h.envc)
+            p.env.push_back(str);
+        else
+            p.workdir = str;
+    }
+    return p;
+}
+
+}  // namespace
+
+TEST_CASE("exec block: any bytes but NUL survive the round trip", "[exec]")
+{
+    VmSpec s;
+    s.args = {"a b", "", "it's \"quoted\"", "line\nbreak", "h\xc3\xa9llo \xe2\x9c\x93", "\t", "--"};
+    s.env = {"A=1", "EMPTY=", "SP=x y=z"};
+    s.workdir = "/mnt/src/sub dir";
+    auto block = exec_block(s);
+    REQUIRE(block);
+    Parsed p = guest_parse(*block);
+    CHECK(p.args == s.args);
+    CHECK(p.env == s.env);
+    CHECK(p.workdir == s.workdir);
+}
+
+TEST_CASE("exec block: nothing at all is a valid block", "[exec]")
+{
+    auto block = exec_block(VmSpec{});
+    REQUIRE(block);
+    CHECK(block->size() == sizeof(fleet_exec_header) + 1);
+    Parsed p = guest_parse(*block);
+    CHECK(p.args.empty());
+    CHECK(p.workdir.empty());
+}
+
+TEST_CASE("exec block: 4096 arguments and a 120 KiB one fit; the limits are clear", "[exec]")
+{
+    VmSpec s;
+    for (int i = 0; i < 4096; ++i) s.args.push_back(std::to_string(i));
+    s.args.push_back(std::string(120 * 1024, 'x'));
+    auto block = exec_block(s);
+    REQUIRE(block);
+    CHECK(guest_parse(*block).args.size() == 4097);
+
+    VmSpec big;
+    big.args = {std::string(FLEET_EXEC_MAX_SIZE, 'x')};
+    auto over = exec_block(big);
+    REQUIRE_FALSE(over);
+    CHECK(over.error().what().find("at most") != std::string::npos);
+
+    VmSpec many;
+    many.args.assign(FLEET_EXEC_MAX_STRINGS + 1, "a");
+    CHECK_FALSE(exec_block(many));
+}
+
+TEST_CASE("exec block: the guest's checks refuse bad blocks", "[exec]")
+{
+    VmSpec s;
+    s.args = {"x"};
+    s.env = {"A=1"};
+    auto good = exec_block(s);
+    REQUIRE(good);
+    fleet_exec_header h;
+    std::memcpy(&h, good->data(), sizeof h);
+    const char* strings = good->data() + sizeof h;
+
+    fleet_exec_header bad = h;
+    bad.magic ^= 1;
+    CHECK(fleet_exec_check_header(&bad) != nullptr);
+    bad = h;
+    bad.version = 1;
+    CHECK(fleet_exec_check_header(&bad) != nullptr);
+    bad = h;
+    bad.size = FLEET_EXEC_MAX_SIZE + 1;
+    CHECK(fleet_exec_check_header(&bad) != nullptr);
+    bad = h;
+    bad.argc = 0xffffffffu;
+    CHECK(fleet_exec_check_header(&bad) != nullptr);
+    bad = h;
+    bad.argc = 2;  // the counts do not match the strings
+    CHECK(fleet_exec_check_strings(&bad, strings) != nullptr);
+    std::string novalue = std::string("x\0A\0\0", 5);
+    bad = h;
+    bad.size = static_cast<uint32_t>(novalue.size());
+    CHECK(fleet_exec_check_strings(&bad, novalue.data()) != nullptr);  // "A" is not NAME=VALUE
+}
+
+TEST_CASE("percent encoding round-trips through the guests' decoder", "[exec]")
+{
+    std::string all;
+    for (int c = 0; c < 256; ++c) all += static_cast<char>(c);
+    std::string enc = percent_encode(all);
+    CHECK(enc.find_first_of(" \"'\n%") == enc.find('%'));  // only escapes carry a '%'
+    CHECK(enc.find(' ') == std::string::npos);
+    std::string buf = enc;
+    long n = fleet_pct_decode(buf.data(), buf.size());
+    REQUIRE(n == 256);
+    CHECK(buf.substr(0, 256) == all);
+    std::string broken = "ab%4";
+    CHECK(fleet_pct_decode(broken.data(), broken.size()) == -1);
+    std::string nothex = "%zz";
+    CHECK(fleet_pct_decode(nothex.data(), nothex.size()) == -1);
+}
