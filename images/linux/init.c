@@ -35,7 +35,6 @@
 #include <fleet/abi/guest.h>
 
 #define MAX_SHARES FLEET_MAX_SHARES
-#define MAX_ARGS 256
 #define MAX_INPUTS 16
 #define PORT_WAIT_MS 10000   // how long the virtio ports may take to appear
 #define STOP_GRACE_MS 3000   // SIGTERM -> SIGKILL on a power button press
@@ -97,18 +96,45 @@ static void ctl_line(const char *line)
 // the host writes a line (or closes) on ctl, at most DRAIN_WAIT_MS.
 static bool drain_wanted;
 
+// Lines from the host on ctl, after the exec block: "drained", "signal N".
+static char ctl_buf[FLEET_CTL_LINE_MAX];
+static size_t ctl_len;
+
+// Reads what ctl has (it is readable); calls on_line for each whole line.
+// False when the host closed it.
+static bool read_ctl_lines(void (*on_line)(const char *line))
+{
+    char buf[256];
+    ssize_t n = read(port_fd[P_CTL], buf, sizeof buf);
+    if (n <= 0) return false;
+    for (ssize_t i = 0; i < n; ++i) {
+        if (buf[i] != '\n') {
+            if (ctl_len < sizeof ctl_buf - 1) ctl_buf[ctl_len++] = buf[i];
+            continue;
+        }
+        ctl_buf[ctl_len] = 0;
+        ctl_len = 0;
+        on_line(ctl_buf);
+    }
+    return true;
+}
+
+static bool drained;
+static void on_drain_line(const char *line)
+{
+    if (strcmp(line, FLEET_CTL_DRAINED) == 0) drained = true;
+}
+
 static void wait_for_host(void)
 {
     if (!drain_wanted || port_fd[P_CTL] < 0) return;
     long long deadline = now_ms() + DRAIN_WAIT_MS;
-    char c;
-    for (;;) {
+    while (!drained) {
         long long left = deadline - now_ms();
         if (left <= 0) return;
         struct pollfd p = {.fd = port_fd[P_CTL], .events = POLLIN};
         if (poll(&p, 1, (int)left) <= 0) return;
-        ssize_t n = read(port_fd[P_CTL], &c, 1);
-        if (n <= 0 || c == '\n') return;
+        if (!read_ctl_lines(on_drain_line)) return;
     }
 }
 
@@ -352,6 +378,70 @@ static void __attribute__((noreturn)) finish(int status, bool poweroff)
     vm_exit(status);
 }
 
+// ---- the exec block (<fleet/abi/guest.h>): argv, environment, working folder
+static struct fleet_exec_header hdr;
+static char *strings;
+
+static void read_exact(char *to, size_t n)
+{
+    while (n > 0) {
+        ssize_t k = read(port_fd[P_CTL], to, n);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) fatal(FLEET_EXIT_BAD_EXEC, "bad exec block: truncated (the channel closed)");
+        to += k;
+        n -= (size_t)k;
+    }
+}
+
+static void get_block(const char *cmdline)
+{
+    const char *enc = NULL;
+    for (const char *p = cmdline; *p; p++)
+        if ((p == cmdline || *(p - 1) == ' ') && strncmp(p, FLEET_CMDLINE_EXEC, strlen(FLEET_CMDLINE_EXEC)) == 0) {
+            enc = p + strlen(FLEET_CMDLINE_EXEC);
+            break;
+        }
+    if (enc) {  // a raw QEMU command line carries it
+        size_t n = strcspn(enc, " \n");
+        char *buf = malloc(n + 1);
+        memcpy(buf, enc, n);
+        long len = fleet_pct_decode(buf, n);
+        if (len < (long)sizeof hdr) fatal(FLEET_EXIT_BAD_EXEC, "bad exec block: malformed on the command line");
+        memcpy(&hdr, buf, sizeof hdr);
+        const char *why = fleet_exec_check_header(&hdr);
+        if (why) fatal(FLEET_EXIT_BAD_EXEC, "bad exec block: %s", why);
+        if ((size_t)len != sizeof hdr + hdr.size) fatal(FLEET_EXIT_BAD_EXEC, "bad exec block: truncated");
+        strings = buf + sizeof hdr;
+    } else {
+        ctl_line(FLEET_CTL_WAITING "\n");
+        uint32_t magic = 0;
+        for (unsigned skipped = 0; magic != FLEET_EXEC_MAGIC; skipped++) {
+            if (skipped > FLEET_EXEC_SKIP_MAX + 3) fatal(FLEET_EXIT_BAD_EXEC, "bad exec block: bad magic");
+            char c;
+            read_exact(&c, 1);
+            magic = (magic >> 8) | ((uint32_t)(unsigned char)c << 24);
+        }
+        hdr.magic = magic;
+        read_exact((char *)&hdr + 4, sizeof hdr - 4);
+        const char *why = fleet_exec_check_header(&hdr);
+        if (why) fatal(FLEET_EXIT_BAD_EXEC, "bad exec block: %s", why);
+        strings = malloc(hdr.size);
+        if (!strings) fatal(FLEET_EXIT_BAD_EXEC, "bad exec block: no memory for it");
+        read_exact(strings, hdr.size);
+    }
+    const char *why = fleet_exec_check_strings(&hdr, strings);
+    if (why) fatal(FLEET_EXIT_BAD_EXEC, "bad exec block: %s", why);
+}
+
+static pid_t program;
+static void on_program_line(const char *line)
+{
+    static const char word[] = FLEET_CTL_SIGNAL " ";
+    if (strncmp(line, word, sizeof word - 1) != 0) return;
+    int sig = atoi(line + sizeof word - 1);
+    if (sig >= 1 && sig <= FLEET_SIGNAL_MAX && program > 0) signal_program(program, sig);
+}
+
 int main(void)
 {
     sigset_t all;
@@ -367,18 +457,7 @@ int main(void)
     static char *words[1024];
     int nwords = split_words(words_buf, words, 1024);
     struct share shares[MAX_SHARES] = {0};
-    char *args[MAX_ARGS + 1];
-    int nargs = 0;
-    bool dashes = false;
     for (int i = 0; i < nwords; ++i) {
-        if (dashes) {
-            if (nargs < MAX_ARGS) args[nargs++] = words[i];
-            continue;
-        }
-        if (strcmp(words[i], "--") == 0) {
-            dashes = true;
-            continue;
-        }
         if (strcmp(words[i], FLEET_CMDLINE_DRAIN) == 0) drain_wanted = true;
         int idx, off = 0;
         if (sscanf(words[i], FLEET_CMDLINE_SHARE "%d=%n", &idx, &off) == 1 && off > 0 && idx >= 0 && idx < MAX_SHARES) {
@@ -394,25 +473,30 @@ int main(void)
             s->set = s->path[0] == '/';
         }
     }
-    args[nargs] = NULL;
 
     open_ports();
+    get_block(cmdline);
     mount_shares(shares);
     open_power_buttons();
 
-    if (nargs == 0) fatal(127, "no program given (the kernel command line has nothing after '--')");
-
+    // argv, then the environment: fleet's defaults, then the block's.
+    char **args = calloc(hdr.argc + 1, sizeof *args);
+    char *s = strings;
     clearenv();
     setenv("PATH", "/bin:/sbin:/usr/bin:/usr/sbin", 1);
     setenv("HOME", "/root", 1);
     setenv("SHELL", "/bin/sh", 1);
     setenv("USER", "root", 1);
-    const char *workdir = "/";
-    for (int i = 0; i < MAX_SHARES; ++i)
-        if (shares[i].set) {
-            workdir = shares[i].path;
-            break;
-        }
+    for (uint32_t i = 0; i < hdr.argc + hdr.envc; ++i, s += strlen(s) + 1) {
+        if (i < hdr.argc) args[i] = s;
+        else putenv(s);
+    }
+    const char *workdir = s;  // the working folder: the host's, else the first share, else /
+    for (int i = 0; i < MAX_SHARES && !*workdir; ++i)
+        if (shares[i].set) workdir = shares[i].path;
+    if (!*workdir) workdir = "/";
+    if (hdr.argc == 0) fatal(127, "no program given (the image and the command name none)");
+    if (chdir(workdir) != 0) fatal(FLEET_EXIT_BAD_EXEC, "cannot enter the working folder %s: %m", workdir);
 
     int sfd = signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
     ctl_line(FLEET_CTL_READY "\n");
@@ -425,7 +509,6 @@ int main(void)
         sigprocmask(SIG_SETMASK, &none, NULL);
         setsid();
         for (int i = 0; i < 3; ++i) dup2(port_fd[i], i);
-        if (chdir(workdir) != 0) chdir("/");
         execvp(args[0], args);
         int err = errno;
         char msg[400];
@@ -435,20 +518,24 @@ int main(void)
         _exit(err == ENOENT ? 127 : 126);
     }
     close(port_fd[P_IN]);
+    program = child;
 
     int status = -1;
-    bool stopping = false;
+    bool stopping = false, ctl_open = true;
     long long kill_at = 0;
     while (status < 0) {
-        struct pollfd pfd[MAX_INPUTS + 1];
+        struct pollfd pfd[MAX_INPUTS + 2];
         pfd[0] = (struct pollfd){.fd = sfd, .events = POLLIN};
         for (int i = 0; i < n_inputs; ++i) pfd[i + 1] = (struct pollfd){.fd = input_fd[i], .events = POLLIN};
+        pfd[n_inputs + 1] = (struct pollfd){.fd = ctl_open ? port_fd[P_CTL] : -1, .events = POLLIN};
         int timeout = -1;
         if (stopping) {
             long long left = kill_at - now_ms();
             timeout = left < 0 ? 0 : (int)left;
         }
-        poll(pfd, (nfds_t)n_inputs + 1, timeout);
+        poll(pfd, (nfds_t)n_inputs + 2, timeout);
+        // "signal N" from the host (fleet-vmm kill -s, Ctrl-C, the router's shutdown).
+        if (pfd[n_inputs + 1].revents & (POLLIN | POLLHUP)) ctl_open = read_ctl_lines(on_program_line);
 
         bool stop = false;
         struct signalfd_siginfo si;

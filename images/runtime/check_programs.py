@@ -135,8 +135,29 @@ def check_all(c):
         want = host(["sh", "-c", "yes " + " ".join(args[1:]) + " | head -c 1048576"])[1]
         c.report(got == want, f"{' '.join(args)} | head -c 1M", "" if got == want else f"got {show(got)}")
 
-    # The power button (SIGINT to `fleet-vmm run`): a sleeping program ends
-    # with status 143 at once.
+    # Arguments and the environment come in the exec block: any bytes but NUL.
+    odd = ["a  b", "", "it's \"q\"", "new\nline", "h\u00e9llo \u2713", "\ttab"]
+    c.compare("echo with odd arguments", ["echo", *odd], ["/bin/echo", *odd], b"")
+    many = [str(i) for i in range(4096)]
+    c.compare("echo 4096 arguments", ["echo", *many], ["/bin/echo", *many], b"")
+    big = "x" * (120 * 1024)
+    c.compare("echo a 120 KiB argument", ["echo", big], ["/bin/echo", big], b"")
+    rc, out, err, secs = c.guest(["-e", "A=x y", "-e", "NL=a\nb", "-e", "EMPTY=", "env"])
+    c.report(rc == 0 and out == b"A=x y\nNL=a\nb\nEMPTY=\n", f"env round trip (status {rc})", show(out))
+    rc, out, err, secs = c.guest(["-e", "A=1", "env", "A", "B"])
+    c.report(rc == 1 and out == b"1\n", f"getenv (status {rc})", show(out))
+
+    # Signals from the host (fleet-vmm kill -s): 128 + N, as a shell reports it.
+    for sig, status in (("TERM", 143), ("INT", 130), ("HUP", 129), ("KILL", 137)):
+        name = f"rt-sig-{sig.lower()}"
+        c.fleet.vmm("start", "-n", name, "sleep", "60")
+        c.fleet.vmm("kill", "-s", sig, name, timeout=30)
+        p = c.fleet.vmm("wait", name, timeout=30)
+        c.fleet.vmm("rm", name, timeout=30)
+        c.report(p.returncode == status, f"kill -s {sig} ends sleep 60 (status {p.returncode}, wanted {status})")
+
+    # Ctrl-C (SIGINT to `fleet-vmm run`): the program gets SIGINT and a
+    # sleeping one ends with status 130 at once.
     p = c.fleet.popen("run", "sleep", "60", stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                      stderr=subprocess.PIPE)
     time.sleep(1.5)
@@ -145,11 +166,11 @@ def check_all(c):
     try:
         p.communicate(timeout=10)
         took = time.monotonic() - t
-        c.report(p.returncode == 143 and took < 5, f"power button ends sleep 60 (status {p.returncode}, {took:.2f} s)")
+        c.report(p.returncode == 130 and took < 5, f"Ctrl-C ends sleep 60 (status {p.returncode}, {took:.2f} s)")
     except subprocess.TimeoutExpired:
         p.kill()
         p.communicate()
-        c.report(False, "power button ends sleep 60", "still running after 10 s")
+        c.report(False, "Ctrl-C ends sleep 60", "still running after 10 s")
 
 
 if __name__ == "__main__":

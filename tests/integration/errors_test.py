@@ -105,8 +105,11 @@ def test_share_needs_a_virtio_guest(fleet):
     one_line_error(fleet.vmm("run", "--share", ":/x", "hello"), "bad --share")
 
 
-def test_argument_with_whitespace(fleet):
-    one_line_error(fleet.vmm("run", "hello", "two words"), "white space")
+def test_bad_environment_and_workdir(fleet):
+    # Arguments may hold white space now (the exec block); these may not.
+    one_line_error(fleet.vmm("run", "-e", "=x", "hello"), "NAME=VALUE")
+    one_line_error(fleet.vmm("run", "--env-file", "/nonexistent/env", "hello"), "env file")
+    one_line_error(fleet.vmm("run", "-w", "/src", "hello"), "not on a shared folder")
 
 
 if __name__ == "__main__":
@@ -114,4 +117,4 @@ if __name__ == "__main__":
           test_bad_accel_and_options, test_duplicate_name, test_unknown_vm, test_names_never_leave_the_runtime_folder,
           test_planted_runtime_folder_is_refused, test_qemu_missing_from_path,
           test_unknown_image_and_broken_catalog, test_kvm_requested_where_unusable,
-          test_share_needs_a_virtio_guest, test_argument_with_whitespace], lambda t: Fleet())
+          test_share_needs_a_virtio_guest, test_bad_environment_and_workdir], lambda t: Fleet())
