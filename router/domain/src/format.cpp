@@ -19,7 +19,7 @@ void write_identity(xml::Writer& w, const DomainDef& def)
 
 void write_metadata(xml::Writer& w, const DomainDef& def)
 {
-    const bool fleet = !def.image.empty() || !def.args.empty();
+    const bool fleet = !def.image.empty() || !def.args.empty() || !def.env.empty() || !def.workdir.empty();
     if (!fleet && def.foreign_metadata.empty()) return;
     if (fleet)
         w.open("metadata", {{"xmlns:fleet", fleet_xmlns}});
@@ -27,6 +27,8 @@ void write_metadata(xml::Writer& w, const DomainDef& def)
         w.open("metadata");
     if (!def.image.empty()) w.text("fleet:image", def.image);
     for (const auto& arg : def.args) w.text("fleet:arg", arg);
+    for (const auto& [name, value] : def.env) w.empty("fleet:env", {{"name", name}, {"value", value}});
+    if (!def.workdir.empty()) w.text("fleet:workdir", def.workdir);
     for (const auto& element : def.foreign_metadata) w.raw(element);
     w.close("metadata");
 }

@@ -102,10 +102,37 @@ Result<std::string> foreign_element(pugi::xml_node node, const std::string& path
     return print(again.document_element());
 }
 
+// <fleet:env name='NAME' value='VALUE'/>
+Result<> parse_env(pugi::xml_node node, const std::string& path, ParseState& st)
+{
+    if (auto r = xml::check_leaf(node, path, {"name", "value", "xmlns"}); !r) return r;
+    auto name = xml::required_attr(node, path, "name");
+    if (!name) return std::unexpected(name.error());
+    auto value = xml::required_attr(node, path, "value");
+    if (!value) return std::unexpected(value.error());
+    if (name->empty() || name->find('=') != std::string::npos)
+        return fail_at(path, "name " + xml::quote(*name) + " is not a variable name (non-empty, no '=')");
+    st.def.env.emplace_back(std::move(*name), std::move(*value));
+    return {};
+}
+
+// <fleet:workdir>/PATH</fleet:workdir>
+Result<> parse_workdir(pugi::xml_node node, const std::string& path, ParseState& st)
+{
+    if (!st.def.workdir.empty()) return fail("duplicate element " + xml::tag(path));
+    auto text = xml::text_of(node, path);
+    if (!text) return std::unexpected(text.error());
+    if (text->empty() || (*text)[0] != '/') return fail_at(path, xml::quote(*text) + " is not an absolute path");
+    st.def.workdir = std::move(*text);
+    return {};
+}
+
 Result<> parse_fleet_element(pugi::xml_node node, const std::string& path, ParseState& st)
 {
-    if (auto r = xml::only_attrs(node, path, {"xmlns"}); !r) return r;
     const std::string_view local = local_of(node.name());
+    if (local == "env") return parse_env(node, path, st);
+    if (auto r = xml::only_attrs(node, path, {"xmlns"}); !r) return r;
+    if (local == "workdir") return parse_workdir(node, path, st);
     if (local != "image" && local != "arg") return fail("unsupported element " + xml::tag(path));
     auto text = xml::text_of(node, path);
     if (!text) return std::unexpected(text.error());

@@ -94,3 +94,41 @@ TEST_CASE("kept metadata reads back as itself", "[metadata][foreign]")
     REQUIRE(again);
     CHECK(*again == d);
 }
+
+TEST_CASE("fleet:env and fleet:workdir: parsed, kept in order, written back", "[metadata][env]")
+{
+    const DomainDef d =
+        parsed(metadata("<f:image>linux-sh</f:image><f:arg>-c</f:arg><f:arg>echo \"$A\"</f:arg>"
+                        "<f:env name='A' value='x y'/><f:env name='EMPTY' value=''/>"
+                        "<f:env name='NL' value='a&#10;b&apos;c'/><f:workdir>/src/sub dir</f:workdir>",
+                        " xmlns:f=" + ns));
+    using Env = std::vector<std::pair<std::string, std::string>>;
+    CHECK(d.env == Env{{"A", "x y"}, {"EMPTY", ""}, {"NL", "a\nb'c"}});
+    CHECK(d.workdir == "/src/sub dir");
+    // dumpxml round trip: written back, read back the same.
+    const std::string xml = format_domain_xml(d);
+    CHECK(xml.find("<fleet:env name='NL' value='a&#10;b&apos;c'/>") != std::string::npos);
+    CHECK(xml.find("<fleet:workdir>/src/sub dir</fleet:workdir>") != std::string::npos);
+    CHECK(parsed(xml) == d);
+}
+
+TEST_CASE("fleet:env and fleet:workdir: what is refused", "[metadata][env]")
+{
+    const std::string x = " xmlns:f=" + ns;
+    CHECK_THAT(error_of(metadata("<f:image>a</f:image><f:env value='1'/>", x)),
+               Catch::Matchers::Contains("missing attribute name"));
+    CHECK_THAT(error_of(metadata("<f:image>a</f:image><f:env name='A'/>", x)),
+               Catch::Matchers::Contains("missing attribute value"));
+    CHECK_THAT(error_of(metadata("<f:image>a</f:image><f:env name='' value='1'/>", x)),
+               Catch::Matchers::Contains("not a variable name"));
+    CHECK_THAT(error_of(metadata("<f:image>a</f:image><f:env name='A=B' value='1'/>", x)),
+               Catch::Matchers::Contains("not a variable name"));
+    CHECK_THAT(error_of(metadata("<f:image>a</f:image><f:env name='A' value='1' other='2'/>", x)),
+               Catch::Matchers::Contains("unsupported attribute"));
+    CHECK_THAT(error_of(metadata("<f:image>a</f:image><f:env name='A' value='1'>text</f:env>", x)),
+               Catch::Matchers::Contains("f:env"));
+    CHECK_THAT(error_of(metadata("<f:image>a</f:image><f:workdir>relative</f:workdir>", x)),
+               Catch::Matchers::Contains("not an absolute path"));
+    CHECK_THAT(error_of(metadata("<f:image>a</f:image><f:workdir>/a</f:workdir><f:workdir>/b</f:workdir>", x)),
+               Catch::Matchers::Contains("duplicate"));
+}

@@ -257,9 +257,11 @@ DomainResult<> SupervisorLauncher::shutdown(const std::string& name)
 {
     auto vm = find(name);
     if (!vm) return domain_fail(Errc::invalid_state, "domain is not running");
+    // SIGTERM to the program (images/README.md); if it has not ended by the
+    // deadline, the power button, then a kill (vmm/supervisor.hpp).
     sigval v{};
-    v.sival_int = static_cast<int>(o_.stop_deadline.count());
-    if (::sigqueue(vm->supervisor, SIGTERM, v) != 0 && errno != ESRCH) return cannot_signal();
+    v.sival_int = vmm::program_signal_value(SIGTERM, o_.stop_deadline);
+    if (::sigqueue(vm->supervisor, vmm::program_signal_request, v) != 0 && errno != ESRCH) return cannot_signal();
     return {};
 }
 

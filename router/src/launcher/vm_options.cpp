@@ -24,9 +24,7 @@ DomainResult<vmm::SupervisorOptions> supervisor_options(const DomainDef& def, co
         spec.stdio = image->stdio;
         spec.drain = image->drain;
         if (image->boot_timeout) spec.boot_timeout = *image->boot_timeout;
-        if (image->max_args && def.args.size() > *image->max_args)
-            return domain_fail(Errc::invalid_argument, "image '" + image->name + "' takes at most " +
-                                                           std::to_string(*image->max_args) + " arguments");
+        spec.args = image->args;  // the image's first arguments (a Linux applet), then fleet:arg
         image_name = image->name;
     }
     if (!def.kernel.empty()) {
@@ -35,7 +33,9 @@ DomainResult<vmm::SupervisorOptions> supervisor_options(const DomainDef& def, co
     }
     if (!def.initrd.empty()) spec.initrd = def.initrd;
     if (!def.cmdline.empty()) spec.extra_cmdline = def.cmdline;
-    spec.args = def.args;
+    spec.args.insert(spec.args.end(), def.args.begin(), def.args.end());
+    for (const auto& [name, value] : def.env) spec.env.push_back(name + "=" + value);
+    spec.workdir = def.workdir;
     if (def.memory_kib > 0) spec.memory_mib = (def.memory_kib + 1023) / 1024;
     spec.vcpus = def.vcpus;
     spec.accel = def.type == "kvm" ? vmm::Accel::kvm : vmm::Accel::tcg;

@@ -26,6 +26,7 @@
 //     </devices>
 //     <metadata xmlns:fleet='https://fleet.dev/xmlns/domain/1'>
 //       <fleet:image>NAME</fleet:image> <fleet:arg>…</fleet:arg>…
+//       <fleet:env name='NAME' value='VALUE'/>…  <fleet:workdir>/PATH</fleet:workdir>
 //       <other:thing xmlns:other='…'>…</other:thing>
 //     </metadata>
 //   </domain>
@@ -58,6 +59,11 @@
 //    namespace are kept, as libvirt keeps them, and written back verbatim
 //    (DomainDef::foreign_metadata, each one self-contained: the namespace
 //    declarations it uses are copied onto it).
+//  - fleet:arg, fleet:env and fleet:workdir reach the program through the
+//    exec block (images/README.md): any characters XML can carry. An env
+//    name is non-empty without '='; a later one with the same name wins in
+//    the guest, as in a shell. The working folder is absolute and must be
+//    on a <filesystem> target when the domain starts (the launcher checks).
 //  - Refused outright: documents over 1 MiB, nesting deeper than 32,
 //    duplicate attributes, a second copy of a single-valued element,
 //    non-blank text between elements. Syntax errors read
@@ -109,9 +115,11 @@ struct DomainDef {
     std::string kernel;
     std::string initrd;
     std::string cmdline;
-    std::string image;              // fleet:image, a catalog name
-    std::vector<std::string> args;  // fleet:arg, the program's arguments
-    bool console = true;            // a console/serial pty is declared
+    std::string image;                                     // fleet:image, a catalog name
+    std::vector<std::string> args;                         // fleet:arg, the program's arguments
+    std::vector<std::pair<std::string, std::string>> env;  // fleet:env, in order
+    std::string workdir;                                   // fleet:workdir, "" = the guest's default
+    bool console = true;                                   // a console/serial pty is declared
     std::vector<Interface> interfaces;
     std::vector<Filesystem> filesystems;
     // <metadata> elements in other namespaces than fleet's, each as XML
