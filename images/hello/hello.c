@@ -108,6 +108,7 @@ static void poll_ged(void)
 
 static void poll_ctl(void);
 static volatile int pending_signal;
+static __attribute__((noreturn)) void die_of_signal(int sig);
 
 /* The one interrupt handler: the GED (power button) and the ctl UART's
  * received data (a "signal N" line) share its vector. */
@@ -160,7 +161,7 @@ static __attribute__((noreturn)) void hold(void)
         __asm__ volatile("cli" ::: "memory");
         poll_ctl();                    /* a line that came before the interrupt was on */
         if (pending_signal)
-            do_exit(128 + (unsigned)pending_signal);
+            die_of_signal(pending_signal);
         if (power_button)
             power_off();
         __asm__ volatile("sti; hlt" ::: "memory");
@@ -343,6 +344,15 @@ static void for_each_arg(int (*fn)(const char *, size_t))
 }
 
 /* ---- ctl from the host after the block: "signal N" lines ------------------- */
+/* Ends with 128 + N, saying so on stderr (the console's last words). */
+static __attribute__((noreturn)) void die_of_signal(int sig)
+{
+    puts_(COM2, "hello: signal ");
+    put_dec(COM2, (unsigned)sig);
+    put(COM2, '\n');
+    do_exit(128 + (unsigned)sig);
+}
+
 static char ctl_buf[FLEET_CTL_LINE_MAX];
 static unsigned ctl_len;
 
@@ -400,7 +410,7 @@ __attribute__((noreturn)) void hello_main(const struct hvm_start_info *si)
     poll_ged();
     poll_ctl();
     if (pending_signal)
-        do_exit(128 + (unsigned)pending_signal);
+        die_of_signal(pending_signal);
     if (power_button)
         power_off();
     do_exit((unsigned)status);
