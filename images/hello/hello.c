@@ -296,9 +296,14 @@ static void get_block(const char *cmdline)
     } else {
         if (inb(CTL + FLEET_UART_LSR) == 0xff)  /* no UART there */
             bad_block("no ctl channel (UART 0x3e8)");
-        /* FIFO on (16 bytes per QEMU read, not 1): QEMU drops the byte the
-         * UART held, at worst the launcher's preamble. Then the magic. */
+        /* FIFO on (14 bytes per QEMU read, not 1): QEMU drops the byte the
+         * UART held, at worst one of the launcher's preamble. Then the magic. */
         outb(CTL + 2, 0xc1);  /* FIFO on, trigger level 14: QEMU offers 14 bytes a read */
+        /* A read of the receive register tells QEMU to offer input again
+         * (the FIFO switch does not): else it waits for its next wake-up,
+         * up to a second. It may take a byte: the preamble's. */
+        if (!(inb(CTL + FLEET_UART_LSR) & 1))
+            (void)inb(CTL);
         puts_(CTL, FLEET_CTL_WAITING "\n");
         uint32_t magic = 0, skipped = 0;
         for (;;) {

@@ -42,12 +42,13 @@ class Suite:
 def make_suites(o):
     hello_plain = {"plain": [], "hold": ["hold"]}
     # isa-debug-exit makes QEMU exit with (N<<1)|1, so hello's status 0 is 1.
+    # Ctrl-C (sigint_stop) is SIGINT to the program: hello hold ends with 128 + 2.
     raw_hello = BenchPath("raw-hello", raw_command, qmp_stop, {"plain": 1}, o.image, {"plain": []})
     echo = {"plain": ["echo", "hi"]}
     mib = o.mib * 1024 * 1024
     return {
         "hello": Suite("hello", [
-            BenchPath("fleet-vmm", fleet_command, sigint_stop, {"plain": 0, "hold": 0}, o.image, hello_plain),
+            BenchPath("fleet-vmm", fleet_command, sigint_stop, {"plain": 0, "hold": 130}, o.image, hello_plain),
             BenchPath("raw", raw_command, qmp_stop, {"plain": 1, "hold": 0}, o.image, hello_plain),
         ], "raw", ("plain", "hold"), ("start-to-ready", "start-to-exit", "teardown"),
             [Check("ratio", m, "fleet-vmm", 1.10) for m in ("start-to-ready", "start-to-exit", "teardown")],
@@ -75,7 +76,7 @@ def make_suites(o):
             BenchPath("router-python", None, None, {"plain": 0, "hold": 0}, o.image, hello_plain,
                       measure_fn=router_python_measure),
             BenchPath("router-virsh", virsh_command, None, {"plain": 0}, o.image, hello_plain),
-            BenchPath("fleet-vmm", fleet_command, sigint_stop, {"plain": 0, "hold": 0}, o.image, hello_plain),
+            BenchPath("fleet-vmm", fleet_command, sigint_stop, {"plain": 0, "hold": 130}, o.image, hello_plain),
             BenchPath("raw", raw_command, qmp_stop, {"plain": 1, "hold": 0}, o.image, hello_plain),
         ], "fleet-vmm", ("plain", "hold"), ("start-to-ready", "teardown"),
             [Check("ratio", "start-to-ready", "router-python", 1.25)], o.runs, o.warmup, 0,

@@ -116,8 +116,9 @@ enum fleet_port {
  *   the working folder ("" = the guest's default).
  *
  * On ctl the host writes FLEET_EXEC_PREAMBLE first; a guest skips bytes
- * until the magic, at most FLEET_EXEC_SKIP_MAX of them (an isa guest loses
- * the byte its UART held when it turns the FIFO on: QEMU clears it then).
+ * until the magic, at most FLEET_EXEC_SKIP_MAX of them (an isa guest may
+ * lose two: the byte its UART held when it turns the FIFO on, which QEMU
+ * clears then, and one its wake-up read of the receive register takes).
  *
  * The arguments are the words after the image (the catalog entry's args=,
  * then the user's): Linux init runs the first, the runtime and hello get
@@ -131,7 +132,7 @@ enum fleet_port {
  * (FLEET_CMDLINE_EXEC "%XX..."); a guest whose command line has it reads
  * the block from there and not from ctl. */
 #define FLEET_EXEC_MAGIC     0x42584c46u /* "FLXB" */
-#define FLEET_EXEC_PREAMBLE  "\n"
+#define FLEET_EXEC_PREAMBLE  "\n\n"
 #define FLEET_EXEC_SKIP_MAX  8
 #define FLEET_EXEC_MAX_SIZE  (256u * 1024) /* bytes of strings */
 #define FLEET_EXEC_MAX_STRINGS 16384u       /* argc + envc */
