@@ -35,10 +35,10 @@ Metrics:
   start-to-exit   from spawn to process exit (plain `hello`, which exits at once).
   teardown        boot `hello hold`, wait for its first stdout byte, then ask it to
                   stop and measure from sending that request to the process's exit.
-                  fleet-vmm: SIGINT to the `fleet-vmm run` process (it presses the
-                  ACPI power button). raw: the raw command plus
+                  fleet-vmm: SIGINT to the `fleet-vmm run` process (it sends the
+                  program SIGINT on ctl; hello exits 130). raw: the raw command plus
                   `-qmp unix:SOCK,server=on,wait=off`; after qmp_capabilities (not
-                  timed) send `system_powerdown` (the same guest-side path).
+                  timed) send `system_powerdown` (the ACPI power button).
   throughput      bytes that came out of stdout / spawn-to-exit, in MB/s.
 
 Sequential mode boots one VM at a time, N rounds; parallel mode (hello only) launches
