@@ -12,6 +12,7 @@
 #include <fleet/router/registry.hpp>
 #include <fleet/router/server.hpp>
 #include <fleet/router/supervisor_launcher.hpp>
+#include <fleet/vmm/catalog.hpp>
 #include <fleet/vmm/store.hpp>
 
 using namespace fleet;
@@ -50,7 +51,8 @@ int main(int argc, char** argv)
     if (!signals) return fail_with(signals.error().what());
 
     // 7. The launcher: a supervisor per VM.
-    SupervisorLauncher launcher(**loop, std::move(*store), LauncherOptions{o.images, o.qemu, o.stop_deadline}, log);
+    SupervisorLauncher launcher(**loop, std::move(*store),
+                                LauncherOptions{o.images, o.qemu, o.stop_deadline, o.runtime_dir}, log);
 
     // 8. The registry: the definitions, then the VMs an earlier router left running.
     DomainRegistry registry(**loop, launcher, std::move(*defs),
@@ -59,7 +61,7 @@ int main(int argc, char** argv)
     registry.adopt();
 
     // 9. The libvirt façade on its listeners; lifecycle events to its clients.
-    LibvirtService libvirt(registry, launcher, o.qemu);
+    LibvirtService libvirt(registry, launcher, vmm::AccelContext{o.qemu, o.runtime_dir, vmm::catalog_dirs(o.images)});
     Server server(**loop, libvirt, ServerOptions{o.socket_path, o.tcp_host, o.tcp_port, o.allow_remote}, log);
     registry.on_event([&](const Domain& d, Lifecycle e) { libvirt.announce(server, d, e); });
     if (auto l = server.listen(); !l) return fail_with(l.error().what());

@@ -22,7 +22,7 @@ using namespace fleet::wire;
 namespace {
 
 struct Client : Fixture {
-    LibvirtService libvirt{*registry, launcher, "/nonexistent/qemu"};
+    LibvirtService libvirt{*registry, launcher, vmm::AccelContext{"/nonexistent/qemu", {}, {}}};
     Server server{*loop, libvirt, ServerOptions{"", "127.0.0.1", -1, false}, Log{[](const std::string&) {}}};
     Fd fd;
     PacketAssembler in;

@@ -187,6 +187,18 @@ Result<std::vector<std::string>> build_env(const LaunchFlags& f)
     return env;
 }
 
+// "tcg", "tcg (KVM is not usable ...)", "kvm* (-cpu host,-arch-capabilities;
+// -cpu host fails here: ...; probed in 180 ms)"
+std::string accel_note(Accel requested, const AccelChoice& c)
+{
+    std::string label = accel_label(to_string(c.accel), c.cpu);
+    if (requested == Accel::tcg) return label;
+    if (c.accel == Accel::tcg) return label + " (" + c.why + ")";
+    std::string when =
+        c.probed_now ? "probed in " + std::to_string(c.probe_time.count()) + " ms" : "remembered from an earlier probe";
+    return label + " (-cpu " + c.cpu + "; " + c.why + "; " + when + ")";
+}
+
 Result<std::pair<VmSpec, Image>> build_spec(const Context& ctx, const LaunchFlags& f, const Args& positional)
 {
     if (positional.empty()) return fail("no image given (a catalog name like 'hello', or a kernel path)");
@@ -213,17 +225,6 @@ Result<std::pair<VmSpec, Image>> build_spec(const Context& ctx, const LaunchFlag
     spec.vcpus = f.cpus;
     auto accel = parse_accel(f.accel);
     if (!accel) return std::unexpected(accel.error());
-    spec.accel = *accel;
-    // Settle auto here, once, so the VM and the user hear the same answer.
-    auto chosen = resolve_accel(spec.accel);
-    if (!chosen) return std::unexpected(chosen.error());
-    if (*chosen == Accel::tcg && spec.accel == Accel::automatic) {
-        auto why = probe_kvm();
-        accel_note_ = "tcg (" + (why ? std::string("KVM works, TCG chosen") : why.error().what()) + ")";
-    } else {
-        accel_note_ = std::string(to_string(*chosen));
-    }
-    spec.accel = *chosen;
     spec.stdio = image->stdio;
     spec.drain = image->drain;
     for (const auto& text : f.shares) {
@@ -240,6 +241,13 @@ Result<std::pair<VmSpec, Image>> build_spec(const Context& ctx, const LaunchFlag
     }
     if (auto v = validate(spec); !v) return std::unexpected(v.error());
     if (auto b = exec_block(spec); !b) return std::unexpected(b.error());
+    // Settle auto here, once, so the VM and the user hear the same answer.
+    AccelContext actx{ctx.qemu, ctx.runtime_dir, catalog_dirs(ctx.images)};
+    auto chosen = resolve_accel(*accel, spec, guest_kind(image->kind), actx);
+    if (!chosen) return std::unexpected(chosen.error());
+    accel_note_ = accel_note(*accel, *chosen);
+    spec.accel = chosen->accel;
+    spec.cpu = chosen->cpu;
     return std::pair{std::move(spec), std::move(*image)};
 }
 
@@ -354,8 +362,6 @@ int cmd_cmdline(const Context& ctx, const Args& args)
     if (!p) return status;
     auto spec = build_spec(ctx, f, p->positional);
     if (!spec) return report(spec.error());
-    auto accel = resolve_accel(spec->first.accel);
-    if (!accel) return report(accel.error());
     auto qemu = find_program(ctx.qemu);
     // The same machine as fleet-vmm runs, with the guest's stdout on QEMU's
     // stdout, its stderr on QEMU's stderr and no monitor: the raw baseline.
@@ -372,7 +378,7 @@ int cmd_cmdline(const Context& ctx, const Args& args)
     if (len > FLEET_CMDLINE_MAX)
         return report("the arguments do not fit on a raw command line (" + std::to_string(len) + " bytes, at most " +
                       std::to_string(FLEET_CMDLINE_MAX) + "); 'fleet-vmm run' has no such limit");
-    std::printf("%s\n", shell_join(qemu_argv(qemu ? *qemu : ctx.qemu, spec->first, *accel, w)).c_str());
+    std::printf("%s\n", shell_join(qemu_argv(qemu ? *qemu : ctx.qemu, spec->first, spec->first.accel, w)).c_str());
     return 0;
 }
 
@@ -402,6 +408,7 @@ json record_json(const VmRecord& r, std::int64_t now)
               {"state", r.state},
               {"image", r.image},
               {"accel", r.accel},
+              {"cpu", r.cpu},
               {"pid", live ? json(r.pid) : json(nullptr)},
               {"supervisor_pid", live ? json(r.supervisor_pid) : json(nullptr)},
               {"memory_mib", r.memory_mib},
@@ -451,7 +458,7 @@ int cmd_ls(const Context& ctx, const Args& args)
         std::string mem = (info ? std::to_string(info->rss_kib / 1024) + "M" : std::string("-")) + "/" +
                           std::to_string(r.memory_mib) + "M";
         std::printf("%-24s %-12s %-8s %-5s %-14s %-8s %s\n", r.name.c_str(), state_word(r).c_str(),
-                    live ? std::to_string(r.pid).c_str() : "-", r.accel.c_str(), mem.c_str(),
+                    live ? std::to_string(r.pid).c_str() : "-", accel_label(r.accel, r.cpu).c_str(), mem.c_str(),
                     live ? human_duration(now - r.started_at_ms).c_str() : "-", r.image.c_str());
     }
     return 0;

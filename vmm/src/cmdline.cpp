@@ -64,7 +64,7 @@ std::vector<std::string> qemu_argv(const std::string& qemu, const VmSpec& spec, 
     auto add = [&a](std::initializer_list<std::string> words) { a.insert(a.end(), words); };
     add({"-M", machine_options});
     add({"-accel", std::string(to_string(accel))});
-    add({"-cpu", accel == Accel::kvm ? "host" : "max"});
+    add({"-cpu", !spec.cpu.empty() ? spec.cpu : accel == Accel::kvm ? "host" : "max"});
     add({"-m", std::to_string(spec.memory_mib) + "M", "-smp", std::to_string(spec.vcpus)});
     add({"-name", "guest=" + qemu_escape(spec.name)});
     add({"-nodefaults", "-no-user-config", "-display", "none", "-no-reboot"});

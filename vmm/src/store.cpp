@@ -34,6 +34,7 @@ json to_json(const VmRecord& r)
                 {"image", r.image},
                 {"kernel", r.kernel},
                 {"accel", r.accel},
+                {"cpu", r.cpu},
                 {"memory_mib", r.memory_mib},
                 {"vcpus", r.vcpus},
                 {"pid", r.pid},
@@ -59,6 +60,7 @@ Result<VmRecord> from_json(const json& j)
         r.image = j.value("image", "");
         r.kernel = j.value("kernel", "");
         r.accel = j.value("accel", "");
+        r.cpu = j.value("cpu", "");
         r.memory_mib = j.value("memory_mib", std::uint64_t{0});
         r.vcpus = j.value("vcpus", 1u);
         r.pid = j.value("pid", 0);

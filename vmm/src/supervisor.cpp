@@ -333,6 +333,7 @@ int Supervisor::run()
     rec_.image = o_.image;
     rec_.kernel = o_.spec.kernel;
     rec_.accel = std::string(to_string(vm_->accel()));
+    rec_.cpu = vm_->spec().cpu;
     rec_.memory_mib = o_.spec.memory_mib;
     rec_.vcpus = o_.spec.vcpus;
     rec_.pid = vm_->pid();

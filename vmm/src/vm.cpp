@@ -3,8 +3,10 @@
 
 #include <fleet/base/sink.hpp>
 #include <fleet/vmm/accel.hpp>
+#include <fleet/vmm/catalog.hpp>
 #include <fleet/vmm/cmdline.hpp>
 #include <fleet/vmm/exec.hpp>
+#include <fleet/vmm/store.hpp>
 
 #include <fleet/abi/guest.h>
 
@@ -395,14 +397,24 @@ Result<std::unique_ptr<Vm>> Vm::launch(Loop& loop, VmSpec spec, const LaunchOpti
     if (auto v = validate(spec); !v) return std::unexpected(v.error());
     auto block = exec_block(spec);
     if (!block) return std::unexpected(block.error());
-    auto accel = resolve_accel(spec.accel);
-    if (!accel) return std::unexpected(accel.error());
+    // Not settled by the caller (accel.hpp): decide here; a guest with an
+    // initrd is taken for Linux, another virtio guest for a runtime one.
+    if (spec.accel == Accel::automatic || spec.cpu.empty()) {
+        AccelContext ctx{*qemu, default_runtime_dir(""), catalog_dirs("")};
+        GuestKind kind = !spec.initrd.empty()              ? GuestKind::linux_image
+                         : spec.stdio == StdioKind::virtio ? GuestKind::runtime
+                                                           : GuestKind::tiny;
+        auto accel = resolve_accel(spec.accel, spec, kind, ctx);
+        if (!accel) return std::unexpected(accel.error());
+        spec.accel = accel->accel;
+        spec.cpu = accel->cpu;
+    }
 
     auto impl = std::make_unique<Impl>(loop);
     Impl& m = *impl;
     m.spec = std::move(spec);
     m.hooks = std::move(hooks);
-    m.accel = *accel;
+    m.accel = m.spec.accel;
     m.qemu_log_fd = options.qemu_log_fd;
     m.drain_wanted = m.spec.stdio == StdioKind::virtio && m.spec.drain;
 

@@ -35,7 +35,8 @@ VmRecord sample(const std::string& name)
     r.state = "running";
     r.image = "hello";
     r.kernel = "/images/hello/hello.elf";
-    r.accel = "tcg";
+    r.accel = "kvm";
+    r.cpu = "host,-arch-capabilities";
     r.memory_mib = 16;
     r.vcpus = 2;
     r.pid = 4242;
@@ -211,6 +212,7 @@ TEST_CASE("store: write and read a record", "[store]")
     CHECK(r->image == w.image);
     CHECK(r->kernel == w.kernel);
     CHECK(r->accel == w.accel);
+    CHECK(r->cpu == w.cpu);
     CHECK(r->memory_mib == w.memory_mib);
     CHECK(r->vcpus == w.vcpus);
     CHECK(r->pid == w.pid);

@@ -13,7 +13,7 @@ DomainResult<vmm::SupervisorOptions> supervisor_options(const DomainDef& def, co
 {
     vmm::VmSpec spec;
     spec.name = def.name;
-    std::string image_name;
+    std::string image_name, image_kind;
     if (!def.image.empty()) {
         auto image = vmm::resolve_image(def.image, catalog);
         if (!image) return domain_fail(Errc::invalid_argument, "fleet:image: " + image.error().what());
@@ -26,6 +26,7 @@ DomainResult<vmm::SupervisorOptions> supervisor_options(const DomainDef& def, co
         if (image->boot_timeout) spec.boot_timeout = *image->boot_timeout;
         spec.args = image->args;  // the image's first arguments (a Linux applet), then fleet:arg
         image_name = image->name;
+        image_kind = image->kind;
     }
     if (!def.kernel.empty()) {
         spec.kernel = def.kernel;
@@ -39,10 +40,14 @@ DomainResult<vmm::SupervisorOptions> supervisor_options(const DomainDef& def, co
     if (def.memory_kib > 0) spec.memory_mib = (def.memory_kib + 1023) / 1024;
     spec.vcpus = def.vcpus;
     spec.accel = def.type == "kvm" ? vmm::Accel::kvm : vmm::Accel::tcg;
-    if (def.type == "kvm") {
-        if (auto k = vmm::probe_kvm(); !k)
+    if (def.type == "kvm") {  // the launcher's verdict (vmm/accel.hpp): probed once, remembered
+        auto k = vmm::choose_accel(vmm::Accel::kvm, spec, vmm::guest_kind(image_kind),
+                                   vmm::AccelContext{o.qemu, o.runtime_dir, catalog});
+        if (!k) return domain_fail(Errc::unsupported, "domain type 'kvm': " + k.error().what());
+        if (k->accel != vmm::Accel::kvm)
             return domain_fail(Errc::unsupported,
-                               "domain type 'kvm' needs KVM: " + k.error().what() + " (type='qemu' runs under TCG)");
+                               "domain type 'kvm' needs KVM: " + k->why + " (type='qemu' runs under TCG)");
+        spec.cpu = k->cpu;
     }
     if (!def.interfaces.empty())
         return domain_fail(

@@ -34,7 +34,9 @@ std::string host_uuid()
 std::string Host::capabilities_xml() const
 {
     auto qemu = find_program(qemu_);
-    bool kvm = vmm::probe_kvm().has_value();
+    // kvm only where KVM runs the hello guest (the launcher's verdict, vmm/accel.hpp)
+    auto accel = vmm::choose_accel(vmm::Accel::automatic, vmm::VmSpec{}, vmm::GuestKind::tiny, accel_);
+    bool kvm = accel && accel->accel == vmm::Accel::kvm;
     std::ostringstream x;
     x << "<capabilities>\n"
          "  <host>\n"

@@ -11,8 +11,8 @@ using namespace fleet::wire;
 using libvirt::Call;
 using libvirt::LibvirtError;
 
-LibvirtService::LibvirtService(DomainRegistry& registry, Launcher& launcher, std::string qemu)
-    : host_(std::make_unique<libvirt::Host>(std::move(qemu))),
+LibvirtService::LibvirtService(DomainRegistry& registry, Launcher& launcher, vmm::AccelContext host)
+    : host_(std::make_unique<libvirt::Host>(std::move(host))),
       services_(std::make_unique<libvirt::Services>(libvirt::Services{registry, launcher, *host_}))
 {
 }

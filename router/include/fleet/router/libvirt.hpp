@@ -7,6 +7,7 @@
 
 #include <fleet/router/launcher.hpp>
 #include <fleet/router/registry.hpp>
+#include <fleet/vmm/accel.hpp>
 #include <fleet/wire/packet.hpp>
 
 #include <memory>
@@ -24,8 +25,10 @@ struct Services;
 
 class LibvirtService {
 public:
-    // qemu: the QEMU binary, for the capabilities and the hypervisor version.
-    LibvirtService(DomainRegistry& registry, Launcher& launcher, std::string qemu);
+    // host: the QEMU binary, the runtime folder and the image catalog, for
+    // the capabilities (kvm where the launcher's verdict says KVM runs
+    // guests, vmm/accel.hpp) and the hypervisor version.
+    LibvirtService(DomainRegistry& registry, Launcher& launcher, vmm::AccelContext host);
     ~LibvirtService();
     LibvirtService(const LibvirtService&) = delete;
     LibvirtService& operator=(const LibvirtService&) = delete;

@@ -25,6 +25,7 @@ struct LauncherOptions {
     std::string images;  // image catalog folders, colon-separated; empty: the defaults
     std::string qemu = "qemu-system-x86_64";
     std::chrono::milliseconds stop_deadline{10000};  // a shutdown kills after this
+    std::string runtime_dir;                         // where the launcher's KVM verdicts live (vmm/accel.hpp)
 };
 
 class SupervisorLauncher final : public Launcher {

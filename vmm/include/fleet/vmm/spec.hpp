@@ -50,6 +50,7 @@ struct VmSpec {
     std::uint64_t memory_mib = 64;
     unsigned vcpus = 1;
     Accel accel = Accel::automatic;
+    std::string cpu;  // QEMU -cpu model (accel.hpp chooses it); empty: fleet chooses at launch
     StdioKind stdio = StdioKind::isa;
     bool start_paused = false;
     std::chrono::milliseconds boot_timeout{10000};

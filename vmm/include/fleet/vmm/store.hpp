@@ -28,7 +28,8 @@ struct VmRecord {
     std::string state = "starting";  // starting running paused stopping exited
     std::string image;
     std::string kernel;
-    std::string accel;
+    std::string accel;  // kvm or tcg
+    std::string cpu;    // QEMU's -cpu model (accel.hpp: which one KVM takes here)
     std::uint64_t memory_mib = 0;
     unsigned vcpus = 1;
     pid_t pid = 0;  // QEMU
