@@ -4,6 +4,7 @@
 #include <liburing.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <deque>
 #include <unordered_map>
@@ -25,6 +26,7 @@ struct Op {
     __kernel_timespec ts{};       // timer expiry
     io_uring_sqe* sqe = nullptr;  // prepared but not yet submitted to the kernel
     bool cancelled = false;
+    bool socket = false;          // a write is a send without SIGPIPE
 };
 
 }  // namespace
@@ -72,8 +74,12 @@ struct Loop::Impl {
                 io_uring_prep_read(s, op.fd, op.buffer.data(), static_cast<unsigned>(op.buffer.size()), -1);
                 break;
             case Kind::write:
-                io_uring_prep_write(s, op.fd, op.buffer.data() + op.offset,
-                                    static_cast<unsigned>(op.buffer.size() - op.offset), -1);
+                if (op.socket)
+                    io_uring_prep_send(s, op.fd, op.buffer.data() + op.offset, op.buffer.size() - op.offset,
+                                       MSG_NOSIGNAL);
+                else
+                    io_uring_prep_write(s, op.fd, op.buffer.data() + op.offset,
+                                        static_cast<unsigned>(op.buffer.size() - op.offset), -1);
                 break;
             case Kind::accept:
                 io_uring_prep_accept(s, op.fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
@@ -170,6 +176,11 @@ OpId Loop::write(int fd, std::string data, Done done)
     auto op = std::make_unique<Op>();
     op->kind = Kind::write;
     op->fd = fd;
+    // A peer that went away is -EPIPE for the caller, never a SIGPIPE that
+    // kills a process that did not ignore it (a library must not rely on
+    // its host's signal dispositions). Pipes have no such flag.
+    struct stat st {};
+    op->socket = ::fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
     op->buffer = std::move(data);
     op->done = std::move(done);
     return impl_->add(std::move(op));

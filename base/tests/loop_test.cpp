@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -245,6 +246,29 @@ TEST_CASE("loop: read and write on a socketpair", "[loop]")
         run(*loop, [&] { return w != 1; });
         CHECK(w == -EPIPE);
     }
+}
+
+TEST_CASE("loop: a write to a closed socket never raises SIGPIPE", "[loop]")
+{
+    // In a child whose SIGPIPE is the default (the test binary ignores it).
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        ::signal(SIGPIPE, SIG_DFL);
+        auto loop = Loop::create();
+        int sv[2];
+        if (!loop || ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) ::_exit(2);
+        ::close(sv[0]);
+        int w = 1;
+        (*loop)->write(sv[1], "x", [&](int res) { w = res; });
+        (void)(*loop)->run_until([&] { return w != 1; });
+        ::_exit(w == -EPIPE ? 0 : 3);
+    }
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    CHECK_FALSE(WIFSIGNALED(status));
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
 }
 
 TEST_CASE("loop: an 8 MiB write is continued after short writes", "[loop]")
