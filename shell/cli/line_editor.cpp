@@ -2,9 +2,16 @@
 // and <Tab> completing builtins and file names.
 #include "line_editor.hpp"
 
+#include <fleet/shell/shell.hpp>
+
 #include <dirent.h>
 #include <histedit.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cwchar>
 
 #include <algorithm>
 #include <cerrno>
@@ -20,6 +27,43 @@ const std::vector<std::string>* completion_names = nullptr;
 char* prompt_fn(EditLine*)
 {
     return current_prompt.data();
+}
+
+// One character from stdin. SIGINT is blocked except inside ppoll, so a
+// Ctrl-C that lands just before the wait still ends it: el_gets then
+// returns with EINTR and the shell shows a fresh prompt.
+int getc_fn(EditLine*, wchar_t* out)
+{
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    ::sigprocmask(SIG_BLOCK, &block, &old);
+    std::mbstate_t state{};
+    int result = -1;
+    for (;;) {
+        if (fleet::shell::Shell::interrupt_pending()) {
+            errno = EINTR;
+            break;
+        }
+        pollfd p{0, POLLIN, 0};
+        if (::ppoll(&p, 1, nullptr, &old) < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        char c;
+        ssize_t n = ::read(0, &c, 1);
+        if (n <= 0) {
+            result = static_cast<int>(n);
+            break;
+        }
+        std::size_t r = std::mbrtowc(out, &c, 1, &state);
+        if (r == static_cast<std::size_t>(-2)) continue;  // more bytes of this character
+        if (r == static_cast<std::size_t>(-1)) *out = static_cast<unsigned char>(c);
+        result = 1;
+        break;
+    }
+    ::sigprocmask(SIG_SETMASK, &old, nullptr);
+    return result;
 }
 
 std::string common_prefix(const std::vector<std::string>& v)
@@ -112,6 +156,7 @@ LineEditor::LineEditor(std::vector<std::string> words) : impl_(std::make_unique<
     impl_->el = el_init("fsh", stdin, stdout, stderr);
     el_set(impl_->el, EL_EDITOR, "emacs");
     el_set(impl_->el, EL_PROMPT, prompt_fn);
+    el_set(impl_->el, EL_GETCFN, getc_fn);
     el_set(impl_->el, EL_HIST, history, impl_->hist);
     el_set(impl_->el, EL_ADDFN, "fsh-complete", "complete a builtin or file name", complete_fn);
     el_set(impl_->el, EL_BIND, "^I", "fsh-complete", nullptr);

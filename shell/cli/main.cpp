@@ -150,7 +150,8 @@ int interactive_loop(Shell& sh)
         std::string prompt = sh.get(pending.empty() ? "PS1" : "PS2").value_or("$ ");
         bool interrupted = false;
         auto line = editor.read(prompt, interrupted);
-        if (interrupted || Shell::interrupted()) {
+        bool signalled = Shell::interrupted();  // always taken, so it never leaks into the next line
+        if (interrupted || signalled) {
             std::fputc('\n', stdout);
             std::fflush(stdout);
             pending.clear();

@@ -111,7 +111,7 @@ int run_subshell(Shell& sh, const Subshell& s)
 int execute_compound(Shell& sh, const Command& command)
 {
     SavedFds saved;
-    if (!apply_redirects(sh, command.redirects, &saved)) return 1;
+    if (!apply_redirects(sh, command.redirects, &saved)) return 2;
     const CommandNode& node = command.node;
     if (const auto* g = std::get_if<BraceGroup>(&node)) return sh.execute(g->body);
     if (const auto* s = std::get_if<Subshell>(&node)) return run_subshell(sh, *s);

@@ -51,6 +51,7 @@ std::string signal_name(int signal);
 // The interactive shell's SIGINT: set by the handler, taken by whoever
 // returns to the prompt.
 bool take_interrupt();
+bool interrupt_seen();
 void catch_interrupt();
 
 }  // namespace fleet::shell

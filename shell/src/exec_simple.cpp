@@ -90,14 +90,14 @@ int Shell::execute_simple(const Command& command, const SimpleCommand& simple)
             }
         }
         SavedFds saved;
-        if (!apply_redirects(*this, command.redirects, &saved)) return 1;
+        if (!apply_redirects(*this, command.redirects, &saved)) return 2;
         return substitution_count != substitutions ? last_status : 0;
     }
     // exec's redirections stay: they are what `exec >log` is for.
     SavedFds saved;
     if (!apply_redirects(*this, command.redirects, words[0] == "exec" ? nullptr : &saved)) {
-        if (words[0] == "exec" && !interactive) throw ShellExit{1};
-        return 1;
+        if (words[0] == "exec" && !interactive) throw ShellExit{2};
+        return 2;  // as dash
     }
     const Builtin* builtin = find_builtin(words[0]);
     if (builtin && builtin->special) {

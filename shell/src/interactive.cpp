@@ -51,3 +51,12 @@ std::vector<std::string> Shell::builtin_names()
 }
 
 }  // namespace fleet::shell
+
+namespace fleet::shell {
+
+bool Shell::interrupt_pending()
+{
+    return interrupt_seen();
+}
+
+}  // namespace fleet::shell

@@ -127,7 +127,12 @@ ParseResult<void> Lexer::read_heredocs()
         pending_.pop_front();
         Pos start = src_.pos;
         std::string body;
-        while (!src_.at_end()) {
+        bool ended = false;
+        while (!ended) {
+            if (src_.at_end()) {
+                return std::unexpected(
+                    ParseError{start, "here-document has no line '" + doc->delimiter + "' to end it", true});
+            }
             std::string line;
             while (!src_.at_end() && src_.peek() != '\n') line += src_.get();
             if (!src_.at_end()) src_.get();
@@ -136,7 +141,10 @@ ParseResult<void> Lexer::read_heredocs()
                 while (tabs < line.size() && line[tabs] == '\t') ++tabs;
                 line = line.substr(tabs);
             }
-            if (line == doc->delimiter) break;
+            if (line == doc->delimiter) {
+                ended = true;
+                break;
+            }
             body += line;
             body += '\n';
         }

@@ -78,6 +78,11 @@ bool take_interrupt()
     return was;
 }
 
+bool interrupt_seen()
+{
+    return interrupted != 0;
+}
+
 void catch_interrupt()
 {
     install(SIGINT, on_signal);

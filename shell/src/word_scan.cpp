@@ -47,13 +47,14 @@ ParseResult<void> scan_backquote(Source& src, std::vector<WordPart>& parts, bool
 // "..." (the opening quote already read)
 ParseResult<void> scan_double_quoted(Source& src, std::vector<WordPart>& parts, Pos open)
 {
-    add_literal(parts, open, "", true);  // "" alone is an empty field, not none
+    const std::size_t before = parts.size();
     for (;;) {
         if (src.at_end()) return error(open, "unterminated double quote", true);
         Pos pos = src.pos;
         char c = src.peek();
         if (c == '"') {
             src.get();
+            if (parts.size() == before) add_literal(parts, open, "", true);  // "" is an empty field, not none
             return {};
         }
         if (c == '\\') {
@@ -97,6 +98,7 @@ ParseResult<void> scan_param_op(Source& src, WordPart& part, Pos open)
 {
     char c = src.peek();
     if (c == '}') return {};
+    if (src.at_end()) return error(open, "missing } in ${", true);
     if (c == ':' && std::strchr("-=?+", src.peek(1)) && src.peek(1) != '\0') {
         part.colon = true;
         src.get();
@@ -129,7 +131,9 @@ ParseResult<void> scan_param_op(Source& src, WordPart& part, Pos open)
         src.get();
         part.op = c == '#' ? ParamOp::remove_large_prefix : ParamOp::remove_large_suffix;
     }
-    auto arg = scan_parts(src, WordMode::brace, part.quoted);
+    // A pattern (# % ## %%) is not quoted by the double quotes around ${ }.
+    bool pattern = part.op >= ParamOp::remove_small_prefix;
+    auto arg = scan_parts(src, WordMode::brace, part.quoted && !pattern);
     if (!arg) return std::unexpected(arg.error());
     part.arg = std::move(*arg);
     return {};

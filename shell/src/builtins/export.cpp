@@ -1,7 +1,7 @@
 // fleet shell — `export NAME[=VALUE]...`, `export -p`.
 #include "builtins.hpp"
 
-#include "../grammar.hpp"
+#include "grammar.hpp"
 
 namespace fleet::shell {
 

@@ -2,7 +2,7 @@
 // whatever the shell's resolver would make of the name.
 #include "builtins.hpp"
 
-#include "../exec_internal.hpp"
+#include "exec_internal.hpp"
 
 #include <cerrno>
 #include <cstring>

@@ -1,7 +1,7 @@
 // fleet shell — `kill [-s SIG | -SIG] PID|%JOB...`, `kill -l`.
 #include "builtins.hpp"
 
-#include "../exec_internal.hpp"
+#include "exec_internal.hpp"
 
 #include <signal.h>
 

@@ -2,7 +2,7 @@
 // value back when the function returns (dynamic scope, as dash).
 #include "builtins.hpp"
 
-#include "../grammar.hpp"
+#include "grammar.hpp"
 
 namespace fleet::shell {
 

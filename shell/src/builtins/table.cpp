@@ -1,7 +1,7 @@
 // fleet shell — the builtin table: name, function, kind, usage, summary.
 #include "builtins.hpp"
 
-#include "../exec_internal.hpp"
+#include "exec_internal.hpp"
 
 #include <array>
 

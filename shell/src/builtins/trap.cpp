@@ -2,7 +2,7 @@
 // signal; '' ignores it, - restores the default; alone, lists the traps.
 #include "builtins.hpp"
 
-#include "../exec_internal.hpp"
+#include "exec_internal.hpp"
 
 namespace fleet::shell {
 

@@ -1,7 +1,7 @@
 // fleet shell — `wait [PID|%JOB...]`: until those (or all) background jobs end.
 #include "builtins.hpp"
 
-#include "../exec_internal.hpp"
+#include "exec_internal.hpp"
 
 #include <signal.h>
 #include <sys/wait.h>

@@ -104,6 +104,7 @@ public:
     void start_interactive();
     std::optional<int> run_interactive(std::string_view text);
     static bool interrupted();
+    static bool interrupt_pending();  // as interrupted(), without taking it
     [[nodiscard]] static std::vector<std::string> builtin_names();
 
     // --- the executor (exec*.cpp) ---
