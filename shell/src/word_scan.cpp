@@ -249,7 +249,7 @@ bool ends_word(char c, WordMode mode, int depth, const Source& src)
 {
     switch (mode) {
         case WordMode::normal:
-            return c == '\0' || std::strchr(" \t\n;&|<>()", c) != nullptr;
+            return c != '\0' && std::strchr(" \t\n;&|<>()", c) != nullptr;  // a NUL byte is text
         case WordMode::brace:
             return c == '}';
         case WordMode::arith:

@@ -138,3 +138,10 @@ TEST_CASE("deep nesting is refused, not a stack overflow")
     REQUIRE_FALSE(t);
     CHECK(t.error().message == "nesting too deep");
 }
+
+TEST_CASE("a NUL byte is part of a word, not the end of the text")
+{
+    auto t = tokens(std::string_view("a\0b c", 5));
+    REQUIRE(t.size() == 3);
+    CHECK(t[0].text == std::string("a\0b", 3));
+}
