@@ -1,0 +1,212 @@
+// fsh — fleet's shell. A thin front end over libfleet-shell: options,
+// then a script, -c text, or the interactive loop.
+//
+// Commands are resolved by the shell's resolver. Until the VM runner
+// exists no name resolves (127, "command not found") except builtins,
+// functions and `host CMD`; the developer option --host-commands (or
+// FSH_RUNNER=host) runs names as host programs, which is how the language
+// is tested against dash.
+#include "line_editor.hpp"
+
+#include <fleet/shell/dump.hpp>
+#include <fleet/shell/parser.hpp>
+#include <fleet/shell/shell.hpp>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+using namespace fleet::shell;
+
+namespace {
+
+constexpr const char* usage_text =
+    "Usage: fsh [OPTIONS] [-c TEXT [NAME [ARG...]] | SCRIPT [ARG...]]\n"
+    "\n"
+    "fleet's shell: a POSIX-style shell whose commands are to run as VMs.\n"
+    "Today it runs builtins, functions and `host CMD` (a host program); the\n"
+    "VM runner through fleet-router comes next.\n"
+    "\n"
+    "Options:\n"
+    "  -c TEXT          run TEXT ($0 = NAME, $1... = ARGs)\n"
+    "  -i               interactive even if stdin is not a terminal\n"
+    "  -e -u -x -f -n   as `set -e` etc.; -o pipefail as `set -o pipefail`\n"
+    "  --host-commands  developer option: run command names as host programs\n"
+    "                   found on $PATH (also FSH_RUNNER=host)\n"
+    "  --dump-ast       print the syntax tree of SCRIPT or -c TEXT; run nothing\n"
+    "  --help, --version\n"
+    "\n"
+    "Exit status: the last command's; 2 for a syntax error; 127 for a script\n"
+    "that cannot be read.\n";
+
+struct Cli {
+    bool dump = false;
+    bool host_commands = false;
+    bool interactive = false;
+    bool have_text = false;
+    std::string text;
+    std::string name = "fsh";
+    std::vector<std::string> args;
+    Options options;
+    bool script = false;
+};
+
+bool read_file(const std::string& path, std::string& out)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return false;
+    std::stringstream s;
+    s << in.rdbuf();
+    out = s.str();
+    return true;
+}
+
+// Options up to the script name or -c's text; returns an exit status to
+// stop with, or -1 to go on.
+int parse_options(int argc, char** argv, Cli& cli)
+{
+    int i = 1;
+    for (; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a == "--help" || a == "-h") {
+            std::fputs(usage_text, stdout);
+            return 0;
+        }
+        if (a == "--version") {
+            std::printf("fsh %s\n", FLEET_VERSION);
+            return 0;
+        }
+        if (a == "--dump-ast") {
+            cli.dump = true;
+        } else if (a == "--host-commands") {
+            cli.host_commands = true;
+        } else if (a == "-c") {
+            if (i + 1 >= argc) {
+                std::fputs("fsh: -c: needs an argument\n", stderr);
+                return 2;
+            }
+            cli.have_text = true;
+            cli.text = argv[++i];
+            cli.name = "-c";
+        } else if (a == "-i") {
+            cli.interactive = true;
+        } else if (a == "-o" && i + 1 < argc && std::strcmp(argv[i + 1], "pipefail") == 0) {
+            cli.options.pipefail = true;
+            ++i;
+        } else if (a == "--") {
+            ++i;
+            break;
+        } else if (a.size() > 1 && a[0] == '-' && a.find_first_not_of("euxfn", 1) == std::string::npos) {
+            for (char c : a.substr(1)) {
+                (c == 'e'   ? cli.options.errexit
+                 : c == 'u' ? cli.options.nounset
+                 : c == 'x' ? cli.options.xtrace
+                 : c == 'f' ? cli.options.noglob
+                            : cli.options.noexec) = true;
+            }
+        } else if (a.size() > 1 && a[0] == '-') {
+            std::fprintf(stderr, "fsh: %s: unknown option (fsh --help)\n", a.c_str());
+            return 2;
+        } else {
+            break;
+        }
+    }
+    std::vector<std::string> rest(argv + i, argv + argc);
+    if (cli.have_text) {
+        if (!rest.empty()) {
+            cli.name = rest[0];
+            cli.args.assign(rest.begin() + 1, rest.end());
+        }
+    } else if (!rest.empty()) {
+        cli.script = true;
+        cli.name = rest[0];
+        cli.args.assign(rest.begin() + 1, rest.end());
+    }
+    return -1;
+}
+
+int dump(const Cli& cli)
+{
+    auto program = parse(cli.text);
+    if (!program) {
+        std::fprintf(stderr, "fsh: %s\n", format_parse_error(program.error(), cli.name).c_str());
+        return 2;
+    }
+    std::fputs(dump_ast(*program).c_str(), stdout);
+    return 0;
+}
+
+int interactive_loop(Shell& sh)
+{
+    sh.start_interactive();
+    fsh::LineEditor editor(Shell::builtin_names());
+    std::string pending;
+    for (;;) {
+        std::string prompt = sh.get(pending.empty() ? "PS1" : "PS2").value_or("$ ");
+        bool interrupted = false;
+        auto line = editor.read(prompt, interrupted);
+        bool signalled = Shell::interrupted();  // always taken, so it never leaks into the next line
+        if (interrupted || signalled) {
+            std::fputc('\n', stdout);
+            std::fflush(stdout);
+            pending.clear();
+            continue;
+        }
+        if (!line) {
+            if (!pending.empty()) std::fputs("\nfsh: syntax error: unexpected end of file\n", stderr);
+            std::fputc('\n', stdout);
+            return sh.finish(sh.last_status);
+        }
+        pending += *line + "\n";
+        auto parsed = parse(pending);
+        if (!parsed && parsed.error().incomplete) continue;
+        std::string text = std::move(pending);
+        pending.clear();
+        editor.remember(text.substr(0, text.size() - 1));
+        if (auto status = sh.run_interactive(text)) return *status;
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+    // 1. Options.
+    Cli cli;
+    if (int status = parse_options(argc, argv, cli); status >= 0) return status;
+
+    // 2. The program text: -c, a script file, or stdin.
+    if (cli.script && !read_file(cli.name, cli.text)) {
+        std::fprintf(stderr, "fsh: %s: cannot open: %s\n", cli.name.c_str(), std::strerror(errno));
+        return 127;
+    }
+    bool from_stdin = !cli.have_text && !cli.script;
+    if (cli.dump) {
+        if (from_stdin) cli.text.assign(std::istreambuf_iterator<char>(std::cin), {});
+        return dump(cli);
+    }
+
+    // 3. The runner and resolver: host programs only on request.
+    const char* runner_env = std::getenv("FSH_RUNNER");
+    bool host = cli.host_commands || (runner_env && std::strcmp(runner_env, "host") == 0);
+    HostRunner runner;
+    HostResolver host_resolver;
+    NoResolver no_resolver;
+    Shell::Settings settings;
+    settings.runner = &runner;
+    settings.resolver = host ? static_cast<CommandResolver*>(&host_resolver) : &no_resolver;
+    settings.arg0 = cli.name;
+    settings.args = cli.args;
+    Shell sh(settings);
+    sh.options = cli.options;
+
+    // 4. Run: interactive, or the text to its end.
+    if (from_stdin && (cli.interactive || ::isatty(0))) return interactive_loop(sh);
+    if (from_stdin) cli.text.assign(std::istreambuf_iterator<char>(std::cin), {});
+    return sh.run_main(cli.text, cli.name);
+}

@@ -1,0 +1,24 @@
+// fleet shell — tab completion: builtins in command position, file names.
+#include "line_editor.hpp"
+
+#include <fleet/test/support.hpp>
+
+#include <unistd.h>
+
+TEST_CASE("completion offers builtins first, then files")
+{
+    fleet::test::TempDir dir;
+    fleet::test::write_file(dir / "expfile", "");
+    fleet::test::write_file(dir / "sub/inner", "");
+    char old[4096];
+    REQUIRE(::getcwd(old, sizeof old));
+    REQUIRE(::chdir(dir.path().c_str()) == 0);
+    std::vector<std::string> names = {"echo", "exit", "export"};
+    auto c = fsh::complete("ex", names);
+    CHECK(c == std::vector<std::string>{"exit", "expfile", "export"});
+    CHECK(fsh::complete("echo ex", names) == std::vector<std::string>{"expfile"});
+    CHECK(fsh::complete("cat s", names) == std::vector<std::string>{"sub/"});
+    CHECK(fsh::complete("cat sub/i", names) == std::vector<std::string>{"sub/inner"});
+    CHECK(fsh::complete("true | ec", names) == std::vector<std::string>{"echo"});
+    REQUIRE(::chdir(old) == 0);
+}

@@ -1,0 +1,11 @@
+# Errors that end a script or only a command, with sh's statuses.
+cat /nonexistent/file 2>/dev/null; echo "cat status $?"
+nonexistent_cmd_abc 2>/dev/null; echo "not found $?"
+/etc/passwd 2>/dev/null; echo "not executable $?"
+( : "${must_be_set?}" ) 2>/dev/null; echo "unset in subshell $?"
+( echo $((1 / 0)) ) 2>/dev/null; echo "division in subshell $?"
+( eval 'if then' ) 2>/dev/null; echo "eval syntax error $?"
+( shift 5 ) 2>/dev/null; echo "shift too far $?"
+( exit 256 ); echo "exit 256 is $?"
+echo "${unset_var:?it is unset}"
+echo "never"
