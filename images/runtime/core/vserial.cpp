@@ -393,7 +393,10 @@ void poll()
     if (reposted) notify(ctrl_rx);
 }
 
-bool init()
+namespace {
+
+// The virtio-console transport among the MMIO slots; false if none.
+bool find_transport()
 {
     for (int i = 0; i < max_transports; i++) {
         uintptr_t b = mmio_base + mmio_stride * static_cast<uintptr_t>(i);
@@ -405,8 +408,12 @@ bool init()
     }
     if (!base) return false;
     version = hw::r32(base + r_version);
-    if (version != 1 && version != 2) return false;
+    return version == 1 || version == 2;
+}
 
+// Reset, acknowledge, and agree on MULTIPORT (and VERSION_1 on v2).
+bool negotiate()
+{
     hw::w32(base + r_status, 0);  // reset
     hw::w32(base + r_status, st_ack);
     hw::w32(base + r_status, st_ack | st_driver);
@@ -427,8 +434,12 @@ bool init()
     }
     nports = hw::r32(base + r_config + 4);  // virtio_console_config.max_nr_ports
     if (nports > max_ports) nports = max_ports;
-    if (nports == 0) return false;
+    return nports != 0;
+}
 
+// Every port's queues and the control queues, then the control buffers.
+bool setup_queues()
+{
     // Queues: port 0 = 0/1, control = 2/3, port n >= 1 = 2n+2 / 2n+3.
     if (!setup_queue(ctrl_rx, FLEET_VSERIAL_CTRL_RXQ, 32) || !setup_queue(ctrl_tx, FLEET_VSERIAL_CTRL_TXQ, 32))
         return false;
@@ -448,13 +459,14 @@ bool init()
     notify(ctrl_rx);
     ctrl_tx_nfree = ctrl_tx_bufs < ctrl_tx.num ? ctrl_tx_bufs : ctrl_tx.num;
     for (int i = 0; i < ctrl_tx_nfree; i++) ctrl_tx_free[i] = static_cast<uint16_t>(i);
+    return true;
+}
 
-    unsigned gsi = hw::have_ioapic2() ? 24u + static_cast<unsigned>(transport) : 16u + static_cast<unsigned>(transport);
-    hw::route_gsi(gsi, hw::vec_virtio, true);
-
-    // DEVICE_READY -> PORT_ADD each; PORT_READY -> PORT_NAME (+ PORT_OPEN if
-    // the host side is connected).  QEMU answers inside the notify, so a few
-    // rounds of polling see it all.
+// DEVICE_READY -> PORT_ADD each; PORT_READY -> PORT_NAME (+ PORT_OPEN if
+// the host side is connected). QEMU answers inside the notify, so a few
+// rounds of polling see it all. False without a ctl port.
+bool discover_ports()
+{
     ctrl_send(0, ev_device_ready, 1);
     for (int round = 0; round < 64; round++) {
         poll();
@@ -466,7 +478,17 @@ bool init()
     for (uint32_t p = 0; p < nports; p++)
         for (int r = 0; r < n_roles; r++)
             if (ports[p].named && strcmp(ports[p].name, role_names[r]) == 0) role_port[r] = static_cast<int>(p);
-    if (role_port[role_ctl] < 0) return false;
+    return role_port[role_ctl] >= 0;
+}
+
+}  // namespace
+
+bool init()
+{
+    if (!find_transport() || !negotiate() || !setup_queues()) return false;
+    unsigned gsi = hw::have_ioapic2() ? 24u + static_cast<unsigned>(transport) : 16u + static_cast<unsigned>(transport);
+    hw::route_gsi(gsi, hw::vec_virtio, true);
+    if (!discover_ports()) return false;
 
     // Open our side first: QEMU only takes notice of new receive buffers
     // (and polls the host socket again) for a port the guest has opened.
