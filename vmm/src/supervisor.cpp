@@ -364,10 +364,9 @@ int Supervisor::run()
         save();
     const ExitInfo& info = *ended_;
     if (!o_.detached) {
-        bool quiet = info.reason == ExitReason::guest_exit || info.reason == ExitReason::guest_poweroff ||
-                     info.reason == ExitReason::broken_pipe || (info.reason == ExitReason::host_stop && interrupted_);
-        if (!quiet) std::fprintf(stderr, "fleet-vmm: %s\n", info.message.c_str());
-        if (info.reason == ExitReason::host_stop && interrupted_) return 130;
+        auto fg = foreground_exit(info, interrupted_);
+        if (fg.report) std::fprintf(stderr, "fleet-vmm: %s\n", info.message.c_str());
+        return fg.status;
     }
     return info.status;
 }

@@ -39,29 +39,6 @@ std::string_view to_string(VmState s)
     return "?";
 }
 
-std::string_view to_string(ExitReason r)
-{
-    switch (r) {
-        case ExitReason::guest_exit:
-            return "exit";
-        case ExitReason::guest_poweroff:
-            return "poweroff";
-        case ExitReason::host_stop:
-            return "stopped";
-        case ExitReason::killed:
-            return "killed";
-        case ExitReason::crashed:
-            return "crashed";
-        case ExitReason::boot_timeout:
-            return "boot-timeout";
-        case ExitReason::launch_failed:
-            return "launch-failed";
-        case ExitReason::broken_pipe:
-            return "broken-pipe";
-    }
-    return "?";
-}
-
 namespace {
 
 // Child fd numbers for the channels (cmdline "socket,fd=N").
@@ -79,12 +56,6 @@ Result<Pair> socket_pair()
     int fl = ::fcntl(p.host.get(), F_GETFL);
     ::fcntl(p.host.get(), F_SETFL, fl | O_NONBLOCK);
     return p;
-}
-
-std::string signal_name(int sig)
-{
-    const char* abbrev = ::sigabbrev_np(sig);
-    return abbrev ? std::string("SIG") + abbrev : std::to_string(sig);
 }
 
 }  // namespace
@@ -306,50 +277,22 @@ struct Vm::Impl {
 
     ExitInfo exit_info(const ExitStatus& st) const
     {
-        std::string name = "VM '" + spec.name + "'";
-        std::string last_qemu_line;
-        {
-            std::string_view m = qemu_messages;
-            while (!m.empty() && (m.back() == '\n' || m.back() == '\r')) m.remove_suffix(1);
-            auto nl = m.rfind('\n');
-            last_qemu_line = std::string(nl == std::string_view::npos ? m : m.substr(nl + 1));
-        }
-        if (boot_timed_out) {
-            std::string hint =
-                accel == Accel::kvm ? "; nested KVM can hang guests: try --accel tcg" : "; try a longer --boot-timeout";
-            char secs[32];
-            std::snprintf(secs, sizeof secs, "%.1f", static_cast<double>(spec.boot_timeout.count()) / 1000.0);
-            return {ExitReason::boot_timeout, 124,
-                    name + " did not become ready within " + secs + " s under " + std::string(to_string(accel)) + hint};
-        }
-        if (reported_status)
-            return {ExitReason::guest_exit, *reported_status,
-                    name + " exited with status " + std::to_string(*reported_status)};
-        if (panicked) return {ExitReason::crashed, 134, name + ": the guest kernel panicked"};
-        if (st.signaled) {
-            if (stdout_gone) return {ExitReason::broken_pipe, 141, name + ": nobody reads its output"};
-            if (kill_requested) return {ExitReason::killed, 128 + st.code, name + " was killed"};
-            return {
-                ExitReason::crashed, 128 + st.code,
-                name + ": QEMU was killed by signal " + std::to_string(st.code) + " (" + signal_name(st.code) + ")"};
-        }
-        std::string shutdown_reason = shutdown.is_object() ? shutdown.value("reason", "") : "";
-        // With -no-reboot a reset ends QEMU; a guest that resets instead of
-        // exiting has failed (a Linux panic with panic=-1 ends up here).
-        if (shutdown_reason == "guest-reset" || shutdown_reason == "guest-panic")
-            return {ExitReason::crashed, 134,
-                    name + ": the guest " + (shutdown_reason == "guest-reset" ? "reset itself" : "panicked")};
-        bool guest_shutdown = shutdown.is_object() && shutdown.value("guest", false);
-        if (st.code == 0 && guest_shutdown) {
-            if (stop_requested) return {ExitReason::host_stop, 143, name + " was powered off"};
-            return {ExitReason::guest_poweroff, 0, name + " powered off"};
-        }
-        if (st.code == 0) return {ExitReason::host_stop, 143, name + " was stopped"};
-        if ((st.code & 1) && qemu_messages.empty() && !shutdown.is_object())
-            return {ExitReason::guest_exit, st.code >> 1,
-                    name + " exited with status " + std::to_string(st.code >> 1) + " (isa-debug-exit)"};
-        std::string why = last_qemu_line.empty() ? "QEMU exited with code " + std::to_string(st.code) : last_qemu_line;
-        return {ExitReason::launch_failed, 125, name + ": " + why};
+        ExitFacts f;
+        f.name = spec.name;
+        f.accel = accel;
+        f.boot_timeout = spec.boot_timeout;
+        f.qemu = st;
+        f.reported = reported_status;
+        f.boot_timed_out = boot_timed_out;
+        f.panicked = panicked;
+        f.stdout_gone = stdout_gone;
+        f.kill_requested = kill_requested;
+        f.stop_requested = stop_requested;
+        f.shutdown_seen = shutdown.is_object();
+        f.shutdown_by_guest = f.shutdown_seen && shutdown.value("guest", false);
+        f.shutdown_reason = f.shutdown_seen ? shutdown.value("reason", "") : "";
+        f.qemu_messages = qemu_messages;
+        return decide_exit(f);
     }
 
     void on_exit()

@@ -10,6 +10,7 @@
 #include <fleet/base/error.hpp>
 #include <fleet/base/loop.hpp>
 #include <fleet/base/process.hpp>
+#include <fleet/vmm/exit.hpp>
 #include <fleet/vmm/qmp.hpp>
 #include <fleet/vmm/spec.hpp>
 
@@ -23,24 +24,6 @@ namespace fleet::vmm {
 
 enum class VmState { starting, running, paused, stopping, exited };
 std::string_view to_string(VmState s);
-
-enum class ExitReason {
-    guest_exit,      // the program reported its status (ctl "exit N")
-    guest_poweroff,  // the guest powered off without a status
-    host_stop,       // powered off or quit at the host's request
-    killed,          // killed at the host's request (or after a stop deadline)
-    crashed,         // QEMU died on its own, or the guest kernel panicked
-    boot_timeout,    // not ready within the spec's boot timeout
-    launch_failed,   // QEMU refused to start the VM
-    broken_pipe,     // nobody reads its stdout any more (an isa guest, killed: 141)
-};
-std::string_view to_string(ExitReason r);
-
-struct ExitInfo {
-    ExitReason reason = ExitReason::guest_exit;
-    int status = 0;       // what a shell's $? becomes: 0..255
-    std::string message;  // one line for a human
-};
 
 struct VmHooks {
     // stream 1 stdout, 2 stderr, 3 the console (virtio guests: kernel messages)
