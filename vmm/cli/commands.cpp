@@ -395,9 +395,10 @@ std::string human_duration(std::int64_t ms)
 
 std::string state_word(const VmRecord& r)
 {
-    if (!r.ended()) return r.state;
-    if (r.exit_reason == "exit" || r.exit_reason == "poweroff") return "exited(" + std::to_string(r.exit_status) + ")";
-    return r.exit_reason;
+    if (!r.ended()) return std::string(to_string(r.state));
+    if (r.exit_reason == ExitReason::guest_exit || r.exit_reason == ExitReason::guest_poweroff)
+        return "exited(" + std::to_string(r.exit_status) + ")";
+    return std::string(to_string(r.exit_reason));
 }
 
 json record_json(const VmRecord& r, std::int64_t now)
@@ -405,9 +406,9 @@ json record_json(const VmRecord& r, std::int64_t now)
     bool live = !r.ended();
     auto info = live ? proc_info(r.pid) : std::nullopt;
     json j = {{"name", r.name},
-              {"state", r.state},
+              {"state", to_string(r.state)},
               {"image", r.image},
-              {"accel", r.accel},
+              {"accel", to_string(r.accel)},
               {"cpu", r.cpu},
               {"pid", live ? json(r.pid) : json(nullptr)},
               {"supervisor_pid", live ? json(r.supervisor_pid) : json(nullptr)},
@@ -417,7 +418,7 @@ json record_json(const VmRecord& r, std::int64_t now)
               {"started_at_ms", r.started_at_ms},
               {"uptime_ms", live ? json(now - r.started_at_ms) : json(nullptr)}};
     if (!live) {
-        j["exit_reason"] = r.exit_reason;
+        j["exit_reason"] = to_string(r.exit_reason);
         j["exit_status"] = r.exit_status;
         j["exit_message"] = r.exit_message;
         j["ended_at_ms"] = r.ended_at_ms;
@@ -458,8 +459,8 @@ int cmd_ls(const Context& ctx, const Args& args)
         std::string mem = (info ? std::to_string(info->rss_kib / 1024) + "M" : std::string("-")) + "/" +
                           std::to_string(r.memory_mib) + "M";
         std::printf("%-24s %-12s %-8s %-5s %-14s %-8s %s\n", r.name.c_str(), state_word(r).c_str(),
-                    live ? std::to_string(r.pid).c_str() : "-", accel_label(r.accel, r.cpu).c_str(), mem.c_str(),
-                    live ? human_duration(now - r.started_at_ms).c_str() : "-", r.image.c_str());
+                    live ? std::to_string(r.pid).c_str() : "-", accel_label(to_string(r.accel), r.cpu).c_str(),
+                    mem.c_str(), live ? human_duration(now - r.started_at_ms).c_str() : "-", r.image.c_str());
     }
     return 0;
 }
@@ -540,8 +541,8 @@ Result<VmRecord> end_vm(const Store& store, const VmRecord& r, bool kill, int de
     }
     if (r.auto_remove) {
         VmRecord gone = r;
-        gone.state = "exited";
-        gone.exit_reason = kill ? "killed" : "stopped";
+        gone.state = VmState::exited;
+        gone.exit_reason = kill ? ExitReason::killed : ExitReason::host_stop;
         return gone;
     }
     return store.inspect(r.name);
@@ -711,7 +712,8 @@ int cmd_rm(const Context& ctx, const Args& args)
         }
         if (!r->ended()) {
             if (!p->vm.count("force")) {
-                rc = report("VM '" + name + "' is " + r->state + "; stop it first, or use 'fleet-vmm rm -f'");
+                rc = report("VM '" + name + "' is " + std::string(to_string(r->state)) +
+                            "; stop it first, or use 'fleet-vmm rm -f'");
                 continue;
             }
             auto done = end_vm(*store, *r, true, 0);

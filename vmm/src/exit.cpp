@@ -6,6 +6,30 @@
 
 namespace fleet::vmm {
 
+std::string_view to_string(VmState s)
+{
+    switch (s) {
+        case VmState::starting:
+            return "starting";
+        case VmState::running:
+            return "running";
+        case VmState::paused:
+            return "paused";
+        case VmState::stopping:
+            return "stopping";
+        case VmState::exited:
+            return "exited";
+    }
+    return "?";
+}
+
+std::optional<VmState> parse_vm_state(std::string_view text)
+{
+    for (auto s : {VmState::starting, VmState::running, VmState::paused, VmState::stopping, VmState::exited})
+        if (to_string(s) == text) return s;
+    return std::nullopt;
+}
+
 std::string_view to_string(ExitReason r)
 {
     switch (r) {
@@ -27,6 +51,14 @@ std::string_view to_string(ExitReason r)
             return "broken-pipe";
     }
     return "?";
+}
+
+std::optional<ExitReason> parse_exit_reason(std::string_view text)
+{
+    for (auto r : {ExitReason::guest_exit, ExitReason::guest_poweroff, ExitReason::host_stop, ExitReason::killed,
+                   ExitReason::crashed, ExitReason::boot_timeout, ExitReason::launch_failed, ExitReason::broken_pipe})
+        if (to_string(r) == text) return r;
+    return std::nullopt;
 }
 
 namespace {

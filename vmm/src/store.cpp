@@ -29,25 +29,46 @@ namespace {
 
 json to_json(const VmRecord& r)
 {
-    return json{{"name", r.name},
-                {"state", r.state},
-                {"image", r.image},
-                {"kernel", r.kernel},
-                {"accel", r.accel},
-                {"cpu", r.cpu},
-                {"memory_mib", r.memory_mib},
-                {"vcpus", r.vcpus},
-                {"pid", r.pid},
-                {"pid_start", r.pid_start},
-                {"supervisor_pid", r.supervisor_pid},
-                {"supervisor_start", r.supervisor_start},
-                {"started_at_ms", r.started_at_ms},
-                {"ended_at_ms", r.ended_at_ms},
-                {"auto_remove", r.auto_remove},
-                {"detached", r.detached},
-                {"exit_reason", r.exit_reason},
-                {"exit_status", r.exit_status},
-                {"exit_message", r.exit_message}};
+    json j{{"name", r.name},
+           {"state", to_string(r.state)},
+           {"image", r.image},
+           {"kernel", r.kernel},
+           {"accel", to_string(r.accel)},
+           {"cpu", r.cpu},
+           {"memory_mib", r.memory_mib},
+           {"vcpus", r.vcpus},
+           {"pid", r.pid},
+           {"pid_start", r.pid_start},
+           {"supervisor_pid", r.supervisor_pid},
+           {"supervisor_start", r.supervisor_start},
+           {"started_at_ms", r.started_at_ms},
+           {"ended_at_ms", r.ended_at_ms},
+           {"auto_remove", r.auto_remove},
+           {"detached", r.detached},
+           {"exit_status", r.exit_status},
+           {"exit_message", r.exit_message}};
+    if (r.ended()) j["exit_reason"] = to_string(r.exit_reason);
+    return j;
+}
+
+// The words of a record: only the spellings exit.hpp and spec.hpp define.
+Result<> parse_words(const json& j, VmRecord& r)
+{
+    auto state = j.at("state").get<std::string>();
+    auto s = parse_vm_state(state);
+    if (!s) return fail("state record has an unknown state '" + state + "'");
+    r.state = *s;
+    auto accel = j.value("accel", "tcg");
+    auto a = parse_accel(accel);
+    if (!a || *a == Accel::automatic) return fail("state record has an unknown accelerator '" + accel + "'");
+    r.accel = *a;
+    if (r.ended()) {
+        auto reason = j.value("exit_reason", "");
+        auto e = parse_exit_reason(reason);
+        if (!e) return fail("state record has an unknown exit reason '" + reason + "'");
+        r.exit_reason = *e;
+    }
+    return {};
 }
 
 Result<VmRecord> from_json(const json& j)
@@ -56,10 +77,9 @@ Result<VmRecord> from_json(const json& j)
     VmRecord r;
     try {
         r.name = j.at("name").get<std::string>();
-        r.state = j.at("state").get<std::string>();
+        if (auto w = parse_words(j, r); !w) return std::unexpected(w.error());
         r.image = j.value("image", "");
         r.kernel = j.value("kernel", "");
-        r.accel = j.value("accel", "");
         r.cpu = j.value("cpu", "");
         r.memory_mib = j.value("memory_mib", std::uint64_t{0});
         r.vcpus = j.value("vcpus", 1u);
@@ -71,7 +91,6 @@ Result<VmRecord> from_json(const json& j)
         r.ended_at_ms = j.value("ended_at_ms", std::int64_t{0});
         r.auto_remove = j.value("auto_remove", false);
         r.detached = j.value("detached", false);
-        r.exit_reason = j.value("exit_reason", "");
         r.exit_status = j.value("exit_status", 0);
         r.exit_message = j.value("exit_message", "");
     } catch (const json::exception& e) {
@@ -137,7 +156,7 @@ Result<> Store::create(const std::string& name) const
     if (errno != EEXIST) return fail_errno("cannot create " + dir(name));
     // A record that never got written belongs to a claim whose process died.
     auto existing = read(name);
-    std::string what = existing ? " (" + existing->state + ")" : "";
+    std::string what = existing ? " (" + std::string(to_string(existing->state)) + ")" : "";
     return fail("VM '" + name + "' already exists" + what + "; pick another --name or remove it with 'fleet-vmm rm " +
                 name + "'");
 }
@@ -185,8 +204,8 @@ Result<VmRecord> Store::reconcile(VmRecord r) const
         // the owner dies). Leave it running; it is still listed.
         return r;
     }
-    r.state = "exited";
-    r.exit_reason = "crashed";
+    r.state = VmState::exited;
+    r.exit_reason = ExitReason::crashed;
     r.exit_status = 137;
     r.exit_message = "VM '" + r.name + "' died with its supervisor";
     r.ended_at_ms = now_ms();

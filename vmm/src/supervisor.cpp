@@ -265,8 +265,8 @@ void Supervisor::save()
 void Supervisor::on_exit(const ExitInfo& info)
 {
     ended_ = info;
-    rec_.state = "exited";
-    rec_.exit_reason = std::string(to_string(info.reason));
+    rec_.state = VmState::exited;
+    rec_.exit_reason = info.reason;
     rec_.exit_status = info.status;
     rec_.exit_message = info.message;
     rec_.ended_at_ms = now_ms();
@@ -284,8 +284,8 @@ int Supervisor::run()
         else
             std::fprintf(stderr, "fleet-vmm: %s\n", msg.c_str());
         rec_.name = name;
-        rec_.state = "exited";
-        rec_.exit_reason = "launch-failed";
+        rec_.state = VmState::exited;
+        rec_.exit_reason = ExitReason::launch_failed;
         rec_.exit_status = 125;
         rec_.exit_message = msg;
         rec_.ended_at_ms = now_ms();
@@ -317,7 +317,7 @@ int Supervisor::run()
     hooks.ready = [this] { tell_starter("ready"); };
     hooks.state_changed = [this](VmState s) {
         if (s == VmState::exited) return;  // on_exit writes the full ending
-        rec_.state = std::string(to_string(s));
+        rec_.state = s;
         save();
         if (s == VmState::paused) tell_starter("ready");  // created --paused: as ready as it gets
     };
@@ -329,10 +329,10 @@ int Supervisor::run()
     vm_ = std::move(*vm);
 
     rec_.name = name;
-    rec_.state = std::string(to_string(vm_->state()));
+    rec_.state = vm_->state();
     rec_.image = o_.image;
     rec_.kernel = o_.spec.kernel;
-    rec_.accel = std::string(to_string(vm_->accel()));
+    rec_.accel = vm_->accel();
     rec_.cpu = vm_->spec().cpu;
     rec_.memory_mib = o_.spec.memory_mib;
     rec_.vcpus = o_.spec.vcpus;

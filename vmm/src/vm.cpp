@@ -22,23 +22,6 @@
 
 namespace fleet::vmm {
 
-std::string_view to_string(VmState s)
-{
-    switch (s) {
-        case VmState::starting:
-            return "starting";
-        case VmState::running:
-            return "running";
-        case VmState::paused:
-            return "paused";
-        case VmState::stopping:
-            return "stopping";
-        case VmState::exited:
-            return "exited";
-    }
-    return "?";
-}
-
 namespace {
 
 // Child fd numbers for the channels (cmdline "socket,fd=N").

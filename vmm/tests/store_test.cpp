@@ -32,10 +32,10 @@ VmRecord sample(const std::string& name)
 {
     VmRecord r;
     r.name = name;
-    r.state = "running";
+    r.state = VmState::running;
     r.image = "hello";
     r.kernel = "/images/hello/hello.elf";
-    r.accel = "kvm";
+    r.accel = Accel::kvm;
     r.cpu = "host,-arch-capabilities";
     r.memory_mib = 16;
     r.vcpus = 2;
@@ -47,7 +47,6 @@ VmRecord sample(const std::string& name)
     r.ended_at_ms = 0;
     r.auto_remove = true;
     r.detached = true;
-    r.exit_reason = "";
     r.exit_status = 0;
     r.exit_message = "";
     return r;
@@ -117,7 +116,7 @@ TEST_CASE("store: create claims a name once", "[store]")
     // With a record, the message says what state it is in.
     VmRecord r = sample("web");
     REQUIRE(s.write(r));
-    r.state = "exited";
+    r.state = VmState::exited;
     REQUIRE(s.write(r));
     auto third = s.create("web");
     REQUIRE_FALSE(third);
@@ -199,9 +198,9 @@ TEST_CASE("store: write and read a record", "[store]")
     CHECK(contains(none.error().message, "no state record yet"));
 
     VmRecord w = sample("web");
-    w.state = "exited";
+    w.state = VmState::exited;
     w.ended_at_ms = 1795708099999;
-    w.exit_reason = "guest-exit";
+    w.exit_reason = ExitReason::guest_exit;
     w.exit_status = 3;
     w.exit_message = "the guest said \"exit 3\"\nand more";
     REQUIRE(s.write(w));
@@ -262,8 +261,21 @@ TEST_CASE("store: damaged records are errors", "[store]")
     // Only name and state are required.
     r = with(R"({"name": "bad", "state": "paused", "some_future_field": 1})");
     REQUIRE(r);
-    CHECK(r->state == "paused");
+    CHECK(r->state == VmState::paused);
     CHECK(r->vcpus == 1);
+    // Words outside the enums' own spellings are errors, not new states.
+    r = with(R"({"name": "bad", "state": "Running"})");
+    REQUIRE_FALSE(r);
+    CHECK(contains(r.error().message, "unknown state 'Running'"));
+    r = with(R"({"name": "bad", "state": "running", "accel": "auto"})");
+    REQUIRE_FALSE(r);
+    CHECK(contains(r.error().message, "unknown accelerator 'auto'"));
+    r = with(R"({"name": "bad", "state": "exited", "exit_reason": "guest-exit"})");
+    REQUIRE_FALSE(r);
+    CHECK(contains(r.error().message, "unknown exit reason 'guest-exit'"));
+    r = with(R"({"name": "bad", "state": "exited", "exit_reason": "boot-timeout"})");
+    REQUIRE(r);
+    CHECK(r->exit_reason == ExitReason::boot_timeout);
 }
 
 TEST_CASE("store: list is sorted and skips claims without a record", "[store]")
@@ -273,7 +285,7 @@ TEST_CASE("store: list is sorted and skips claims without a record", "[store]")
     for (const char* name : {"zeta", "alpha", "mid", "Beta"}) {
         REQUIRE(s.create(name));
         VmRecord r = sample(name);
-        r.state = "exited";
+        r.state = VmState::exited;
         REQUIRE(s.write(r));
     }
     REQUIRE(s.create("claimed"));  // a folder, no record yet
@@ -305,7 +317,7 @@ TEST_CASE("store: a running record whose supervisor died is reconciled", "[store
 
     REQUIRE(s.create("orphan"));
     VmRecord r = sample("orphan");
-    r.state = "running";
+    r.state = VmState::running;
     r.supervisor_pid = dead;
     r.supervisor_start = dead_start;
     r.pid = dead;  // its QEMU is gone too
@@ -317,8 +329,8 @@ TEST_CASE("store: a running record whose supervisor died is reconciled", "[store
 
     auto got = s.inspect("orphan");
     REQUIRE(got);
-    CHECK(got->state == "exited");
-    CHECK(got->exit_reason == "crashed");
+    CHECK(got->state == VmState::exited);
+    CHECK(got->exit_reason == ExitReason::crashed);
     CHECK(got->exit_status == 137);
     CHECK(contains(got->exit_message, "died with its supervisor"));
     CHECK(got->ended_at_ms > 0);
@@ -326,8 +338,8 @@ TEST_CASE("store: a running record whose supervisor died is reconciled", "[store
     // Settled on disk, sockets removed, the log kept.
     auto on_disk = s.read("orphan");
     REQUIRE(on_disk);
-    CHECK(on_disk->state == "exited");
-    CHECK(on_disk->exit_reason == "crashed");
+    CHECK(on_disk->state == VmState::exited);
+    CHECK(on_disk->exit_reason == ExitReason::crashed);
     CHECK_FALSE(std::filesystem::exists(s.path("orphan", "qmp.sock")));
     CHECK_FALSE(std::filesystem::exists(s.path("orphan", "console.sock")));
     CHECK(std::filesystem::exists(s.path("orphan", "console.log")));
@@ -341,8 +353,8 @@ TEST_CASE("store: a running record whose supervisor died is reconciled", "[store
     REQUIRE(s.write(a));
     REQUIRE(s.create("done"));
     VmRecord d = sample("done");
-    d.state = "exited";
-    d.exit_reason = "guest-exit";
+    d.state = VmState::exited;
+    d.exit_reason = ExitReason::guest_exit;
     d.supervisor_pid = dead;
     d.supervisor_start = dead_start;
     REQUIRE(s.write(d));
@@ -366,11 +378,11 @@ TEST_CASE("store: a running record whose supervisor died is reconciled", "[store
     REQUIRE(all->size() == 5);
     for (const auto& rec : *all) {
         INFO(rec.name);
-        if (rec.name == "alive") CHECK(rec.state == "running");
-        if (rec.name == "done") CHECK(rec.exit_reason == "guest-exit");
-        if (rec.name == "stray-qemu") CHECK(rec.state == "running");
-        if (rec.name == "reused") CHECK(rec.exit_reason == "crashed");
-        if (rec.name == "orphan") CHECK(rec.exit_reason == "crashed");
+        if (rec.name == "alive") CHECK(rec.state == VmState::running);
+        if (rec.name == "done") CHECK(rec.exit_reason == ExitReason::guest_exit);
+        if (rec.name == "stray-qemu") CHECK(rec.state == VmState::running);
+        if (rec.name == "reused") CHECK(rec.exit_reason == ExitReason::crashed);
+        if (rec.name == "orphan") CHECK(rec.exit_reason == ExitReason::crashed);
     }
 }
 
@@ -380,7 +392,7 @@ TEST_CASE("store: remove", "[store]")
     Store s = open_store(tmp);
     REQUIRE(s.create("gone"));
     VmRecord r = sample("gone");
-    r.state = "exited";
+    r.state = VmState::exited;
     REQUIRE(s.write(r));
     fleet::test::write_file(s.path("gone", "console.log"), "bye\n");
     REQUIRE(s.remove("gone"));
@@ -401,7 +413,7 @@ TEST_CASE("store: a record with bytes that are not UTF-8", "[store]")
     Store s = open_store(tmp);
     REQUIRE(s.create("bytes"));
     VmRecord r = sample("bytes");
-    r.state = "exited";
+    r.state = VmState::exited;
     r.kernel = "/tmp/\xff\xfe.elf";
     r.image = "/tmp/\xc3(.elf";
     r.exit_message = "kernel '/tmp/\xff\xfe.elf' not found";
@@ -411,7 +423,7 @@ TEST_CASE("store: a record with bytes that are not UTF-8", "[store]")
     auto back = s.read("bytes");
     REQUIRE(back);
     CHECK(back->name == "bytes");
-    CHECK(back->state == "exited");
+    CHECK(back->state == VmState::exited);
     CHECK(back->kernel.starts_with("/tmp/"));
     CHECK(back->kernel.ends_with(".elf"));
 }

@@ -60,13 +60,20 @@ namespace {
 }
 
 // The launcher's record of how the VM ended -> what the registry needs.
-EndKind end_kind(const std::string& why)
+EndKind end_kind(vmm::ExitReason why)
 {
-    if (why == "launch-failed" || why == "launch_failed") return EndKind::launch_failed;
-    if (why == "killed") return EndKind::killed;
-    if (why == "crashed") return EndKind::crashed;
-    if (why == "boot-timeout" || why == "boot_timeout") return EndKind::boot_timeout;
-    return EndKind::exited;
+    switch (why) {
+        case vmm::ExitReason::launch_failed:
+            return EndKind::launch_failed;
+        case vmm::ExitReason::killed:
+            return EndKind::killed;
+        case vmm::ExitReason::crashed:
+            return EndKind::crashed;
+        case vmm::ExitReason::boot_timeout:
+            return EndKind::boot_timeout;
+        default:
+            return EndKind::exited;
+    }
 }
 
 std::unexpected<DomainError> cannot_signal()
@@ -208,8 +215,10 @@ void SupervisorLauncher::on_end(const VmPtr& vm)
     // (killed behind our back). Its QEMU gets SIGKILL with it; make sure.
     if (rec && !rec->ended() && rec->pid > 0 && process_alive(rec->pid, rec->pid_start)) ::kill(rec->pid, SIGKILL);
     Ending ending;
-    ending.kind = end_kind(rec && rec->ended() ? rec->exit_reason : std::string("crashed"));
-    if (rec) ending.detail = " (" + rec->exit_reason + ", status " + std::to_string(rec->exit_status) + ")";
+    ending.kind = end_kind(rec && rec->ended() ? rec->exit_reason : vmm::ExitReason::crashed);
+    if (rec && rec->ended())
+        ending.detail =
+            " (" + std::string(to_string(rec->exit_reason)) + ", status " + std::to_string(rec->exit_status) + ")";
     (void)store_.remove(vm->name);
     vm->pidfd.reset();
     if (find(vm->name) == vm) vms_.erase(vm->name);
@@ -235,7 +244,7 @@ DomainResult<Adopted> SupervisorLauncher::adopt(const std::string& name, Watch w
     if (auto fd = open_pidfd(rec->supervisor_pid)) vm->pidfd = std::move(*fd);
     vms_[name] = vm;
     watch_end(vm);
-    return Adopted{rec->state == "paused"};
+    return Adopted{rec->state == vmm::VmState::paused};
 }
 
 void SupervisorLauncher::clear(const std::string& name)

@@ -1,4 +1,9 @@
-// fleet — how a VM ended, decided from facts alone.
+// fleet — a VM's lifecycle words (its states, how it ended), and how it
+// ended decided from facts alone.
+//
+// VmState and ExitReason are what records, listings and the router speak;
+// their spellings exist only here (to_string / parse_*), so a record with
+// a word that is not one of them is an error, not a third spelling.
 //
 // A Vm learns facts on the way to its end (the status the program reported
 // on ctl, a panic, who asked for a stop or a kill, QEMU's wait status and
@@ -19,6 +24,10 @@
 
 namespace fleet::vmm {
 
+enum class VmState { starting, running, paused, stopping, exited };
+std::string_view to_string(VmState s);
+std::optional<VmState> parse_vm_state(std::string_view text);
+
 enum class ExitReason {
     guest_exit,      // the program reported its status (ctl "exit N")
     guest_poweroff,  // the guest powered off without a status
@@ -30,6 +39,7 @@ enum class ExitReason {
     broken_pipe,     // nobody reads its stdout any more (an isa guest, killed: 141)
 };
 std::string_view to_string(ExitReason r);
+std::optional<ExitReason> parse_exit_reason(std::string_view text);
 
 struct ExitInfo {
     ExitReason reason = ExitReason::guest_exit;

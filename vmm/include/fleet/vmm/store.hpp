@@ -13,6 +13,8 @@
 
 #include <fleet/base/error.hpp>
 #include <fleet/base/fd.hpp>
+#include <fleet/vmm/exit.hpp>
+#include <fleet/vmm/spec.hpp>
 
 #include <sys/types.h>
 
@@ -25,11 +27,11 @@ namespace fleet::vmm {
 
 struct VmRecord {
     std::string name;
-    std::string state = "starting";  // starting running paused stopping exited
+    VmState state = VmState::starting;
     std::string image;
     std::string kernel;
-    std::string accel;  // kvm or tcg
-    std::string cpu;    // QEMU's -cpu model (accel.hpp: which one KVM takes here)
+    Accel accel = Accel::tcg;  // kvm or tcg
+    std::string cpu;           // QEMU's -cpu model (accel.hpp: which one KVM takes here)
     std::uint64_t memory_mib = 0;
     unsigned vcpus = 1;
     pid_t pid = 0;  // QEMU
@@ -40,12 +42,12 @@ struct VmRecord {
     std::int64_t ended_at_ms = 0;
     bool auto_remove = false;
     bool detached = false;
-    // Set once state is "exited".
-    std::string exit_reason;  // see ExitReason's names
+    // Set once state is exited.
+    ExitReason exit_reason = ExitReason::guest_exit;
     int exit_status = 0;
     std::string exit_message;
 
-    [[nodiscard]] bool ended() const { return state == "exited"; }
+    [[nodiscard]] bool ended() const { return state == VmState::exited; }
 };
 
 // --runtime-dir, else $FLEET_RUNTIME_DIR, else /run/fleet as root, else
@@ -78,6 +80,5 @@ private:
     Result<VmRecord> reconcile(VmRecord record) const;
     std::string root_;  // <runtime>/vms
 };
-
 
 }  // namespace fleet::vmm

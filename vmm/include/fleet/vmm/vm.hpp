@@ -22,9 +22,6 @@
 
 namespace fleet::vmm {
 
-enum class VmState { starting, running, paused, stopping, exited };
-std::string_view to_string(VmState s);
-
 struct VmHooks {
     // stream 1 stdout, 2 stderr, 3 the console (virtio guests: kernel messages)
     std::function<void(int stream, std::string_view bytes)> output;
