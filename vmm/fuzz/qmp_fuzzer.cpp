@@ -44,17 +44,17 @@ void check_shape(const QmpMessage& m)
 {
     using T = QmpMessage::Type;
     switch (m.type) {
-    case T::greeting:
-        if (!m.value.is_object()) disagree("greeting that is not an object");
-        break;
-    case T::reply:
-        break;
-    case T::error:
-        if (m.error_class.empty() && m.error_desc.empty()) disagree("error without class or desc");
-        break;
-    case T::event:
-        if (m.id) disagree("event with an id");
-        break;
+        case T::greeting:
+            if (!m.value.is_object()) disagree("greeting that is not an object");
+            break;
+        case T::reply:
+            break;
+        case T::error:
+            if (m.error_class.empty() && m.error_desc.empty()) disagree("error without class or desc");
+            break;
+        case T::event:
+            if (m.id) disagree("event with an id");
+            break;
     }
 }
 
