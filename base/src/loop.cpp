@@ -26,7 +26,7 @@ struct Op {
     __kernel_timespec ts{};       // timer expiry
     io_uring_sqe* sqe = nullptr;  // prepared but not yet submitted to the kernel
     bool cancelled = false;
-    bool socket = false;          // a write is a send without SIGPIPE
+    bool socket = false;  // a write is a send without SIGPIPE
 };
 
 }  // namespace

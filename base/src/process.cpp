@@ -135,7 +135,8 @@ std::optional<ProcInfo> proc_info(pid_t pid)
     ProcInfo info;
     rest >> info.state;
     std::string field;
-    for (int i = 4; i <= 21 && rest >> field; ++i) {}  // fields 4..21
+    for (int i = 4; i <= 21 && rest >> field; ++i) {
+    }  // fields 4..21
     rest >> info.start_time;
     std::uint64_t vsize = 0, rss_pages = 0;
     rest >> vsize >> rss_pages;

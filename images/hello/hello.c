@@ -12,30 +12,50 @@
 #define COM2 FLEET_ISA_STDERR_PORT
 #define CTL  FLEET_ISA_CTL_PORT
 
-#define IOAPIC_BASE     0xfec00000u    /* IOREGSEL at +0, IOWIN at +0x10 */
-#define LAPIC_BASE      0xfee00000u
-#define LAPIC_ID        0x020
-#define LAPIC_EOI       0x0b0
-#define LAPIC_SVR       0x0f0
+#define IOAPIC_BASE 0xfec00000u /* IOREGSEL at +0, IOWIN at +0x10 */
+#define LAPIC_BASE  0xfee00000u
+#define LAPIC_ID    0x020
+#define LAPIC_EOI   0x0b0
+#define LAPIC_SVR   0x0f0
 
 #define VEC_GED      0x30
 #define VEC_SPURIOUS 0xff
 
 #define HVM_START_MAGIC 0x336ec578u
 
-struct hvm_start_info {                /* xen/include/public/arch-x86/hvm/start_info.h */
+struct hvm_start_info { /* xen/include/public/arch-x86/hvm/start_info.h */
     uint32_t magic, version, flags, nr_modules;
     uint64_t modlist_paddr, cmdline_paddr, rsdp_paddr, memmap_paddr;
     uint32_t memmap_entries, reserved;
 };
 
 /* ---- port and MMIO access ------------------------------------------------ */
-static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" :: "a"(v), "Nd"(port)); }
-static inline void outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" :: "a"(v), "Nd"(port)); }
-static inline uint8_t inb(uint16_t port) { uint8_t v; __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port)); return v; }
-static inline uint32_t mmio_r32(uint32_t a) { return *(volatile uint32_t *)a; }
-static inline void mmio_w32(uint32_t a, uint32_t v) { *(volatile uint32_t *)a = v; }
-static inline void mmio_w8(uint32_t a, uint8_t v) { *(volatile uint8_t *)a = v; }
+static inline void outb(uint16_t port, uint8_t v)
+{
+    __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port));
+}
+static inline void outl(uint16_t port, uint32_t v)
+{
+    __asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(port));
+}
+static inline uint8_t inb(uint16_t port)
+{
+    uint8_t v;
+    __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+    return v;
+}
+static inline uint32_t mmio_r32(uint32_t a)
+{
+    return *(volatile uint32_t*)a;
+}
+static inline void mmio_w32(uint32_t a, uint32_t v)
+{
+    *(volatile uint32_t*)a = v;
+}
+static inline void mmio_w8(uint32_t a, uint8_t v)
+{
+    *(volatile uint8_t*)a = v;
+}
 
 /* ---- serial output --------------------------------------------------------- */
 static void put(uint16_t port, char c)
@@ -45,26 +65,26 @@ static void put(uint16_t port, char c)
     outb(port, (uint8_t)c);
 }
 
-static void puts_(uint16_t port, const char *s)
+static void puts_(uint16_t port, const char* s)
 {
-    while (*s)
-        put(port, *s++);
+    while (*s) put(port, *s++);
 }
 
 static void put_dec(uint16_t port, unsigned v)
 {
     char buf[12];
     int n = 0;
-    do { buf[n++] = (char)('0' + v % 10); v /= 10; } while (v);
-    while (n)
-        put(port, buf[--n]);
+    do {
+        buf[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n) put(port, buf[--n]);
 }
 
 /* ---- termination ----------------------------------------------------------- */
 static __attribute__((noreturn)) void halt_forever(void)
 {
-    for (;;)
-        __asm__ volatile("cli; hlt");
+    for (;;) __asm__ volatile("cli; hlt");
 }
 
 static __attribute__((noreturn)) void do_exit(unsigned status)
@@ -87,23 +107,26 @@ static __attribute__((noreturn)) void power_off(void)
 }
 
 /* ---- interrupts ------------------------------------------------------------ */
-struct idt_entry { uint16_t off_lo, sel; uint8_t zero, type; uint16_t off_hi; } __attribute__((packed));
+struct idt_entry {
+    uint16_t off_lo, sel;
+    uint8_t zero, type;
+    uint16_t off_hi;
+} __attribute__((packed));
 static struct idt_entry idt[256];
 static volatile int power_button;
 
 extern char fault_stubs[], ged_stub[], spurious_stub[];
 
-static void set_gate(int vec, void *handler)
+static void set_gate(int vec, void* handler)
 {
     uint32_t h = (uint32_t)handler;
-    idt[vec] = (struct idt_entry){ (uint16_t)h, 0x08, 0, 0x8e, (uint16_t)(h >> 16) };
+    idt[vec] = (struct idt_entry){(uint16_t)h, 0x08, 0, 0x8e, (uint16_t)(h >> 16)};
 }
 
 /* Reading the selector clears it, so every read must be acted on. */
 static void poll_ged(void)
 {
-    if (mmio_r32(FLEET_GED_ESEL) & FLEET_GED_PWR_DOWN_EVT)
-        power_button = 1;
+    if (mmio_r32(FLEET_GED_ESEL) & FLEET_GED_PWR_DOWN_EVT) power_button = 1;
 }
 
 static void poll_ctl(void);
@@ -136,21 +159,23 @@ static void ioapic_write(uint32_t reg, uint32_t v)
 /* IDT, LAPIC and the IOAPIC route GSI 9 -> VEC_GED; interrupts stay off. */
 static void irq_init(void)
 {
-    for (int v = 0; v < 32; v++)
-        set_gate(v, fault_stubs + 8 * v);
+    for (int v = 0; v < 32; v++) set_gate(v, fault_stubs + 8 * v);
     set_gate(VEC_GED, ged_stub);
     set_gate(VEC_SPURIOUS, spurious_stub);
-    struct { uint16_t limit; uint32_t base; } __attribute__((packed)) d = { sizeof idt - 1, (uint32_t)idt };
-    __asm__ volatile("lidt %0" :: "m"(d));
+    struct {
+        uint16_t limit;
+        uint32_t base;
+    } __attribute__((packed)) d = {sizeof idt - 1, (uint32_t)idt};
+    __asm__ volatile("lidt %0" ::"m"(d));
 
-    mmio_w32(LAPIC_BASE + LAPIC_SVR, 0x100 | VEC_SPURIOUS);     /* software enable */
+    mmio_w32(LAPIC_BASE + LAPIC_SVR, 0x100 | VEC_SPURIOUS); /* software enable */
     uint32_t apic_id = mmio_r32(LAPIC_BASE + LAPIC_ID) >> 24;
     /* Redirection entry: fixed, physical destination, active high, edge. */
     ioapic_write(0x10 + 2 * FLEET_GED_GSI + 1, apic_id << 24);
     ioapic_write(0x10 + 2 * FLEET_GED_GSI, VEC_GED);
     ioapic_write(0x10 + 2 * FLEET_ISA_CTL_IRQ + 1, apic_id << 24);
     ioapic_write(0x10 + 2 * FLEET_ISA_CTL_IRQ, VEC_GED);
-    outb(CTL + 1, 0x01);                                         /* IER: received data */
+    outb(CTL + 1, 0x01); /* IER: received data */
 }
 
 /* Sleep until the power button; sti;hlt is atomic (sti's shadow), so an
@@ -159,48 +184,45 @@ static __attribute__((noreturn)) void hold(void)
 {
     for (;;) {
         __asm__ volatile("cli" ::: "memory");
-        poll_ctl();                    /* a line that came before the interrupt was on */
-        if (pending_signal)
-            die_of_signal(pending_signal);
-        if (power_button)
-            power_off();
+        poll_ctl(); /* a line that came before the interrupt was on */
+        if (pending_signal) die_of_signal(pending_signal);
+        if (power_button) power_off();
         __asm__ volatile("sti; hlt" ::: "memory");
     }
 }
 
 /* ---- arguments --------------------------------------------------------------- */
-static int is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
-static int word_eq(const char *w, size_t n, const char *s)
+static int word_eq(const char* w, size_t n, const char* s)
 {
     size_t i = 0;
     for (; i < n && s[i]; i++)
-        if (w[i] != s[i])
-            return 0;
+        if (w[i] != s[i]) return 0;
     return i == n && !s[i];
 }
 
 /* "N" with 0 <= N <= 255, digits only -> N, else -1. */
-static int parse_status(const char *s, size_t n)
+static int parse_status(const char* s, size_t n)
 {
     unsigned v = 0;
-    if (n == 0)
-        return -1;
+    if (n == 0) return -1;
     for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
+        if (s[i] < '0' || s[i] > '9') return -1;
         v = v * 10 + (unsigned)(s[i] - '0');
-        if (v > 255)
-            return -1;
+        if (v > 255) return -1;
     }
     return (int)v;
 }
 
 static int status, want_hold, want_hang;
-static const char *bad_word;
+static const char* bad_word;
 static size_t bad_len;
 
-static int scan_word(const char *w, size_t n)
+static int scan_word(const char* w, size_t n)
 {
     if (word_eq(w, n, "hold")) {
         want_hold = 1;
@@ -218,11 +240,10 @@ static int scan_word(const char *w, size_t n)
     return 1;
 }
 
-static int print_word(const char *w, size_t n)
+static int print_word(const char* w, size_t n)
 {
     put(COM1, ' ');
-    for (size_t i = 0; i < n; i++)
-        put(COM1, w[i]);
+    for (size_t i = 0; i < n; i++) put(COM1, w[i]);
     return 1;
 }
 
@@ -232,9 +253,9 @@ static int print_word(const char *w, size_t n)
  * ctl's socket before QEMU started. */
 static char block[sizeof(struct fleet_exec_header) + FLEET_EXEC_MAX_SIZE];
 static struct fleet_exec_header hdr;
-static const char *strings;
+static const char* strings;
 
-static __attribute__((noreturn)) void bad_block(const char *why)
+static __attribute__((noreturn)) void bad_block(const char* why)
 {
     puts_(COM2, "hello: bad exec block: ");
     puts_(COM2, why);
@@ -256,94 +277,79 @@ static uint8_t ctl_getc(int started)
 {
     uint64_t t0 = rdtsc();
     while (!(inb(CTL + FLEET_UART_LSR) & 1))
-        if (started && rdtsc() - t0 > (1ull << 35))  /* ~10 s at 3 GHz */
+        if (started && rdtsc() - t0 > (1ull << 35)) /* ~10 s at 3 GHz */
             bad_block("truncated (the channel went quiet)");
     return inb(CTL);
 }
 
-static void read_ctl(char *to, uint32_t n, int started)
+static void read_ctl(char* to, uint32_t n, int started)
 {
-    for (uint32_t i = 0; i < n; i++)
-        to[i] = (char)ctl_getc(started || i > 0);
+    for (uint32_t i = 0; i < n; i++) to[i] = (char)ctl_getc(started || i > 0);
 }
 
-static const char *find_inline(const char *cmdline)
+static const char* find_inline(const char* cmdline)
 {
     static const char key[] = FLEET_CMDLINE_EXEC;
-    for (const char *p = cmdline; p && *p; p++) {
+    for (const char* p = cmdline; p && *p; p++) {
         if (p == cmdline || is_space(p[-1])) {
             size_t k = 0;
-            while (k < sizeof key - 1 && p[k] == key[k])
-                k++;
-            if (k == sizeof key - 1)
-                return p + k;
+            while (k < sizeof key - 1 && p[k] == key[k]) k++;
+            if (k == sizeof key - 1) return p + k;
         }
     }
     return 0;
 }
 
-static void get_block(const char *cmdline)
+static void get_block(const char* cmdline)
 {
-    const char *enc = find_inline(cmdline);
+    const char* enc = find_inline(cmdline);
     uint32_t have = 0;
     if (enc) {
-        while (enc[have] && !is_space(enc[have]) && have < sizeof block)
-            block[have] = enc[have], have++;
+        while (enc[have] && !is_space(enc[have]) && have < sizeof block) block[have] = enc[have], have++;
         long n = fleet_pct_decode(block, have);
-        if (n < (long)sizeof hdr)
-            bad_block("malformed on the command line");
+        if (n < (long)sizeof hdr) bad_block("malformed on the command line");
         have = (uint32_t)n;
     } else {
-        if (inb(CTL + FLEET_UART_LSR) == 0xff)  /* no UART there */
+        if (inb(CTL + FLEET_UART_LSR) == 0xff) /* no UART there */
             bad_block("no ctl channel (UART 0x3e8)");
         /* FIFO on (14 bytes per QEMU read, not 1): QEMU drops the byte the
          * UART held, at worst one of the launcher's preamble. Then the magic. */
-        outb(CTL + 2, 0xc1);  /* FIFO on, trigger level 14: QEMU offers 14 bytes a read */
+        outb(CTL + 2, 0xc1); /* FIFO on, trigger level 14: QEMU offers 14 bytes a read */
         /* A read of the receive register tells QEMU to offer input again
          * (the FIFO switch does not): else it waits for its next wake-up,
          * up to a second. It may take a byte: the preamble's. */
-        if (!(inb(CTL + FLEET_UART_LSR) & 1))
-            (void)inb(CTL);
+        if (!(inb(CTL + FLEET_UART_LSR) & 1)) (void)inb(CTL);
         puts_(CTL, FLEET_CTL_WAITING "\n");
         uint32_t magic = 0, skipped = 0;
         for (;;) {
             magic = (magic >> 8) | ((uint32_t)ctl_getc(0) << 24);
-            if (magic == FLEET_EXEC_MAGIC)
-                break;
-            if (++skipped > FLEET_EXEC_SKIP_MAX + 3)
-                bad_block("bad magic (not an exec block)");
+            if (magic == FLEET_EXEC_MAGIC) break;
+            if (++skipped > FLEET_EXEC_SKIP_MAX + 3) bad_block("bad magic (not an exec block)");
         }
-        for (int k = 0; k < 4; k++)
-            block[k] = (char)(magic >> (8 * k));
+        for (int k = 0; k < 4; k++) block[k] = (char)(magic >> (8 * k));
         read_ctl(block + 4, sizeof hdr - 4, 1);
     }
-    for (uint32_t i = 0; i < sizeof hdr; i++)
-        ((char *)&hdr)[i] = block[i];
-    const char *why = fleet_exec_check_header(&hdr);
-    if (why)
-        bad_block(why);
+    for (uint32_t i = 0; i < sizeof hdr; i++) ((char*)&hdr)[i] = block[i];
+    const char* why = fleet_exec_check_header(&hdr);
+    if (why) bad_block(why);
     if (enc) {
-        if (have != sizeof hdr + hdr.size)
-            bad_block("truncated (on the command line)");
+        if (have != sizeof hdr + hdr.size) bad_block("truncated (on the command line)");
     } else {
         read_ctl(block + sizeof hdr, hdr.size, 1);
     }
     strings = block + sizeof hdr;
     why = fleet_exec_check_strings(&hdr, strings);
-    if (why)
-        bad_block(why);
+    if (why) bad_block(why);
 }
 
 /* Calls fn(arg, len) for each argument; 0 stops early. */
-static void for_each_arg(int (*fn)(const char *, size_t))
+static void for_each_arg(int (*fn)(const char*, size_t))
 {
-    const char *s = strings;
+    const char* s = strings;
     for (uint32_t i = 0; i < hdr.argc; i++) {
         size_t n = 0;
-        while (s[n])
-            n++;
-        if (!fn(s, n))
-            return;
+        while (s[n]) n++;
+        if (!fn(s, n)) return;
         s += n + 1;
     }
 }
@@ -366,42 +372,38 @@ static void poll_ctl(void)
     while (inb(CTL + FLEET_UART_LSR) & 1) {
         char c = (char)inb(CTL);
         if (c != '\n') {
-            if (ctl_len < sizeof ctl_buf - 1)
-                ctl_buf[ctl_len++] = c;
+            if (ctl_len < sizeof ctl_buf - 1) ctl_buf[ctl_len++] = c;
             continue;
         }
         static const char word[] = FLEET_CTL_SIGNAL " ";
         if (ctl_len > sizeof word - 1 && word_eq(ctl_buf, sizeof word - 1, word)) {
             int v = parse_status(ctl_buf + sizeof word - 1, ctl_len - (sizeof word - 1));
-            if (v >= 1 && v <= FLEET_SIGNAL_MAX)
-                pending_signal = v;
+            if (v >= 1 && v <= FLEET_SIGNAL_MAX) pending_signal = v;
         }
         ctl_len = 0;
     }
 }
 
 /* ---- main -------------------------------------------------------------------- */
-__attribute__((noreturn)) void hello_main(const struct hvm_start_info *si)
+__attribute__((noreturn)) void hello_main(const struct hvm_start_info* si)
 {
-    const char *cmdline = NULL;
+    const char* cmdline = NULL;
     if (si && si->magic == HVM_START_MAGIC && si->cmdline_paddr && si->cmdline_paddr < 0x100000000ull)
-        cmdline = (const char *)(uint32_t)si->cmdline_paddr;
+        cmdline = (const char*)(uint32_t)si->cmdline_paddr;
     get_block(cmdline);
     for_each_arg(scan_word);
 
     /* "hang": never become ready, like a guest stuck in early boot (the
      * launcher's boot timeout must catch it). */
-    while (want_hang)
-        __asm__ volatile("cli; hlt");
+    while (want_hang) __asm__ volatile("cli; hlt");
 
     puts_(CTL, FLEET_CTL_READY "\n");
     irq_init();
-    poll_ged();                        /* a press that beat irq_init() */
+    poll_ged(); /* a press that beat irq_init() */
 
     if (bad_word) {
         puts_(COM2, "hello: bad exit value '");
-        for (size_t i = 0; i < bad_len; i++)
-            put(COM2, bad_word[i]);
+        for (size_t i = 0; i < bad_len; i++) put(COM2, bad_word[i]);
         puts_(COM2, "'\n");
         do_exit(2);
     }
@@ -410,13 +412,10 @@ __attribute__((noreturn)) void hello_main(const struct hvm_start_info *si)
     for_each_arg(print_word);
     put(COM1, '\n');
 
-    if (want_hold)
-        hold();
+    if (want_hold) hold();
     poll_ged();
     poll_ctl();
-    if (pending_signal)
-        die_of_signal(pending_signal);
-    if (power_button)
-        power_off();
+    if (pending_signal) die_of_signal(pending_signal);
+    if (power_button) power_off();
     do_exit((unsigned)status);
 }

@@ -34,13 +34,13 @@
 
 #include <fleet/abi/guest.h>
 
-#define MAX_SHARES FLEET_MAX_SHARES
-#define MAX_INPUTS 16
-#define PORT_WAIT_MS 10000   // how long the virtio ports may take to appear
+#define MAX_SHARES    FLEET_MAX_SHARES
+#define MAX_INPUTS    16
+#define PORT_WAIT_MS  10000  // how long the virtio ports may take to appear
 #define STOP_GRACE_MS 3000   // SIGTERM -> SIGKILL on a power button press
 #define DRAIN_WAIT_MS FLEET_DRAIN_WAIT_MS
 
-static const char *const port_names[4] = {FLEET_PORT_STDIN, FLEET_PORT_STDOUT, FLEET_PORT_STDERR, FLEET_PORT_CTL};
+static const char* const port_names[4] = {FLEET_PORT_STDIN, FLEET_PORT_STDOUT, FLEET_PORT_STDERR, FLEET_PORT_CTL};
 enum { P_IN, P_OUT, P_ERR, P_CTL };
 static int port_fd[4] = {-1, -1, -1, -1};
 
@@ -58,7 +58,7 @@ static void sleep_ms(int ms)
 }
 
 // Diagnostics: on the stderr port once it is open, else on the console.
-static void say(const char *fmt, ...)
+static void say(const char* fmt, ...)
 {
     char buf[512];
     int n = snprintf(buf, sizeof buf, "fleet-init: ");
@@ -72,7 +72,7 @@ static void say(const char *fmt, ...)
     (void)!write(fd, buf, n);
 }
 
-static void write_all(int fd, const char *s, size_t n)
+static void write_all(int fd, const char* s, size_t n)
 {
     while (n > 0) {
         ssize_t w = write(fd, s, n);
@@ -83,7 +83,7 @@ static void write_all(int fd, const char *s, size_t n)
     }
 }
 
-static void ctl_line(const char *line)
+static void ctl_line(const char* line)
 {
     if (port_fd[P_CTL] >= 0) write_all(port_fd[P_CTL], line, strlen(line));
 }
@@ -102,7 +102,7 @@ static size_t ctl_len;
 
 // Reads what ctl has (it is readable); calls on_line for each whole line.
 // False when the host closed it.
-static bool read_ctl_lines(void (*on_line)(const char *line))
+static bool read_ctl_lines(void (*on_line)(const char* line))
 {
     char buf[256];
     ssize_t n = read(port_fd[P_CTL], buf, sizeof buf);
@@ -120,7 +120,7 @@ static bool read_ctl_lines(void (*on_line)(const char *line))
 }
 
 static bool drained;
-static void on_drain_line(const char *line)
+static void on_drain_line(const char* line)
 {
     if (strcmp(line, FLEET_CTL_DRAINED) == 0) drained = true;
 }
@@ -153,7 +153,7 @@ static void __attribute__((noreturn)) vm_poweroff(void)
 
 static void __attribute__((noreturn)) finish(int status, bool poweroff);
 
-static void __attribute__((noreturn)) fatal(int status, const char *fmt, ...)
+static void __attribute__((noreturn)) fatal(int status, const char* fmt, ...)
 {
     char buf[400];
     va_list ap;
@@ -164,11 +164,11 @@ static void __attribute__((noreturn)) fatal(int status, const char *fmt, ...)
     finish(status, false);
 }
 
-static void mkdirs(const char *path)
+static void mkdirs(const char* path)
 {
     char p[256];
     snprintf(p, sizeof p, "%s", path);
-    for (char *s = p + 1; *s; ++s) {
+    for (char* s = p + 1; *s; ++s) {
         if (*s != '/') continue;
         *s = 0;
         mkdir(p, 0755);
@@ -199,9 +199,9 @@ static void mount_basics(void)
 // /lib/modules/load: "GROUP FILE" lines, dependencies first (written by
 // mkinitramfs for kernels that have virtio, virtio-console or 9p as modules).
 // Group "boot" is loaded always, "share" only when there are shared folders.
-static void load_modules(const char *group)
+static void load_modules(const char* group)
 {
-    FILE *f = fopen("/lib/modules/load", "re");
+    FILE* f = fopen("/lib/modules/load", "re");
     if (!f) return;
     char line[256];
     size_t glen = strlen(group);
@@ -235,10 +235,10 @@ static void read_cmdline(void)
 
 // Words of the kernel command line (the launcher rejects white space inside
 // arguments, so splitting on it is exact; quotes are kept as they are).
-static int split_words(char *s, char **words, int max)
+static int split_words(char* s, char** words, int max)
 {
     int n = 0;
-    for (char *tok = strtok(s, " \t\n"); tok && n < max; tok = strtok(NULL, " \t\n")) words[n++] = tok;
+    for (char* tok = strtok(s, " \t\n"); tok && n < max; tok = strtok(NULL, " \t\n")) words[n++] = tok;
     return n;
 }
 
@@ -248,7 +248,7 @@ struct share {
     bool set;
 };
 
-static int read_port_name(const char *dev, char *name, size_t size)
+static int read_port_name(const char* dev, char* name, size_t size)
 {
     char path[300];
     snprintf(path, sizeof path, "/sys/class/virtio-ports/%s/name", dev);
@@ -269,9 +269,9 @@ static void open_ports(void)
     long long deadline = now_ms() + PORT_WAIT_MS;
     int delay = 1;
     for (;;) {
-        DIR *d = opendir("/sys/class/virtio-ports");
+        DIR* d = opendir("/sys/class/virtio-ports");
         if (d) {
-            struct dirent *e;
+            struct dirent* e;
             while ((e = readdir(d))) {
                 if (e->d_name[0] == '.') continue;
                 char name[64];
@@ -301,7 +301,7 @@ static void open_ports(void)
     }
 }
 
-static void mount_shares(struct share *shares)
+static void mount_shares(struct share* shares)
 {
     bool loaded = false;
     for (int i = 0; i < MAX_SHARES; ++i) {
@@ -312,7 +312,7 @@ static void mount_shares(struct share *shares)
         snprintf(tag, sizeof tag, FLEET_SHARE_TAG "%d", i);
         mkdirs(shares[i].path);
         unsigned long flags = shares[i].rw ? 0 : MS_RDONLY;
-        const char *opts = "trans=virtio,version=9p2000.L,msize=262144";
+        const char* opts = "trans=virtio,version=9p2000.L,msize=262144";
         long long deadline = now_ms() + 3000;
         int rc;
         while ((rc = mount(tag, shares[i].path, "9p", flags, opts)) != 0 && errno == ENOENT && now_ms() < deadline)
@@ -327,9 +327,9 @@ static int n_inputs;
 
 static void open_power_buttons(void)
 {
-    DIR *d = opendir("/dev/input");
+    DIR* d = opendir("/dev/input");
     if (!d) return;
-    struct dirent *e;
+    struct dirent* e;
     while ((e = readdir(d)) && n_inputs < MAX_INPUTS) {
         if (strncmp(e->d_name, "event", 5) != 0) continue;
         char path[300];
@@ -380,9 +380,9 @@ static void __attribute__((noreturn)) finish(int status, bool poweroff)
 
 // ---- the exec block (<fleet/abi/guest.h>): argv, environment, working folder
 static struct fleet_exec_header hdr;
-static char *strings;
+static char* strings;
 
-static void read_exact(char *to, size_t n)
+static void read_exact(char* to, size_t n)
 {
     while (n > 0) {
         ssize_t k = read(port_fd[P_CTL], to, n);
@@ -393,22 +393,22 @@ static void read_exact(char *to, size_t n)
     }
 }
 
-static void get_block(const char *cmdline)
+static void get_block(const char* cmdline)
 {
-    const char *enc = NULL;
-    for (const char *p = cmdline; *p; p++)
+    const char* enc = NULL;
+    for (const char* p = cmdline; *p; p++)
         if ((p == cmdline || *(p - 1) == ' ') && strncmp(p, FLEET_CMDLINE_EXEC, strlen(FLEET_CMDLINE_EXEC)) == 0) {
             enc = p + strlen(FLEET_CMDLINE_EXEC);
             break;
         }
     if (enc) {  // a raw QEMU command line carries it
         size_t n = strcspn(enc, " \n");
-        char *buf = malloc(n + 1);
+        char* buf = malloc(n + 1);
         memcpy(buf, enc, n);
         long len = fleet_pct_decode(buf, n);
         if (len < (long)sizeof hdr) fatal(FLEET_EXIT_BAD_EXEC, "bad exec block: malformed on the command line");
         memcpy(&hdr, buf, sizeof hdr);
-        const char *why = fleet_exec_check_header(&hdr);
+        const char* why = fleet_exec_check_header(&hdr);
         if (why) fatal(FLEET_EXIT_BAD_EXEC, "bad exec block: %s", why);
         if ((size_t)len != sizeof hdr + hdr.size) fatal(FLEET_EXIT_BAD_EXEC, "bad exec block: truncated");
         strings = buf + sizeof hdr;
@@ -422,19 +422,19 @@ static void get_block(const char *cmdline)
             magic = (magic >> 8) | ((uint32_t)(unsigned char)c << 24);
         }
         hdr.magic = magic;
-        read_exact((char *)&hdr + 4, sizeof hdr - 4);
-        const char *why = fleet_exec_check_header(&hdr);
+        read_exact((char*)&hdr + 4, sizeof hdr - 4);
+        const char* why = fleet_exec_check_header(&hdr);
         if (why) fatal(FLEET_EXIT_BAD_EXEC, "bad exec block: %s", why);
         strings = malloc(hdr.size);
         if (!strings) fatal(FLEET_EXIT_BAD_EXEC, "bad exec block: no memory for it");
         read_exact(strings, hdr.size);
     }
-    const char *why = fleet_exec_check_strings(&hdr, strings);
+    const char* why = fleet_exec_check_strings(&hdr, strings);
     if (why) fatal(FLEET_EXIT_BAD_EXEC, "bad exec block: %s", why);
 }
 
 static pid_t program;
-static void on_program_line(const char *line)
+static void on_program_line(const char* line)
 {
     static const char word[] = FLEET_CTL_SIGNAL " ";
     if (strncmp(line, word, sizeof word - 1) != 0) return;
@@ -454,14 +454,14 @@ int main(void)
 
     static char words_buf[sizeof cmdline];
     memcpy(words_buf, cmdline, sizeof cmdline);
-    static char *words[1024];
+    static char* words[1024];
     int nwords = split_words(words_buf, words, 1024);
     struct share shares[MAX_SHARES] = {0};
     for (int i = 0; i < nwords; ++i) {
         if (strcmp(words[i], FLEET_CMDLINE_DRAIN) == 0) drain_wanted = true;
         int idx, off = 0;
         if (sscanf(words[i], FLEET_CMDLINE_SHARE "%d=%n", &idx, &off) == 1 && off > 0 && idx >= 0 && idx < MAX_SHARES) {
-            struct share *s = &shares[idx];
+            struct share* s = &shares[idx];
             snprintf(s->path, sizeof s->path, "%s", words[i] + off);
             size_t len = strlen(s->path);
             if (len > 3 && strcmp(s->path + len - 3, FLEET_SHARE_RW) == 0) {
@@ -480,18 +480,20 @@ int main(void)
     open_power_buttons();
 
     // argv, then the environment: fleet's defaults, then the block's.
-    char **args = calloc(hdr.argc + 1, sizeof *args);
-    char *s = strings;
+    char** args = calloc(hdr.argc + 1, sizeof *args);
+    char* s = strings;
     clearenv();
     setenv("PATH", "/bin:/sbin:/usr/bin:/usr/sbin", 1);
     setenv("HOME", "/root", 1);
     setenv("SHELL", "/bin/sh", 1);
     setenv("USER", "root", 1);
     for (uint32_t i = 0; i < hdr.argc + hdr.envc; ++i, s += strlen(s) + 1) {
-        if (i < hdr.argc) args[i] = s;
-        else putenv(s);
+        if (i < hdr.argc)
+            args[i] = s;
+        else
+            putenv(s);
     }
-    const char *workdir = s;  // the working folder: the host's, else the first share, else /
+    const char* workdir = s;  // the working folder: the host's, else the first share, else /
     for (int i = 0; i < MAX_SHARES && !*workdir; ++i)
         if (shares[i].set) workdir = shares[i].path;
     if (!*workdir) workdir = "/";
@@ -512,8 +514,7 @@ int main(void)
         execvp(args[0], args);
         int err = errno;
         char msg[400];
-        int n = snprintf(msg, sizeof msg, "%s: %s\n", args[0],
-                         err == ENOENT ? "not found" : strerror(err));
+        int n = snprintf(msg, sizeof msg, "%s: %s\n", args[0], err == ENOENT ? "not found" : strerror(err));
         write_all(2, msg, (size_t)n);
         _exit(err == ENOENT ? 127 : 126);
     }

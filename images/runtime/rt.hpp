@@ -78,8 +78,8 @@ void* calloc(size_t count, size_t size);
 void* realloc(void* p, size_t n);
 void* aligned_alloc(size_t align, size_t n);  // align: power of two
 void free(void* p);
-size_t heap_free();   // bytes on the free list (approximate)
-size_t ram_total();   // RAM bytes in the PVH memory map
+size_t heap_free();  // bytes on the free list (approximate)
+size_t ram_total();  // RAM bytes in the PVH memory map
 
 // ---- strings (also memcpy/memset/memmove/memcmp/strlen, extern "C") ----
 int strcmp(const char* a, const char* b);

@@ -18,8 +18,8 @@
 static uint8_t counters[SLOTS];
 static uintptr_t pcs[2 * SLOTS]; /* pairs: PC, flags */
 
-void __sanitizer_cov_8bit_counters_init(uint8_t *start, uint8_t *stop);
-void __sanitizer_cov_pcs_init(const uintptr_t *start, const uintptr_t *stop);
+void __sanitizer_cov_8bit_counters_init(uint8_t* start, uint8_t* stop);
+void __sanitizer_cov_pcs_init(const uintptr_t* start, const uintptr_t* stop);
 void __sanitizer_cov_trace_pc(void);
 void __sanitizer_cov_trace_cmpf(float a, float b);
 void __sanitizer_cov_trace_cmpd(double a, double b);

@@ -47,11 +47,46 @@ std::string read_file(const std::filesystem::path& p)
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-const char* const dictionary[] = {
-    "{", "}", "[", "]", "\"", ":", ",", "\n", "\r\n", " ", "\"QMP\"", "\"return\"", "\"error\"", "\"event\"",
-    "\"id\"", "\"class\"", "\"desc\"", "\"data\"", "\"timestamp\"", "\"version\"", "\"capabilities\"", "null", "true",
-    "false", "0", "-1", "1.5", "1e999", "18446744073709551615", "18446744073709551616", "\\u0000", "\\ud800",
-    "\\udc00", "\\\"", "{}", "[]", "\xff", "\xc3\x28", "\"SHUTDOWN\"", "\"GenericError\""};
+const char* const dictionary[] = {"{",
+                                  "}",
+                                  "[",
+                                  "]",
+                                  "\"",
+                                  ":",
+                                  ",",
+                                  "\n",
+                                  "\r\n",
+                                  " ",
+                                  "\"QMP\"",
+                                  "\"return\"",
+                                  "\"error\"",
+                                  "\"event\"",
+                                  "\"id\"",
+                                  "\"class\"",
+                                  "\"desc\"",
+                                  "\"data\"",
+                                  "\"timestamp\"",
+                                  "\"version\"",
+                                  "\"capabilities\"",
+                                  "null",
+                                  "true",
+                                  "false",
+                                  "0",
+                                  "-1",
+                                  "1.5",
+                                  "1e999",
+                                  "18446744073709551615",
+                                  "18446744073709551616",
+                                  "\\u0000",
+                                  "\\ud800",
+                                  "\\udc00",
+                                  "\\\"",
+                                  "{}",
+                                  "[]",
+                                  "\xff",
+                                  "\xc3\x28",
+                                  "\"SHUTDOWN\"",
+                                  "\"GenericError\""};
 
 std::string mutate(std::string s, const std::vector<std::string>& corpus, std::mt19937_64& rng, std::size_t max_len)
 {
@@ -59,42 +94,42 @@ std::string mutate(std::string s, const std::vector<std::string>& corpus, std::m
     int rounds = 1 + static_cast<int>(pick(4));
     for (int i = 0; i < rounds; ++i) {
         switch (pick(9)) {
-        case 0:  // flip a bit
-            if (!s.empty()) s[pick(s.size())] ^= static_cast<char>(1u << pick(8));
-            break;
-        case 1:  // set a byte
-            if (!s.empty()) s[pick(s.size())] = static_cast<char>(rng());
-            break;
-        case 2:  // insert bytes
-            s.insert(pick(s.size() + 1), std::string(1 + pick(4), static_cast<char>(rng())));
-            break;
-        case 3:  // erase a range
-            if (!s.empty()) {
-                std::size_t at = pick(s.size());
-                s.erase(at, 1 + pick(std::min<std::size_t>(16, s.size() - at)));
-            }
-            break;
-        case 4:  // duplicate a range
-            if (!s.empty()) {
-                std::size_t at = pick(s.size()), len = 1 + pick(std::min<std::size_t>(64, s.size() - at));
-                s.insert(pick(s.size() + 1), s.substr(at, len));
-            }
-            break;
-        case 5:  // a dictionary word
-            s.insert(pick(s.size() + 1), dictionary[pick(std::size(dictionary))]);
-            break;
-        case 6:  // splice with another input
-            if (!corpus.empty()) {
-                const std::string& o = corpus[pick(corpus.size())];
-                s = s.substr(0, pick(s.size() + 1)) + o.substr(pick(o.size() + 1));
-            }
-            break;
-        case 7:  // truncate
-            s.resize(pick(s.size() + 1));
-            break;
-        case 8:  // change the first byte (the chunking seed of qmp_fuzzer)
-            if (!s.empty()) s[0] = static_cast<char>(rng());
-            break;
+            case 0:  // flip a bit
+                if (!s.empty()) s[pick(s.size())] ^= static_cast<char>(1u << pick(8));
+                break;
+            case 1:  // set a byte
+                if (!s.empty()) s[pick(s.size())] = static_cast<char>(rng());
+                break;
+            case 2:  // insert bytes
+                s.insert(pick(s.size() + 1), std::string(1 + pick(4), static_cast<char>(rng())));
+                break;
+            case 3:  // erase a range
+                if (!s.empty()) {
+                    std::size_t at = pick(s.size());
+                    s.erase(at, 1 + pick(std::min<std::size_t>(16, s.size() - at)));
+                }
+                break;
+            case 4:  // duplicate a range
+                if (!s.empty()) {
+                    std::size_t at = pick(s.size()), len = 1 + pick(std::min<std::size_t>(64, s.size() - at));
+                    s.insert(pick(s.size() + 1), s.substr(at, len));
+                }
+                break;
+            case 5:  // a dictionary word
+                s.insert(pick(s.size() + 1), dictionary[pick(std::size(dictionary))]);
+                break;
+            case 6:  // splice with another input
+                if (!corpus.empty()) {
+                    const std::string& o = corpus[pick(corpus.size())];
+                    s = s.substr(0, pick(s.size() + 1)) + o.substr(pick(o.size() + 1));
+                }
+                break;
+            case 7:  // truncate
+                s.resize(pick(s.size() + 1));
+                break;
+            case 8:  // change the first byte (the chunking seed of qmp_fuzzer)
+                if (!s.empty()) s[0] = static_cast<char>(rng());
+                break;
         }
     }
     if (s.size() > max_len) s.resize(max_len);
@@ -116,13 +151,20 @@ int main(int argc, char** argv)
             std::size_t n = std::strlen(flag);
             return a.compare(0, n, flag) == 0 ? a.c_str() + n : nullptr;
         };
-        if (const char* v = value("-runs=")) runs = std::atoll(v);
-        else if (const char* v = value("-max_total_time=")) max_time = std::atof(v);
-        else if (const char* v = value("-seed=")) seed = std::strtoull(v, nullptr, 10);
-        else if (const char* v = value("-max_len=")) max_len = std::strtoull(v, nullptr, 10);
-        else if (const char* v = value("-artifact_prefix=")) artifact_prefix = v;
-        else if (a.starts_with("-")) continue;
-        else if (!std::filesystem::exists(a)) continue;
+        if (const char* v = value("-runs="))
+            runs = std::atoll(v);
+        else if (const char* v = value("-max_total_time="))
+            max_time = std::atof(v);
+        else if (const char* v = value("-seed="))
+            seed = std::strtoull(v, nullptr, 10);
+        else if (const char* v = value("-max_len="))
+            max_len = std::strtoull(v, nullptr, 10);
+        else if (const char* v = value("-artifact_prefix="))
+            artifact_prefix = v;
+        else if (a.starts_with("-"))
+            continue;
+        else if (!std::filesystem::exists(a))
+            continue;
         else if (std::filesystem::is_directory(a)) {
             for (const auto& e : std::filesystem::directory_iterator(a))
                 if (e.is_regular_file()) corpus.push_back(read_file(e.path()));

@@ -62,8 +62,9 @@ TEST_CASE("twenty VMs in one loop report their own output and status")
             if (stream == 1) out[i] += b;
         };
         h.exited = [&ended, i](const ExitInfo& e) { ended[i] = e; };
-        auto vm = Vm::launch(**loop, spec("v" + std::to_string(i), {"n" + std::to_string(i), "exit=" + std::to_string(i)}),
-                             LaunchOptions{}, std::move(h));
+        auto vm =
+            Vm::launch(**loop, spec("v" + std::to_string(i), {"n" + std::to_string(i), "exit=" + std::to_string(i)}),
+                       LaunchOptions{}, std::move(h));
         REQUIRE(vm);
         vms.push_back(std::move(*vm));
     }

@@ -22,7 +22,8 @@ void print_help(const po::options_description& globals)
                  "Boot, list, attach to and stop QEMU microvm guests without a daemon.\n\n"
                  "Commands:\n";
     for (const auto& c : cli::commands()) std::printf("  %-9s %s\n", c.name, c.summary);
-    std::cout << "\n" << globals << "\n"
+    std::cout << "\n"
+              << globals << "\n"
               << "Environment: FLEET_RUNTIME_DIR, FLEET_IMAGES, FLEET_QEMU, FLEET_ACCEL (auto|kvm|tcg).\n"
                  "Run 'fleet-vmm COMMAND --help' for a command's options.\n"
                  "Exit status: the guest program's own status for run and wait; 125 when\n"
@@ -42,13 +43,13 @@ int main(int argc, char** argv)
     // 1. Global options, up to the command word.
     cli::Context ctx;
     po::options_description globals("Options");
-    globals.add_options()
-        ("help,h", "show this help")
-        ("version", "show the version")
-        ("runtime-dir", po::value(&ctx.runtime_dir), "where running VMs live (FLEET_RUNTIME_DIR)")
-        ("images", po::value(&ctx.images), "image catalog folders, colon-separated (FLEET_IMAGES)")
-        ("qemu", po::value(&ctx.qemu)->default_value(env_or("FLEET_QEMU", "qemu-system-x86_64")),
-         "QEMU binary (FLEET_QEMU)");
+    // clang-format off: one option a line reads better than the formatter's packing
+    globals.add_options()("help,h", "show this help")("version", "show the version")(
+        "runtime-dir", po::value(&ctx.runtime_dir), "where running VMs live (FLEET_RUNTIME_DIR)")(
+        "images", po::value(&ctx.images), "image catalog folders, colon-separated (FLEET_IMAGES)")(
+        "qemu", po::value(&ctx.qemu)->default_value(env_or("FLEET_QEMU", "qemu-system-x86_64")),
+        "QEMU binary (FLEET_QEMU)");
+    // clang-format on
     int first = 1;
     std::vector<std::string> global_args;
     while (first < argc && argv[first][0] == '-') {

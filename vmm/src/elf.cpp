@@ -71,7 +71,7 @@ Result<> check_pvh_kernel(const std::string& path)
         if (errno == ENOENT) return fail("kernel '" + path + "' not found");
         return fail_errno("kernel '" + path + "' cannot be opened");
     }
-    struct stat st{};
+    struct stat st {};
     if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return fail("kernel '" + path + "' is not a regular file");
     unsigned char ident[EI_NIDENT];
     if (!read_at(fd.get(), ident, sizeof ident, 0) || std::memcmp(ident, ELFMAG, SELFMAG) != 0)

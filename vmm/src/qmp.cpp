@@ -1,6 +1,6 @@
 // fleet — QMP reader and client (see qmp.hpp).
-#include <fleet/vmm/qmp.hpp>
 #include <fleet/base/socket.hpp>
+#include <fleet/vmm/qmp.hpp>
 
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -132,8 +132,10 @@ void QmpClient::handle(const QmpMessage& m)
     if (it == waiting_.end()) return;
     Reply reply = std::move(it->second);
     waiting_.erase(it);
-    if (m.type == T::error) reply(fail(m.error_class + ": " + m.error_desc));
-    else reply(m.value);
+    if (m.type == T::error)
+        reply(fail(m.error_class + ": " + m.error_desc));
+    else
+        reply(m.value);
 }
 
 void QmpClient::send(std::uint64_t id, const std::string& command, const json& arguments)
@@ -157,8 +159,10 @@ void QmpClient::execute(const std::string& command, json arguments, Reply reply)
     }
     std::uint64_t id = next_id_++;
     waiting_[id] = std::move(reply);
-    if (negotiated_) send(id, command, arguments);
-    else queued_.emplace_back(id, command, std::move(arguments));
+    if (negotiated_)
+        send(id, command, arguments);
+    else
+        queued_.emplace_back(id, command, std::move(arguments));
 }
 
 void QmpClient::shut(const Error& e)

@@ -22,13 +22,17 @@ public:
     EnvVar(const char* name, const char* value) : name_(name)
     {
         if (const char* old = std::getenv(name)) old_ = old;
-        if (value) ::setenv(name, value, 1);
-        else ::unsetenv(name);
+        if (value)
+            ::setenv(name, value, 1);
+        else
+            ::unsetenv(name);
     }
     ~EnvVar()
     {
-        if (old_) ::setenv(name_, old_->c_str(), 1);
-        else ::unsetenv(name_);
+        if (old_)
+            ::setenv(name_, old_->c_str(), 1);
+        else
+            ::unsetenv(name_);
     }
     EnvVar(const EnvVar&) = delete;
     EnvVar& operator=(const EnvVar&) = delete;
@@ -59,17 +63,18 @@ struct Catalog {
 TEST_CASE("catalog: parse an entry file", "[catalog]")
 {
     Catalog c;
-    std::string path = c.entry("web", "# fleet image catalog entry\n"
-                                      "\n"
-                                      "name=web\n"
-                                      "kernel=k/guest.elf\n"
-                                      "  initrd = initrd.cpio  \r\n"
-                                      "cmdline=console=ttyS0 quiet\n"
-                                      "memory=1G\n"
-                                      "stdio=isa\n"
-                                      "kind=linux\n"
-                                      "boot-timeout=1.5\n"
-                                      "description=a web server = fast\n");
+    std::string path = c.entry("web",
+                               "# fleet image catalog entry\n"
+                               "\n"
+                               "name=web\n"
+                               "kernel=k/guest.elf\n"
+                               "  initrd = initrd.cpio  \r\n"
+                               "cmdline=console=ttyS0 quiet\n"
+                               "memory=1G\n"
+                               "stdio=isa\n"
+                               "kind=linux\n"
+                               "boot-timeout=1.5\n"
+                               "description=a web server = fast\n");
     auto img = load_image_entry(path);
     REQUIRE(img);
     CHECK(img->name == "web");

@@ -41,10 +41,13 @@ std::string note(const std::string& owner, std::uint32_t type, const std::string
     return n;
 }
 
-std::string pvh_note() { return note("Xen", xen_phys32_entry, std::string("\x00\x00\x10\x00", 4)); }
+std::string pvh_note()
+{
+    return note("Xen", xen_phys32_entry, std::string("\x00\x00\x10\x00", 4));
+}
 
 struct ElfShape {
-    std::string notes;              // contents of the PT_NOTE segment
+    std::string notes;  // contents of the PT_NOTE segment
     bool has_note_segment = true;
     std::uint16_t machine = EM_X86_64;
     unsigned char data = ELFDATA2LSB;
@@ -92,7 +95,10 @@ std::string make_elf(const ElfShape& shape, unsigned char elf_class)
     return f;
 }
 
-std::string elf64(const ElfShape& s) { return make_elf<Elf64_Ehdr, Elf64_Phdr>(s, ELFCLASS64); }
+std::string elf64(const ElfShape& s)
+{
+    return make_elf<Elf64_Ehdr, Elf64_Phdr>(s, ELFCLASS64);
+}
 std::string elf32(ElfShape s)
 {
     if (s.machine == EM_X86_64) s.machine = EM_386;
@@ -111,7 +117,10 @@ fleet::Result<> check(const TempDir& tmp, const std::string& bytes)
     return validate(s);
 }
 
-std::string message(const fleet::Result<>& r) { return r ? std::string("(ok)") : r.error().message; }
+std::string message(const fleet::Result<>& r)
+{
+    return r ? std::string("(ok)") : r.error().message;
+}
 
 }  // namespace
 
@@ -158,12 +167,12 @@ TEST_CASE("elf: near misses are not a PVH note", "[elf]")
         CHECK(contains(message(check(tmp, elf32(s))), "no PVH entry note"));
     };
     no_note("");
-    no_note(note("Xen", 17, "abcd"));                      // another Xen note
-    no_note(note("Xe", xen_phys32_entry, "abcd"));         // owner too short
-    no_note(note("XenX", xen_phys32_entry, "abcd"));       // owner too long
-    no_note(note("GNU", xen_phys32_entry, "abcd"));        // wrong owner
-    no_note(note("xen", xen_phys32_entry, "abcd"));        // case matters
-    no_note(std::string(11, '\0'));                        // shorter than a note header
+    no_note(note("Xen", 17, "abcd"));                 // another Xen note
+    no_note(note("Xe", xen_phys32_entry, "abcd"));    // owner too short
+    no_note(note("XenX", xen_phys32_entry, "abcd"));  // owner too long
+    no_note(note("GNU", xen_phys32_entry, "abcd"));   // wrong owner
+    no_note(note("xen", xen_phys32_entry, "abcd"));   // case matters
+    no_note(std::string(11, '\0'));                   // shorter than a note header
 
     // A note whose descriptor runs past the segment ends the walk.
     std::string n = pvh_note();

@@ -224,8 +224,9 @@ TEST_CASE("qmp client: negotiation, out-of-order replies, events, close", "[qmp]
     CHECK(rig.events[0].event == "STOP");
 
     // Replies nobody waits for are ignored: unknown id, no id, string id.
-    rig.qemu->send("{\"return\": {}, \"id\": 99}\n{\"return\": {}}\n{\"return\": {}, \"id\": \"x\"}\n"
-                   "{\"event\": \"RESUME\"}\n");
+    rig.qemu->send(
+        "{\"return\": {}, \"id\": 99}\n{\"return\": {}}\n{\"return\": {}, \"id\": \"x\"}\n"
+        "{\"event\": \"RESUME\"}\n");
     run(loop, [&] { return rig.events.size() == 2; });
     CHECK(rig.closes.empty());
 
@@ -419,7 +420,8 @@ public:
                     std::string out = answer(cmd);
                     if (out == "hang") {
                         // Wait for the client to give up and close.
-                        while (::read(conn.get(), chunk, sizeof chunk) > 0) {}
+                        while (::read(conn.get(), chunk, sizeof chunk) > 0) {
+                        }
                         return;
                     }
                     write_all(conn.get(), out);

@@ -13,7 +13,10 @@ using T = QmpMessage::Type;
 
 namespace {
 
-std::string transcript(const std::string& name) { return fleet::test::read_file(fleet::test::data_path(name)); }
+std::string transcript(const std::string& name)
+{
+    return fleet::test::read_file(fleet::test::data_path(name));
+}
 
 // Everything, in one call; the stream must end cleanly.
 std::vector<QmpMessage> read_all(const std::string& bytes)
@@ -66,14 +69,16 @@ TEST_CASE("qmp: replies, errors and events", "[qmp]")
     CHECK(ok->id == 1u);
     CHECK(ok->value == json::object());
 
-    auto status = QmpReader::parse(R"({"return": {"status": "running", "singlestep": false, "running": true}, "id": 2})");
+    auto status =
+        QmpReader::parse(R"({"return": {"status": "running", "singlestep": false, "running": true}, "id": 2})");
     REQUIRE(status);
     CHECK(status->type == T::reply);
     CHECK(status->id == 2u);
     CHECK(status->value["status"] == "running");
     CHECK(status->value["running"] == true);
 
-    auto err = QmpReader::parse(R"({"error": {"class": "CommandNotFound", "desc": "The command foo has not been found"}, "id": 3})");
+    auto err = QmpReader::parse(
+        R"({"error": {"class": "CommandNotFound", "desc": "The command foo has not been found"}, "id": 3})");
     REQUIRE(err);
     CHECK(err->type == T::error);
     CHECK(err->id == 3u);
@@ -223,8 +228,10 @@ TEST_CASE("qmp: a transcript split at every byte boundary", "[qmp]")
                 CHECK(all[i] == '\n');
                 got.push_back(describe(m->front()));
             }
-            if (all[i] == '\n') CHECK(r.finish());
-            else CHECK_FALSE(r.finish());
+            if (all[i] == '\n')
+                CHECK(r.finish());
+            else
+                CHECK_FALSE(r.finish());
         }
         CHECK(got == expected);
     }
@@ -233,7 +240,8 @@ TEST_CASE("qmp: a transcript split at every byte boundary", "[qmp]")
 TEST_CASE("qmp: several messages in one feed, blank lines skipped", "[qmp]")
 {
     QmpReader r;
-    auto ms = r.feed("{\"return\": {}, \"id\": 1}\n\n  \r\n\t\n{\"event\": \"STOP\"}\r\n{\"return\": 5, \"id\": 2}\n{\"ret");
+    auto ms =
+        r.feed("{\"return\": {}, \"id\": 1}\n\n  \r\n\t\n{\"event\": \"STOP\"}\r\n{\"return\": 5, \"id\": 2}\n{\"ret");
     REQUIRE(ms);
     REQUIRE(ms->size() == 3);
     CHECK((*ms)[0].id == 1u);
@@ -260,15 +268,25 @@ TEST_CASE("qmp: garbage is an error, not a crash", "[qmp]")
         const char* input;
         const char* message;
     };
-    for (auto c : {Case{"not json", "malformed JSON"}, Case{"{\"return\": {}", "malformed JSON"},
-                   Case{"{\"return\": {}} trailing", "malformed JSON"}, Case{"{\"a\":1}{\"b\":2}", "malformed JSON"},
-                   Case{"\xff\xfe{}", "malformed JSON"}, Case{"{\"return\": \"\xff\"}", "malformed JSON"},
-                   Case{"[1, 2]", "not a JSON object"}, Case{"[]", "not a JSON object"},
-                   Case{"\"QMP\"", "not a JSON object"}, Case{"42", "not a JSON object"},
-                   Case{"null", "not a JSON object"}, Case{"{}", "unknown kind"}, Case{"{\"id\": 1}", "unknown kind"},
-                   Case{"{\"execute\": \"stop\", \"id\": 1}", "unknown kind"}, Case{"{\"QMP\": 1}", "greeting"},
-                   Case{"{\"QMP\": [\"oob\"]}", "greeting"}, Case{"{\"QMP\": null}", "greeting"},
-                   Case{"{\"error\": \"bad\", \"id\": 1}", "error reply"}, Case{"{\"event\": 7}", "malformed event"},
+    for (auto c : {Case{"not json", "malformed JSON"},
+                   Case{"{\"return\": {}", "malformed JSON"},
+                   Case{"{\"return\": {}} trailing", "malformed JSON"},
+                   Case{"{\"a\":1}{\"b\":2}", "malformed JSON"},
+                   Case{"\xff\xfe{}", "malformed JSON"},
+                   Case{"{\"return\": \"\xff\"}", "malformed JSON"},
+                   Case{"[1, 2]", "not a JSON object"},
+                   Case{"[]", "not a JSON object"},
+                   Case{"\"QMP\"", "not a JSON object"},
+                   Case{"42", "not a JSON object"},
+                   Case{"null", "not a JSON object"},
+                   Case{"{}", "unknown kind"},
+                   Case{"{\"id\": 1}", "unknown kind"},
+                   Case{"{\"execute\": \"stop\", \"id\": 1}", "unknown kind"},
+                   Case{"{\"QMP\": 1}", "greeting"},
+                   Case{"{\"QMP\": [\"oob\"]}", "greeting"},
+                   Case{"{\"QMP\": null}", "greeting"},
+                   Case{"{\"error\": \"bad\", \"id\": 1}", "error reply"},
+                   Case{"{\"event\": 7}", "malformed event"},
                    Case{"{\"event\": null}", "malformed event"}}) {
         INFO("input " << c.input);
         auto m = QmpReader::parse(c.input);
@@ -298,10 +316,10 @@ TEST_CASE("qmp: odd but valid messages", "[qmp]")
     }
     SECTION("ids that are not unsigned integers are no id")
     {
-        for (const char* text : {R"({"return": {}, "id": "1"})", R"({"return": {}, "id": -1})",
-                                 R"({"return": {}, "id": 1.5})", R"({"return": {}, "id": null})",
-                                 R"({"return": {}, "id": [1]})", R"({"return": {}, "id": {"n": 1}})",
-                                 R"({"return": {}, "id": true})"}) {
+        for (const char* text :
+             {R"({"return": {}, "id": "1"})", R"({"return": {}, "id": -1})", R"({"return": {}, "id": 1.5})",
+              R"({"return": {}, "id": null})", R"({"return": {}, "id": [1]})", R"({"return": {}, "id": {"n": 1}})",
+              R"({"return": {}, "id": true})"}) {
             INFO(text);
             auto m = QmpReader::parse(text);
             REQUIRE(m);
@@ -328,8 +346,8 @@ TEST_CASE("qmp: odd but valid messages", "[qmp]")
     }
     SECTION("return values of any type")
     {
-        for (const char* text : {R"({"return": null})", R"({"return": 0})", R"({"return": "s"})",
-                                 R"({"return": [{"a": 1}]})"}) {
+        for (const char* text :
+             {R"({"return": null})", R"({"return": 0})", R"({"return": "s"})", R"({"return": [{"a": 1}]})"}) {
             auto m = QmpReader::parse(text);
             REQUIRE(m);
             CHECK(m->type == T::reply);

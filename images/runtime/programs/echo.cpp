@@ -32,37 +32,56 @@ bool put_escaped(const char* s)
         }
         c = *s++;
         switch (c) {
-        case 'a': c = '\a'; break;
-        case 'b': c = '\b'; break;
-        case 'c': return false;
-        case 'e': c = '\x1b'; break;
-        case 'f': c = '\f'; break;
-        case 'n': c = '\n'; break;
-        case 'r': c = '\r'; break;
-        case 't': c = '\t'; break;
-        case 'v': c = '\v'; break;
-        case '\\': c = '\\'; break;
-        case 'x': {
-            int v = hexval(*s);
-            if (v < 0) {  // not an escape: print it as is
-                rt::write(rt::out, "\\x", 2);
-                continue;
+            case 'a':
+                c = '\a';
+                break;
+            case 'b':
+                c = '\b';
+                break;
+            case 'c':
+                return false;
+            case 'e':
+                c = '\x1b';
+                break;
+            case 'f':
+                c = '\f';
+                break;
+            case 'n':
+                c = '\n';
+                break;
+            case 'r':
+                c = '\r';
+                break;
+            case 't':
+                c = '\t';
+                break;
+            case 'v':
+                c = '\v';
+                break;
+            case '\\':
+                c = '\\';
+                break;
+            case 'x': {
+                int v = hexval(*s);
+                if (v < 0) {  // not an escape: print it as is
+                    rt::write(rt::out, "\\x", 2);
+                    continue;
+                }
+                s++;
+                int w = hexval(*s);
+                if (w >= 0) v = v * 16 + w, s++;
+                c = static_cast<char>(v);
+                break;
             }
-            s++;
-            int w = hexval(*s);
-            if (w >= 0) v = v * 16 + w, s++;
-            c = static_cast<char>(v);
-            break;
-        }
-        case '0': {
-            int v = 0;
-            for (int i = 0; i < 3 && *s >= '0' && *s <= '7'; i++) v = v * 8 + (*s++ - '0');
-            c = static_cast<char>(v);
-            break;
-        }
-        default:
-            rt::write(rt::out, "\\", 1);
-            break;
+            case '0': {
+                int v = 0;
+                for (int i = 0; i < 3 && *s >= '0' && *s <= '7'; i++) v = v * 8 + (*s++ - '0');
+                c = static_cast<char>(v);
+                break;
+            }
+            default:
+                rt::write(rt::out, "\\", 1);
+                break;
         }
         rt::write(rt::out, &c, 1);
     }
@@ -77,9 +96,12 @@ int main(int argc, char** argv)
     int i = 1;
     for (; i < argc && option_word(argv[i]); i++)
         for (const char* p = argv[i] + 1; *p; p++) {
-            if (*p == 'n') newline = false;
-            else if (*p == 'e') escapes = true;
-            else escapes = false;
+            if (*p == 'n')
+                newline = false;
+            else if (*p == 'e')
+                escapes = true;
+            else
+                escapes = false;
         }
     for (int first = i; i < argc; i++) {
         if (i > first) rt::write(rt::out, " ", 1);

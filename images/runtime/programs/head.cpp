@@ -34,14 +34,19 @@ bool parse_count(const char* s, uint64_t* out)
                 if (units[i] == u) power = i + 1;
             if (!power) return false;
             uint64_t base = 1024;
-            if (suf[1] == 'B' && !suf[2]) base = 1000;
-            else if (suf[1] == 'i' && suf[2] == 'B' && !suf[3]) base = 1024;
-            else if (suf[1]) return false;
+            if (suf[1] == 'B' && !suf[2])
+                base = 1000;
+            else if (suf[1] == 'i' && suf[2] == 'B' && !suf[3])
+                base = 1024;
+            else if (suf[1])
+                return false;
             for (int i = 0; i < power; i++) mul *= base;
         }
     }
-    if (mul && v > ~uint64_t(0) / mul) v = ~uint64_t(0);  // GNU clamps huge counts
-    else v *= mul;
+    if (mul && v > ~uint64_t(0) / mul)
+        v = ~uint64_t(0);  // GNU clamps huge counts
+    else
+        v *= mul;
     *out = v;
     return true;
 }

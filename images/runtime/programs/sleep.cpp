@@ -19,10 +19,14 @@ bool parse_duration(const char* s, uint64_t* ns)
     }
     if (!digits) return false;
     uint64_t mul = 1;
-    if (*s == 's') mul = 1, s++;
-    else if (*s == 'm') mul = 60, s++;
-    else if (*s == 'h') mul = 3600, s++;
-    else if (*s == 'd') mul = 86400, s++;
+    if (*s == 's')
+        mul = 1, s++;
+    else if (*s == 'm')
+        mul = 60, s++;
+    else if (*s == 'h')
+        mul = 3600, s++;
+    else if (*s == 'd')
+        mul = 86400, s++;
     if (*s) return false;
     *ns = (whole * 1'000'000'000ull + frac * (1'000'000'000ull / frac_scale)) * mul;
     return true;

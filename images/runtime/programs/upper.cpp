@@ -17,11 +17,11 @@ int main(int argc, char** argv)
             uint64_t w;
             memcpy(&w, buf + i, 8);
             constexpr uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
-            uint64_t low7 = w & ~high;                       // bytes without their top bit
-            uint64_t ge_a = (low7 + (0x80 - 'a') * ones);    // top bit: low7 >= 'a'
+            uint64_t low7 = w & ~high;                         // bytes without their top bit
+            uint64_t ge_a = (low7 + (0x80 - 'a') * ones);      // top bit: low7 >= 'a'
             uint64_t gt_z = (low7 + (0x80 - 'z' - 1) * ones);  // top bit: low7 > 'z'
-            uint64_t is_lower = ge_a & ~gt_z & ~w & high;    // and the byte itself < 0x80
-            w &= ~(is_lower >> 2);                           // 0x80 >> 2 = 0x20
+            uint64_t is_lower = ge_a & ~gt_z & ~w & high;      // and the byte itself < 0x80
+            w &= ~(is_lower >> 2);                             // 0x80 >> 2 = 0x20
             memcpy(buf + i, &w, 8);
         }
         for (; i < n; i++)

@@ -21,17 +21,26 @@ int main(int argc, char** argv)
     bool lines = false, words = false, bytes = false, chars = false;
     for (int i = 1; i < argc; i++) {
         const char* a = argv[i];
-        if (!rt::strcmp(a, "--lines")) lines = true;
-        else if (!rt::strcmp(a, "--words")) words = true;
-        else if (!rt::strcmp(a, "--bytes")) bytes = true;
-        else if (!rt::strcmp(a, "--chars")) chars = true;
-        else if (a[0] == '-' && a[1] == '-' && a[2]) usage_error("wc: unrecognized option '%s'\n", a);
+        if (!rt::strcmp(a, "--lines"))
+            lines = true;
+        else if (!rt::strcmp(a, "--words"))
+            words = true;
+        else if (!rt::strcmp(a, "--bytes"))
+            bytes = true;
+        else if (!rt::strcmp(a, "--chars"))
+            chars = true;
+        else if (a[0] == '-' && a[1] == '-' && a[2])
+            usage_error("wc: unrecognized option '%s'\n", a);
         else if (a[0] == '-' && a[1] && a[1] != '-') {
             for (const char* p = a + 1; *p; p++) {
-                if (*p == 'l') lines = true;
-                else if (*p == 'w') words = true;
-                else if (*p == 'c') bytes = true;
-                else if (*p == 'm') chars = true;
+                if (*p == 'l')
+                    lines = true;
+                else if (*p == 'w')
+                    words = true;
+                else if (*p == 'c')
+                    bytes = true;
+                else if (*p == 'm')
+                    chars = true;
                 else {
                     char opt[2] = {*p, 0};
                     usage_error("wc: invalid option -- '%s'\n", opt);

@@ -20,7 +20,7 @@ struct SpawnOptions {
     int stdin_fd = -1;                          // -1: /dev/null
     int stdout_fd = -1;
     int stderr_fd = -1;
-    bool new_session = false;  // setsid(): no controlling terminal, own process group
+    bool new_session = false;     // setsid(): no controlling terminal, own process group
     int parent_death_signal = 0;  // signal the child gets when its parent dies
 };
 
@@ -45,7 +45,7 @@ Result<ExitStatus> reap(const Child& child);
 
 // What /proc says about a process. nullopt: no such process.
 struct ProcInfo {
-    char state = '?';          // R, S, D, Z, ...
+    char state = '?';              // R, S, D, Z, ...
     std::uint64_t start_time = 0;  // clock ticks since boot (stat field 22)
     std::uint64_t rss_kib = 0;
     uid_t uid = static_cast<uid_t>(-1);  // owner of /proc/PID: the effective uid

@@ -40,8 +40,8 @@ enum fleet_port {
  * (transmit), the control queues are 2 and 3, port N >= 1 has 2N+2
  * (host -> guest) and 2N+3 (guest -> host). Macros, so that C++ can use
  * them in constant expressions. */
-#define FLEET_VSERIAL_CTRL_RXQ 2
-#define FLEET_VSERIAL_CTRL_TXQ 3
+#define FLEET_VSERIAL_CTRL_RXQ     2
+#define FLEET_VSERIAL_CTRL_TXQ     3
 #define FLEET_VSERIAL_RXQ(port_nr) ((port_nr) == 0 ? 0 : 2 * (port_nr) + 2)
 #define FLEET_VSERIAL_TXQ(port_nr) ((port_nr) == 0 ? 1 : 2 * (port_nr) + 3)
 
@@ -53,9 +53,9 @@ enum fleet_port {
 #define FLEET_ISA_STDERR_IRQ  3
 #define FLEET_ISA_CTL_PORT    0x3e8
 #define FLEET_ISA_CTL_IRQ     6
-#define FLEET_UART_THR 0    /* transmit holding register (offset) */
-#define FLEET_UART_LSR 5    /* line status register (offset) */
-#define FLEET_UART_LSR_THRE 0x20
+#define FLEET_UART_THR        0 /* transmit holding register (offset) */
+#define FLEET_UART_LSR        5 /* line status register (offset) */
+#define FLEET_UART_LSR_THRE   0x20
 
 /* ---- every guest: the fast way out -----------------------------------------
  * isa-debug-exit: a 32-bit `outl(N, port)` ends QEMU at once with status
@@ -84,13 +84,13 @@ enum fleet_port {
  * Linux numbering, to the program: Linux init kill()s it; the runtime calls
  * the program's handler or exits 128 + S; hello exits 128 + S).
  * A line is at most FLEET_CTL_LINE_MAX bytes; a longer one is cut. */
-#define FLEET_CTL_WAITING "waiting"
-#define FLEET_CTL_READY   "ready"
-#define FLEET_CTL_EXIT    "exit" /* followed by one space and the status */
-#define FLEET_CTL_DRAINED "drained"
-#define FLEET_CTL_SIGNAL  "signal" /* followed by one space and the number */
-#define FLEET_SIGNAL_MAX  64
-#define FLEET_CTL_LINE_MAX 256
+#define FLEET_CTL_WAITING     "waiting"
+#define FLEET_CTL_READY       "ready"
+#define FLEET_CTL_EXIT        "exit" /* followed by one space and the status */
+#define FLEET_CTL_DRAINED     "drained"
+#define FLEET_CTL_SIGNAL      "signal" /* followed by one space and the number */
+#define FLEET_SIGNAL_MAX      64
+#define FLEET_CTL_LINE_MAX    256
 #define FLEET_EXIT_STATUS_MAX 255
 
 /* ---- the kernel command line ------------------------------------------------
@@ -99,13 +99,13 @@ enum fleet_port {
  * FLEET_CMDLINE_DRAIN: after "exit N" the guest waits for the host's
  * "drained" line (at most FLEET_DRAIN_WAIT_MS) before it ends the VM; the
  * launcher sends it once QEMU has handed over all of stdout and stderr. */
-#define FLEET_CMDLINE_SHARE  "fleet.share"
-#define FLEET_SHARE_TAG      "fleet-share"
-#define FLEET_SHARE_RW       ":rw"
-#define FLEET_MAX_SHARES     8
-#define FLEET_CMDLINE_DRAIN  "fleet.drain=1"
-#define FLEET_DRAIN_WAIT_MS  30000
-#define FLEET_CMDLINE_MAX    2048 /* bytes, as Linux on x86 takes it */
+#define FLEET_CMDLINE_SHARE "fleet.share"
+#define FLEET_SHARE_TAG     "fleet-share"
+#define FLEET_SHARE_RW      ":rw"
+#define FLEET_MAX_SHARES    8
+#define FLEET_CMDLINE_DRAIN "fleet.drain=1"
+#define FLEET_DRAIN_WAIT_MS 30000
+#define FLEET_CMDLINE_MAX   2048 /* bytes, as Linux on x86 takes it */
 
 /* ---- the exec block: argv, environment, working folder ---------------------
  * The host writes it on ctl (host -> guest) before anything else, once; the
@@ -131,32 +131,31 @@ enum fleet_port {
  * block) puts it on the kernel command line instead, percent-encoded
  * (FLEET_CMDLINE_EXEC "%XX..."); a guest whose command line has it reads
  * the block from there and not from ctl. */
-#define FLEET_EXEC_MAGIC     0x42584c46u /* "FLXB" */
-#define FLEET_EXEC_PREAMBLE  "\n\n"
-#define FLEET_EXEC_SKIP_MAX  8
-#define FLEET_EXEC_MAX_SIZE  (256u * 1024) /* bytes of strings */
-#define FLEET_EXEC_MAX_STRINGS 16384u       /* argc + envc */
-#define FLEET_EXIT_BAD_EXEC  125
-#define FLEET_CMDLINE_EXEC   "fleet.exec="
+#define FLEET_EXEC_MAGIC       0x42584c46u /* "FLXB" */
+#define FLEET_EXEC_PREAMBLE    "\n\n"
+#define FLEET_EXEC_SKIP_MAX    8
+#define FLEET_EXEC_MAX_SIZE    (256u * 1024) /* bytes of strings */
+#define FLEET_EXEC_MAX_STRINGS 16384u        /* argc + envc */
+#define FLEET_EXIT_BAD_EXEC    125
+#define FLEET_CMDLINE_EXEC     "fleet.exec="
 
 struct fleet_exec_header {
-    uint32_t magic;    /* FLEET_EXEC_MAGIC */
-    uint32_t version;  /* FLEET_ABI_VERSION */
+    uint32_t magic;   /* FLEET_EXEC_MAGIC */
+    uint32_t version; /* FLEET_ABI_VERSION */
     uint32_t argc;
     uint32_t envc;
-    uint32_t size;     /* bytes of strings that follow */
-    uint32_t flags;    /* 0 */
+    uint32_t size;  /* bytes of strings that follow */
+    uint32_t flags; /* 0 */
     uint32_t reserved[2];
 };
 
 /* Checks a header; NULL if it is good, else why not. */
-static inline const char *fleet_exec_check_header(const struct fleet_exec_header *h)
+static inline const char* fleet_exec_check_header(const struct fleet_exec_header* h)
 {
     if (h->magic != FLEET_EXEC_MAGIC) return "bad magic (not an exec block)";
     if (h->version != FLEET_ABI_VERSION) return "unsupported version";
     if (h->size > FLEET_EXEC_MAX_SIZE) return "too large";
-    if (h->argc > FLEET_EXEC_MAX_STRINGS || h->envc > FLEET_EXEC_MAX_STRINGS - h->argc)
-        return "too many strings";
+    if (h->argc > FLEET_EXEC_MAX_STRINGS || h->envc > FLEET_EXEC_MAX_STRINGS - h->argc) return "too many strings";
     if (h->size < h->argc + h->envc + 1) return "strings do not match the counts";
     return 0;
 }
@@ -164,7 +163,7 @@ static inline const char *fleet_exec_check_header(const struct fleet_exec_header
 /* Checks the strings after a good header: exactly argc + envc + 1 NULs, the
  * last byte one of them, and every variable has a '=' after a non-empty
  * name. NULL if good, else why not. */
-static inline const char *fleet_exec_check_strings(const struct fleet_exec_header *h, const char *s)
+static inline const char* fleet_exec_check_strings(const struct fleet_exec_header* h, const char* s)
 {
     uint32_t want = h->argc + h->envc + 1, seen = 0, start = 0;
     if (h->size == 0 || s[h->size - 1] != 0) return "strings do not match the counts";
@@ -183,7 +182,7 @@ static inline const char *fleet_exec_check_strings(const struct fleet_exec_heade
 
 /* Decodes percent-encoding in place (FLEET_CMDLINE_EXEC); the length, or
  * -1 if it is malformed. Stops at the end of n bytes. */
-static inline long fleet_pct_decode(char *s, unsigned long n)
+static inline long fleet_pct_decode(char* s, unsigned long n)
 {
     unsigned long o = 0;
     for (unsigned long i = 0; i < n; i++) {
@@ -196,10 +195,14 @@ static inline long fleet_pct_decode(char *s, unsigned long n)
         for (int k = 1; k <= 2; k++) {
             char c = s[i + k];
             v <<= 4;
-            if (c >= '0' && c <= '9') v |= c - '0';
-            else if (c >= 'A' && c <= 'F') v |= c - 'A' + 10;
-            else if (c >= 'a' && c <= 'f') v |= c - 'a' + 10;
-            else return -1;
+            if (c >= '0' && c <= '9')
+                v |= c - '0';
+            else if (c >= 'A' && c <= 'F')
+                v |= c - 'A' + 10;
+            else if (c >= 'a' && c <= 'f')
+                v |= c - 'a' + 10;
+            else
+                return -1;
         }
         s[o++] = (char)v;
         i += 2;
