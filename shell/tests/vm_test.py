@@ -1,0 +1,164 @@
+#!/usr/bin/python3
+"""fsh's VM runner where the differential corpus cannot compare with dash:
+`images`, `host CMD` beside a VM, the shared working folder turned off
+(--no-share, FSH_SHARE=no) and read-only, a background VM job killed with
+kill %1, Ctrl-C of a pipeline of VMs on a pseudo-terminal, and a missing
+launcher. After each step no VM may be left in the launcher's runtime
+folder. Real guests under FLEET_ACCEL (meson sets tcg).
+
+usage: vm_test.py FSH
+"""
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pty_test import PROMPT, Terminal  # noqa: E402
+
+TIMEOUT = 60
+
+
+class Failed(Exception):
+    pass
+
+
+def check(cond, what):
+    if not cond:
+        raise Failed(what)
+
+
+class Env:
+    def __init__(self, fsh):
+        self.fsh = fsh
+        self.tmp = tempfile.mkdtemp(prefix="fsh-vm-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+        self.runtime = os.path.join(self.tmp, "vmm-runtime")
+        self.work = os.path.join(self.tmp, "work")
+        os.mkdir(self.work)
+        with open(os.path.join(self.work, "data.txt"), "w") as f:
+            f.write("a\nb\nc\n")
+        self.env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C", "HOME": self.tmp, "FLEET_RUNTIME_DIR": self.runtime}
+        for v in ("FLEET_VMM", "FLEET_IMAGES", "FLEET_ACCEL"):
+            self.env[v] = os.environ[v]
+
+    def run(self, *args, env=None):
+        e = dict(self.env, **(env or {}))
+        p = subprocess.run([self.fsh, *args], cwd=self.work, env=e, stdin=subprocess.DEVNULL, capture_output=True,
+                           timeout=TIMEOUT)
+        return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+
+    def vms(self):
+        try:
+            return [n for n in os.listdir(os.path.join(self.runtime, "vms")) if not n.startswith(".")]
+        except FileNotFoundError:
+            return []
+
+    def no_vms_left(self, what, within=10.0):
+        deadline = time.monotonic() + within
+        while self.vms() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        check(not self.vms(), f"{what}: VMs left behind: {self.vms()}")
+
+
+def test_images(e):
+    status, out, err = e.run("-c", "images")
+    check(status == 0, f"images: status {status}: {err}")
+    check(re.search(r"^cat +runtime ", out, re.M), f"images lists no runtime cat:\n{out}")
+    check(re.search(r"^Linux applets", out, re.M) and re.search(r"\bgrep\b", out), f"no Linux applets:\n{out}")
+
+
+def test_host_beside_vm(e):
+    status, out, err = e.run("-c", "host printf 'a\\nb\\n' | wc -l; host true; echo $?")
+    check((status, out) == (0, "2\n0\n"), f"host | VM: {status} {out!r} {err}")
+
+
+def test_share(e):
+    status, out, err = e.run("-c", "grep -c . data.txt")
+    check((status, out) == (0, "3\n"), f"shared folder: {status} {out!r} {err}")
+    # Read-only: the guest cannot write into the host's folder.
+    status, out, err = e.run("-c", "touch made-in-vm; echo $?")
+    check(not os.path.exists(os.path.join(e.work, "made-in-vm")), "a VM wrote into the shared folder")
+    check(out.strip() != "0", f"touch in a read-only share succeeded: {out!r}")
+    for args, env in ((["--no-share"], None), ([], {"FSH_SHARE": "no"})):
+        status, out, err = e.run(*args, "-c", "grep -c . data.txt", env=env)
+        check(status != 0 and out == "", f"{args or env}: the folder was shared: {status} {out!r}")
+
+
+def test_kill_job(e):
+    start = time.monotonic()
+    status, out, err = e.run("-c", "sleep 30 & sleep 1; kill %1; wait %1; echo killed $?")
+    check(status == 0 and re.fullmatch(r"killed \d+\n", out) and out != "killed 0\n",
+          f"kill %1: {status} {out!r} {err}")
+    check(time.monotonic() - start < 20, "kill %1 did not stop the VM in time")
+    e.no_vms_left("kill %1")
+
+
+def test_missing_launcher(e):
+    status, out, err = e.run("-c", "wc -l </dev/null; echo after $?", env={"FLEET_VMM": "/nonexistent/fleet-vmm"})
+    check(out == "after 127\n" and "FLEET_VMM" in err, f"missing launcher: {status} {out!r} {err!r}")
+    status, out, err = e.run("-c", "no_such_command_anywhere; echo $?")
+    check(out == "127\n" and "no_such_command_anywhere: command not found" in err, f"unknown: {out!r} {err!r}")
+
+
+def test_ctrl_c(e):
+    t = Terminal([e.fsh], dict(e.env, PS1=PROMPT, TERM="xterm"))
+    try:
+        t.expect(re.escape(PROMPT), 20)
+        t.command("yes | cat > /dev/null", r"yes \| cat > /dev/null")
+        deadline = time.monotonic() + 20
+        while len(e.vms()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        check(len(e.vms()) == 2, f"the pipeline's two VMs did not start: {e.vms()}")
+        t.send("\x03")
+        t.expect(re.escape(PROMPT), 20)
+        t.command("echo status $?", r"status 130")
+        t.expect(re.escape(PROMPT))
+        e.no_vms_left("Ctrl-C")
+        t.send("exit\n")
+        t.wait_exit()
+    except AssertionError as err:
+        raise Failed(str(err))
+    finally:
+        try:
+            os.kill(t.pid, signal.SIGKILL)
+            os.waitpid(t.pid, 0)
+        except OSError:
+            pass
+
+
+def main():
+    if len(sys.argv) != 2:
+        print(__doc__.strip().splitlines()[-1], file=sys.stderr)
+        return 2
+    missing = [v for v in ("FLEET_VMM", "FLEET_IMAGES", "FLEET_ACCEL") if not os.environ.get(v)]
+    if missing:
+        print(f"vm_test: set {', '.join(missing)} (meson test sets them)", file=sys.stderr)
+        return 2
+    if not shutil.which("qemu-system-x86_64"):
+        print("vm_test: no qemu-system-x86_64 (apt-get install qemu-system-x86)")
+        return 77
+    e = Env(os.path.abspath(sys.argv[1]))
+    failures = 0
+    tests = [test_images, test_host_beside_vm, test_share, test_kill_job, test_missing_launcher, test_ctrl_c]
+    try:
+        for test in tests:
+            started = time.monotonic()
+            try:
+                test(e)
+                e.no_vms_left(test.__name__)
+                print(f"ok   {test.__name__} ({time.monotonic() - started:.1f} s)")
+            except (Failed, subprocess.TimeoutExpired) as err:
+                failures += 1
+                print(f"FAIL {test.__name__}: {err}")
+    finally:
+        shutil.rmtree(e.tmp, ignore_errors=True)
+    print(f"{len(tests) - failures} passed, {failures} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
