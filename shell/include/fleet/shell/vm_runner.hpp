@@ -33,7 +33,8 @@ struct VmImage {
     std::string description;
 };
 
-// The image catalog as fsh sees it, read once on first use.
+// The image catalog as fsh sees it: each name looked up once, the whole
+// listing and the Linux applets read on first use.
 class VmCatalog {
 public:
     // dirs: the catalog folders (fleet::vmm::catalog_dirs), searched in order.
@@ -49,10 +50,11 @@ public:
 
 private:
     void load();
+    void load_applets();
     std::vector<std::string> dirs_;
-    bool loaded_ = false;
+    bool loaded_ = false, applets_loaded_ = false;
     std::vector<VmImage> images_;
-    std::map<std::string, std::size_t> by_name_;
+    std::map<std::string, std::optional<VmImage>> found_;
     std::vector<std::string> applets_;
     std::string applets_why_;
 };
