@@ -16,6 +16,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -150,10 +151,24 @@ int dump(const Cli& cli)
     return 0;
 }
 
-int interactive_loop(Shell& sh)
+// What completes in command position: builtins, and the names the VM
+// resolver answers (images and Linux applets) unless commands are host ones.
+std::vector<std::string> command_names(VmCatalog* catalog)
+{
+    std::vector<std::string> names = Shell::builtin_names();
+    if (catalog) {
+        for (const auto& img : catalog->images()) names.push_back(img.name);
+        names.insert(names.end(), catalog->applets().begin(), catalog->applets().end());
+    }
+    std::sort(names.begin(), names.end());
+    names.erase(std::unique(names.begin(), names.end()), names.end());
+    return names;
+}
+
+int interactive_loop(Shell& sh, VmCatalog* catalog)
 {
     sh.start_interactive();
-    fsh::LineEditor editor(Shell::builtin_names());
+    fsh::LineEditor editor(command_names(catalog));
     std::string pending;
     for (;;) {
         std::string prompt = sh.get(pending.empty() ? "PS1" : "PS2").value_or("$ ");
@@ -222,7 +237,7 @@ int main(int argc, char** argv)
     sh.options = cli.options;
 
     // 4. Run: interactive, or the text to its end.
-    if (from_stdin && (cli.interactive || ::isatty(0))) return interactive_loop(sh);
+    if (from_stdin && (cli.interactive || ::isatty(0))) return interactive_loop(sh, host ? nullptr : &catalog);
     if (from_stdin) cli.text.assign(std::istreambuf_iterator<char>(std::cin), {});
     return sh.run_main(cli.text, cli.name);
 }

@@ -2,8 +2,8 @@
 """fsh's VM runner where the differential corpus cannot compare with dash:
 `images`, `host CMD` beside a VM, the shared working folder turned off
 (--no-share, FSH_SHARE=no) and read-only, a background VM job killed with
-kill %1, Ctrl-C of a pipeline of VMs on a pseudo-terminal, and a missing
-launcher. After each step no VM may be left in the launcher's runtime
+kill %1, a missing launcher, and on a pseudo-terminal Ctrl-C, Ctrl-Z and
+fg of a pipeline of VMs and Tab completing an image name. After each step no VM may be left in the launcher's runtime
 folder. Real guests under FLEET_ACCEL (meson sets tcg).
 
 usage: vm_test.py FSH
@@ -104,20 +104,44 @@ def test_missing_launcher(e):
     check(out == "127\n" and "no_such_command_anywhere: command not found" in err, f"unknown: {out!r} {err!r}")
 
 
-def test_ctrl_c(e):
+def wait_vms(e, n):
+    deadline = time.monotonic() + 20
+    while len(e.vms()) < n and time.monotonic() < deadline:
+        time.sleep(0.1)
+    check(len(e.vms()) == n, f"the pipeline's {n} VMs did not start: {e.vms()}")
+
+
+def test_terminal(e):
     t = Terminal([e.fsh], dict(e.env, PS1=PROMPT, TERM="xterm"))
     try:
         t.expect(re.escape(PROMPT), 20)
         t.command("yes | cat > /dev/null", r"yes \| cat > /dev/null")
-        deadline = time.monotonic() + 20
-        while len(e.vms()) < 2 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        check(len(e.vms()) == 2, f"the pipeline's two VMs did not start: {e.vms()}")
+        wait_vms(e, 2)
         t.send("\x03")
         t.expect(re.escape(PROMPT), 20)
         t.command("echo status $?", r"status 130")
         t.expect(re.escape(PROMPT))
         e.no_vms_left("Ctrl-C")
+        # Ctrl-Z stops the VMs' launchers and QEMUs, fg continues them.
+        t.command("yes | cat > /dev/null", r"yes \| cat > /dev/null")
+        wait_vms(e, 2)
+        t.send("\x1a")
+        t.expect(r"\[1\]\+\s+Stopped", 20)
+        t.expect(re.escape(PROMPT))
+        check(len(e.vms()) == 2, f"Ctrl-Z: the stopped job's VMs are gone: {e.vms()}")
+        t.command("fg", r"yes \| cat")
+        time.sleep(0.5)
+        t.send("\x03")
+        t.expect(re.escape(PROMPT), 20)
+        t.command("echo after fg $?", r"after fg 130")
+        t.expect(re.escape(PROMPT))
+        e.no_vms_left("Ctrl-C after fg")
+        # Tab completes image names.
+        t.send("uppe\t")
+        t.expect(r"uppe.*r ")  # libedit redraws: the completed "r " after a cursor move
+        t.send(" </dev/null; echo completed $?\n")
+        t.expect(r"completed 0", 20)
+        t.expect(re.escape(PROMPT))
         t.send("exit\n")
         t.wait_exit()
     except AssertionError as err:
@@ -143,7 +167,7 @@ def main():
         return 77
     e = Env(os.path.abspath(sys.argv[1]))
     failures = 0
-    tests = [test_images, test_host_beside_vm, test_share, test_kill_job, test_missing_launcher, test_ctrl_c]
+    tests = [test_images, test_host_beside_vm, test_share, test_kill_job, test_missing_launcher, test_terminal]
     try:
         for test in tests:
             started = time.monotonic()
