@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """fsh's VM runner where the differential corpus cannot compare with dash:
-`images`, `host CMD` beside a VM, the shared working folder turned off
+`images`, that a command really runs in a guest, `host CMD` beside a VM, the shared working folder turned off
 (--no-share, FSH_SHARE=no) and read-only, a background VM job killed with
 kill %1, a missing launcher, and on a pseudo-terminal Ctrl-C, Ctrl-Z and
 fg of a pipeline of VMs and Tab completing an image name. After each step no VM may be left in the launcher's runtime
@@ -69,6 +69,15 @@ def test_images(e):
     check(status == 0, f"images: status {status}: {err}")
     check(re.search(r"^cat +runtime ", out, re.M), f"images lists no runtime cat:\n{out}")
     check(re.search(r"^Linux applets", out, re.M) and re.search(r"\bgrep\b", out), f"no Linux applets:\n{out}")
+
+
+def test_is_a_vm(e):
+    # In the guest the program's parent is the Linux init, pid 1; on the
+    # host it would be fsh. uname -r names the guest's kernel.
+    status, out, err = e.run("-c", "sh -c 'echo $PPID'; uname -r")
+    lines = out.split("\n")
+    check(status == 0 and lines[0] == "1", f"sh's parent is not the guest's init: {status} {out!r} {err}")
+    check(lines[1] != os.uname().release, f"uname -r is the host's: {out!r}")
 
 
 def test_host_beside_vm(e):
@@ -167,7 +176,7 @@ def main():
         return 77
     e = Env(os.path.abspath(sys.argv[1]))
     failures = 0
-    tests = [test_images, test_host_beside_vm, test_share, test_kill_job, test_missing_launcher, test_terminal]
+    tests = [test_images, test_is_a_vm, test_host_beside_vm, test_share, test_kill_job, test_missing_launcher, test_terminal]
     try:
         for test in tests:
             started = time.monotonic()
