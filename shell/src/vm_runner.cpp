@@ -105,9 +105,10 @@ bool shareable_folder(const std::string& dir)
 
 std::vector<std::string> vm_launch_argv(const VmOptions& options, const std::string& program, bool linux,
                                         const std::vector<std::string>& argv, const std::vector<std::string>& env,
-                                        const std::string& cwd)
+                                        const std::string& cwd, bool no_stdin)
 {
     std::vector<std::string> out = {options.launcher, "run"};
+    if (no_stdin) out.emplace_back("--no-stdin");
     for (const auto& e : guest_env(env)) {
         out.push_back("-e");
         out.push_back(e);
@@ -129,6 +130,13 @@ std::vector<std::string> vm_launch_argv(const VmOptions& options, const std::str
     return out;
 }
 
+bool background_on_terminal(int fd)
+{
+    if (!::isatty(fd)) return false;
+    pid_t foreground = ::tcgetpgrp(fd);
+    return foreground > 0 && foreground != ::getpgrp();
+}
+
 Result<pid_t> VmRunner::start(const CommandSpec& spec)
 {
     std::string_view p = spec.program;
@@ -145,7 +153,10 @@ Result<pid_t> VmRunner::start(const CommandSpec& spec)
     std::string cwd = ::getcwd(buf, sizeof buf) ? buf : "";
     CommandSpec launch = spec;
     launch.program = options_.launcher;
-    launch.argv = vm_launch_argv(options_, spec.program, linux, spec.argv, spec.env, cwd);
+    // A new foreground group takes the terminal before the launcher reads it.
+    bool takes_terminal = spec.process_group == 0 && spec.terminal_fd >= 0;
+    bool no_stdin = !takes_terminal && background_on_terminal(0);
+    launch.argv = vm_launch_argv(options_, spec.program, linux, spec.argv, spec.env, cwd, no_stdin);
     // No VM outlives the fsh process that waits for it (a stage or a
     // background job killed without job control): the launcher stops it.
     launch.parent_death_signal = SIGTERM;

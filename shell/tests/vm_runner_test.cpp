@@ -125,6 +125,8 @@ TEST_CASE("the launcher's argv: environment, the shared working folder, image, a
                                    "-rn", "--", "TODO"});
     CHECK(vm_launch_argv(o, "image/hello", false, {"hello", "a"}, {}, "/src") ==
           std::vector<std::string>{"/x/fleet-vmm", "run", "hello", "a"});
+    CHECK(vm_launch_argv(o, "runtime/cat", false, {"cat"}, {}, "/src", true) ==
+          std::vector<std::string>{"/x/fleet-vmm", "run", "--no-stdin", "cat"});
     o.share_cwd = false;
     CHECK(vm_launch_argv(o, "applet/ls", true, {"ls"}, {}, "/src") ==
           std::vector<std::string>{"/x/fleet-vmm", "run", "linux", "ls"});

@@ -3,7 +3,8 @@
 `images`, that a command really runs in a guest, `host CMD` beside a VM, the shared working folder turned off
 (--no-share, FSH_SHARE=no) and read-only, a background VM job killed with
 kill %1, a missing launcher, and on a pseudo-terminal Ctrl-C, Ctrl-Z and
-fg of a pipeline of VMs and Tab completing an image name. After each step no VM may be left in the launcher's runtime
+fg of a pipeline of VMs, a background VM job, and Tab completing an image
+name. After each step no VM may be left in the launcher's runtime
 folder. Real guests under FLEET_ACCEL (meson sets tcg).
 
 usage: vm_test.py FSH
@@ -145,6 +146,11 @@ def test_terminal(e):
         t.command("echo after fg $?", r"after fg 130")
         t.expect(re.escape(PROMPT))
         e.no_vms_left("Ctrl-C after fg")
+        # A background VM job does not stop on the terminal's input: it has none.
+        t.command("sleep 1 &", r"\[1\] \d+")
+        t.expect(re.escape(PROMPT))
+        t.command("wait; echo waited $?", r"waited 0", 20)
+        t.expect(re.escape(PROMPT))
         # Tab completes image names.
         t.send("uppe\t")
         t.expect(r"uppe.*r ")  # libedit redraws: the completed "r " after a cursor move

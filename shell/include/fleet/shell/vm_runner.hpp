@@ -82,11 +82,18 @@ struct VmOptions {
 };
 
 // The launcher's argv for a resolved command (pure; unit-tested):
-// fleet-vmm run [-e NAME=VALUE]... [--share DIR:DIR:ro -w DIR] IMAGE [APPLET] ARGS...
+// fleet-vmm run [--no-stdin] [-e NAME=VALUE]... [--share DIR:DIR:ro -w DIR] IMAGE [APPLET] ARGS...
 // cwd: the shell's working folder. linux: whether the image is a Linux one.
+// no_stdin: the VM gets end-of-file at once (see background_on_terminal).
 std::vector<std::string> vm_launch_argv(const VmOptions& options, const std::string& program, bool linux,
                                         const std::vector<std::string>& argv, const std::vector<std::string>& env,
-                                        const std::string& cwd);
+                                        const std::string& cwd, bool no_stdin = false);
+
+// Whether fd is a terminal this process is in the background of: a
+// launcher reading it there would stop (SIGTTIN) although its program may
+// never read, so a background VM job gets no stdin (as sh gives an
+// asynchronous command /dev/null).
+bool background_on_terminal(int fd);
 
 // Whether a host folder can be shared into a Linux guest at the same path
 // without hiding the guest's own files (/, /usr, /bin, /dev, ...) or
