@@ -76,6 +76,16 @@ def show(data):
     return text if len(text) < 2000 else text[:2000] + "\n[... %d bytes]" % len(data)
 
 
+def has_linux_image():
+    """The `linux` image that busybox applets run on, in a catalog folder or one below."""
+    for d in os.environ.get("FLEET_IMAGES", "").split(":"):
+        if d and os.path.isdir(d) and (os.path.isfile(os.path.join(d, "linux.image")) or
+                  any(os.path.isfile(os.path.join(d, sub, "linux.image")) for sub in os.listdir(d)
+                      if os.path.isdir(os.path.join(d, sub)))):
+            return True
+    return False
+
+
 def main():
     args = sys.argv[1:]
     vm = bool(args) and args[0] == "--vm"
@@ -92,6 +102,9 @@ def main():
             return 2
         if not shutil.which("qemu-system-x86_64"):
             print("differential --vm: no qemu-system-x86_64 (apt-get install qemu-system-x86)")
+            return 77
+        if not has_linux_image():
+            print("differential --vm: no Linux image in FLEET_IMAGES (images/linux needs busybox-static and a kernel)")
             return 77
     for shell in ("/bin/dash", "/bin/bash"):
         if not os.access(shell, os.X_OK):

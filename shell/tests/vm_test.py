@@ -169,6 +169,16 @@ def test_terminal(e):
             pass
 
 
+def has_linux_image():
+    """The `linux` image that busybox applets run on, in a catalog folder or one below."""
+    for d in os.environ.get("FLEET_IMAGES", "").split(":"):
+        if d and os.path.isdir(d) and (os.path.isfile(os.path.join(d, "linux.image")) or
+                  any(os.path.isfile(os.path.join(d, sub, "linux.image")) for sub in os.listdir(d)
+                      if os.path.isdir(os.path.join(d, sub)))):
+            return True
+    return False
+
+
 def main():
     if len(sys.argv) != 2:
         print(__doc__.strip().splitlines()[-1], file=sys.stderr)
@@ -179,6 +189,9 @@ def main():
         return 2
     if not shutil.which("qemu-system-x86_64"):
         print("vm_test: no qemu-system-x86_64 (apt-get install qemu-system-x86)")
+        return 77
+    if not has_linux_image():
+        print("vm_test: no Linux image in FLEET_IMAGES (images/linux needs busybox-static and a kernel)")
         return 77
     e = Env(os.path.abspath(sys.argv[1]))
     failures = 0
