@@ -79,6 +79,10 @@ def test_is_a_vm(e):
     lines = out.split("\n")
     check(status == 0 and lines[0] == "1", f"sh's parent is not the guest's init: {status} {out!r} {err}")
     check(lines[1] != os.uname().release, f"uname -r is the host's: {out!r}")
+    # A runtime guest gets exported and per-command variables too, the
+    # host's PATH and the launcher's FLEET_* not.
+    status, out, err = e.run("-c", "export A='x y'; B=2 env A B; env | grep -c -e '^PATH=' -e '^FLEET_'")
+    check((status, out) == (1, "x y\n2\n0\n"), f"runtime env: {status} {out!r} {err}")
 
 
 def test_host_beside_vm(e):
