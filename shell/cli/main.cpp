@@ -1,19 +1,22 @@
 // fsh — fleet's shell. A thin front end over libfleet-shell: options,
 // then a script, -c text, or the interactive loop.
 //
-// Commands are resolved by the shell's resolver. Until the VM runner
-// exists no name resolves (127, "command not found") except builtins,
-// functions and `host CMD`; the developer option --host-commands (or
-// FSH_RUNNER=host) runs names as host programs, which is how the language
-// is tested against dash.
+// Commands are resolved by the shell's resolver: by default each command
+// name is a catalog image and runs as its own VM through fleet-vmm
+// (shell/include/fleet/shell/vm_runner.hpp); `host CMD` runs a host
+// program. The developer option --host-commands (or FSH_RUNNER=host) runs
+// names as host programs, which is how the language is tested against dash.
 #include "line_editor.hpp"
 
 #include <fleet/shell/dump.hpp>
 #include <fleet/shell/parser.hpp>
 #include <fleet/shell/shell.hpp>
+#include <fleet/shell/vm_runner.hpp>
+#include <fleet/vmm/catalog.hpp>
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -28,14 +31,18 @@ namespace {
 constexpr const char* usage_text =
     "Usage: fsh [OPTIONS] [-c TEXT [NAME [ARG...]] | SCRIPT [ARG...]]\n"
     "\n"
-    "fleet's shell: a POSIX-style shell whose commands are to run as VMs.\n"
-    "Today it runs builtins, functions and `host CMD` (a host program); the\n"
-    "VM runner through fleet-router comes next.\n"
+    "fleet's shell: a POSIX-style shell whose commands run as VMs. A command\n"
+    "name is a runtime program of the image catalog (cat, wc, head, ...), else\n"
+    "an applet of the Linux image's busybox (grep, sort, ...), else another\n"
+    "image by name; each runs as `fleet-vmm run` ($FLEET_VMM, else the one\n"
+    "beside fsh). `images` lists them; `host CMD` runs a host program.\n"
     "\n"
     "Options:\n"
     "  -c TEXT          run TEXT ($0 = NAME, $1... = ARGs)\n"
     "  -i               interactive even if stdin is not a terminal\n"
     "  -e -u -x -f -n   as `set -e` etc.; -o pipefail as `set -o pipefail`\n"
+    "  --no-share       do not share the working folder (read-only, same path)\n"
+    "                   into Linux-image commands (also FSH_SHARE=no)\n"
     "  --host-commands  developer option: run command names as host programs\n"
     "                   found on $PATH (also FSH_RUNNER=host)\n"
     "  --dump-ast       print the syntax tree of SCRIPT or -c TEXT; run nothing\n"
@@ -47,6 +54,7 @@ constexpr const char* usage_text =
 struct Cli {
     bool dump = false;
     bool host_commands = false;
+    bool no_share = false;
     bool interactive = false;
     bool have_text = false;
     std::string text;
@@ -85,6 +93,8 @@ int parse_options(int argc, char** argv, Cli& cli)
             cli.dump = true;
         } else if (a == "--host-commands") {
             cli.host_commands = true;
+        } else if (a == "--no-share") {
+            cli.no_share = true;
         } else if (a == "-c") {
             if (i + 1 >= argc) {
                 std::fputs("fsh: -c: needs an argument\n", stderr);
@@ -141,10 +151,24 @@ int dump(const Cli& cli)
     return 0;
 }
 
-int interactive_loop(Shell& sh)
+// What completes in command position: builtins, and the names the VM
+// resolver answers (images and Linux applets) unless commands are host ones.
+std::vector<std::string> command_names(VmCatalog* catalog)
+{
+    std::vector<std::string> names = Shell::builtin_names();
+    if (catalog) {
+        for (const auto& img : catalog->images()) names.push_back(img.name);
+        names.insert(names.end(), catalog->applets().begin(), catalog->applets().end());
+    }
+    std::sort(names.begin(), names.end());
+    names.erase(std::unique(names.begin(), names.end()), names.end());
+    return names;
+}
+
+int interactive_loop(Shell& sh, VmCatalog* catalog)
 {
     sh.start_interactive();
-    fsh::LineEditor editor(Shell::builtin_names());
+    fsh::LineEditor editor(command_names(catalog));
     std::string pending;
     for (;;) {
         std::string prompt = sh.get(pending.empty() ? "PS1" : "PS2").value_or("$ ");
@@ -191,22 +215,29 @@ int main(int argc, char** argv)
         return dump(cli);
     }
 
-    // 3. The runner and resolver: host programs only on request.
+    // 3. The runner and resolver: VMs, host programs only on request.
     const char* runner_env = std::getenv("FSH_RUNNER");
+    const char* share_env = std::getenv("FSH_SHARE");
     bool host = cli.host_commands || (runner_env && std::strcmp(runner_env, "host") == 0);
-    HostRunner runner;
+    HostRunner host_runner;
     HostResolver host_resolver;
-    NoResolver no_resolver;
+    VmCatalog catalog(fleet::vmm::catalog_dirs(""));
+    VmResolver vm_resolver(catalog);
+    VmOptions vm_options;
+    vm_options.launcher = find_launcher(std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin").value_or("");
+    vm_options.share_cwd = !cli.no_share && !(share_env && std::strcmp(share_env, "no") == 0);
+    VmRunner vm_runner(catalog, vm_options);
     Shell::Settings settings;
-    settings.runner = &runner;
-    settings.resolver = host ? static_cast<CommandResolver*>(&host_resolver) : &no_resolver;
+    settings.runner = host ? static_cast<CommandRunner*>(&host_runner) : &vm_runner;
+    settings.host_runner = &host_runner;
+    settings.resolver = host ? static_cast<CommandResolver*>(&host_resolver) : &vm_resolver;
     settings.arg0 = cli.name;
     settings.args = cli.args;
     Shell sh(settings);
     sh.options = cli.options;
 
     // 4. Run: interactive, or the text to its end.
-    if (from_stdin && (cli.interactive || ::isatty(0))) return interactive_loop(sh);
+    if (from_stdin && (cli.interactive || ::isatty(0))) return interactive_loop(sh, host ? nullptr : &catalog);
     if (from_stdin) cli.text.assign(std::istreambuf_iterator<char>(std::cin), {});
     return sh.run_main(cli.text, cli.name);
 }

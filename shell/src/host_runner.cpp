@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -38,6 +39,7 @@ Result<pid_t> HostRunner::start(const CommandSpec& spec)
     argv.push_back(nullptr);
     for (const auto& e : spec.env) envp.push_back(const_cast<char*>(e.c_str()));
     envp.push_back(nullptr);
+    const pid_t parent = ::getpid();
     pid_t pid = ::fork();
     if (pid < 0) {
         int e = errno;
@@ -48,6 +50,10 @@ Result<pid_t> HostRunner::start(const CommandSpec& spec)
     if (pid == 0) {
         ::close(report[0]);
         prepare_child(spec.process_group, spec.default_signals, spec.ignore_interrupt, spec.terminal_fd);
+        if (spec.parent_death_signal > 0) {
+            ::prctl(PR_SET_PDEATHSIG, spec.parent_death_signal);
+            if (::getppid() != parent) ::_exit(128 + spec.parent_death_signal);  // it died before the prctl
+        }
         ::execve(spec.program.c_str(), argv.data(), envp.data());
         int e = errno;
         ssize_t n = ::write(report[1], &e, sizeof e);

@@ -1,28 +1,68 @@
 #!/usr/bin/python3
-"""The differential test: every script in shell/tests/corpus runs under fsh
-(with --host-commands, so host programs stand in for the VMs to come) and
-under a reference shell, and stdout and exit status must match byte for
-byte. The reference is dash (POSIX sh), except for pipefail*.sh, which dash
-lacks: bash --posix. Both run with LC_ALL=C in the same working folder.
+"""The differential test: every script in a corpus runs under fsh and under a
+reference shell, and stdout and exit status must match byte for byte. The
+reference is dash (POSIX sh) with the host's tools, except for pipefail*.sh,
+which dash lacks: bash --posix. Both run with LC_ALL=C, each in a fresh
+working folder holding sub/data.txt.
 
-usage: differential_test.py FSH CORPUS_DIR [NAME...]
+Without --vm fsh runs with --host-commands: host programs, which tests the
+language (shell/tests/corpus). With --vm fsh runs every command as a VM
+through fleet-vmm (FLEET_VMM, FLEET_IMAGES and FLEET_ACCEL from the
+environment), the real runtime and Linux guests (shell/tests/vm_corpus);
+the reference gets `upper` (the runtime program with no host namesake) as
+`tr a-z A-Z`. After each script no VM may be left in the launcher's
+runtime folder (a private one per run).
+
+usage: differential_test.py [--vm] FSH CORPUS_DIR [NAME...]
 """
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 TIMEOUT = 60
+DATA = b"pear 3\napple 1\nfig 2\napple 4\n"
+VM_SETTINGS = ("FLEET_VMM", "FLEET_IMAGES", "FLEET_ACCEL")
 
 
-def run(argv, cwd, tmp):
-    env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C", "HOME": os.environ.get("HOME", "/root"), "TMPDIR": tmp}
+def fresh_folder(tmp, label):
+    """A new working folder for one run, with sub/data.txt in it."""
+    folder = tempfile.mkdtemp(prefix=label + "-", dir=tmp)
+    os.mkdir(os.path.join(folder, "sub"))
+    with open(os.path.join(folder, "sub", "data.txt"), "wb") as f:
+        f.write(DATA)
+    return folder
+
+
+def run(argv, cwd, tmp, extra_env=None, path="/usr/bin:/bin"):
+    env = {"PATH": path, "LC_ALL": "C", "HOME": os.environ.get("HOME", "/root"), "TMPDIR": tmp}
+    env.update(extra_env or {})
     try:
         p = subprocess.run(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
         return None, b"", b"timed out"
     return p.returncode, p.stdout, p.stderr
+
+
+def shim_folder(tmp):
+    """Host stand-ins for runtime programs that have no host namesake."""
+    folder = os.path.join(tmp, "shim")
+    os.makedirs(folder, exist_ok=True)
+    upper = os.path.join(folder, "upper")
+    with open(upper, "w") as f:
+        f.write("#!/bin/sh\nexec tr a-z A-Z\n")
+    os.chmod(upper, 0o755)
+    return folder
+
+
+def vms_left(runtime_dir):
+    """The VM folders the launcher still has (each VM is one)."""
+    try:
+        return [n for n in os.listdir(os.path.join(runtime_dir, "vms")) if not n.startswith(".")]
+    except FileNotFoundError:
+        return []
 
 
 def reference(name):
@@ -36,12 +76,36 @@ def show(data):
     return text if len(text) < 2000 else text[:2000] + "\n[... %d bytes]" % len(data)
 
 
+def has_linux_image():
+    """The `linux` image that busybox applets run on, in a catalog folder or one below."""
+    for d in os.environ.get("FLEET_IMAGES", "").split(":"):
+        if d and os.path.isdir(d) and (os.path.isfile(os.path.join(d, "linux.image")) or
+                  any(os.path.isfile(os.path.join(d, sub, "linux.image")) for sub in os.listdir(d)
+                      if os.path.isdir(os.path.join(d, sub)))):
+            return True
+    return False
+
+
 def main():
-    if len(sys.argv) < 3:
+    args = sys.argv[1:]
+    vm = bool(args) and args[0] == "--vm"
+    args = args[1:] if vm else args
+    if len(args) < 2:
         print(__doc__.strip().splitlines()[-1], file=sys.stderr)
         return 2
-    fsh, corpus = os.path.abspath(sys.argv[1]), sys.argv[2]
-    names = sys.argv[3:] or sorted(f for f in os.listdir(corpus) if f.endswith(".sh"))
+    fsh, corpus = os.path.abspath(args[0]), args[1]
+    names = args[2:] or sorted(f for f in os.listdir(corpus) if f.endswith(".sh"))
+    if vm:
+        missing = [v for v in VM_SETTINGS if not os.environ.get(v)]
+        if missing:
+            print(f"differential --vm: set {', '.join(missing)} (meson test sets them)", file=sys.stderr)
+            return 2
+        if not shutil.which("qemu-system-x86_64"):
+            print("differential --vm: no qemu-system-x86_64 (apt-get install qemu-system-x86)")
+            return 77
+        if not has_linux_image():
+            print("differential --vm: no Linux image in FLEET_IMAGES (images/linux needs busybox-static and a kernel)")
+            return 77
     for shell in ("/bin/dash", "/bin/bash"):
         if not os.access(shell, os.X_OK):
             print(f"differential: {shell} is missing (apt-get install dash bash)")
@@ -49,13 +113,25 @@ def main():
     failures = 0
     tmp = tempfile.mkdtemp(prefix="fsh-diff-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
     try:
+        runtime_dir = os.path.join(tmp, "vmm-runtime")
+        vm_env = {v: os.environ[v] for v in VM_SETTINGS if v in os.environ}
+        vm_env["FLEET_RUNTIME_DIR"] = runtime_dir
+        shims = shim_folder(tmp)
         for name in names:
             script = os.path.abspath(os.path.join(corpus, name))
-            want = run(reference(name) + [script], tmp, tmp)
-            got = run([fsh, "--host-commands", script], tmp, tmp)
-            if want[:2] == got[:2]:
-                print(f"ok   {name} (status {got[0]}, {len(got[1])} bytes)")
+            want = run(reference(name) + [script], fresh_folder(tmp, "ref"), tmp, path=shims + ":/usr/bin:/bin")
+            if vm:
+                started = time.monotonic()
+                got = run([fsh, script], fresh_folder(tmp, "fsh"), tmp, vm_env)
+                took = f", {time.monotonic() - started:.1f} s"
+            else:
+                got, took = run([fsh, "--host-commands", script], fresh_folder(tmp, "fsh"), tmp), ""
+            left = vms_left(runtime_dir)
+            if want[:2] == got[:2] and not left:
+                print(f"ok   {name} (status {got[0]}, {len(got[1])} bytes{took})")
                 continue
+            if left:
+                print(f"FAIL {name}: VMs left behind: {left}")
             failures += 1
             print(f"FAIL {name}: reference status {want[0]}, fsh status {got[0]}")
             print("--- reference stdout\n" + show(want[1]) + "--- fsh stdout\n" + show(got[1]))

@@ -65,13 +65,22 @@ TEST_CASE("builtin output follows redirections, and they are undone afterwards")
 
 TEST_CASE("the router's builtins say there is no router yet")
 {
-    for (const char* cmd : {"ps", "images", "routers", "router x"}) {
+    for (const char* cmd : {"ps", "routers", "router x"}) {
         TestShell t;
         auto r = t.run(cmd);
         INFO(cmd);
         CHECK(r.status == 1);
         CHECK(fleet::test::contains(r.err, "not connected to a router"));
     }
+}
+
+TEST_CASE("images prints the resolver's listing, and fails where there is none")
+{
+    TestShell t;  // the fake resolver has no catalog
+    auto r = t.run("images");
+    CHECK(r.status == 1);
+    CHECK(fleet::test::contains(r.err, "no image catalog"));
+    CHECK(t.run("images extra").status == 2);
 }
 
 TEST_CASE("control flow: loops, break, continue, return, exit and its trap")

@@ -58,6 +58,7 @@ FSH_BUILTIN(echo);
 FSH_BUILTIN(printf);
 FSH_BUILTIN(test);
 FSH_BUILTIN(read);
+FSH_BUILTIN(images);
 FSH_BUILTIN(trap);
 FSH_BUILTIN(jobs);
 FSH_BUILTIN(fg);

@@ -29,7 +29,7 @@ constexpr auto table = std::to_array<Builtin>({
     {"fg", builtin_fg, false, "fg [%JOB]", "bring a job to the foreground"},
     {"help", builtin_help, false, "help [NAME]", "list builtins, or describe one"},
     {"host", builtin_host, false, "host CMD [ARG...]", "run a host program (not a VM)"},
-    {"images", builtin_router_only, false, "images", router_later},
+    {"images", builtin_images, false, "images", "list the images and Linux applets commands run as"},
     {"jobs", builtin_jobs, false, "jobs [-l]", "list jobs"},
     {"kill", builtin_kill, false, "kill [-s SIG | -SIG] PID|%JOB...", "signal processes or jobs"},
     {"local", builtin_local, false, "local NAME[=VALUE]...", "function-local variables"},

@@ -6,8 +6,8 @@
 // replace them. The HostRunner fork/execs host programs; it serves
 // `host CMD` and, with the developer option --host-commands (or
 // FSH_RUNNER=host), every command, so the language can be tested against
-// other shells. The VM runner (each command a transient domain through
-// fleet-router) is the next step (docs/ARCHITECTURE.md).
+// other shells. The VM runner (vm_runner.hpp) runs each command as its
+// own VM through the launcher, fleet-vmm.
 #pragma once
 
 #include <fleet/base/error.hpp>
@@ -28,6 +28,7 @@ struct CommandSpec {
     bool default_signals = false;   // reset SIGINT, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU to default
     bool ignore_interrupt = false;  // ignore SIGINT and SIGQUIT (a background job without job control)
     int terminal_fd = -1;           // >=0: a new foreground group takes this terminal
+    int parent_death_signal = 0;    // >0: the started process gets it when the process that started it dies
 };
 
 // Starts commands with the shell's own fds 0, 1, 2 (and those the script
@@ -48,6 +49,9 @@ public:
     virtual ~CommandResolver() = default;
     // path is the shell's $PATH.
     virtual std::optional<std::string> resolve(const std::string& name, const std::string& path) = 0;
+    // What `images` prints: the commands this resolver offers; nullopt
+    // when it has no catalog (host programs).
+    virtual std::optional<std::string> listing() { return std::nullopt; }
 };
 
 // fork + exec of host programs.
@@ -62,7 +66,7 @@ public:
     std::optional<std::string> resolve(const std::string& name, const std::string& path) override;
 };
 
-// No command resolves: what fsh answers until the VM runner exists.
+// No command resolves (unit tests).
 class NoResolver : public CommandResolver {
 public:
     std::optional<std::string> resolve(const std::string&, const std::string&) override { return std::nullopt; }

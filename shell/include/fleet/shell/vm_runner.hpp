@@ -1,0 +1,123 @@
+// fleet shell — commands as VMs: the catalog's names as commands, and a
+// runner that starts each command as its own VM.
+//
+// A command name resolves, in order, to a runtime program of that name
+// (cat, wc, head, ...), else an applet of the Linux image's busybox (as
+// `fleet-vmm run linux NAME` runs it), else any other catalog image by its
+// exact name (hello, linux-grep); else it is not found (127).
+//
+// The VmRunner launches each command as a `fleet-vmm run IMAGE ARGS...`
+// child process with the shell's fds as the VM's stdin, stdout and stderr:
+// the launcher's pid is the job member fsh waits for, stops and signals,
+// and its exit status is the program's (128+N after signal N). Exported
+// variables go to the program with `-e`, and a Linux-image command gets
+// the shell's working folder shared read-only at the same path as its
+// working folder. Through fleet-router (virDomainOpenChannel streams, the
+// router joining a pipeline's VMs) is the next step (docs/ARCHITECTURE.md).
+#pragma once
+
+#include <fleet/shell/runner.hpp>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace fleet::shell {
+
+// What a name can run as; kinds are the catalog's ("runtime", "linux", "tiny").
+struct VmImage {
+    std::string name;
+    std::string kind;
+    std::string description;
+};
+
+// The image catalog as fsh sees it: each name looked up once, the whole
+// listing and the Linux applets read on first use.
+class VmCatalog {
+public:
+    // dirs: the catalog folders (fleet::vmm::catalog_dirs), searched in order.
+    explicit VmCatalog(std::vector<std::string> dirs) : dirs_(std::move(dirs)) {}
+
+    [[nodiscard]] const std::vector<VmImage>& images();
+    [[nodiscard]] const VmImage* find(const std::string& name);
+    // The programs of the Linux image (`linux`) busybox provides, sorted;
+    // empty (and why() says why) when there is no readable Linux image.
+    [[nodiscard]] const std::vector<std::string>& applets();
+    [[nodiscard]] bool has_applet(const std::string& name);
+    [[nodiscard]] const std::string& why_no_applets() const { return applets_why_; }
+
+private:
+    void load();
+    void load_applets();
+    std::vector<std::string> dirs_;
+    bool loaded_ = false, applets_loaded_ = false;
+    std::vector<VmImage> images_;
+    std::map<std::string, std::optional<VmImage>> found_;
+    std::vector<std::string> applets_;
+    std::string applets_why_;
+};
+
+// The names an initramfs (newc cpio, uncompressed) holds as programs: the
+// file names of symlinks and executables in bin/, sbin/, usr/bin/ and
+// usr/sbin/, sorted and unique. nullopt: not a newc archive, or truncated.
+std::optional<std::vector<std::string>> initramfs_programs(std::string_view cpio);
+
+// The resolver's answer, as CommandSpec::program: "runtime/NAME",
+// "applet/NAME" or "image/NAME".
+class VmResolver : public CommandResolver {
+public:
+    explicit VmResolver(VmCatalog& catalog) : catalog_(catalog) {}
+    std::optional<std::string> resolve(const std::string& name, const std::string& path) override;
+    std::optional<std::string> listing() override;
+
+private:
+    VmCatalog& catalog_;
+};
+
+struct VmOptions {
+    std::string launcher;   // the fleet-vmm binary
+    bool share_cwd = true;  // Linux images: the working folder, read-only, at the same path
+};
+
+// The launcher's argv for a resolved command (pure; unit-tested):
+// fleet-vmm run [--no-stdin] [-e NAME=VALUE]... [--share DIR:DIR:ro -w DIR] IMAGE [APPLET] ARGS...
+// cwd: the shell's working folder. linux: whether the image is a Linux one.
+// no_stdin: the VM gets end-of-file at once (see background_on_terminal).
+std::vector<std::string> vm_launch_argv(const VmOptions& options, const std::string& program, bool linux,
+                                        const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                                        const std::string& cwd, bool no_stdin = false);
+
+// Whether fd is a terminal this process is in the background of: a
+// launcher reading it there would stop (SIGTTIN) although its program may
+// never read, so a background VM job gets no stdin (as sh gives an
+// asynchronous command /dev/null).
+bool background_on_terminal(int fd);
+
+// Whether a host folder can be shared into a Linux guest at the same path
+// without hiding the guest's own files (/, /usr, /bin, /dev, ...) or
+// breaking the --share syntax (a ':' or ',' in it).
+bool shareable_folder(const std::string& dir);
+
+// Variables that describe the host, not the guest (PATH, HOME, SHELL, USER,
+// LOGNAME) and the launcher's own settings (FLEET_*): not passed with -e.
+bool host_only_variable(std::string_view name);
+
+class VmRunner : public CommandRunner {
+public:
+    VmRunner(VmCatalog& catalog, VmOptions options) : catalog_(catalog), options_(std::move(options)) {}
+    Result<pid_t> start(const CommandSpec& spec) override;
+
+private:
+    VmCatalog& catalog_;
+    VmOptions options_;
+    HostRunner host_;
+};
+
+// The fleet-vmm to use: $FLEET_VMM, else one beside the running fsh, else
+// the build tree's (../vmm/fleet-vmm from build/shell/fsh), else "fleet-vmm"
+// on $PATH. nullopt: none of them is there.
+std::optional<std::string> find_launcher(const std::string& path);
+
+}  // namespace fleet::shell

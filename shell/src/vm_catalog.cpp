@@ -1,0 +1,103 @@
+// fleet shell — the image catalog as commands: the catalog's entries, and
+// the programs the Linux image's busybox provides (initramfs.cpp reads
+// them from its initramfs).
+#include <fleet/shell/vm_runner.hpp>
+
+#include <fleet/vmm/catalog.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+namespace fs = std::filesystem;
+
+namespace fleet::shell {
+namespace {
+
+bool read_whole(const std::string& path, std::string& out)
+{
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
+    if (!in) return false;
+    out.resize(static_cast<std::size_t>(in.tellg()));
+    in.seekg(0);
+    return static_cast<bool>(in.read(out.data(), static_cast<std::streamsize>(out.size())));
+}
+
+}  // namespace
+
+void VmCatalog::load()
+{
+    if (loaded_) return;
+    loaded_ = true;
+    for (auto& img : vmm::list_images(dirs_)) images_.push_back(VmImage{img.name, img.kind, img.description});
+}
+
+const std::vector<VmImage>& VmCatalog::images()
+{
+    load();
+    return images_;
+}
+
+// One entry looked up by its file name, NAME.image, in a catalog folder or
+// one folder down (as fleet-vmm looks), without listing the whole catalog:
+// a command's start pays for one lookup, not for reading every entry.
+const VmImage* VmCatalog::find(const std::string& name)
+{
+    if (auto it = found_.find(name); it != found_.end()) return it->second ? &*it->second : nullptr;
+    std::optional<VmImage> result;
+    for (const auto& dir : dirs_) {
+        std::vector<fs::path> candidates = {fs::path(dir) / (name + ".image")};
+        std::error_code ec;
+        std::vector<fs::path> subdirs;
+        for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+            if (it->is_directory(ec)) subdirs.push_back(it->path());
+        }
+        std::sort(subdirs.begin(), subdirs.end());
+        for (const auto& sub : subdirs) candidates.push_back(sub / (name + ".image"));
+        for (const auto& c : candidates) {
+            if (!fs::is_regular_file(c, ec)) continue;
+            auto img = vmm::load_image_entry(c.string());
+            if (img && img->name == name) result = VmImage{img->name, img->kind, img->description};
+            break;
+        }
+        if (result) break;
+    }
+    auto& slot = found_[name] = std::move(result);
+    return slot ? &*slot : nullptr;
+}
+
+void VmCatalog::load_applets()
+{
+    if (applets_loaded_) return;
+    applets_loaded_ = true;
+    auto linux_image = vmm::resolve_image("linux", dirs_);
+    if (!linux_image) {
+        applets_why_ = "no Linux image: " + linux_image.error().message;
+        return;
+    }
+    std::string data;
+    if (linux_image->initrd.empty() || !read_whole(linux_image->initrd, data)) {
+        applets_why_ = "the Linux image's initramfs '" + linux_image->initrd + "' cannot be read";
+        return;
+    }
+    auto programs = initramfs_programs(data);
+    if (!programs) {
+        applets_why_ = "the Linux image's initramfs '" + linux_image->initrd + "' is not an uncompressed newc cpio";
+        return;
+    }
+    applets_ = std::move(*programs);
+}
+
+const std::vector<std::string>& VmCatalog::applets()
+{
+    load_applets();
+    return applets_;
+}
+
+bool VmCatalog::has_applet(const std::string& name)
+{
+    load_applets();
+    return std::binary_search(applets_.begin(), applets_.end(), name);
+}
+
+}  // namespace fleet::shell

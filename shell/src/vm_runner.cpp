@@ -1,0 +1,186 @@
+// fleet shell — names to images, and each command started as its own VM
+// through the launcher (`fleet-vmm run`), standing in the job table as the
+// launcher's process.
+#include <fleet/shell/vm_runner.hpp>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <map>
+
+namespace fleet::shell {
+namespace {
+
+constexpr std::string_view runtime_prefix = "runtime/", applet_prefix = "applet/", image_prefix = "image/";
+
+std::string dirname_of(const std::string& path)
+{
+    auto slash = path.rfind('/');
+    return slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
+}
+
+bool executable(const std::string& path)
+{
+    return ::access(path.c_str(), X_OK) == 0;
+}
+
+// Exported variables for the guest, the last value of a name winning (a
+// command's own assignment after the exported one), host-only names left out.
+std::vector<std::string> guest_env(const std::vector<std::string>& env)
+{
+    std::map<std::string, std::string> last;
+    std::vector<std::string> order;
+    for (const auto& e : env) {
+        auto eq = e.find('=');
+        if (eq == std::string::npos || eq == 0) continue;
+        std::string name = e.substr(0, eq);
+        if (host_only_variable(name)) continue;
+        if (!last.contains(name)) order.push_back(name);
+        last[name] = e;
+    }
+    std::vector<std::string> out;
+    for (const auto& name : order) out.push_back(last[name]);
+    return out;
+}
+
+}  // namespace
+
+std::optional<std::string> VmResolver::resolve(const std::string& name, const std::string&)
+{
+    if (name.empty() || name.find('/') != std::string::npos) return std::nullopt;
+    const VmImage* image = catalog_.find(name);
+    if (image && image->kind == "runtime") return std::string(runtime_prefix) + name;
+    if (catalog_.has_applet(name)) return std::string(applet_prefix) + name;
+    if (image) return std::string(image_prefix) + name;
+    return std::nullopt;
+}
+
+std::optional<std::string> VmResolver::listing()
+{
+    std::string text = "IMAGE            KIND     DESCRIPTION\n";
+    for (const auto& img : catalog_.images()) {
+        std::string name = img.name, kind = img.kind;
+        name.resize(std::max<std::size_t>(name.size(), 16), ' ');
+        kind.resize(std::max<std::size_t>(kind.size(), 8), ' ');
+        text += name + " " + kind + " " + img.description + "\n";
+    }
+    const auto& applets = catalog_.applets();
+    if (applets.empty()) return text + "\nno Linux applets: " + catalog_.why_no_applets() + "\n";
+    text += "\nLinux applets (each runs as `linux NAME` unless a runtime program has the name):\n";
+    std::string line;
+    for (const auto& a : applets) {
+        if (!line.empty() && line.size() + 1 + a.size() > 78) {
+            text += line + "\n";
+            line.clear();
+        }
+        line += (line.empty() ? "" : " ") + a;
+    }
+    return text + line + "\n";
+}
+
+bool host_only_variable(std::string_view name)
+{
+    for (std::string_view n : {"PATH", "HOME", "SHELL", "USER", "LOGNAME"}) {
+        if (name == n) return true;
+    }
+    return name.starts_with("FLEET_");
+}
+
+bool shareable_folder(const std::string& dir)
+{
+    if (dir.empty() || dir[0] != '/' || dir.find_first_of(":,") != std::string::npos) return false;
+    // The guest's own folders and those above them: a share there hides
+    // them (/usr would hide /usr/bin). Below /proc and /sys no folder can
+    // be made for it.
+    for (std::string_view own : {"/bin", "/sbin", "/usr/bin", "/usr/sbin", "/lib", "/lib64", "/dev", "/proc", "/sys",
+                                 "/etc", "/init", "/run", "/root"}) {
+        if (dir == own || std::string_view(own).starts_with(dir + "/")) return false;
+    }
+    return dir != "/" && !dir.starts_with("/proc/") && !dir.starts_with("/sys/");
+}
+
+std::vector<std::string> vm_launch_argv(const VmOptions& options, const std::string& program, bool linux,
+                                        const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                                        const std::string& cwd, bool no_stdin)
+{
+    std::vector<std::string> out = {options.launcher, "run"};
+    if (no_stdin) out.emplace_back("--no-stdin");
+    for (const auto& e : guest_env(env)) {
+        out.push_back("-e");
+        out.push_back(e);
+    }
+    if (linux && options.share_cwd && shareable_folder(cwd)) {
+        out.insert(out.end(), {"--share", cwd + ":" + cwd + ":ro", "-w", cwd});
+    }
+    std::string_view p = program;
+    if (p.starts_with(applet_prefix)) {
+        out.push_back("linux");
+        out.emplace_back(p.substr(applet_prefix.size()));
+    } else if (p.starts_with(runtime_prefix)) {
+        out.emplace_back(p.substr(runtime_prefix.size()));
+    } else {
+        out.emplace_back(p.starts_with(image_prefix) ? p.substr(image_prefix.size()) : p);
+    }
+    // Past this point every word is the program's, even one that looks like an option.
+    out.insert(out.end(), argv.begin() + (argv.empty() ? 0 : 1), argv.end());
+    return out;
+}
+
+bool background_on_terminal(int fd)
+{
+    if (!::isatty(fd)) return false;
+    pid_t foreground = ::tcgetpgrp(fd);
+    return foreground > 0 && foreground != ::getpgrp();
+}
+
+Result<pid_t> VmRunner::start(const CommandSpec& spec)
+{
+    std::string_view p = spec.program;
+    bool linux = p.starts_with(applet_prefix);
+    if (p.starts_with(image_prefix)) {
+        const VmImage* image = catalog_.find(std::string(p.substr(image_prefix.size())));
+        linux = image && image->kind == "linux";
+    }
+    std::string name = spec.argv.empty() ? spec.program : spec.argv[0];
+    if (options_.launcher.empty()) {
+        return std::unexpected(Error{name + ": no fleet-vmm (looked at $FLEET_VMM, beside fsh, on PATH)", ENOENT});
+    }
+    char buf[PATH_MAX];
+    std::string cwd = ::getcwd(buf, sizeof buf) ? buf : "";
+    CommandSpec launch = spec;
+    launch.program = options_.launcher;
+    // A new foreground group takes the terminal before the launcher reads it.
+    bool takes_terminal = spec.process_group == 0 && spec.terminal_fd >= 0;
+    bool no_stdin = !takes_terminal && background_on_terminal(0);
+    launch.argv = vm_launch_argv(options_, spec.program, linux, spec.argv, spec.env, cwd, no_stdin);
+    // No VM outlives the fsh process that waits for it (a stage or a
+    // background job killed without job control): the launcher stops it.
+    launch.parent_death_signal = SIGTERM;
+    auto pid = host_.start(launch);
+    if (!pid) {
+        return std::unexpected(Error{name + ": cannot start the launcher " + options_.launcher, pid.error().sys_errno});
+    }
+    return pid;
+}
+
+std::optional<std::string> find_launcher(const std::string& path)
+{
+    if (const char* env = std::getenv("FLEET_VMM"); env && *env) {
+        return executable(env) ? std::optional<std::string>(env) : std::nullopt;
+    }
+    char self[PATH_MAX];
+    ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n > 0) {
+        std::string dir = dirname_of(std::string(self, static_cast<std::size_t>(n)));
+        for (const auto& candidate : {dir + "/fleet-vmm", dir + "/../vmm/fleet-vmm"}) {
+            if (executable(candidate)) return candidate;
+        }
+    }
+    return HostResolver().resolve("fleet-vmm", path);
+}
+
+}  // namespace fleet::shell

@@ -1,0 +1,179 @@
+// fleet shell — the VM runner without VMs: the initramfs reader, the
+// resolver's order over a catalog folder written here, and the launcher's
+// argv (the real guests run in the shell-vm differential test).
+#include <fleet/shell/vm_runner.hpp>
+#include <fleet/test/support.hpp>
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+using namespace fleet::shell;
+using fleet::test::TempDir;
+using fleet::test::write_file;
+
+namespace {
+
+// One newc entry, as mkinitramfs writes it.
+std::string entry(const std::string& name, unsigned mode, const std::string& data)
+{
+    char header[111];
+    std::snprintf(header, sizeof header, "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X", 1u, mode, 0u, 0u,
+                  1u, 0u, static_cast<unsigned>(data.size()), 0u, 0u, 0u, 0u, static_cast<unsigned>(name.size() + 1),
+                  0u);
+    std::string out = std::string(header, 110) + name + '\0';
+    out.resize((out.size() + 3) & ~std::size_t{3}, '\0');
+    out += data;
+    out.resize((out.size() + 3) & ~std::size_t{3}, '\0');
+    return out;
+}
+
+std::string sample_cpio()
+{
+    return entry("bin", 040755, "") +
+           entry("bin/busybox", 0100755,
+                 "\x7f"
+                 "ELF") +
+           entry("bin/grep", 0120777, "/bin/busybox") + entry("usr/bin/sort", 0120777, "/bin/busybox") +
+           entry("sbin/cat", 0120777, "/bin/busybox") + entry("bin/readme", 0100644, "not a program") +
+           entry("init", 0100755, "x") + entry("lib/modules/load", 0120777, "y") + entry("TRAILER!!!", 0, "");
+}
+
+// A catalog folder: runtime `cat` and `wc`, tiny `hello`, and `linux` with
+// an initramfs whose busybox has grep, sort and cat.
+void write_catalog(const TempDir& dir)
+{
+    write_file(dir / "k.elf", "kernel");
+    for (const char* name : {"cat", "wc"}) {
+        write_file(dir / ("runtime/" + std::string(name) + ".image"),
+                   "name=" + std::string(name) + "\nkernel=../k.elf\nkind=runtime\nstdio=virtio\n");
+    }
+    write_file(dir / "hello.image", "kernel=k.elf\nkind=tiny\ndescription=says hello\n");
+    write_file(dir / "linux/initramfs.cpio", sample_cpio());
+    write_file(dir / "linux/linux.image", "kernel=../k.elf\ninitrd=initramfs.cpio\nkind=linux\nstdio=virtio\n");
+}
+
+}  // namespace
+
+TEST_CASE("initramfs_programs lists bin and sbin programs of a newc archive")
+{
+    auto names = initramfs_programs(sample_cpio());
+    REQUIRE(names);
+    CHECK(*names == std::vector<std::string>{"busybox", "cat", "grep", "sort"});
+}
+
+TEST_CASE("initramfs_programs refuses what is not a whole newc archive, without reading past it")
+{
+    std::string cpio = sample_cpio();
+    CHECK_FALSE(initramfs_programs(""));
+    CHECK_FALSE(initramfs_programs("\x1f\x8b compressed"));
+    for (std::size_t cut : {std::size_t{5}, std::size_t{109}, std::size_t{120}, cpio.size() / 2, cpio.size() - 200}) {
+        CHECK_FALSE(initramfs_programs(std::string_view(cpio).substr(0, cut)));
+    }
+    std::string bad_size = entry("bin/x", 0120777, "t");
+    bad_size.replace(6 + 6 * 8, 8, "FFFFFFFF");  // a file size past the end
+    CHECK_FALSE(initramfs_programs(bad_size));
+    std::string bad_hex = entry("bin/x", 0120777, "t");
+    bad_hex.replace(6 + 8, 8, "zzzzzzzz");
+    CHECK_FALSE(initramfs_programs(bad_hex));
+}
+
+TEST_CASE("a name is a runtime program first, then a Linux applet, then any image, else not found")
+{
+    TempDir dir;
+    write_catalog(dir);
+    VmCatalog catalog({dir.path()});
+    VmResolver resolver(catalog);
+    CHECK(resolver.resolve("cat", "") == "runtime/cat");  // busybox has cat too: the runtime's wins
+    CHECK(resolver.resolve("wc", "") == "runtime/wc");
+    CHECK(resolver.resolve("grep", "") == "applet/grep");
+    CHECK(resolver.resolve("sort", "") == "applet/sort");
+    CHECK(resolver.resolve("hello", "") == "image/hello");
+    CHECK(resolver.resolve("linux", "") == "image/linux");
+    CHECK_FALSE(resolver.resolve("nosuchcommand", ""));
+    CHECK_FALSE(resolver.resolve("readme", ""));  // not executable in the archive
+    CHECK_FALSE(resolver.resolve("/bin/cat", ""));
+    CHECK_FALSE(resolver.resolve("", ""));
+    auto text = resolver.listing();
+    REQUIRE(text);
+    CHECK(text->find("hello            tiny     says hello\n") != std::string::npos);
+    CHECK(text->find("busybox cat grep sort\n") != std::string::npos);
+}
+
+TEST_CASE("without a Linux image only catalog names resolve, and images says why")
+{
+    TempDir dir;
+    write_file(dir / "k.elf", "kernel");
+    write_file(dir / "cat.image", "kernel=k.elf\nkind=runtime\n");
+    VmCatalog catalog({dir.path()});
+    VmResolver resolver(catalog);
+    CHECK(resolver.resolve("cat", "") == "runtime/cat");
+    CHECK_FALSE(resolver.resolve("grep", ""));
+    CHECK(resolver.listing()->find("no Linux applets: no Linux image") != std::string::npos);
+}
+
+TEST_CASE("the launcher's argv: environment, the shared working folder, image, applet, arguments")
+{
+    VmOptions o{"/x/fleet-vmm", true};
+    std::vector<std::string> env = {"PATH=/usr/bin", "A=1", "HOME=/root", "B=x=y", "FLEET_ACCEL=tcg", "A=2"};
+    CHECK(vm_launch_argv(o, "runtime/head", false, {"head", "-n", "3"}, env, "/src") ==
+          std::vector<std::string>{"/x/fleet-vmm", "run", "-e", "A=2", "-e", "B=x=y", "head", "-n", "3"});
+    CHECK(vm_launch_argv(o, "applet/grep", true, {"grep", "-rn", "--", "TODO"}, {}, "/src") ==
+          std::vector<std::string>{"/x/fleet-vmm", "run", "--share", "/src:/src:ro", "-w", "/src", "linux", "grep",
+                                   "-rn", "--", "TODO"});
+    CHECK(vm_launch_argv(o, "image/hello", false, {"hello", "a"}, {}, "/src") ==
+          std::vector<std::string>{"/x/fleet-vmm", "run", "hello", "a"});
+    CHECK(vm_launch_argv(o, "runtime/cat", false, {"cat"}, {}, "/src", true) ==
+          std::vector<std::string>{"/x/fleet-vmm", "run", "--no-stdin", "cat"});
+    o.share_cwd = false;
+    CHECK(vm_launch_argv(o, "applet/ls", true, {"ls"}, {}, "/src") ==
+          std::vector<std::string>{"/x/fleet-vmm", "run", "linux", "ls"});
+}
+
+TEST_CASE("folders the guest needs itself, or that --share cannot name, are not shared")
+{
+    CHECK(shareable_folder("/home/me/src"));
+    CHECK(shareable_folder("/tmp"));
+    CHECK(shareable_folder("/usr/share/doc"));
+    CHECK(shareable_folder("/binaries"));
+    CHECK(shareable_folder("/dev/shm/work"));
+    for (const char* dir :
+         {"/", "/usr", "/bin", "/usr/bin", "/dev", "/proc/1", "/sys/x", "/etc", "/a:b", "/a,b", "relative", ""}) {
+        INFO(dir);
+        CHECK_FALSE(shareable_folder(dir));
+    }
+    CHECK(host_only_variable("PATH"));
+    CHECK(host_only_variable("FLEET_IMAGES"));
+    CHECK_FALSE(host_only_variable("LC_ALL"));
+    CHECK_FALSE(host_only_variable("PATHS"));
+}
+
+TEST_CASE("the runner starts the launcher with the command's words and reports a missing one")
+{
+    TempDir dir;
+    // A stand-in launcher that writes its argv, one per line, to a file.
+    std::string launcher = dir / "fake-vmm";
+    write_file(launcher, "#!/bin/sh\nfor a; do printf '%s\\n' \"$a\"; done > \"$OUT\"\nexit 7\n");
+    ::chmod(launcher.c_str(), 0755);
+    TempDir catalog_dir;
+    write_catalog(catalog_dir);
+    VmCatalog catalog({catalog_dir.path()});
+    VmRunner runner(catalog, VmOptions{launcher, false});
+    CommandSpec spec;
+    spec.program = "runtime/wc";
+    spec.argv = {"wc", "-l"};
+    spec.env = {"OUT=" + (dir / "argv"), "PATH=/usr/bin:/bin"};
+    auto pid = runner.start(spec);
+    REQUIRE(pid);
+    int status = 0;
+    REQUIRE(::waitpid(*pid, &status, 0) == *pid);
+    CHECK(WEXITSTATUS(status) == 7);
+    CHECK(fleet::test::read_file(dir / "argv") == "run\n-e\nOUT=" + (dir / "argv") + "\nwc\n-l\n");
+
+    VmRunner missing(catalog, VmOptions{"", true});
+    auto none = missing.start(spec);
+    REQUIRE_FALSE(none);
+    CHECK(none.error().message.find("$FLEET_VMM") != std::string::npos);
+}
