@@ -7,7 +7,8 @@ namespace fleet::shell {
 
 int builtin_router_only(Shell& sh, Args& args)
 {
-    sh.error(args[0] + ": not connected to a router (fsh starts its VMs with the local launcher for now; see fsh --help)");
+    sh.error(args[0] +
+             ": not connected to a router (fsh starts its VMs with the local launcher for now; see fsh --help)");
     return 1;
 }
 
