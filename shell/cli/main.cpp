@@ -171,6 +171,9 @@ int interactive_loop(Shell& sh, VmCatalog* catalog)
     fsh::LineEditor editor(command_names(catalog));
     std::string pending;
     for (;;) {
+        // Like sh: finished background jobs are announced before a prompt,
+        // never between the commands of one line (`kill %1; wait %1`).
+        if (pending.empty()) sh.notify_jobs();
         std::string prompt = sh.get(pending.empty() ? "PS1" : "PS2").value_or("$ ");
         bool interrupted = false;
         auto line = editor.read(prompt, interrupted);

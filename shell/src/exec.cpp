@@ -49,7 +49,6 @@ int Shell::execute(const List& list)
         status = item.async ? execute_async(item.and_or) : execute_and_or(item.and_or);
         last_status = status;
         run_pending_traps();
-        if (interactive && !subshell) notify_jobs();
     }
     return status;
 }

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 namespace fleet::shell {
 namespace {
@@ -142,7 +143,12 @@ void Shell::notify_jobs()
     for (auto it = jobs.begin(); it != jobs.end();) {
         Job& j = **it;
         if (j.done()) {
-            write_all(2, "[" + std::to_string(j.id) + "]+  Done                    " + j.text + "\n");
+            // "Done", "Done(3)", or how a signal ended it ("Terminated").
+            int st = j.status();
+            std::string how = st == 0 ? "Done" : "Done(" + std::to_string(st) + ")";
+            if (st > 128 && st < 128 + 65) how = ::strsignal(st - 128);
+            how.resize(std::max<std::size_t>(how.size(), 24), ' ');
+            write_all(2, "[" + std::to_string(j.id) + "]+  " + how + j.text + "\n");
             it = jobs.erase(it);
         } else {
             ++it;

@@ -117,7 +117,14 @@ def main():
         t.expect(re.escape(PROMPT))
         t.command("jobs", r"\[1\]\+ Running\s+sleep 30")
         t.expect(re.escape(PROMPT))
+        # One line: the job is not announced (and forgotten) between kill and
+        # wait, as in sh; an unwaited job killed is announced before a prompt.
         t.command("kill %1; wait %1; echo killed $?", r"killed 143")
+        t.expect(re.escape(PROMPT))
+        t.command("sleep 30 &", r"\[1\] \d+")
+        t.expect(re.escape(PROMPT))
+        t.command("kill %1; sleep 0.5", r"kill %1; sleep 0.5")
+        t.expect(r"\[1\]\+\s+Terminated\s+sleep 30")
         t.expect(re.escape(PROMPT))
         steps += 1
         # A stopped job resumed in the background with bg.
