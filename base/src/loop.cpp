@@ -111,6 +111,12 @@ struct Loop::Impl {
             ops.erase(it);
             return;
         }
+        // A read or write the kernel broke off for a signal (a tty does, in
+        // io_uring's worker) is not the caller's business: do it again.
+        if (res == -EINTR && (op.kind == Kind::read || op.kind == Kind::write)) {
+            prep(id, op);
+            return;
+        }
         if (op.kind == Kind::write && res > 0 && op.offset + static_cast<std::size_t>(res) < op.buffer.size()) {
             op.offset += static_cast<std::size_t>(res);
             prep(id, op);  // continue a short write
