@@ -11,6 +11,7 @@ from fleet_test import paths  # noqa: E402
 from fleet_test.check import check  # noqa: E402
 from fleet_test.fleet import Fleet, one_line_error  # noqa: E402
 from fleet_test.runner import main  # noqa: E402
+from fleet_test.terminal import PtyProcess  # noqa: E402
 
 HELLO_ELF = os.path.join(paths.IMAGES, "hello", "hello.elf")
 
@@ -69,6 +70,51 @@ def test_ctrl_c_interrupts_the_program(fleet):
         if p.poll() is None:
             p.kill()
             p.wait()
+
+
+def test_ctrl_c_on_a_terminal_reaches_the_program_first(fleet):
+    """Ctrl-C typed on a terminal signals its whole foreground group: QEMU
+    must not be in it (it would quit at once), so the program gets SIGINT
+    through the launcher and ends 130 with its own word on stderr."""
+    t = PtyProcess([paths.VMM, "run", "--no-stdin", "hello", "hold"], env=fleet.env)
+    try:
+        t.expect("hello hold", 30)
+        t.write("\x03")
+        t.expect("hello: signal 2", 10, "the program's own SIGINT message")
+        rc = t.wait(10)
+        check(rc == 130, f"exit {rc}; terminal {t.buf!r}")
+        check(b"terminating on signal" not in t.buf, f"QEMU got the terminal's SIGINT: {t.buf!r}")
+    finally:
+        t.close()
+
+
+def test_ctrl_z_pauses_the_guest_and_fg_resumes_it(fleet):
+    """Ctrl-Z on a terminal: the guest is paused (QMP stop) and fleet-vmm
+    stops; SIGCONT resumes both; Ctrl-C still ends the program."""
+    t = PtyProcess([paths.VMM, "run", "--keep", "--name", "tstp", "--no-stdin", "hello", "hold"], env=fleet.env)
+    try:
+        t.expect("hello hold", 30)
+        t.write("\x1a")
+        deadline = time.monotonic() + 10
+        state = None
+        while time.monotonic() < deadline:
+            pid, st = os.waitpid(t.pid, os.WUNTRACED | os.WNOHANG)
+            if pid and os.WIFSTOPPED(st):
+                state = "stopped"
+                break
+            time.sleep(0.05)
+        check(state == "stopped", "fleet-vmm did not stop on Ctrl-Z")
+        check(fleet.record("tstp")["state"] == "paused", f"record {fleet.record('tstp')}")
+        os.kill(t.pid, signal.SIGCONT)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and fleet.record("tstp")["state"] != "running":
+            time.sleep(0.05)
+        check(fleet.record("tstp")["state"] == "running", f"record {fleet.record('tstp')}")
+        t.write("\x03")
+        t.expect("hello: signal 2", 10, "the program's own SIGINT message")
+        check(t.wait(10) == 130, f"exit {t.status}; terminal {t.buf!r}")
+    finally:
+        t.close()
 
 
 def test_boot_timeout_is_an_error_not_a_hang(fleet):
@@ -196,6 +242,7 @@ def test_bad_exec_blocks_are_refused(fleet):
 if __name__ == "__main__":
     main([test_output_and_status, test_status_extremes, test_guest_stderr_is_separate, test_by_path,
           test_record_removed_unless_keep, test_ctrl_c_interrupts_the_program,
+          test_ctrl_c_on_a_terminal_reaches_the_program_first, test_ctrl_z_pauses_the_guest_and_fg_resumes_it,
           test_boot_timeout_is_an_error_not_a_hang, test_verbose_says_which_accelerator, test_closed_stdout_ends_like_sigpipe,
           test_memory_and_cpus, test_cmdline_is_runnable, test_arguments_any_bytes,
           test_4096_arguments_and_a_120k_one, test_signals_reach_hello, test_bad_exec_blocks_are_refused],

@@ -379,6 +379,9 @@ Result<std::unique_ptr<Vm>> Vm::launch(Loop& loop, VmSpec spec, const LaunchOpti
     so.stderr_fd = log_wr.get();
     so.stdout_fd = log_wr.get();
     so.parent_death_signal = SIGKILL;  // a VM never outlives the process that owns it
+    // Its own session: the terminal's Ctrl-C, Ctrl-Z and hangup go to the
+    // process that owns the VM, which tells the program (QEMU would quit).
+    so.new_session = true;
     auto child = spawn(so);
     if (!child) return fail(child.error().what());
     m.child = std::move(*child);
