@@ -88,6 +88,10 @@ private:
     std::optional<ExitInfo> ended_;
     bool interrupted_ = false;
     bool sigint_delivered_ = false;
+    // Ctrl-Z (foreground): pause the guest, then stop this process; SIGCONT
+    // resumes the guest. QEMU is in a session of its own (vm.cpp).
+    bool suspending_ = false, paused_for_tstp_ = false;
+    void suspend_self();
     OpId stop_timer_ = 0;
 };
 
@@ -96,6 +100,8 @@ Result<> Supervisor::setup_signals()
     sigset_t set;
     sigemptyset(&set);
     for (int s : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, program_signal_request}) sigaddset(&set, s);
+    if (!o_.detached)
+        for (int s : {SIGTSTP, SIGCONT}) sigaddset(&set, s);
     if (::sigprocmask(SIG_BLOCK, &set, nullptr) != 0) return fail_errno("cannot block signals");
     signal_fd_ = Fd(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
     if (!signal_fd_) return fail_errno("cannot create a signalfd");
@@ -123,6 +129,16 @@ void Supervisor::on_signal(const signalfd_siginfo& si)
     if (si.ssi_signo == SIGUSR1) return vm_->kill();
     if (si.ssi_signo == program_signal_request)
         return deliver(si.ssi_int & 127, std::chrono::milliseconds(si.ssi_int >> 7));
+    if (si.ssi_signo == SIGTSTP) {
+        if (vm_->state() != VmState::running) return suspend_self();
+        suspending_ = true;
+        vm_->pause();  // stops this process once the guest is paused
+        return;
+    }
+    if (si.ssi_signo == SIGCONT) {
+        if (std::exchange(paused_for_tstp_, false)) vm_->resume();
+        return;
+    }
     if (si.ssi_signo == SIGINT) {
         interrupted_ = true;
         // Ctrl-C: the program gets SIGINT first, like a process in a shell.
@@ -138,6 +154,12 @@ void Supervisor::on_signal(const signalfd_siginfo& si)
     auto deadline = o_.stop_deadline;
     if (si.ssi_code == SI_QUEUE && si.ssi_int > 0) deadline = std::chrono::milliseconds(si.ssi_int);
     vm_->stop(deadline);
+}
+
+void Supervisor::suspend_self()
+{
+    suspending_ = false;
+    ::raise(SIGSTOP);  // the stop the default SIGTSTP action would have been
 }
 
 void Supervisor::deliver(int sig, std::chrono::milliseconds stop_after)
@@ -320,6 +342,10 @@ int Supervisor::run()
         rec_.state = s;
         save();
         if (s == VmState::paused) tell_starter("ready");  // created --paused: as ready as it gets
+        if (s == VmState::paused && suspending_) {
+            paused_for_tstp_ = true;
+            suspend_self();
+        }
     };
     hooks.exited = [this](const ExitInfo& info) { on_exit(info); };
     o_.launch.public_qmp_path = dir + "/qmp.sock";
