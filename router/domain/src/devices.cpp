@@ -1,6 +1,7 @@
 // fleet — <devices>: interfaces, shared folders, the console, and what
 // libvirt clients add that fleet can accept as it is (<emulator>,
-// <memballoon model='none'/>).
+// <memballoon model='none'/>); disks and rng are storage.cpp's, the
+// devices kept as written kept.cpp's.
 #include "parse.hpp"
 #include "xml.hpp"
 
@@ -258,23 +259,30 @@ Result<> parse_emulator(pugi::xml_node node, const std::string& path, ParseState
     return {};
 }
 
-Result<> parse_memballoon(pugi::xml_node node, const std::string& path, ParseState&)
+Result<> parse_memballoon(pugi::xml_node node, const std::string& path, ParseState& st)
 {
     if (auto r = xml::check_leaf(node, path, {"model"}); !r) return r;
     auto model = xml::required_attr(node, path, "model");
     if (!model) return std::unexpected(model.error());
     if (*model != "none")
         return fail_at(path, "model " + quote(*model) + " is not supported (use none: fleet's microvm has no balloon)");
+    st.def.kept_devices.push_back(xml::canonical(node));
     return {};
 }
 
-constexpr std::array<xml::Rule<ParseState>, 6> device_rules{{
+constexpr std::array<xml::Rule<ParseState>, 12> device_rules{{
     {"emulator", false, parse_emulator},
     {"console", false, parse_console},
     {"serial", false, parse_serial},
     {"interface", true, parse_interface},
     {"filesystem", true, parse_filesystem},
     {"memballoon", false, parse_memballoon},
+    {"disk", true, detail::parse_disk},
+    {"rng", false, detail::parse_rng},
+    {"controller", true, detail::parse_controller},
+    {"input", true, detail::parse_input},
+    {"graphics", true, detail::parse_graphics},
+    {"video", true, detail::parse_video},
 }};
 
 }  // namespace

@@ -1,5 +1,6 @@
 // fleet — the children of <domain> other than <devices> and <metadata>:
-// identity, memory and vCPUs, <os>, lifecycle actions, clock, features.
+// identity, memory and vCPUs, <os>, lifecycle actions (the machine's
+// features, cpu, clock and pm are platform.cpp's).
 #include "parse.hpp"
 #include "xml.hpp"
 
@@ -169,27 +170,6 @@ Result<> parse_lifecycle(pugi::xml_node node, const std::string& path, ParseStat
     return {};
 }
 
-Result<> parse_clock(pugi::xml_node node, const std::string& path, ParseState&)
-{
-    if (auto r = xml::check_leaf(node, path, {"offset"}); !r) return r;
-    const std::string_view offset = node.attribute("offset").as_string("utc");
-    if (offset != "utc") return fail_at(path, "offset " + quote(offset) + " is not supported (use utc)");
-    return {};
-}
-
-Result<> parse_acpi(pugi::xml_node node, const std::string& path, ParseState&)
-{
-    return xml::check_leaf(node, path);
-}
-
-constexpr std::array<xml::Rule<ParseState>, 1> feature_rules{{{"acpi", false, parse_acpi}}};
-
-Result<> parse_features(pugi::xml_node node, const std::string& path, ParseState& st)
-{
-    if (auto r = xml::only_attrs(node, path, {}); !r) return r;
-    return xml::walk(node, path, std::span(feature_rules), st);
-}
-
 // <os><type arch='x86_64' machine='microvm'>hvm</type>
 Result<> parse_os_type(pugi::xml_node node, const std::string& path, ParseState&)
 {
@@ -229,7 +209,7 @@ Result<> parse_os(pugi::xml_node node, const std::string& path, ParseState& st)
     return xml::walk(node, path, std::span(os_rules), st);
 }
 
-constexpr std::array<xml::Rule<ParseState>, 15> domain_rules{{
+constexpr std::array<xml::Rule<ParseState>, 17> domain_rules{{
     {"name", false, parse_name},
     {"uuid", false, parse_uuid_element},
     {"title", false, parse_title},
@@ -241,8 +221,10 @@ constexpr std::array<xml::Rule<ParseState>, 15> domain_rules{{
     {"on_poweroff", false, parse_lifecycle},
     {"on_reboot", false, parse_lifecycle},
     {"on_crash", false, parse_lifecycle},
-    {"clock", false, parse_clock},
-    {"features", false, parse_features},
+    {"features", false, detail::parse_features},
+    {"cpu", false, detail::parse_cpu},
+    {"clock", false, detail::parse_clock},
+    {"pm", false, detail::parse_pm},
     {"devices", false, detail::parse_devices},
     {"metadata", false, detail::parse_metadata},
 }};

@@ -53,15 +53,61 @@ void write_os(xml::Writer& w, const DomainDef& def)
     w.close("os");
 }
 
-void write_lifecycle(xml::Writer& w)
+// <features>, <cpu>, <clock>: what the definition said, kept as written.
+void write_platform(xml::Writer& w, const DomainDef& def)
+{
+    if (!def.features.empty()) {
+        w.open("features");
+        for (const auto& f : def.features) w.raw(f);
+        w.close("features");
+    }
+    if (!def.cpu.empty()) w.raw(def.cpu);
+    if (!def.timers.empty()) {
+        w.open("clock", {{"offset", "utc"}});
+        for (const auto& t : def.timers) w.raw(t);
+        w.close("clock");
+    } else if (def.clock) {
+        w.empty("clock", {{"offset", "utc"}});
+    }
+}
+
+void write_lifecycle(xml::Writer& w, const DomainDef& def)
 {
     for (const char* event : {"on_poweroff", "on_reboot", "on_crash"}) w.text(event, "destroy");
+    if (!def.pm.empty()) w.raw(def.pm);
+}
+
+void write_disks(xml::Writer& w, const DomainDef& def)
+{
+    for (const auto& d : def.disks) {
+        w.open("disk", {{"type", d.type}, {"device", "disk"}});
+        w.empty("driver", {{"name", "qemu"}, {"type", d.format}});
+        w.empty("source", {{d.type == "block" ? "dev" : "file", d.source}});
+        w.empty("target", {{"dev", d.target}, {"bus", "virtio"}});
+        if (d.read_only) w.empty("readonly");
+        w.close("disk");
+    }
+}
+
+void write_rng(xml::Writer& w, const DomainDef& def)
+{
+    if (!def.rng) return;
+    w.open("rng", {{"model", "virtio"}});
+    if (def.rng->rate_bytes > 0) {
+        const std::string bytes = std::to_string(def.rng->rate_bytes), period = std::to_string(def.rng->rate_period_ms);
+        w.empty("rate", {{"bytes", bytes}, {"period", period}});
+    }
+    w.text("backend", def.rng->source, {{"model", "random"}});
+    w.close("rng");
 }
 
 void write_devices(xml::Writer& w, const DomainDef& def)
 {
-    if (def.filesystems.empty() && def.interfaces.empty() && !def.console) return;
+    if (def.filesystems.empty() && def.interfaces.empty() && !def.console && def.disks.empty() && !def.rng &&
+        def.kept_devices.empty())
+        return;
     w.open("devices");
+    write_disks(w, def);
     for (const auto& fs : def.filesystems) {
         w.open("filesystem", {{"type", "mount"}, {"accessmode", "passthrough"}});
         w.empty("source", {{"dir", fs.source_dir}});
@@ -81,6 +127,8 @@ void write_devices(xml::Writer& w, const DomainDef& def)
         w.empty("target", {{"type", "serial"}, {"port", "0"}});
         w.close("console");
     }
+    for (const auto& k : def.kept_devices) w.raw(k);
+    write_rng(w, def);
     w.close("devices");
 }
 
@@ -98,7 +146,8 @@ std::string format_domain_xml(const DomainDef& def, int id)
     write_metadata(w, def);
     write_resources(w, def);
     write_os(w, def);
-    write_lifecycle(w);
+    write_platform(w, def);
+    write_lifecycle(w, def);
     write_devices(w, def);
     w.close("domain");
     return w.take();

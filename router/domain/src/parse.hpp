@@ -21,6 +21,19 @@ struct ParseState {
 
 // Every child of <domain> (elements.cpp).
 Result<> parse_domain_children(pugi::xml_node domain, ParseState& st);
+// <features>, <cpu>, <clock>, <pm> (platform.cpp).
+Result<> parse_features(pugi::xml_node node, const std::string& path, ParseState& st);
+Result<> parse_cpu(pugi::xml_node node, const std::string& path, ParseState& st);
+Result<> parse_clock(pugi::xml_node node, const std::string& path, ParseState& st);
+Result<> parse_pm(pugi::xml_node node, const std::string& path, ParseState& st);
+// <disk>, <rng> (storage.cpp); <controller>, <input>, <graphics>, <video>
+// (kept.cpp).
+Result<> parse_disk(pugi::xml_node node, const std::string& path, ParseState& st);
+Result<> parse_rng(pugi::xml_node node, const std::string& path, ParseState& st);
+Result<> parse_controller(pugi::xml_node node, const std::string& path, ParseState& st);
+Result<> parse_input(pugi::xml_node node, const std::string& path, ParseState& st);
+Result<> parse_graphics(pugi::xml_node node, const std::string& path, ParseState& st);
+Result<> parse_video(pugi::xml_node node, const std::string& path, ParseState& st);
 // <devices> (devices.cpp) and <metadata> (metadata.cpp).
 Result<> parse_devices(pugi::xml_node node, const std::string& path, ParseState& st);
 Result<> parse_metadata(pugi::xml_node node, const std::string& path, ParseState& st);
@@ -36,5 +49,6 @@ inline constexpr std::size_t max_document_bytes = 1024 * 1024;
 inline constexpr unsigned max_depth = 32;
 inline constexpr std::size_t max_interfaces = 8;
 inline constexpr std::size_t max_filesystems = 8;  // the launcher's limit
+inline constexpr std::size_t max_disks = 8;        // the launcher's limit
 
 }  // namespace fleet::router::detail

@@ -127,6 +127,35 @@ std::string escape(std::string_view value, bool attribute)
     return out;
 }
 
+namespace {
+void write_canonical(pugi::xml_node node, std::string& out)
+{
+    out += '<';
+    out += node.name();
+    for (pugi::xml_attribute a : node.attributes())
+        out += " " + std::string(a.name()) + "='" + escape(a.value(), true) + "'";
+    std::string inside;
+    for (pugi::xml_node child : node.children()) {
+        if (child.type() == pugi::node_element)
+            write_canonical(child, inside);
+        else if ((child.type() == pugi::node_pcdata || child.type() == pugi::node_cdata) && !is_blank(child.value()))
+            inside += escape(child.value(), false);
+    }
+    if (inside.empty()) {
+        out += "/>";
+        return;
+    }
+    out += ">" + inside + "</" + node.name() + ">";
+}
+}  // namespace
+
+std::string canonical(pugi::xml_node node)
+{
+    std::string out;
+    write_canonical(node, out);  // depth is bounded by the parser's check
+    return out;
+}
+
 void Writer::start(std::string_view name, Attrs attrs)
 {
     out_.append(2 * depth_, ' ');

@@ -81,6 +81,11 @@ Result<> walk(pugi::xml_node node, std::string_view path, std::span<const Rule<s
     return {};
 }
 
+// An element as one line of XML that reads back to itself: attributes in
+// document order, single quotes, blank text dropped, comments dropped.
+// For elements fleet checks and keeps as written.
+std::string canonical(pugi::xml_node node);
+
 // Indented XML out, libvirt's look: <a b='c'>text</a>, <d/>.
 class Writer {
 public:

@@ -81,18 +81,19 @@ TEST_CASE("<domain>: type qemu or kvm, an id, nothing else", "[domain]")
 
 TEST_CASE("elements outside the subset are refused by name, with their path", "[domain][refusals]")
 {
-    CHECK_THAT(error_of(domain_with("<cpu mode='host-passthrough'/>")), Equals("unsupported element <cpu>"));
-    CHECK_THAT(error_of(domain_with("<devices><disk type='file'/></devices>")),
-               Equals("unsupported element <devices/disk>"));
+    CHECK_THAT(error_of(domain_with("<cpu mode='host-passthrough'><topology sockets='1'/></cpu>")),
+               Equals("unsupported element <cpu/topology>"));
+    CHECK_THAT(error_of(domain_with("<devices><disk type='file'><boot order='1'/></disk></devices>")),
+               Equals("unsupported element <devices/disk/boot>"));
     CHECK_THAT(error_of(domain_with("<devices><interface type='bridge'><source bridge='br0'/>"
                                     "<target dev='vnet0'/></interface></devices>")),
                Equals("unsupported element <devices/interface/target>"));
     CHECK_THAT(error_of(domain_with("<qemu:commandline xmlns:qemu='urn:q'/>")),
                Equals("unsupported element <qemu:commandline>"));
     CHECK_THAT(error_of(domain_with("<name>u</name>")), Equals("duplicate element <name>"));
-    CHECK_THAT(error_of(domain_with("<features><apic/></features>")), Equals("unsupported element <features/apic>"));
-    CHECK_THAT(error_of(domain_with("<clock offset='utc'><timer name='rtc'/></clock>")),
-               Equals("unsupported element <clock/timer>"));
+    CHECK_THAT(error_of(domain_with("<features><hyperv/></features>")), Equals("unsupported element <features/hyperv>"));
+    CHECK_THAT(error_of(domain_with("<clock offset='utc'><timer name='rtc'><catchup/></timer></clock>")),
+               Equals("unsupported element <clock/timer/catchup>"));
     CHECK_THAT(error_of(domain_with("<os><boot dev='hd'/></os>")), Contains("duplicate element <os>"));
     CHECK_THAT(error_of("<domain type='qemu'><name>t</name><os><kernel>/k</kernel><boot dev='hd'/></os></domain>"),
                Equals("unsupported element <os/boot>"));

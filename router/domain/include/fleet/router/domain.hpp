@@ -11,7 +11,10 @@
 //     <os> <type arch='x86_64' machine='microvm'>hvm</type>
 //          <kernel>  <initrd>  <cmdline> </os>
 //     <on_poweroff|on_reboot|on_crash>destroy</…>
-//     <clock offset='utc'/>  <features> [<acpi/>] </features>
+//     <features> acpi apic pae <vmport state='off'/> </features>
+//     <cpu mode='host-passthrough|host-model|maximum'> [<model fallback=…/>] </cpu>
+//     <clock offset='utc'> <timer name='rtc|pit|hpet|kvmclock|tsc' …/>… </clock>
+//     <pm> <suspend-to-mem|suspend-to-disk enabled='no'/> </pm>
 //     <devices>
 //       <emulator>  (accepted if it names qemu-system-x86_64; fleet runs its
 //                    own, so nothing is kept or written back)
@@ -23,6 +26,12 @@
 //       <filesystem type='mount' accessmode='passthrough|squash'>
 //                 <source dir=/> <target dir=/> <readonly/> </filesystem>
 //       <memballoon model='none'/>  (accepted, not written back)
+//       <disk type='file|block' device='disk'> <driver name='qemu' type='raw|qcow2'/>
+//             <source file=|dev=/> <target dev='vdX' bus='virtio'/> <readonly/> </disk>
+//       <rng model='virtio'> <backend model='random'>/dev/urandom</backend>
+//             <rate bytes= period=/> </rng>
+//       <controller type='usb|virtio-serial' …/>  <input type='mouse|keyboard' bus='ps2'/>
+//       <video><model type='none'/></video>
 //     </devices>
 //     <metadata xmlns:fleet='https://fleet.dev/xmlns/domain/1'>
 //       <fleet:image>NAME</fleet:image> <fleet:arg>…</fleet:arg>…
@@ -64,6 +73,21 @@
 //    name is non-empty without '='; a later one with the same name wins in
 //    the guest, as in a shell. The working folder is absolute and must be
 //    on a <filesystem> target when the domain starts (the launcher checks).
+//  - What virt-install, virt-manager and libvirt-tck write for a plain
+//    x86_64 domain (docs/domain-xml.md is the table, one line per choice):
+//    <features> acpi, apic, pae are what every fleet VM has (kept, written
+//    back); vmport only state='off'. <cpu>: host-passthrough, host-model
+//    and maximum are all fleet's CPU (the host's under KVM, QEMU's max under
+//    TCG); custom models and <topology> are refused. <clock> timers: hpet
+//    and pit may only be absent (present='no', or a tick policy for a timer
+//    microvm does not have, which changes nothing); kept as written. <pm>:
+//    suspend only enabled='no'. USB and virtio-serial <controller>s and ps2
+//    <input>s are kept, not given to the VM: microvm has no USB bus and no
+//    i8042, and nothing fleet accepts would sit on them. <graphics>, <video>
+//    other than model none, tablets and USB inputs are refused: fleet's VMs
+//    have no display (virt-install --graphics none).
+//    <disk>: virtio-blk on microvm, a raw or qcow2 file or a block device,
+//    at most 8, targets vda..vdz. <rng>: virtio-rng fed from the host file.
 //  - Refused outright: documents over 1 MiB, nesting deeper than 32,
 //    duplicate attributes, a second copy of a single-valued element,
 //    non-blank text between elements. Syntax errors read
@@ -104,6 +128,24 @@ struct Filesystem {
     bool operator==(const Filesystem&) const = default;
 };
 
+// <disk type='file|block' device='disk'>: a virtio-blk device.
+struct Disk {
+    std::string type = "file";   // "file" (<source file=>) or "block" (<source dev=>)
+    std::string source;          // host path
+    std::string format = "raw";  // <driver type=>: raw or qcow2
+    std::string target;          // <target dev=>: vda, vdb, ...
+    bool read_only = false;
+    bool operator==(const Disk&) const = default;
+};
+
+// <rng model='virtio'>: virtio-rng fed from a host file.
+struct Rng {
+    std::string source = "/dev/urandom";  // <backend model='random'>
+    std::uint64_t rate_bytes = 0;         // <rate bytes= period=>; 0: no limit
+    std::uint64_t rate_period_ms = 0;
+    bool operator==(const Rng&) const = default;
+};
+
 struct DomainDef {
     std::string type = "qemu";  // "qemu" (TCG) or "kvm"
     std::string name;
@@ -122,6 +164,18 @@ struct DomainDef {
     bool console = true;                                   // a console/serial pty is declared
     std::vector<Interface> interfaces;
     std::vector<Filesystem> filesystems;
+    std::vector<Disk> disks;
+    std::optional<Rng> rng;
+    // Elements kept as written (checked, each as canonical XML text) and
+    // written back: <features> children, <cpu>, <clock> timers, <pm>, and
+    // the devices fleet accepts but gives the VM nothing for (controllers,
+    // ps2 inputs, video none).
+    std::vector<std::string> features;
+    std::string cpu;
+    bool clock = false;  // a <clock offset='utc'> was given
+    std::vector<std::string> timers;
+    std::string pm;
+    std::vector<std::string> kept_devices;
     // <metadata> elements in other namespaces than fleet's, each as XML
     // text (one element with its namespace declarations), kept in order.
     std::vector<std::string> foreign_metadata;
