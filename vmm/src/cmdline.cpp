@@ -114,6 +114,8 @@ std::vector<std::string> qemu_argv(const std::string& qemu, const VmSpec& spec, 
                  (s.read_only ? ",readonly=on" : ""),
              "-device", "virtio-9p-device,fsdev=" + id + ",mount_tag=" + id});
     }
+    // Disks and rng (block.cpp).
+    for (auto& word : device_argv(spec)) a.push_back(std::move(word));
     // isa-debug-exit: the fast way out for every guest.
     add({"-device",
          "isa-debug-exit,iobase=" + hex(FLEET_DEBUG_EXIT_PORT) + ",iosize=" + std::to_string(FLEET_DEBUG_EXIT_SIZE)});

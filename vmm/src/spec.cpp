@@ -112,6 +112,7 @@ Result<> validate(const VmSpec& spec)
         return fail("kernel command line too long (" + std::to_string(len) + " bytes, at most " +
                     std::to_string(FLEET_CMDLINE_MAX) + ")");
     if (spec.tap_fd) return fail("network taps are not supported by this launcher yet");
+    if (auto r = validate_devices(spec); !r) return r;
     if (!spec.shares.empty() && spec.stdio != StdioKind::virtio)
         return fail("shared folders need a virtio guest (a Linux image); this image is stdio=isa");
     if (spec.shares.size() > FLEET_MAX_SHARES)
