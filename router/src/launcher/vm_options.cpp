@@ -58,6 +58,10 @@ DomainResult<vmm::SupervisorOptions> supervisor_options(const DomainDef& def, co
             return domain_fail(Errc::unsupported, "<filesystem>: only Linux images (virtio guests) can mount shares");
         spec.shares.push_back(vmm::SharedFolder{fs.source_dir, fs.target_dir, fs.read_only});
     }
+    for (const auto& d : def.disks) spec.disks.push_back(vmm::BlockDevice{d.source, d.format, d.read_only});
+    if (def.rng)
+        spec.rng = vmm::RngDevice{def.rng->source, static_cast<std::uint32_t>(def.rng->rate_bytes),
+                                  static_cast<std::uint32_t>(def.rng->rate_period_ms)};
     if (auto v = vmm::validate(spec); !v) return domain_fail(Errc::invalid_argument, v.error().what());
 
     vmm::SupervisorOptions so;
