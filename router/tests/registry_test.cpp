@@ -48,6 +48,10 @@ TEST_CASE("define: names and uuids are taken, bad XML is refused", "[registry]")
     auto unknown = f.registry->define(domain_xml("u", "", "<devices><disk type='file'/></devices>"));
     REQUIRE_FALSE(unknown);
     CHECK(unknown.error().code == Errc::bad_definition);
+    auto display = f.registry->define(domain_xml("g", "", "<devices><graphics type='vnc'/></devices>"));
+    REQUIRE_FALSE(display);
+    CHECK(display.error().code == Errc::unsupported_config);
+    CHECK(display.error().message.find("<devices/graphics>") == 0);
     CHECK(f.registry->all().size() == 1);
 }
 

@@ -640,8 +640,8 @@ def test_errors(router):
                          E.VIR_ERR_XML_DETAIL]
     expect_error(None, conn.defineXML, domain_xml("u1", devices="<disk type='file'/>"), codes=unsupported_codes,
                  needles=["disk"])
-    expect_error(None, conn.defineXML, domain_xml("u1", devices="<graphics type='vnc'/>"), codes=unsupported_codes,
-                 needles=["graphics"])
+    expect_error(E.VIR_ERR_CONFIG_UNSUPPORTED, conn.defineXML, domain_xml("u1", devices="<graphics type='vnc'/>"),
+                 needles=["unsupported configuration", "graphics", "no display"])
     expect_error(None, conn.createXML, domain_xml("u1", devices="<disk type='file'/>"), 0, codes=unsupported_codes,
                  needles=["disk"])
     expect_error(E.VIR_ERR_NO_DOMAIN, conn.lookupByName, "u1")

@@ -660,13 +660,16 @@ def test_errors(router):
         virsh_fails(uri, "create", write_xml(router, "bad", text), needles=[needle])
     check("bad" not in listing(uri, "--all"), "bad XML left a domain")
 
-    # an element outside the subset: refused, named
-    unsupported = domain_xml("u1", args=["hold"], devices="<disk type='file' device='disk'><source file='/x.img'/>"
-                                                          "<target dev='vda'/></disk>")
-    virsh_fails(uri, "define", write_xml(router, "u1", unsupported), needles=["disk"])
-    virsh_fails(uri, "create", write_xml(router, "u1", unsupported), needles=["disk"])
+    # what a microvm cannot have: refused as libvirt's unsupported configuration, named
+    unsupported = domain_xml("u1", args=["hold"], devices="<graphics type='spice'/>")
+    virsh_fails(uri, "define", write_xml(router, "u1", unsupported), needles=["unsupported configuration", "graphics"])
+    virsh_fails(uri, "create", write_xml(router, "u1", unsupported), needles=["unsupported configuration", "graphics"])
     virsh_fails(uri, "define", write_xml(router, "u1", domain_xml("u1", extra="<cputune><shares>9</shares></cputune>")),
-                needles=["cputune"])
+                needles=["unsupported configuration", "cputune"])
+    # a disk fleet accepts, whose image is not there: the create fails naming it
+    no_image = domain_xml("u1", args=["hold"], devices="<disk type='file' device='disk'><source file='/x.img'/>"
+                                                       "<target dev='vda'/></disk>")
+    virsh_fails(uri, "create", write_xml(router, "u1", no_image), needles=["/x.img"])
     check("u1" not in listing(uri, "--all"), "an unsupported definition left a domain")
     check(router.qemu_processes() == [router.record("dup")["pid"]], "an unsupported create started a VM")
 

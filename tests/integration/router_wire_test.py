@@ -153,6 +153,11 @@ def main():
         check(h[5] == ERROR and error_code(p) == 27, f"bad XML: {h} {p!r}")
         h, p = c.call(11, xdr_string("<domain type='qemu'><name>x</name><devices><disk/></devices></domain>"))
         check(h[5] == ERROR and b"disk" in p, f"unsupported element not named: {p!r}")
+        # What fleet understands but cannot honour: CONFIG_UNSUPPORTED (67).
+        h, p = c.call(11, xdr_string("<domain type='qemu'><name>x</name><os><kernel>/k</kernel></os>"
+                                     "<devices><graphics type='vnc'/></devices></domain>"))
+        check(h[5] == ERROR and error_code(p) == 67 and b"unsupported configuration: <devices/graphics>" in p,
+              f"a display: {h} {p!r}")
         # A stream packet nobody opened, a reply and an event from the client: ignored.
         c.sock.sendall(packet(REMOTE, 201, STREAM, 4242, 2, b"data"))
         c.sock.sendall(packet(REMOTE, 3, REPLY, 77))

@@ -14,6 +14,7 @@ namespace fleet::router {
 using detail::ParseState;
 using xml::fail_at;
 using xml::quote;
+using xml::unsupported_at;
 
 namespace {
 
@@ -88,7 +89,7 @@ Result<> parse_interface_model(pugi::xml_node node, const std::string& path, Int
     auto model = xml::required_attr(node, path, "type");
     if (!model) return std::unexpected(model.error());
     if (*model != "virtio")
-        return fail_at(path, "type " + quote(*model) + " is not supported (fleet's NICs are virtio)");
+        return unsupported_at(path, "type " + quote(*model) + " is not supported (fleet's NICs are virtio)");
     return {};
 }
 
@@ -104,7 +105,7 @@ Result<> parse_interface(pugi::xml_node node, const std::string& path, ParseStat
     auto type = xml::required_attr(node, path, "type");
     if (!type) return std::unexpected(type.error());
     if (*type != "bridge" && *type != "network")
-        return fail_at(path, "type " + quote(*type) + " is not supported (use bridge or network)");
+        return unsupported_at(path, "type " + quote(*type) + " is not supported (use bridge or network)");
     InterfaceCtx c;
     c.iface.type = *type;
     if (auto r = xml::walk(node, path, std::span(interface_rules), c); !r) return r;
@@ -161,10 +162,10 @@ Result<> check_fs_attrs(pugi::xml_node node, const std::string& path)
 {
     if (auto r = xml::only_attrs(node, path, {"type", "accessmode"}); !r) return r;
     const std::string_view type = node.attribute("type").as_string("mount");
-    if (type != "mount") return fail_at(path, "type " + quote(type) + " is not supported (use mount)");
+    if (type != "mount") return unsupported_at(path, "type " + quote(type) + " is not supported (use mount)");
     const std::string_view mode = node.attribute("accessmode").as_string("passthrough");
     if (mode != "passthrough" && mode != "squash")
-        return fail_at(path, "accessmode " + quote(mode) + " is not supported (use passthrough)");
+        return unsupported_at(path, "accessmode " + quote(mode) + " is not supported (use passthrough)");
     return {};
 }
 
@@ -191,7 +192,7 @@ Result<> check_pty(pugi::xml_node node, const std::string& path)
     if (auto r = xml::only_attrs(node, path, {"type"}); !r) return r;
     auto type = xml::required_attr(node, path, "type");
     if (!type) return std::unexpected(type.error());
-    if (*type != "pty") return fail_at(path, "type " + quote(*type) + " is not supported (use pty)");
+    if (*type != "pty") return unsupported_at(path, "type " + quote(*type) + " is not supported (use pty)");
     return {};
 }
 
@@ -201,9 +202,10 @@ Result<> check_serial_target(pugi::xml_node node, const std::string& path, const
     if (auto r = xml::only_attrs(node, path, {"type", "port"}); !r) return r;
     const std::string_view type = node.attribute("type").as_string(expected);
     if (type != expected)
-        return fail_at(path, "type " + quote(type) + " is not supported (use " + quote(expected) + ")");
+        return unsupported_at(path, "type " + quote(type) + " is not supported (use " + quote(expected) + ")");
     const std::string_view port = node.attribute("port").as_string("0");
-    if (port != "0") return fail_at(path, "port " + quote(port) + " is not supported (fleet has one serial port, 0)");
+    if (port != "0")
+        return unsupported_at(path, "port " + quote(port) + " is not supported (fleet has one serial port, 0)");
     return {};
 }
 
@@ -217,7 +219,7 @@ Result<> parse_serial_model(pugi::xml_node node, const std::string& path, ParseS
 {
     if (auto r = xml::check_leaf(node, path, {"name"}); !r) return r;
     const std::string_view name = node.attribute("name").as_string("isa-serial");
-    if (name != "isa-serial") return fail_at(path, "name " + quote(name) + " is not supported (use isa-serial)");
+    if (name != "isa-serial") return unsupported_at(path, "name " + quote(name) + " is not supported (use isa-serial)");
     return {};
 }
 
@@ -255,7 +257,7 @@ Result<> parse_emulator(pugi::xml_node node, const std::string& path, ParseState
     if (!text) return std::unexpected(text.error());
     constexpr std::string_view qemu = "qemu-system-x86_64";
     if (*text != qemu && !text->ends_with("/" + std::string(qemu)))
-        return fail_at(path, quote(*text) + " is not supported; fleet runs its own " + std::string(qemu));
+        return unsupported_at(path, quote(*text) + " is not supported; fleet runs its own " + std::string(qemu));
     return {};
 }
 
@@ -265,7 +267,8 @@ Result<> parse_memballoon(pugi::xml_node node, const std::string& path, ParseSta
     auto model = xml::required_attr(node, path, "model");
     if (!model) return std::unexpected(model.error());
     if (*model != "none")
-        return fail_at(path, "model " + quote(*model) + " is not supported (use none: fleet's microvm has no balloon)");
+        return unsupported_at(
+            path, "model " + quote(*model) + " is not supported (use none: fleet's microvm has no balloon)");
     st.def.kept_devices.push_back(xml::canonical(node));
     return {};
 }

@@ -48,7 +48,7 @@ Result<> parse_domain_attrs(pugi::xml_node root, ParseState& st)
     auto type = xml::required_attr(root, "", "type");
     if (!type) return std::unexpected(type.error());
     if (*type != "qemu" && *type != "kvm")
-        return xml::fail_at("", "type " + xml::quote(*type) + " is not supported (use qemu or kvm)");
+        return xml::unsupported_at("", "type " + xml::quote(*type) + " is not supported (use qemu or kvm)");
     st.def.type = *type;
     // id: a running domain's number in libvirt's own output; not part of a definition.
     const std::string_view id = root.attribute("id").as_string("-1");

@@ -15,6 +15,7 @@ namespace fleet::router {
 using detail::ParseState;
 using xml::fail_at;
 using xml::quote;
+using xml::unsupported_at;
 
 namespace {
 
@@ -104,7 +105,8 @@ Result<> parse_vcpu(pugi::xml_node node, const std::string& path, ParseState& st
 {
     if (auto r = xml::only_attrs(node, path, {"placement", "current"}); !r) return r;
     const std::string_view placement = node.attribute("placement").as_string("static");
-    if (placement != "static") return fail_at(path, "placement " + quote(placement) + " is not supported (use static)");
+    if (placement != "static")
+        return unsupported_at(path, "placement " + quote(placement) + " is not supported (use static)");
     auto text = xml::word_of(node, path);
     if (!text) return std::unexpected(text.error());
     const auto n = parse_number(*text);
@@ -165,8 +167,8 @@ Result<> parse_lifecycle(pugi::xml_node node, const std::string& path, ParseStat
     auto text = xml::word_of(node, path);
     if (!text) return std::unexpected(text.error());
     if (*text != "destroy")
-        return fail_at(path,
-                       quote(*text) + " is not supported (a fleet domain ends when its guest stops: use destroy)");
+        return unsupported_at(
+            path, quote(*text) + " is not supported (a fleet domain ends when its guest stops: use destroy)");
     return {};
 }
 
@@ -175,13 +177,14 @@ Result<> parse_os_type(pugi::xml_node node, const std::string& path, ParseState&
 {
     if (auto r = xml::only_attrs(node, path, {"arch", "machine"}); !r) return r;
     const std::string_view arch = node.attribute("arch").as_string("x86_64");
-    if (arch != "x86_64") return fail_at(path, "arch " + quote(arch) + " is not supported; fleet runs x86_64 only");
+    if (arch != "x86_64")
+        return unsupported_at(path, "arch " + quote(arch) + " is not supported; fleet runs x86_64 only");
     const std::string_view machine = node.attribute("machine").as_string("microvm");
     if (machine != "microvm")
-        return fail_at(path, "machine " + quote(machine) + " is not supported; fleet runs microvm only");
+        return unsupported_at(path, "machine " + quote(machine) + " is not supported; fleet runs microvm only");
     auto text = xml::word_of(node, path);
     if (!text) return std::unexpected(text.error());
-    if (*text != "hvm") return fail_at(path, quote(*text) + " is not supported; fleet runs hvm guests only");
+    if (*text != "hvm") return unsupported_at(path, quote(*text) + " is not supported; fleet runs hvm guests only");
     return {};
 }
 

@@ -12,6 +12,7 @@ namespace fleet::router {
 using detail::ParseState;
 using xml::fail_at;
 using xml::quote;
+using xml::unsupported_at;
 
 namespace {
 
@@ -50,9 +51,10 @@ Result<> detail::parse_controller(pugi::xml_node node, const std::string& path, 
         if (auto r = xml::check_leaf(node, path, {"type", "index", "ports", "vectors"}); !r) return r;
         return keep(node, st);
     }
-    if (*type == "pci") return fail_at(path, "type 'pci' is not supported (fleet's microvm has no PCI bus)");
-    return fail_at(path, "type " + quote(*type) +
-                             " is not supported (fleet's microvm disks are virtio-blk; use usb or virtio-serial)");
+    if (*type == "pci") return unsupported_at(path, "type 'pci' is not supported (fleet's microvm has no PCI bus)");
+    return unsupported_at(
+        path, "type " + quote(*type) +
+                  " is not supported (fleet's microvm has only virtio-mmio devices; usb and virtio-serial are kept)");
 }
 
 // libvirt's implicit ps2 mouse and keyboard; anything else wants a display.
@@ -63,13 +65,13 @@ Result<> detail::parse_input(pugi::xml_node node, const std::string& path, Parse
     if (!type) return std::unexpected(type.error());
     const std::string_view bus = node.attribute("bus").as_string("ps2");
     if ((*type != "mouse" && *type != "keyboard") || bus != "ps2")
-        return fail_at(path, "type " + quote(*type) + " bus " + quote(bus) + " is not supported: " + no_display);
+        return unsupported_at(path, "type " + quote(*type) + " bus " + quote(bus) + " is not supported: " + no_display);
     return keep(node, st);
 }
 
 Result<> detail::parse_graphics(pugi::xml_node node, const std::string& path, ParseState&)
 {
-    return fail_at(path, "type " + quote(node.attribute("type").value()) + " is not supported: " + no_display);
+    return unsupported_at(path, "type " + quote(node.attribute("type").value()) + " is not supported: " + no_display);
 }
 
 Result<> detail::parse_video(pugi::xml_node node, const std::string& path, ParseState& st)
@@ -80,8 +82,8 @@ Result<> detail::parse_video(pugi::xml_node node, const std::string& path, Parse
     const bool none = model && type == "none" && !model.next_sibling() && !model.previous_sibling() &&
                       !model.first_child() && std::distance(model.attributes_begin(), model.attributes_end()) == 1;
     if (!none)
-        return fail_at(path, (model ? "model " + quote(type) : std::string("a video device")) +
-                                 " is not supported: " + no_display + "; <model type='none'/> is accepted");
+        return unsupported_at(path, (model ? "model " + quote(type) : std::string("a video device")) +
+                                        " is not supported: " + no_display + "; <model type='none'/> is accepted");
     return keep(node, st);
 }
 

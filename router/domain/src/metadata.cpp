@@ -133,7 +133,7 @@ Result<> parse_fleet_element(pugi::xml_node node, const std::string& path, Parse
     if (local == "env") return parse_env(node, path, st);
     if (auto r = xml::only_attrs(node, path, {"xmlns"}); !r) return r;
     if (local == "workdir") return parse_workdir(node, path, st);
-    if (local != "image" && local != "arg") return fail("unsupported element " + xml::tag(path));
+    if (local != "image" && local != "arg") return xml::unsupported("unsupported element " + xml::tag(path));
     auto text = xml::text_of(node, path);
     if (!text) return std::unexpected(text.error());
     if (local == "arg") {

@@ -13,6 +13,7 @@ namespace fleet::router {
 using detail::ParseState;
 using xml::fail_at;
 using xml::quote;
+using xml::unsupported_at;
 
 namespace {
 
@@ -26,8 +27,8 @@ Result<> one_of(pugi::xml_node node, const std::string& path, const char* name,
         if (ok == a.value()) return {};
     std::string list;
     for (std::string_view ok : allowed) list += (list.empty() ? "" : ", ") + std::string(ok);
-    return fail_at(path, std::string(name) + "=" + quote(a.value()) + " is not supported" +
-                             (why.empty() ? " (use " + list + ")" : " (" + why + ")"));
+    return unsupported_at(path, std::string(name) + "=" + quote(a.value()) + " is not supported" +
+                                    (why.empty() ? " (use " + list + ")" : " (" + why + ")"));
 }
 
 // ---- <features> ----
@@ -64,7 +65,7 @@ constexpr std::array<xml::Rule<ParseState>, 4> feature_rules{{
 Result<> parse_cpu_model(pugi::xml_node node, const std::string& path, ParseState&)
 {
     if (auto r = xml::check_leaf(node, path, {"fallback"}); !r)
-        return fail_at(path, "named CPU models are not supported (use mode='host-passthrough' or 'maximum')");
+        return unsupported_at(path, "named CPU models are not supported (use mode='host-passthrough' or 'maximum')");
     return one_of(node, path, "fallback", {"allow", "forbid"});
 }
 
@@ -86,7 +87,7 @@ Result<> check_timer(pugi::xml_node node, const std::string& path)
     }
     const bool absent_on_microvm = *name == "hpet" || *name == "pit";
     if (absent_on_microvm && std::string_view(node.attribute("present").value()) == "yes")
-        return fail_at(path, "fleet's microvm has no " + *name + " (present='no')");
+        return unsupported_at(path, "fleet's microvm has no " + *name + " (present='no')");
     return {};
 }
 
@@ -124,7 +125,7 @@ Result<> detail::parse_cpu(pugi::xml_node node, const std::string& path, ParseSt
 {
     if (auto r = xml::only_attrs(node, path, {"mode", "match", "check", "migratable"}); !r) return r;
     if (!node.attribute("mode"))
-        return fail_at(path, "mode 'custom' is not supported (use host-passthrough, host-model or maximum)");
+        return unsupported_at(path, "mode 'custom' is not supported (use host-passthrough, host-model or maximum)");
     if (auto r = one_of(node, path, "mode", {"host-passthrough", "host-model", "maximum"}); !r) return r;
     if (auto r = one_of(node, path, "match", {"exact", "minimum", "strict"}); !r) return r;
     if (auto r = one_of(node, path, "check", {"none", "partial", "full"}); !r) return r;
@@ -138,7 +139,7 @@ Result<> detail::parse_clock(pugi::xml_node node, const std::string& path, Parse
 {
     if (auto r = xml::only_attrs(node, path, {"offset"}); !r) return r;
     const std::string_view offset = node.attribute("offset").as_string("utc");
-    if (offset != "utc") return fail_at(path, "offset " + quote(offset) + " is not supported (use utc)");
+    if (offset != "utc") return unsupported_at(path, "offset " + quote(offset) + " is not supported (use utc)");
     st.def.clock = true;
     return xml::walk(node, path, std::span(clock_rules), st);
 }

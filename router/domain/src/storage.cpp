@@ -13,6 +13,7 @@ namespace fleet::router {
 using detail::ParseState;
 using xml::fail_at;
 using xml::quote;
+using xml::unsupported_at;
 
 namespace {
 
@@ -26,10 +27,10 @@ Result<> parse_driver(pugi::xml_node node, const std::string& path, DiskCtx& c)
 {
     if (auto r = xml::check_leaf(node, path, {"name", "type"}); !r) return r;
     const std::string_view name = node.attribute("name").as_string("qemu");
-    if (name != "qemu") return fail_at(path, "name " + quote(name) + " is not supported (use qemu)");
+    if (name != "qemu") return unsupported_at(path, "name " + quote(name) + " is not supported (use qemu)");
     const std::string_view type = node.attribute("type").as_string("raw");
     if (type != "raw" && type != "qcow2")
-        return fail_at(path, "type " + quote(type) + " is not supported (use raw or qcow2)");
+        return unsupported_at(path, "type " + quote(type) + " is not supported (use raw or qcow2)");
     c.disk.format = type;
     return {};
 }
@@ -54,8 +55,9 @@ Result<> parse_target(pugi::xml_node node, const std::string& path, DiskCtx& c)
     if (!dev) return std::unexpected(dev.error());
     const std::string_view bus = node.attribute("bus").as_string("virtio");
     if (bus != "virtio")
-        return fail_at(path, "bus " + quote(bus) +
-                                 " is not supported (fleet's microvm disks are virtio: bus='virtio', dev='vda')");
+        return unsupported_at(
+            path,
+            "bus " + quote(bus) + " is not supported (fleet's microvm disks are virtio: bus='virtio', dev='vda')");
     if (dev->size() != 3 || !dev->starts_with("vd") || (*dev)[2] < 'a' || (*dev)[2] > 'z')
         return fail_at(path, "dev=" + quote(*dev) + " is not a virtio disk name (vda to vdz)");
     c.disk.target = *dev;
@@ -82,12 +84,12 @@ Result<> parse_backend(pugi::xml_node node, const std::string& path, Rng& rng)
 {
     if (auto r = xml::only_attrs(node, path, {"model"}); !r) return r;
     const std::string_view model = node.attribute("model").as_string("random");
-    if (model != "random") return fail_at(path, "model " + quote(model) + " is not supported (use random)");
+    if (model != "random") return unsupported_at(path, "model " + quote(model) + " is not supported (use random)");
     auto file = xml::word_of(node, path);
     if (!file) return std::unexpected(file.error());
     if (file->empty()) return {};  // libvirt's default: /dev/urandom
     if (*file != "/dev/urandom" && *file != "/dev/random" && *file != "/dev/hwrng")
-        return fail_at(path, quote(*file) + " is not supported (use /dev/urandom, /dev/random or /dev/hwrng)");
+        return unsupported_at(path, quote(*file) + " is not supported (use /dev/urandom, /dev/random or /dev/hwrng)");
     rng.source = *file;
     return {};
 }
@@ -124,12 +126,12 @@ Result<> detail::parse_disk(pugi::xml_node node, const std::string& path, ParseS
     if (auto r = xml::only_attrs(node, path, {"type", "device"}); !r) return r;
     const std::string_view device = node.attribute("device").as_string("disk");
     if (device != "disk")
-        return fail_at(path,
-                       "device " + quote(device) + " is not supported (fleet's disks are virtio-blk: device='disk')");
+        return unsupported_at(
+            path, "device " + quote(device) + " is not supported (fleet's disks are virtio-blk: device='disk')");
     DiskCtx c;
     c.disk.type = node.attribute("type").as_string("file");
     if (c.disk.type != "file" && c.disk.type != "block")
-        return fail_at(path, "type " + quote(c.disk.type) + " is not supported (use file or block)");
+        return unsupported_at(path, "type " + quote(c.disk.type) + " is not supported (use file or block)");
     if (auto r = xml::walk(node, path, std::span(disk_rules), c); !r) return r;
     if (!c.has_source)
         return fail_at(path, std::string("missing <source ") + (c.disk.type == "block" ? "dev" : "file") + "='...'/>");
@@ -147,7 +149,7 @@ Result<> detail::parse_rng(pugi::xml_node node, const std::string& path, ParseSt
     if (auto r = xml::only_attrs(node, path, {"model"}); !r) return r;
     auto model = xml::required_attr(node, path, "model");
     if (!model) return std::unexpected(model.error());
-    if (*model != "virtio") return fail_at(path, "model " + quote(*model) + " is not supported (use virtio)");
+    if (*model != "virtio") return unsupported_at(path, "model " + quote(*model) + " is not supported (use virtio)");
     Rng rng;
     if (auto r = xml::walk(node, path, std::span(rng_rules), rng); !r) return r;
     st.def.rng = rng;

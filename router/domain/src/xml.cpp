@@ -1,6 +1,17 @@
 // fleet — domain XML helpers (see xml.hpp).
 #include "xml.hpp"
 
+#include <fleet/router/domain.hpp>
+
+namespace fleet::router {
+
+bool is_unsupported_configuration(const Error& e)
+{
+    return e.sys_errno == xml::unsupported_errno;
+}
+
+}  // namespace fleet::router
+
 namespace fleet::router::xml {
 
 std::string child_path(std::string_view parent, std::string_view child)
@@ -25,6 +36,16 @@ std::string tag(std::string_view path)
 std::unexpected<Error> fail_at(std::string_view path, const std::string& message)
 {
     return fail(tag(path) + ": " + message);
+}
+
+std::unexpected<Error> unsupported(std::string message)
+{
+    return fail(std::move(message), unsupported_errno);
+}
+
+std::unexpected<Error> unsupported_at(std::string_view path, const std::string& message)
+{
+    return unsupported(tag(path) + ": " + message);
 }
 
 std::string quote(std::string_view value)
@@ -57,7 +78,8 @@ Result<> only_attrs(pugi::xml_node node, std::string_view path, std::initializer
         bool ok = name.starts_with("xmlns:");
         for (std::string_view known : allowed) ok = ok || name == known;
         if (!ok)
-            return fail("unsupported attribute " + shorten(name, 64) + "=" + quote(a.value()) + " on " + tag(path));
+            return unsupported("unsupported attribute " + shorten(name, 64) + "=" + quote(a.value()) + " on " +
+                               tag(path));
     }
     return {};
 }
@@ -75,7 +97,7 @@ Result<std::string> text_of(pugi::xml_node node, std::string_view path)
     for (pugi::xml_node child : node.children()) {
         if (child.type() == pugi::node_pcdata || child.type() == pugi::node_cdata) text += child.value();
         if (child.type() == pugi::node_element)
-            return fail("unsupported element " + tag(child_path(path, child.name())));
+            return unsupported("unsupported element " + tag(child_path(path, child.name())));
     }
     return text;
 }

@@ -27,6 +27,11 @@ inline constexpr unsigned parse_flags = pugi::parse_default | pugi::parse_ws_pcd
 std::string child_path(std::string_view parent, std::string_view child);
 std::string tag(std::string_view path);                                             // "<devices/disk>", "<domain>"
 std::unexpected<Error> fail_at(std::string_view path, const std::string& message);  // "<path>: message"
+// What fleet understands but cannot honour (libvirt's CONFIG_UNSUPPORTED,
+// not malformed XML): the same words, marked (is_unsupported_configuration).
+inline constexpr int unsupported_errno = ENOTSUP;
+std::unexpected<Error> unsupported(std::string message);
+std::unexpected<Error> unsupported_at(std::string_view path, const std::string& message);
 
 bool is_blank(std::string_view text);
 std::string_view trim(std::string_view text);
@@ -74,7 +79,7 @@ Result<> walk(pugi::xml_node node, std::string_view path, std::span<const Rule<s
         const std::string path_of_child = child_path(path, child.name());
         std::size_t i = 0;
         while (i < rules.size() && rules[i].name != child.name()) ++i;
-        if (i == rules.size()) return fail("unsupported element " + tag(path_of_child));
+        if (i == rules.size()) return unsupported("unsupported element " + tag(path_of_child));
         if (seen[i]++ > 0 && !rules[i].repeat) return fail("duplicate element " + tag(path_of_child));
         if (auto r = rules[i].parse(child, path_of_child, ctx); !r) return r;
     }

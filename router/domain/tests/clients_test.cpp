@@ -185,3 +185,28 @@ TEST_CASE("libvirt-tck's plain domain reads and round-trips", "[clients][sample]
     CHECK(d.disks.size() == 1);
     CHECK(d.rng);
 }
+
+TEST_CASE("refusals tell what fleet cannot honour from what it cannot read", "[clients][errors]")
+{
+    auto kind = [](const std::string& xml) {
+        auto def = parse_domain_xml(xml);
+        REQUIRE_FALSE(def);
+        return is_unsupported_configuration(def.error());
+    };
+    // libvirt's CONFIG_UNSUPPORTED: understood, not honoured on microvm
+    CHECK(kind(devices("<graphics type='vnc'/>")));
+    CHECK(kind(devices("<controller type='pci' model='pcie-root'/>")));
+    CHECK(kind(devices("<video><model type='qxl'/></video>")));
+    CHECK(kind(domain_with("<cpu mode='custom'><model>Skylake</model></cpu>")));
+    CHECK(kind(domain_with("<features><hyperv/></features>")));
+    CHECK(kind(devices("<sound model='ich9'/>")));
+    CHECK(kind(domain_with("<features><acpi foo='1'/></features>")));
+    // XML_ERROR: malformed, contradictory or incomplete
+    CHECK_FALSE(kind("<domain type='qemu'><name>x</name>"));
+    CHECK_FALSE(kind(domain_with("<memory>lots</memory>")));
+    CHECK_FALSE(kind(devices("<disk type='file' device='disk'><target dev='vda' bus='virtio'/></disk>")));
+    // the message is the reason alone; the errno only marks the kind
+    auto def = parse_domain_xml(devices("<graphics type='spice'/>"));
+    REQUIRE_FALSE(def);
+    CHECK_THAT(def.error().message, Contains("<devices/graphics>: type 'spice' is not supported"));
+}

@@ -32,7 +32,7 @@ inline std::string error_of(const std::string& xml)
 {
     auto def = parse_domain_xml(xml);
     REQUIRE_FALSE(def);
-    return def.error().what();
+    return def.error().message;
 }
 
 inline DomainDef parsed(const std::string& xml)

@@ -18,6 +18,8 @@ LibvirtError to_libvirt(const DomainError& e)
             return {err::operation_invalid, "Requested operation is not valid: " + e.message};
         case Errc::bad_definition:
             return {err::xml_error, e.message};
+        case Errc::unsupported_config:
+            return {err::config_unsupported, "unsupported configuration: " + e.message};
         case Errc::invalid_argument:
             return {err::invalid_arg, e.message};
         case Errc::unsupported:

@@ -97,12 +97,17 @@ std::vector<DomainPtr> DomainRegistry::all() const
     return v;
 }
 
+std::unexpected<DomainError> definition_error(const Error& e)
+{
+    return domain_fail(is_unsupported_configuration(e) ? Errc::unsupported_config : Errc::bad_definition, e.message);
+}
+
 // ---- Define / undefine -------------------------------------------------------------
 
 DomainResult<DomainPtr> DomainRegistry::define(const std::string& xml)
 {
     auto def = parse_domain_xml(xml);
-    if (!def) return domain_fail(Errc::bad_definition, def.error().what());
+    if (!def) return definition_error(def.error());
     for (const auto& [name, other] : domains_) {
         if (other->def.uuid == def->uuid && name != def->name) return taken(name, def->uuid);
     }

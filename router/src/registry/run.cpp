@@ -45,7 +45,7 @@ std::unexpected<DomainError> not_running()
 void DomainRegistry::create(const std::string& xml, bool paused, std::function<void(DomainResult<DomainPtr>)> done)
 {
     auto def = parse_domain_xml(xml);
-    if (!def) return done(domain_fail(Errc::bad_definition, def.error().what()));
+    if (!def) return done(definition_error(def.error()));
     if (auto fresh = check_new(*def); !fresh) return done(std::unexpected(fresh.error()));
     auto d = std::make_shared<Domain>();
     d->def = std::move(*def);

@@ -4,6 +4,8 @@
 // number and libvirtd's wording.
 #pragma once
 
+#include <fleet/base/error.hpp>
+
 #include <expected>
 #include <string>
 #include <utility>
@@ -11,13 +13,14 @@
 namespace fleet::router {
 
 enum class Errc {
-    not_found,         // no such domain
-    exists,            // the name or the uuid is taken
-    invalid_state,     // the domain is not in a state the operation applies to
-    bad_definition,    // the XML does not parse, or asks for what fleet does not honour
-    invalid_argument,  // an image, argument list or VM the launcher refuses
-    unsupported,       // fleet cannot do it (here, or yet): KVM, interfaces, shares
-    failed,            // tried, and it failed: I/O, fork, signal, monitor, the guest's start
+    not_found,           // no such domain
+    exists,              // the name or the uuid is taken
+    invalid_state,       // the domain is not in a state the operation applies to
+    bad_definition,      // the XML does not parse, or contradicts itself
+    unsupported_config,  // the XML asks for what fleet understands but cannot honour
+    invalid_argument,    // an image, argument list or VM the launcher refuses
+    unsupported,         // fleet cannot do it (here, or yet): KVM, interfaces, shares
+    failed,              // tried, and it failed: I/O, fork, signal, monitor, the guest's start
 };
 
 struct DomainError {
@@ -34,5 +37,9 @@ inline std::unexpected<DomainError> domain_fail(Errc code, std::string message)
 {
     return std::unexpected(DomainError{code, std::move(message)});
 }
+
+// A parse error of domain XML as the registry reports it:
+// unsupported_config for what fleet cannot honour, else bad_definition.
+std::unexpected<DomainError> definition_error(const Error& e);
 
 }  // namespace fleet::router

@@ -24,6 +24,7 @@ inline constexpr std::int32_t operation_denied = 29;  // a write on a read-only 
 inline constexpr std::int32_t rpc = 39;               // "unknown procedure: N"
 inline constexpr std::int32_t no_domain = 42;
 inline constexpr std::int32_t operation_invalid = 55;
+inline constexpr std::int32_t config_unsupported = 67;  // "unsupported configuration: ..."
 inline constexpr std::int32_t operation_unsupported = 84;
 }  // namespace err
 

@@ -2,7 +2,9 @@
 // honours, parsed, checked and written back.
 //
 // Supported (everything else is refused with an error that names the
-// element or attribute by its path below <domain> — never dropped silently):
+// element or attribute by its path below <domain> — never dropped silently;
+// is_unsupported_configuration below tells libvirt's two kinds of refusal
+// apart):
 //
 //   <domain type='qemu|kvm' [id='N']>             qemu = TCG, kvm = KVM only
 //     <name>  <uuid>  <title>  <description>
@@ -187,6 +189,12 @@ struct DomainDef {
 // offending element, e.g. "unsupported element <devices/disk>" or
 // "<memory>: 'lots' is not a number".
 Result<DomainDef> parse_domain_xml(const std::string& xml);
+
+// Whether a parse error refuses what fleet understands but cannot honour
+// (an unknown element or attribute, a display, a PCI controller: libvirt's
+// VIR_ERR_CONFIG_UNSUPPORTED) rather than malformed or contradictory XML
+// (VIR_ERR_XML_ERROR). Such errors carry ENOTSUP; show their `message`.
+bool is_unsupported_configuration(const Error& e);
 
 // Write a definition back as domain XML; `id` >= 0 adds the id attribute of
 // a running domain. parse_domain_xml(format_domain_xml(d)) == d.
