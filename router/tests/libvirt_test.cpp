@@ -215,3 +215,58 @@ TEST_CASE("libvirt: an answer for a client that has gone is dropped", "[libvirt]
     c.launcher.ready("web");  // nothing to answer, nothing breaks
     CHECK(c.registry->by_name("web").value()->active());
 }
+
+TEST_CASE("libvirt: host memory as one cell; networks empty; unsupported configuration", "[libvirt]")
+{
+    Client c;
+    c.open(true);  // all of these only look
+    const auto free = c.ok<NodeGetFreeMemoryRet>(c.call(RemoteProc::node_get_free_memory, Void{}));
+    const auto info = c.ok<NodeGetInfoRet>(c.call(RemoteProc::node_get_info, Void{}));
+    CHECK(free.free_mem > 0);
+    CHECK(free.free_mem <= info.memory * 1024);
+    auto cells = c.ok<NodeGetCellsFreeMemoryRet>(
+        c.call(RemoteProc::node_get_cells_free_memory, NodeGetCellsFreeMemoryArgs{0, 8}));
+    REQUIRE(cells.cells.size() == 1);
+    CHECK(cells.cells[0] > 0);
+    auto far = c.error(c.call(RemoteProc::node_get_cells_free_memory, NodeGetCellsFreeMemoryArgs{1, 1}));
+    CHECK(far.message == "internal error: start cell 1 out of range (0-0)");
+    auto count =
+        c.ok<NodeGetMemoryStatsRet>(c.call(RemoteProc::node_get_memory_stats, NodeGetMemoryStatsArgs{0, -1, 0}));
+    CHECK(count.nparams == 4);
+    CHECK(count.params.empty());
+    auto stats =
+        c.ok<NodeGetMemoryStatsRet>(c.call(RemoteProc::node_get_memory_stats, NodeGetMemoryStatsArgs{4, -1, 0}));
+    REQUIRE(stats.params.size() == 4);
+    CHECK(stats.params[0] == NodeMemoryStat{"total", info.memory});
+    CHECK(stats.params[1].field == "free");
+    CHECK(c.error(c.call(RemoteProc::node_get_memory_stats, NodeGetMemoryStatsArgs{4, 3, 0})).code == err::invalid_arg);
+    auto caps = c.ok<ConnectGetCapabilitiesRet>(c.call(RemoteProc::connect_get_capabilities, Void{}));
+    CHECK(caps.capabilities.find("<cell id='0'>") != std::string::npos);
+
+    auto dcaps = c.ok<ConnectGetDomainCapabilitiesRet>(
+        c.call(RemoteProc::connect_get_domain_capabilities,
+               ConnectGetDomainCapabilitiesArgs{{}, {}, {}, std::string("qemu"), 0}));
+    CHECK(dcaps.capabilities.find("<machine>microvm</machine>") != std::string::npos);
+    CHECK(dcaps.capabilities.find("<graphics supported='no'/>") != std::string::npos);
+    auto pc = c.error(c.call(RemoteProc::connect_get_domain_capabilities,
+                             ConnectGetDomainCapabilitiesArgs{{}, {}, std::string("pc"), {}, 0}));
+    CHECK(pc.code == err::invalid_arg);
+
+    CHECK(c.ok<ConnectNumOfNetworksRet>(c.call(RemoteProc::connect_num_of_networks, Void{})).num == 0);
+    CHECK(
+        c.ok<ConnectListAllNetworksRet>(c.call(RemoteProc::connect_list_all_networks, ConnectListAllNetworksArgs{1, 0}))
+            .nets.empty());
+    auto net = c.error(c.call(RemoteProc::network_lookup_by_name, NetworkLookupByNameArgs{"default"}));
+    CHECK(net.code == err::no_network);
+    CHECK(net.domain == errdom::network);
+    CHECK(net.message == "Network not found: no network with matching name 'default'");
+
+    Client w;
+    w.open();
+    auto vnc = w.error(w.call(RemoteProc::domain_define_xml,
+                              DomainDefineXmlArgs{domain_xml("g", "", "<devices><graphics type='vnc'/></devices>")}));
+    CHECK(vnc.code == err::config_unsupported);
+    CHECK(vnc.message->starts_with("unsupported configuration: <devices/graphics>: type 'vnc' is not supported"));
+    auto bad = w.error(w.call(RemoteProc::domain_define_xml, DomainDefineXmlArgs{"<domain><name>x</name>"}));
+    CHECK(bad.code == err::xml_error);
+}

@@ -79,6 +79,83 @@ TEST_CASE("the not-found error reply, field by field", "[message][wire]")
     CHECK(decode_payload<RemoteError>(p->payload) == e);
 }
 
+TEST_CASE("host memory: free bytes, cells and stats as remote_protocol.x lays them out", "[message][wire]")
+{
+    // NODE_GET_CELLS_FREE_MEMORY (101) call: int startCell, int maxcells.
+    auto call = encode_call(RemoteProc::node_get_cells_free_memory, 4, NodeGetCellsFreeMemoryArgs{0, 1});
+    REQUIRE(call);
+    CHECK(call->substr(8) ==
+          "\0\0\0\1\0\0\0\x65\0\0\0\0\0\0\0\4\0\0\0\0"  // v1, proc 101, CALL, serial 4, OK
+          "\0\0\0\0\0\0\0\1"s);                         // startCell 0, maxcells 1
+    // Its reply: unsigned hyper cells<1024>.
+    const Header h101{remote_program, 1, 101, MessageType::call, 4, Status::ok};
+    auto cells = encode_reply(h101, NodeGetCellsFreeMemoryRet{{0x0000000123456789ull}});
+    REQUIRE(cells);
+    CHECK(cells->substr(28) == "\0\0\0\1\0\0\0\x01\x23\x45\x67\x89"s);
+    // NODE_GET_FREE_MEMORY (102) reply: one unsigned hyper, bytes.
+    const Header h102{remote_program, 1, 102, MessageType::call, 5, Status::ok};
+    auto free = encode_reply(h102, NodeGetFreeMemoryRet{8ull << 30});
+    REQUIRE(free);
+    CHECK(free->substr(28) == "\0\0\0\2\0\0\0\0"s);
+    // NODE_GET_MEMORY_STATS (228): int nparams, int cellNum, unsigned flags;
+    // the reply is {string field; unsigned hyper value}<16>, then int nparams.
+    auto stats_call = encode_call(RemoteProc::node_get_memory_stats, 6, NodeGetMemoryStatsArgs{0, -1, 0});
+    REQUIRE(stats_call);
+    CHECK(stats_call->substr(28) == "\0\0\0\0\xff\xff\xff\xff\0\0\0\0"s);
+    const Header h228{remote_program, 1, 228, MessageType::call, 6, Status::ok};
+    auto stats = encode_reply(h228, NodeGetMemoryStatsRet{{{"total", 1024}}, 4});
+    REQUIRE(stats);
+    CHECK(stats->substr(28) ==
+          "\0\0\0\1"              // one param
+          "\0\0\0\5total\0\0\0"s  //   field, padded
+          "\0\0\0\0\0\0\x04\0"    //   value 1024
+          "\0\0\0\4"s);           // nparams
+    auto count = encode_reply(h228, NodeGetMemoryStatsRet{{}, 4});
+    REQUIRE(count);
+    CHECK(count->substr(28) == "\0\0\0\0\0\0\0\4"s);
+}
+
+TEST_CASE("networks: counts, lists and a lookup as remote_protocol.x lays them out", "[message][wire]")
+{
+    // CONNECT_LIST_ALL_NETWORKS (283) call: int need_results, unsigned flags.
+    auto call = encode_call(RemoteProc::connect_list_all_networks, 3, ConnectListAllNetworksArgs{1, 0});
+    REQUIRE(call);
+    CHECK(call->substr(12, 4) == "\0\0\x01\x1b"s);  // proc 283
+    CHECK(call->substr(28) == "\0\0\0\1\0\0\0\0"s);
+    const Header h283{remote_program, 1, 283, MessageType::call, 3, Status::ok};
+    auto one = encode_reply(h283, ConnectListAllNetworksRet{{NonnullNetwork{"fleet", {}}}, 1});
+    REQUIRE(one);
+    CHECK(one->substr(28) ==
+          "\0\0\0\1"                     // one network
+          "\0\0\0\5fleet\0\0\0"s         //   name, padded
+              + std::string(16, '\0') +  //   uuid[16]
+              "\0\0\0\1"s);              // ret
+    // NETWORK_LOOKUP_BY_NAME (46): remote_nonnull_string name -> remote_nonnull_network.
+    auto lookup = encode_call(RemoteProc::network_lookup_by_name, 4, NetworkLookupByNameArgs{"default"});
+    REQUIRE(lookup);
+    CHECK(lookup->substr(28) == "\0\0\0\7default\0"s);
+    // CONNECT_NUM_OF_NETWORKS (52): void -> int.
+    const Header h52{remote_program, 1, 52, MessageType::call, 5, Status::ok};
+    auto num = encode_reply(h52, ConnectNumOfNetworksRet{0});
+    REQUIRE(num);
+    CHECK(num->substr(28) == "\0\0\0\0"s);
+}
+
+TEST_CASE("CONNECT_GET_DOMAIN_CAPABILITIES: four optional strings and flags", "[message][wire]")
+{
+    // What `virsh domcapabilities --arch x86_64` sends: emulatorbin NULL,
+    // arch "x86_64", machine NULL, virttype NULL, flags 0.
+    auto call = encode_call(RemoteProc::connect_get_domain_capabilities, 9,
+                            ConnectGetDomainCapabilitiesArgs{{}, std::string("x86_64"), {}, {}, 0});
+    REQUIRE(call);
+    CHECK(call->substr(12, 4) == "\0\0\x01\x56"s);  // proc 342
+    CHECK(call->substr(28) ==
+          "\0\0\0\0"                     // emulatorbin NULL
+          "\0\0\0\1\0\0\0\6x86_64\0\0"s  // arch present, 6 bytes + 2 pad
+          "\0\0\0\0\0\0\0\0"             // machine, virttype NULL
+          "\0\0\0\0"s);                  // flags
+}
+
 TEST_CASE("make_error and the unknown-procedure error", "[message]")
 {
     const RemoteError e = unknown_procedure_error(999);

@@ -20,7 +20,7 @@ static_assert(std::is_same_v<Procedure<RemoteProc::domain_get_state>::Ret, Domai
 static_assert(std::is_same_v<Procedure<RemoteProc::domain_lookup_by_uuid>::Ret, DomainRet>);
 static_assert(Procedure<RemoteProc::domain_open_console>::kind == ProcKind::stream);
 static_assert(Procedure<RemoteProc::domain_event_callback_lifecycle>::kind == ProcKind::event);
-static_assert(KnownProcedures::size == 57);
+static_assert(KnownProcedures::size == 68);
 static_assert(Procedure<RemoteProc::connect_open>::name == "CONNECT_OPEN");
 static_assert(Procedure<RemoteProc::connect_open>::connection == ProcConnection::any);
 static_assert(Procedure<RemoteProc::domain_get_state>::connection == ProcConnection::open);

@@ -49,6 +49,22 @@ template <> inline ConnectGetHostnameRet sample<ConnectGetHostnameRet>() { retur
 template <> inline ConnectGetUriRet sample<ConnectGetUriRet>() { return {"qemu:///system"}; }
 template <> inline ConnectGetCapabilitiesRet sample<ConnectGetCapabilitiesRet>() { return {"<capabilities/>"}; }
 template <> inline NodeGetInfoRet sample<NodeGetInfoRet>() { return {"x86_64", 16u << 20, 8, 2400, 1, 1, 4, 2}; }
+template <> inline ConnectGetDomainCapabilitiesArgs sample<ConnectGetDomainCapabilitiesArgs>()
+{
+    return {std::nullopt, "x86_64", "microvm", std::nullopt, 0};
+}
+template <> inline NetworkLookupByNameArgs sample<NetworkLookupByNameArgs>() { return {"default"}; }
+template <> inline NetworkLookupByUuidArgs sample<NetworkLookupByUuidArgs>() { return {sample_uuid()}; }
+template <> inline NetworkRet sample<NetworkRet>() { return {NonnullNetwork{"fleet", sample_uuid()}}; }
+template <> inline ConnectListAllNetworksRet sample<ConnectListAllNetworksRet>() { return {{NonnullNetwork{"fleet", sample_uuid()}}, 1}; }
+template <> inline NodeGetCellsFreeMemoryArgs sample<NodeGetCellsFreeMemoryArgs>() { return {0, 1}; }
+template <> inline NodeGetCellsFreeMemoryRet sample<NodeGetCellsFreeMemoryRet>() { return {{123456789012ull, 7}}; }
+template <> inline NodeGetFreeMemoryRet sample<NodeGetFreeMemoryRet>() { return {8ull << 30}; }
+template <> inline NodeGetMemoryStatsArgs sample<NodeGetMemoryStatsArgs>() { return {4, -1, 0}; }
+template <> inline NodeGetMemoryStatsRet sample<NodeGetMemoryStatsRet>()
+{
+    return {{{{"total", 16u << 20}, {"free", 1u << 20}, {"buffers", 4096}, {"cached", 2u << 20}}}, 4};
+}
 template <> inline NodeGetSecurityModelRet sample<NodeGetSecurityModelRet>()
 {
     return {std::string("none\0", 5), std::string("0\0", 2)};

@@ -83,9 +83,81 @@ void connect_get_capabilities(const Call& call, const Void&)
     call.reply(ConnectGetCapabilitiesRet{call.host().capabilities_xml()});
 }
 
+// libvirt's defaults and checks: the emulator, x86_64, microvm; the type
+// kvm where KVM runs guests here, else qemu.
+void connect_get_domain_capabilities(const Call& call, const ConnectGetDomainCapabilitiesArgs& a)
+{
+    auto invalid = [&](const std::string& m) { call.fail(LibvirtError{err::invalid_arg, "invalid argument: " + m}); };
+    Host& host = call.host();
+    if (a.emulatorbin && *a.emulatorbin != host.emulator())
+        return invalid("emulator '" + *a.emulatorbin + "' is not the one fleet runs (" + host.emulator() + ")");
+    if (a.arch && *a.arch != "x86_64") return invalid("architecture '" + *a.arch + "': fleet runs x86_64 only");
+    if (a.machine && *a.machine != "microvm")
+        return invalid("the machine '" + *a.machine + "' is not supported: fleet runs microvm only");
+    if (a.virttype && *a.virttype != "kvm" && *a.virttype != "qemu") return invalid("unknown virttype: " + *a.virttype);
+    const bool kvm = host.kvm();
+    if (a.virttype && *a.virttype == "kvm" && !kvm)
+        return call.fail(
+            LibvirtError{err::config_unsupported,
+                         "unsupported configuration: KVM does not run guests on this host (type qemu does)"});
+    call.reply(ConnectGetDomainCapabilitiesRet{host.domain_capabilities_xml(a.virttype ? *a.virttype == "kvm" : kvm)});
+}
+
 void node_get_info(const Call& call, const Void&)
 {
     call.reply(Host::node_info());
+}
+
+namespace {
+
+LibvirtError no_meminfo()
+{
+    return LibvirtError{err::internal_error, "internal error: cannot read the host's memory from /proc/meminfo"};
+}
+
+}  // namespace
+
+// The host is one cell, 0 (Host::memory); free memory is MemFree in bytes,
+// as libvirt reports it.
+void node_get_free_memory(const Call& call, const Void&)
+{
+    auto m = Host::memory();
+    if (!m) return call.fail(no_meminfo());
+    call.reply(NodeGetFreeMemoryRet{m->free_kib * 1024});
+}
+
+void node_get_cells_free_memory(const Call& call, const NodeGetCellsFreeMemoryArgs& a)
+{
+    if (a.maxcells < 1 || static_cast<std::uint32_t>(a.maxcells) > node_max_cells)
+        return call.fail(LibvirtError{err::invalid_arg, "invalid argument: maxcells must be 1 to 1024"});
+    if (a.start_cell != 0)
+        return call.fail(LibvirtError{
+            err::internal_error, "internal error: start cell " + std::to_string(a.start_cell) + " out of range (0-0)"});
+    auto m = Host::memory();
+    if (!m) return call.fail(no_meminfo());
+    NodeGetCellsFreeMemoryRet r;
+    r.cells.push_back(m->free_kib * 1024);
+    call.reply(r);
+}
+
+// libvirt's four fields for the whole host (cell -1, or cell 0: the same),
+// in KiB; nparams 0 asks for the count.
+void node_get_memory_stats(const Call& call, const NodeGetMemoryStatsArgs& a)
+{
+    constexpr std::int32_t count = 4;
+    if (a.cell_num != -1 && a.cell_num != 0)
+        return call.fail(LibvirtError{
+            err::invalid_arg, "invalid argument: cell number " + std::to_string(a.cell_num) + " out of range (0-0)"});
+    if (a.nparams == 0) return call.reply(NodeGetMemoryStatsRet{{}, count});
+    if (a.nparams != count)
+        return call.fail(LibvirtError{err::invalid_arg, "invalid argument: nparams must be 4, the number of fields"});
+    auto m = Host::memory();
+    if (!m) return call.fail(no_meminfo());
+    NodeGetMemoryStatsRet r;
+    r.params = {
+        {{"total", m->total_kib}, {"free", m->free_kib}, {"buffers", m->buffers_kib}, {"cached", m->cached_kib}}};
+    r.nparams = count;
+    call.reply(r);
 }
 
 void node_get_security_model(const Call& call, const Void&)

@@ -29,14 +29,50 @@ std::string host_uuid()
     return "00000000-0000-0000-0000-000000000000";
 }
 
+// The host as one NUMA cell (libvirt's view of a host without NUMA): its
+// memory and every online CPU, one core each.
+std::string topology_xml()
+{
+    long n = ::sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 1) n = 1;
+    auto mem = Host::memory();
+    std::ostringstream x;
+    x << "    <topology>\n"
+         "      <cells num='1'>\n"
+         "        <cell id='0'>\n"
+         "          <memory unit='KiB'>"
+      << (mem ? mem->total_kib : 0)
+      << "</memory>\n"
+         "          <cpus num='"
+      << n << "'>\n";
+    for (long i = 0; i < n; ++i)
+        x << "            <cpu id='" << i << "' socket_id='0' die_id='0' core_id='" << i << "' siblings='" << i
+          << "'/>\n";
+    x << "          </cpus>\n"
+         "        </cell>\n"
+         "      </cells>\n"
+         "    </topology>\n";
+    return x.str();
+}
+
 }  // namespace
+
+bool Host::kvm() const
+{
+    // kvm only where KVM runs the hello guest (the launcher's verdict, vmm/accel.hpp)
+    auto accel = vmm::choose_accel(vmm::Accel::automatic, vmm::VmSpec{}, vmm::GuestKind::tiny, accel_);
+    return accel && accel->accel == vmm::Accel::kvm;
+}
+
+std::string Host::emulator() const
+{
+    auto qemu = find_program(qemu_);
+    return qemu ? *qemu : qemu_;
+}
 
 std::string Host::capabilities_xml() const
 {
-    auto qemu = find_program(qemu_);
-    // kvm only where KVM runs the hello guest (the launcher's verdict, vmm/accel.hpp)
-    auto accel = vmm::choose_accel(vmm::Accel::automatic, vmm::VmSpec{}, vmm::GuestKind::tiny, accel_);
-    bool kvm = accel && accel->accel == vmm::Accel::kvm;
+    const bool kvm = this->kvm();
     std::ostringstream x;
     x << "<capabilities>\n"
          "  <host>\n"
@@ -48,13 +84,14 @@ std::string Host::capabilities_xml() const
          "    </cpu>\n"
          "    <power_management/>\n"
          "    <iommu support='no'/>\n"
-         "  </host>\n"
+      << topology_xml()
+      << "  </host>\n"
          "  <guest>\n"
          "    <os_type>hvm</os_type>\n"
          "    <arch name='x86_64'>\n"
          "      <wordsize>64</wordsize>\n"
          "      <emulator>"
-      << (qemu ? *qemu : qemu_)
+      << emulator()
       << "</emulator>\n"
          "      <machine maxCpus='64'>microvm</machine>\n"
          "      <domain type='qemu'/>\n";
@@ -100,6 +137,30 @@ std::string Host::hostname()
     char buf[256] = {};
     ::gethostname(buf, sizeof buf - 1);
     return buf;
+}
+
+std::optional<Host::Memory> Host::memory()
+{
+    std::ifstream in("/proc/meminfo");
+    if (!in) return std::nullopt;
+    Memory m;
+    int seen = 0;
+    std::string key;
+    std::uint64_t value = 0;
+    while (in >> key >> value) {
+        std::uint64_t* slot = key == "MemTotal:"  ? &m.total_kib
+                              : key == "MemFree:" ? &m.free_kib
+                              : key == "Buffers:" ? &m.buffers_kib
+                              : key == "Cached:"  ? &m.cached_kib
+                                                  : nullptr;
+        if (slot) {
+            *slot = value;
+            ++seen;
+        }
+        in.ignore(1 << 10, '\n');
+    }
+    if (seen != 4 || m.total_kib == 0) return std::nullopt;
+    return m;
 }
 
 wire::NodeGetInfoRet Host::node_info()

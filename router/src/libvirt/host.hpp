@@ -6,6 +6,7 @@
 #include <fleet/wire/connect_messages.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace fleet::router::libvirt {
@@ -17,9 +18,23 @@ public:
     explicit Host(vmm::AccelContext accel) : accel_(std::move(accel)), qemu_(accel_.qemu) {}
 
     std::string capabilities_xml() const;
+    // Whether KVM runs the hello guest here (the launcher's verdict).
+    bool kvm() const;
+    // The QEMU fleet runs, as a path when it is on PATH.
+    std::string emulator() const;
+    // virsh domcapabilities: what a microvm domain of this type may ask for
+    // (docs/domain-xml.md), honestly: no graphics, virtio-blk disks only.
+    std::string domain_capabilities_xml(bool kvm_type) const;
     // major*10^6 + minor*10^3 + micro of `qemu --version`, asked once; 0 if unknown.
     std::uint64_t hypervisor_version();
     static wire::NodeGetInfoRet node_info();
+    // /proc/meminfo's MemTotal, MemFree, Buffers and Cached (KiB); nullopt
+    // when it cannot be read (an error to the client, never zeros). fleet
+    // reports the host as one NUMA cell, 0, as libvirt does without NUMA.
+    struct Memory {
+        std::uint64_t total_kib = 0, free_kib = 0, buffers_kib = 0, cached_kib = 0;
+    };
+    static std::optional<Memory> memory();
     static std::string hostname();
     static std::uint64_t lib_version();  // fleet's own, as libvirt's library version
 

@@ -204,6 +204,56 @@ void domain_interface_addresses(const Call& call, const DomainInterfaceAddresses
     });
 }
 
+// ---- Networks -----------------------------------------------------------------------
+// fleet has no libvirt networks until the router builds the fleet bridge
+// (docs/ARCHITECTURE.md): the lists are honestly empty, so clients that
+// look at networks while setting up (libvirt-tck, virt-manager, virsh
+// net-list) go on, and a lookup is libvirt's "Network not found".
+
+namespace {
+
+LibvirtError no_network(const std::string& what)
+{
+    return LibvirtError{err::no_network, "Network not found: no network with matching " + what, errdom::network};
+}
+
+}  // namespace
+
+void connect_num_of_networks(const Call& call, const Void&)
+{
+    call.reply(ConnectNumOfNetworksRet{0});
+}
+
+void connect_num_of_defined_networks(const Call& call, const Void&)
+{
+    call.reply(ConnectNumOfNetworksRet{0});
+}
+
+void connect_list_networks(const Call& call, const ConnectListNetworksArgs&)
+{
+    call.reply(ConnectListNetworksRet{});
+}
+
+void connect_list_defined_networks(const Call& call, const ConnectListNetworksArgs&)
+{
+    call.reply(ConnectListNetworksRet{});
+}
+
+void connect_list_all_networks(const Call& call, const ConnectListAllNetworksArgs&)
+{
+    call.reply(ConnectListAllNetworksRet{});
+}
+
+void network_lookup_by_name(const Call& call, const NetworkLookupByNameArgs& a)
+{
+    call.fail(no_network("name '" + a.name + "'"));
+}
+
+void network_lookup_by_uuid(const Call& call, const NetworkLookupByUuidArgs& a)
+{
+    call.fail(no_network("uuid '" + format_uuid(a.uuid) + "'"));
+}
+
 FLEET_SERVE_GROUP(queries)
 
 }  // namespace fleet::router::libvirt

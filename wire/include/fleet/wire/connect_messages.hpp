@@ -87,6 +87,22 @@ struct ConnectGetCapabilitiesRet {
     bool operator==(const ConnectGetCapabilitiesRet&) const = default;
 };
 
+// CONNECT_GET_DOMAIN_CAPABILITIES (342): each remote_string may be NULL
+// (the hypervisor's default); the reply is the domainCapabilities XML.
+struct ConnectGetDomainCapabilitiesArgs {
+    std::optional<std::string> emulatorbin;
+    std::optional<std::string> arch;
+    std::optional<std::string> machine;
+    std::optional<std::string> virttype;
+    std::uint32_t flags = 0;
+    static constexpr auto xdr =
+        std::tuple{&ConnectGetDomainCapabilitiesArgs::emulatorbin, &ConnectGetDomainCapabilitiesArgs::arch,
+                   &ConnectGetDomainCapabilitiesArgs::machine, &ConnectGetDomainCapabilitiesArgs::virttype,
+                   &ConnectGetDomainCapabilitiesArgs::flags};
+    bool operator==(const ConnectGetDomainCapabilitiesArgs&) const = default;
+};
+using ConnectGetDomainCapabilitiesRet = ConnectGetCapabilitiesRet;
+
 // NODE_GET_INFO (6). model is char[32]: 32 4-byte ints on the wire.
 struct NodeGetInfoRet {
     FixedChars<node_model_size> model;
@@ -101,6 +117,54 @@ struct NodeGetInfoRet {
         std::tuple{&NodeGetInfoRet::model, &NodeGetInfoRet::memory,  &NodeGetInfoRet::cpus,  &NodeGetInfoRet::mhz,
                    &NodeGetInfoRet::nodes, &NodeGetInfoRet::sockets, &NodeGetInfoRet::cores, &NodeGetInfoRet::threads};
     bool operator==(const NodeGetInfoRet&) const = default;
+};
+
+// NODE_GET_CELLS_FREE_MEMORY (101): free bytes of cells start_cell..,
+// at most maxcells of them.
+struct NodeGetCellsFreeMemoryArgs {
+    std::int32_t start_cell = 0;
+    std::int32_t maxcells = 0;
+    static constexpr auto xdr =
+        std::tuple{&NodeGetCellsFreeMemoryArgs::start_cell, &NodeGetCellsFreeMemoryArgs::maxcells};
+    bool operator==(const NodeGetCellsFreeMemoryArgs&) const = default;
+};
+
+struct NodeGetCellsFreeMemoryRet {
+    List<std::uint64_t, node_max_cells> cells;  // bytes
+    static constexpr auto xdr = std::tuple{&NodeGetCellsFreeMemoryRet::cells};
+    bool operator==(const NodeGetCellsFreeMemoryRet&) const = default;
+};
+
+// NODE_GET_FREE_MEMORY (102): the host's free memory in bytes.
+struct NodeGetFreeMemoryRet {
+    std::uint64_t free_mem = 0;
+    static constexpr auto xdr = std::tuple{&NodeGetFreeMemoryRet::free_mem};
+    bool operator==(const NodeGetFreeMemoryRet&) const = default;
+};
+
+// NODE_GET_MEMORY_STATS (228). nparams 0 asks how many there are (the
+// reply's nparams, no params); cell_num -1 is every cell. Values in KiB.
+struct NodeGetMemoryStatsArgs {
+    std::int32_t nparams = 0;
+    std::int32_t cell_num = -1;
+    std::uint32_t flags = 0;
+    static constexpr auto xdr =
+        std::tuple{&NodeGetMemoryStatsArgs::nparams, &NodeGetMemoryStatsArgs::cell_num, &NodeGetMemoryStatsArgs::flags};
+    bool operator==(const NodeGetMemoryStatsArgs&) const = default;
+};
+
+struct NodeMemoryStat {
+    std::string field;  // "total", "free", "buffers", "cached"
+    std::uint64_t value = 0;
+    static constexpr auto xdr = std::tuple{&NodeMemoryStat::field, &NodeMemoryStat::value};
+    bool operator==(const NodeMemoryStat&) const = default;
+};
+
+struct NodeGetMemoryStatsRet {
+    List<NodeMemoryStat, node_memory_stats_max> params;
+    std::int32_t nparams = 0;
+    static constexpr auto xdr = std::tuple{&NodeGetMemoryStatsRet::params, &NodeGetMemoryStatsRet::nparams};
+    bool operator==(const NodeGetMemoryStatsRet&) const = default;
 };
 
 // NODE_GET_SECURITY_MODEL (122). The char arrays count the trailing NUL
@@ -159,6 +223,42 @@ struct ConnectListAllDomainsRet {
     std::uint32_t ret = 0;  // the number of domains
     static constexpr auto xdr = std::tuple{&ConnectListAllDomainsRet::domains, &ConnectListAllDomainsRet::ret};
     bool operator==(const ConnectListAllDomainsRet&) const = default;
+};
+
+// Networks. CONNECT_NUM_OF_NETWORKS (52), CONNECT_NUM_OF_DEFINED_NETWORKS
+// (50): an int; CONNECT_LIST_NETWORKS (38), CONNECT_LIST_DEFINED_NETWORKS
+// (36): int maxnames -> names<16384>, as for domains.
+using ConnectNumOfNetworksRet = ConnectNumOfDomainsRet;
+using ConnectListNetworksArgs = ConnectListDefinedDomainsArgs;
+using ConnectListNetworksRet = ConnectListDefinedDomainsRet;
+
+// NETWORK_LOOKUP_BY_NAME (46), NETWORK_LOOKUP_BY_UUID (47).
+struct NetworkLookupByNameArgs {
+    std::string name;
+    static constexpr auto xdr = std::tuple{&NetworkLookupByNameArgs::name};
+    bool operator==(const NetworkLookupByNameArgs&) const = default;
+};
+
+struct NetworkLookupByUuidArgs {
+    Uuid uuid{};
+    static constexpr auto xdr = std::tuple{&NetworkLookupByUuidArgs::uuid};
+    bool operator==(const NetworkLookupByUuidArgs&) const = default;
+};
+
+struct NetworkRet {
+    NonnullNetwork net;
+    static constexpr auto xdr = std::tuple{&NetworkRet::net};
+    bool operator==(const NetworkRet&) const = default;
+};
+
+// CONNECT_LIST_ALL_NETWORKS (283): need_results and flags as for domains.
+using ConnectListAllNetworksArgs = ConnectListAllDomainsArgs;
+
+struct ConnectListAllNetworksRet {
+    List<NonnullNetwork, network_list_max> nets;
+    std::uint32_t ret = 0;
+    static constexpr auto xdr = std::tuple{&ConnectListAllNetworksRet::nets, &ConnectListAllNetworksRet::ret};
+    bool operator==(const ConnectListAllNetworksRet&) const = default;
 };
 
 }  // namespace fleet::wire
