@@ -1,0 +1,283 @@
+#!/usr/bin/python3
+"""fleet-router judged by the clients people already use, without editing
+what they send: virt-install's own domain XML (run for real), virt-xml's
+edit of it, libvirt-tck's plain domain (its <features><apic/>, <disk> and
+<rng>) through python3-libvirt, disks and rng that reach QEMU as
+virtio-blk and virtio-rng, seen through the VM's own QMP monitor, the
+host's memory as virsh freecell/nodememstats and getFreeMemory ask for it,
+domcapabilities, and the (still empty) network lists.
+"""
+import os
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+sys.path.append(os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "lib"))  # run by hand: HACKING.md
+from fleet_test import paths  # noqa: E402
+from fleet_test import router as routers  # noqa: E402
+from fleet_test.check import Failure, check, skip, wait_until  # noqa: E402
+from fleet_test.libvirt_client import need_libvirt_python  # noqa: E402
+from fleet_test.qmp import Qmp  # noqa: E402
+from fleet_test.router import domain_xml, need_router, xml_escape  # noqa: E402
+from fleet_test.runner import main  # noqa: E402
+from fleet_test.virsh import need_virsh, virsh, virsh_fails, virsh_ok  # noqa: E402
+
+libvirt = need_libvirt_python()
+SAMPLES = os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "..", "router", "domain", "tests", "samples")
+HELLO = os.path.join(paths.IMAGES, "hello", "hello.elf")
+
+
+def qemu_img(*args):
+    subprocess.run(["qemu-img", *args], check=True, capture_output=True, timeout=30)
+
+
+def make_disks(router):
+    """A raw and a qcow2 image in the test's folder: their paths."""
+    raw, qcow2 = router.folder.path("data.raw"), router.folder.path("root.qcow2")
+    qemu_img("create", "-f", "raw", raw, "8M")
+    qemu_img("create", "-f", "qcow2", qcow2, "64M")
+    return raw, qcow2
+
+
+def running(uri, name, timeout=20):
+    wait_until(lambda: virsh_ok(uri, "domstate", name).strip() == "running", timeout, f"{name} running")
+
+
+def qmp_of(router, name):
+    return Qmp(os.path.join(router.vms_dir(), name, "qmp.sock"), timeout=10)
+
+
+def block_devices(router, name):
+    """QMP query-block: file -> (format, read-only) of every inserted drive."""
+    with qmp_of(router, name) as q:
+        return {b["inserted"]["file"]: (b["inserted"]["drv"], b["inserted"]["ro"])
+                for b in q.execute("query-block") if "inserted" in b}
+
+
+def test_disks_and_rng_reach_qemu(router):
+    """virsh create with a writable raw disk, a read-only qcow2 disk and a
+    rate-limited rng: QEMU has exactly those drives with those formats and
+    modes on virtio-mmio, the rng reads the named host device with the
+    rate, and dumpxml gives back what was defined."""
+    uri = router.uri_tcp
+    raw, qcow2 = make_disks(router)
+    devices = (f"<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+               f"<source file='{xml_escape(raw)}'/><target dev='vda' bus='virtio'/></disk>"
+               f"<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+               f"<source file='{xml_escape(qcow2)}'/><target dev='vdb' bus='virtio'/><readonly/></disk>"
+               "<rng model='virtio'><rate bytes='2048' period='1000'/>"
+               "<backend model='random'>/dev/urandom</backend></rng>")
+    xml = domain_xml("disks", args=["hold"], devices=devices)
+    path = router.folder.path("disks.xml")
+    with open(path, "w") as f:
+        f.write(xml)
+    virsh_ok(uri, "create", path)
+    running(uri, "disks")
+    drives = block_devices(router, "disks")
+    check(drives == {raw: ("raw", False), qcow2: ("qcow2", True)}, f"QEMU's drives: {drives}")
+    with qmp_of(router, "disks") as q:
+        check(q.execute("qom-get", {"path": "/objects/fleet-rng", "property": "filename"}) == "/dev/urandom",
+              "the rng backend's file")
+        kinds = {d["type"] for d in q.execute("qom-list", {"path": "/machine/peripheral-anon"})
+                 if d["type"].startswith("child<")}
+        check("child<virtio-blk-device>" in kinds and "child<virtio-rng-device>" in kinds,
+              f"virtio-mmio devices: {sorted(kinds)}")
+    back = ET.fromstring(virsh_ok(uri, "dumpxml", "disks"))
+    disks = [(d.find("source").get("file"), d.find("driver").get("type"), d.find("readonly") is not None)
+             for d in back.iter("disk")]
+    check(disks == [(raw, "raw", False), (qcow2, "qcow2", True)], f"dumpxml's disks: {disks}")
+    rng = back.find("devices/rng")
+    check(rng is not None and rng.find("backend").text == "/dev/urandom" and
+          rng.find("rate").get("bytes") == "2048", f"dumpxml's rng: {ET.tostring(rng) if rng is not None else None}")
+    virsh_ok(uri, "destroy", "disks")
+
+
+def test_disk_refusals(router):
+    """A disk that is not there fails the start with its path; a display is
+    libvirt's 'unsupported configuration'; neither leaves a VM behind."""
+    uri = router.uri_tcp
+    missing = router.folder.path("missing.qcow2")
+    xml = domain_xml("nodisk", args=["hold"], devices=(
+        f"<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+        f"<source file='{missing}'/><target dev='vda' bus='virtio'/></disk>"))
+    path = router.folder.path("nodisk.xml")
+    with open(path, "w") as f:
+        f.write(xml)
+    virsh_ok(uri, "define", path)
+    virsh_fails(uri, "start", "nodisk", needles=[missing])
+    check(virsh_ok(uri, "domstate", "nodisk").strip() == "shut off", "a refused start")
+    with open(path, "w") as f:
+        f.write(domain_xml("vnc", devices="<graphics type='vnc' port='-1'/>"))
+    virsh_fails(uri, "define", path, needles=["unsupported configuration", "<devices/graphics>", "no display"])
+    check(router.qemu_processes() == [], f"QEMUs left: {router.qemu_processes()}")
+
+
+def test_tck_domain(router):
+    """libvirt-tck's plain domain, with its own paths swapped for real ones
+    (the hello kernel, a qcow2 image): python3-libvirt defines it, starts
+    it, the guest runs its program to the end (shut off, reason shutdown:
+    the guest's own exit, not a failure or crash), and XMLDesc keeps
+    <apic/>, the disk and the rng."""
+    _, qcow2 = make_disks(router)
+    with open(os.path.join(SAMPLES, "tck.xml")) as f:
+        xml = f.read()
+    xml = (xml.replace("/var/cache/libvirt-tck/os-images/vmlinuz", HELLO)
+              .replace("    <initrd>/var/cache/libvirt-tck/os-images/initrd</initrd>\n", "")
+              .replace("/var/cache/libvirt-tck/images/tck.qcow2", qcow2))
+    conn = libvirt.open(router.uri_unix)
+    dom = conn.defineXML(xml)
+    dom.create()
+    ended = (libvirt.VIR_DOMAIN_SHUTOFF, libvirt.VIR_DOMAIN_SHUTOFF_SHUTDOWN)
+    wait_until(lambda: tuple(dom.state()) == ended, 30, "the tck guest's own end")
+    back = ET.fromstring(dom.XMLDesc(0))
+    check(back.find("features/apic") is not None and back.find("features/acpi") is not None, "features kept")
+    check(back.find("devices/disk/source").get("file") == qcow2, "the disk kept")
+    check(back.find("devices/rng/backend").text == "/dev/urandom", "the rng kept")
+    dom.undefine()
+    conn.close()
+
+
+def need_virt_install():
+    for tool in ("virt-install", "virt-xml"):
+        if not shutil.which(tool):
+            skip(f"{tool} is not installed (apt-get install virtinst)")
+
+
+def virt_tool(*argv, timeout=120):
+    env = {k: v for k, v in os.environ.items() if k not in ("LIBVIRT_DEFAULT_URI", "VIRSH_DEFAULT_CONNECT_URI")}
+    env["LC_ALL"] = "C"
+    p = subprocess.run(list(argv), capture_output=True, text=True, timeout=timeout, env=env, stdin=subprocess.DEVNULL)
+    if p.returncode != 0:
+        raise Failure(f"{' '.join(argv)}: exit {p.returncode}\nstdout: {p.stdout[-2000:]}\nstderr: {p.stderr[-2000:]}")
+    return p.stdout
+
+
+def test_virt_install_import(router):
+    """virt-install --import --boot kernel=... as a user types it, nothing
+    edited: its XML (features, clock timers, pm, USB controllers) is
+    defined and started, the guest runs its program to the end (shut off,
+    reason shutdown); virt-xml then edits the memory and the definition
+    keeps everything else virt-install wrote."""
+    need_virt_install()
+    uri = router.uri_unix
+    out = virt_tool("virt-install", "--connect", uri, "--name", "vi", "--memory", "64", "--vcpus", "1",
+                    "--import", "--disk", "none", "--boot", f"kernel={HELLO}", "--osinfo", "generic",
+                    "--graphics", "none", "--network", "none", "--noautoconsole")
+    check("Domain creation completed" in out, f"virt-install said: {out!r}")
+    wait_until(lambda: virsh_ok(uri, "domstate", "--reason", "vi").strip() == "shut off (shutdown)", 30,
+               "the guest's own end")
+    check("yes" in virsh_ok(uri, "dominfo", "vi").split("Persistent:")[1].splitlines()[0], "vi is persistent")
+    before = ET.fromstring(virsh_ok(uri, "dumpxml", "--inactive", "vi"))
+    timers = {t.get("name") for t in before.iter("timer")}
+    check(timers == {"rtc", "pit", "hpet"}, f"virt-install's timers kept: {timers}")
+    check(len(before.findall("devices/controller[@type='usb']")) == 4, "virt-install's USB controllers kept")
+    check(before.find("pm") is not None, "virt-install's <pm> kept")
+    virt_tool("virt-xml", "--connect", uri, "vi", "--edit", "--memory", "96")
+    after = ET.fromstring(virsh_ok(uri, "dumpxml", "--inactive", "vi"))
+    check(after.find("memory").text == str(96 * 1024), f"virt-xml's memory: {after.find('memory').text}")
+    for part in ("features", "clock", "pm", "devices"):
+        check(ET.tostring(after.find(part)) == ET.tostring(before.find(part)), f"virt-xml changed <{part}>")
+    p = virsh(uri, "destroy", "vi")  # the guest may have ended already
+    check(p.returncode == 0 or "not running" in p.stderr, f"destroy: {p.stderr!r}")
+    virsh_ok(uri, "undefine", "vi")
+
+
+def meminfo_kib(key):
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    raise Failure(f"no {key} in /proc/meminfo")
+
+
+def test_host_memory(router):
+    """The host's memory as Ansible's freemem, virsh freecell and
+    nodememstats ask for it: real numbers, one NUMA cell, never zeros."""
+    uri = router.uri_tcp
+    total = meminfo_kib("MemTotal")
+
+    def kib(text, label):
+        for line in text.splitlines():
+            if line.strip().startswith(label):
+                return int(line.split(":")[1].split()[0])
+        raise Failure(f"no {label!r} line in {text!r}")
+
+    free = kib(virsh_ok(uri, "freecell"), "Total")
+    check(0 < free <= total, f"freecell: {free} KiB of {total}")
+    every = virsh_ok(uri, "freecell", "--all")
+    check(0 < kib(every, "0") <= total and 0 < kib(every, "Total") <= total, f"freecell --all: {every!r}")
+    stats = virsh_ok(uri, "nodememstats")
+    check(kib(stats, "total") == total, f"nodememstats total: {stats!r} (MemTotal {total})")
+    for field in ("free", "buffers", "cached"):
+        check(0 <= kib(stats, field) <= total, f"nodememstats {field}: {stats!r}")
+    caps = ET.fromstring(virsh_ok(uri, "capabilities"))
+    cell = caps.find("host/topology/cells/cell")
+    check(cell is not None and cell.get("id") == "0" and int(cell.find("memory").text) == total,
+          "capabilities: one cell with the host's memory")
+    check(len(cell.findall("cpus/cpu")) == os.cpu_count(), "capabilities: the cell's CPUs")
+
+    conn = libvirt.open(router.uri_unix)
+    free_bytes = conn.getFreeMemory()
+    check(0 < free_bytes <= total * 1024, f"getFreeMemory(): {free_bytes}")
+    cells = conn.getCellsFreeMemory(0, 1)
+    check(len(cells) == 1 and 0 < cells[0] <= total * 1024, f"getCellsFreeMemory(0, 1): {cells}")
+    ms = conn.getMemoryStats(libvirt.VIR_NODE_MEMORY_STATS_ALL_CELLS)
+    check(set(ms) == {"total", "free", "buffers", "cached"} and ms["total"] == total, f"getMemoryStats: {ms}")
+    try:
+        conn.getCellsFreeMemory(1, 1)
+        raise Failure("getCellsFreeMemory(1, 1) on a one-cell host did not fail")
+    except libvirt.libvirtError as e:
+        check("out of range" in (e.get_error_message() or ""), f"cell 1: {e.get_error_message()!r}")
+    conn.close()
+
+
+def test_domain_capabilities(router):
+    """virsh domcapabilities (virt-install and virt-manager read it): the
+    microvm facts, what fleet honours marked supported and what it refuses
+    not; a machine or arch fleet does not run is an error, not a guess."""
+    uri = router.uri_tcp
+    caps = ET.fromstring(virsh_ok(uri, "domcapabilities"))
+    check(caps.find("machine").text == "microvm" and caps.find("arch").text == "x86_64", "machine and arch")
+    check(caps.find("domain").text in ("qemu", "kvm"), f"domain type {caps.find('domain').text}")
+    check(caps.find("path").text == shutil.which("qemu-system-x86_64"), f"path {caps.find('path').text}")
+    devices = {d.tag: d.get("supported") for d in caps.find("devices")}
+    check(devices["disk"] == "yes" and devices["rng"] == "yes" and devices["graphics"] == "no", f"{devices}")
+    check([v.text for v in caps.findall("devices/disk/enum[@name='bus']/value")] == ["virtio"], "disk buses")
+    qemu = ET.fromstring(virsh_ok(uri, "domcapabilities", "--virttype", "qemu", "--arch", "x86_64"))
+    check(qemu.find("domain").text == "qemu", "--virttype qemu")
+    virsh_fails(uri, "domcapabilities", "--machine", "pc-q35-7.2", needles=["machine 'pc-q35-7.2'", "microvm"])
+    virsh_fails(uri, "domcapabilities", "--arch", "aarch64", needles=["aarch64"])
+    conn = libvirt.open(router.uri_unix)
+    check("<machine>microvm</machine>" in conn.getDomainCapabilities(None, "x86_64", None, "qemu", 0), "python")
+    conn.close()
+
+
+def test_networks_are_honestly_empty(router):
+    """libvirt-tck lists networks during set-up, virt-manager and virsh
+    net-list ask too: fleet has no libvirt networks yet, so the lists are
+    empty (not 'unknown procedure') and a lookup is libvirt's not-found."""
+    uri = router.uri_tcp
+    out = virsh_ok(uri, "net-list", "--all")
+    check("Name" in out and len([l for l in out.splitlines() if l.strip()]) == 2, f"net-list --all: {out!r}")
+    virsh_fails(uri, "net-info", "default", needles=["network not found"])
+    conn = libvirt.open(router.uri_unix)
+    check(conn.numOfNetworks() == 0 and conn.numOfDefinedNetworks() == 0, "network counts")
+    check(conn.listNetworks() == [] and conn.listDefinedNetworks() == [], "network names")
+    check(conn.listAllNetworks(0) == [], "listAllNetworks")
+    try:
+        conn.networkLookupByName("default")
+        raise Failure("networkLookupByName('default') found a network")
+    except libvirt.libvirtError as e:
+        check(e.get_error_code() == libvirt.VIR_ERR_NO_NETWORK, f"lookup: {e.get_error_code()} {e}")
+    conn.close()
+
+
+if __name__ == "__main__":
+    need_router()
+    need_virsh()
+    if not shutil.which("qemu-img"):
+        skip("qemu-img is not installed (apt-get install qemu-utils)")
+    tests = [test_disks_and_rng_reach_qemu, test_disk_refusals, test_tck_domain, test_virt_install_import,
+             test_host_memory, test_domain_capabilities, test_networks_are_honestly_empty]
+    main(tests, routers.fixture(), timeout=routers.TEST_TIMEOUT)
