@@ -132,6 +132,14 @@ TEST_CASE("libvirt: before CONNECT_OPEN only the handshake; unknown procedures",
     CHECK(unknown->code == err::rpc);
     CHECK(unknown->message->find("unknown procedure") != std::string::npos);
 
+    // libvirt's QEMU program (qemu-monitor-command): not supported, said so
+    auto qemu = encode_call(1, c.serial++, Void{}, qemu_program);
+    REQUIRE(qemu);
+    REQUIRE(::write(c.fd.get(), qemu->data(), qemu->size()) > 0);
+    auto monitor = decode_payload<RemoteError>(c.next().payload);
+    CHECK(monitor->code == err::no_support);
+    CHECK(monitor->message->find("QEMU monitor") != std::string::npos);
+
     auto malformed = c.error(c.call(RemoteProc::domain_lookup_by_id, Void{}));  // 4 bytes short
     CHECK(malformed.code == err::rpc);
     CHECK(malformed.message->starts_with("malformed arguments"));

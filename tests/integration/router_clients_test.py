@@ -5,7 +5,8 @@ edit of it, libvirt-tck's plain domain (its <features><apic/>, <disk> and
 <rng>) through python3-libvirt, disks and rng that reach QEMU as
 virtio-blk and virtio-rng, seen through the VM's own QMP monitor, the
 host's memory as virsh freecell/nodememstats and getFreeMemory ask for it,
-domcapabilities, and the (still empty) network lists.
+domcapabilities, QEMU monitor commands refused as not supported, and the
+(still empty) network lists.
 """
 import os
 import shutil
@@ -253,6 +254,30 @@ def test_domain_capabilities(router):
     conn.close()
 
 
+def test_qemu_commands_are_not_supported(router):
+    """qemu-monitor-command and qemu-agent-command: fleet owns its QEMU's
+    monitor and passes nothing through; virsh says 'not supported' (libvirt's
+    NO_SUPPORT), not a broken connection, and the domain runs on."""
+    uri = router.uri_tcp
+    path = router.folder.path("q.xml")
+    with open(path, "w") as f:
+        f.write(domain_xml("q", args=["hold"]))
+    virsh_ok(uri, "create", path)
+    virsh_fails(uri, "qemu-monitor-command", "q", '{"execute":"query-status"}',
+                needles=["not supported", "QEMU monitor"])
+    virsh_fails(uri, "qemu-agent-command", "q", '{"execute":"guest-ping"}', needles=["not supported"])
+    check(virsh_ok(uri, "domstate", "q").strip() == "running", "the domain after refused QEMU commands")
+    conn = libvirt.open(router.uri_unix)
+    try:
+        import libvirt_qemu
+        libvirt_qemu.qemuMonitorCommand(conn.lookupByName("q"), '{"execute":"query-status"}', 0)
+        raise Failure("qemuMonitorCommand answered")
+    except libvirt.libvirtError as e:
+        check(e.get_error_code() == libvirt.VIR_ERR_NO_SUPPORT, f"python: {e.get_error_code()} {e}")
+    conn.close()
+    virsh_ok(uri, "destroy", "q")
+
+
 def test_networks_are_honestly_empty(router):
     """libvirt-tck lists networks during set-up, virt-manager and virsh
     net-list ask too: fleet has no libvirt networks yet, so the lists are
@@ -279,5 +304,6 @@ if __name__ == "__main__":
     if not shutil.which("qemu-img"):
         skip("qemu-img is not installed (apt-get install qemu-utils)")
     tests = [test_disks_and_rng_reach_qemu, test_disk_refusals, test_tck_domain, test_virt_install_import,
-             test_host_memory, test_domain_capabilities, test_networks_are_honestly_empty]
+             test_host_memory, test_domain_capabilities, test_qemu_commands_are_not_supported,
+             test_networks_are_honestly_empty]
     main(tests, routers.fixture(), timeout=routers.TEST_TIMEOUT)

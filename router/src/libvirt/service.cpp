@@ -23,6 +23,14 @@ void LibvirtService::call(Connection& conn, const Packet& p)
 {
     const Header& h = p.header;
     auto refuse = [&](const LibvirtError& e) { conn.send(encode_error_reply(h, libvirt::to_remote_error(e))); };
+    // libvirt's QEMU program (qemu-monitor-command, qemu-agent-command,
+    // QMP event callbacks): fleet owns its QEMU's monitor and passes
+    // nothing through; clients show NO_SUPPORT as "not supported".
+    if (h.prog == qemu_program)
+        return refuse({err::no_support,
+                       "this function is not supported by the connection driver: fleet does not pass QEMU monitor "
+                       "or guest agent commands through (on the host, <runtime>/vms/NAME/qmp.sock is the VM's QMP)",
+                       errdom::qemu});
     if (h.prog != remote_program) return refuse({err::rpc, "unknown program " + std::to_string(h.prog), errdom::rpc});
     if (h.vers != protocol_version)
         return refuse({err::rpc, "unknown protocol version " + std::to_string(h.vers), errdom::rpc});
