@@ -91,7 +91,8 @@ TEST_CASE("elements outside the subset are refused by name, with their path", "[
     CHECK_THAT(error_of(domain_with("<qemu:commandline xmlns:qemu='urn:q'/>")),
                Equals("unsupported element <qemu:commandline>"));
     CHECK_THAT(error_of(domain_with("<name>u</name>")), Equals("duplicate element <name>"));
-    CHECK_THAT(error_of(domain_with("<features><hyperv/></features>")), Equals("unsupported element <features/hyperv>"));
+    CHECK_THAT(error_of(domain_with("<features><hyperv/></features>")),
+               Equals("unsupported element <features/hyperv>"));
     CHECK_THAT(error_of(domain_with("<clock offset='utc'><timer name='rtc'><catchup/></timer></clock>")),
                Equals("unsupported element <clock/timer/catchup>"));
     CHECK_THAT(error_of(domain_with("<os><boot dev='hd'/></os>")), Contains("duplicate element <os>"));

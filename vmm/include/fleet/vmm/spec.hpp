@@ -60,8 +60,8 @@ struct VmSpec {
     // stderr are drained (<fleet/abi/guest.h>, FLEET_CMDLINE_DRAIN): guests
     // whose writes return before QEMU has taken the data (Linux).
     bool drain = false;
-    std::vector<BlockDevice> disks;    // virtio-blk (block.hpp)
-    std::optional<RngDevice> rng;      // virtio-rng (block.hpp)
+    std::vector<BlockDevice> disks;  // virtio-blk (block.hpp)
+    std::optional<RngDevice> rng;    // virtio-rng (block.hpp)
     // A tap for the router's bridge (a later part of fleet); refused by
     // validate() until the command-line builder wires it.
     std::optional<int> tap_fd;
