@@ -67,6 +67,8 @@ DomainResult<vmm::SupervisorOptions> supervisor_options(const DomainDef& def, co
     so.detached = true;
     so.forward_stdin = true;  // the console's input reaches the guest
     so.stop_deadline = o.stop_deadline;
+    so.log_max_size = o.console_log_max;
+    so.log_backups = o.console_log_backups;
     return so;
 }
 

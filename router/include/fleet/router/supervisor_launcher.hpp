@@ -26,6 +26,8 @@ struct LauncherOptions {
     std::string qemu = "qemu-system-x86_64";
     std::chrono::milliseconds stop_deadline{10000};  // a shutdown kills after this
     std::string runtime_dir;                         // where the launcher's KVM verdicts live (vmm/accel.hpp)
+    std::size_t console_log_max = 2u << 20;          // a guest's console.log rotates past this
+    unsigned console_log_backups = 3;
 };
 
 class SupervisorLauncher final : public Launcher {
