@@ -14,7 +14,9 @@ virsh and python3-libvirt, some of them run as an unprivileged local user
 - plain TCP and TLS are off unless asked for;
 - router.lock planted as a symbolic link is refused, its target untouched;
 - limits: connections per uid, a half-sent packet dropped after the
-  partial-packet timeout, while root still gets an answer at once.
+  partial-packet timeout, while root still gets an answer at once;
+- six pipelined domain_suspend calls (QEMU's monitor serves one client
+  and has a tiny backlog) neither stall other clients nor stop SIGTERM.
 """
 import json
 import os
@@ -171,6 +173,7 @@ def test_group_member_owns_its_domains(router):
 test_group_member_owns_its_domains.router_kwargs = {"extra_args": ["--group", "users"]}
 
 
+
 def pki_dir(router, name, ca, cert, key):
     d = router.folder.path(name)
     os.makedirs(d, exist_ok=True)
@@ -300,10 +303,48 @@ def test_limits(router):
 test_limits.router_kwargs = {"extra_args": ["--max-clients-per-user", "3", "--partial-packet-timeout", "2"]}
 
 
+def xdr_string(b):
+    return struct.pack(">I", len(b)) + b + b"\0" * ((4 - len(b) % 4) % 4)
+
+
+def test_pipelined_suspends(router):
+    """Six domain_suspend calls sent at once on one connection: the router
+    used to connect() to the domain's monitor synchronously on its loop and
+    hung for good once QEMU's backlog was full. Now other clients are
+    answered meanwhile, every call is answered, and SIGTERM still works."""
+    conn = libvirt.open(router.uri_unix)
+    dom = conn.createXML(domain_xml("pipe", args=["hold"]), 0)
+    uuid, dom_id = dom.UUID(), dom.ID()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(20)
+        s.connect(router.socket_path)
+        h, _ = _call(s, 1, 0, struct.pack(">I", 1) + xdr_string(b"qemu:///system") + struct.pack(">I", 0))
+        check(h[5] == 0, "CONNECT_OPEN failed")
+        args = xdr_string(b"pipe") + uuid + struct.pack(">i", dom_id)
+        data = b""
+        for serial in range(1, 7):  # DOMAIN_SUSPEND = 34
+            body = struct.pack(">IIiiIi", 0x20008086, 1, 34, 0, serial, 0) + args
+            data += struct.pack(">I", len(body) + 4) + body
+        s.sendall(data)
+        dt = answered_fast(router)
+        check(dt < 1.0, f"another client waited {dt:.2f}s while six suspends were pending")
+        statuses = []
+        for _ in range(6):
+            n = struct.unpack(">I", _read(s, 4))[0]
+            h = struct.unpack(">IIiiIi", _read(s, n - 4)[:24])
+            statuses.append(h[5])
+        check(0 in statuses, f"no suspend succeeded: statuses {statuses}")
+    check(dom.state()[0] == libvirt.VIR_DOMAIN_PAUSED, f"pipe is in state {dom.state()} after the suspends")
+    dt = answered_fast(router)
+    check(dt < 1.0, f"root waited {dt:.2f}s after the suspends")
+    conn.close()
+    router.stop(timeout=10)  # raises when SIGTERM is not obeyed
+
+
 if __name__ == "__main__":
     need_router()
     need_virsh()
     need_setpriv()
     tests = [test_unprivileged_local_user, test_group_member_owns_its_domains, test_tls, test_network_off_by_default,
-             test_lock_symlink_refused, test_limits]
+             test_lock_symlink_refused, test_limits, test_pipelined_suspends]
     main(tests, routers.fixture(), timeout=routers.TEST_TIMEOUT)
