@@ -173,6 +173,24 @@ def test_group_member_owns_its_domains(router):
 test_group_member_owns_its_domains.router_kwargs = {"extra_args": ["--group", "users"]}
 
 
+def test_domains_per_owner(router):
+    """--user-max-domains counts per owner: a member's third definition is
+    refused; root (an administrator) is not held to it."""
+    g = (USERS_GID,)
+    for i in range(2):
+        r = as_user(router, "define", domain_xml(f"q{i}"), groups=g)
+        check(r["ok"], f"definition {i} of 2 refused: {r}")
+    r = as_user(router, "define", domain_xml("q2"), groups=g)
+    check(not r["ok"] and "user-max-domains" in r["msg"], f"a third definition over a quota of 2: {r}")
+    root = libvirt.open(router.uri_unix)
+    for i in range(3):
+        root.defineXML(domain_xml(f"root{i}"))
+    check(len(root.listAllDomains(0)) == 5, "root's definitions were limited by the per-user quota")
+    root.close()
+
+
+test_domains_per_owner.router_kwargs = {"extra_args": ["--group", "users", "--user-max-domains", "2"]}
+
 
 def pki_dir(router, name, ca, cert, key):
     d = router.folder.path(name)
@@ -345,6 +363,6 @@ if __name__ == "__main__":
     need_router()
     need_virsh()
     need_setpriv()
-    tests = [test_unprivileged_local_user, test_group_member_owns_its_domains, test_tls, test_network_off_by_default,
+    tests = [test_unprivileged_local_user, test_group_member_owns_its_domains, test_domains_per_owner, test_tls, test_network_off_by_default,
              test_lock_symlink_refused, test_limits, test_pipelined_suspends]
     main(tests, routers.fixture(), timeout=routers.TEST_TIMEOUT)
