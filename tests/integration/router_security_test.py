@@ -321,6 +321,41 @@ def test_limits(router):
 test_limits.router_kwargs = {"extra_args": ["--max-clients-per-user", "3", "--partial-packet-timeout", "2"]}
 
 
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_out_of_fds(router):
+    """At EMFILE the router used to retry accept at once, at 100% CPU, and
+    log hundreds of MB. With 64 file descriptors and 100 clients it now
+    idles, says so once, and serves again as soon as fds are free."""
+    router.start()
+    held = []
+    for _ in range(100):
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(router.socket_path)  # the backlog takes what accept cannot
+        held.append(s)
+    wait_until(lambda: "retrying with a backoff" in router.log_text(), 10, "the router's line about EMFILE")
+    before = cpu_seconds(router.pid)
+    time.sleep(3)
+    used = cpu_seconds(router.pid) - before
+    check(used < 0.5, f"the router used {used:.2f} s of CPU in 3 s while out of fds")
+    size = os.path.getsize(router.log_path)
+    check(size < 64 * 1024, f"the router log grew to {size} bytes")
+    for s in held:
+        s.close()
+    dt = answered_fast(router)
+    check(dt < 5.0, f"root waited {dt:.2f}s once fds were free again")
+
+
+test_out_of_fds.manual_start = True
+test_out_of_fds.router_kwargs = {
+    "popen": lambda argv, env, **kw: subprocess.Popen(["prlimit", "--nofile=64:64", "--", *argv],
+                                                      env={**os.environ, **env}, **kw)}
+
+
 def xdr_string(b):
     return struct.pack(">I", len(b)) + b + b"\0" * ((4 - len(b) % 4) % 4)
 
@@ -364,5 +399,6 @@ if __name__ == "__main__":
     need_virsh()
     need_setpriv()
     tests = [test_unprivileged_local_user, test_group_member_owns_its_domains, test_domains_per_owner, test_tls, test_network_off_by_default,
-             test_lock_symlink_refused, test_limits, test_pipelined_suspends]
+             test_lock_symlink_refused, test_limits, test_pipelined_suspends,
+             test_out_of_fds]
     main(tests, routers.fixture(), timeout=routers.TEST_TIMEOUT)
