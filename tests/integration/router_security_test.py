@@ -356,6 +356,27 @@ test_out_of_fds.router_kwargs = {
                                                       env={**os.environ, **env}, **kw)}
 
 
+def test_event_registration_flood(router):
+    """Event registrations per connection are capped (--max-client-callbacks):
+    a flood is refused past the cap instead of growing without bound, and
+    the connection keeps working."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(20)
+        s.connect(router.socket_path)
+        h, _ = _call(s, 1, 0, struct.pack(">I", 1) + xdr_string(b"qemu:///system") + struct.pack(">I", 0))
+        check(h[5] == 0, "CONNECT_OPEN failed")
+        refused = 0
+        for serial in range(1, 41):  # CALLBACK_REGISTER_ANY: lifecycle, any domain
+            h, payload = _call(s, 316, serial, struct.pack(">iI", 0, 0))
+            refused += h[5] == 1
+        check(refused == 40 - 32, f"{refused} of 40 registrations refused with a cap of 32")
+        h, _ = _call(s, 59, 99, b"")  # CONNECT_GET_HOSTNAME still answers
+        check(h[5] == 0, "the connection stopped working after the flood")
+
+
+test_event_registration_flood.router_kwargs = {"extra_args": ["--max-client-callbacks", "32"]}
+
+
 def xdr_string(b):
     return struct.pack(">I", len(b)) + b + b"\0" * ((4 - len(b) % 4) % 4)
 
@@ -400,5 +421,5 @@ if __name__ == "__main__":
     need_setpriv()
     tests = [test_unprivileged_local_user, test_group_member_owns_its_domains, test_domains_per_owner, test_tls, test_network_off_by_default,
              test_lock_symlink_refused, test_limits, test_pipelined_suspends,
-             test_out_of_fds]
+             test_out_of_fds, test_event_registration_flood]
     main(tests, routers.fixture(), timeout=routers.TEST_TIMEOUT)
