@@ -61,6 +61,8 @@ try:
         libvirt.open(uri).defineXML(arg)
     elif what == "undefine":
         libvirt.open(uri).lookupByName(arg).undefine()
+    elif what == "start":
+        libvirt.open(uri).lookupByName(arg).create()
     elif what == "autostart":
         libvirt.open(uri).lookupByName(arg).setAutostart(1)
     print(json.dumps({"ok": True}))
@@ -171,6 +173,33 @@ def test_group_member_owns_its_domains(router):
 
 
 test_group_member_owns_its_domains.router_kwargs = {"extra_args": ["--group", "users"]}
+
+
+def test_client_paths_reveal_nothing(router):
+    """A kernel path that does not exist and a root-only file that is not a
+    kernel give a member the same answer: the router (root) must not tell
+    whether a root-only file exists or what it holds. Root gets the detail."""
+    g = (USERS_GID,)
+    answers = []
+    for name, kernel in (("k-missing", "/root/.fleet-no-such-kernel"), ("k-shadow", "/etc/shadow")):
+        check(as_user(router, "define", domain_xml(name, image=None, kernel=kernel), groups=g)["ok"], f"define {name}")
+        r = as_user(router, "start", name, groups=g)
+        check(not r["ok"], f"{name} started: {r}")
+        answers.append(r["msg"].replace(kernel, "PATH"))
+    check(answers[0] == answers[1], f"different answers for a missing and a root-only file: {answers}")
+    for a in answers:
+        for leak in ("No such file", "not found", "shadow", "root:", "ELF", "Permission"):
+            check(leak not in a, f"the answer {a!r} says {leak!r}")
+    root = libvirt.open(router.uri_unix)
+    try:
+        root.lookupByName("k-missing").create()
+        raise Failure("root started k-missing")
+    except libvirt.libvirtError as e:
+        check("not found" in (e.get_error_message() or ""), f"root's answer lacks the detail: {e}")
+    root.close()
+
+
+test_client_paths_reveal_nothing.router_kwargs = {"extra_args": ["--group", "users"]}
 
 
 def test_domains_per_owner(router):
@@ -419,7 +448,8 @@ if __name__ == "__main__":
     need_router()
     need_virsh()
     need_setpriv()
-    tests = [test_unprivileged_local_user, test_group_member_owns_its_domains, test_domains_per_owner, test_tls, test_network_off_by_default,
+    tests = [test_unprivileged_local_user, test_group_member_owns_its_domains, test_client_paths_reveal_nothing, test_domains_per_owner,
+             test_tls, test_network_off_by_default,
              test_lock_symlink_refused, test_limits, test_pipelined_suspends,
              test_out_of_fds, test_event_registration_flood]
     main(tests, routers.fixture(), timeout=routers.TEST_TIMEOUT)

@@ -8,6 +8,30 @@
 
 namespace fleet::router {
 
+namespace {
+
+// An error about a file the client named (a kernel, initrd, image or share
+// path): the router reads as root, so what it found (missing, unreadable,
+// not an ELF, an image file's first key) would tell anyone whether a
+// root-only file exists and what it holds. The client gets only that the
+// path cannot be used; an administrator gets the full story (detail).
+std::unexpected<DomainError> about_client_path(Errc code, const std::string& what, const std::string& full)
+{
+    return std::unexpected(DomainError{
+        code, what + " cannot be used (it does not exist, cannot be read, or is not what fleet expects)", full});
+}
+
+bool names_a_client_path(const DomainDef& def, const std::string& message)
+{
+    auto in = [&](const std::string& p) { return !p.empty() && message.find(p) != std::string::npos; };
+    if (in(def.kernel) || in(def.initrd)) return true;
+    for (const auto& fs : def.filesystems)
+        if (in(fs.source_dir)) return true;
+    return false;
+}
+
+}  // namespace
+
 DomainResult<vmm::SupervisorOptions> supervisor_options(const DomainDef& def, const std::vector<std::string>& catalog,
                                                         const LauncherOptions& o)
 {
@@ -16,7 +40,12 @@ DomainResult<vmm::SupervisorOptions> supervisor_options(const DomainDef& def, co
     std::string image_name, image_kind;
     if (!def.image.empty()) {
         auto image = vmm::resolve_image(def.image, catalog);
-        if (!image) return domain_fail(Errc::invalid_argument, "fleet:image: " + image.error().what());
+        if (!image) {
+            std::string full = "fleet:image: " + image.error().what();
+            if (def.image.find('/') != std::string::npos)
+                return about_client_path(Errc::invalid_argument, "fleet:image '" + def.image + "'", full);
+            return domain_fail(Errc::invalid_argument, full);
+        }
         spec.kernel = image->kernel;
         spec.initrd = image->initrd;
         spec.extra_cmdline = image->cmdline;
@@ -58,7 +87,11 @@ DomainResult<vmm::SupervisorOptions> supervisor_options(const DomainDef& def, co
             return domain_fail(Errc::unsupported, "<filesystem>: only Linux images (virtio guests) can mount shares");
         spec.shares.push_back(vmm::SharedFolder{fs.source_dir, fs.target_dir, fs.read_only});
     }
-    if (auto v = vmm::validate(spec); !v) return domain_fail(Errc::invalid_argument, v.error().what());
+    if (auto v = vmm::validate(spec); !v) {
+        if (names_a_client_path(def, v.error().what()))
+            return about_client_path(Errc::invalid_argument, "a file the domain names", v.error().what());
+        return domain_fail(Errc::invalid_argument, v.error().what());
+    }
 
     vmm::SupervisorOptions so;
     so.spec = std::move(spec);
