@@ -15,6 +15,8 @@ virsh and python3-libvirt, some of them run as an unprivileged local user
 - router.lock planted as a symbolic link is refused, its target untouched;
 - limits: connections per uid, a half-sent packet dropped after the
   partial-packet timeout, while root still gets an answer at once;
+- 1000 idle clients with stalled half-packets leave root answered within
+  1 s and the RSS bounded;
 - six pipelined domain_suspend calls (QEMU's monitor serves one client
   and has a tiny backlog) neither stall other clients nor stop SIGTERM.
 """
@@ -350,6 +352,37 @@ def test_limits(router):
 test_limits.router_kwargs = {"extra_args": ["--max-clients-per-user", "3", "--partial-packet-timeout", "2"]}
 
 
+def test_thousand_idle_clients(router):
+    """1000 idle clients, 100 of them holding a stalled 1 MiB packet with
+    256 KiB sent: a new root client is answered within 1 s and the router's RSS
+    grows by less than 150 MiB."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1200:
+        skip(f"RLIMIT_NOFILE hard limit {hard}: the test needs 1200 descriptors")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
+    rss0 = router.rss_kib()
+    held = []
+    try:
+        for i in range(1000):
+            s = socket.socket(socket.AF_UNIX)
+            s.connect(router.socket_path)
+            if i % 10 == 0:
+                s.settimeout(10)
+                s.sendall(struct.pack(">I", 1 << 20) + b"x" * (256 << 10))
+            held.append(s)
+        time.sleep(1)
+        dt = answered_fast(router)
+        check(dt < 1.0, f"root waited {dt:.2f}s with 1000 idle clients")
+        grown = (router.rss_kib() - rss0) // 1024
+        check(grown < 150, f"the router's RSS grew by {grown} MiB for 1000 idle clients")
+        print(f"  1000 idle clients: answered in {dt:.2f}s, RSS +{grown} MiB")
+    finally:
+        for s in held:
+            s.close()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
 def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
@@ -451,5 +484,5 @@ if __name__ == "__main__":
     tests = [test_unprivileged_local_user, test_group_member_owns_its_domains, test_client_paths_reveal_nothing, test_domains_per_owner,
              test_tls, test_network_off_by_default,
              test_lock_symlink_refused, test_limits, test_pipelined_suspends,
-             test_out_of_fds, test_event_registration_flood]
+             test_out_of_fds, test_event_registration_flood, test_thousand_idle_clients]
     main(tests, routers.fixture(), timeout=routers.TEST_TIMEOUT)
