@@ -17,6 +17,7 @@ virsh and python3-libvirt, some of them run as an unprivileged local user
   partial-packet timeout, while root still gets an answer at once;
 - 1000 idle clients with stalled half-packets leave root answered within
   1 s and the RSS bounded;
+- a guest printing at full speed keeps its console logs under the cap;
 - six pipelined domain_suspend calls (QEMU's monitor serves one client
   and has a tiny backlog) neither stall other clients nor stop SIGTERM.
 """
@@ -383,6 +384,29 @@ def test_thousand_idle_clients(router):
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
+def test_guest_log_bounded(router):
+    """A guest printing at full speed: its console.log rotates at
+    --console-log-max-size and keeps --console-log-backups old ones, so the
+    folder stays bounded (it grew at tens of MB/s without limit)."""
+    conn = libvirt.open(router.uri_unix)
+    loop = "while :; do echo 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef; done"
+    dom = conn.createXML(domain_xml("chatty", image="linux-sh", args=["-c", loop]), 0)
+    folder = os.path.join(router.vms_dir(), "chatty")
+    wait_until(lambda: os.path.exists(os.path.join(folder, "console.log.2")), 60,
+               "console.log to rotate twice")
+    time.sleep(2)
+    logs = sorted(f for f in os.listdir(folder) if f.startswith("console.log"))
+    check(logs == ["console.log", "console.log.1", "console.log.2"], f"log files: {logs}")
+    for f in logs:
+        size = os.path.getsize(os.path.join(folder, f))
+        check(size <= 64 * 1024, f"{f} is {size} bytes, over the 64 KiB cap")
+    dom.destroy()
+    conn.close()
+
+
+test_guest_log_bounded.router_kwargs = {"extra_args": ["--console-log-max-size", "64K", "--console-log-backups", "2"]}
+
+
 def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
@@ -484,5 +508,6 @@ if __name__ == "__main__":
     tests = [test_unprivileged_local_user, test_group_member_owns_its_domains, test_client_paths_reveal_nothing, test_domains_per_owner,
              test_tls, test_network_off_by_default,
              test_lock_symlink_refused, test_limits, test_pipelined_suspends,
-             test_out_of_fds, test_event_registration_flood, test_thousand_idle_clients]
+             test_out_of_fds, test_event_registration_flood, test_thousand_idle_clients,
+             test_guest_log_bounded]
     main(tests, routers.fixture(), timeout=routers.TEST_TIMEOUT)
