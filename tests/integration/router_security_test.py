@@ -13,6 +13,7 @@ virsh and python3-libvirt, some of them run as an unprivileged local user
   refuses it;
 - plain TCP and TLS are off unless asked for;
 - router.lock planted as a symbolic link is refused, its target untouched;
+  so is a runtime folder another user created first;
 - limits: connections per uid, a half-sent packet dropped after the
   partial-packet timeout, while root still gets an answer at once;
 - 1000 idle clients with stalled half-packets leave root answered within
@@ -297,6 +298,22 @@ def test_lock_symlink_refused(router):
 test_lock_symlink_refused.manual_start = True
 
 
+def test_runtime_dir_of_another_user_refused(router):
+    """A runtime folder someone else created first (the predictable
+    /tmp/fleet-UID fallback, squatted): the router refuses it instead of
+    putting its sockets and lock where that user controls them."""
+    os.makedirs(router.runtime)
+    os.chown(router.runtime, NOBODY, NOBODY)
+    p = router.spawn()
+    rc = p.wait(timeout=15)
+    check(rc != 0, "the router started in a runtime folder owned by nobody")
+    check("unsafe folder" in router.log_text(), f"no word about the folder: {router.log_tail()}")
+    check(not os.path.exists(os.path.join(router.runtime, "libvirt-sock")), "a socket was made in nobody's folder")
+
+
+test_runtime_dir_of_another_user_refused.manual_start = True
+
+
 def answered_fast(router, budget=1.0):
     t0 = time.monotonic()
     p = virsh(router.uri_unix, "hostname", timeout=10)
@@ -507,7 +524,7 @@ if __name__ == "__main__":
     need_setpriv()
     tests = [test_unprivileged_local_user, test_group_member_owns_its_domains, test_client_paths_reveal_nothing, test_domains_per_owner,
              test_tls, test_network_off_by_default,
-             test_lock_symlink_refused, test_limits, test_pipelined_suspends,
+             test_lock_symlink_refused, test_runtime_dir_of_another_user_refused, test_limits, test_pipelined_suspends,
              test_out_of_fds, test_event_registration_flood, test_thousand_idle_clients,
              test_guest_log_bounded]
     main(tests, routers.fixture(), timeout=routers.TEST_TIMEOUT)
