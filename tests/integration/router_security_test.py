@@ -522,9 +522,8 @@ if __name__ == "__main__":
     need_router()
     need_virsh()
     need_setpriv()
-    tests = [test_unprivileged_local_user, test_group_member_owns_its_domains, test_client_paths_reveal_nothing, test_domains_per_owner,
-             test_tls, test_network_off_by_default,
-             test_lock_symlink_refused, test_runtime_dir_of_another_user_refused, test_limits, test_pipelined_suspends,
-             test_out_of_fds, test_event_registration_flood, test_thousand_idle_clients,
-             test_guest_log_bounded]
+    tests = [test_unprivileged_local_user, test_group_member_owns_its_domains, test_client_paths_reveal_nothing,
+             test_domains_per_owner, test_tls, test_network_off_by_default, test_lock_symlink_refused,
+             test_runtime_dir_of_another_user_refused, test_limits, test_pipelined_suspends, test_out_of_fds,
+             test_event_registration_flood, test_thousand_idle_clients, test_guest_log_bounded]
     main(tests, routers.fixture(), timeout=routers.TEST_TIMEOUT)
