@@ -6,6 +6,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace fleet {
@@ -19,6 +20,17 @@ Result<sockaddr_un> address(const std::string& path)
     if (path.empty() || path.size() >= sizeof addr.sun_path) return fail("socket path too long or empty: " + path);
     std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
     return addr;
+}
+
+Result<Fd> connect_with(const std::string& path, const std::string& what, int type)
+{
+    auto addr = address(path);
+    if (!addr) return std::unexpected(addr.error());
+    Fd fd(::socket(AF_UNIX, type | SOCK_CLOEXEC, 0));
+    if (!fd) return fail_errno("cannot create a socket");
+    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&*addr), sizeof *addr) != 0)
+        return fail_errno("cannot reach " + what);
+    return fd;
 }
 
 }  // namespace
@@ -41,13 +53,38 @@ Result<Fd> listen_unix(const std::string& path, int backlog, std::optional<mode_
 
 Result<Fd> connect_unix(const std::string& path, const std::string& what)
 {
-    auto addr = address(path);
-    if (!addr) return std::unexpected(addr.error());
-    Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (!fd) return fail_errno("cannot create a socket");
-    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&*addr), sizeof *addr) != 0)
-        return fail_errno("cannot reach " + what);
-    return fd;
+    return connect_with(path, what, SOCK_STREAM);
+}
+
+Result<Fd> try_connect_unix(const std::string& path, const std::string& what)
+{
+    return connect_with(path, what, SOCK_STREAM | SOCK_NONBLOCK);
+}
+
+bool PeerCredentials::in_group(gid_t g) const
+{
+    return gid == g || std::find(groups.begin(), groups.end(), g) != groups.end();
+}
+
+Result<PeerCredentials> peer_credentials(int fd)
+{
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return fail_errno("cannot read SO_PEERCRED");
+    PeerCredentials p{cred.pid, cred.uid, cred.gid, {}};
+    std::vector<gid_t> groups(64);
+    for (;;) {
+        socklen_t glen = static_cast<socklen_t>(groups.size() * sizeof(gid_t));
+        if (::getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups.data(), &glen) == 0) {
+            groups.resize(glen / sizeof(gid_t));
+            break;
+        }
+        // ERANGE: glen says how much room the list needs.
+        if (errno != ERANGE || glen / sizeof(gid_t) <= groups.size()) return fail_errno("cannot read SO_PEERGROUPS");
+        groups.resize(glen / sizeof(gid_t));
+    }
+    p.groups = std::move(groups);
+    return p;
 }
 
 }  // namespace fleet

@@ -28,9 +28,10 @@ int main(int argc, char** argv)
     const Options& o = *parsed;
     const Log log{{}, o.verbose};
 
-    // 2. The runtime and state folders.
-    for (const auto& dir : {o.runtime_dir, o.state_dir})
-        if (auto m = make_dirs(dir); !m) return fail_with(m.error().what());
+    // 2. The runtime and state folders: the router's own, nobody else's;
+    //    enough file descriptors for the clients it admits.
+    if (auto m = prepare_dirs(o.runtime_dir, o.state_dir); !m) return fail_with(m.error().what());
+    raise_fd_limit(o.server.limits.max_clients + 256, log);
 
     // 3. The stores: the launcher's VM records, the persistent definitions.
     auto store = vmm::Store::open(o.runtime_dir);
@@ -51,28 +52,33 @@ int main(int argc, char** argv)
     if (!signals) return fail_with(signals.error().what());
 
     // 7. The launcher: a supervisor per VM.
-    SupervisorLauncher launcher(**loop, std::move(*store),
-                                LauncherOptions{o.images, o.qemu, o.stop_deadline, o.runtime_dir}, log);
+    SupervisorLauncher launcher(
+        **loop, std::move(*store),
+        LauncherOptions{o.images, o.qemu, o.stop_deadline, o.runtime_dir, o.console_log_max, o.console_log_backups},
+        log);
 
     // 8. The registry: the definitions, then the VMs an earlier router left running.
     DomainRegistry registry(**loop, launcher, std::move(*defs),
-                            RegistryOptions{o.state_dir, o.runtime_dir + "/router/live"}, log);
+                            RegistryOptions{o.state_dir, o.runtime_dir + "/router/live", o.quotas}, log);
     registry.load_definitions();
     registry.adopt();
 
-    // 9. The libvirt façade on its listeners; lifecycle events to its clients.
+    // 9. The libvirt façade on its listeners (docs/SECURITY.md); lifecycle
+    //    events to its clients.
     LibvirtService libvirt(registry, launcher, vmm::AccelContext{o.qemu, o.runtime_dir, vmm::catalog_dirs(o.images)});
-    Server server(**loop, libvirt, ServerOptions{o.socket_path, o.tcp_host, o.tcp_port, o.allow_remote}, log);
+    ServerOptions so = o.server;
+    so.group = fleet_group(o.group, log);
+    Server server(**loop, libvirt, so, log);
     registry.on_event([&](const Domain& d, Lifecycle e) { libvirt.announce(server, d, e); });
     if (auto l = server.listen(); !l) return fail_with(l.error().what());
 
     // 10. router.json: where clients find this router.
-    if (auto w = write_router_info(o.runtime_dir, o.socket_path, o.tcp_host, server.tcp_port()); !w)
+    if (auto w = write_router_info(o.runtime_dir, so, server.tcp_port(), server.tls_port()); !w)
         log.info(w.error().what());
 
-    // 11. The mDNS announcement of the TCP listener.
+    // 11. The mDNS announcement: the TLS listener, when other hosts can reach it.
     std::unique_ptr<Announcement> announcement;
-    if (o.mdns && server.tcp_port() > 0) announcement = announce(**loop, o.mdns_name, server.tcp_port(), log);
+    if (o.mdns) announcement = announce_reachable(**loop, o.mdns_name, so.tls_host, server.tls_port(), log);
 
     // 12. The boot manifest, one domain after another.
     if (o.autostart) registry.boot_manifest();

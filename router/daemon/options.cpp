@@ -1,14 +1,14 @@
-// fleet-router — the command line (options.hpp).
+// fleet-router — the command line and the config file (options.hpp).
 #include "options.hpp"
 
 #include <fleet/vmm/store.hpp>
 
-#include <boost/program_options.hpp>
-
+#include <grp.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 
 namespace po = boost::program_options;
@@ -34,24 +34,133 @@ std::string default_state_dir(const std::string& flag)
     return env("HOME") + "/.local/state/fleet";
 }
 
-// --listen ADDRESS:PORT, or none.
-std::expected<void, int> parse_listen(const std::string& listen, Options& o)
+// /etc/fleet/router.conf as root, else $XDG_CONFIG_HOME/fleet/router.conf.
+std::string default_config_file()
 {
-    if (listen == "none") {
-        o.tcp_port = -1;
+    if (::geteuid() == 0) return "/etc/fleet/router.conf";
+    if (auto x = env("XDG_CONFIG_HOME"); !x.empty()) return x + "/fleet/router.conf";
+    return env("HOME") + "/.config/fleet/router.conf";
+}
+
+// ADDRESS[:PORT] ("[::1]:16514" for IPv6 with a port), or none.
+std::expected<void, std::string> parse_address(const std::string& flag, const std::string& text, int default_port,
+                                               std::string& host, int& port)
+{
+    if (text.empty() || text == "none") {
+        port = -1;
         return {};
     }
-    auto colon = listen.rfind(':');
-    if (colon == std::string::npos)
-        return std::unexpected(fail_with("--listen wants ADDRESS:PORT, got '" + listen + "'"));
-    o.tcp_host = listen.substr(0, colon);
-    if (o.tcp_host.size() > 2 && o.tcp_host.front() == '[') o.tcp_host = o.tcp_host.substr(1, o.tcp_host.size() - 2);
-    char* end = nullptr;
-    long port = std::strtol(listen.c_str() + colon + 1, &end, 10);
-    if (*end || port < 0 || port > 65535 || colon + 1 == listen.size())
-        return std::unexpected(fail_with("--listen: bad port in '" + listen + "'"));
-    o.tcp_port = static_cast<int>(port);
+    std::string h = text, p;
+    if (text.front() == '[') {
+        auto close = text.find(']');
+        if (close == std::string::npos) return std::unexpected(flag + ": no ']' in '" + text + "'");
+        h = text.substr(1, close - 1);
+        if (close + 1 < text.size()) {
+            if (text[close + 1] != ':') return std::unexpected(flag + ": bad address '" + text + "'");
+            p = text.substr(close + 2);
+        }
+    } else if (auto colon = text.rfind(':'); colon != std::string::npos && text.find(':') == colon) {
+        h = text.substr(0, colon);
+        p = text.substr(colon + 1);
+    }
+    port = default_port;
+    if (!p.empty() || (text.back() == ':')) {
+        char* end = nullptr;
+        long n = std::strtol(p.c_str(), &end, 10);
+        if (p.empty() || *end || n < 0 || n > 65535) return std::unexpected(flag + ": bad port in '" + text + "'");
+        port = static_cast<int>(n);
+    }
+    host = h;
     return {};
+}
+
+struct Raw {
+    std::string runtime, state, images, socket, socket_ro, listen_tcp, listen_tls, pki_dir, group, config, qemu;
+    std::string mdns_name;
+    std::vector<std::string> allowed_dn;
+    double stop_timeout = 10;
+    LimitValues limits{};
+};
+
+void describe(po::options_description& cmdline, po::options_description& file, Raw& r)
+{
+    auto only = cmdline.add_options();
+    only("help,h", "show this help");
+    only("version", "print the version");
+    only("config", po::value(&r.config), "config file (default /etc/fleet/router.conf as root; 'none': none)");
+    only("no-mdns", "do not announce over mDNS");
+    only("no-autostart", "do not boot the boot manifest's domains");
+    only("verbose,v", "log every lifecycle change");
+    only("listen", po::value<std::string>(), "(gone: see --listen-tcp and --listen-tls)");
+    auto flag = file.add_options();
+    flag("runtime-dir", po::value(&r.runtime), "runtime folder: sockets, running VMs (FLEET_RUNTIME_DIR)");
+    flag("state-dir", po::value(&r.state), "state folder: definitions, boot manifest (FLEET_STATE_DIR)");
+    flag("images", po::value(&r.images), "image catalog folders, colon-separated (FLEET_IMAGES)");
+    flag("socket", po::value(&r.socket), "read-write unix socket (default RUNTIME/libvirt-sock; 'none')");
+    flag("socket-ro", po::value(&r.socket_ro), "read-only unix socket (default RUNTIME/libvirt-sock-ro; 'none')");
+    flag("group", po::value(&r.group)->default_value("fleet"),
+         "group that may use the read-write socket of a root router ('none')");
+    flag("listen-tcp", po::value(&r.listen_tcp), "plain TCP ADDRESS[:PORT] (port 16509), READ-ONLY: no authentication");
+    flag("allow-remote", "allow --listen-tcp beyond loopback");
+    flag("listen-tls", po::value(&r.listen_tls), "TLS ADDRESS[:PORT] (port 16514): x509 client certificates required");
+    flag("pki-dir", po::value(&r.pki_dir),
+         "TLS certificates: DIR/{cacert,servercert,serverkey}.pem (default: libvirt's)");
+    flag("tls-allowed-dn", po::value(&r.allowed_dn)->composing(),
+         "a client certificate's DN must match one of these patterns (fnmatch; repeat it)");
+    flag("mdns-name", po::value(&r.mdns_name), "mDNS instance name (default: 'fleet on HOSTNAME')");
+    flag("stop-timeout", po::value(&r.stop_timeout)->default_value(10, "10"),
+         "seconds a shutdown waits before killing");
+    flag("qemu", po::value(&r.qemu), "QEMU binary (FLEET_QEMU; default qemu-system-x86_64)");
+    add_limit_options(file, r.limits);
+}
+
+// The config file, if any: an explicit one must exist, the default may not.
+std::expected<std::string, std::string> read_config(const po::variables_map& vm, const po::options_description& file,
+                                                    po::variables_map& into)
+{
+    std::string path = vm.count("config") ? vm["config"].as<std::string>() : default_config_file();
+    if (path == "none") return std::string{};
+    std::ifstream in(path);
+    if (!in) {
+        if (vm.count("config")) return std::unexpected("cannot read the config file " + path);
+        return std::string{};
+    }
+    try {
+        po::store(po::parse_config_file(in, file), into);
+    } catch (const po::error& e) {
+        return std::unexpected(path + ": " + e.what());
+    }
+    return path;
+}
+
+std::expected<void, std::string> resolve(const Raw& r, const po::variables_map& vm, Options& o)
+{
+    o.runtime_dir = vmm::default_runtime_dir(r.runtime);
+    o.state_dir = default_state_dir(r.state);
+    o.images = r.images;
+    ServerOptions& s = o.server;
+    s.socket_path = r.socket.empty() ? o.runtime_dir + "/libvirt-sock" : r.socket == "none" ? "" : r.socket;
+    s.socket_ro_path = r.socket_ro.empty()     ? o.runtime_dir + "/libvirt-sock-ro"
+                       : r.socket_ro == "none" ? ""
+                                               : r.socket_ro;
+    o.group = r.group == "none" ? "" : r.group;
+    if (auto a = parse_address("--listen-tcp", r.listen_tcp, 16509, s.tcp_host, s.tcp_port); !a) return a;
+    if (auto a = parse_address("--listen-tls", r.listen_tls, 16514, s.tls_host, s.tls_port); !a) return a;
+    s.pki_dir = r.pki_dir;
+    s.allowed_dn = r.allowed_dn;
+    s.allow_remote = vm.count("allow-remote") > 0;
+    o.mdns = !vm.count("no-mdns");
+    o.mdns_name = r.mdns_name;
+    o.autostart = !vm.count("no-autostart");
+    if (!r.qemu.empty())
+        o.qemu = r.qemu;
+    else if (auto q = env("FLEET_QEMU"); !q.empty())
+        o.qemu = q;
+    if (!(r.stop_timeout > 0) || r.stop_timeout > 3600)
+        return std::unexpected("--stop-timeout must be 0 < seconds <= 3600");
+    o.stop_deadline = std::chrono::milliseconds(static_cast<long>(r.stop_timeout * 1000));
+    o.verbose = vm.count("verbose") > 0;
+    return apply_limits(r.limits, o);
 }
 
 }  // namespace
@@ -64,68 +173,43 @@ int fail_with(const std::string& message)
 
 std::expected<Options, int> parse_options(int argc, char** argv)
 {
-    std::string runtime, state, images, socket, listen;
-    double stop_timeout = 10;
-    po::options_description d(
-        "Usage: fleet-router [OPTIONS]\n\n"
-        "The fleet daemon: serves libvirt's remote protocol (virsh, python3-libvirt) over fleet's\n"
-        "launcher, keeps persistent domain definitions, boots the domains of its boot manifest,\n"
-        "and announces itself over mDNS (_libvirt._tcp). VMs keep running when it stops; the next\n"
-        "router adopts them.\n\n"
-        "  virsh -c qemu+tcp://127.0.0.1/system list --all\n"
-        "  virsh -c 'qemu+unix:///system?socket=$FLEET_RUNTIME_DIR/libvirt-sock' create dom.xml\n\n"
-        "Options");
-    auto flag = d.add_options();
-    flag("help,h", "show this help");
-    flag("version", "print the version");
-    flag("runtime-dir", po::value(&runtime), "runtime folder: sockets, running VMs (FLEET_RUNTIME_DIR)");
-    flag("state-dir", po::value(&state), "state folder: definitions, boot manifest (FLEET_STATE_DIR)");
-    flag("images", po::value(&images), "image catalog folders, colon-separated (FLEET_IMAGES)");
-    flag("socket", po::value(&socket), "unix socket (default RUNTIME/libvirt-sock; 'none' for none)");
-    flag("listen", po::value(&listen)->default_value("127.0.0.1:16509"),
-         "TCP address:port ('none' for none; port 0 picks one)");
-    flag("allow-remote", "allow --listen on an address beyond loopback (no authentication!)");
-    flag("no-mdns", "do not announce _libvirt._tcp over mDNS");
-    flag("mdns-name", po::value<std::string>(), "mDNS instance name (default: 'fleet on HOSTNAME')");
-    flag("no-autostart", "do not boot the boot manifest's domains");
-    flag("stop-timeout", po::value(&stop_timeout)->default_value(10, "10"), "seconds a shutdown waits before killing");
-    flag("qemu", po::value<std::string>(), "QEMU binary (FLEET_QEMU; default qemu-system-x86_64)");
-    flag("verbose,v", "log every lifecycle change");
+    Raw r;
+    po::options_description cmdline("Options"), file("Options (also as 'name = value' lines of the config file)");
+    describe(cmdline, file, r);
+    po::options_description all;
+    all.add(cmdline).add(file);
     po::variables_map vm;
+    Options o;
     try {
-        po::store(po::command_line_parser(argc, argv).options(d).run(), vm);
+        po::store(po::command_line_parser(argc, argv).options(all).run(), vm);
+        if (vm.count("help")) {
+            std::cout << "Usage: fleet-router [OPTIONS]\n\n"
+                         "The fleet daemon: serves libvirt's remote protocol (virsh, python3-libvirt) over fleet's\n"
+                         "launcher, keeps persistent domain definitions, boots the domains of its boot manifest.\n"
+                         "VMs keep running when it stops; the next router adopts them. docs/SECURITY.md says who\n"
+                         "may do what.\n\n"
+                         "  virsh -c 'qemu+unix:///system?socket=/run/fleet/libvirt-sock' create dom.xml\n"
+                         "  virsh -r -c 'qemu+unix:///system?socket=/run/fleet/libvirt-sock-ro' list --all\n"
+                         "  virsh -c 'qemu+tls://HOST/system' list --all    (with --listen-tls 0.0.0.0)\n\n"
+                      << all << "\n";
+            return std::unexpected(0);
+        }
+        if (vm.count("version")) {
+            std::printf("fleet-router %s\n", FLEET_VERSION);
+            return std::unexpected(0);
+        }
+        if (vm.count("listen"))
+            return std::unexpected(
+                fail_with("--listen is gone: plain TCP is read-only now (--listen-tcp); "
+                          "read-write remote access is --listen-tls (see --help)"));
+        auto config = read_config(vm, file, vm);
+        if (!config) return std::unexpected(fail_with(config.error()));
+        o.config_file = *config;
         po::notify(vm);
     } catch (const po::error& e) {
         return std::unexpected(fail_with(std::string(e.what()) + " (see --help)"));
     }
-    if (vm.count("help")) {
-        std::cout << d << "\n";
-        return std::unexpected(0);
-    }
-    if (vm.count("version")) {
-        std::printf("fleet-router %s\n", FLEET_VERSION);
-        return std::unexpected(0);
-    }
-
-    Options o;
-    o.runtime_dir = vmm::default_runtime_dir(runtime);
-    o.state_dir = default_state_dir(state);
-    o.images = images;
-    o.socket_path = socket.empty() ? o.runtime_dir + "/libvirt-sock" : socket == "none" ? "" : socket;
-    if (auto l = parse_listen(listen, o); !l) return std::unexpected(l.error());
-    o.allow_remote = vm.count("allow-remote") > 0;
-    o.mdns = !vm.count("no-mdns");
-    if (vm.count("mdns-name")) o.mdns_name = vm["mdns-name"].as<std::string>();
-    o.autostart = !vm.count("no-autostart");
-    if (vm.count("qemu"))
-        o.qemu = vm["qemu"].as<std::string>();
-    else if (auto q = env("FLEET_QEMU"); !q.empty())
-        o.qemu = q;
-    if (!(stop_timeout > 0) || stop_timeout > 3600)
-        return std::unexpected(fail_with("--stop-timeout must be 0 < seconds <= 3600"));
-    o.stop_deadline = std::chrono::milliseconds(static_cast<long>(stop_timeout * 1000));
-    o.verbose = vm.count("verbose") > 0;
-
+    if (auto ok = resolve(r, vm, o); !ok) return std::unexpected(fail_with(ok.error()));
     return o;
 }
 

@@ -4,9 +4,11 @@
 #include <fleet/base/file.hpp>
 
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -15,24 +17,56 @@
 #include <cerrno>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <vector>
 
 namespace fleet::router {
 
-Result<> make_dirs(const std::string& path)
+Result<> prepare_dirs(const std::string& runtime_dir, const std::string& state_dir)
 {
-    for (std::size_t i = 1; i <= path.size(); ++i) {
-        if (i != path.size() && path[i] != '/') continue;
-        std::string p = path.substr(0, i);
-        if (::mkdir(p.c_str(), 0700) != 0 && errno != EEXIST) return fail_errno("cannot create " + p);
-    }
+    for (const auto& dir : {runtime_dir, state_dir})
+        if (auto r = ensure_private_dir(dir, 0700); !r) return fail("unsafe folder: " + r.error().what());
+    // A system router's sockets are for others too: the read-only one for
+    // everyone, the read-write one for the fleet group. Only root writes here.
+    if (::geteuid() == 0 && ::chmod(runtime_dir.c_str(), 0755) != 0)
+        return fail_errno("cannot make " + runtime_dir + " reachable (mode 0755)");
     return {};
+}
+
+void raise_fd_limit(std::size_t wanted, const Log& log)
+{
+    rlimit rl{};
+    if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < wanted)
+        log.info("only " + std::to_string(rl.rlim_cur) + " file descriptors (RLIMIT_NOFILE) for up to " +
+                 std::to_string(wanted) + " clients: accepts will back off when they run out");
+}
+
+std::optional<gid_t> fleet_group(const std::string& name, const Log& log)
+{
+    if (::geteuid() != 0 || name.empty()) return std::nullopt;  // a user's router serves that user only
+    group gr{}, *found = nullptr;
+    std::vector<char> buf(16384);
+    if (::getgrnam_r(name.c_str(), &gr, buf.data(), buf.size(), &found) != 0 || !found) {
+        log.info("no group '" + name + "': the read-write socket is root's only (tools/setup creates the group)");
+        return std::nullopt;
+    }
+    return gr.gr_gid;
 }
 
 Result<Fd> lock_runtime_dir(const std::string& runtime_dir)
 {
     std::string lock = runtime_dir + "/router.lock";
-    Fd fd(::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    // Never through a symbolic link, and only a file of our own: the
+    // truncate below must not reach anyone else's file.
+    Fd fd(::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600));
     if (!fd) return fail_errno("cannot open " + lock);
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != ::geteuid() || st.st_nlink != 1)
+        return fail(lock + " is not a plain file of the router's own user; remove it");
     if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
         std::string owner;
         char buf[32] = {};
@@ -42,8 +76,8 @@ Result<Fd> lock_runtime_dir(const std::string& runtime_dir)
     }
     std::string pid = std::to_string(::getpid());
     if (::ftruncate(fd.get(), 0) == 0) (void)::pwrite(fd.get(), pid.data(), pid.size(), 0);
-    ::mkdir((runtime_dir + "/router").c_str(), 0700);
-    ::mkdir((runtime_dir + "/router/live").c_str(), 0700);
+    for (const char* sub : {"/router", "/router/live"})
+        if (auto r = ensure_private_dir(runtime_dir + sub, 0700); !r) return fail("unsafe folder: " + r.error().what());
     return fd;
 }
 
@@ -88,17 +122,21 @@ void Signals::arm()
     });
 }
 
-Result<> write_router_info(const std::string& runtime_dir, const std::string& socket_path, const std::string& tcp_host,
-                           int tcp_port)
+Result<> write_router_info(const std::string& runtime_dir, const ServerOptions& o, int tcp_port, int tls_port)
 {
     nlohmann::json j;
     j["pid"] = ::getpid();
     j["version"] = FLEET_VERSION;
-    if (!socket_path.empty()) j["socket"] = socket_path;
+    if (!o.socket_path.empty()) j["socket"] = o.socket_path;
+    if (!o.socket_ro_path.empty()) j["socket_ro"] = o.socket_ro_path;
     if (tcp_port > 0) {
-        j["tcp_host"] = tcp_host;
+        j["tcp_host"] = o.tcp_host;
         j["tcp_port"] = tcp_port;
-        j["uri"] = "qemu+tcp://" + tcp_host + ":" + std::to_string(tcp_port) + "/system";
+        j["tcp_uri"] = "qemu+tcp://" + o.tcp_host + ":" + std::to_string(tcp_port) + "/system";  // read-only
+    }
+    if (tls_port > 0) {
+        j["tls_host"] = o.tls_host;
+        j["tls_port"] = tls_port;
     }
     return replace_file(runtime_dir, "router.json", j.dump(2) + "\n", Sync::no);
 }

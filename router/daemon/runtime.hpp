@@ -5,17 +5,35 @@
 #include <fleet/base/error.hpp>
 #include <fleet/base/fd.hpp>
 #include <fleet/base/loop.hpp>
+#include <fleet/router/log.hpp>
+#include <fleet/router/server.hpp>
+
+#include <sys/types.h>
 
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace fleet::router {
 
-// mkdir -p, mode 0700.
-Result<> make_dirs(const std::string& path);
+// The runtime and state folders: created if missing, and refused unless
+// they are the router's own user's and writable by nobody else
+// (base ensure_private_dir). A root router's runtime folder is then mode
+// 0755: its read-only socket is for everyone.
+Result<> prepare_dirs(const std::string& runtime_dir, const std::string& state_dir);
 
-// <runtime>/router.lock, held for the router's life (it says who holds it),
-// and the router's folders <runtime>/router/live.
+// The soft RLIMIT_NOFILE up to the hard one; a line if that is still
+// fewer than `wanted` descriptors.
+void raise_fd_limit(std::size_t wanted, const Log& log);
+
+// The group whose members may use a root router's read-write socket: its
+// gid, if the group exists (a line if it does not); none for a router that
+// is not root's (it serves its own user only).
+std::optional<gid_t> fleet_group(const std::string& name, const Log& log);
+
+// <runtime>/router.lock (opened without following a symbolic link, and
+// only a plain file of our own), held for the router's life (it says who
+// holds it), and the router's folders <runtime>/router/live.
 Result<Fd> lock_runtime_dir(const std::string& runtime_dir);
 
 // The router is a subreaper (DESIGN.md: pid 1 reaps late); SIGTERM,
@@ -35,9 +53,9 @@ private:
     std::function<void()> on_stop_;
 };
 
-// <runtime>/router.json: pid, version, socket and TCP address, URI.
-Result<> write_router_info(const std::string& runtime_dir, const std::string& socket_path, const std::string& tcp_host,
-                           int tcp_port);
+// <runtime>/router.json: pid, version, the sockets, the TCP (read-only)
+// and TLS addresses.
+Result<> write_router_info(const std::string& runtime_dir, const ServerOptions& o, int tcp_port, int tls_port);
 void remove_router_info(const std::string& runtime_dir);
 
 }  // namespace fleet::router

@@ -1,5 +1,7 @@
 // fleet-router — the announcement (announce.hpp): router/mdns's publisher,
 // when built.
+#include "transport/listeners.hpp"
+
 #include <fleet/router/announce.hpp>
 
 #if FLEET_HAVE_MDNS
@@ -21,8 +23,18 @@ public:
 
 }  // namespace
 
-std::unique_ptr<Announcement> announce(Loop& loop, std::string name, int port, const Log& log)
+std::unique_ptr<Announcement> announce_reachable(Loop& loop, std::string name, const std::string& tls_host,
+                                                 int tls_port, const Log& log)
 {
+    if (tls_port <= 0) {
+        log.info("mdns: nothing to announce (only a TLS listener is: --listen-tls)");
+        return nullptr;
+    }
+    if (transport::is_loopback(tls_host)) {
+        log.info("mdns: TLS listens on " + tls_host + " only, which no other host reaches; nothing to announce");
+        return nullptr;
+    }
+    const int port = tls_port;
     auto a = std::make_unique<MdnsAnnouncement>();
 #if FLEET_HAVE_MDNS
     if (name.empty()) {
@@ -33,7 +45,7 @@ std::unique_ptr<Announcement> announce(Loop& loop, std::string name, int port, c
     MdnsService s;
     s.name = name;
     s.port = static_cast<std::uint16_t>(port);
-    s.txt = {"impl=fleet", std::string("version=") + FLEET_VERSION, "path=/system", "transport=tcp"};
+    s.txt = {"impl=fleet", std::string("version=") + FLEET_VERSION, "path=/system", "transport=tls"};
     a->publisher = MdnsPublisher::start(loop, std::move(s), [log](const std::string& line) { log.info(line); });
 #else
     (void)loop;

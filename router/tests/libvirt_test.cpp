@@ -23,7 +23,7 @@ namespace {
 
 struct Client : Fixture {
     LibvirtService libvirt{*registry, launcher, vmm::AccelContext{"/nonexistent/qemu", {}, {}}};
-    Server server{*loop, libvirt, ServerOptions{"", "127.0.0.1", -1, false}, Log{[](const std::string&) {}}};
+    Server server{*loop, libvirt, ServerOptions{}, Log{[](const std::string&) {}}};
     Fd fd;
     PacketAssembler in;
     std::deque<Packet> got;
@@ -35,7 +35,7 @@ struct Client : Fixture {
         int sv[2];
         REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) == 0);
         fd = Fd(sv[0]);
-        server.serve(Fd(sv[1]));
+        server.serve(Fd(sv[1]), Peer{Principal::router(), false, false, "test"});
     }
 
     template <class T>

@@ -232,7 +232,7 @@ def test_domains(router, kind):
 # ---- events ----------------------------------------------------------------------
 
 def test_events(router):
-    conn = libvirt.open(router.uri_tcp)
+    conn = libvirt.open(router.uri_tls)
     ev = Events()
     cb_all = conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, ev.callback, None)
     check(cb_all >= 0, f"domainEventRegisterAny: {cb_all}")
@@ -301,7 +301,7 @@ def test_events(router):
 
 def test_keepalive(router):
     """With an event loop, clients ping after silence; an unanswered ping closes them."""
-    conn = libvirt.open(router.uri_tcp)
+    conn = libvirt.open(router.uri_tls)
     closed = []
     conn.registerCloseCallback(lambda c, reason, opaque: closed.append(reason), None)
     conn.setKeepAlive(1, 2)  # a ping after 1 s of silence; dead after 2 more unanswered
@@ -345,7 +345,7 @@ def stream_send_all(stream, data, timeout=20):
 
 
 def test_console(router):
-    conn = libvirt.open(router.uri_tcp)
+    conn = libvirt.open(router.uri_tls)
     # upper: the input comes back transformed, so it surely went through the guest
     dom = conn.createXML(domain_xml("up", image="upper"), 0)
     st = conn.newStream(libvirt.VIR_STREAM_NONBLOCK)
@@ -463,7 +463,7 @@ def test_stuck_qemu_does_not_block_router(router):
     """A QEMU that does not answer its monitor (stopped here with SIGSTOP; a
     starved or wedged one in life) must cost the caller of suspend, not every
     other client of the router."""
-    conn = libvirt.open(router.uri_tcp)
+    conn = libvirt.open(router.uri_tls)
     dom = conn.createXML(domain_xml("stuck", args=["hold"]), 0)
     qemu = router.record("stuck")["pid"]
     os.kill(qemu, signal.SIGSTOP)
@@ -498,11 +498,11 @@ def test_console_input_is_bounded(router):
     reads stdin) must be slowed down, not buffered without end in the router.
     The flood comes from another process (a flow-controlled libvirt client
     blocks in send), stopped after 8 s."""
-    conn = libvirt.open(router.uri_tcp)
+    conn = libvirt.open(router.uri_tls)
     dom = conn.createXML(domain_xml("deaf", args=["hold"]), 0)
     time.sleep(0.3)
     rss0 = router.rss_kib()
-    flooder = subprocess.Popen([sys.executable, "-c", FLOODER, router.uri_tcp, "deaf"], stdout=subprocess.PIPE,
+    flooder = subprocess.Popen([sys.executable, "-c", FLOODER, router.uri_tls, "deaf"], stdout=subprocess.PIPE,
                                text=True)
     peak = rss0
     t0 = time.monotonic()
@@ -566,7 +566,7 @@ def test_idle_connections_are_cheap(router):
 def test_supervisor_killed(router):
     """The domain's supervisor killed behind the router's back: its QEMU goes
     with it, and the domain is shut off (crashed), not (shutdown)."""
-    conn = libvirt.open(router.uri_tcp)
+    conn = libvirt.open(router.uri_tls)
     ev = Events()
     conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, ev.callback, None)
     dom = conn.defineXML(domain_xml("sup", args=["hold"]))
@@ -589,7 +589,7 @@ def test_shutdown_that_needs_a_kill(router):
     """shutdown of a guest that cannot answer the power button (paused): after
     --stop-timeout the router kills it. The user asked for the stop, so the
     domain is shut off as shutdown or destroyed — not crashed."""
-    conn = libvirt.open(router.uri_tcp)
+    conn = libvirt.open(router.uri_tls)
     ev = Events()
     conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, ev.callback, None)
     dom = conn.defineXML(domain_xml("deaf", args=["hold"]))
@@ -614,7 +614,7 @@ test_shutdown_that_needs_a_kill.router_kwargs = {"extra_args": ["--stop-timeout"
 # ---- errors ----------------------------------------------------------------------
 
 def test_errors(router):
-    conn = libvirt.open(router.uri_tcp)
+    conn = libvirt.open(router.uri_tls)
     E = libvirt
     e = expect_error(E.VIR_ERR_NO_DOMAIN, conn.lookupByName, "nosuch", needles=["nosuch"])
     check(e.get_error_level() == E.VIR_ERR_ERROR, f"level {e.get_error_level()}")
@@ -672,9 +672,9 @@ def test_errors(router):
 if __name__ == "__main__":
     need_router()
     start_event_loop(libvirt)
-    tests = [variant(test_open, "open[tcp]", "tcp"), variant(test_open, "open[unix]", "unix"),
+    tests = [variant(test_open, "open[tls]", "tls"), variant(test_open, "open[unix]", "unix"),
              test_read_only_write_is_denied,
-             variant(test_domains, "domains[tcp]", "tcp"), variant(test_domains, "domains[unix]", "unix"),
+             variant(test_domains, "domains[tls]", "tls"), variant(test_domains, "domains[unix]", "unix"),
              test_events, test_keepalive, test_console, test_shared_connection, test_errors,
              test_stuck_qemu_does_not_block_router, test_console_input_is_bounded, test_idle_connections_are_cheap,
              test_supervisor_killed,

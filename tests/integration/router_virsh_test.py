@@ -317,7 +317,7 @@ def console_echo(uri, name):
 # ---- transient domains ---------------------------------------------------------------
 
 def test_transient(router):
-    uri = router.uri_tcp
+    uri = router.uri_tls
     ev = EventWatcher(router, router.uri_unix)
     try:
         # plain hello: it runs, exits by itself, and vanishes
@@ -359,7 +359,7 @@ def test_transient(router):
 # ---- events ------------------------------------------------------------------------
 
 def test_events(router):
-    uri = router.uri_tcp
+    uri = router.uri_tls
     ev = EventWatcher(router, router.uri_unix)
     only_e1 = None
     try:
@@ -408,7 +408,7 @@ def test_events(router):
 # ---- the boot manifest -----------------------------------------------------------------
 
 def test_autostart_boot_manifest(router):
-    uri = router.uri_tcp
+    uri = router.uri_tls
     for n in ("a1", "a2", "a3"):
         define(router, uri, n, args=["hold"])
     for n in ("a2", "a1", "a3"):
@@ -430,7 +430,7 @@ def test_autostart_boot_manifest(router):
     check(listing(uri) == {}, "autostart started something")
 
     router.restart()
-    uri = router.uri_tcp
+    uri = router.uri_tls
     wait_state(uri, "a2", "running", timeout=30)
     wait_state(uri, "a1", "running", timeout=30)
     check(domstate(uri, "a3") == "shut off", "a3 (not in the manifest) was started")
@@ -447,7 +447,7 @@ def test_autostart_boot_manifest(router):
     with open(boot, "w") as f:
         f.write("# edited by hand\n\nnot-defined\nbroken   # cannot start\n  a2  \n")
     router.restart(signal.SIGINT)  # SIGINT stops a router as SIGTERM does
-    uri = router.uri_tcp
+    uri = router.uri_tls
     wait_state(uri, "a2", "running", timeout=30)
     check(domstate(uri, "broken") == "shut off", "a domain that cannot start is not shut off")
     check(dominfo(uri, "a2").get("Autostart") == "enable", "a hand-written manifest entry is not autostart")
@@ -488,7 +488,7 @@ def test_restart_adoption(router):
     # a graceful stop (SIGTERM) and one more adoption: paused state survives too
     virsh_ok(uri, "suspend", "r2")
     router.restart()
-    uri = router.uri_tcp
+    uri = router.uri_unix  # root's domains: a TLS client is an owner, not an administrator
     check(listing(uri, "--all") == {k: (v[0], "paused" if k == "r2" else v[1]) for k, v in before.items()},
           f"after a SIGTERM restart: {listing(uri, '--all')}")
     check(router.qemu_processes() == qemus, "QEMUs changed across a SIGTERM restart")
@@ -511,14 +511,14 @@ def test_restart_adoption(router):
 
 
 def test_restart_keeps_port(router):
-    """A router restarted on its fixed TCP port (as in production: 16509) while
+    """A router restarted on its fixed TLS port (as in production: 16514) while
     a VM it started runs: the old router's sockets are gone with it, so clients
     see the end at once and the new router can listen on the same port."""
     import socket as _socket
     port = free_port()
-    router.listen = f"127.0.0.1:{port}"
+    router.tls = f"127.0.0.1:{port}"
     router.start()
-    uri = router.uri_tcp
+    uri = router.uri_tls
     define(router, uri, "fp", args=["hold"])
     virsh_ok(uri, "start", "fp")
     for sig in (signal.SIGKILL, signal.SIGTERM):
@@ -547,7 +547,7 @@ def test_restart_keeps_port(router):
                           f"{'EOF after %.1fs' % eof if eof is not None else 'no EOF in 3 s'}): {e}") from None
         check(eof is not None, f"a client of a router that died ({signal.Signals(sig).name}) saw no end of its "
                                "connection in 3 s")
-        check(router.info["tcp_port"] == port, f"the new router listens on {router.info['tcp_port']}, not {port}")
+        check(router.info["tls_port"] == port, f"the new router listens on {router.info['tls_port']}, not {port}")
         check(domstate(uri, "fp") == "running", f"fp after a {signal.Signals(sig).name} restart")
     virsh_ok(uri, "destroy", "fp")
 
@@ -556,7 +556,7 @@ test_restart_keeps_port.manual_start = True
 
 
 def test_vm_ends_while_no_router(router):
-    uri = router.uri_tcp
+    uri = router.uri_tls
     define(router, uri, "n1", args=["hold"])
     virsh_ok(uri, "start", "n1")
     qemu = router.record("n1")["pid"]
@@ -565,7 +565,7 @@ def test_vm_ends_while_no_router(router):
     wait_until(lambda: not alive(qemu), 5, "QEMU to die")
     time.sleep(0.5)
     router.start()
-    uri = router.uri_tcp
+    uri = router.uri_tls
     wait_state(uri, "n1", "shut off", timeout=10)
     check(router.qemu_processes() == [], "QEMU processes after restart")
     virsh_ok(uri, "start", "n1")
@@ -574,22 +574,41 @@ def test_vm_ends_while_no_router(router):
 
 
 def test_router_files(router):
-    """router.json says how to reach the router; the unix socket is 0660."""
+    """router.json says how to reach the router. Root's router: the
+    read-write socket is 0660 group fleet (0600 where tools/setup did not
+    create the group), the read-only one 0666, in a runtime folder of mode
+    0755 that only root writes."""
+    import grp as _grp
     import json as _json
     import stat as _stat
+    try:
+        fleet_gid = _grp.getgrnam("fleet").gr_gid
+    except KeyError:
+        fleet_gid = None
     with open(os.path.join(router.runtime, "router.json")) as f:
         info = _json.load(f)
     check(info.get("pid") == router.pid, f"router.json pid {info.get('pid')} != {router.pid}")
     check(isinstance(info.get("version"), str) and info["version"], f"router.json version {info.get('version')!r}")
     check(info.get("socket") == os.path.join(router.runtime, "libvirt-sock"), f"router.json socket {info.get('socket')!r}")
+    check(info.get("socket_ro") == os.path.join(router.runtime, "libvirt-sock-ro"),
+          f"router.json socket_ro {info.get('socket_ro')!r}")
     check(info.get("tcp_host") == "127.0.0.1", f"router.json tcp_host {info.get('tcp_host')!r}")
-    check(info.get("uri") == f"qemu+tcp://127.0.0.1:{info.get('tcp_port')}/system", f"router.json uri {info.get('uri')!r}")
-    check(virsh_ok(info["uri"], "hostname").strip() != "", "the uri in router.json does not answer")
-    st = os.stat(info["socket"])
-    check(_stat.S_ISSOCK(st.st_mode) and _stat.S_IMODE(st.st_mode) == 0o660,
-          f"the unix socket's mode is {oct(_stat.S_IMODE(st.st_mode))}, wanted 0o660")
+    check(info.get("tcp_uri") == f"qemu+tcp://127.0.0.1:{info.get('tcp_port')}/system",
+          f"router.json tcp_uri {info.get('tcp_uri')!r}")
+    check(virsh_ok(info["tcp_uri"], "-r", "hostname").strip() != "", "the tcp_uri in router.json does not answer")
+    check(info.get("tls_host") == "127.0.0.1" and info.get("tls_port", 0) > 0, f"router.json TLS: {info}")
+    rw_mode = 0o600 if fleet_gid is None else 0o660
+    for path, mode in ((info["socket"], rw_mode), (info["socket_ro"], 0o666)):
+        st = os.stat(path)
+        check(_stat.S_ISSOCK(st.st_mode) and _stat.S_IMODE(st.st_mode) == mode,
+              f"{path}: mode {oct(_stat.S_IMODE(st.st_mode))}, wanted {oct(mode)}")
+    if fleet_gid is not None:
+        check(os.stat(info["socket"]).st_gid == fleet_gid, "the read-write socket's group is not fleet")
+    st = os.stat(router.runtime)
+    check(st.st_uid == 0 and _stat.S_IMODE(st.st_mode) == 0o755,
+          f"the runtime folder: uid {st.st_uid} mode {oct(_stat.S_IMODE(st.st_mode))}")
     out = subprocess.run([router.command()[0], "--help"], capture_output=True, text=True, timeout=10)
-    check(out.returncode == 0 and "--runtime-dir" in out.stdout and "--listen" in out.stdout, "fleet-router --help")
+    check(out.returncode == 0 and "--runtime-dir" in out.stdout and "--listen-tls" in out.stdout, "fleet-router --help")
     out = subprocess.run([router.command()[0], "--no-such-flag"], capture_output=True, text=True, timeout=10)
     check(out.returncode == 1 and out.stderr.startswith("fleet-router: "), f"a bad flag: {out.returncode} {out.stderr!r}")
 
@@ -605,14 +624,15 @@ def test_one_router_per_runtime_dir(router):
     check(rc == 1, f"a second router exited {rc}, wanted 1")
     log = router.log_text().split("---- router #2 ----", 1)[1]
     check("another fleet-router" in log and str(router.pid) in log, f"second router said {log!r}")
-    check(virsh_ok(router.uri_tcp, "hostname").strip() != "", "the first router stopped answering")
+    check(virsh_ok(router.uri_tls, "hostname").strip() != "", "the first router stopped answering")
+    check(virsh_ok(router.uri_tcp, "-r", "hostname").strip() != "", "the first router's TCP stopped answering")
     check(virsh_ok(router.uri_unix, "hostname").strip() != "", "the first router's socket was taken over")
 
 
 # ---- a QEMU killed behind the router's back --------------------------------------------
 
 def test_qemu_killed(router):
-    uri = router.uri_tcp
+    uri = router.uri_tls
     ev = EventWatcher(router, uri)
     try:
         define(router, uri, "k1", args=["hold"])
@@ -638,7 +658,7 @@ def test_qemu_killed(router):
 # ---- errors ---------------------------------------------------------------------
 
 def test_errors(router):
-    uri = router.uri_tcp
+    uri = router.uri_tls
     for cmd in ("domstate", "dominfo", "start", "destroy", "shutdown", "dumpxml", "undefine", "console", "suspend"):
         virsh_fails(uri, cmd, "nosuch", needles=["failed to get domain 'nosuch'"])
     virsh_fails(uri, "domname", "4242", needles=["failed to get domain '4242'"])
@@ -717,20 +737,28 @@ def test_errors(router):
 
 
 def test_read_only(router):
-    uri = router.uri_tcp
+    uri = router.uri_tls
     define(router, uri, "ro1", args=["hold"])
     p = virsh(uri, "-r", "list", "--all")  # -r: virsh opens the connection read-only
     check(p.returncode == 0 and "ro1" in p.stdout, f"read-only list: {p.stdout!r} {p.stderr!r}")
     p = virsh(uri, "-r", "start", "ro1")
     check(p.returncode != 0 and "read only" in p.stderr.lower(), f"read-only start: {p.returncode} {p.stderr!r}")
     check(domstate(uri, "ro1") == "shut off", "a read-only connection started a domain")
+    # The read-only listeners (the -ro socket, plain TCP) serve reads, and
+    # refuse a read-write open with OPERATION_DENIED whatever the client asks.
+    for ro in (router.uri_ro, router.uri_tcp):
+        p = virsh(ro, "-r", "list", "--all")
+        check(p.returncode == 0 and "ro1" in p.stdout, f"{ro}: read-only list: {p.stdout!r} {p.stderr!r}")
+        p = virsh(ro, "start", "ro1")
+        check(p.returncode != 0 and "forbidden" in p.stderr.lower(), f"{ro}: read-write start: {p.returncode} {p.stderr!r}")
+    check(domstate(uri, "ro1") == "shut off", "a read-only listener started a domain")
 
 
 if __name__ == "__main__":
     need_virsh()
     need_router()
-    tests = [variant(test_host_facts, "host_facts[tcp]", "tcp"), variant(test_host_facts, "host_facts[unix]", "unix"),
-             variant(test_lifecycle, "lifecycle[tcp]", "tcp"), variant(test_lifecycle, "lifecycle[unix]", "unix"),
+    tests = [variant(test_host_facts, "host_facts[tls]", "tls"), variant(test_host_facts, "host_facts[unix]", "unix"),
+             variant(test_lifecycle, "lifecycle[tls]", "tls"), variant(test_lifecycle, "lifecycle[unix]", "unix"),
              test_transient, test_events, test_autostart_boot_manifest, test_restart_adoption, test_restart_keeps_port,
              test_vm_ends_while_no_router, test_router_files, test_one_router_per_runtime_dir, test_qemu_killed, test_errors,
              test_read_only]

@@ -78,7 +78,7 @@ class RouterRun:
                             "run startbench with /usr/bin/python3)") from None
         self.libvirt = libvirt
         libvirt.registerErrorHandler(lambda *_: None, None)  # errors are raised, not printed
-        self.router = Router(verbose=False, name="startbench", listen="none", images=None,
+        self.router = Router(verbose=False, name="startbench", listen="none", tls="none", images=None,
                              binary=b.opts.fleet_router, extra_args=["--no-autostart"],
                              popen=lambda argv, extra, **kw: subprocess.Popen(
                                  argv, env={**b.env, **extra}, start_new_session=True, **kw))

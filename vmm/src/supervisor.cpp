@@ -1,6 +1,7 @@
 // fleet — the per-VM supervisor (see supervisor.hpp).
 #include <fleet/vmm/supervisor.hpp>
 
+#include <fleet/base/rotating_log.hpp>
 #include <fleet/base/sink.hpp>
 #include <fleet/base/socket.hpp>
 
@@ -19,6 +20,7 @@
 #include <cstring>
 #include <list>
 #include <memory>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -79,7 +81,9 @@ private:
     std::unique_ptr<Loop> loop_;
     std::unique_ptr<Vm> vm_;
     VmRecord rec_;
-    Fd signal_fd_, console_listen_, console_log_, vmm_log_, kernel_log_;
+    Fd signal_fd_, console_listen_, vmm_log_;
+    std::optional<RotatingLog> console_log_, kernel_log_;  // capped (SupervisorOptions::log_max_size)
+    std::chrono::milliseconds accept_backoff_{0};
     OpId signal_op_ = 0, accept_op_ = 0, stdin_op_ = 0;
     std::unique_ptr<Sink> out_, err_;
     std::list<ConsoleClient> clients_;
@@ -175,8 +179,9 @@ void Supervisor::deliver(int sig, std::chrono::milliseconds stop_after)
 Result<> Supervisor::setup_detached()
 {
     std::string dir = store_.dir(o_.spec.name);
-    console_log_ = Fd(::open((dir + "/console.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
-    if (!console_log_) return fail_errno("cannot open " + dir + "/console.log");
+    auto log = RotatingLog::open(dir + "/console.log", o_.log_max_size, o_.log_backups);
+    if (!log) return std::unexpected(log.error());
+    console_log_ = std::move(*log);
     auto listener = listen_unix(dir + "/console.sock");
     if (!listener) return std::unexpected(listener.error());
     console_listen_ = std::move(*listener);
@@ -198,7 +203,15 @@ void Supervisor::accept_console()
             ConsoleClient* cp = &c;
             c.sink = std::make_unique<Sink>(*loop_, res, [cp](int) { cp->dead = true; });
             read_console(c);
+        } else if (res == -EMFILE || res == -ENFILE || res == -ENOBUFS || res == -ENOMEM) {
+            // Out of fds: accepting again at once fails again at once (100%
+            // CPU). Back off; the client waits in the backlog.
+            accept_backoff_ =
+                std::clamp(accept_backoff_ * 2, std::chrono::milliseconds(50), std::chrono::milliseconds(1000));
+            accept_op_ = loop_->timer(accept_backoff_, [this](int) { accept_console(); });
+            return;
         }
+        accept_backoff_ = std::chrono::milliseconds(0);
         accept_console();
     });
 }
@@ -245,7 +258,7 @@ void Supervisor::after_stdin_taken(std::function<void()> resume)
 void Supervisor::on_output(int stream, std::string_view bytes)
 {
     if (stream == 3) {  // the console: kernel messages, kept beside the VM
-        if (kernel_log_) write_all(kernel_log_.get(), bytes);
+        if (kernel_log_) kernel_log_->write(bytes);
         return;
     }
     if (!o_.detached) {
@@ -259,7 +272,7 @@ void Supervisor::on_output(int stream, std::string_view bytes)
         }
         return;
     }
-    write_all(console_log_.get(), bytes);
+    if (console_log_) console_log_->write(bytes);
     for (auto& c : clients_) {
         if (c.dead) continue;
         if (c.sink->queued() > (4u << 20)) {  // a console that does not read is dropped
@@ -324,7 +337,8 @@ int Supervisor::run()
     std::string dir = store_.dir(name);
     vmm_log_ = Fd(::open((dir + "/vmm.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
     if (o_.spec.stdio == StdioKind::virtio)
-        kernel_log_ = Fd(::open((dir + "/kernel.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+        if (auto k = RotatingLog::open(dir + "/kernel.log", o_.log_max_size, o_.log_backups))
+            kernel_log_ = std::move(*k);
     if (o_.detached) {
         if (auto s = setup_detached(); !s) return fail_start(s.error());
     } else {

@@ -18,6 +18,9 @@ Result<std::vector<Packet>> PacketAssembler::feed(std::string_view bytes)
             if (buffer_.size() < length_word_size) break;
             XdrReader r(buffer_);
             auto length = check_length(*r.u32());
+            if (length && *length > max_length_)
+                length = fail("packet length " + std::to_string(*length) + " exceeds this side's limit of " +
+                              std::to_string(max_length_));
             if (!length) {
                 error_ = length.error();
                 buffer_.clear();

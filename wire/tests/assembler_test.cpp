@@ -125,3 +125,17 @@ TEST_CASE("PacketAssembler accepts a packet at the size limit", "[assembler]")
     REQUIRE(r->size() == 1);
     CHECK(r->front().payload.size() == max_message_size - header_size);
 }
+
+TEST_CASE("PacketAssembler: a side's own, smaller limit", "[assembler]")
+{
+    PacketAssembler a(1024);
+    auto ok = a.feed(encode_ping());
+    REQUIRE(ok);
+    CHECK(ok->size() == 1);
+    XdrWriter w;
+    w.put_u32(1025);
+    auto r = a.feed(w.bytes());
+    REQUIRE_FALSE(r);
+    CHECK_THAT(r.error().message, Catch::Contains("exceeds this side's limit of 1024"));
+    CHECK_FALSE(a.feed(encode_ping()));  // and sticks
+}

@@ -1,43 +1,98 @@
 // fleet-router — pause and resume a VM through its public QMP monitor
 // (qmp.sock): on the loop, with a deadline, so a QEMU that does not answer
 // costs its caller, never the router's other clients.
+//
+// QEMU's monitor serves one client at a time and its listen backlog is
+// tiny: a blocking connect() to it from the loop stalled every client, and
+// six pipelined suspends deadlocked the router for good (issue 10). So the
+// requests for one domain queue up and use one monitor connection at a
+// time, and the connect never blocks: a busy monitor (EAGAIN) is tried
+// again on a timer until the request's 5 s deadline.
 #include <fleet/base/socket.hpp>
 #include <fleet/router/supervisor_launcher.hpp>
 #include <fleet/vmm/qmp.hpp>
 
+#include <fcntl.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <memory>
 
 namespace fleet::router {
 
+namespace {
+
+constexpr std::chrono::seconds pause_deadline{5};
+constexpr std::chrono::milliseconds busy_retry{50};
+
+}  // namespace
+
 void SupervisorLauncher::pause(const std::string& name, bool pause, std::function<void(DomainResult<>)> done)
 {
-    auto fd = connect_unix(store_.path(name, "qmp.sock"), "the monitor of domain '" + name + "'");
-    if (!fd) return done(domain_fail(Errc::failed, fd.error().what()));
+    auto& queue = pauses_[name];
+    queue.push_back(PauseRequest{pause, std::move(done), PauseClock::now() + pause_deadline});
+    if (queue.size() == 1) pause_attempt(name);
+}
+
+// The request at the head of name's queue is answered; the next one starts
+// on a later turn of the loop (never from inside a QMP callback).
+void SupervisorLauncher::pause_finish(const std::string& name, DomainResult<> r)
+{
+    auto it = pauses_.find(name);
+    if (it == pauses_.end() || it->second.empty()) return;
+    auto done = std::move(it->second.front().done);
+    it->second.pop_front();
+    if (it->second.empty())
+        pauses_.erase(it);
+    else
+        loop_.defer([this, name] { pause_attempt(name); });
+    done(std::move(r));
+}
+
+void SupervisorLauncher::pause_attempt(const std::string& name)
+{
+    auto it = pauses_.find(name);
+    if (it == pauses_.end() || it->second.empty()) return;
+    const PauseRequest& req = it->second.front();
+    auto fd = try_connect_unix(store_.path(name, "qmp.sock"), "the monitor of domain '" + name + "'");
+    if (!fd && fd.error().sys_errno == EAGAIN && PauseClock::now() + busy_retry < req.deadline) {
+        loop_.timer(busy_retry, [this, name](int) { pause_attempt(name); });
+        return;
+    }
+    if (!fd) return pause_finish(name, domain_fail(Errc::failed, fd.error().what()));
+    // Connected (a unix connect completes at once or not at all): the QMP
+    // client's reads and writes go through the loop, blocking mode is fine.
+    ::fcntl(fd->get(), F_SETFL, ::fcntl(fd->get(), F_GETFL) & ~O_NONBLOCK);
+    run_pause(name, req.pause, std::move(*fd), req.deadline);
+}
+
+void SupervisorLauncher::run_pause(const std::string& name, bool pause, Fd fd, PauseClock::time_point deadline)
+{
     struct Op {
         std::unique_ptr<vmm::QmpClient> client;
         OpId timer = 0;
         bool finished = false;
     };
     auto op = std::make_shared<Op>();
-    auto finish = [this, op, done = std::move(done)](DomainResult<> r) {
+    auto finish = std::make_shared<std::function<void(DomainResult<>)>>([this, op, name](DomainResult<> r) {
         if (op->finished) return;
         op->finished = true;
         if (op->timer) loop_.cancel(op->timer);
         loop_.defer([op] { op->client.reset(); });  // not from inside its own callback
-        done(std::move(r));
-    };
-    auto shared_finish = std::make_shared<decltype(finish)>(std::move(finish));
-    op->client = std::make_unique<vmm::QmpClient>(
-        loop_, std::move(*fd), [](const vmm::QmpMessage&) {},
-        [shared_finish](const Error& e) { (*shared_finish)(domain_fail(Errc::failed, "monitor: " + e.what())); });
-    op->timer = loop_.timer(std::chrono::seconds(5), [op, shared_finish](int) {
-        op->timer = 0;
-        (*shared_finish)(domain_fail(Errc::failed, "the domain's monitor did not answer within 5 s"));
+        pause_finish(name, std::move(r));
     });
-    op->client->execute(pause ? "stop" : "cont", vmm::json::object(), [shared_finish](Result<vmm::json> r) {
-        if (!r) return (*shared_finish)(domain_fail(Errc::failed, r.error().what()));
-        (*shared_finish)({});
+    op->client = std::make_unique<vmm::QmpClient>(
+        loop_, std::move(fd), [](const vmm::QmpMessage&) {},
+        [finish](const Error& e) { (*finish)(domain_fail(Errc::failed, "monitor: " + e.what())); });
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - PauseClock::now());
+    op->timer = loop_.timer(std::max(left, std::chrono::milliseconds(1)), [op, finish](int) {
+        op->timer = 0;
+        (*finish)(domain_fail(Errc::failed, "the domain's monitor did not answer within 5 s"));
+    });
+    op->client->execute(pause ? "stop" : "cont", vmm::json::object(), [finish](Result<vmm::json> r) {
+        if (!r) return (*finish)(domain_fail(Errc::failed, r.error().what()));
+        (*finish)({});
     });
 }
 

@@ -8,6 +8,30 @@
 
 namespace fleet::router {
 
+namespace {
+
+// An error about a file the client named (a kernel, initrd, image or share
+// path): the router reads as root, so what it found (missing, unreadable,
+// not an ELF, an image file's first key) would tell anyone whether a
+// root-only file exists and what it holds. The client gets only that the
+// path cannot be used; an administrator gets the full story (detail).
+std::unexpected<DomainError> about_client_path(Errc code, const std::string& what, const std::string& full)
+{
+    return std::unexpected(DomainError{
+        code, what + " cannot be used (it does not exist, cannot be read, or is not what fleet expects)", full});
+}
+
+bool names_a_client_path(const DomainDef& def, const std::string& message)
+{
+    auto in = [&](const std::string& p) { return !p.empty() && message.find(p) != std::string::npos; };
+    if (in(def.kernel) || in(def.initrd)) return true;
+    for (const auto& fs : def.filesystems)
+        if (in(fs.source_dir)) return true;
+    return false;
+}
+
+}  // namespace
+
 DomainResult<vmm::SupervisorOptions> supervisor_options(const DomainDef& def, const std::vector<std::string>& catalog,
                                                         const LauncherOptions& o)
 {
@@ -16,7 +40,12 @@ DomainResult<vmm::SupervisorOptions> supervisor_options(const DomainDef& def, co
     std::string image_name, image_kind;
     if (!def.image.empty()) {
         auto image = vmm::resolve_image(def.image, catalog);
-        if (!image) return domain_fail(Errc::invalid_argument, "fleet:image: " + image.error().what());
+        if (!image) {
+            std::string full = "fleet:image: " + image.error().what();
+            if (def.image.find('/') != std::string::npos)
+                return about_client_path(Errc::invalid_argument, "fleet:image '" + def.image + "'", full);
+            return domain_fail(Errc::invalid_argument, full);
+        }
         spec.kernel = image->kernel;
         spec.initrd = image->initrd;
         spec.extra_cmdline = image->cmdline;
@@ -62,7 +91,11 @@ DomainResult<vmm::SupervisorOptions> supervisor_options(const DomainDef& def, co
     if (def.rng)
         spec.rng = vmm::RngDevice{def.rng->source, static_cast<std::uint32_t>(def.rng->rate_bytes),
                                   static_cast<std::uint32_t>(def.rng->rate_period_ms)};
-    if (auto v = vmm::validate(spec); !v) return domain_fail(Errc::invalid_argument, v.error().what());
+    if (auto v = vmm::validate(spec); !v) {
+        if (names_a_client_path(def, v.error().what()))
+            return about_client_path(Errc::invalid_argument, "a file the domain names", v.error().what());
+        return domain_fail(Errc::invalid_argument, v.error().what());
+    }
 
     vmm::SupervisorOptions so;
     so.spec = std::move(spec);
@@ -71,6 +104,8 @@ DomainResult<vmm::SupervisorOptions> supervisor_options(const DomainDef& def, co
     so.detached = true;
     so.forward_stdin = true;  // the console's input reaches the guest
     so.stop_deadline = o.stop_deadline;
+    so.log_max_size = o.console_log_max;
+    so.log_backups = o.console_log_backups;
     return so;
 }
 

@@ -26,12 +26,19 @@ struct Services {
 
 class Call {
 public:
-    Call(Connection& conn, const wire::Header& header, const Services& services)
-        : conn_(conn.weak_from_this()), header_(header), services_(&services)
+    Call(Connection& conn, const wire::Header& header, const Services& services, bool writes)
+        : conn_(conn.weak_from_this()),
+          header_(header),
+          services_(&services),
+          caller_(conn.session().caller),
+          writes_(writes)
     {
     }
 
     [[nodiscard]] const wire::Header& header() const { return header_; }
+    // Who asks (the connection's peer), and whether the procedure writes.
+    [[nodiscard]] const Principal& caller() const { return caller_; }
+    [[nodiscard]] bool writes() const { return writes_; }
     [[nodiscard]] DomainRegistry& registry() const { return services_->registry; }
     [[nodiscard]] Launcher& launcher() const { return services_->launcher; }
     [[nodiscard]] Host& host() const { return services_->host; }
@@ -44,13 +51,14 @@ public:
     template <class T>
     void reply(const T& ret) const
     {
-        if (auto c = live()) c->send(wire::encode_reply(header_, ret));
+        if (auto c = live()) c->reply(wire::encode_reply(header_, ret));
     }
     void fail(const LibvirtError& e) const
     {
-        if (auto c = live()) c->send(wire::encode_error_reply(header_, to_remote_error(e)));
+        if (auto c = live()) c->reply(wire::encode_error_reply(header_, to_remote_error(e)));
     }
-    void fail(const DomainError& e) const { fail(to_libvirt(e)); }
+    // An administrator gets the detail of an error about a file it named.
+    void fail(const DomainError& e) const { fail(to_libvirt(e, caller_.administrator())); }
     // Void, or the error.
     void answer(const DomainResult<>& r) const
     {
@@ -68,14 +76,20 @@ private:
     std::weak_ptr<Connection> conn_;
     wire::Header header_;
     const Services* services_;
+    Principal caller_;
+    bool writes_;
 };
 
-// f(domain) for the domain a client names, or its "not found" answer.
+// f(domain) for the domain a client names, or its "not found" answer; a
+// procedure that writes also needs the caller to be the domain's owner or
+// an administrator.
 template <class F>
 void with_domain(const Call& call, const wire::NonnullDomain& dom, F&& f)
 {
     auto d = call.registry().lookup(dom.uuid, dom.name);
     if (!d) return call.fail(d.error());
+    if (call.writes())
+        if (auto ok = call.registry().may_change(**d, call.caller()); !ok) return call.fail(ok.error());
     f(*d);
 }
 

@@ -29,8 +29,15 @@ void connect_open(const Call& call, const ConnectOpenArgs& a)
     if (!ok)
         return call.fail(LibvirtError{
             err::invalid_arg, "fleet-router serves qemu:///system; cannot open '" + name + "'", errdom::remote});
-    call.session().open = true;
-    call.session().read_only = (a.flags & flags::connect_ro) != 0;
+    Session& s = call.session();
+    bool read_only = (a.flags & flags::connect_ro) != 0;
+    if (s.read_only_listener && !read_only)
+        return call.fail(LibvirtError{err::operation_denied,
+                                      "operation forbidden: this socket serves read-only connections; connect with "
+                                      "--readonly (virsh -r), or use the read-write socket or TLS",
+                                      errdom::remote});
+    s.open = true;
+    s.read_only = read_only;
     call.reply(Void{});
 }
 

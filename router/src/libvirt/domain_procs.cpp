@@ -12,7 +12,7 @@ namespace {
 
 void define_from(const Call& call, const std::string& xml)
 {
-    auto d = call.registry().define(xml);
+    auto d = call.registry().define(xml, call.caller());
     if (!d) return call.fail(d.error());
     call.reply(DomainRet{ref(**d)});
 }
@@ -67,10 +67,13 @@ void domain_define_xml_flags(const Call& call, const DomainDefineXmlFlagsArgs& a
 
 void domain_create_xml(const Call& call, const DomainCreateXmlArgs& a)
 {
-    call.registry().create(a.xml_desc, (a.flags & flags::create_paused) != 0, [call](DomainResult<DomainPtr> r) {
-        if (!r) return call.fail(r.error());
-        call.reply(DomainRet{ref(**r)});
-    });
+    call.registry().create(
+        a.xml_desc, (a.flags & flags::create_paused) != 0,
+        [call](DomainResult<DomainPtr> r) {
+            if (!r) return call.fail(r.error());
+            call.reply(DomainRet{ref(**r)});
+        },
+        call.caller());
 }
 
 void domain_create(const Call& call, const DomainArgs& a)

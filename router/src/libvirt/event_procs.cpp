@@ -27,6 +27,14 @@ void send_lifecycle(Connection& c, const Domain& d, EventNumbers n)
     if (s.old_style.count(event_id::lifecycle)) c.send(encode_event(RemoteProc::domain_event_lifecycle, msg));
 }
 
+LibvirtError too_many_callbacks(const Session& s)
+{
+    return LibvirtError{err::operation_failed,
+                        "operation failed: this connection has " + std::to_string(s.max_callbacks) +
+                            " event registrations, the most allowed (max-client-callbacks)",
+                        errdom::remote};
+}
+
 }  // namespace
 
 void connect_domain_event_callback_register_any(const Call& call, const ConnectDomainEventCallbackRegisterAnyArgs& a)
@@ -37,6 +45,7 @@ void connect_domain_event_callback_register_any(const Call& call, const ConnectD
     std::optional<Uuid> dom;
     if (a.dom) dom = a.dom->uuid;
     Session& s = call.session();
+    if (s.callbacks.size() + s.old_style.size() >= s.max_callbacks) return call.fail(too_many_callbacks(s));
     std::int32_t id = s.next_callback++;
     s.callbacks[id] = Session::Registration{a.event_id, dom};
     call.reply(ConnectDomainEventCallbackRegisterAnyRet{id});
@@ -54,7 +63,10 @@ void connect_domain_event_register_any(const Call& call, const ConnectDomainEven
 {
     if (a.event_id != event_id::lifecycle)
         return call.fail(LibvirtError{err::no_support, "fleet sends lifecycle events only"});
-    call.session().old_style.insert(a.event_id);
+    Session& s = call.session();
+    if (!s.old_style.count(a.event_id) && s.callbacks.size() + s.old_style.size() >= s.max_callbacks)
+        return call.fail(too_many_callbacks(s));
+    s.old_style.insert(a.event_id);
     call.reply(Void{});
 }
 
@@ -70,13 +82,21 @@ void domain_open_console(const Call& call, const DomainOpenConsoleArgs& a)
         if (!d->active() || d->starting) return call.fail(not_running());
         if (a.dev_name && !a.dev_name->empty() && *a.dev_name != "serial0" && *a.dev_name != "console0")
             return call.fail(LibvirtError{err::invalid_arg, "cannot find console device '" + *a.dev_name + "'"});
-        const std::string& name = d->def.name;
-        auto sock = connect_unix(call.launcher().console_socket(name), "the console of domain '" + name + "'");
-        if (!sock) return call.fail(LibvirtError{err::operation_failed, sock.error().what()});
         Connection& conn = call.connection();
         if (conn.has_stream(call.header().serial))
             return call.fail(
                 LibvirtError{err::rpc, "a stream with serial " + std::to_string(call.header().serial) + " is open"});
+        if (conn.stream_count() >= conn.limits().max_streams)
+            return call.fail(LibvirtError{err::operation_failed,
+                                          "operation failed: this connection has " +
+                                              std::to_string(conn.stream_count()) +
+                                              " streams open, the most allowed (max-client-streams)",
+                                          errdom::remote});
+        // Never a blocking connect on the loop: a supervisor that is not
+        // accepting (its backlog full) is a busy console, not a stall.
+        const std::string& name = d->def.name;
+        auto sock = try_connect_unix(call.launcher().console_socket(name), "the console of domain '" + name + "'");
+        if (!sock) return call.fail(LibvirtError{err::operation_failed, sock.error().what()});
         call.reply(Void{});
         conn.open_console(call.header(), name, std::move(*sock));
     });

@@ -7,8 +7,9 @@ namespace fleet::router::libvirt {
 
 namespace err = wire::err;
 
-LibvirtError to_libvirt(const DomainError& e)
+LibvirtError to_libvirt(const DomainError& e, bool privileged)
 {
+    if (privileged && !e.detail.empty()) return to_libvirt(DomainError{e.code, e.detail}, false);
     switch (e.code) {
         case Errc::not_found:
             return {err::no_domain, "Domain not found: " + e.message};
@@ -26,6 +27,10 @@ LibvirtError to_libvirt(const DomainError& e)
             return {err::operation_unsupported, e.message};
         case Errc::failed:
             return {err::operation_failed, e.message};
+        case Errc::denied:
+            return {err::operation_denied, "operation forbidden: " + e.message};
+        case Errc::limit:
+            return {err::operation_failed, "operation failed: " + e.message};
     }
     return {err::internal_error, e.message};
 }

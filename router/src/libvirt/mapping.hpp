@@ -20,7 +20,9 @@ struct LibvirtError {
     std::int32_t domain = wire::errdom::qemu;
 };
 
-LibvirtError to_libvirt(const DomainError& e);
+// privileged: the caller is an administrator, who gets an error's detail
+// (domain_error.hpp) in place of its message.
+LibvirtError to_libvirt(const DomainError& e, bool privileged = false);
 // libvirtd's "Requested operation is not valid: domain is not running".
 LibvirtError not_running();
 wire::RemoteError to_remote_error(const LibvirtError& e);

@@ -22,7 +22,7 @@ LibvirtService::~LibvirtService() = default;
 void LibvirtService::call(Connection& conn, const Packet& p)
 {
     const Header& h = p.header;
-    auto refuse = [&](const LibvirtError& e) { conn.send(encode_error_reply(h, libvirt::to_remote_error(e))); };
+    auto refuse = [&](const LibvirtError& e) { conn.reply(encode_error_reply(h, libvirt::to_remote_error(e))); };
     // libvirt's QEMU program (qemu-monitor-command, qemu-agent-command,
     // QMP event callbacks): fleet owns its QEMU's monitor and passes
     // nothing through; clients show NO_SUPPORT as "not supported".
@@ -37,14 +37,14 @@ void LibvirtService::call(Connection& conn, const Packet& p)
     if (h.status != Status::ok) return refuse({err::rpc, "a call must have status OK", errdom::rpc});
     const ProcedureInfo* info = find_procedure(h.proc);
     libvirt::Invoke handler = info ? libvirt::handler_for(h.proc) : nullptr;
-    if (!handler) return conn.send(encode_error_reply(h, unknown_procedure_error(h.proc)));
+    if (!handler) return conn.reply(encode_error_reply(h, unknown_procedure_error(h.proc)));
     const libvirt::Session& s = conn.session();
     if (info->connection == ProcConnection::open && !s.open)
         return refuse({err::internal_error, "connection not open", errdom::remote});
     if (info->access == ProcAccess::write && s.read_only)
         return refuse({err::operation_denied,
                        "operation forbidden: read only access prevents " + std::string(info->name), errdom::remote});
-    handler(Call(conn, h, *services_), p.payload);
+    handler(Call(conn, h, *services_, info->access == ProcAccess::write), p.payload);
 }
 
 }  // namespace fleet::router

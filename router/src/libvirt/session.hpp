@@ -1,10 +1,12 @@
-// fleet-router — what the libvirt mapping remembers about one client: the
-// connection opened (read-only or not) and its event registrations. The
-// transport's Connection carries one.
+// fleet-router — what the libvirt mapping remembers about one client: who
+// it is, the connection opened (read-only or not) and its event
+// registrations. The transport's Connection carries one.
 #pragma once
 
 #include <fleet/router/domain.hpp>
+#include <fleet/router/principal.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -13,8 +15,12 @@
 namespace fleet::router::libvirt {
 
 struct Session {
+    Principal caller = Principal::anonymous();  // set by the transport (SO_PEERCRED, the TLS certificate)
+    bool read_only_listener = false;            // the socket serves reads only: a read-write open is refused
+    std::size_t max_callbacks = 256;            // event registrations allowed (ClientLimits)
+
     bool open = false;       // CONNECT_OPEN succeeded
-    bool read_only = false;  // ... with VIR_CONNECT_RO
+    bool read_only = false;  // ... with VIR_CONNECT_RO (or on a read-only listener)
 
     struct Registration {
         std::int32_t event_id;

@@ -56,6 +56,7 @@ void DomainRegistry::save_live(const Domain& d) const
 void DomainRegistry::drop_live(const std::string& name) const
 {
     ::unlink(live_path(name).c_str());
+    drop_owner(name, true);
 }
 
 // Running VMs of an earlier router: their live records, checked by the
@@ -96,6 +97,7 @@ DomainPtr DomainRegistry::adopt_one(const std::string& name)
     if (known) {
         if (d->def != *def) d->next_def = d->def;  // the definition changed meanwhile
     } else {
+        d->owner = load_owner(o_.live_dir, name);
         domains_[name] = d;
     }
     d->def = *def;

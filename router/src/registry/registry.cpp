@@ -50,6 +50,7 @@ std::string_view to_string(Lifecycle e)
 DomainRegistry::DomainRegistry(Loop& loop, Launcher& launcher, DefinitionStore defs, RegistryOptions options, Log log)
     : loop_(loop), launcher_(launcher), defs_(std::move(defs)), o_(std::move(options)), log_(std::move(log))
 {
+    o_.quotas = o_.quotas.resolved();
 }
 
 DomainRegistry::~DomainRegistry() = default;
@@ -104,7 +105,7 @@ std::unexpected<DomainError> definition_error(const Error& e)
 
 // ---- Define / undefine -------------------------------------------------------------
 
-DomainResult<DomainPtr> DomainRegistry::define(const std::string& xml)
+DomainResult<DomainPtr> DomainRegistry::define(const std::string& xml, const Principal& by)
 {
     auto def = parse_domain_xml(xml);
     if (!def) return definition_error(def.error());
@@ -113,12 +114,25 @@ DomainResult<DomainPtr> DomainRegistry::define(const std::string& xml)
     }
     auto it = domains_.find(def->name);
     if (it != domains_.end() && it->second->def.uuid != def->uuid) return taken(def->name, it->second->def.uuid);
+    bool known = it != domains_.end();
+    if (known) {
+        if (auto ok = may_change(*it->second, by); !ok) return std::unexpected(ok.error());
+    } else if (auto q = check_user_domains(by); !q) {
+        return std::unexpected(q.error());
+    }
+    if (!known || !it->second->persistent)
+        if (auto q = check_definitions(); !q) return std::unexpected(q.error());
+    // The owner is on disk before the definition: a definition never stands
+    // without the record of whose it is.
+    const Principal owner = known ? it->second->owner : by;
+    if (auto o = save_owner(def->name, owner, false); !o) return std::unexpected(o.error());
     if (auto s = defs_.save(*def); !s) return domain_fail(Errc::failed, s.error().what());
-    bool added = it == domains_.end() || !it->second->persistent;
+    bool added = !known || !it->second->persistent;
     DomainPtr d;
-    if (it == domains_.end()) {
+    if (!known) {
         d = std::make_shared<Domain>();
         d->def = *def;
+        d->owner = owner;
         domains_[def->name] = d;
     } else {
         d = it->second;
@@ -137,6 +151,7 @@ DomainResult<> DomainRegistry::undefine(const DomainPtr& d)
 {
     if (!d->persistent) return domain_fail(Errc::invalid_state, "cannot undefine transient domain");
     if (auto r = defs_.remove(d->def.name); !r) return domain_fail(Errc::failed, r.error().what());
+    drop_owner(d->def.name, false);
     auto names = read_manifest();
     if (std::erase(names, d->def.name) > 0) (void)write_manifest(names);
     d->persistent = false;
@@ -170,6 +185,7 @@ void DomainRegistry::load_definitions()
     for (auto& def : loaded->defs) {
         auto d = std::make_shared<Domain>();
         d->def = std::move(def);
+        d->owner = load_owner(defs_.dir(), d->def.name);
         d->persistent = true;
         domains_[d->def.name] = d;
     }

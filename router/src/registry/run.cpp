@@ -42,13 +42,16 @@ std::unexpected<DomainError> not_running()
 
 }  // namespace
 
-void DomainRegistry::create(const std::string& xml, bool paused, std::function<void(DomainResult<DomainPtr>)> done)
+void DomainRegistry::create(const std::string& xml, bool paused, std::function<void(DomainResult<DomainPtr>)> done,
+                            const Principal& by)
 {
     auto def = parse_domain_xml(xml);
     if (!def) return done(definition_error(def.error()));
     if (auto fresh = check_new(*def); !fresh) return done(std::unexpected(fresh.error()));
+    if (auto q = check_user_domains(by); !q) return done(std::unexpected(q.error()));
     auto d = std::make_shared<Domain>();
     d->def = std::move(*def);
+    d->owner = by;
     domains_[d->def.name] = d;
     start(d, paused, [d, done = std::move(done)](DomainResult<> r) {
         if (!r) return done(std::unexpected(r.error()));
@@ -73,7 +76,14 @@ void DomainRegistry::start(const DomainPtr& d, bool paused, Done done)
 {
     if (d->active()) return done(domain_fail(Errc::invalid_state, "domain is already running"));
     if (d->next_def) d->def = *std::exchange(d->next_def, std::nullopt);
+    auto refuse = [&](const DomainError& e) {
+        if (!d->persistent) domains_.erase(d->def.name);
+        done(std::unexpected(e));
+    };
+    if (auto q = check_start_quota(*d); !q) return refuse(q.error());
+    if (auto o = save_owner(d->def.name, d->owner, true); !o) return refuse(o.error());
     if (auto r = launcher_.start(d->def, paused, watch(d)); !r) {
+        drop_owner(d->def.name, true);
         if (!d->persistent) domains_.erase(d->def.name);
         return done(std::unexpected(r.error()));
     }

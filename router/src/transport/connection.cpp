@@ -6,12 +6,25 @@
 #include <fleet/router/libvirt.hpp>
 #include <fleet/router/server.hpp>
 #include <fleet/wire/message.hpp>
+#include <fleet/wire/tls.hpp>
 
 namespace fleet::router {
 
 using namespace fleet::wire;
 
-Connection::Connection(Server& server, Fd fd) : server_(server), fd_(std::move(fd)) {}
+Connection::Connection(Server& server, Fd fd, Peer peer, std::string bucket)
+    : server_(server),
+      fd_(std::move(fd)),
+      peer_(std::move(peer)),
+      bucket_(std::move(bucket)),
+      in_(server.limits().max_packet),
+      last_input_(Clock::now()),
+      partial_since_(Clock::now())
+{
+    session_.caller = peer_.who;
+    session_.read_only_listener = peer_.read_only;
+    session_.max_callbacks = server.limits().max_callbacks;
+}
 
 Connection::~Connection()
 {
@@ -28,12 +41,25 @@ const Log& Connection::log() const
     return server_.log();
 }
 
+const ClientLimits& Connection::limits() const
+{
+    return server_.limits();
+}
+
 void Connection::start()
 {
     std::weak_ptr<Connection> weak = weak_from_this();
     out_ = std::make_unique<Sink>(loop(), fd_.get(), [weak](int) {
-        if (auto c = weak.lock()) c->close();
+        if (auto c = weak.lock()) c->drop_later("");
     });
+    if (peer_.tls) {
+        auto s = TlsSession::create(TlsRole::server, server_.tls_credentials());
+        if (!s) {
+            log().info("cannot start TLS for a client: " + s.error().what());
+            return close();
+        }
+        tls_ = std::move(*s);
+    }
     read_more();
 }
 
@@ -44,19 +70,56 @@ void Connection::close()
     if (read_op_) loop().cancel(std::exchange(read_op_, 0));
     streams_.clear();
     session_.callbacks.clear();
+    pending_.clear();
+    server_.account_partial(std::exchange(partial_, 0), 0);
     out_.reset();
     fd_.reset();
     server_.drop(this);
 }
 
+// Closing from inside a send (an event to every client, a write error)
+// would change the set of clients while it is walked: close on the next
+// turn, and take nothing more meanwhile.
+void Connection::drop_later(const std::string& why)
+{
+    if (dropping_ || closed_) return;
+    dropping_ = true;
+    if (!why.empty())
+        server_.note("drop", "dropping a client (" + peer_.who.describe() + " on " + peer_.via + "): " + why);
+    loop().defer([weak = weak_from_this()] {
+        if (auto c = weak.lock()) c->close();
+    });
+}
+
+// ---- Out ----------------------------------------------------------------------------
+
+void Connection::write_out(std::string bytes)
+{
+    if (!tls_) return out_->write(std::move(bytes));
+    if (auto s = tls_->send(bytes); !s) return drop_later(s.error().what());
+    out_->write(tls_->take_output());
+}
+
 void Connection::send(Result<std::string> packet)
 {
-    if (closed_) return;
+    if (closed_ || dropping_) return;
     if (!packet) {
         log().info("cannot encode a reply: " + packet.error().what());
         return;
     }
-    out_->write(std::move(*packet));
+    write_out(std::move(*packet));
+    if (out_->queued() > limits().max_output)
+        drop_later("it has not read " + std::to_string(out_->queued()) + " bytes of replies and events");
+}
+
+void Connection::reply(Result<std::string> packet)
+{
+    if (outstanding_ > 0) --outstanding_;
+    send(std::move(packet));
+    if (!pending_.empty())
+        loop().defer([weak = weak_from_this()] {
+            if (auto c = weak.lock()) c->process();
+        });
 }
 
 std::size_t Connection::queued() const
@@ -67,35 +130,89 @@ std::size_t Connection::queued() const
 void Connection::when_flushed(std::function<void()> fn)
 {
     if (closed_) return;
-    out_->when_idle(std::move(fn));
+    flush_waiters_.push_back(std::move(fn));
+    if (drain_armed_) return;
+    drain_armed_ = true;
+    out_->when_idle([weak = weak_from_this()] {
+        auto c = weak.lock();
+        if (!c) return;
+        c->drain_armed_ = false;
+        for (auto& f : std::exchange(c->flush_waiters_, {})) f();
+    });
 }
+
+// The client took its replies: handle what waits, then read more.
+void Connection::after_drain()
+{
+    if (drain_wait_) return;
+    drain_wait_ = true;
+    when_flushed([weak = weak_from_this()] {
+        auto c = weak.lock();
+        if (!c) return;
+        c->drain_wait_ = false;
+        c->process();
+    });
+}
+
+// ---- In -------------------------------------------------------------------------------
 
 void Connection::read_more()
 {
-    if (closed_ || input_held_ || read_op_) return;
+    if (closed_ || dropping_ || input_held_ || read_op_ || !pending_.empty()) return;
+    if (out_->queued() > limits().output_pause) return after_drain();  // the client does not read: wait until it has
+    if (partial_ > small_packet && server_.input_over_budget()) return server_.park(shared_from_this());
     std::weak_ptr<Connection> weak = weak_from_this();
-    if (out_->queued() > max_queued_out) {  // the client does not read: wait until it has
-        out_->when_idle([weak] {
-            if (auto c = weak.lock()) c->read_more();
-        });
-        return;
-    }
     read_op_ = loop().read(fd_.get(), read_chunk, [weak](int res, std::span<const char> data) {
         auto c = weak.lock();
         if (!c) return;
         c->read_op_ = 0;
         if (res <= 0) return c->close();
-        auto packets = c->in_.feed(std::string_view(data.data(), data.size()));
-        if (!packets) {
-            c->log().debug("dropping a client: " + packets.error().what());
-            return c->close();
-        }
-        for (auto& p : *packets) {
-            if (c->closed_) return;
-            c->on_packet(std::move(p));
-        }
-        c->read_more();
+        c->last_input_ = Clock::now();
+        c->on_bytes(std::string_view(data.data(), data.size()));
     });
+}
+
+void Connection::on_bytes(std::string_view bytes)
+{
+    auto plain = decrypt(bytes);
+    if (!plain) {
+        server_.note("tls", "refusing a TLS client: " + plain.error().what());
+        return close();
+    }
+    auto packets = in_.feed(*plain);
+    if (!packets) {
+        log().debug("dropping a client: " + packets.error().what());
+        return close();
+    }
+    note_partial();
+    for (auto& p : *packets) pending_.push_back(std::move(p));
+    process();
+}
+
+// Keep the server's count of partial bytes, and when this packet began.
+void Connection::note_partial()
+{
+    std::size_t now = in_.buffered();
+    if (partial_ == 0 && now > 0) partial_since_ = Clock::now();
+    server_.account_partial(partial_, now);
+    partial_ = now;
+}
+
+// Handle what was read, in order; a call only while fewer than
+// max_requests are unanswered and the client takes its replies.
+void Connection::process()
+{
+    while (!pending_.empty() && !closed_ && !dropping_) {
+        const Header& h = pending_.front().header;
+        bool call = h.prog != keepalive_program && h.type == MessageType::call;
+        if (call && outstanding_ >= limits().max_requests) return;  // reply() comes back here
+        if (out_->queued() > limits().output_pause) return after_drain();
+        Packet p = std::move(pending_.front());
+        pending_.pop_front();
+        if (call) ++outstanding_;
+        on_packet(std::move(p));
+    }
+    read_more();
 }
 
 void Connection::release_input()
@@ -114,6 +231,32 @@ void Connection::on_packet(Packet p)
     if (h.type == MessageType::stream) return on_stream_packet(p);
     if (h.type != MessageType::call) return;  // replies and events are not ours to get
     server_.service().call(*this, p);
+}
+
+// ---- Timeouts ---------------------------------------------------------------------------
+
+bool Connection::check_timeouts(Clock::time_point now)
+{
+    if (closed_) return false;
+    const ClientLimits& l = limits();
+    bool handshaking = tls_ && !tls_ready_;
+    if ((partial_ > 0 || handshaking) && now - partial_since_ > l.partial_timeout) {
+        server_.note("partial", "dropping a client (" + peer_.who.describe() + " on " + peer_.via +
+                                    "): " + (handshaking ? "its TLS handshake" : "a packet") +
+                                    " was begun and not finished within " + std::to_string(l.partial_timeout.count()) +
+                                    " s");
+        close();
+        return true;
+    }
+    bool busy = outstanding_ > 0 || !pending_.empty() || !streams_.empty() || !session_.callbacks.empty() ||
+                !session_.old_style.empty() || queued() > 0;
+    if (l.idle_timeout.count() > 0 && !busy && now - last_input_ > l.idle_timeout) {
+        server_.note("idle", "closing a client (" + peer_.who.describe() + " on " + peer_.via + ") idle for " +
+                                 std::to_string(l.idle_timeout.count()) + " s");
+        close();
+        return true;
+    }
+    return false;
 }
 
 // ---- Console streams ---------------------------------------------------------------

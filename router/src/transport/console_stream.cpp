@@ -25,7 +25,7 @@ ConsoleStream::~ConsoleStream()
 void ConsoleStream::pump()
 {
     if (conn_.closed()) return;
-    if (conn_.queued() > Connection::max_queued_out) {  // the client is slow: wait for it
+    if (conn_.queued() > conn_.limits().output_pause) {  // the client is slow: wait for it
         conn_.when_flushed([weak = conn_.weak_from_this(), serial = call_.serial] {
             if (auto c = weak.lock()) c->pump_stream(serial);
         });

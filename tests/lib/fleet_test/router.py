@@ -1,10 +1,14 @@
 """Router: a fleet-router of the test's own, and everything it starts.
 
 Each Router has private runtime and state folders (folder.py: on /dev/shm,
-marked, guarded) and listens on a unix socket and on 127.0.0.1 at a port
-of its own choosing (`--listen 127.0.0.1:0`, read back from router.json),
-without mDNS. Cleanup stops the router by pid and kills every VM it left by
-the pids in the launcher's records and by the test's marker: never by name.
+marked, guarded) and listens on its read-write and read-only unix sockets,
+on read-only plain TCP and on TLS (with the test PKI, wire/tests/data/pki),
+both on 127.0.0.1 at ports of its own choosing (`--listen-tcp 127.0.0.1:0`,
+`--listen-tls 127.0.0.1:0`, read back from router.json), without mDNS and
+without a config file. uri_tls is the read-write network URI (virsh and
+python-libvirt with the test client certificate); uri_tcp is read-only. Cleanup stops the router by pid and kills
+every VM it left by the pids in the launcher's records and by the test's
+marker: never by name.
 """
 import json
 import os
@@ -18,6 +22,7 @@ from .check import Failure, check, skip, wait_until
 from .folder import MARKER, TestFolder
 
 FLEET_NS = "https://fleet.dev/xmlns/domain/1"
+PKI = os.path.join(paths.SOURCE_ROOT, "wire", "tests", "data", "pki")  # the test CA, server and client
 
 
 def need_router():
@@ -80,14 +85,16 @@ def _popen(argv, env, **kw):
 class Router:
     """A fleet-router of the test's own.
 
-    verbose: -v; extra_args: more flags; listen: --listen ("none": the unix
-    socket only); mdns_name: announce under this name (default --no-mdns);
+    verbose: -v; extra_args: more flags; listen: --listen-tcp, read-only
+    plain TCP ("none" or None: no TCP listener); tls: --listen-tls ("none"
+    or None: no TLS listener), with --pki-dir PKI; mdns_name: announce under this name (default --no-mdns);
     images: --images (None: the router's own default); binary: the daemon;
     popen(argv, env, **kw): how to start it (env: what to add to the
     environment), e.g. inside a network namespace.
     """
 
-    def __init__(self, verbose=True, extra_args=(), name="router", listen="127.0.0.1:0", mdns_name=None,
+    def __init__(self, verbose=True, extra_args=(), name="router", listen="127.0.0.1:0", tls="127.0.0.1:0",
+                 mdns_name=None,
                  images=paths.IMAGES, binary=paths.ROUTER, popen=_popen):
         self.folder = TestFolder(name)
         self.root = self.folder.root
@@ -97,6 +104,7 @@ class Router:
         self.verbose = verbose
         self.extra_args = list(extra_args)
         self.listen = listen
+        self.tls = tls
         self.mdns_name = mdns_name
         self.images = images
         self.binary = binary
@@ -112,7 +120,11 @@ class Router:
         cmd = [self.binary, "--runtime-dir", self.runtime, "--state-dir", self.state]
         if self.images is not None:
             cmd += ["--images", self.images]
-        cmd += ["--listen", self.listen]
+        cmd += ["--config", "none"]
+        if self.listen is not None:
+            cmd += ["--listen-tcp", self.listen]
+        if self.tls is not None:
+            cmd += ["--listen-tls", self.tls, "--pki-dir", PKI]
         cmd += ["--mdns-name", self.mdns_name] if self.mdns_name else ["--no-mdns"]
         if self.verbose:
             cmd.append("-v")
@@ -147,8 +159,10 @@ class Router:
             return info if info.get("pid") == self.proc.pid else None
 
         self.info = wait_until(ready, timeout, "router.json from the new fleet-router")
-        if self.listen != "none":
+        if self.listen not in (None, "none"):
             check(self.info.get("tcp_port", 0) > 0, f"router.json without a TCP port: {self.info}")
+        if self.tls not in (None, "none"):
+            check(self.info.get("tls_port", 0) > 0, f"router.json without a TLS port: {self.info}")
         check(os.path.exists(self.socket_path), f"no unix socket at {self.socket_path}")
         return self
 
@@ -161,15 +175,29 @@ class Router:
         return (self.info or {}).get("socket") or os.path.join(self.runtime, "libvirt-sock")
 
     @property
+    def socket_ro_path(self):
+        return (self.info or {}).get("socket_ro") or os.path.join(self.runtime, "libvirt-sock-ro")
+
+    @property
     def uri_tcp(self):
+        """Plain TCP: read-only (virsh -r), as it has no authentication."""
         return f"qemu+tcp://127.0.0.1:{self.info['tcp_port']}/system"
+
+    @property
+    def uri_tls(self):
+        """TLS with the test client certificate: read-write."""
+        return f"qemu+tls://127.0.0.1:{self.info['tls_port']}/system?pkipath={PKI}"
+
+    @property
+    def uri_ro(self):
+        return f"qemu+unix:///system?socket={self.socket_ro_path}"
 
     @property
     def uri_unix(self):
         return f"qemu+unix:///system?socket={self.socket_path}"
 
     def uri(self, kind):
-        return self.uri_tcp if kind == "tcp" else self.uri_unix
+        return {"tcp": self.uri_tcp, "tls": self.uri_tls, "ro": self.uri_ro}.get(kind, self.uri_unix)
 
     def kill(self, sig=signal.SIGKILL, timeout=15):
         """Signal the router and wait for it to exit; its exit status."""

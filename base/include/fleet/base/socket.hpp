@@ -1,5 +1,6 @@
 // fleet — unix stream sockets by path: the one place that builds a
-// sockaddr_un (monitors, consoles, the router's libvirt-sock).
+// sockaddr_un (monitors, consoles, the router's libvirt-sock), and who is
+// on the other end of one.
 #pragma once
 
 #include <fleet/base/error.hpp>
@@ -9,6 +10,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace fleet {
 
@@ -21,5 +23,22 @@ Result<Fd> listen_unix(const std::string& path, int backlog = 8, std::optional<m
 // close-on-exec. The error says what could not be reached: "cannot reach
 // <what>: <errno text>".
 Result<Fd> connect_unix(const std::string& path, const std::string& what);
+
+// The same without ever blocking, for an event loop: a listener whose
+// backlog is full (a monitor busy with another client) is an error with
+// sys_errno EAGAIN, to be tried again later. The socket is non-blocking.
+Result<Fd> try_connect_unix(const std::string& path, const std::string& what);
+
+// The peer of a connected unix socket, as the kernel saw it at connect()
+// (SO_PEERCRED, SO_PEERGROUPS): not what the peer claims.
+struct PeerCredentials {
+    pid_t pid = 0;
+    uid_t uid = static_cast<uid_t>(-1);
+    gid_t gid = static_cast<gid_t>(-1);
+    std::vector<gid_t> groups;  // supplementary groups
+
+    [[nodiscard]] bool in_group(gid_t g) const;
+};
+Result<PeerCredentials> peer_credentials(int fd);
 
 }  // namespace fleet

@@ -21,11 +21,17 @@ enum class Errc {
     invalid_argument,    // an image, argument list or VM the launcher refuses
     unsupported,         // fleet cannot do it (here, or yet): KVM, interfaces, shares
     failed,              // tried, and it failed: I/O, fork, signal, monitor, the guest's start
+    denied,              // the domain is another user's
+    limit,               // a quota or the host's budget would be exceeded
 };
 
 struct DomainError {
     Errc code;
-    std::string message;  // what and why, without libvirt's prefixes
+    std::string message;  // what and why, without libvirt's prefixes: anyone who asked may read it
+    // The full story, for administrators only, when `message` had to leave
+    // it out: what a file the client named (and may not be able to read)
+    // holds, or whether it exists.
+    std::string detail{};
 
     bool operator==(const DomainError&) const = default;
 };

@@ -1,18 +1,24 @@
 // fleet-router — the DomainRegistry: every domain the router knows, its
 // definition and its run state, and the transitions between states.
 //
-// Definitions persist in a DefinitionStore (<state>/domains); the boot
-// manifest is <state>/boot; a running domain's live XML (with its id) is
-// <runtime>/router/live/<name>.xml, which the next router adopts. VMs are
-// run by a Launcher. Errors are DomainErrors and events are Lifecycle
-// values: the registry knows nothing of libvirt's numbers or wording.
+// Definitions persist in a DefinitionStore (<state>/domains), each with its
+// owner beside it (<name>.owner); the boot manifest is <state>/boot; a
+// running domain's live XML (with its id) is <runtime>/router/live/<name>.xml
+// (and <name>.owner), which the next router adopts. VMs are run by a
+// Launcher. Every domain has an owner (the Principal that defined or
+// created it, never taken from its XML): only the owner or an administrator
+// may change it, and the quotas count per owner. Errors are DomainErrors
+// and events are Lifecycle values: the registry knows nothing of libvirt's
+// numbers or wording.
 #pragma once
 
 #include <fleet/base/loop.hpp>
 #include <fleet/router/domain.hpp>
 #include <fleet/router/domain_error.hpp>
 #include <fleet/router/launcher.hpp>
+#include <fleet/router/limits.hpp>
 #include <fleet/router/log.hpp>
+#include <fleet/router/principal.hpp>
 
 #include <cstddef>
 #include <functional>
@@ -60,6 +66,7 @@ class DomainRegistry;
 
 struct Domain {
     DomainDef def;
+    Principal owner = Principal::router();  // who defined or created it
     bool persistent = false;
     std::optional<DomainDef> next_def;  // redefined while running: used at the next start
     int id = -1;                        // >= 0 while it runs
@@ -82,6 +89,7 @@ using DomainPtr = std::shared_ptr<Domain>;
 struct RegistryOptions {
     std::string state_dir;  // the boot manifest: <state_dir>/boot
     std::string live_dir;   // running domains' live XML: <runtime>/router/live
+    Quotas quotas{};        // resolved (Quotas::resolved)
 };
 
 class DomainRegistry {
@@ -113,15 +121,21 @@ public:
     DomainResult<DomainPtr> lookup(const Uuid& uuid, const std::string& name) const;
     std::vector<DomainPtr> all() const;  // sorted by name
 
+    // ---- Ownership and quotas (quota.cpp) ----
+    // The owner, or an administrator; anyone else is Errc::denied.
+    DomainResult<> may_change(const Domain& d, const Principal& by) const;
+
     // ---- Definitions ----
-    DomainResult<DomainPtr> define(const std::string& xml);
+    // by: who asks; a new domain is theirs, a redefined one keeps its owner.
+    DomainResult<DomainPtr> define(const std::string& xml, const Principal& by = Principal::router());
     DomainResult<> undefine(const DomainPtr& d);
     bool autostart(const Domain& d) const;  // in the boot manifest?
     DomainResult<> set_autostart(const DomainPtr& d, bool on);
 
     // ---- Running (run.cpp) ----
     // A transient domain: started at once, forgotten when it stops.
-    void create(const std::string& xml, bool paused, std::function<void(DomainResult<DomainPtr>)> done);
+    void create(const std::string& xml, bool paused, std::function<void(DomainResult<DomainPtr>)> done,
+                const Principal& by = Principal::router());
     // done once the guest is ready, or failed to start.
     void start(const DomainPtr& d, bool paused, Done done);
     // Asks the guest to power off; its end comes later.
@@ -136,6 +150,17 @@ private:
     void on_end(const DomainPtr& d, const Ending& how);
     Launcher::Watch watch(const DomainPtr& d);
     DomainResult<> check_new(const DomainDef& def) const;
+    // Quotas (quota.cpp): one more definition; one more domain for owner;
+    // a start of d.
+    DomainResult<> check_definitions() const;
+    DomainResult<> check_user_domains(const Principal& owner) const;
+    DomainResult<> check_start_quota(const Domain& d) const;
+    std::uint64_t memory_mib(const DomainDef& def) const;
+    // Owners on disk (owners.cpp): beside the definition, or (live) beside
+    // the live record.
+    DomainResult<> save_owner(const std::string& name, const Principal& owner, bool live) const;
+    void drop_owner(const std::string& name, bool live) const;
+    Principal load_owner(const std::string& dir, const std::string& name) const;
     // Live records (live.cpp).
     void save_live(const Domain& d) const;
     void drop_live(const std::string& name) const;

@@ -7,6 +7,7 @@
 // adopts them.
 #pragma once
 
+#include <fleet/base/fd.hpp>
 #include <fleet/base/loop.hpp>
 #include <fleet/router/launcher.hpp>
 #include <fleet/router/log.hpp>
@@ -14,6 +15,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -26,6 +29,8 @@ struct LauncherOptions {
     std::string qemu = "qemu-system-x86_64";
     std::chrono::milliseconds stop_deadline{10000};  // a shutdown kills after this
     std::string runtime_dir;                         // where the launcher's KVM verdicts live (vmm/accel.hpp)
+    std::size_t console_log_max = 2u << 20;          // a guest's console.log rotates past this
+    unsigned console_log_backups = 3;
 };
 
 class SupervisorLauncher final : public Launcher {
@@ -54,6 +59,17 @@ private:
     void watch_end(const VmPtr& vm);
     void on_end(const VmPtr& vm);
     VmPtr find(const std::string& name) const;
+    // Pause and resume (pause.cpp): one monitor connection per domain at a
+    // time, never a blocking connect.
+    using PauseClock = std::chrono::steady_clock;
+    struct PauseRequest {
+        bool pause;
+        std::function<void(DomainResult<>)> done;
+        PauseClock::time_point deadline;
+    };
+    void pause_attempt(const std::string& name);
+    void pause_finish(const std::string& name, DomainResult<> r);
+    void run_pause(const std::string& name, bool pause, Fd fd, PauseClock::time_point deadline);
 
     Loop& loop_;
     vmm::Store store_;
@@ -61,6 +77,7 @@ private:
     Log log_;
     std::vector<std::string> catalog_;
     std::map<std::string, VmPtr> vms_;
+    std::map<std::string, std::deque<PauseRequest>> pauses_;     // per domain, the head in progress
     mutable std::map<std::string, std::uint64_t> image_memory_;  // image -> its default, resolved once
 };
 

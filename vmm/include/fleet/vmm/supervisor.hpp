@@ -22,6 +22,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,6 +41,10 @@ struct SupervisorOptions {
     bool forward_stdin = true;
     int ready_fd = -1;  // detached: "ready\n" or "error MESSAGE\n" goes here
     std::chrono::milliseconds stop_deadline{10000};
+    // Detached: console.log and kernel.log are rotated past this size,
+    // keeping this many older ones (NAME.1, ...), as virtlogd does.
+    std::size_t log_max_size = 2u << 20;
+    unsigned log_backups = 3;
 };
 
 inline constexpr int program_signal_request = SIGUSR2;

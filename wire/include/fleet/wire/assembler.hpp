@@ -22,6 +22,10 @@ namespace fleet::wire {
 
 class PacketAssembler {
 public:
+    // max_length: the largest packet this side accepts (a server may allow
+    // less than the protocol's limit: the calls it serves are smaller).
+    explicit PacketAssembler(std::size_t max_length = max_packet_size) : max_length_(max_length) {}
+
     // Feed the next bytes; get every packet they complete, in order.
     Result<std::vector<Packet>> feed(std::string_view bytes);
 
@@ -35,6 +39,7 @@ public:
 private:
     std::string buffer_;          // the partial packet, length word included
     std::uint32_t expected_ = 0;  // its declared length, once known
+    std::size_t max_length_;
     std::optional<Error> error_;
 };
 
