@@ -8,6 +8,7 @@
 
 #include <fleet/router/announce.hpp>
 #include <fleet/router/libvirt.hpp>
+#include <fleet/router/network.hpp>
 #include <fleet/router/process_title.hpp>
 #include <fleet/router/registry.hpp>
 #include <fleet/router/server.hpp>
@@ -50,15 +51,25 @@ int main(int argc, char** argv)
     auto signals = Signals::take();
     if (!signals) return fail_with(signals.error().what());
 
-    // 7. The launcher: a supervisor per VM.
+    // 7. The fleet bridge, leases and firewall, when configured; the
+    // launcher: a supervisor per VM.
+    std::unique_ptr<Network> network;
+    if (!o.bridge.empty()) {
+        auto n = Network::open(NetworkOptions{o.bridge, o.bridge_ipv4, o.bridge_ipv6, o.state_dir}, log);
+        if (!n) return fail_with(n.error().what());
+        network = std::move(*n);
+    }
     SupervisorLauncher launcher(**loop, std::move(*store),
-                                LauncherOptions{o.images, o.qemu, o.stop_deadline, o.runtime_dir}, log);
+                                LauncherOptions{o.images, o.qemu, o.stop_deadline, o.runtime_dir, network.get()}, log);
 
     // 8. The registry: the definitions, then the VMs an earlier router left running.
     DomainRegistry registry(**loop, launcher, std::move(*defs),
                             RegistryOptions{o.state_dir, o.runtime_dir + "/router/live"}, log);
     registry.load_definitions();
     registry.adopt();
+    if (network)  // adopted VMs' firewall elements, from their leases
+        for (const auto& d : registry.all())
+            if (d->active()) network->adopt(d->def);
 
     // 9. The libvirt façade on its listeners; lifecycle events to its clients.
     LibvirtService libvirt(registry, launcher, vmm::AccelContext{o.qemu, o.runtime_dir, vmm::catalog_dirs(o.images)});

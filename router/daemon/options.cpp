@@ -91,6 +91,10 @@ std::expected<Options, int> parse_options(int argc, char** argv)
     flag("stop-timeout", po::value(&stop_timeout)->default_value(10, "10"), "seconds a shutdown waits before killing");
     flag("qemu", po::value<std::string>(), "QEMU binary (FLEET_QEMU; default qemu-system-x86_64)");
     flag("verbose,v", "log every lifecycle change");
+    flag("bridge", po::value<std::string>(),
+         "create (or adopt) this bridge for domains' <interface>s, e.g. fleet0 (FLEET_BRIDGE; default: none)");
+    flag("bridge-ipv4", po::value<std::string>(), "the bridge's address and the VMs' subnet (default 10.77.0.1/24)");
+    flag("bridge-ipv6", po::value<std::string>(), "the same for IPv6, or 'none' (default fd66:6c65:6574::1/64)");
     po::variables_map vm;
     try {
         po::store(po::command_line_parser(argc, argv).options(d).run(), vm);
@@ -125,6 +129,10 @@ std::expected<Options, int> parse_options(int argc, char** argv)
         return std::unexpected(fail_with("--stop-timeout must be 0 < seconds <= 3600"));
     o.stop_deadline = std::chrono::milliseconds(static_cast<long>(stop_timeout * 1000));
     o.verbose = vm.count("verbose") > 0;
+    o.bridge = vm.count("bridge") ? vm["bridge"].as<std::string>() : env("FLEET_BRIDGE");
+    if (o.bridge == "none") o.bridge.clear();
+    if (vm.count("bridge-ipv4")) o.bridge_ipv4 = vm["bridge-ipv4"].as<std::string>();
+    if (vm.count("bridge-ipv6")) o.bridge_ipv6 = vm["bridge-ipv6"].as<std::string>();
 
     return o;
 }

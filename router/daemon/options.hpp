@@ -22,6 +22,10 @@ struct Options {
     std::string qemu = "qemu-system-x86_64";
     std::chrono::milliseconds stop_deadline{10000};
     bool verbose = false;
+    // The fleet bridge (router/include/fleet/router/network.hpp): "" = none.
+    std::string bridge;
+    std::string bridge_ipv4 = "10.77.0.1/24";
+    std::string bridge_ipv6 = "fd66:6c65:6574::1/64";
 };
 
 // The options, or the status to exit with now: 0 after --help or

@@ -10,6 +10,7 @@
 #include <fleet/base/loop.hpp>
 #include <fleet/router/launcher.hpp>
 #include <fleet/router/log.hpp>
+#include <fleet/router/network.hpp>
 #include <fleet/vmm/store.hpp>
 
 #include <chrono>
@@ -26,6 +27,7 @@ struct LauncherOptions {
     std::string qemu = "qemu-system-x86_64";
     std::chrono::milliseconds stop_deadline{10000};  // a shutdown kills after this
     std::string runtime_dir;                         // where the launcher's KVM verdicts live (vmm/accel.hpp)
+    Network* network = nullptr;                      // the fleet bridge (network.hpp); null: none
 };
 
 class SupervisorLauncher final : public Launcher {
@@ -44,6 +46,7 @@ public:
     std::string console_socket(const std::string& name) const override;
     std::uint64_t cpu_time_ns(const std::string& name) const override;
     std::uint64_t image_memory_kib(const std::string& image) const override;
+    std::vector<InterfaceAddress> interface_addresses(const std::string& name) const override;
 
 private:
     struct Vm;
