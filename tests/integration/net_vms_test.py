@@ -11,6 +11,7 @@ taps and fleet's nft tables die with it. Not root: exit 77.
 """
 import ctypes
 import os
+import signal
 import subprocess
 import sys
 
@@ -145,13 +146,24 @@ def test_router_gives_domains_the_bridge(fleet):
         check("allow web -> db tcp/7000" in rules, f"the router did not load its policy:\n{rules}")
         r.restart()
         uri = r.uri_tcp
+        check("10.77.0.2" in sh("nft", "list", "ruleset").stdout,
+              "the restarted router did not put the adopted domain back in its firewall")
         virsh_ok(uri, "destroy", "web")
         left = sh("ip", "-o", "link", "show", "type", "tun").stdout
         check(left.strip() == "", f"a tap outlived its domain: {left}")
         virsh_ok(uri, "start", "web", timeout=90)
         addr = virsh_ok(uri, "domifaddr", "web")
         check("10.77.0.2/24" in addr, f"the lease changed across a router restart: {addr!r}")
-        virsh_ok(uri, "destroy", "web")
+        check("10.77.0.2" in sh("nft", "list", "ruleset").stdout,
+              "the running domain is not in the firewall's sets")
+        # QEMU killed behind the router's back: its tap and its set elements go.
+        for pid in r.qemu_processes():
+            os.kill(pid, signal.SIGKILL)
+        wait_until(lambda: "shut off" in virsh_ok(uri, "domstate", "web"), 15, "web shut off after kill -9 of QEMU")
+        left = sh("ip", "-o", "link", "show", "type", "tun").stdout
+        check(left.strip() == "", f"a tap outlived its killed QEMU: {left}")
+        check("10.77.0.2" not in sh("nft", "list", "ruleset").stdout,
+              "a stale firewall element of the killed domain")
     finally:
         r.cleanup()
 
