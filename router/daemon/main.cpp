@@ -89,15 +89,24 @@ int main(int argc, char** argv)
     if (o.autostart) registry.boot_manifest();
 
     // 13. Serve until SIGTERM or SIGINT; then stop, leaving the VMs running.
+    // SIGHUP reads the firewall policy again (a bad one changes nothing).
     bool done = false;
-    signals->watch(**loop, [&] {
-        log.info("stopping (VMs keep running; the next router adopts them)");
-        server.stop();
-        remove_router_info(o.runtime_dir);
-        announcement.reset();  // withdraws it
-        registry.stop();
-        done = true;
-    });
+    auto reload = [&] {
+        if (!network) return;
+        auto r = network->reload_policy();
+        log.info(r ? "policy reloaded" : "policy not reloaded, the running rules stay: " + r.error().what());
+    };
+    signals->watch(
+        **loop,
+        [&] {
+            log.info("stopping (VMs keep running; the next router adopts them)");
+            server.stop();
+            remove_router_info(o.runtime_dir);
+            announcement.reset();  // withdraws it
+            registry.stop();
+            done = true;
+        },
+        reload);
     auto ran = (*loop)->run_until([&] { return done; });
     if (!ran && !done) return fail_with(ran.error().what());
     return 0;

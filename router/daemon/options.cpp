@@ -71,7 +71,8 @@ std::expected<Options, int> parse_options(int argc, char** argv)
         "The fleet daemon: serves libvirt's remote protocol (virsh, python3-libvirt) over fleet's\n"
         "launcher, keeps persistent domain definitions, boots the domains of its boot manifest,\n"
         "and announces itself over mDNS (_libvirt._tcp). VMs keep running when it stops; the next\n"
-        "router adopts them.\n\n"
+        "router adopts them. With --bridge, domains' interfaces get taps on it and addresses, and\n"
+        "STATE/policy (read again on SIGHUP) is the firewall between them.\n\n"
         "  virsh -c qemu+tcp://127.0.0.1/system list --all\n"
         "  virsh -c 'qemu+unix:///system?socket=$FLEET_RUNTIME_DIR/libvirt-sock' create dom.xml\n\n"
         "Options");

@@ -144,6 +144,20 @@ def test_router_gives_domains_the_bridge(fleet):
                    "the domain's server, from the host through the bridge")
         rules = sh("nft", "list", "table", "inet", "fleet").stdout
         check("allow web -> db tcp/7000" in rules, f"the router did not load its policy:\n{rules}")
+        # SIGHUP reloads it: a bad file is refused whole, a good one replaces the rules.
+        policy = os.path.join(r.state, "policy")
+        with open(policy, "w") as f:
+            f.write("allow web -> db tcp/70000\n")
+        r.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: "policy not reloaded" in r.log_text(), 10, "the router refusing a bad policy")
+        check("policy:1:" in r.log_text(), f"the refusal names no file:line: {r.log_tail(3)}")
+        check("allow web -> db tcp/7000" in sh("nft", "list", "table", "inet", "fleet").stdout,
+              "a bad policy changed the running rules")
+        with open(policy, "w") as f:
+            f.write("allow web -> db udp/53\n")
+        r.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: "udp/53" in sh("nft", "list", "table", "inet", "fleet").stdout, 10,
+                   "the reloaded policy in nft")
         r.restart()
         uri = r.uri_tcp
         check("10.77.0.2" in sh("nft", "list", "ruleset").stdout,

@@ -56,7 +56,7 @@ public:
     // A domain an earlier router started: its elements again, from its
     // leases (its taps are there, held by its QEMU).
     void adopt(const DomainDef& def);
-    // Read `<state>/policy` again; a bad file changes nothing.
+    // Read `<state>/policy` again (the daemon's SIGHUP); a bad file changes nothing.
     Result<> reload_policy();
 
     [[nodiscard]] std::vector<InterfaceAddress> addresses(const std::string& name) const;
