@@ -42,8 +42,10 @@ struct Network::Impl {
                            .mac = nf::format(lease.mac),
                            .ipv4 = nf::format(lease.ipv4),
                            .ipv4_prefix = static_cast<unsigned>(ipv4.prefix),
-                           .ipv6 = lease.ipv6 ? nf::format(*lease.ipv6) : "",
-                           .ipv6_prefix = ipv6 ? static_cast<unsigned>(ipv6->prefix) : 0};
+                           // The IPv6 lease is kept and allowed by the firewall,
+                           // but the guest is told only its IPv4 address (so far).
+                           .ipv6 = "",
+                           .ipv6_prefix = 0};
         return {std::move(e), std::move(a)};
     }
 };
