@@ -178,6 +178,16 @@ def test_router_gives_domains_the_bridge(fleet):
         check(left.strip() == "", f"a tap outlived its killed QEMU: {left}")
         check("10.77.0.2" not in sh("nft", "list", "ruleset").stdout,
               "a stale firewall element of the killed domain")
+        # A transient domain gets a new MAC each time: still one lease per name.
+        tmp_xml = os.path.join(r.root, "tmp.xml")
+        with open(tmp_xml, "w") as f:
+            f.write(domain_xml("tmp", image="linux-sh", args=["-c", "sleep 60"], devices=nic))
+        for _ in range(2):
+            virsh_ok(uri, "create", tmp_xml, timeout=90)
+            virsh_ok(uri, "destroy", "tmp")
+        with open(os.path.join(r.state, "leases")) as f:
+            names = [line.split()[-1] for line in f if line.strip() and not line.startswith("#")]
+        check(sorted(names) == ["tmp", "web"], f"leases: {names}")
     finally:
         r.cleanup()
 

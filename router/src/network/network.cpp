@@ -114,6 +114,12 @@ DomainResult<std::vector<Tap>> Network::attach(const DomainDef& def)
                                "<interface>: bridge '" + iface.source + "' is not fleet's bridge '" + m.o.bridge + "'");
         auto mac = nf::parse_mac(iface.mac);
         if (!mac) return domain_fail(Errc::invalid_argument, "<interface/mac>: " + mac.error().message);
+        // One lease per domain name: one under another MAC is stale (a new
+        // transient domain of that name, or a changed definition).
+        std::vector<nf::Mac> stale;
+        for (const auto& l : m.leases->leases().all())
+            if (l.name == def.name && l.mac != *mac) stale.push_back(l.mac);
+        for (const auto& old : stale) (void)m.leases->release(old);
         auto lease = m.leases->allocate(*mac, def.name);
         if (!lease) return domain_fail(Errc::failed, "address lease: " + lease.error().what());
         auto [endpoint, address] = m.endpoint(def, *lease);

@@ -10,6 +10,8 @@
 // QEMU, and the router closes its copies, so a tap lives exactly as long as
 // its QEMU. A domain's end takes its elements out (detach). Leases stay:
 // a domain keeps its address across restarts of the VM and of the router.
+// A domain name has one lease: a start under another MAC (a transient
+// domain created again, a changed definition) releases the old one.
 #pragma once
 
 #include <fleet/base/error.hpp>
