@@ -90,6 +90,8 @@ def test_policy_between_two_guests(fleet):
     fleet.vmm("start", "--name", "srv", "--net", "fleet0", "--ip", "10.77.0.3/24", *BOOT, "linux-sh", "-c", SERVER,
               timeout=90, check_rc=0)
     _, srv_tap = vm_link("srv")
+    nets = fleet.record("srv").get("networks")
+    check(nets == [f"{srv_tap} {vm_link('srv')[0]} 10.77.0.3/24"], f"inspect shows the network as {nets!r}")
     links = sh("ip", "-d", "link", "show", srv_tap).stdout
     check("master fleet0" in links and "fleet:tap:srv" in links, f"the server's tap: {links}")
 

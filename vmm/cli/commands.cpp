@@ -419,6 +419,7 @@ json record_json(const VmRecord& r, std::int64_t now)
               {"supervisor_pid", live ? json(r.supervisor_pid) : json(nullptr)},
               {"memory_mib", r.memory_mib},
               {"vcpus", r.vcpus},
+              {"networks", r.networks},
               {"rss_kib", info ? json(info->rss_kib) : json(nullptr)},
               {"started_at_ms", r.started_at_ms},
               {"uptime_ms", live ? json(now - r.started_at_ms) : json(nullptr)}};
