@@ -482,7 +482,7 @@ int main(void)
     mount_shares(shares);
     if (nets_wanted(words, nwords)) {
         load_modules("net");
-        const char *net_error = configure_nets(words, nwords, PORT_WAIT_MS);
+        const char* net_error = configure_nets(words, nwords, PORT_WAIT_MS);
         if (net_error) fatal(125, "%s", net_error);
     }
     open_power_buttons();

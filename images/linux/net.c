@@ -20,7 +20,7 @@
 
 static char error[256];
 
-static const char *failed(const char *what, const char *name)
+static const char* failed(const char* what, const char* name)
 {
     snprintf(error, sizeof error, "network %s: %s: %s", name, what, strerror(errno));
     return error;
@@ -33,12 +33,12 @@ static void nap(void)
 }
 
 // The name of the interface with this MAC, into `name` (IFNAMSIZ).
-static bool find_by_mac(int sock, const unsigned char mac[6], char *name)
+static bool find_by_mac(int sock, const unsigned char mac[6], char* name)
 {
-    struct if_nameindex *list = if_nameindex();
+    struct if_nameindex* list = if_nameindex();
     if (!list) return false;
     bool found = false;
-    for (struct if_nameindex *i = list; i->if_index != 0 && !found; ++i) {
+    for (struct if_nameindex* i = list; i->if_index != 0 && !found; ++i) {
         struct ifreq r = {0};
         snprintf(r.ifr_name, IFNAMSIZ, "%s", i->if_name);
         if (ioctl(sock, SIOCGIFHWADDR, &r) == 0 && memcmp(r.ifr_hwaddr.sa_data, mac, 6) == 0) {
@@ -54,13 +54,13 @@ static struct sockaddr in_addr_of(in_addr_t a)
 {
     struct sockaddr s;
     memset(&s, 0, sizeof s);
-    struct sockaddr_in *in = (struct sockaddr_in *)&s;
+    struct sockaddr_in* in = (struct sockaddr_in*)&s;
     in->sin_family = AF_INET;
     in->sin_addr.s_addr = a;
     return s;
 }
 
-static const char *set_up(int sock, const char *name)
+static const char* set_up(int sock, const char* name)
 {
     struct ifreq r = {0};
     snprintf(r.ifr_name, IFNAMSIZ, "%s", name);
@@ -71,7 +71,7 @@ static const char *set_up(int sock, const char *name)
 }
 
 // "MAC[,A.B.C.D/P[,GW]]"
-static const char *configure_one(int sock, const char *spec, int wait_ms)
+static const char* configure_one(int sock, const char* spec, int wait_ms)
 {
     unsigned m[6];
     int off = 0;
@@ -85,7 +85,7 @@ static const char *configure_one(int sock, const char *spec, int wait_ms)
             return snprintf(error, sizeof error, "network: no interface with MAC %.17s", spec), error;
         nap();
     }
-    const char *rest = spec + 17;
+    const char* rest = spec + 17;
     if (*rest == ',') {
         char addr[64] = "", gw[64] = "";
         unsigned prefix = 0;
@@ -100,7 +100,7 @@ static const char *configure_one(int sock, const char *spec, int wait_ms)
         if (ioctl(sock, SIOCSIFNETMASK, &r) != 0) return failed("netmask", name);
         r.ifr_broadaddr = in_addr_of(a | ~mask);
         if (ioctl(sock, SIOCSIFBRDADDR, &r) != 0) return failed("broadcast", name);
-        const char *e = set_up(sock, name);
+        const char* e = set_up(sock, name);
         if (e) return e;
         if (*gw) {
             struct rtentry rt;
@@ -117,23 +117,22 @@ static const char *configure_one(int sock, const char *spec, int wait_ms)
     return set_up(sock, name);
 }
 
-bool nets_wanted(char *const *words, int nwords)
+bool nets_wanted(char* const* words, int nwords)
 {
     for (int i = 0; i < nwords; ++i)
         if (strncmp(words[i], FLEET_CMDLINE_NET, strlen(FLEET_CMDLINE_NET)) == 0) return true;
     return false;
 }
 
-const char *configure_nets(char *const *words, int nwords, int wait_ms)
+const char* configure_nets(char* const* words, int nwords, int wait_ms)
 {
     if (!nets_wanted(words, nwords)) return NULL;
     int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (sock < 0) return failed("socket", "");
-    const char *e = set_up(sock, "lo");
+    const char* e = set_up(sock, "lo");
     for (int i = 0; i < nwords && !e; ++i) {
         int idx, off = 0;
-        if (sscanf(words[i], FLEET_CMDLINE_NET "%d=%n", &idx, &off) == 1 && off > 0 && idx >= 0 &&
-            idx < FLEET_MAX_NETS)
+        if (sscanf(words[i], FLEET_CMDLINE_NET "%d=%n", &idx, &off) == 1 && off > 0 && idx >= 0 && idx < FLEET_MAX_NETS)
             e = configure_one(sock, words[i] + off, wait_ms);
     }
     close(sock);

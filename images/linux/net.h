@@ -7,7 +7,7 @@
 // Configure every fleet.netN= word: find the interface by its MAC (waiting
 // up to wait_ms for it to appear), set its IPv4 address and default route,
 // bring it and lo up. Returns NULL, or a message saying what failed.
-const char *configure_nets(char *const *words, int nwords, int wait_ms);
+const char* configure_nets(char* const* words, int nwords, int wait_ms);
 
 // Does the command line name any interface (modules to load first)?
-bool nets_wanted(char *const *words, int nwords);
+bool nets_wanted(char* const* words, int nwords);

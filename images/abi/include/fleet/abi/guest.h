@@ -112,8 +112,8 @@ enum fleet_port {
  * is brought up, with that IPv4 address and default route if given; the
  * guest finds the interface by its MAC, not by its name. Guests without a
  * network stack (the runtime) ignore it. */
-#define FLEET_CMDLINE_NET    "fleet.net"
-#define FLEET_MAX_NETS       4
+#define FLEET_CMDLINE_NET "fleet.net"
+#define FLEET_MAX_NETS    4
 
 /* ---- the exec block: argv, environment, working folder ---------------------
  * The host writes it on ctl (host -> guest) before anything else, once; the
