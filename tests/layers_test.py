@@ -21,6 +21,9 @@ ALLOWED = {
     "base": {"base"},
     "abi": {"abi"},
     "vmm": {"base", "vmm", "abi"},
+    # fleet-vmm the program (not libfleet-vmm): --net makes its tap through
+    # netfilter's links, the code the router uses.
+    "vmm-cli": {"base", "vmm", "abi", "netfilter"},
     "wire": {"base", "wire"},
     "netfilter": {"base", "netfilter"},
     "router": {"base", "vmm", "wire", "netfilter", "abi", "router"},
@@ -36,6 +39,7 @@ FOLDERS = {
     "images/abi/": "abi",
     "images/": "guest",
     "vmm/": "vmm",
+    "vmm/cli/": "vmm-cli",
     "wire/": "wire",
     "netfilter/": "netfilter",
     "router/": "router",

@@ -3,7 +3,8 @@
 // Mounts proc, sysfs and devtmpfs, loads the modules listed in
 // /lib/modules/load, opens the virtio-serial ports fleet.{stdin,stdout,
 // stderr,ctl}, mounts the 9p shares named by fleet.shareN= on the kernel
-// command line, writes "ready" on ctl, runs the program named after "--" on
+// command line, configures the network interfaces named by fleet.netN=
+// (net.c), writes "ready" on ctl, runs the program named after "--" on
 // the kernel command line with stdin/stdout/stderr on the ports, writes
 // "exit N" on ctl and ends the VM through isa-debug-exit. The ACPI power
 // button (fleet-vmm stop) sends the program SIGTERM (SIGKILL after a grace
@@ -33,6 +34,8 @@
 #include <unistd.h>
 
 #include <fleet/abi/guest.h>
+
+#include "net.h"
 
 #define MAX_SHARES    FLEET_MAX_SHARES
 #define MAX_INPUTS    16
@@ -477,6 +480,11 @@ int main(void)
     open_ports();
     get_block(cmdline);
     mount_shares(shares);
+    if (nets_wanted(words, nwords)) {
+        load_modules("net");
+        const char* net_error = configure_nets(words, nwords, PORT_WAIT_MS);
+        if (net_error) fatal(125, "%s", net_error);
+    }
     open_power_buttons();
 
     // argv, then the environment: fleet's defaults, then the block's.

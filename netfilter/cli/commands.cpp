@@ -243,7 +243,8 @@ const std::vector<Command>& commands()
          links_tap},
         {"links", "links", "the links fleet made", links_list},
         {"down", "down", "remove fleet's tables and every link fleet made", down},
-        {"mac", "mac UUID [INDEX]", "the MAC and tap name of a domain's interface", mac_command},
+        {"mac", "mac UUID|name:VM [INDEX]", "the MAC and tap name of a domain's (or fleet-vmm VM's) interface",
+         mac_command},
         {"lease", "lease add MAC NAME | rm MAC | ls  --state-dir DIR", "the lease file", lease_command},
     };
     return table;

@@ -130,14 +130,17 @@ int links_down(const Args&)
 
 int mac_command(const Args& args)
 {
-    if (args.positional.empty() || args.positional.size() > 2) return cli::report("usage: fleet-net mac UUID [INDEX]");
+    if (args.positional.empty() || args.positional.size() > 2)
+        return cli::report("usage: fleet-net mac UUID|name:VM [INDEX]");
     unsigned index = 0;
     if (args.positional.size() == 2) {
         const std::string& s = args.positional[1];
         const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), index);
         if (ec != std::errc{} || end != s.data() + s.size()) return cli::report("INDEX must be a number");
     }
-    auto mac = derive_mac(args.positional[0], index);
+    // name:VM: what fleet-vmm --net gives VM, which has no domain UUID.
+    const std::string& who = args.positional[0];
+    auto mac = who.starts_with("name:") ? Result<Mac>(derive_name_mac(who.substr(5), index)) : derive_mac(who, index);
     if (!mac) return report(mac.error());
     std::printf("%s %s\n", format(*mac).c_str(), tap_name(*mac).c_str());
     return 0;

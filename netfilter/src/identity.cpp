@@ -50,6 +50,15 @@ Result<Mac> derive_mac(std::string_view uuid, unsigned index)
     return mac;
 }
 
+Mac derive_name_mac(std::string_view name, unsigned index)
+{
+    const std::uint64_t h = finalise(fnv1a("vm/" + std::string(name) + "/" + std::to_string(index)));
+    Mac mac;
+    mac.bytes[0] = mac_first_octet;
+    for (int i = 1; i < 6; ++i) mac.bytes[i] = static_cast<std::uint8_t>(h >> (8 * (i - 1)));
+    return mac;
+}
+
 Mac derive_bridge_mac(std::string_view name)
 {
     const std::uint64_t h = finalise(fnv1a("bridge/" + std::string(name)));

@@ -83,4 +83,8 @@ TEST_CASE("tap names follow the MAC and fit IFNAMSIZ", "[identity]")
     CHECK_FALSE(valid_ifname(".."));
     CHECK(derive_bridge_mac("fleet0") == derive_bridge_mac("fleet0"));
     CHECK(derive_bridge_mac("fleet0") != derive_bridge_mac("fleet1"));
+    CHECK(derive_name_mac("web", 0) == derive_name_mac("web", 0));
+    CHECK(derive_name_mac("web", 0) != derive_name_mac("web", 1));
+    CHECK(derive_name_mac("web", 0) != derive_name_mac("db", 0));
+    CHECK(derive_name_mac("web", 0).bytes[0] == mac_first_octet);
 }

@@ -8,6 +8,7 @@
 
 #include <fleet/router/announce.hpp>
 #include <fleet/router/libvirt.hpp>
+#include <fleet/router/network.hpp>
 #include <fleet/router/process_title.hpp>
 #include <fleet/router/registry.hpp>
 #include <fleet/router/server.hpp>
@@ -51,17 +52,27 @@ int main(int argc, char** argv)
     auto signals = Signals::take();
     if (!signals) return fail_with(signals.error().what());
 
-    // 7. The launcher: a supervisor per VM.
-    SupervisorLauncher launcher(
-        **loop, std::move(*store),
-        LauncherOptions{o.images, o.qemu, o.stop_deadline, o.runtime_dir, o.console_log_max, o.console_log_backups},
-        log);
+    // 7. The fleet bridge, leases and firewall, when configured; the
+    // launcher: a supervisor per VM.
+    std::unique_ptr<Network> network;
+    if (!o.bridge.empty()) {
+        auto n = Network::open(NetworkOptions{o.bridge, o.bridge_ipv4, o.bridge_ipv6, o.state_dir}, log);
+        if (!n) return fail_with(n.error().what());
+        network = std::move(*n);
+    }
+    SupervisorLauncher launcher(**loop, std::move(*store),
+                                LauncherOptions{o.images, o.qemu, o.stop_deadline, o.runtime_dir, o.console_log_max,
+                                                o.console_log_backups, network.get()},
+                                log);
 
     // 8. The registry: the definitions, then the VMs an earlier router left running.
     DomainRegistry registry(**loop, launcher, std::move(*defs),
                             RegistryOptions{o.state_dir, o.runtime_dir + "/router/live", o.quotas}, log);
     registry.load_definitions();
     registry.adopt();
+    if (network)  // adopted VMs' firewall elements, from their leases
+        for (const auto& d : registry.all())
+            if (d->active()) network->adopt(d->def);
 
     // 9. The libvirt façade on its listeners (docs/SECURITY.md); lifecycle
     //    events to its clients.
@@ -84,15 +95,24 @@ int main(int argc, char** argv)
     if (o.autostart) registry.boot_manifest();
 
     // 13. Serve until SIGTERM or SIGINT; then stop, leaving the VMs running.
+    // SIGHUP reads the firewall policy again (a bad one changes nothing).
     bool done = false;
-    signals->watch(**loop, [&] {
-        log.info("stopping (VMs keep running; the next router adopts them)");
-        server.stop();
-        remove_router_info(o.runtime_dir);
-        announcement.reset();  // withdraws it
-        registry.stop();
-        done = true;
-    });
+    auto reload = [&] {
+        if (!network) return;
+        auto r = network->reload_policy();
+        log.info(r ? "policy reloaded" : "policy not reloaded, the running rules stay: " + r.error().what());
+    };
+    signals->watch(
+        **loop,
+        [&] {
+            log.info("stopping (VMs keep running; the next router adopts them)");
+            server.stop();
+            remove_router_info(o.runtime_dir);
+            announcement.reset();  // withdraws it
+            registry.stop();
+            done = true;
+        },
+        reload);
     auto ran = (*loop)->run_until([&] { return done; });
     if (!ran && !done) return fail_with(ran.error().what());
     return 0;

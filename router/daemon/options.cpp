@@ -76,7 +76,7 @@ std::expected<void, std::string> parse_address(const std::string& flag, const st
 
 struct Raw {
     std::string runtime, state, images, socket, socket_ro, listen_tcp, listen_tls, pki_dir, group, config, qemu;
-    std::string mdns_name;
+    std::string mdns_name, bridge, bridge_ipv4, bridge_ipv6;
     std::vector<std::string> allowed_dn;
     double stop_timeout = 10;
     LimitValues limits{};
@@ -111,6 +111,10 @@ void describe(po::options_description& cmdline, po::options_description& file, R
     flag("stop-timeout", po::value(&r.stop_timeout)->default_value(10, "10"),
          "seconds a shutdown waits before killing");
     flag("qemu", po::value(&r.qemu), "QEMU binary (FLEET_QEMU; default qemu-system-x86_64)");
+    flag("bridge", po::value(&r.bridge),
+         "create (or adopt) this bridge for domains' <interface>s, e.g. fleet0 (FLEET_BRIDGE; default: none)");
+    flag("bridge-ipv4", po::value(&r.bridge_ipv4), "the bridge's address and the VMs' subnet (default 10.77.0.1/24)");
+    flag("bridge-ipv6", po::value(&r.bridge_ipv6), "the same for IPv6, or 'none' (default fd66:6c65:6574::1/64)");
     add_limit_options(file, r.limits);
 }
 
@@ -160,6 +164,10 @@ std::expected<void, std::string> resolve(const Raw& r, const po::variables_map& 
         return std::unexpected("--stop-timeout must be 0 < seconds <= 3600");
     o.stop_deadline = std::chrono::milliseconds(static_cast<long>(r.stop_timeout * 1000));
     o.verbose = vm.count("verbose") > 0;
+    o.bridge = !r.bridge.empty() ? r.bridge : env("FLEET_BRIDGE");
+    if (o.bridge == "none") o.bridge.clear();
+    if (!r.bridge_ipv4.empty()) o.bridge_ipv4 = r.bridge_ipv4;
+    if (!r.bridge_ipv6.empty()) o.bridge_ipv6 = r.bridge_ipv6;
     return apply_limits(r.limits, o);
 }
 
@@ -186,8 +194,9 @@ std::expected<Options, int> parse_options(int argc, char** argv)
             std::cout << "Usage: fleet-router [OPTIONS]\n\n"
                          "The fleet daemon: serves libvirt's remote protocol (virsh, python3-libvirt) over fleet's\n"
                          "launcher, keeps persistent domain definitions, boots the domains of its boot manifest.\n"
-                         "VMs keep running when it stops; the next router adopts them. docs/SECURITY.md says who\n"
-                         "may do what.\n\n"
+                         "VMs keep running when it stops; the next router adopts them. With --bridge, domains'\n"
+                         "interfaces get taps on it and addresses, and STATE/policy (read again on SIGHUP) is the\n"
+                         "firewall between them. docs/SECURITY.md says who may do what.\n\n"
                          "  virsh -c 'qemu+unix:///system?socket=/run/fleet/libvirt-sock' create dom.xml\n"
                          "  virsh -r -c 'qemu+unix:///system?socket=/run/fleet/libvirt-sock-ro' list --all\n"
                          "  virsh -c 'qemu+tls://HOST/system' list --all    (with --listen-tls 0.0.0.0)\n\n"

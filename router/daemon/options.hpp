@@ -35,6 +35,10 @@ struct Options {
     std::size_t console_log_max = 2u << 20;  // a guest's console.log rotates past this (virtlogd's max_size)
     unsigned console_log_backups = 3;        // ... keeping this many (virtlogd's max_backups)
     bool verbose = false;
+    // The fleet bridge (router/include/fleet/router/network.hpp): "" = none.
+    std::string bridge;
+    std::string bridge_ipv4 = "10.77.0.1/24";
+    std::string bridge_ipv6 = "fd66:6c65:6574::1/64";
 };
 
 // The options, or the status to exit with now: 0 after --help or

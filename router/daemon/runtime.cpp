@@ -97,10 +97,11 @@ Result<Signals> Signals::take()
     return s;
 }
 
-void Signals::watch(Loop& loop, std::function<void()> on_stop)
+void Signals::watch(Loop& loop, std::function<void()> on_stop, std::function<void()> on_hangup)
 {
     loop_ = &loop;
     on_stop_ = std::move(on_stop);
+    on_hangup_ = std::move(on_hangup);
     arm();
 }
 
@@ -116,6 +117,8 @@ void Signals::arm()
                 }
             } else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
                 return on_stop_();  // and no more watching
+            } else if (si.ssi_signo == SIGHUP && on_hangup_) {
+                on_hangup_();
             }
         }
         arm();

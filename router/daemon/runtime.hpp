@@ -39,11 +39,12 @@ Result<Fd> lock_runtime_dir(const std::string& runtime_dir);
 // The router is a subreaper (DESIGN.md: pid 1 reaps late); SIGTERM,
 // SIGINT, SIGHUP and SIGCHLD come through a signalfd on the loop. Every
 // child that ends is reaped at once (a domain's end is seen on its
-// supervisor's pidfd); SIGTERM and SIGINT call on_stop, once.
+// supervisor's pidfd); SIGTERM and SIGINT call on_stop, once; SIGHUP calls
+// on_hangup (if given) every time.
 class Signals {
 public:
     static Result<Signals> take();
-    void watch(Loop& loop, std::function<void()> on_stop);
+    void watch(Loop& loop, std::function<void()> on_stop, std::function<void()> on_hangup = {});
 
 private:
     Signals() = default;
@@ -51,6 +52,7 @@ private:
     Fd fd_;
     Loop* loop_ = nullptr;
     std::function<void()> on_stop_;
+    std::function<void()> on_hangup_;
 };
 
 // <runtime>/router.json: pid, version, the sockets, the TCP (read-only)

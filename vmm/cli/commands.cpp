@@ -1,5 +1,6 @@
 // fleet-vmm — the commands (see cli.hpp for the table's shape).
 #include "cli.hpp"
+#include "net.hpp"
 
 #include <fleet/vmm/accel.hpp>
 #include <fleet/vmm/catalog.hpp>
@@ -120,6 +121,7 @@ struct LaunchFlags {
     unsigned cpus = 1;
     std::optional<double> boot_timeout;  // default: the image's, else 10 s
     double stop_timeout = 10;
+    NetFlags net;  // run and start only (net.hpp)
 };
 
 void add_launch_options(po::options_description& d, LaunchFlags& f)
@@ -270,6 +272,7 @@ Result<std::pair<Store, SupervisorOptions>> prepare_launch(const Context& ctx, c
     auto spec = build_spec(ctx, f, p.positional);
     if (!spec) return std::unexpected(spec.error());
     spec->first.start_paused = paused;
+    if (auto n = attach_net(f.net, spec->first); !n) return std::unexpected(n.error());
     auto store = open_store(ctx);
     if (!store) return std::unexpected(store.error());
     if (auto c = store->create(spec->first.name); !c) return std::unexpected(c.error());
@@ -282,6 +285,7 @@ int cmd_run(const Context& ctx, const Args& args)
     LaunchFlags f;
     po::options_description d("Options");
     add_launch_options(d, f);
+    add_net_options(d, f.net);
     d.add_options()("keep", "keep the VM's record after it ends (default: remove it)")(
         "no-stdin", "do not forward standard input to the guest")(
         "verbose,v", "say on stderr which accelerator runs the VM, and why");
@@ -303,6 +307,7 @@ int cmd_start(const Context& ctx, const Args& args)
     LaunchFlags f;
     po::options_description d("Options");
     add_launch_options(d, f);
+    add_net_options(d, f.net);
     d.add_options()("rm", "remove the VM's record when it ends")(
         "interactive,i", "keep the guest's stdin open for 'fleet-vmm console' (default: it reads end-of-file)")(
         "verbose,v", "say on stderr which accelerator runs the VM, and why (always, on a terminal)")(
@@ -414,6 +419,7 @@ json record_json(const VmRecord& r, std::int64_t now)
               {"supervisor_pid", live ? json(r.supervisor_pid) : json(nullptr)},
               {"memory_mib", r.memory_mib},
               {"vcpus", r.vcpus},
+              {"networks", r.networks},
               {"rss_kib", info ? json(info->rss_kib) : json(nullptr)},
               {"started_at_ms", r.started_at_ms},
               {"uptime_ms", live ? json(now - r.started_at_ms) : json(nullptr)}};

@@ -194,7 +194,7 @@ ProbeResult probe_boot(const ProbeGuest& g, Accel accel, const std::string& cpu,
     spec.accel = accel;
     spec.cpu = cpu;
     spec.shares.clear();
-    spec.tap_fd.reset();
+    spec.nets.clear();
     spec.start_paused = false;
     spec.boot_timeout = g.deadline;
     Fd log(::memfd_create("fleet-accel-probe", MFD_CLOEXEC));

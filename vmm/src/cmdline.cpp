@@ -2,6 +2,7 @@
 #include <fleet/vmm/cmdline.hpp>
 
 #include <fleet/abi/guest.h>
+#include <fleet/vmm/net.hpp>
 
 #include <cstdio>
 
@@ -116,6 +117,8 @@ std::vector<std::string> qemu_argv(const std::string& qemu, const VmSpec& spec, 
     }
     // Disks and rng (block.cpp).
     for (auto& word : device_argv(spec)) a.push_back(std::move(word));
+    // Network interfaces: each on a tap fd QEMU inherits (net.hpp).
+    for (auto& word : net_qemu_args(spec.nets)) a.push_back(std::move(word));
     // isa-debug-exit: the fast way out for every guest.
     add({"-device",
          "isa-debug-exit,iobase=" + hex(FLEET_DEBUG_EXIT_PORT) + ",iosize=" + std::to_string(FLEET_DEBUG_EXIT_SIZE)});

@@ -1,6 +1,8 @@
 // fleet — VM spec parsing and validation (see spec.hpp).
 #include <fleet/vmm/spec.hpp>
 
+#include <fleet/vmm/net.hpp>
+
 #include "elf.hpp"
 
 #include <fleet/abi/guest.h>
@@ -111,7 +113,7 @@ Result<> validate(const VmSpec& spec)
     if (len > FLEET_CMDLINE_MAX)
         return fail("kernel command line too long (" + std::to_string(len) + " bytes, at most " +
                     std::to_string(FLEET_CMDLINE_MAX) + ")");
-    if (spec.tap_fd) return fail("network taps are not supported by this launcher yet");
+    if (auto n = validate_nets(spec.nets); !n) return n;
     if (auto r = validate_devices(spec); !r) return r;
     if (!spec.shares.empty() && spec.stdio != StdioKind::virtio)
         return fail("shared folders need a virtio guest (a Linux image); this image is stdio=isa");
@@ -165,6 +167,7 @@ std::string kernel_cmdline(const VmSpec& spec)
             FLEET_CMDLINE_SHARE + std::to_string(i) + "=" + s.guest_path + (s.read_only ? "" : FLEET_SHARE_RW) + " ";
     }
     if (spec.drain && spec.stdio == StdioKind::virtio) line += FLEET_CMDLINE_DRAIN " ";
+    line += net_cmdline(spec.nets);
     line += spec.extra_cmdline;
     if (!line.empty() && line.back() == ' ') line.pop_back();
     return line;

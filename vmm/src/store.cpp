@@ -45,6 +45,7 @@ json to_json(const VmRecord& r)
            {"ended_at_ms", r.ended_at_ms},
            {"auto_remove", r.auto_remove},
            {"detached", r.detached},
+           {"networks", r.networks},
            {"exit_status", r.exit_status},
            {"exit_message", r.exit_message}};
     if (r.ended()) j["exit_reason"] = to_string(r.exit_reason);
@@ -91,6 +92,7 @@ Result<VmRecord> from_json(const json& j)
         r.ended_at_ms = j.value("ended_at_ms", std::int64_t{0});
         r.auto_remove = j.value("auto_remove", false);
         r.detached = j.value("detached", false);
+        r.networks = j.value("networks", std::vector<std::string>{});
         r.exit_status = j.value("exit_status", 0);
         r.exit_message = j.value("exit_message", "");
     } catch (const json::exception& e) {

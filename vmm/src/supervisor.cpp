@@ -376,6 +376,8 @@ int Supervisor::run()
     rec_.cpu = vm_->spec().cpu;
     rec_.memory_mib = o_.spec.memory_mib;
     rec_.vcpus = o_.spec.vcpus;
+    for (const auto& n : vm_->spec().nets)
+        rec_.networks.push_back(n.tap_name + " " + n.mac + (n.ipv4.empty() ? "" : " " + n.ipv4));
     rec_.pid = vm_->pid();
     rec_.pid_start = proc_info(vm_->pid()).value_or(ProcInfo{}).start_time;
     rec_.supervisor_pid = ::getpid();

@@ -1,6 +1,8 @@
 // fleet — a VM driven from the event loop (see vm.hpp).
 #include <fleet/vmm/vm.hpp>
 
+#include <fleet/vmm/net.hpp>
+
 #include <fleet/base/sink.hpp>
 #include <fleet/vmm/accel.hpp>
 #include <fleet/vmm/catalog.hpp>
@@ -376,6 +378,8 @@ Result<std::unique_ptr<Vm>> Vm::launch(Loop& loop, VmSpec spec, const LaunchOpti
         so.pass_fds.emplace_back(in->guest.get(), child_in);
         so.pass_fds.emplace_back(console->guest.get(), child_console);
     }
+    for (std::size_t i = 0; i < m.spec.nets.size(); ++i)
+        so.pass_fds.emplace_back(m.spec.nets[i].tap_fd, child_tap_fd_base + static_cast<int>(i));
     so.stderr_fd = log_wr.get();
     so.stdout_fd = log_wr.get();
     so.parent_death_signal = SIGKILL;  // a VM never outlives the process that owns it

@@ -222,12 +222,17 @@ TEST_CASE("validate: sizes, name, initrd and unsupported devices", "[spec]")
         fleet::test::write_file(s.initrd, "070701");
         CHECK(validate(s));
     }
-    SECTION("a tap is refused, not dropped")
+    SECTION("a network interface needs an open tap and a MAC")
     {
-        s.tap_fd = 5;
+        s.nets.push_back(
+            NetInterface{.tap_fd = 1000, .tap_name = "", .mac = "0e:00:00:00:00:01", .ipv4 = "", .gateway = ""});
         auto r = validate(s);
         REQUIRE_FALSE(r);
-        CHECK(contains(r.error().message, "not supported"));
+        CHECK(contains(r.error().message, "no open tap"));
+        s.nets[0].tap_fd = 0;
+        CHECK(validate(s));
+        s.nets[0].mac = "0E:00:00:00:00:01";
+        CHECK_FALSE(validate(s));
     }
     SECTION("shared folders: virtio guests only, existing folders, at most 8")
     {

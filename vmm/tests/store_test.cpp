@@ -47,6 +47,7 @@ VmRecord sample(const std::string& name)
     r.ended_at_ms = 0;
     r.auto_remove = true;
     r.detached = true;
+    r.networks = {"fl0000000001 0e:00:00:00:00:01 10.77.0.2/24"};
     r.exit_status = 0;
     r.exit_message = "";
     return r;
@@ -222,6 +223,7 @@ TEST_CASE("store: write and read a record", "[store]")
     CHECK(r->ended_at_ms == w.ended_at_ms);
     CHECK(r->auto_remove == w.auto_remove);
     CHECK(r->detached == w.detached);
+    CHECK(r->networks == w.networks);
     CHECK(r->exit_reason == w.exit_reason);
     CHECK(r->exit_status == w.exit_status);
     CHECK(r->exit_message == w.exit_message);

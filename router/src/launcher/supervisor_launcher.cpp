@@ -48,9 +48,16 @@ namespace {
     set_process_title("fleet-router: supervisor " + so.spec.name);
     int devnull = ::open("/dev/null", O_RDWR);
     for (int fd = 0; fd < 3; ++fd) ::dup2(devnull, fd);
+    // Taps (network.hpp) go to fds 4, 5, ... for QEMU, via copies out of the way.
+    std::vector<int> taps;
+    for (const auto& n : so.spec.nets) taps.push_back(::fcntl(n.tap_fd, F_DUPFD_CLOEXEC, 512));
     int ready = 3;  // close-on-exec: QEMU must not hold it
     if (ready_write != ready) ::dup3(ready_write, ready, O_CLOEXEC);
-    ::syscall(SYS_close_range, 4, ~0u, 0);
+    for (std::size_t i = 0; i < taps.size(); ++i) {
+        so.spec.nets[i].tap_fd = 4 + static_cast<int>(i);
+        ::dup3(taps[i], so.spec.nets[i].tap_fd, O_CLOEXEC);
+    }
+    ::syscall(SYS_close_range, 4 + taps.size(), ~0u, 0);
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -113,8 +120,20 @@ DomainResult<pid_t> SupervisorLauncher::fork_supervisor(const DomainDef& def, bo
     if (auto c = store_.create(name); !c)
         return domain_fail(Errc::failed, "cannot start domain '" + name + "': " + c.error().what());
 
+    // The domain's taps: held here until the supervisor has its copies.
+    std::vector<Tap> taps;
+    if (o_.network && !def.interfaces.empty()) {
+        auto t = o_.network->attach(def);
+        if (!t) {
+            (void)store_.remove(name);
+            return std::unexpected(t.error());
+        }
+        taps = std::move(*t);
+        for (const auto& tap : taps) so->spec.nets.push_back(tap.nic);
+    }
     int pipefd[2];
     if (::pipe2(pipefd, O_CLOEXEC) != 0) {
+        if (o_.network) o_.network->detach(name);
         (void)store_.remove(name);
         return domain_fail(Errc::failed, std::string("cannot create a pipe: ") + std::strerror(errno));
     }
@@ -123,6 +142,7 @@ DomainResult<pid_t> SupervisorLauncher::fork_supervisor(const DomainDef& def, bo
         int e = errno;
         ::close(pipefd[0]);
         ::close(pipefd[1]);
+        if (o_.network) o_.network->detach(name);
         (void)store_.remove(name);
         return domain_fail(Errc::failed, std::string("cannot fork: ") + std::strerror(e));
     }
@@ -220,6 +240,7 @@ void SupervisorLauncher::on_end(const VmPtr& vm)
         ending.detail =
             " (" + std::string(to_string(rec->exit_reason)) + ", status " + std::to_string(rec->exit_status) + ")";
     (void)store_.remove(vm->name);
+    if (o_.network) o_.network->detach(vm->name);  // its taps went with its QEMU
     vm->pidfd.reset();
     if (find(vm->name) == vm) vms_.erase(vm->name);
     if (vm->watch.ended) vm->watch.ended(ending);
@@ -308,6 +329,11 @@ std::uint64_t SupervisorLauncher::cpu_time_ns(const std::string& name) const
     }
     long hz = ::sysconf(_SC_CLK_TCK);
     return (utime + stime) * (1000000000ull / static_cast<std::uint64_t>(hz > 0 ? hz : 100));
+}
+
+std::vector<InterfaceAddress> SupervisorLauncher::interface_addresses(const std::string& name) const
+{
+    return o_.network ? o_.network->addresses(name) : std::vector<InterfaceAddress>{};
 }
 
 std::uint64_t SupervisorLauncher::image_memory_kib(const std::string& image) const

@@ -78,10 +78,9 @@ DomainResult<vmm::SupervisorOptions> supervisor_options(const DomainDef& def, co
                                "domain type 'kvm' needs KVM: " + k->why + " (type='qemu' runs under TCG)");
         spec.cpu = k->cpu;
     }
-    if (!def.interfaces.empty())
-        return domain_fail(
-            Errc::unsupported,
-            "<interface>: fleet cannot attach network interfaces to a VM yet (the fleet bridge is not built)");
+    if (!def.interfaces.empty() && !o.network)  // the taps come at the fork (network.hpp)
+        return domain_fail(Errc::unsupported,
+                           "<interface>: this router has no bridge (start it with --bridge NAME, e.g. fleet0)");
     for (const auto& fs : def.filesystems) {
         if (spec.stdio != vmm::StdioKind::virtio)
             return domain_fail(Errc::unsupported, "<filesystem>: only Linux images (virtio guests) can mount shares");

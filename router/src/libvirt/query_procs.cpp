@@ -200,7 +200,17 @@ void domain_interface_addresses(const Call& call, const DomainInterfaceAddresses
 {
     with_domain(call, a.dom, [&](const DomainPtr& d) {
         if (!d->active()) return call.fail(not_running());
-        call.reply(DomainInterfaceAddressesRet{});  // no interfaces yet
+        // Addresses come from fleet's leases, whatever source is asked for.
+        DomainInterfaceAddressesRet r;
+        for (const auto& a : call.launcher().interface_addresses(d->def.name)) {
+            DomainInterface i{.name = a.name, .hwaddr = a.mac, .addrs = {}};
+            if (!a.ipv4.empty())
+                i.addrs.push_back(DomainIpAddr{.type = flags::ip_addr_ipv4, .addr = a.ipv4, .prefix = a.ipv4_prefix});
+            if (!a.ipv6.empty())
+                i.addrs.push_back(DomainIpAddr{.type = flags::ip_addr_ipv6, .addr = a.ipv6, .prefix = a.ipv6_prefix});
+            r.ifaces.push_back(std::move(i));
+        }
+        call.reply(std::move(r));
     });
 }
 

@@ -20,6 +20,10 @@ inline constexpr std::uint8_t mac_first_octet = 0x0e;
 // and index give the same MAC on every host and after every restart.
 Result<Mac> derive_mac(std::string_view uuid, unsigned index);
 
+// A stable MAC for interface `index` of a VM known only by its name
+// (fleet-vmm --net, no domain UUID): the same hash of "vm/<name>/<index>".
+Mac derive_name_mac(std::string_view name, unsigned index);
+
 // A stable MAC for fleet's bridge of this name (the same hash of
 // "bridge/<name>"): a bridge otherwise takes its lowest port's MAC, which
 // changes as VMs come and go and breaks the VMs' neighbour caches.

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace fleet::router {
 
@@ -28,6 +29,16 @@ enum class EndKind {
 struct Ending {
     EndKind kind = EndKind::crashed;
     std::string detail;  // for the log: " (stopped, status 0)"
+};
+
+// One network interface of a running VM, as `virsh domifaddr` shows it.
+struct InterfaceAddress {
+    std::string name;  // the tap
+    std::string mac;
+    std::string ipv4;  // "" if none
+    unsigned ipv4_prefix = 0;
+    std::string ipv6;  // "" if none
+    unsigned ipv6_prefix = 0;
 };
 
 // A VM an earlier router left running.
@@ -70,6 +81,8 @@ public:
     virtual std::uint64_t cpu_time_ns(const std::string& name) const = 0;
     // The memory a VM of this image gets when its definition names none.
     virtual std::uint64_t image_memory_kib(const std::string& image) const = 0;
+    // Its network interfaces and their addresses (none without a bridge).
+    virtual std::vector<InterfaceAddress> interface_addresses(const std::string&) const { return {}; }
 };
 
 }  // namespace fleet::router

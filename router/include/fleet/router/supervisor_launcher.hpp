@@ -11,6 +11,7 @@
 #include <fleet/base/loop.hpp>
 #include <fleet/router/launcher.hpp>
 #include <fleet/router/log.hpp>
+#include <fleet/router/network.hpp>
 #include <fleet/vmm/store.hpp>
 
 #include <chrono>
@@ -31,6 +32,7 @@ struct LauncherOptions {
     std::string runtime_dir;                         // where the launcher's KVM verdicts live (vmm/accel.hpp)
     std::size_t console_log_max = 2u << 20;          // a guest's console.log rotates past this
     unsigned console_log_backups = 3;
+    Network* network = nullptr;  // the fleet bridge (network.hpp); null: none
 };
 
 class SupervisorLauncher final : public Launcher {
@@ -49,6 +51,7 @@ public:
     std::string console_socket(const std::string& name) const override;
     std::uint64_t cpu_time_ns(const std::string& name) const override;
     std::uint64_t image_memory_kib(const std::string& image) const override;
+    std::vector<InterfaceAddress> interface_addresses(const std::string& name) const override;
 
 private:
     struct Vm;

@@ -37,6 +37,18 @@ struct SharedFolder {
 // "HOST[:GUEST][:ro|:rw]" -> a share; GUEST defaults to /mnt/<basename>.
 Result<SharedFolder> parse_share(std::string_view text);
 
+// One network interface: a virtio-net device on an open tap. The tap fd
+// (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR) is the caller's; QEMU gets a copy at
+// launch and never opens a tap by name. The guest learns its address from
+// the kernel command line (FLEET_CMDLINE_NET, <fleet/abi/guest.h>).
+struct NetInterface {
+    int tap_fd = -1;
+    std::string tap_name;  // for listings ("" if unknown)
+    std::string mac;       // "0e:12:34:56:78:9a", lower case
+    std::string ipv4;      // "10.77.0.2/24", or "" for none
+    std::string gateway;   // "10.77.0.1", or "" for none
+};
+
 struct VmSpec {
     std::string name;
     std::string kernel;  // ELF with a PVH entry note
@@ -62,9 +74,9 @@ struct VmSpec {
     bool drain = false;
     std::vector<BlockDevice> disks;  // virtio-blk (block.hpp)
     std::optional<RngDevice> rng;    // virtio-rng (block.hpp)
-    // A tap for the router's bridge (a later part of fleet); refused by
-    // validate() until the command-line builder wires it.
-    std::optional<int> tap_fd;
+    // Network interfaces (net.hpp): each a tap fd QEMU gets as -netdev
+    // tap,fd=N, a MAC, and the address the guest gives it.
+    std::vector<NetInterface> nets;
 };
 
 std::string_view to_string(Accel a);

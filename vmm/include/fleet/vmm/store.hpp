@@ -42,6 +42,8 @@ struct VmRecord {
     std::int64_t ended_at_ms = 0;
     bool auto_remove = false;
     bool detached = false;
+    // Its network interfaces, "TAP MAC [A.B.C.D/P]" each (net.hpp).
+    std::vector<std::string> networks;
     // Set once state is exited.
     ExitReason exit_reason = ExitReason::guest_exit;
     int exit_status = 0;

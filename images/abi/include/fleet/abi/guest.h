@@ -107,6 +107,14 @@ enum fleet_port {
 #define FLEET_DRAIN_WAIT_MS 30000
 #define FLEET_CMDLINE_MAX   2048 /* bytes, as Linux on x86 takes it */
 
+/* FLEET_CMDLINE_NET "N=MAC[,IPV4/PREFIX[,GATEWAY]]": network interface N
+ * (a virtio-net device with that MAC, MAC in lower-case hex with colons)
+ * is brought up, with that IPv4 address and default route if given; the
+ * guest finds the interface by its MAC, not by its name. Guests without a
+ * network stack (the runtime) ignore it. */
+#define FLEET_CMDLINE_NET "fleet.net"
+#define FLEET_MAX_NETS    4
+
 /* ---- the exec block: argv, environment, working folder ---------------------
  * The host writes it on ctl (host -> guest) before anything else, once; the
  * guest reads it before its program starts. Little-endian:

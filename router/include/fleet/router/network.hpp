@@ -1,0 +1,73 @@
+// fleet-router — the fleet bridge, one tap per domain interface, address
+// leases and the firewall between fleet VMs, over netfilter/.
+//
+// Off unless configured (`fleet-router --bridge NAME`). At start the router
+// creates (or adopts its own) bridge with the configured subnets, opens the
+// lease file `<state>/leases` and loads the policy `<state>/policy` (none:
+// deny between VMs) into fleet's nft tables. A domain's start asks for its
+// taps (attach): each gets the interface's MAC, a leased address, the
+// firewall's set elements; the tap fds go to the VM's supervisor and on to
+// QEMU, and the router closes its copies, so a tap lives exactly as long as
+// its QEMU. A domain's end takes its elements out (detach). Leases stay:
+// a domain keeps its address across restarts of the VM and of the router.
+// A domain name has one lease: a start under another MAC (a transient
+// domain created again, a changed definition) releases the old one.
+#pragma once
+
+#include <fleet/base/error.hpp>
+#include <fleet/base/fd.hpp>
+#include <fleet/router/domain.hpp>
+#include <fleet/router/domain_error.hpp>
+#include <fleet/router/launcher.hpp>
+#include <fleet/router/log.hpp>
+#include <fleet/vmm/spec.hpp>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace fleet::router {
+
+struct NetworkOptions {
+    std::string bridge;  // "": no network (domains with <interface> are refused)
+    std::string ipv4 = "10.77.0.1/24";
+    std::string ipv6 = "fd66:6c65:6574::1/64";  // or "none"
+    std::string state_dir;                      // leases and the policy file live here
+};
+
+// A tap made for a VM: the fd the supervisor passes to QEMU, and what the
+// launcher's spec says about it.
+struct Tap {
+    Fd fd;
+    vmm::NetInterface nic;
+};
+
+class Network {
+public:
+    static Result<std::unique_ptr<Network>> open(const NetworkOptions& options, Log log);
+    ~Network();
+
+    // Taps, leases and firewall elements for every interface of `def`.
+    // An interface of type 'bridge' must name the fleet bridge; one of type
+    // 'network' may name any network (fleet has one). Nothing is left
+    // behind on failure.
+    DomainResult<std::vector<Tap>> attach(const DomainDef& def);
+    // The domain ended: its firewall elements go (its taps went with QEMU).
+    void detach(const std::string& name);
+    // A domain an earlier router started: its elements again, from its
+    // leases (its taps are there, held by its QEMU).
+    void adopt(const DomainDef& def);
+    // Read `<state>/policy` again (the daemon's SIGHUP); a bad file changes nothing.
+    Result<> reload_policy();
+
+    [[nodiscard]] std::vector<InterfaceAddress> addresses(const std::string& name) const;
+    [[nodiscard]] const std::string& bridge() const;
+
+private:
+    struct Impl;
+    explicit Network(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace fleet::router

@@ -1,0 +1,203 @@
+#!/usr/bin/python3
+"""Two real Linux-image guests on fleet's bridge, and the firewall between
+them: `fleet-vmm --net` taps made through netfilter/, addresses through the
+guest contract (fleet.netN=), the policy applied by `fleet-net` and read
+back with the real `nft`, and real packets (busybox ping and nc) that pass
+when the policy allows them and do not when it denies them.
+
+Everything happens in a network namespace of the test's own: the test
+process moves into it first (unshare(CLONE_NEWNET)), so the bridge, the
+taps and fleet's nft tables die with it. Not root: exit 77.
+"""
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+
+sys.path.append(os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "lib"))  # run by hand: HACKING.md
+from fleet_test.check import check, skip, wait_until  # noqa: E402
+from fleet_test.fleet import Fleet  # noqa: E402
+from fleet_test.router import Router, domain_xml  # noqa: E402
+from fleet_test.runner import main  # noqa: E402
+from fleet_test.virsh import virsh_ok  # noqa: E402
+
+FLEET_NET = os.environ.get("FLEET_NET", "build/netfilter/cli/fleet-net")
+BOOT = ["--boot-timeout", "30"]  # every boot has a deadline (TCG, a loaded machine)
+SERVER = "while :; do echo pong | nc -l -p 7000; done"
+
+
+def enter_own_netns():
+    if os.geteuid() != 0:
+        skip("not root: the bridge, taps and nft tables need CAP_NET_ADMIN in a namespace of the test's own")
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(0x40000000) != 0:  # CLONE_NEWNET
+        skip("unshare(CLONE_NEWNET): " + os.strerror(ctypes.get_errno()))
+    sh("ip", "link", "set", "lo", "up")
+
+
+def sh(*argv, timeout=30, check_rc=0):
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    if check_rc is not None and p.returncode != check_rc:
+        raise AssertionError(f"{' '.join(argv)}: exit {p.returncode}: {p.stdout}{p.stderr}")
+    return p
+
+
+def vm_link(name):
+    """The MAC and tap fleet-vmm --net gives VM `name`."""
+    mac, tap = sh(FLEET_NET, "mac", "name:" + name).stdout.split()
+    return mac, tap
+
+
+def apply_policy(fleet, text, vms):
+    policy = os.path.join(fleet.root, "policy.conf")
+    inventory = os.path.join(fleet.root, "inventory")
+    with open(policy, "w") as f:
+        f.write(text)
+    with open(inventory, "w") as f:
+        for name, ipv4 in vms.items():
+            mac, tap = vm_link(name)
+            f.write(f"{name} port={tap} mac={mac} ipv4={ipv4}\n")
+    sh(FLEET_NET, "apply", policy, "--inventory", inventory)
+    return sh("nft", "list", "table", "inet", "fleet").stdout
+
+
+def client(fleet, forks=0):
+    """A guest that pings the server and asks it on TCP port 7000.
+
+    busybox ping's ICMP id is its pid, the same in every fresh guest: a
+    second run would be the first run's conntrack flow, which a reload does
+    not cut (netfilter/README.md). `forks` subshells first move the pid on."""
+    script = ("x=$(true); " * forks + "ping -c 1 -W 2 10.77.0.3 >/dev/null; echo ping=$?; "
+              "nc -w 2 10.77.0.3 7000 </dev/null; echo nc=$?")
+    p = fleet.vmm("run", "--name", "cli", "--net", "fleet0", "--ip", "10.77.0.2/24", *BOOT, "linux-sh", "-c", script,
+                  timeout=90)
+    out = p.stdout.decode(errors="replace")
+    check(p.returncode == 0, f"client guest: exit {p.returncode}: {out} {p.stderr!r}")
+    return out
+
+
+def host_asks_server():
+    """The host may always reach its VMs: the server's liveness, apart from the policy."""
+    return sh("nc", "-w", "2", "10.77.0.3", "7000", check_rc=None).stdout
+
+
+def test_policy_between_two_guests(fleet):
+    sh(FLEET_NET, "up", "--bridge", "fleet0")
+    vms = {"cli": "10.77.0.2", "srv": "10.77.0.3"}
+    rules = apply_policy(fleet, "allow cli -> srv tcp/7000 icmp\n", vms)
+    check("allow cli -> srv tcp/7000 icmp" in rules, f"nft shows no rule from the policy line:\n{rules}")
+    fleet.vmm("start", "--name", "srv", "--net", "fleet0", "--ip", "10.77.0.3/24", *BOOT, "linux-sh", "-c", SERVER,
+              timeout=90, check_rc=0)
+    _, srv_tap = vm_link("srv")
+    nets = fleet.record("srv").get("networks")
+    check(nets == [f"{srv_tap} {vm_link('srv')[0]} 10.77.0.3/24"], f"inspect shows the network as {nets!r}")
+    links = sh("ip", "-d", "link", "show", srv_tap).stdout
+    check("master fleet0" in links and "fleet:tap:srv" in links, f"the server's tap: {links}")
+
+    wait_until(lambda: "pong" in host_asks_server(), 15, "the server guest's nc, from the host")
+    out = client(fleet)
+    check("ping=0" in out and "pong" in out and "nc=0" in out, f"allowed: the client did not get through: {out!r}")
+
+    rules = apply_policy(fleet, "allow cli -> srv udp/53\n", vms)
+    check("tcp/7000" not in rules and "udp/53" in rules, f"nft still shows the old policy:\n{rules}")
+    check("pong" in host_asks_server(), "the host no longer reaches the server (control)")
+    out = client(fleet, forks=3)
+    check("ping=1" in out and "pong" not in out and "nc=0" not in out, f"denied: the client got through: {out!r}")
+    check("pong" in host_asks_server(), "the server died under the denied client (control)")
+
+    fleet.vmm("stop", "srv", "--timeout", "5", timeout=30)
+    fleet.vmm("wait", "srv", timeout=30)
+    left = sh("ip", "-o", "link", "show", "type", "tun").stdout
+    check(left.strip() == "", f"taps left after both guests ended: {left}")
+    sh(FLEET_NET, "down")
+
+
+def test_net_flags_are_checked(fleet):
+    p = fleet.vmm("run", "--net", "nosuchbridge", "linux-true")
+    check(p.returncode == 125 and b"no bridge 'nosuchbridge'" in p.stderr, f"{p.returncode} {p.stderr!r}")
+    p = fleet.vmm("run", "--ip", "10.77.0.9/24", "linux-true")
+    check(p.returncode == 125 and b"--ip and --gateway need --net" in p.stderr, f"{p.returncode} {p.stderr!r}")
+
+
+def test_router_gives_domains_the_bridge(fleet):
+    """fleet-router --bridge: the bridge at start, a tap and a leased address
+    per domain interface (domifaddr, domiflist), the policy of its state
+    folder, the lease kept across a router restart, no tap after the end."""
+    nic = "<interface type='network'><source network='fleet'/><model type='virtio'/></interface>"
+    r = Router(extra_args=["--bridge", "fleet0"])
+    try:
+        os.makedirs(r.state, exist_ok=True)
+        with open(os.path.join(r.state, "policy"), "w") as f:
+            f.write("allow web -> db tcp/7000\n")
+        r.start()
+        uri = r.uri_tcp
+        xml = os.path.join(r.root, "web.xml")
+        with open(xml, "w") as f:
+            f.write(domain_xml("web", image="linux-sh", args=["-c", SERVER], devices=nic))
+        virsh_ok(uri, "define", xml)
+        virsh_ok(uri, "start", "web", timeout=90)
+        addr = virsh_ok(uri, "domifaddr", "web")
+        check("10.77.0.2/24" in addr and "ipv4" in addr, f"domifaddr: {addr!r}")
+        ifaces = virsh_ok(uri, "domiflist", "web")
+        check("network" in ifaces and "virtio" in ifaces, f"domiflist: {ifaces!r}")
+        # The guest is ready before its program runs: give its server a moment.
+        wait_until(lambda: "pong" in sh("nc", "-w", "1", "10.77.0.2", "7000", check_rc=None).stdout, 15,
+                   "the domain's server, from the host through the bridge")
+        rules = sh("nft", "list", "table", "inet", "fleet").stdout
+        check("allow web -> db tcp/7000" in rules, f"the router did not load its policy:\n{rules}")
+        # SIGHUP reloads it: a bad file is refused whole, a good one replaces the rules.
+        policy = os.path.join(r.state, "policy")
+        with open(policy, "w") as f:
+            f.write("allow web -> db tcp/70000\n")
+        r.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: "policy not reloaded" in r.log_text(), 10, "the router refusing a bad policy")
+        check("policy:1:" in r.log_text(), f"the refusal names no file:line: {r.log_tail(3)}")
+        check("allow web -> db tcp/7000" in sh("nft", "list", "table", "inet", "fleet").stdout,
+              "a bad policy changed the running rules")
+        with open(policy, "w") as f:
+            f.write("allow web -> db udp/53\n")
+        r.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: "udp/53" in sh("nft", "list", "table", "inet", "fleet").stdout, 10,
+                   "the reloaded policy in nft")
+        r.restart()
+        uri = r.uri_tcp
+        check("10.77.0.2" in sh("nft", "list", "ruleset").stdout,
+              "the restarted router did not put the adopted domain back in its firewall")
+        virsh_ok(uri, "destroy", "web")
+        left = sh("ip", "-o", "link", "show", "type", "tun").stdout
+        check(left.strip() == "", f"a tap outlived its domain: {left}")
+        virsh_ok(uri, "start", "web", timeout=90)
+        addr = virsh_ok(uri, "domifaddr", "web")
+        check("10.77.0.2/24" in addr, f"the lease changed across a router restart: {addr!r}")
+        check("10.77.0.2" in sh("nft", "list", "ruleset").stdout,
+              "the running domain is not in the firewall's sets")
+        # QEMU killed behind the router's back: its tap and its set elements go.
+        for pid in r.qemu_processes():
+            os.kill(pid, signal.SIGKILL)
+        wait_until(lambda: "shut off" in virsh_ok(uri, "domstate", "web"), 15, "web shut off after kill -9 of QEMU")
+        left = sh("ip", "-o", "link", "show", "type", "tun").stdout
+        check(left.strip() == "", f"a tap outlived its killed QEMU: {left}")
+        check("10.77.0.2" not in sh("nft", "list", "ruleset").stdout,
+              "a stale firewall element of the killed domain")
+        # A transient domain gets a new MAC each time: still one lease per name.
+        tmp_xml = os.path.join(r.root, "tmp.xml")
+        with open(tmp_xml, "w") as f:
+            f.write(domain_xml("tmp", image="linux-sh", args=["-c", "sleep 60"], devices=nic))
+        for _ in range(2):
+            virsh_ok(uri, "create", tmp_xml, timeout=90)
+            virsh_ok(uri, "destroy", "tmp")
+        with open(os.path.join(r.state, "leases")) as f:
+            names = [line.split()[-1] for line in f if line.strip() and not line.startswith("#")]
+        check(sorted(names) == ["tmp", "web"], f"leases: {names}")
+    finally:
+        r.cleanup()
+
+
+test_policy_between_two_guests.timeout = 120
+test_router_gives_domains_the_bridge.timeout = 150
+
+if __name__ == "__main__":
+    enter_own_netns()
+    main([test_policy_between_two_guests, test_router_gives_domains_the_bridge, test_net_flags_are_checked],
+         lambda t: Fleet("net"))
