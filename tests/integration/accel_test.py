@@ -301,7 +301,7 @@ def router_case(fleet, mode, body):
     router = Router(extra_args=["--qemu", host.qemu], images=host.env["FLEET_IMAGES"], popen=popen)
     try:
         router.start()
-        body(host, router, router.uri_tcp)
+        body(host, router, router.uri_unix)
     finally:
         router.cleanup()
 

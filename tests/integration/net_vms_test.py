@@ -131,7 +131,7 @@ def test_router_gives_domains_the_bridge(fleet):
         with open(os.path.join(r.state, "policy"), "w") as f:
             f.write("allow web -> db tcp/7000\n")
         r.start()
-        uri = r.uri_tcp
+        uri = r.uri_unix
         xml = os.path.join(r.root, "web.xml")
         with open(xml, "w") as f:
             f.write(domain_xml("web", image="linux-sh", args=["-c", SERVER], devices=nic))
@@ -161,7 +161,7 @@ def test_router_gives_domains_the_bridge(fleet):
         wait_until(lambda: "udp/53" in sh("nft", "list", "table", "inet", "fleet").stdout, 10,
                    "the reloaded policy in nft")
         r.restart()
-        uri = r.uri_tcp
+        uri = r.uri_unix
         check("10.77.0.2" in sh("nft", "list", "ruleset").stdout,
               "the restarted router did not put the adopted domain back in its firewall")
         virsh_ok(uri, "destroy", "web")

@@ -61,7 +61,7 @@ def test_disks_and_rng_reach_qemu(router):
     rate-limited rng: QEMU has exactly those drives with those formats and
     modes on virtio-mmio, the rng reads the named host device with the
     rate, and dumpxml gives back what was defined."""
-    uri = router.uri_tcp
+    uri = router.uri_unix
     raw, qcow2 = make_disks(router)
     devices = (f"<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
                f"<source file='{xml_escape(raw)}'/><target dev='vda' bus='virtio'/></disk>"
@@ -97,7 +97,7 @@ def test_disks_and_rng_reach_qemu(router):
 def test_disk_refusals(router):
     """A disk that is not there fails the start with its path; a display is
     libvirt's 'unsupported configuration'; neither leaves a VM behind."""
-    uri = router.uri_tcp
+    uri = router.uri_unix
     missing = router.folder.path("missing.qcow2")
     xml = domain_xml("nodisk", args=["hold"], devices=(
         f"<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
@@ -198,7 +198,7 @@ def meminfo_kib(key):
 def test_host_memory(router):
     """The host's memory as Ansible's freemem, virsh freecell and
     nodememstats ask for it: real numbers, one NUMA cell, never zeros."""
-    uri = router.uri_tcp
+    uri = router.uri_unix
     total = meminfo_kib("MemTotal")
 
     def kib(text, label):
@@ -240,7 +240,7 @@ def test_domain_capabilities(router):
     """virsh domcapabilities (virt-install and virt-manager read it): the
     microvm facts, what fleet honours marked supported and what it refuses
     not; a machine or arch fleet does not run is an error, not a guess."""
-    uri = router.uri_tcp
+    uri = router.uri_unix
     caps = ET.fromstring(virsh_ok(uri, "domcapabilities"))
     check(caps.find("machine").text == "microvm" and caps.find("arch").text == "x86_64", "machine and arch")
     check(caps.find("domain").text in ("qemu", "kvm"), f"domain type {caps.find('domain').text}")
@@ -261,7 +261,7 @@ def test_qemu_commands_are_not_supported(router):
     """qemu-monitor-command and qemu-agent-command: fleet owns its QEMU's
     monitor and passes nothing through; virsh says 'not supported' (libvirt's
     NO_SUPPORT), not a broken connection, and the domain runs on."""
-    uri = router.uri_tcp
+    uri = router.uri_unix
     path = router.folder.path("q.xml")
     with open(path, "w") as f:
         f.write(domain_xml("q", args=["hold"]))
@@ -285,7 +285,7 @@ def test_networks_are_honestly_empty(router):
     """libvirt-tck lists networks during set-up, virt-manager and virsh
     net-list ask too: fleet has no libvirt networks yet, so the lists are
     empty (not 'unknown procedure') and a lookup is libvirt's not-found."""
-    uri = router.uri_tcp
+    uri = router.uri_unix
     out = virsh_ok(uri, "net-list", "--all")
     check("Name" in out and len([l for l in out.splitlines() if l.strip()]) == 2, f"net-list --all: {out!r}")
     virsh_fails(uri, "net-info", "default", needles=["network not found"])
