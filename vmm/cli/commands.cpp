@@ -206,19 +206,15 @@ Result<std::pair<VmSpec, Image>> build_spec(const Context& ctx, const LaunchFlag
     if (positional.empty()) return fail("no image given (a catalog name like 'hello', or a kernel path)");
     auto image = resolve_image(positional[0], catalog_dirs(ctx.images));
     if (!image) return std::unexpected(image.error());
-    VmSpec spec;
+    VmSpec spec = spec_from_image(*image);
     spec.name = f.name.empty() ? image->name + "-" + random_suffix() : f.name;
     if (auto n = validate_name(spec.name); !n) return std::unexpected(n.error());
-    spec.kernel = image->kernel;
-    spec.initrd = f.initrd.empty() ? image->initrd : f.initrd;
-    spec.extra_cmdline = image->cmdline;
-    spec.args = image->args;
+    if (!f.initrd.empty()) spec.initrd = f.initrd;
     spec.args.insert(spec.args.end(), positional.begin() + 1, positional.end());
     auto env = build_env(f);
     if (!env) return std::unexpected(env.error());
     spec.env = std::move(*env);
     spec.workdir = f.workdir;
-    spec.memory_mib = image->memory_mib;
     if (!f.memory.empty()) {
         auto mib = parse_memory(f.memory);
         if (!mib) return std::unexpected(mib.error());
@@ -227,8 +223,6 @@ Result<std::pair<VmSpec, Image>> build_spec(const Context& ctx, const LaunchFlag
     spec.vcpus = f.cpus;
     auto accel = parse_accel(f.accel);
     if (!accel) return std::unexpected(accel.error());
-    spec.stdio = image->stdio;
-    spec.drain = image->drain;
     for (const auto& text : f.shares) {
         auto share = parse_share(text);
         if (!share) return std::unexpected(share.error());
@@ -238,8 +232,6 @@ Result<std::pair<VmSpec, Image>> build_spec(const Context& ctx, const LaunchFlag
         if (!(*f.boot_timeout > 0) || *f.boot_timeout > 86400)
             return fail("--boot-timeout must be 0 < seconds <= 86400");
         spec.boot_timeout = std::chrono::milliseconds(static_cast<long>(*f.boot_timeout * 1000));
-    } else if (image->boot_timeout) {
-        spec.boot_timeout = *image->boot_timeout;
     }
     if (auto v = validate(spec); !v) return std::unexpected(v.error());
     if (auto b = exec_block(spec); !b) return std::unexpected(b.error());

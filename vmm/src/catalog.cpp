@@ -131,6 +131,20 @@ Result<Image> load_image_entry(const std::string& path)
     return img;
 }
 
+VmSpec spec_from_image(const Image& image)
+{
+    VmSpec spec;
+    spec.kernel = image.kernel;
+    spec.initrd = image.initrd;
+    spec.extra_cmdline = image.cmdline;
+    spec.args = image.args;
+    spec.memory_mib = image.memory_mib;
+    spec.stdio = image.stdio;
+    spec.drain = image.drain;
+    if (image.boot_timeout) spec.boot_timeout = *image.boot_timeout;
+    return spec;
+}
+
 Result<Image> resolve_image(const std::string& ref, const std::vector<std::string>& dirs)
 {
     if (ref.empty()) return fail("no image given");

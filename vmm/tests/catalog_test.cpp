@@ -320,3 +320,30 @@ TEST_CASE("catalog: catalog_dirs", "[catalog]")
         CHECK(catalog_dirs("") == dirs);  // empty counts as unset
     }
 }
+
+TEST_CASE("spec_from_image: what an image says, and nothing the caller chooses", "[catalog]")
+{
+    Image img;
+    img.name = std::string(1, 'x');
+    img.kernel = "/k.elf";
+    img.initrd = "/i.cpio";
+    img.cmdline = "quiet";
+    img.args = {"sh", "-c"};
+    img.memory_mib = 96;
+    img.stdio = StdioKind::virtio;
+    img.drain = true;
+    img.boot_timeout = std::chrono::milliseconds(7000);
+    VmSpec s = spec_from_image(img);
+    CHECK(s.kernel == "/k.elf");
+    CHECK(s.initrd == "/i.cpio");
+    CHECK(s.extra_cmdline == "quiet");
+    CHECK(s.args == std::vector<std::string>{"sh", "-c"});
+    CHECK(s.memory_mib == 96);
+    CHECK(s.stdio == StdioKind::virtio);
+    CHECK(s.drain);
+    CHECK(s.boot_timeout == std::chrono::milliseconds(7000));
+    CHECK(s.name.empty());
+    CHECK(s.env.empty());
+    img.boot_timeout.reset();
+    CHECK(spec_from_image(img).boot_timeout == VmSpec{}.boot_timeout);
+}

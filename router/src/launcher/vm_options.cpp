@@ -46,14 +46,9 @@ DomainResult<vmm::SupervisorOptions> supervisor_options(const DomainDef& def, co
                 return about_client_path(Errc::invalid_argument, "fleet:image '" + def.image + "'", full);
             return domain_fail(Errc::invalid_argument, full);
         }
-        spec.kernel = image->kernel;
-        spec.initrd = image->initrd;
-        spec.extra_cmdline = image->cmdline;
-        spec.memory_mib = image->memory_mib;
-        spec.stdio = image->stdio;
-        spec.drain = image->drain;
-        if (image->boot_timeout) spec.boot_timeout = *image->boot_timeout;
-        spec.args = image->args;  // the image's first arguments (a Linux applet), then fleet:arg
+        std::string name = spec.name;
+        spec = vmm::spec_from_image(*image);  // its first arguments (a Linux applet), then fleet:arg
+        spec.name = name;
         image_name = image->name;
         image_kind = image->kind;
     }

@@ -42,6 +42,11 @@ Result<Image> load_image_entry(const std::string& path);
 // a kernel ELF (which gets default settings).
 Result<Image> resolve_image(const std::string& ref, const std::vector<std::string>& dirs);
 
+// The VM an image describes: kernel, initrd, command line, first
+// arguments, memory, stdio kind, drain and boot deadline. fleet-vmm and
+// the router start from this one spec and add what their caller asked for.
+VmSpec spec_from_image(const Image& image);
+
 // Every entry in the catalog folders (first folder wins for a name).
 std::vector<Image> list_images(const std::vector<std::string>& dirs);
 
