@@ -1,47 +1,15 @@
-// fleet runtime: the stdio channels over virtio-serial (multiport) on a
-// microvm virtio-mmio transport.  See README.md for the protocol.
-#include "hw.hpp"
+// fleet runtime: the stdio channels over virtio-serial (multiport) on the
+// virtio-mmio transport of virtio_mmio.hpp.  See README.md for the protocol.
+#include "virtio_mmio.hpp"
 
 namespace rt::vs {
 namespace {
 
-// ---- virtio-mmio (QEMU 7.2 microvm: 0xfeb00000 + 512*i; GSI 24+i with the
-// second IOAPIC (acpi=on, ioapic2=auto), else 16+i) -------------------------------
-constexpr uintptr_t mmio_base = 0xfeb00000, mmio_stride = 512;
-constexpr int max_transports = 24;
-constexpr uint32_t magic_value = 0x74726976;  // "virt"
-constexpr uint32_t device_console = 3;
-enum : uint32_t {
-    r_magic = 0x000,
-    r_version = 0x004,
-    r_device_id = 0x008,
-    r_dev_features = 0x010,
-    r_dev_features_sel = 0x014,
-    r_drv_features = 0x020,
-    r_drv_features_sel = 0x024,
-    r_guest_page_size = 0x028,
-    r_queue_sel = 0x030,
-    r_queue_num_max = 0x034,
-    r_queue_num = 0x038,
-    r_queue_align = 0x03c,
-    r_queue_pfn = 0x040,
-    r_queue_ready = 0x044,
-    r_queue_notify = 0x050,
-    r_int_status = 0x060,
-    r_int_ack = 0x064,
-    r_status = 0x070,
-    r_desc_lo = 0x080,
-    r_desc_hi = 0x084,
-    r_avail_lo = 0x090,
-    r_avail_hi = 0x094,
-    r_used_lo = 0x0a0,
-    r_used_hi = 0x0a4,
-    r_config = 0x100,
-};
-enum : uint32_t { st_ack = 1, st_driver = 2, st_driver_ok = 4, st_features_ok = 8 };
-constexpr uint32_t f_multiport = 1u << 1;     // VIRTIO_CONSOLE_F_MULTIPORT
-constexpr uint32_t f_version_1_hi = 1u << 0;  // VIRTIO_F_VERSION_1 (bit 32)
-constexpr uint16_t desc_f_write = 2;
+using vio::desc_f_write;
+using vio::Queue;
+using vio::UsedElem;
+
+constexpr uint32_t f_multiport = 1u << 1;  // VIRTIO_CONSOLE_F_MULTIPORT
 
 // virtio_console_control events
 enum : uint16_t {
@@ -59,47 +27,7 @@ struct Control {
     uint16_t event, value;
 };
 
-struct Desc {
-    uint64_t addr;
-    uint32_t len;
-    uint16_t flags, next;
-};
-struct UsedElem {
-    uint32_t id, len;
-};
-
-struct Queue {
-    uint16_t index = 0, num = 0;
-    Desc* desc = nullptr;
-    volatile uint16_t* avail = nullptr;  // flags, idx, ring[num]
-    volatile uint16_t* used = nullptr;   // flags, idx, then UsedElem ring[num]
-    uint16_t avail_idx = 0, last_used = 0;
-
-    bool ok() const { return desc != nullptr; }
-    void post(uint16_t id, void* buf, uint32_t len, uint16_t flags)
-    {
-        desc[id] = Desc{reinterpret_cast<uintptr_t>(buf), len, flags, 0};
-        avail[2 + avail_idx % num] = id;
-        hw::barrier();
-        avail_idx++;
-        avail[1] = avail_idx;
-        hw::barrier();
-    }
-    bool has_used() const { return used[1] != last_used; }
-    UsedElem take()
-    {
-        hw::barrier();
-        auto* ring = reinterpret_cast<volatile UsedElem*>(const_cast<uint16_t*>(used) + 2);
-        volatile UsedElem& e = ring[last_used % num];
-        UsedElem r{e.id, e.len};
-        last_used++;
-        return r;
-    }
-};
-
-uintptr_t base;  // 0 = no device
-int transport = -1;
-uint32_t version;
+vio::Device dev;
 uint32_t nports;
 constexpr uint32_t max_ports = 16;
 
@@ -113,50 +41,7 @@ Queue ctrl_rx, ctrl_tx;
 
 void notify(const Queue& q)
 {
-    hw::w32(base + r_queue_notify, q.index);
-}
-
-uint16_t queue_size(uint16_t index, uint16_t want)
-{
-    hw::w32(base + r_queue_sel, index);
-    uint32_t max = hw::r32(base + r_queue_num_max);
-    return static_cast<uint16_t>(max < want ? max : want);
-}
-
-bool setup_queue(Queue& q, uint16_t index, uint16_t want)
-{
-    uint16_t num = queue_size(index, want);
-    if (num == 0) return false;
-    // One block in the legacy layout (also fine for modern): descriptors,
-    // available ring, then the used ring on the next 4 KiB boundary.
-    size_t desc_bytes = 16u * num, avail_bytes = 6u + 2u * num;
-    size_t used_off = (desc_bytes + avail_bytes + 4095) & ~size_t(4095);
-    size_t total = used_off + ((6u + 8u * num + 4095) & ~size_t(4095));
-    auto* mem = static_cast<char*>(rt::aligned_alloc(4096, total));
-    if (!mem) rt::panic("out of memory for virtqueue %u", index);
-    memset(mem, 0, total);
-    q.index = index;
-    q.num = num;
-    q.desc = reinterpret_cast<Desc*>(mem);
-    q.avail = reinterpret_cast<volatile uint16_t*>(mem + desc_bytes);
-    q.used = reinterpret_cast<volatile uint16_t*>(mem + used_off);
-    hw::w32(base + r_queue_sel, index);
-    hw::w32(base + r_queue_num, num);
-    if (version == 1) {
-        hw::w32(base + r_queue_align, 4096);
-        hw::w32(base + r_queue_pfn, static_cast<uint32_t>(reinterpret_cast<uintptr_t>(mem) >> 12));
-    } else {
-        auto lo = [](const volatile void* p) { return static_cast<uint32_t>(reinterpret_cast<uintptr_t>(p)); };
-        auto hi = [](const volatile void* p) { return static_cast<uint32_t>(reinterpret_cast<uintptr_t>(p) >> 32); };
-        hw::w32(base + r_desc_lo, lo(q.desc));
-        hw::w32(base + r_desc_hi, hi(q.desc));
-        hw::w32(base + r_avail_lo, lo(q.avail));
-        hw::w32(base + r_avail_hi, hi(q.avail));
-        hw::w32(base + r_used_lo, lo(q.used));
-        hw::w32(base + r_used_hi, hi(q.used));
-        hw::w32(base + r_queue_ready, 1);
-    }
-    return true;
+    dev.notify(q);
 }
 
 // ---- control queues ---------------------------------------------------------------------
@@ -373,14 +258,12 @@ bool ready()
 
 void irq()
 {
-    if (!base) return;
-    uint32_t s = hw::r32(base + r_int_status);
-    hw::w32(base + r_int_ack, s);
+    dev.ack_irq();
 }
 
 void poll()
 {
-    if (!base || !ctrl_rx.ok()) return;
+    if (!dev.base || !ctrl_rx.ok()) return;
     bool reposted = false;
     while (ctrl_rx.has_used()) {
         UsedElem e = ctrl_rx.take();
@@ -395,44 +278,11 @@ void poll()
 
 namespace {
 
-// The virtio-console transport among the MMIO slots; false if none.
-bool find_transport()
-{
-    for (int i = 0; i < max_transports; i++) {
-        uintptr_t b = mmio_base + mmio_stride * static_cast<uintptr_t>(i);
-        if (hw::r32(b + r_magic) == magic_value && hw::r32(b + r_device_id) == device_console) {
-            base = b;
-            transport = i;
-            break;
-        }
-    }
-    if (!base) return false;
-    version = hw::r32(base + r_version);
-    return version == 1 || version == 2;
-}
-
-// Reset, acknowledge, and agree on MULTIPORT (and VERSION_1 on v2).
+// The virtio-console device with MULTIPORT, and its port count.
 bool negotiate()
 {
-    hw::w32(base + r_status, 0);  // reset
-    hw::w32(base + r_status, st_ack);
-    hw::w32(base + r_status, st_ack | st_driver);
-    hw::w32(base + r_dev_features_sel, 0);
-    uint32_t f0 = hw::r32(base + r_dev_features);
-    if (!(f0 & f_multiport)) return false;
-    hw::w32(base + r_drv_features_sel, 0);
-    hw::w32(base + r_drv_features, f_multiport);
-    if (version == 2) {
-        hw::w32(base + r_dev_features_sel, 1);
-        if (!(hw::r32(base + r_dev_features) & f_version_1_hi)) return false;
-        hw::w32(base + r_drv_features_sel, 1);
-        hw::w32(base + r_drv_features, f_version_1_hi);
-        hw::w32(base + r_status, st_ack | st_driver | st_features_ok);
-        if (!(hw::r32(base + r_status) & st_features_ok)) return false;
-    } else {
-        hw::w32(base + r_guest_page_size, 4096);
-    }
-    nports = hw::r32(base + r_config + 4);  // virtio_console_config.max_nr_ports
+    if (!dev.find(vio::device_console) || !dev.negotiate(f_multiport)) return false;
+    nports = dev.config32(4);  // virtio_console_config.max_nr_ports
     if (nports > max_ports) nports = max_ports;
     return nports != 0;
 }
@@ -441,14 +291,14 @@ bool negotiate()
 bool setup_queues()
 {
     // Queues: port 0 = 0/1, control = 2/3, port n >= 1 = 2n+2 / 2n+3.
-    if (!setup_queue(ctrl_rx, FLEET_VSERIAL_CTRL_RXQ, 32) || !setup_queue(ctrl_tx, FLEET_VSERIAL_CTRL_TXQ, 32))
+    if (!dev.setup_queue(ctrl_rx, FLEET_VSERIAL_CTRL_RXQ, 32) || !dev.setup_queue(ctrl_tx, FLEET_VSERIAL_CTRL_TXQ, 32))
         return false;
     for (uint32_t p = 0; p < nports; p++) {
         int n = static_cast<int>(p);
-        setup_queue(ports[p].rx, static_cast<uint16_t>(FLEET_VSERIAL_RXQ(n)), 128);
-        setup_queue(ports[p].tx, static_cast<uint16_t>(FLEET_VSERIAL_TXQ(n)), 128);
+        dev.setup_queue(ports[p].rx, static_cast<uint16_t>(FLEET_VSERIAL_RXQ(n)), 128);
+        dev.setup_queue(ports[p].tx, static_cast<uint16_t>(FLEET_VSERIAL_TXQ(n)), 128);
     }
-    hw::w32(base + r_status, hw::r32(base + r_status) | st_driver_ok);
+    dev.driver_ok();
 
     ctrl_rx_mem = static_cast<char*>(rt::malloc(ctrl_rx_bufs * ctrl_buf_size));
     ctrl_tx_mem = static_cast<char*>(rt::malloc(ctrl_tx_bufs * ctrl_buf_size));
@@ -485,9 +335,8 @@ bool discover_ports()
 
 bool init()
 {
-    if (!find_transport() || !negotiate() || !setup_queues()) return false;
-    unsigned gsi = hw::have_ioapic2() ? 24u + static_cast<unsigned>(transport) : 16u + static_cast<unsigned>(transport);
-    hw::route_gsi(gsi, hw::vec_virtio, true);
+    if (!negotiate() || !setup_queues()) return false;
+    hw::route_gsi(dev.gsi(), hw::vec_virtio, true);
     if (!discover_ports()) return false;
 
     // Open our side first: QEMU only takes notice of new receive buffers
@@ -503,7 +352,7 @@ bool init()
     tx_init(role_ctl, 4, 256);
     initialized = true;
 #ifdef RT_DEBUG
-    rt::console("vs: transport %d v%u nports %u roles %d %d %d %d open %d %d %d %d\n", transport, version, nports,
+    rt::console("vs: transport %d v%u nports %u roles %d %d %d %d open %d %d %d %d\n", dev.slot, dev.version, nports,
                 role_port[0], role_port[1], role_port[2], role_port[3], ports[1].host_open, ports[2].host_open,
                 ports[3].host_open, ports[4].host_open);
 #endif
