@@ -67,7 +67,7 @@ Result<std::uint64_t> parse_memory(std::string_view text)
     return mib;
 }
 
-Result<> validate_name(std::string_view name)
+bool is_valid_name(std::string_view name)
 {
     auto ok_char = [](char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
@@ -76,9 +76,12 @@ Result<> validate_name(std::string_view name)
     bool ok =
         !name.empty() && name.size() <= 64 && ok_char(name[0]) && name[0] != '.' && name[0] != '-' && name[0] != '_';
     for (char c : name) ok = ok && ok_char(c);
-    if (!ok)
-        return fail("bad VM name '" + std::string(name) +
-                    "' (1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit)");
+    return ok;
+}
+
+Result<> validate_name(std::string_view name)
+{
+    if (!is_valid_name(name)) return fail("bad VM name '" + std::string(name) + "' (" + name_rule + ")");
     return {};
 }
 

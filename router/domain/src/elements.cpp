@@ -241,16 +241,7 @@ Result<> detail::parse_domain_children(pugi::xml_node domain, ParseState& st)
 
 Result<> check_domain_name(const std::string& name)
 {
-    auto ok_char = [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-               c == '-';
-    };
-    bool ok =
-        !name.empty() && name.size() <= 64 && ok_char(name[0]) && name[0] != '.' && name[0] != '-' && name[0] != '_';
-    for (char c : name) ok = ok && ok_char(c);
-    if (!ok)
-        return fail("bad domain name " + quote(name) +
-                    " (1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit)");
+    if (!vmm::is_valid_name(name)) return fail("bad domain name " + quote(name) + " (" + vmm::name_rule + ")");
     return {};
 }
 

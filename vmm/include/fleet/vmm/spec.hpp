@@ -85,7 +85,10 @@ Result<Accel> parse_accel(std::string_view text);
 // "64", "64M", "64MiB", "1G", "1GiB" -> MiB. Plain numbers are MiB.
 Result<std::uint64_t> parse_memory(std::string_view text);
 
-// A VM name: 1..64 of [A-Za-z0-9_.-], starting with a letter or digit.
+// A VM name: 1..64 of [A-Za-z0-9_.-], starting with a letter or digit (a
+// folder name in the runtime folder; router domain names follow it too).
+bool is_valid_name(std::string_view name);
+inline constexpr const char* name_rule = "1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit";
 Result<> validate_name(std::string_view name);
 
 // Everything checkable before starting QEMU: name, sizes, that the kernel is
