@@ -60,6 +60,10 @@ Result<> parse_words(const json& j, VmRecord& r)
     if (!s) return fail("state record has an unknown state '" + state + "'");
     r.state = *s;
     auto accel = j.value("accel", "tcg");
+    // Records of launches that failed, written before the record was typed,
+    // left the accelerator empty; such a VM never ran, and tcg is what the
+    // typed record says for it too.
+    if (accel.empty() && r.ended()) accel = "tcg";
     auto a = parse_accel(accel);
     if (!a || *a == Accel::automatic) return fail("state record has an unknown accelerator '" + accel + "'");
     r.accel = *a;

@@ -272,6 +272,12 @@ TEST_CASE("store: damaged records are errors", "[store]")
     r = with(R"({"name": "bad", "state": "running", "accel": "auto"})");
     REQUIRE_FALSE(r);
     CHECK(contains(r.error().message, "unknown accelerator 'auto'"));
+    // An older fleet's record of a failed launch has an empty accelerator.
+    r = with(R"({"name": "bad", "state": "exited", "accel": "", "exit_reason": "launch-failed"})");
+    REQUIRE(r);
+    CHECK(r->accel == Accel::tcg);
+    r = with(R"({"name": "bad", "state": "running", "accel": ""})");
+    REQUIRE_FALSE(r);
     r = with(R"({"name": "bad", "state": "exited", "exit_reason": "guest-exit"})");
     REQUIRE_FALSE(r);
     CHECK(contains(r.error().message, "unknown exit reason 'guest-exit'"));
