@@ -5,6 +5,7 @@
 #include <fleet/vmm/accel.hpp>
 #include <fleet/vmm/catalog.hpp>
 #include <fleet/vmm/cmdline.hpp>
+#include <fleet/vmm/detached.hpp>
 #include <fleet/vmm/exec.hpp>
 
 #include <fleet/abi/guest.h>
@@ -317,36 +318,15 @@ int cmd_start(const Context& ctx, const Args& args)
     o.forward_stdin = p->vm.count("interactive") > 0;
 
     // The supervisor tells us on a pipe when the guest is ready or failed.
-    int pipefd[2];
-    if (::pipe2(pipefd, O_CLOEXEC) != 0) return report(Error{"cannot create a pipe", errno});
-    std::fflush(nullptr);
-    pid_t pid = ::fork();
-    if (pid < 0) return report(Error{"cannot fork", errno});
-    if (pid == 0) {
-        ::close(pipefd[0]);
-        ::setsid();
-        int devnull = ::open("/dev/null", O_RDWR);
-        for (int fd = 0; fd < 3; ++fd) ::dup2(devnull, fd);
-        if (::fork() > 0) ::_exit(0);  // the supervisor is nobody's child but init's
-        o.ready_fd = pipefd[1];
-        ::_exit(supervise(*store, std::move(o)));
-    }
-    ::close(pipefd[1]);
-    ::waitpid(pid, nullptr, 0);
-    std::string line;
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::read(pipefd[0], buf, sizeof buf)) > 0) line.append(buf, static_cast<std::size_t>(n));
-    ::close(pipefd[0]);
-    while (!line.empty() && line.back() == '\n') line.pop_back();
-    if (line == "ready") {
-        std::printf("%s\n", name.c_str());
-        if (::isatty(2) || p->vm.count("verbose"))
-            std::fprintf(stderr, "fleet-vmm: %s runs under %s\n", name.c_str(), accel_note_.c_str());
-        return 0;
-    }
-    if (line.starts_with("error ")) return report(line.substr(6));
-    return report("VM '" + name + "' failed to start (see " + store->path(name, "vmm.log") + ")");
+    auto started = start_detached(*store, std::move(o), DetachOptions{.orphan = true, .in_child = {}});
+    if (!started) return report(started.error());
+    auto ready = parse_ready_line(read_ready_line(started->ready),
+                                  "VM '" + name + "' failed to start (see " + store->path(name, "vmm.log") + ")");
+    if (!ready) return report(ready.error());
+    std::printf("%s\n", name.c_str());
+    if (::isatty(2) || p->vm.count("verbose"))
+        std::fprintf(stderr, "fleet-vmm: %s runs under %s\n", name.c_str(), accel_note_.c_str());
+    return 0;
 }
 
 int cmd_cmdline(const Context& ctx, const Args& args)

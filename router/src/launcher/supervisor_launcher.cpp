@@ -7,6 +7,7 @@
 #include <fleet/router/process_title.hpp>
 #include <fleet/router/supervisor_launcher.hpp>
 #include <fleet/vmm/catalog.hpp>
+#include <fleet/vmm/detached.hpp>
 #include <fleet/vmm/supervisor.hpp>
 
 #include <fcntl.h>
@@ -39,32 +40,6 @@ struct SupervisorLauncher::Vm {
 };
 
 namespace {
-
-// The forked child: the supervisor, in its own session, with none of the
-// router's fds (a listening socket held here would outlive a router restart).
-[[noreturn]] void become_supervisor(const vmm::Store& store, vmm::SupervisorOptions so, int ready_write)
-{
-    ::setsid();
-    set_process_title("fleet-router: supervisor " + so.spec.name);
-    int devnull = ::open("/dev/null", O_RDWR);
-    for (int fd = 0; fd < 3; ++fd) ::dup2(devnull, fd);
-    // Taps (network.hpp) go to fds 4, 5, ... for QEMU, via copies out of the way.
-    std::vector<int> taps;
-    for (const auto& n : so.spec.nets) taps.push_back(::fcntl(n.tap_fd, F_DUPFD_CLOEXEC, 512));
-    int ready = 3;  // close-on-exec: QEMU must not hold it
-    if (ready_write != ready) ::dup3(ready_write, ready, O_CLOEXEC);
-    for (std::size_t i = 0; i < taps.size(); ++i) {
-        so.spec.nets[i].tap_fd = 4 + static_cast<int>(i);
-        ::dup3(taps[i], so.spec.nets[i].tap_fd, O_CLOEXEC);
-    }
-    ::syscall(SYS_close_range, 4 + taps.size(), ~0u, 0);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::signal(SIGPIPE, SIG_DFL);
-    so.ready_fd = ready;
-    ::_exit(vmm::supervise(store, std::move(so)));
-}
 
 // The launcher's record of how the VM ended -> what the registry needs.
 EndKind end_kind(vmm::ExitReason why)
@@ -131,25 +106,18 @@ DomainResult<pid_t> SupervisorLauncher::fork_supervisor(const DomainDef& def, bo
         taps = std::move(*t);
         for (const auto& tap : taps) so->spec.nets.push_back(tap.nic);
     }
-    int pipefd[2];
-    if (::pipe2(pipefd, O_CLOEXEC) != 0) {
+    // The supervisor: in its own session, with none of the router's fds (a
+    // listening socket held there would outlive a router restart).
+    std::string title = "fleet-router: supervisor " + name;
+    auto started = vmm::start_detached(
+        store_, std::move(*so), vmm::DetachOptions{.orphan = false, .in_child = [&] { set_process_title(title); }});
+    if (!started) {
         if (o_.network) o_.network->detach(name);
         (void)store_.remove(name);
-        return domain_fail(Errc::failed, std::string("cannot create a pipe: ") + std::strerror(errno));
+        return domain_fail(Errc::failed, started.error().what());
     }
-    pid_t pid = ::fork();
-    if (pid < 0) {
-        int e = errno;
-        ::close(pipefd[0]);
-        ::close(pipefd[1]);
-        if (o_.network) o_.network->detach(name);
-        (void)store_.remove(name);
-        return domain_fail(Errc::failed, std::string("cannot fork: ") + std::strerror(e));
-    }
-    if (pid == 0) become_supervisor(store_, std::move(*so), pipefd[1]);
-    ::close(pipefd[1]);
-    ready_fd = pipefd[0];
-    return pid;
+    ready_fd = started->ready.release();
+    return started->pid;
 }
 
 DomainResult<> SupervisorLauncher::start(const DomainDef& def, bool paused, Watch watch)
@@ -194,13 +162,14 @@ void SupervisorLauncher::on_ready_line(const VmPtr& vm)
     std::string line = vm->ready_line.substr(0, vm->ready_line.find('\n'));
     if (!vm->starting) return;
     vm->starting = false;
-    if (line == "ready") {
+    auto ready = vmm::parse_ready_line(line, "the supervisor ended before the guest was ready");
+    if (ready)
         if (auto r = store_.read(vm->name)) vm->qemu = r->pid;
-        if (vm->watch.ready) vm->watch.ready({});
-        return;
-    }
-    std::string why = line.starts_with("error ") ? line.substr(6) : "the supervisor ended before the guest was ready";
-    if (vm->watch.ready) vm->watch.ready(domain_fail(Errc::failed, why));
+    if (!vm->watch.ready) return;
+    if (ready)
+        vm->watch.ready({});
+    else
+        vm->watch.ready(domain_fail(Errc::failed, ready.error().message));
 }
 
 // ---- The end of a VM ------------------------------------------------------------------

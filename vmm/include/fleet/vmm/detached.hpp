@@ -1,0 +1,48 @@
+// fleet — starting a detached supervisor: the one path `fleet-vmm start`
+// and every router domain take.
+//
+// The child is the supervisor (supervisor.hpp) in a session of its own, its
+// stdio on /dev/null, holding only what it needs: the write end of the
+// ready pipe at fd 3 (close-on-exec, so QEMU never holds it) and the VM's
+// taps at 4, 5, ... (QEMU gets those as -netdev tap,fd=N); every other fd
+// of the parent is closed, so a listening socket or a client connection of
+// the router never outlives it. It reports on the pipe once: "ready\n", or
+// "error MESSAGE\n"; an end of the pipe without a line means it died first.
+#pragma once
+
+#include <fleet/base/error.hpp>
+#include <fleet/base/fd.hpp>
+#include <fleet/vmm/supervisor.hpp>
+
+#include <sys/types.h>
+#include <functional>
+#include <string>
+
+namespace fleet::vmm {
+
+struct DetachOptions {
+    // true: fork twice, so the supervisor is nobody's child but init's (or
+    // the nearest subreaper's) and `pid` is the one that has already ended;
+    // false: the caller is its parent and watches it (a router is a
+    // subreaper and reaps it).
+    bool orphan = false;
+    // Runs in the child first (e.g. to rename the process).
+    std::function<void()> in_child;
+};
+
+struct Detached {
+    pid_t pid = -1;  // the supervisor, or with orphan the reaped intermediate
+    Fd ready;        // read end of the ready pipe
+};
+
+// Fork the supervisor of `options.spec` (its store folder already claimed).
+Result<Detached> start_detached(const Store& store, SupervisorOptions options, const DetachOptions& how);
+
+// The supervisor's ready line, without its newline: ok for "ready", else the
+// reason it gave, or `died` for a pipe that ended without a line.
+Result<> parse_ready_line(std::string_view line, std::string_view died);
+
+// Read the ready pipe to its end (the CLI's blocking wait).
+std::string read_ready_line(const Fd& ready);
+
+}  // namespace fleet::vmm

@@ -1,0 +1,92 @@
+// fleet — start_detached (detached.hpp).
+#include <fleet/vmm/detached.hpp>
+
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <csignal>
+#include <vector>
+
+namespace fleet::vmm {
+
+namespace {
+
+constexpr int ready_child_fd = 3;
+constexpr int first_tap_fd = 4;
+
+// In the forked child: the fds in place, everything else closed.
+void place_fds(SupervisorOptions& so, int ready_write)
+{
+    int devnull = ::open("/dev/null", O_RDWR);
+    for (int fd = 0; fd < 3; ++fd) ::dup2(devnull, fd);
+    // Copies out of the way first: a tap may sit on a number another needs.
+    std::vector<int> taps;
+    for (const auto& n : so.spec.nets) taps.push_back(::fcntl(n.tap_fd, F_DUPFD_CLOEXEC, 512));
+    int ready = ::fcntl(ready_write, F_DUPFD_CLOEXEC, 512);
+    ::dup3(ready, ready_child_fd, O_CLOEXEC);
+    for (std::size_t i = 0; i < taps.size(); ++i) {
+        so.spec.nets[i].tap_fd = first_tap_fd + static_cast<int>(i);
+        ::dup3(taps[i], so.spec.nets[i].tap_fd, O_CLOEXEC);
+    }
+    ::syscall(SYS_close_range, first_tap_fd + taps.size(), ~0u, 0);
+    so.ready_fd = ready_child_fd;
+}
+
+[[noreturn]] void become_supervisor(const Store& store, SupervisorOptions so, int ready_write, const DetachOptions& how)
+{
+    ::setsid();
+    if (how.orphan && ::fork() > 0) ::_exit(0);
+    if (how.in_child) how.in_child();
+    place_fds(so, ready_write);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::signal(SIGPIPE, SIG_DFL);
+    ::_exit(supervise(store, std::move(so)));
+}
+
+}  // namespace
+
+Result<Detached> start_detached(const Store& store, SupervisorOptions options, const DetachOptions& how)
+{
+    int pipefd[2];
+    if (::pipe2(pipefd, O_CLOEXEC) != 0) return fail("cannot create a pipe", errno);
+    Fd read_end(pipefd[0]);
+    std::fflush(nullptr);
+    pid_t pid = ::fork();
+    if (pid < 0) {
+        int e = errno;
+        ::close(pipefd[1]);
+        return fail("cannot fork", e);
+    }
+    if (pid == 0) become_supervisor(store, std::move(options), pipefd[1], how);
+    ::close(pipefd[1]);
+    if (how.orphan) ::waitpid(pid, nullptr, 0);
+    return Detached{pid, std::move(read_end)};
+}
+
+Result<> parse_ready_line(std::string_view line, std::string_view died)
+{
+    while (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+    if (line == "ready") return {};
+    if (line.starts_with("error ")) return fail(std::string(line.substr(6)));
+    return fail(std::string(died));
+}
+
+std::string read_ready_line(const Fd& ready)
+{
+    std::string line;
+    char buf[4096];
+    ssize_t n;
+    while (line.size() < 64 * 1024 && (n = ::read(ready.get(), buf, sizeof buf)) != 0) {
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        line.append(buf, static_cast<std::size_t>(n));
+    }
+    return line;
+}
+
+}  // namespace fleet::vmm
