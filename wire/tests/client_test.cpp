@@ -1,0 +1,74 @@
+// Tests for wire/client.hpp: which packets answer a call, replies and errors.
+#include <fleet/wire/client.hpp>
+#include <fleet/wire/connect_messages.hpp>
+#include <fleet/wire/domain_messages.hpp>
+#include <fleet/wire/message.hpp>
+
+#include <catch2/catch.hpp>
+
+using namespace fleet::wire;
+
+namespace {
+
+Header call_header(RemoteProc proc, std::uint32_t serial)
+{
+    return Header{remote_program, protocol_version, to_int(proc), MessageType::call, serial, Status::ok};
+}
+
+Packet packet_of(const std::string& bytes)
+{
+    auto p = decode_packet(bytes);
+    REQUIRE(p);
+    return *p;
+}
+
+}  // namespace
+
+TEST_CASE("a reply answers only its own call", "[client]")
+{
+    Header call = call_header(RemoteProc::connect_get_hostname, 7);
+    Header reply = reply_header(call, Status::ok);
+    CHECK(answers(call, reply));
+    Header other = reply;
+    other.serial = 8;
+    CHECK_FALSE(answers(call, other));
+    other = reply;
+    other.proc = to_int(RemoteProc::connect_open);
+    CHECK_FALSE(answers(call, other));
+    other = reply;
+    other.type = MessageType::message;  // an event is never the answer
+    CHECK_FALSE(answers(call, other));
+}
+
+TEST_CASE("an OK reply decodes as the procedure's return type", "[client]")
+{
+    Header call = call_header(RemoteProc::connect_get_hostname, 1);
+    auto bytes = encode_reply(call, ConnectGetHostnameRet{"box"});
+    REQUIRE(bytes);
+    auto ret = decode_reply<ConnectGetHostnameRet>(packet_of(*bytes));
+    REQUIRE(ret);
+    CHECK(ret->hostname == "box");
+}
+
+TEST_CASE("an ERROR reply becomes the server's message", "[client]")
+{
+    Header call = call_header(RemoteProc::domain_lookup_by_name, 2);
+    auto bytes = encode_error_reply(call, make_error(42, 10, "Domain not found: no domain with matching name 'x'"));
+    REQUIRE(bytes);
+    auto ret = decode_reply<DomainRet>(packet_of(*bytes));
+    REQUIRE_FALSE(ret);
+    CHECK(ret.error().message == "Domain not found: no domain with matching name 'x'");
+}
+
+TEST_CASE("a reply that does not decode is an error, not a crash", "[client]")
+{
+    Header call = call_header(RemoteProc::connect_get_hostname, 3);
+    auto bytes = encode_packet(reply_header(call, Status::ok), std::string("\0\0\0\x09short", 9));
+    REQUIRE(bytes);
+    auto ret = decode_reply<ConnectGetHostnameRet>(packet_of(*bytes));
+    REQUIRE_FALSE(ret);
+    CHECK(ret.error().message.starts_with("a malformed reply"));
+    auto odd = encode_packet(reply_header(call, Status::continue_), "");
+    REQUIRE(odd);
+    CHECK_FALSE(decode_reply<ConnectGetHostnameRet>(packet_of(*odd)));
+}
