@@ -10,9 +10,11 @@
 
 #include <fleet/shell/dump.hpp>
 #include <fleet/shell/parser.hpp>
+#include <fleet/shell/router_session.hpp>
 #include <fleet/shell/shell.hpp>
 #include <fleet/shell/vm_runner.hpp>
 #include <fleet/vmm/catalog.hpp>
+#include <fleet/vmm/store.hpp>
 
 #include <unistd.h>
 
@@ -38,7 +40,12 @@ constexpr const char* usage_text =
     "beside fsh). `images` lists them; `host CMD` runs a host program.\n"
     "\n"
     "Options:\n"
-    "  -c TEXT          run TEXT ($0 = NAME, $1... = ARGs)\n"
+    "  -c TEXT          run TEXT ($0 = NAME, $1... = ARGs), as sh -c\n"
+    "  --connect URI    the fleet-router to use (overrides FLEET_URI), e.g.\n"
+    "                   qemu+unix:///system?socket=/run/fleet/libvirt-sock,\n"
+    "                   qemu+tcp://HOST:PORT/system (read-only); without one,\n"
+    "                   fsh uses this host's router, else one announced over\n"
+    "                   mDNS (`routers` lists them, `router NAME` switches)"
     "  -i               interactive even if stdin is not a terminal\n"
     "  -e -u -x -f -n   as `set -e` etc.; -o pipefail as `set -o pipefail`\n"
     "  --no-share       do not share the working folder (read-only, same path)\n"
@@ -62,6 +69,7 @@ struct Cli {
     std::vector<std::string> args;
     Options options;
     bool script = false;
+    std::optional<std::string> connect;
 };
 
 bool read_file(const std::string& path, std::string& out)
@@ -95,6 +103,16 @@ int parse_options(int argc, char** argv, Cli& cli)
             cli.host_commands = true;
         } else if (a == "--no-share") {
             cli.no_share = true;
+        } else if (a == "--connect" || a.starts_with("--connect=")) {
+            if (a == "--connect" && i + 1 >= argc) {
+                std::fputs("fsh: --connect: needs a URI\n", stderr);
+                return 2;
+            }
+            cli.connect = a == "--connect" ? std::string(argv[++i]) : a.substr(10);
+            if (auto uri = parse_router_uri(*cli.connect); !uri) {
+                std::fprintf(stderr, "fsh: --connect: %s\n", uri.error().message.c_str());
+                return 2;
+            }
         } else if (a == "-c") {
             if (i + 1 >= argc) {
                 std::fputs("fsh: -c: needs an argument\n", stderr);
@@ -165,16 +183,34 @@ std::vector<std::string> command_names(VmCatalog* catalog)
     return names;
 }
 
-int interactive_loop(Shell& sh, VmCatalog* catalog)
+// The default prompt names the router in use: "fsh [local]$ ". A PS1 the
+// user set is theirs.
+std::string prompt_for(const Shell& sh, const RouterSession* routers, bool continuation)
+{
+    std::string ps1 = sh.get(continuation ? "PS2" : "PS1").value_or("$ ");
+    if (continuation || ps1 != "fsh$ " || routers == nullptr || !routers->current()) return ps1;
+    return "fsh [" + routers->current()->name + "]$ ";
+}
+
+// At the start of an interactive shell: find the router, or say once how to
+// point fsh at one (commands still run through the local launcher).
+void greet(Shell& sh, RouterSession* routers)
+{
+    if (routers == nullptr) return;
+    if (auto c = routers->client(); !c) sh.error(c.error().message);
+}
+
+int interactive_loop(Shell& sh, VmCatalog* catalog, RouterSession* routers)
 {
     sh.start_interactive();
+    greet(sh, routers);
     fsh::LineEditor editor(command_names(catalog));
     std::string pending;
     for (;;) {
         // Like sh: finished background jobs are announced before a prompt,
         // never between the commands of one line (`kill %1; wait %1`).
         if (pending.empty()) sh.notify_jobs();
-        std::string prompt = sh.get(pending.empty() ? "PS1" : "PS2").value_or("$ ");
+        std::string prompt = prompt_for(sh, routers, !pending.empty());
         bool interrupted = false;
         auto line = editor.read(prompt, interrupted);
         bool signalled = Shell::interrupted();  // always taken, so it never leaks into the next line
@@ -230,7 +266,13 @@ int main(int argc, char** argv)
     vm_options.launcher = find_launcher(std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin").value_or("");
     vm_options.share_cwd = !cli.no_share && !(share_env && std::strcmp(share_env, "no") == 0);
     VmRunner vm_runner(catalog, vm_options);
+    RouterSession::Config router_config;
+    router_config.connect_uri = cli.connect;
+    if (const char* uri = std::getenv("FLEET_URI"); uri && *uri) router_config.env_uri = uri;
+    router_config.runtime_dir = fleet::vmm::default_runtime_dir("");
+    RouterSession routers(router_config);
     Shell::Settings settings;
+    settings.routers = &routers;
     settings.runner = host ? static_cast<CommandRunner*>(&host_runner) : &vm_runner;
     settings.host_runner = &host_runner;
     settings.resolver = host ? static_cast<CommandResolver*>(&host_resolver) : &vm_resolver;
@@ -240,7 +282,8 @@ int main(int argc, char** argv)
     sh.options = cli.options;
 
     // 4. Run: interactive, or the text to its end.
-    if (from_stdin && (cli.interactive || ::isatty(0))) return interactive_loop(sh, host ? nullptr : &catalog);
+    if (from_stdin && (cli.interactive || ::isatty(0)))
+        return interactive_loop(sh, host ? nullptr : &catalog, &routers);
     if (from_stdin) cli.text.assign(std::istreambuf_iterator<char>(std::cin), {});
     return sh.run_main(cli.text, cli.name);
 }

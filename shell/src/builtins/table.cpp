@@ -8,8 +8,6 @@
 namespace fleet::shell {
 namespace {
 
-constexpr const char* router_later = "needs a router (not connected yet)";
-
 // Sorted by name; `help` prints it in this order.
 constexpr auto table = std::to_array<Builtin>({
     {".", builtin_dot, true, ". FILE [ARG...]", "run FILE's commands in this shell"},
@@ -34,13 +32,13 @@ constexpr auto table = std::to_array<Builtin>({
     {"kill", builtin_kill, false, "kill [-s SIG | -SIG] PID|%JOB...", "signal processes or jobs"},
     {"local", builtin_local, false, "local NAME[=VALUE]...", "function-local variables"},
     {"printf", builtin_printf, false, "printf FORMAT [ARG...]", "formatted output"},
-    {"ps", builtin_router_only, false, "ps [-a]", router_later},
+    {"ps", builtin_ps, false, "ps [-a]", "VMs of the jobs; -a: every VM (the router's, else the launcher's)"},
     {"pwd", builtin_pwd, false, "pwd", "print the working folder"},
     {"read", builtin_read, false, "read [-r] [-p PROMPT] NAME...", "read a line into variables"},
     {"readonly", builtin_readonly, true, "readonly NAME[=VALUE]...", "make variables unchangeable"},
     {"return", builtin_return_, true, "return [N]", "leave a function"},
-    {"router", builtin_router_only, false, "router [NAME]", router_later},
-    {"routers", builtin_router_only, false, "routers", router_later},
+    {"router", builtin_router, false, "router [NAME|URI]", "the router in use, or switch to another"},
+    {"routers", builtin_routers, false, "routers", "list the fleet-routers found (here, FLEET_URI, mDNS)"},
     {"set", builtin_set, true, "set [-euxfn] [-o OPT] [--] [ARG...]", "options and positional parameters"},
     {"shift", builtin_shift, true, "shift [N]", "drop positional parameters"},
     {"test", builtin_test, false, "test EXPR", "evaluate a condition"},

@@ -1,5 +1,5 @@
 """Where the programs under test are: the environment meson sets for a test
-(FLEET_VMM, FLEET_ROUTER, FLEET_IMAGES, FLEET_MDNS_PUBLISH), else the build
+(FLEET_VMM, FLEET_ROUTER, FLEET_IMAGES, FLEET_MDNS_PUBLISH, FLEET_FSH), else the build
 folder `build/` of this checkout, as a run by hand finds them."""
 import os
 import shutil
@@ -16,6 +16,7 @@ VMM = _built("FLEET_VMM", "vmm", "fleet-vmm")
 ROUTER = _built("FLEET_ROUTER", "router", "daemon", "fleet-router")
 IMAGES = _built("FLEET_IMAGES", "images")
 MDNS_PUBLISH = _built("FLEET_MDNS_PUBLISH", "router", "mdns", "mdns-publish")
+FSH = _built("FLEET_FSH", "shell", "fsh")
 VIRSH = shutil.which("virsh") or "/usr/bin/virsh"
 PYTHON = "/usr/bin/python3"  # Debian's: the one python3-libvirt is installed for
 

@@ -23,6 +23,8 @@
 
 namespace fleet::shell {
 
+class RouterSession;
+
 struct Variable {
     std::string value;
     bool exported = false;
@@ -79,6 +81,8 @@ public:
         CommandRunner* runner = nullptr;       // required
         CommandResolver* resolver = nullptr;   // required
         CommandRunner* host_runner = nullptr;  // for `host CMD`; defaults to runner
+        RouterSession* routers = nullptr;      // `ps -a`, `routers`, `router`; nullptr: no router support
+        std::string runtime_dir;               // the local launcher's (`ps`); empty: vmm's default
         std::string arg0 = "fsh";
         std::vector<std::string> args;
         bool interactive = false;

@@ -1,0 +1,93 @@
+// fleet shell — a small libvirt client of fleet-router over the wire
+// library: connect (unix socket or TCP), AUTH_LIST (auth none), open,
+// list the domains with their state and image, look one up.
+//
+// Blocking, one call at a time, every wait bounded (the timeout given to
+// connect): fsh asks between commands, never while a pipeline runs.
+// Keepalive PINGs from the server are answered; events are skipped.
+// qemu+tls:// runs libvirt's TLS handshake (wire/tls.hpp: the client
+// certificate from ?pkipath= or libvirt's system paths, the server's
+// certificate checked against the CA and the host name unless
+// ?no_verify=1, then the server's one-byte go-ahead).
+#pragma once
+
+#include <fleet/base/error.hpp>
+#include <fleet/base/fd.hpp>
+#include <fleet/shell/router_uri.hpp>
+#include <fleet/wire/assembler.hpp>
+#include <fleet/wire/codec.hpp>
+#include <fleet/wire/message.hpp>
+#include <fleet/wire/protocol.hpp>
+#include <fleet/wire/tls.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace fleet::shell {
+
+struct RouterDomain {
+    std::string name;
+    int id = -1;        // -1: not running
+    std::string state;  // libvirt's word: running, paused, shutoff, ...
+    std::string image;  // its fleet:image, else its kernel, else "-"
+    bool operator==(const RouterDomain&) const = default;
+};
+
+class RouterClient {
+public:
+    // Connects and opens the connection. `runtime_dir` finds the local
+    // router's socket for a unix URI without socket=.
+    static Result<std::unique_ptr<RouterClient>> connect(const RouterUri& uri, const std::string& runtime_dir,
+                                                         std::chrono::milliseconds timeout);
+    ~RouterClient();
+    RouterClient(const RouterClient&) = delete;
+    RouterClient& operator=(const RouterClient&) = delete;
+
+    Result<std::string> hostname();
+    // Every domain (running first, then by name).
+    Result<std::vector<RouterDomain>> domains();
+    [[nodiscard]] bool read_only() const { return read_only_; }
+
+    // One call: Ret from the reply, or the server's error.
+    template <class Ret, class Args>
+    Result<Ret> call(wire::RemoteProc proc, const Args& args);
+
+private:
+    RouterClient(Fd fd, std::chrono::milliseconds timeout) : fd_(std::move(fd)), timeout_(timeout) {}
+    Result<> open(const RouterUri& uri, bool read_only);
+    Result<> start_tls(const RouterUri& uri);  // tls.cpp
+    Result<> write_all(std::string_view bytes);
+    // Bytes from the server (plaintext), waiting until the deadline; empty
+    // when TLS consumed a record that held none.
+    Result<std::string> read_some(std::chrono::steady_clock::time_point deadline);
+    Result<> send(const std::string& bytes);
+    Result<wire::Packet> receive(const wire::Header& call);  // the reply, answering pings meanwhile
+    Result<std::string> raw_call(std::int32_t proc, const std::string& packet, std::uint32_t serial);
+
+    Fd fd_;
+    std::chrono::milliseconds timeout_;
+    std::unique_ptr<wire::TlsSession> tls_;
+    wire::PacketAssembler assembler_;
+    std::deque<wire::Packet> queued_;
+    std::uint32_t serial_ = 0;
+    bool read_only_ = false;
+};
+
+template <class Ret, class Args>
+Result<Ret> RouterClient::call(wire::RemoteProc proc, const Args& args)
+{
+    std::uint32_t serial = serial_++;
+    auto packet = wire::encode_call(proc, serial, args);
+    if (!packet) return std::unexpected(packet.error());
+    auto payload = raw_call(wire::to_int(proc), *packet, serial);
+    if (!payload) return std::unexpected(payload.error());
+    auto ret = wire::decode_payload<Ret>(*payload);
+    if (!ret) return fail("a malformed reply from the router: " + ret.error().message);
+    return ret;
+}
+
+}  // namespace fleet::shell
