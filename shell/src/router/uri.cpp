@@ -137,6 +137,7 @@ Result<RouterUri> parse_router_uri(std::string_view text)
 {
     if (text.empty()) return bad(text, "empty");
     if (text.size() > max_uri) return bad(text, "longer than " + std::to_string(max_uri) + " bytes");
+    if (text.find('\0') != std::string_view::npos) return bad(text, "a NUL byte");
     auto scheme_end = text.find("://");
     if (scheme_end == std::string_view::npos) return bad(text, "not DRIVER[+TRANSPORT]://[HOST[:PORT]]/PATH");
     std::string_view scheme = text.substr(0, scheme_end);
