@@ -21,6 +21,7 @@ from fleet_test.avahi import AvahiEnv, Unavailable  # noqa: E402
 from fleet_test.check import Failure, check, skip, wait_until  # noqa: E402
 from fleet_test.router import PKI, Router, domain_xml, fixture, need_router  # noqa: E402
 from fleet_test.runner import main  # noqa: E402
+from fleet_test.terminal import PtyProcess  # noqa: E402
 from fleet_test.virsh import need_virsh, virsh_ok  # noqa: E402
 
 NO_BUS = "unix:path=/nonexistent/fsh-test-no-bus"
@@ -135,6 +136,37 @@ def test_bad_and_unreachable_uris(router):
     one_line_error(r, "no router named 'nosuch'")
 
 
+def fsh_env(router, **extra):
+    e = dict(os.environ)
+    e.pop("FLEET_URI", None)
+    e.update({"FLEET_RUNTIME_DIR": os.path.join(router.root, "fsh-run"), "DBUS_SYSTEM_BUS_ADDRESS": NO_BUS,
+              "HOME": router.root, **extra})
+    os.makedirs(e["FLEET_RUNTIME_DIR"], exist_ok=True)
+    return e
+
+
+def test_prompt_names_the_router(router):
+    """An interactive fsh on a pty: the prompt names the router in use; with
+    none, one line at start says how to point fsh at one."""
+    t = PtyProcess([paths.FSH], env=fsh_env(router, FLEET_RUNTIME_DIR=router.runtime))
+    try:
+        t.expect(b"fsh [local]$ ", 20, "the prompt with the local router")
+        t.write(b"router 'qemu+tcp://127.0.0.1:%d/system'\n" % router.info["tcp_port"])
+        t.expect(b"fsh [127.0.0.1]$ ", 20, "the prompt after `router URI`")
+        t.write(b"exit\n")
+        check(t.wait(10) == 0, "fsh did not exit 0")
+    finally:
+        t.close()
+    t = PtyProcess([paths.FSH], env=fsh_env(router))
+    try:
+        t.expect(b"no fleet-router found", 20, "the start-up line without a router")
+        t.expect(b"fsh$ ", 20, "the plain prompt")
+        t.write(b"exit\n")
+        t.wait(10)
+    finally:
+        t.close()
+
+
 def test_jobs_vms(router):
     """`ps` without -a: the VMs of fsh's own jobs (the local launcher's)."""
     # `ps` in the shell itself (a command substitution is a subshell, which
@@ -200,7 +232,7 @@ def main_():
     if not os.access(paths.FSH, os.X_OK):
         skip(f"no fsh at {paths.FSH}")
     main([test_ps_through_fleet_uri_and_connect, test_local_router_from_runtime_folder, test_none_found,
-          test_bad_and_unreachable_uris, test_jobs_vms, test_routers_over_mdns], fixture(verbose=False))
+          test_bad_and_unreachable_uris, test_prompt_names_the_router, test_jobs_vms, test_routers_over_mdns], fixture(verbose=False))
 
 
 if __name__ == "__main__":

@@ -30,6 +30,8 @@ std::span<const Builtin> all_builtins();
 // Output helpers: fd 1, and "fsh: NAME: message" on fd 2 (returns status).
 void out(std::string_view text);
 int usage_error(Shell& sh, const Args& args, const std::string& message, int status = 2);
+// Rows as left-aligned columns, two spaces apart, one line each (ps, routers).
+std::string format_columns(const std::vector<std::vector<std::string>>& rows);
 // A decimal number; nullopt if s is not one.
 std::optional<long> parse_number(const std::string& s);
 

@@ -16,8 +16,6 @@
 
 namespace fleet::shell {
 
-std::string format_columns(const std::vector<std::vector<std::string>>& rows);  // routers.cpp
-
 namespace {
 
 // The parent of pid from /proc/PID/stat (0 if it cannot be read).
