@@ -10,10 +10,11 @@ import sys
 import threading
 
 sys.path.append(os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "lib"))  # run by hand: HACKING.md
-from fleet_test import procs  # noqa: E402
+from fleet_test import paths, procs  # noqa: E402
 from fleet_test.check import check, wait_until  # noqa: E402
 from fleet_test.fleet import Fleet, one_line_error  # noqa: E402
 from fleet_test.runner import main  # noqa: E402
+from fleet_test.terminal import PtyProcess  # noqa: E402
 
 WARM = b"from the warm pool"
 
@@ -108,6 +109,44 @@ def test_signals_reach_a_pooled_program(fleet):
                 if p.poll() is None:
                     p.kill()
                     p.wait()
+
+
+def test_ctrl_z_and_ctrl_c_on_a_terminal(fleet):
+    """Ctrl-Z on the claimant's terminal: the pooled guest pauses and the
+    claimant stops (the job control fsh relies on); SIGCONT resumes both;
+    Ctrl-C ends the program with its own SIGINT message, as cold."""
+    fleet.pool_start("hello", size=1)
+    fleet.wait_idle("hello", 1)
+    t = PtyProcess([paths.VMM, "run", "-v", "--keep", "--name", "tstp", "--no-stdin", "hello", "hold"], env=fleet.env)
+    try:
+        t.expect("hello hold", 30)
+        check(WARM.decode() in t.buf.decode(errors="replace"), f"not from the pool: {t.buf!r}")
+        t.write("\x1a")
+        stopped = wait_until(lambda: os.WIFSTOPPED(os.waitpid(t.pid, os.WUNTRACED | os.WNOHANG)[1]), 10,
+                             "the claimant stopped on Ctrl-Z")
+        check(stopped and fleet.record("tstp")["state"] == "paused", f"record {fleet.record('tstp')}")
+        os.kill(t.pid, signal.SIGCONT)
+        wait_until(lambda: fleet.record("tstp")["state"] == "running", 10, "the guest running again")
+        t.write("\x03")
+        t.expect("hello: signal 2", 10, "the program's own SIGINT message")
+        check(t.wait(10) == 130, f"exit {t.status}; terminal {t.buf!r}")
+    finally:
+        t.close()
+
+
+def test_closed_stdout_ends_like_sigpipe(fleet):
+    fleet.pool_start("yes", size=1)
+    for pool in (True, False):
+        if pool:
+            fleet.wait_idle("yes", 1)
+        r, w = os.pipe()
+        p = fleet.popen("run", *([] if pool else ["--no-pool"]), "yes", stdin=subprocess.DEVNULL, stdout=w,
+                        stderr=subprocess.PIPE)
+        os.close(w)
+        check(os.read(r, 2) == b"y\n", "yes printed nothing")
+        os.close(r)
+        rc = p.wait(timeout=20)
+        check(rc == 141, f"{'warm' if pool else 'cold'}: exit {rc}, wanted 141: {p.stderr.read()!r}")
 
 
 def test_a_vm_is_never_used_twice(fleet):
@@ -212,7 +251,8 @@ def test_bad_input(fleet):
 
 
 if __name__ == "__main__":
-    main([test_runtime_programs_warm_as_cold, test_signals_reach_a_pooled_program, test_a_vm_is_never_used_twice,
+    main([test_runtime_programs_warm_as_cold, test_signals_reach_a_pooled_program,
+          test_ctrl_z_and_ctrl_c_on_a_terminal, test_closed_stdout_ends_like_sigpipe, test_a_vm_is_never_used_twice,
           test_killed_daemon_leaves_nothing, test_claim_race, test_stop_leaves_running_programs,
           test_other_options_boot_cold, test_linux_warm_as_cold_with_its_own_randomness, test_bad_input],
          lambda t: PoolFleet(), timeout=120)
