@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 
 sys.path.append(os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "lib"))  # run by hand: HACKING.md
 from fleet_test import paths, procs  # noqa: E402
@@ -213,6 +214,22 @@ def test_stop_leaves_running_programs(fleet):
     check(rc == 0, f"the claimed VM's program: exit {rc} {p.stderr.read()!r}")
 
 
+def test_a_waiting_vm_has_no_boot_deadline(fleet):
+    """Booted is booted: pausing and resuming a waiting VM (its monitor is
+    there for a human) must not start a new boot deadline that kills it."""
+    from fleet_test.qmp import Qmp
+    fleet.pool_start("echo", "--boot-timeout", "1", size=1)
+    (sock,) = glob.glob(os.path.join(fleet.pool_dir("echo"), "slots", "*", "qmp.sock"))
+    pids = fleet.slot_pids("echo")
+    with Qmp(sock, 5) as q:
+        q.execute("stop")
+        q.execute("cont")
+    time.sleep(2)
+    check(fleet.slot_pids("echo") == pids and all(procs.alive(p) for p in pids), "the waiting VM was replaced")
+    p = fleet.vmm("run", "-v", "echo", "still", check_rc=0)
+    check(WARM in p.stderr and p.stdout == b"still\n", f"{p}")
+
+
 def test_other_options_boot_cold(fleet):
     fleet.pool_start("echo", size=1)
     for opts in (["-m", "32M"], ["--no-pool"], ["--cpus", "2"]):
@@ -254,5 +271,5 @@ if __name__ == "__main__":
     main([test_runtime_programs_warm_as_cold, test_signals_reach_a_pooled_program,
           test_ctrl_z_and_ctrl_c_on_a_terminal, test_closed_stdout_ends_like_sigpipe, test_a_vm_is_never_used_twice,
           test_killed_daemon_leaves_nothing, test_claim_race, test_stop_leaves_running_programs,
-          test_other_options_boot_cold, test_linux_warm_as_cold_with_its_own_randomness, test_bad_input],
+          test_a_waiting_vm_has_no_boot_deadline, test_other_options_boot_cold, test_linux_warm_as_cold_with_its_own_randomness, test_bad_input],
          lambda t: PoolFleet(), timeout=120)

@@ -72,6 +72,7 @@ struct Vm::Impl {
     bool panicked = false, stop_requested = false, kill_requested = false, boot_timed_out = false;
     bool stdout_gone = false;
     bool exec_deferred = false;  // launched without its exec block (a warm pool)
+    bool waiting = false;        // ... and the guest waits for it: booted, no deadline
     // Drain (virtio guests whose command line has fleet.drain=1): after the
     // guest's "exit N", make sure QEMU has handed over everything the guest
     // queued on stdout/stderr, then say so on ctl; only then does it end.
@@ -175,6 +176,7 @@ struct Vm::Impl {
             if (line == FLEET_CTL_READY) {
                 mark_ready();
             } else if (line == FLEET_CTL_WAITING && exec_deferred) {
+                waiting = true;
                 if (boot_timer) loop.cancel(std::exchange(boot_timer, 0));  // booted: it waits for its program
                 if (hooks.waiting) hooks.waiting();
             } else if (line.starts_with(exit_word)) {
@@ -253,7 +255,7 @@ struct Vm::Impl {
 
     void arm_boot_timer()
     {
-        if (ready || boot_timer) return;
+        if (ready || boot_timer || (exec_deferred && waiting)) return;
         boot_timer = loop.timer(spec.boot_timeout, [this](int) {
             boot_timer = 0;
             if (ready) return;
