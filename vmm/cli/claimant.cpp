@@ -22,7 +22,7 @@ using namespace fleet::vmm;
 namespace {
 
 // Lines from the pooled supervisor until its `exit`; signals go the other way.
-int stand_in(Fd sock, Fd sigfd)
+int stand_in(Fd sock, Fd sigfd, bool& vanished)
 {
     std::string line;
     for (;;) {
@@ -43,7 +43,10 @@ int stand_in(Fd sock, Fd sigfd)
         char buf[1024];
         ssize_t n = ::read(sock.get(), buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return report("the pooled VM's supervisor went away before the program ended");
+        if (n <= 0) {
+            vanished = true;
+            return report("the pooled VM's supervisor went away before the program ended");
+        }
         for (char c : std::string_view(buf, static_cast<std::size_t>(n))) {
             if (c != '\n') {
                 if (line.size() < claim_line_max) line += c;
@@ -58,6 +61,16 @@ int stand_in(Fd sock, Fd sigfd)
             return e->status;
         }
     }
+}
+
+// A supervisor that died before it took the VM's folder over leaves it to
+// us: no record in it, or one that ended and was to be removed.
+void forget(const Context& ctx, const ClaimRequest& req)
+{
+    auto store = Store::open(ctx.runtime_dir);
+    if (!store) return;
+    auto r = store->inspect(req.name);
+    if (!r || (r->ended() && req.auto_remove)) (void)store->remove(req.name);
 }
 
 Result<Fd> forwarded_signals()
@@ -102,11 +115,17 @@ std::optional<int> run_from_pool(const Context& ctx, const SupervisorOptions& o,
     req.stop_deadline = o.stop_deadline;
     auto bytes = encode_claim(req);
     if (!bytes) return report(bytes.error());
-    if (auto s = send_with_fds(sock->get(), *bytes, {0, 1, 2}); !s) return report(s.error());
+    bool vanished = false;
+    if (auto s = send_with_fds(sock->get(), *bytes, {0, 1, 2}); !s) {
+        forget(ctx, req);
+        return report(s.error());
+    }
     if (verbose)
         std::fprintf(stderr, "fleet-vmm: %s runs in a VM from the warm pool of %s\n", req.name.c_str(),
                      o.image.c_str());
-    return stand_in(std::move(*sock), std::move(*sigfd));
+    int status = stand_in(std::move(*sock), std::move(*sigfd), vanished);
+    if (vanished) forget(ctx, req);
+    return status;
 }
 
 }  // namespace fleet::cli
