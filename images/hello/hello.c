@@ -131,6 +131,7 @@ static void poll_ged(void)
 
 static void poll_ctl(void);
 static volatile int pending_signal;
+static volatile int reading_block; /* ctl's bytes are the exec block's, not lines */
 static __attribute__((noreturn)) void die_of_signal(int sig);
 
 /* The one interrupt handler: the GED (power button) and the ctl UART's
@@ -138,7 +139,7 @@ static __attribute__((noreturn)) void die_of_signal(int sig);
 void hello_ged_irq(void)
 {
     poll_ged();
-    poll_ctl();
+    if (!reading_block) poll_ctl();
     mmio_w32(LAPIC_BASE + LAPIC_EOI, 0);
 }
 
@@ -282,6 +283,22 @@ static uint8_t ctl_getc(int started)
     return inb(CTL);
 }
 
+/* Halt until the block's first byte is there (a warm pool writes it when a
+ * program claims the VM, maybe much later): the UART's receive interrupt
+ * wakes the guest, so a waiting guest costs the host no CPU. Interrupts
+ * are off again on return. */
+static void wait_for_ctl(void)
+{
+    reading_block = 1;
+    irq_init();
+    for (;;) {
+        __asm__ volatile("cli" ::: "memory");
+        if (inb(CTL + FLEET_UART_LSR) & 1) break;
+        __asm__ volatile("sti; hlt" ::: "memory");
+    }
+    reading_block = 0;
+}
+
 static void read_ctl(char* to, uint32_t n, int started)
 {
     for (uint32_t i = 0; i < n; i++) to[i] = (char)ctl_getc(started || i > 0);
@@ -320,6 +337,7 @@ static void get_block(const char* cmdline)
          * up to a second. It may take a byte: the preamble's. */
         if (!(inb(CTL + FLEET_UART_LSR) & 1)) (void)inb(CTL);
         puts_(CTL, FLEET_CTL_WAITING "\n");
+        wait_for_ctl();
         uint32_t magic = 0, skipped = 0;
         for (;;) {
             magic = (magic >> 8) | ((uint32_t)ctl_getc(0) << 24);

@@ -19,6 +19,13 @@ Suites (--suite, comma-separated; default: all of them):
               against the host's own `cat` on the same file, --throughput-runs rounds
               (default 3). MB/s (10^6 bytes) = bytes / spawn-to-exit, boot included.
               Floor: runtime-cat p50 >= 20 MB/s (the ratio to the host is shown).
+  warm        `fleet-vmm run` taking a VM from a warm pool (`fleet-vmm pool start`, 2
+              waiting per image, refilled between boots before the clock starts):
+              hello and `echo hi`, against the same runs cold (--no-pool) and the raw
+              QEMU boot of hello (the baseline). Metrics start-to-ready, start-to-exit;
+              start-rate: 8 runs of `echo hi`, 2 at a time, warm and cold, in VMs/s;
+              rss-per-vm: one waiting VM's QEMU RSS (MiB). Floors: warm start-to-ready
+              p50 <= 5 ms, and <= 0.25x raw.
   router      the tiny guest through fleet-router (a private one this run starts:
               --fleet-router, unix socket, no TCP, no mDNS) beside fleet-vmm run and
               the raw QEMU command line: python3-libvirt createXML on one open
@@ -73,6 +80,7 @@ from .measure import Progress, run_mode
 from .paths import RouterRun, raw_command
 from .plot import plot, png_terminal
 from .report import print_table, verdicts
+from .warm import stop_pools
 from .suites import DEFINITIONS, SUITE_NAMES, make_suites, modes_of
 
 
@@ -244,6 +252,7 @@ def main():
                 kill_group(p)
         if b.router:
             b.router.close()
+        stop_pools(b)
         shutil.rmtree(tmp, ignore_errors=True)
     show_results(o, suites, results, term)
 

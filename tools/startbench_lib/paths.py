@@ -35,7 +35,7 @@ class BenchPath:
 
 def fleet_command(b, path, kind, scratch):
     stdin = [] if path.stdin else ["--no-stdin"]
-    return [b.opts.fleet_vmm, "run", *stdin, "--accel", b.opts.accel,
+    return [b.opts.fleet_vmm, "run", *stdin, "--no-pool", "--accel", b.opts.accel,
             "--name", "startbench-" + os.path.basename(scratch), path.image, *path.args[kind]]
 
 

@@ -18,11 +18,11 @@ def verdicts(suites, results):
                     pair = c.path
                     value = md["paths"][c.path][c.metric]["p50"]
                     shown = lambda v: f"{v:.1f} {UNITS[c.metric]}"
-                    rel = (">=", "<")
+                    rel = (">=", "<") if c.kind == "min" else ("<=", ">")
                     bound = f"{c.bound:g} {UNITS[c.metric]}"
                 ok = value is not None and c.judge(value)
                 text = "no data" if value is None else (f"{shown(value)} {rel[0] if ok else rel[1]} {bound} "
-                                                        f"{'OK' if ok else 'OVER' if c.kind == 'ratio' else 'UNDER'}")
+                                                        f"{'OK' if ok else 'UNDER' if c.kind == 'min' else 'OVER'}")
                 out.append({"suite": name, "mode": mode, "metric": c.metric, "pair": pair, "check": c.kind,
                             "bound": c.bound, "p50": value, "within_floor": ok,
                             "line": f"verdict {name:<10} {mode:<10} {c.metric:<15} {pair} p50 {text}"})

@@ -2,27 +2,32 @@
 import dataclasses
 import shutil
 
+from .warm import cold_command, cold_rate_measure, warm_command, warm_rate_measure
 from .paths import BenchPath, fleet_command, host_command, qmp_stop, raw_command, router_python_measure, \
     sigint_stop, virsh_command
 
 DEFINITIONS = {"start-to-ready": "spawn to the guest's first stdout byte",
                "start-to-exit": "spawn to process exit (plain image)",
                "teardown": "stop request sent to process exit (image with 'hold')",
-               "throughput": "stdout bytes / spawn to process exit (MB/s, 10^6 bytes)"}
-UNITS = {"start-to-ready": "ms", "start-to-exit": "ms", "teardown": "ms", "throughput": "MB/s"}
-SUITE_NAMES = ("hello", "runtime", "linux", "throughput", "router")
+               "throughput": "stdout bytes / spawn to process exit (MB/s, 10^6 bytes)",
+               "start-rate": "runs started and ended per second, 2 at a time (VMs/s)",
+               "rss-per-vm": "RSS of one waiting pooled VM's QEMU (MiB)"}
+UNITS = {"start-to-ready": "ms", "start-to-exit": "ms", "teardown": "ms", "throughput": "MB/s",
+         "start-rate": "VMs/s", "rss-per-vm": "MiB"}
+SUITE_NAMES = ("hello", "runtime", "linux", "throughput", "router", "warm")
 
 
 @dataclasses.dataclass(frozen=True)
 class Check:
-    """A floor: kind "ratio" is p50(path)/p50(baseline) <= bound, "min" is p50(path) >= bound."""
+    """A floor: kind "ratio" is p50(path)/p50(baseline) <= bound, "min" is p50(path) >= bound,
+    "max" is p50(path) <= bound."""
     kind: str
     metric: str
     path: str
     bound: float
 
     def judge(self, value):
-        return value <= self.bound if self.kind == "ratio" else value >= self.bound
+        return value >= self.bound if self.kind == "min" else value <= self.bound
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,7 +87,27 @@ def make_suites(o):
             [Check("ratio", "start-to-ready", "router-python", 1.25)], o.runs, o.warmup, 0,
             f"image {o.image}: python3-libvirt createXML and virsh create through fleet-router vs fleet-vmm run "
             f"and raw QEMU" + ("" if shutil.which("libvirtd") else "; libvirtd not installed, not compared")),
+        "warm": warm_suite(o, raw_hello),
     }
+
+
+def warm_suite(o, raw_hello):
+    hi = {"plain": ["hi"]}
+    plain = {"plain": []}
+    return Suite("warm", [
+        BenchPath("warm-hello", warm_command, None, {"plain": 0}, o.image, plain),
+        BenchPath("cold-hello", cold_command, None, {"plain": 0}, o.image, plain),
+        BenchPath("warm-echo", warm_command, None, {"plain": 0}, "echo", hi, expect=b"hi\n"),
+        BenchPath("cold-echo", cold_command, None, {"plain": 0}, "echo", hi, expect=b"hi\n"),
+        BenchPath("warm-rate", None, None, {"plain": 0}, "echo", hi, expect=b"hi\n", measure_fn=warm_rate_measure),
+        BenchPath("cold-rate", None, None, {"plain": 0}, "echo", hi, expect=b"hi\n", measure_fn=cold_rate_measure),
+        raw_hello,
+    ], "raw-hello", ("plain",), ("start-to-ready", "start-to-exit", "start-rate", "rss-per-vm"),
+        [Check("max", "start-to-ready", p, 5.0) for p in ("warm-hello", "warm-echo")] +
+        [Check("ratio", "start-to-ready", p, 0.25) for p in ("warm-hello", "warm-echo")],
+        o.runs, o.warmup, 0,
+        f"fleet-vmm run {o.image} and echo hi from a warm pool of {2} (fleet-vmm pool) vs cold (--no-pool) "
+        f"and raw QEMU {o.image}; start rate: 8 runs of echo hi, 2 at a time")
 
 
 

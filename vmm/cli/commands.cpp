@@ -1,6 +1,8 @@
 // fleet-vmm — the commands (see cli.hpp for the table's shape).
 #include "cli.hpp"
+#include "launch.hpp"
 #include "net.hpp"
+#include "pool.hpp"
 
 #include <fleet/vmm/accel.hpp>
 #include <fleet/vmm/catalog.hpp>
@@ -51,7 +53,7 @@ int report(const std::string& message)
     return exit_failure;
 }
 
-namespace {
+// Shared with pool_cmd.cpp (launch.hpp): options, specs.
 
 std::int64_t now_ms()
 {
@@ -59,15 +61,8 @@ std::int64_t now_ms()
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-// Parse a command's options; nullopt with the status to exit with when the
-// parse failed or --help was asked for.
-struct Parsed {
-    po::variables_map vm;
-    std::vector<std::string> positional;
-};
-
 std::optional<Parsed> parse(const char* cmd, const Args& args, po::options_description& desc, const char* usage,
-                            int& status, bool positional_rest = false)
+                            int& status, bool positional_rest)
 {
     desc.add_options()("help,h", "show this help");
     Parsed p;
@@ -115,15 +110,6 @@ Result<Store> open_store(const Context& ctx)
 }
 
 // ---- run / start / cmdline: building a spec from the command line ----
-
-struct LaunchFlags {
-    std::string name, memory, accel, initrd, workdir;
-    std::vector<std::string> shares, env, env_files;
-    unsigned cpus = 1;
-    std::optional<double> boot_timeout;  // default: the image's, else 10 s
-    double stop_timeout = 10;
-    NetFlags net;  // run and start only (net.hpp)
-};
 
 void add_launch_options(po::options_description& d, LaunchFlags& f)
 {
@@ -246,6 +232,8 @@ Result<std::pair<VmSpec, Image>> build_spec(const Context& ctx, const LaunchFlag
     return std::pair{std::move(spec), std::move(*image)};
 }
 
+namespace {
+
 SupervisorOptions supervisor_options(const Context& ctx, const LaunchFlags& f, VmSpec spec, const Image& image,
                                      const std::string& ref)
 {
@@ -281,6 +269,7 @@ int cmd_run(const Context& ctx, const Args& args)
     add_net_options(d, f.net);
     d.add_options()("keep", "keep the VM's record after it ends (default: remove it)")(
         "no-stdin", "do not forward standard input to the guest")(
+        "no-pool", "boot a VM even when a warm pool of the image has one waiting ('fleet-vmm pool')")(
         "verbose,v", "say on stderr which accelerator runs the VM, and why");
     int status = 0;
     auto p = parse("run", args, d, "[OPTIONS] IMAGE [ARGS...]", status, true);
@@ -290,8 +279,10 @@ int cmd_run(const Context& ctx, const Args& args)
     auto& [store, o] = *prepared;
     o.auto_remove = !p->vm.count("keep");
     o.forward_stdin = !p->vm.count("no-stdin");
-    if (p->vm.count("verbose"))
-        std::fprintf(stderr, "fleet-vmm: %s runs under %s\n", o.spec.name.c_str(), accel_note_.c_str());
+    bool verbose = p->vm.count("verbose") > 0;
+    if (!p->vm.count("no-pool"))
+        if (auto warm = run_from_pool(ctx, o, verbose)) return *warm;
+    if (verbose) std::fprintf(stderr, "fleet-vmm: %s runs under %s\n", o.spec.name.c_str(), accel_note_.c_str());
     return supervise(store, std::move(o));
 }
 
@@ -791,6 +782,7 @@ const std::vector<Command>& commands()
         {"inspect", "NAME", "print a VM's record as JSON", cmd_inspect},
         {"images", "", "list the image catalog", cmd_images},
         {"cmdline", "[OPTIONS] IMAGE [ARGS...]", "print the raw QEMU command line for an image", cmd_cmdline},
+        {"pool", "start|ls|stop ...", "keep VMs of an image booted for 'run' to take (a warm pool)", cmd_pool},
     };
     return table;
 }

@@ -1,6 +1,8 @@
 // fleet — the per-VM supervisor (see supervisor.hpp).
 #include <fleet/vmm/supervisor.hpp>
 
+#include "supervisor_impl.hpp"
+
 #include <fleet/base/rotating_log.hpp>
 #include <fleet/base/sink.hpp>
 #include <fleet/base/socket.hpp>
@@ -26,7 +28,7 @@
 
 namespace fleet::vmm {
 
-namespace {
+namespace detail {
 
 std::int64_t now_ms()
 {
@@ -44,67 +46,12 @@ void write_all(int fd, std::string_view bytes)
     }
 }
 
-// One `fleet-vmm console` connection: guest output to it, its input to the guest.
-struct ConsoleClient {
-    Fd fd;
-    std::unique_ptr<Sink> sink;
-    OpId read_op = 0;
-    bool dead = false;
-};
-
-// Output queued for a slow reader before the guest is made to wait.
-constexpr std::size_t max_queued = 1u << 20;
-
-class Supervisor {
-public:
-    Supervisor(const Store& store, SupervisorOptions o) : store_(store), o_(std::move(o)) {}
-
-    int run();
-
-private:
-    Result<> setup_signals();
-    void watch_signals();
-    void on_signal(const signalfd_siginfo& si);
-    void deliver(int sig, std::chrono::milliseconds stop_after);
-    Result<> setup_detached();
-    void accept_console();
-    void read_console(ConsoleClient& c);
-    void read_stdin();
-    void after_stdin_taken(std::function<void()> resume);
-    void on_output(int stream, std::string_view bytes);
-    void on_exit(const ExitInfo& info);
-    void save();
-    void tell_starter(const std::string& line);
-
-    const Store& store_;
-    SupervisorOptions o_;
-    std::unique_ptr<Loop> loop_;
-    std::unique_ptr<Vm> vm_;
-    VmRecord rec_;
-    Fd signal_fd_, console_listen_, vmm_log_;
-    std::optional<RotatingLog> console_log_, kernel_log_;  // capped (SupervisorOptions::log_max_size)
-    std::chrono::milliseconds accept_backoff_{0};
-    OpId signal_op_ = 0, accept_op_ = 0, stdin_op_ = 0;
-    std::unique_ptr<Sink> out_, err_;
-    std::list<ConsoleClient> clients_;
-    std::vector<std::function<void()>> stdin_waiting_;  // readers paused until the guest takes its stdin
-    bool stdin_wait_armed_ = false;
-    std::optional<ExitInfo> ended_;
-    bool interrupted_ = false;
-    bool sigint_delivered_ = false;
-    // Ctrl-Z (foreground): pause the guest, then stop this process; SIGCONT
-    // resumes the guest. QEMU is in a session of its own (vm.cpp).
-    bool suspending_ = false, paused_for_tstp_ = false;
-    void suspend_self();
-    OpId stop_timer_ = 0;
-};
-
 Result<> Supervisor::setup_signals()
 {
     sigset_t set;
     sigemptyset(&set);
     for (int s : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, program_signal_request}) sigaddset(&set, s);
-    if (!o_.detached)
+    if (!o_.detached)  // foreground and pooled (the claimant's Ctrl-Z comes as a line)
         for (int s : {SIGTSTP, SIGCONT}) sigaddset(&set, s);
     if (::sigprocmask(SIG_BLOCK, &set, nullptr) != 0) return fail_errno("cannot block signals");
     signal_fd_ = Fd(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
@@ -130,6 +77,10 @@ void Supervisor::watch_signals()
 void Supervisor::on_signal(const signalfd_siginfo& si)
 {
     if (!vm_) return;
+    if (pooled() && !claimed_) {  // no program yet: any request to end ends it now
+        if (si.ssi_signo != SIGTSTP && si.ssi_signo != SIGCONT) vm_->kill();
+        return;
+    }
     if (si.ssi_signo == SIGUSR1) return vm_->kill();
     if (si.ssi_signo == program_signal_request)
         return deliver(si.ssi_int & 127, std::chrono::milliseconds(si.ssi_int >> 7));
@@ -139,10 +90,7 @@ void Supervisor::on_signal(const signalfd_siginfo& si)
         vm_->pause();  // stops this process once the guest is paused
         return;
     }
-    if (si.ssi_signo == SIGCONT) {
-        if (std::exchange(paused_for_tstp_, false)) vm_->resume();
-        return;
-    }
+    if (si.ssi_signo == SIGCONT) return resume_self();
     if (si.ssi_signo == SIGINT) {
         interrupted_ = true;
         // Ctrl-C: the program gets SIGINT first, like a process in a shell.
@@ -163,7 +111,20 @@ void Supervisor::on_signal(const signalfd_siginfo& si)
 void Supervisor::suspend_self()
 {
     suspending_ = false;
-    ::raise(SIGSTOP);  // the stop the default SIGTSTP action would have been
+    if (!claimed_) {
+        ::raise(SIGSTOP);  // the stop the default SIGTSTP action would have been
+        return;
+    }
+    // The claimant stands in for the VM: it stops itself. Meanwhile the
+    // terminal belongs to its shell, so take no more of its input.
+    if (stdin_op_) loop_->cancel(std::exchange(stdin_op_, 0));
+    tell_claimant({ClaimEvent::stopped, 0, false, {}});
+}
+
+void Supervisor::resume_self()
+{
+    if (std::exchange(paused_for_tstp_, false)) vm_->resume();
+    if (claimed_ && o_.forward_stdin && !stdin_op_ && stdin_waiting_.empty()) read_stdin();
 }
 
 void Supervisor::deliver(int sig, std::chrono::milliseconds stop_after)
@@ -178,7 +139,7 @@ void Supervisor::deliver(int sig, std::chrono::milliseconds stop_after)
 
 Result<> Supervisor::setup_detached()
 {
-    std::string dir = store_.dir(o_.spec.name);
+    const std::string& dir = dir_;
     auto log = RotatingLog::open(dir + "/console.log", o_.log_max_size, o_.log_backups);
     if (!log) return std::unexpected(log.error());
     console_log_ = std::move(*log);
@@ -232,7 +193,7 @@ void Supervisor::read_console(ConsoleClient& c)
 
 void Supervisor::read_stdin()
 {
-    stdin_op_ = loop_->read(0, 64 * 1024, [this](int res, std::span<const char> d) {
+    stdin_op_ = loop_->read(in_fd_, 64 * 1024, [this](int res, std::span<const char> d) {
         stdin_op_ = 0;
         if (!vm_) return;
         if (res <= 0) return vm_->close_stdin();  // isa guests cannot be told
@@ -307,54 +268,75 @@ void Supervisor::on_exit(const ExitInfo& info)
     rec_.ended_at_ms = now_ms();
     if (vmm_log_) write_all(vmm_log_.get(), "fleet-vmm: " + info.message + "\n");
     tell_starter("error " + info.message);  // only if it never became ready
+    if (pooled() && !claimed_) tell_pool("error " + info.message);
 }
 
-int Supervisor::run()
+int Supervisor::fail_start(const Error& e)
 {
-    const std::string& name = o_.spec.name;
-    auto fail_start = [&](const Error& e) {
-        std::string msg = e.what();
-        if (o_.detached)
-            tell_starter("error " + msg);
-        else
-            std::fprintf(stderr, "fleet-vmm: %s\n", msg.c_str());
-        rec_.name = name;
-        rec_.state = VmState::exited;
-        rec_.exit_reason = ExitReason::launch_failed;
-        rec_.exit_status = 125;
-        rec_.exit_message = msg;
-        rec_.ended_at_ms = now_ms();
-        if (o_.auto_remove)
-            (void)store_.remove(name);
-        else
-            save();
+    std::string msg = e.what();
+    if (pooled() && !claimed_) {  // no claimant yet, nor a folder in the store
+        tell_pool("error " + msg);
         return 125;
-    };
-    auto loop = Loop::create();
-    if (!loop) return fail_start(loop.error());
-    loop_ = std::move(*loop);
-    if (auto s = setup_signals(); !s) return fail_start(s.error());
-    std::string dir = store_.dir(name);
-    vmm_log_ = Fd(::open((dir + "/vmm.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
-    if (o_.spec.stdio == StdioKind::virtio)
-        if (auto k = RotatingLog::open(dir + "/kernel.log", o_.log_max_size, o_.log_backups))
-            kernel_log_ = std::move(*k);
-    if (o_.detached) {
-        if (auto s = setup_detached(); !s) return fail_start(s.error());
-    } else {
-        out_ = std::make_unique<Sink>(*loop_, 1, [this](int) {
-            if (vm_) vm_->close_stdout();  // nobody reads our stdout any more
-        });
-        err_ = std::make_unique<Sink>(*loop_, 2);
     }
+    if (claimed_)
+        tell_claimant({ClaimEvent::exit, 125, true, msg});
+    else if (o_.detached)
+        tell_starter("error " + msg);
+    else
+        std::fprintf(stderr, "fleet-vmm: %s\n", msg.c_str());
+    rec_.name = o_.spec.name;
+    rec_.state = VmState::exited;
+    rec_.exit_reason = ExitReason::launch_failed;
+    rec_.exit_status = 125;
+    rec_.exit_message = msg;
+    rec_.ended_at_ms = now_ms();
+    if (o_.auto_remove)
+        (void)store_.remove(o_.spec.name);
+    else
+        save();
+    return 125;
+}
 
+// The loop, signals, the logs and the VM's stdio, before QEMU starts.
+Result<> Supervisor::prepare()
+{
+    auto loop = Loop::create();
+    if (!loop) return std::unexpected(loop.error());
+    loop_ = std::move(*loop);
+    if (auto s = setup_signals(); !s) return s;
+    dir_ = pooled() ? o_.pool.dir + "/slots/" + o_.pool.slot : store_.dir(o_.spec.name);
+    if (pooled())
+        if (auto p = setup_pool(); !p) return p;
+    vmm_log_ = Fd(::open((dir_ + "/vmm.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+    if (o_.spec.stdio == StdioKind::virtio)
+        if (auto k = RotatingLog::open(dir_ + "/kernel.log", o_.log_max_size, o_.log_backups))
+            kernel_log_ = std::move(*k);
+    if (o_.detached) return setup_detached();
+    if (!pooled()) setup_foreground_io();
+    return {};
+}
+
+void Supervisor::setup_foreground_io()
+{
+    int out = claimed_ ? claimed_stdio_[1].get() : 1, err = claimed_ ? claimed_stdio_[2].get() : 2;
+    out_ = std::make_unique<Sink>(*loop_, out, [this](int) {
+        if (vm_) vm_->close_stdout();  // nobody reads our stdout any more
+    });
+    err_ = std::make_unique<Sink>(*loop_, err);
+}
+
+Result<> Supervisor::launch()
+{
     VmHooks hooks;
     hooks.output = [this](int stream, std::string_view b) { on_output(stream, b); };
-    hooks.ready = [this] { tell_starter("ready"); };
+    hooks.ready = [this] {
+        tell_starter("ready");
+        if (claimed_) tell_claimant({ClaimEvent::ready, 0, false, {}});
+    };
     hooks.state_changed = [this](VmState s) {
         if (s == VmState::exited) return;  // on_exit writes the full ending
         rec_.state = s;
-        save();
+        if (!pooled() || claimed_) save();
         if (s == VmState::paused) tell_starter("ready");  // created --paused: as ready as it gets
         if (s == VmState::paused && suspending_) {
             paused_for_tstp_ = true;
@@ -362,13 +344,19 @@ int Supervisor::run()
         }
     };
     hooks.exited = [this](const ExitInfo& info) { on_exit(info); };
-    o_.launch.public_qmp_path = dir + "/qmp.sock";
+    if (pooled()) hooks.waiting = [this] { publish_idle(); };
+    o_.launch.public_qmp_path = dir_ + "/qmp.sock";
     o_.launch.qemu_log_fd = vmm_log_.get();
+    o_.launch.defer_exec = pooled();
     auto vm = Vm::launch(*loop_, o_.spec, o_.launch, std::move(hooks));
-    if (!vm) return fail_start(vm.error());
+    if (!vm) return std::unexpected(vm.error());
     vm_ = std::move(*vm);
+    return {};
+}
 
-    rec_.name = name;
+void Supervisor::fill_record()
+{
+    rec_.name = o_.spec.name;
     rec_.state = vm_->state();
     rec_.image = o_.image;
     rec_.kernel = o_.spec.kernel;
@@ -385,35 +373,51 @@ int Supervisor::run()
     rec_.started_at_ms = now_ms();
     rec_.auto_remove = o_.auto_remove;
     rec_.detached = o_.detached;
-    save();
-    if (!o_.detached && o_.forward_stdin) read_stdin();
-    if (!o_.forward_stdin) vm_->close_stdin();
+}
 
+// Until the VM ends: then its output flushed, its record final, the status.
+int Supervisor::serve()
+{
     auto ran = loop_->run_until([this] { return ended_.has_value(); });
     // Let what the guest printed reach the terminal or the console clients.
     if (ran && out_) ran = loop_->run_until([this] { return out_->idle() && err_->idle(); });
-    for (OpId op : {signal_op_, accept_op_, stdin_op_, stop_timer_})
+    for (OpId op : {signal_op_, accept_op_, stdin_op_, stop_timer_, claim_op_, claimant_op_})
         if (op) loop_->cancel(op);
     clients_.clear();
     vm_.reset();
     if (!ran && !ended_) return fail_start(ran.error());
+    if (pooled() && !claimed_) return 125;  // ended while it waited: nothing to record
 
-    ::unlink((dir + "/qmp.sock").c_str());
-    ::unlink((dir + "/console.sock").c_str());
+    ::unlink((dir_ + "/qmp.sock").c_str());
+    ::unlink((dir_ + "/console.sock").c_str());
     if (o_.auto_remove)
-        (void)store_.remove(name);
+        (void)store_.remove(o_.spec.name);
     else
         save();
     const ExitInfo& info = *ended_;
-    if (!o_.detached) {
-        auto fg = foreground_exit(info, interrupted_);
-        if (fg.report) std::fprintf(stderr, "fleet-vmm: %s\n", info.message.c_str());
+    if (o_.detached) return info.status;
+    auto fg = foreground_exit(info, interrupted_);
+    if (claimed_) {
+        tell_claimant({ClaimEvent::exit, fg.status, fg.report, info.message});
         return fg.status;
     }
-    return info.status;
+    if (fg.report) std::fprintf(stderr, "fleet-vmm: %s\n", info.message.c_str());
+    return fg.status;
 }
 
-}  // namespace
+int Supervisor::run()
+{
+    if (auto p = prepare(); !p) return fail_start(p.error());
+    if (auto l = launch(); !l) return fail_start(l.error());
+    fill_record();
+    if (pooled()) return serve();  // the claim starts its stdio (pooled.cpp)
+    save();
+    if (!o_.detached && o_.forward_stdin) read_stdin();
+    if (!o_.forward_stdin) vm_->close_stdin();
+    return serve();
+}
+
+}  // namespace detail
 
 int program_signal_value(int sig, std::chrono::milliseconds stop_after)
 {
@@ -441,7 +445,7 @@ std::optional<int> parse_signal(std::string_view text)
 
 int supervise(const Store& store, SupervisorOptions options)
 {
-    Supervisor s(store, std::move(options));
+    detail::Supervisor s(store, std::move(options));
     return s.run();
 }
 

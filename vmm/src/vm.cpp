@@ -71,6 +71,8 @@ struct Vm::Impl {
     json shutdown;              // data of the SHUTDOWN event, if any
     bool panicked = false, stop_requested = false, kill_requested = false, boot_timed_out = false;
     bool stdout_gone = false;
+    bool exec_deferred = false;  // launched without its exec block (a warm pool)
+    bool waiting = false;        // ... and the guest waits for it: booted, no deadline
     // Drain (virtio guests whose command line has fleet.drain=1): after the
     // guest's "exit N", make sure QEMU has handed over everything the guest
     // queued on stdout/stderr, then say so on ctl; only then does it end.
@@ -173,6 +175,10 @@ struct Vm::Impl {
             constexpr std::string_view exit_word = FLEET_CTL_EXIT " ";
             if (line == FLEET_CTL_READY) {
                 mark_ready();
+            } else if (line == FLEET_CTL_WAITING && exec_deferred) {
+                waiting = true;
+                if (boot_timer) loop.cancel(std::exchange(boot_timer, 0));  // booted: it waits for its program
+                if (hooks.waiting) hooks.waiting();
             } else if (line.starts_with(exit_word)) {
                 int v = -1;
                 auto num = line.substr(exit_word.size());
@@ -249,7 +255,7 @@ struct Vm::Impl {
 
     void arm_boot_timer()
     {
-        if (ready || boot_timer) return;
+        if (ready || boot_timer || (exec_deferred && waiting)) return;
         boot_timer = loop.timer(spec.boot_timeout, [this](int) {
             boot_timer = 0;
             if (ready) return;
@@ -400,7 +406,8 @@ Result<std::unique_ptr<Vm>> Vm::launch(Loop& loop, VmSpec spec, const LaunchOpti
     // The exec block goes into the pre-connected ctl socket now: the guest
     // finds it there when it asks, with no round trip.
     m.ctl_sink = std::make_unique<Sink>(loop, m.ctl.get());
-    m.ctl_sink->write(FLEET_EXEC_PREAMBLE + std::move(*block));
+    m.exec_deferred = options.defer_exec;
+    if (!m.exec_deferred) m.ctl_sink->write(FLEET_EXEC_PREAMBLE + std::move(*block));
 
     Impl* self = &m;
     m.qmp = std::make_unique<QmpClient>(
@@ -497,6 +504,25 @@ void Vm::close_stdin()
     // of file only after the data, and then closes the guest's port.
     Impl* self = &m;
     m.stdin_sink->when_idle([self] { ::shutdown(self->in.get(), SHUT_WR); });
+}
+
+Result<> Vm::deliver_exec(const VmSpec& program)
+{
+    Impl& m = *impl_;
+    if (m.state == VmState::exited || !m.ctl_sink) return fail("VM '" + m.spec.name + "' has exited");
+    if (!m.exec_deferred) return fail("VM '" + m.spec.name + "' already has its exec block");
+    VmSpec with = m.spec;
+    with.name = program.name;
+    with.args = program.args;
+    with.env = program.env;
+    with.workdir = program.workdir;
+    auto block = exec_block(with);
+    if (!block) return std::unexpected(block.error());
+    m.exec_deferred = false;
+    m.spec = std::move(with);
+    m.ctl_sink->write(FLEET_EXEC_PREAMBLE + std::move(*block));
+    m.arm_boot_timer();
+    return {};
 }
 
 void Vm::execute(const std::string& command, json arguments, QmpClient::Reply reply)

@@ -29,6 +29,17 @@
 
 namespace fleet::vmm {
 
+// A VM of a warm pool (pool.hpp): booted without its exec block, it waits
+// in <dir>/slots/<slot>/ and publishes its claim socket as <dir>/idle/<slot>
+// once the guest says `waiting`. One claimant (claim.hpp) gets it; from then
+// on it runs as `fleet-vmm run` would, for that claimant, and is never
+// pooled again. notify_fd hears "idle", "claimed" or "error MESSAGE" lines.
+struct PoolSlot {
+    std::string dir;  // <runtime>/pool/<image>; empty: not pooled
+    std::string slot;
+    int notify_fd = -1;
+};
+
 struct SupervisorOptions {
     VmSpec spec;
     LaunchOptions launch;
@@ -45,6 +56,7 @@ struct SupervisorOptions {
     // keeping this many older ones (NAME.1, ...), as virtlogd does.
     std::size_t log_max_size = 2u << 20;
     unsigned log_backups = 3;
+    PoolSlot pool;  // pooled: the spec has no args, env or workdir yet
 };
 
 inline constexpr int program_signal_request = SIGUSR2;

@@ -29,12 +29,18 @@ struct VmHooks {
     std::function<void(VmState)> state_changed;
     std::function<void(const QmpMessage&)> event;
     std::function<void(const ExitInfo&)> exited;
+    // The guest said `waiting` and its exec block was deferred
+    // (LaunchOptions::defer_exec): it has booted and waits for deliver_exec.
+    std::function<void()> waiting;
 };
 
 struct LaunchOptions {
     std::string qemu = "qemu-system-x86_64";
     std::string public_qmp_path;  // a listening monitor socket for other clients
     int qemu_log_fd = -1;         // QEMU's own messages are copied here too
+    // Boot without the exec block (a warm pool): the boot deadline ends at
+    // the guest's `waiting` line, and deliver_exec writes the block later.
+    bool defer_exec = false;
 };
 
 class Vm {
@@ -67,6 +73,10 @@ public:
     // writes fail; the runtime exits 141, like a program on SIGPIPE); an isa
     // guest cannot be told and is killed, ending with status 141.
     void close_stdout();
+    // A VM launched with defer_exec: write its exec block now, once, from
+    // `program`'s args, env and workdir (its name becomes the VM's); the
+    // boot deadline starts again.
+    Result<> deliver_exec(const VmSpec& program);
     // QMP passthrough on the private monitor.
     void execute(const std::string& command, json arguments, QmpClient::Reply reply);
     void pause();

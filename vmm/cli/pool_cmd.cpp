@@ -1,0 +1,221 @@
+// fleet-vmm pool — start, list and stop warm pools (see pool.hpp).
+#include "launch.hpp"
+#include "pool.hpp"
+
+#include <fleet/base/file.hpp>
+#include <fleet/base/process.hpp>
+#include <fleet/vmm/pool.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace fleet::cli {
+
+using namespace fleet::vmm;
+
+namespace {
+
+constexpr const char* pool_usage =
+    "COMMAND ...\n\n"
+    "Commands:\n"
+    "  start [OPTIONS] IMAGE   keep -n VMs of IMAGE booted, waiting for a program\n"
+    "  ls [--json]             the pools: size, idle VMs, their QEMUs' memory (RSS)\n"
+    "  stop IMAGE...           end a pool's waiting VMs (VMs running a program go on)\n\n"
+    "'fleet-vmm run IMAGE ARGS' takes a waiting VM of IMAGE's pool when its options fit\n"
+    "(same memory, vCPUs and accelerator; no --share, --net or -w), else boots one;\n"
+    "'run --no-pool' always boots one. Each VM runs one program and is then gone.";
+
+// Fork the daemon (its own session, nobody's child but init's) and wait
+// for its word: all `size` VMs waiting, or why not.
+int start_daemon(const Store& store, PoolDaemon d)
+{
+    int pipefd[2];
+    if (::pipe2(pipefd, O_CLOEXEC) != 0) return report(Error{"cannot create a pipe", errno});
+    std::fflush(nullptr);
+    pid_t pid = ::fork();
+    if (pid < 0) return report(Error{"cannot fork", errno});
+    if (pid == 0) {
+        ::close(pipefd[0]);
+        ::setsid();
+        int devnull = ::open("/dev/null", O_RDWR);
+        for (int fd = 0; fd < 3; ++fd) ::dup2(devnull, fd);
+        if (::fork() > 0) ::_exit(0);
+        d.ready_fd = pipefd[1];
+        ::_exit(run_pool_daemon(store, std::move(d)));
+    }
+    ::close(pipefd[1]);
+    ::waitpid(pid, nullptr, 0);
+    std::string line;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(pipefd[0], buf, sizeof buf)) > 0) line.append(buf, static_cast<std::size_t>(n));
+    ::close(pipefd[0]);
+    while (!line.empty() && line.back() == '\n') line.pop_back();
+    if (line == "ready") return 0;
+    if (line.starts_with("error ")) return report("pool '" + d.image + "': " + line.substr(6));
+    return report("pool '" + d.image + "' failed to start (see " + d.dir + "/pool.log)");
+}
+
+int pool_start(const Context& ctx, const Args& args)
+{
+    LaunchFlags f;
+    unsigned size = 2;
+    const char* accel = std::getenv("FLEET_ACCEL");
+    po::options_description d("Options");
+    d.add_options()("size,n", po::value(&size)->default_value(2), "VMs kept waiting (1 to 64)")(
+        "memory,m", po::value(&f.memory), "guest memory, e.g. 64M (default: the image's)")(
+        "cpus", po::value(&f.cpus)->default_value(1), "vCPUs")(
+        "accel", po::value(&f.accel)->default_value(accel && *accel ? accel : "auto"),
+        "auto, kvm or tcg (FLEET_ACCEL)")(
+        "boot-timeout", po::value<double>()->notifier([&f](double v) { f.boot_timeout = v; }),
+        "seconds a VM has to boot to its waiting point (default: the image's, else 10)")(
+        "stop-timeout", po::value(&f.stop_timeout)->default_value(10, "10"),
+        "seconds a stop of a claimed VM waits for its power-off before killing it");
+    int status = 0;
+    auto p = parse("pool start", args, d, "[OPTIONS] IMAGE", status);
+    if (!p) return status;
+    if (p->positional.size() != 1) return report("pool start takes one image (arguments come with each run)");
+    if (size < 1 || size > 64) return report("--size must be 1 to 64");
+    auto spec = build_spec(ctx, f, p->positional);
+    if (!spec) return report(spec.error());
+    auto& [s, image] = *spec;
+    if (image.entry_file.empty())
+        return report("pool start: '" + p->positional[0] + "' is not a catalog image a pool can hold");
+    auto store = open_store(ctx);
+    if (!store) return report(store.error());
+    if (auto r = ensure_private_dir(pool_root(ctx.runtime_dir)); !r) return report(r.error());
+    std::string dir = pool_dir(ctx.runtime_dir, image.name);
+    if (auto r = ensure_private_dir(dir); !r) return report(r.error());
+    PoolDaemon pd{dir, image.name, size, {}, -1};
+    pd.base.spec = std::move(s);
+    pd.base.spec.args.clear();
+    pd.base.launch.qemu = ctx.qemu;
+    pd.base.image = image.name;
+    pd.base.stop_deadline = std::chrono::milliseconds(static_cast<long>(f.stop_timeout * 1000));
+    int rc = start_daemon(*store, std::move(pd));
+    if (rc == 0) std::printf("%s: %u waiting\n", image.name.c_str(), size);
+    return rc;
+}
+
+// RSS of the waiting VMs' QEMUs, in KiB.
+std::uint64_t idle_rss_kib(const std::string& dir, const std::vector<std::string>& idle)
+{
+    std::uint64_t kib = 0;
+    for (const auto& slot : idle)
+        if (auto s = read_slot(dir, slot); s && process_alive(s->pid, s->pid_start))
+            kib += proc_info(s->pid).value_or(ProcInfo{}).rss_kib;
+    return kib;
+}
+
+int pool_ls(const Context& ctx, const Args& args)
+{
+    po::options_description d("Options");
+    d.add_options()("json", "print JSON");
+    int status = 0;
+    auto p = parse("pool ls", args, d, "[--json]", status);
+    if (!p) return status;
+    json arr = json::array();
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(pool_root(ctx.runtime_dir), ec)) {
+        std::string dir = e.path().string();
+        auto alive = pool_alive(dir, true);  // a dead daemon's leftovers are cleared here
+        if (!alive || !*alive) continue;
+        auto info = read_pool_info(dir);
+        if (!info) continue;
+        auto idle = idle_slots(dir);
+        std::uint64_t kib = idle_rss_kib(dir, idle);
+        arr.push_back({{"image", info->image},
+                       {"size", info->size},
+                       {"idle", idle.size()},
+                       {"memory_mib", info->memory_mib},
+                       {"accel", info->accel},
+                       {"rss_kib", kib},
+                       {"rss_kib_per_vm", idle.empty() ? 0 : kib / idle.size()},
+                       {"pid", info->pid}});
+    }
+    if (p->vm.count("json")) {
+        std::printf("%s\n", arr.dump(2).c_str());
+        return 0;
+    }
+    std::printf("%-16s %-5s %-5s %-7s %-5s %-12s %s\n", "IMAGE", "SIZE", "IDLE", "MEMORY", "ACCEL", "RSS", "PID");
+    for (const auto& j : arr) {
+        std::string rss = std::to_string(j["rss_kib"].get<std::uint64_t>() / 1024) + "M";
+        if (j["idle"].get<std::size_t>() > 0)
+            rss += " (" + std::to_string(j["rss_kib_per_vm"].get<std::uint64_t>() / 1024) + "M each)";
+        std::printf("%-16s %-5u %-5zu %-7s %-5s %-12s %d\n", j["image"].get<std::string>().c_str(),
+                    j["size"].get<unsigned>(), j["idle"].get<std::size_t>(),
+                    (std::to_string(j["memory_mib"].get<std::uint64_t>()) + "M").c_str(),
+                    j["accel"].get<std::string>().c_str(), rss.c_str(), j["pid"].get<int>());
+    }
+    return 0;
+}
+
+Result<> stop_one(const Context& ctx, const std::string& image)
+{
+    std::string dir = pool_dir(ctx.runtime_dir, image);
+    auto alive = pool_alive(dir, true);
+    if (!alive) return std::unexpected(alive.error());
+    auto info = *alive ? read_pool_info(dir) : Result<PoolInfo>(fail(""));
+    if (!*alive || !info) return fail("no pool for '" + image + "' (see 'fleet-vmm pool ls')");
+    auto owner = proc_info(info->pid);
+    if (!owner || owner->uid != ::geteuid() || !process_alive(info->pid, info->pid_start))
+        return fail("pool '" + image + "': its daemon (pid " + std::to_string(info->pid) + ") is gone or not yours");
+    auto pidfd = open_pidfd(info->pid);
+    if (!pidfd) return std::unexpected(pidfd.error());
+    if (::kill(info->pid, SIGTERM) != 0) return fail_errno("cannot signal the pool daemon of '" + image + "'");
+    pollfd pfd{pidfd->get(), POLLIN, 0};
+    if (::poll(&pfd, 1, 10000) <= 0) {
+        ::kill(info->pid, SIGKILL);  // its VMs die with it (PR_SET_PDEATHSIG)
+        (void)pool_alive(dir, true);
+    }
+    return {};
+}
+
+int pool_stop(const Context& ctx, const Args& args)
+{
+    po::options_description d("Options");
+    int status = 0;
+    auto p = parse("pool stop", args, d, "IMAGE...", status);
+    if (!p) return status;
+    if (p->positional.empty()) return report("pool stop needs at least one image");
+    int rc = 0;
+    for (const auto& image : p->positional) {
+        if (auto s = stop_one(ctx, image); !s)
+            rc = report(s.error());
+        else
+            std::printf("%s\n", image.c_str());
+    }
+    return rc;
+}
+
+}  // namespace
+
+int cmd_pool(const Context& ctx, const Args& args)
+{
+    if (args.empty()) return report("pool needs a command: start, ls, stop (see 'fleet-vmm pool --help')");
+    if (args[0] == "--help" || args[0] == "-h") {
+        std::cout << "Usage: fleet-vmm pool " << pool_usage << "\n";
+        return 0;
+    }
+    Args rest(args.begin() + 1, args.end());
+    if (args[0] == "start") return pool_start(ctx, rest);
+    if (args[0] == "ls") return pool_ls(ctx, rest);
+    if (args[0] == "stop") return pool_stop(ctx, rest);
+    return report("unknown pool command '" + args[0] + "' (start, ls, stop; see 'fleet-vmm pool --help')");
+}
+
+}  // namespace fleet::cli

@@ -1,0 +1,258 @@
+// fleet-vmm — the pool daemon: keeps a pool's VMs booted (see pool.hpp).
+#include "pool.hpp"
+
+#include <fleet/base/process.hpp>
+#include <fleet/vmm/pool.hpp>
+#include <fleet/vmm/supervisor.hpp>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <list>
+
+namespace fs = std::filesystem;
+
+namespace fleet::cli {
+
+using namespace fleet::vmm;
+
+namespace {
+
+struct Slot {
+    pid_t pid = 0;
+    Fd notify;  // the slot's lines ("idle", "claimed", "error ...")
+    std::string name, partial;
+    enum { booting, idle, claimed } state = booting;
+};
+
+class Daemon {
+public:
+    Daemon(const Store& store, PoolDaemon d) : store_(store), d_(std::move(d)) {}
+    int run();
+
+private:
+    Result<> setup();
+    void spawn();
+    void fill();
+    void on_line(Slot& s, const std::string& line);
+    void read_slot(Slot& s);
+    void reap();
+    void tell_starter(const std::string& line);
+    void log(const std::string& line);
+    int shut_down(int status);
+
+    const Store& store_;
+    PoolDaemon d_;
+    Fd lock_, sigfd_, log_;
+    std::list<Slot> slots_;
+    unsigned counter_ = 0, failures_ = 0;
+    std::chrono::steady_clock::time_point retry_at_{};
+    bool stopping_ = false;
+};
+
+Result<> Daemon::setup()
+{
+    lock_ = Fd(::open((d_.dir + "/lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+    if (!lock_) return fail_errno("cannot open " + d_.dir + "/lock");
+    if (::flock(lock_.get(), LOCK_EX | LOCK_NB) != 0) return fail("a pool for '" + d_.image + "' is already running");
+    std::error_code ec;
+    for (const char* sub : {"idle", "taken", "slots"}) {
+        fs::remove_all(d_.dir + "/" + sub, ec);  // what a dead daemon left
+        if (::mkdir((d_.dir + "/" + sub).c_str(), 0700) != 0) return fail_errno("cannot create " + d_.dir + "/" + sub);
+    }
+    log_ = Fd(::open((d_.dir + "/pool.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+    sigset_t set;
+    sigemptyset(&set);
+    for (int s : {SIGTERM, SIGINT, SIGHUP, SIGCHLD}) sigaddset(&set, s);
+    if (::sigprocmask(SIG_BLOCK, &set, nullptr) != 0) return fail_errno("cannot block signals");
+    sigfd_ = Fd(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+    if (!sigfd_) return fail_errno("cannot create a signalfd");
+    ::signal(SIGPIPE, SIG_IGN);
+    PoolInfo info{d_.image,
+                  d_.size,
+                  ::getpid(),
+                  proc_info(::getpid()).value_or(ProcInfo{}).start_time,
+                  pool_key(d_.base.spec),
+                  d_.base.spec.memory_mib,
+                  std::string(to_string(d_.base.spec.accel))};
+    return write_pool_info(d_.dir, info);
+}
+
+void Daemon::log(const std::string& line)
+{
+    if (log_) (void)!::write(log_.get(), (line + "\n").data(), line.size() + 1);
+}
+
+void Daemon::tell_starter(const std::string& line)
+{
+    if (d_.ready_fd < 0) return;
+    (void)!::write(d_.ready_fd, (line + "\n").data(), line.size() + 1);
+    ::close(std::exchange(d_.ready_fd, -1));
+}
+
+// One pooled supervisor, a child of ours that dies with us until claimed.
+void Daemon::spawn()
+{
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0) return log("cannot create a pipe: " + std::string(std::strerror(errno)));
+    std::string name =
+        "pool-" + d_.image.substr(0, 40) + "-" + std::to_string(::getpid()) + "-" + std::to_string(++counter_);
+    pid_t parent = ::getpid();
+    pid_t pid = ::fork();
+    if (pid < 0) {
+        ::close(p[0]);
+        ::close(p[1]);
+        return log("cannot fork: " + std::string(std::strerror(errno)));
+    }
+    if (pid == 0) {
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (::getppid() != parent) ::_exit(125);
+        // Nothing of the daemon's may live on in a VM that outlives it: the
+        // lock above all (a claimed VM must not keep the pool "running").
+        lock_.reset();
+        sigfd_.reset();
+        log_.reset();
+        for (auto& s : slots_) s.notify.reset();
+        if (d_.ready_fd >= 0) ::close(d_.ready_fd);
+        ::close(p[0]);
+        sigset_t none;
+        sigemptyset(&none);
+        ::sigprocmask(SIG_SETMASK, &none, nullptr);
+        SupervisorOptions o = d_.base;
+        o.spec.name = name;
+        o.pool = PoolSlot{d_.dir, name, p[1]};
+        ::_exit(supervise(store_, std::move(o)));
+    }
+    ::close(p[1]);
+    auto& s = slots_.emplace_back();
+    s.pid = pid;
+    s.notify = Fd(p[0]);
+    s.name = name;
+}
+
+void Daemon::fill()
+{
+    if (stopping_ || std::chrono::steady_clock::now() < retry_at_) return;
+    auto waiting = std::count_if(slots_.begin(), slots_.end(), [](const Slot& s) { return s.state != Slot::claimed; });
+    for (auto n = waiting; n < static_cast<long>(d_.size); ++n) spawn();
+}
+
+void Daemon::on_line(Slot& s, const std::string& line)
+{
+    if (line == "idle") {
+        s.state = Slot::idle;
+        failures_ = 0;
+        auto idle = std::count_if(slots_.begin(), slots_.end(), [](const Slot& x) { return x.state == Slot::idle; });
+        if (idle >= static_cast<long>(d_.size)) tell_starter("ready");
+    } else if (line == "claimed") {
+        s.state = Slot::claimed;
+        s.notify.reset();  // its life is its claimant's now
+        fill();
+    } else if (line.starts_with("error ")) {
+        log(s.name + ": " + line.substr(6));
+        if (d_.ready_fd >= 0) {  // the first boots fail: say so and give up
+            tell_starter(line);
+            stopping_ = true;
+        }
+    }
+}
+
+void Daemon::read_slot(Slot& s)
+{
+    char buf[1024];
+    ssize_t n = ::read(s.notify.get(), buf, sizeof buf);
+    if (n <= 0) {
+        s.notify.reset();  // it ended; reap() tells
+        return;
+    }
+    for (char c : std::string_view(buf, static_cast<std::size_t>(n))) {
+        if (c != '\n') {
+            if (s.partial.size() < 4096) s.partial += c;
+            continue;
+        }
+        std::string line = std::exchange(s.partial, {});
+        on_line(s, line);
+        if (!s.notify) return;
+    }
+}
+
+void Daemon::reap()
+{
+    int st;
+    pid_t pid;
+    while ((pid = ::waitpid(-1, &st, WNOHANG)) > 0) {
+        auto it = std::find_if(slots_.begin(), slots_.end(), [pid](const Slot& s) { return s.pid == pid; });
+        if (it == slots_.end()) continue;
+        if (it->state != Slot::claimed && !stopping_) {
+            // Ended unclaimed: a failed boot. Back off while they keep failing.
+            ++failures_;
+            auto wait = std::chrono::milliseconds(std::min(5000u, 100u << std::min(failures_, 6u)));
+            retry_at_ = std::chrono::steady_clock::now() + wait;
+        }
+        ::unlink((d_.dir + "/idle/" + it->name).c_str());
+        std::error_code ec;
+        fs::remove_all(d_.dir + "/slots/" + it->name, ec);
+        slots_.erase(it);
+    }
+}
+
+int Daemon::shut_down(int status)
+{
+    for (auto& s : slots_)
+        if (s.state != Slot::claimed) ::kill(s.pid, SIGKILL);
+    for (auto& s : slots_)
+        if (s.state != Slot::claimed) ::waitpid(s.pid, nullptr, 0);
+    std::error_code ec;
+    for (const char* sub : {"idle", "taken", "slots"}) fs::remove_all(d_.dir + "/" + sub, ec);
+    ::unlink((d_.dir + "/pool.json").c_str());
+    return status;
+}
+
+int Daemon::run()
+{
+    if (auto s = setup(); !s) {
+        tell_starter("error " + s.error().what());
+        return 125;
+    }
+    fill();
+    while (!stopping_) {
+        std::vector<pollfd> fds{{sigfd_.get(), POLLIN, 0}};
+        std::vector<Slot*> who{nullptr};
+        for (auto& s : slots_)
+            if (s.notify) {
+                fds.push_back({s.notify.get(), POLLIN, 0});
+                who.push_back(&s);
+            }
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(retry_at_ - std::chrono::steady_clock::now());
+        int timeout = left.count() > 0 ? static_cast<int>(left.count()) + 1 : -1;
+        if (::poll(fds.data(), fds.size(), timeout) < 0 && errno != EINTR) break;
+        for (std::size_t i = 1; i < fds.size(); ++i)
+            if (fds[i].revents) read_slot(*who[i]);
+        signalfd_siginfo si;
+        while (::read(sigfd_.get(), &si, sizeof si) == sizeof si)
+            if (si.ssi_signo != SIGCHLD) stopping_ = true;
+        reap();
+        fill();
+    }
+    return shut_down(0);
+}
+
+}  // namespace
+
+int run_pool_daemon(const Store& store, PoolDaemon d)
+{
+    Daemon daemon(store, std::move(d));
+    return daemon.run();
+}
+
+}  // namespace fleet::cli

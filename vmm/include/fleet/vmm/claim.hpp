@@ -1,0 +1,81 @@
+// fleet — claiming a pooled VM: what travels on the claim socket.
+//
+// A pooled VM (pool.hpp) has booted without its exec block and waits. A
+// claimant connects to its claim socket and sends one request, with its
+// stdin, stdout and stderr as SCM_RIGHTS: the VM's name in the runtime
+// folder (the claimant has created that folder), how to run, and the
+// program's exec block as the guest reads it (<fleet/abi/guest.h>).
+//
+//   u32 magic "FLCQ"  u32 version 1  u32 flags  u32 stop_deadline_ms
+//   u32 size (bytes after this 20-byte header)
+//   size bytes: the name, NUL, then the exec block (its 32-byte header and strings)
+//
+// Then lines, each at most claim_line_max bytes. The pooled supervisor
+// sends `ready` (the program started), `stopped` (it paused the guest for a
+// SIGTSTP: the claimant stops itself now) and, last, `exit STATUS REPORT
+// MESSAGE` (REPORT 1: print MESSAGE as a cold `run` would). The claimant
+// sends `signal SIG VALUE` for each signal it gets (VALUE: the sigqueue
+// value, or -1), which the supervisor treats as its own. A claimant that
+// goes away (end of file) kills the VM.
+#pragma once
+
+#include <fleet/base/error.hpp>
+#include <fleet/base/fd.hpp>
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace fleet::vmm {
+
+struct ClaimRequest {
+    std::string name;  // the VM's name in the store
+    std::vector<std::string> args, env;
+    std::string workdir;
+    bool forward_stdin = true;
+    bool auto_remove = true;
+    std::chrono::milliseconds stop_deadline{10000};
+};
+
+inline constexpr std::size_t claim_header_size = 20;
+inline constexpr std::size_t claim_line_max = 1024;
+
+// The request's bytes; fails when the exec block is over the ABI's limits.
+Result<std::string> encode_claim(const ClaimRequest& request);
+// The bytes after the header a request with this header carries; fails on
+// a bad magic, version or size.
+Result<std::size_t> claim_body_size(std::string_view header);
+// A whole request (header and body), checked as the guest would check its
+// exec block; never trusts its input.
+Result<ClaimRequest> decode_claim(std::string_view bytes);
+
+// One line from the supervisor to the claimant.
+struct ClaimEvent {
+    enum Kind { ready, stopped, exit } kind = ready;
+    int status = 0;
+    bool report = false;
+    std::string message;
+};
+std::string format_event(const ClaimEvent& e);
+Result<ClaimEvent> parse_event(std::string_view line);
+
+// One line from the claimant: a signal and its sigqueue value (-1: none).
+struct ClaimSignal {
+    int sig = 0;
+    int value = -1;
+};
+std::string format_signal(const ClaimSignal& s);
+Result<ClaimSignal> parse_signal_line(std::string_view line);
+
+// Send bytes with fds attached to their first byte, then the rest (blocking).
+Result<> send_with_fds(int sock, std::string_view bytes, const std::vector<int>& fds);
+// Read exactly n bytes (blocking, at most `timeout` in all), collecting up
+// to `max_fds` fds that ride on them (close-on-exec).
+Result<std::string> recv_with_fds(int sock, std::size_t n, std::vector<Fd>& fds, std::size_t max_fds,
+                                  std::chrono::milliseconds timeout);
+
+}  // namespace fleet::vmm

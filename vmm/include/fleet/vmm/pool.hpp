@@ -1,0 +1,74 @@
+// fleet — warm pools: VMs booted in advance, each waiting for one program.
+//
+//   <runtime>/pool/<image>/lock          flock(2)ed by the pool's daemon while it lives
+//   <runtime>/pool/<image>/pool.json     the daemon: pid, size, the spec's key, memory, accel
+//   <runtime>/pool/<image>/slots/<slot>/ a pooled VM's files until it is claimed
+//                                        (claim.sock, qmp.sock, vmm.log, kernel.log, slot.json)
+//   <runtime>/pool/<image>/idle/<slot>   the claim socket of a VM that waits, renamed here
+//                                        from its slot once the guest says `waiting`
+//   <runtime>/pool/<image>/taken/<slot>.<pid>  a claim under way
+//
+// Claiming is renaming an idle entry into taken/: of racing claimants
+// exactly one succeeds, the others see it gone and try the next. The pooled
+// supervisor then accepts exactly one connection, from its own uid
+// (SO_PEERCRED), and is never published again: a VM runs one program.
+#pragma once
+
+#include <fleet/base/error.hpp>
+#include <fleet/base/fd.hpp>
+#include <fleet/vmm/spec.hpp>
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace fleet::vmm {
+
+struct PoolInfo {
+    std::string image;
+    unsigned size = 0;  // idle VMs it keeps
+    pid_t pid = 0;      // the daemon
+    std::uint64_t pid_start = 0;
+    std::string key;  // pool_key of its VMs' spec
+    std::uint64_t memory_mib = 0;
+    std::string accel;
+};
+
+struct SlotInfo {
+    pid_t pid = 0;  // QEMU
+    std::uint64_t pid_start = 0;
+    pid_t supervisor_pid = 0;
+};
+
+// <runtime>/pool and <runtime>/pool/<image>.
+std::string pool_root(const std::string& runtime_dir);
+std::string pool_dir(const std::string& runtime_dir, const std::string& image);
+
+// What a pooled VM must share with `spec` to stand in for its cold boot:
+// kernel and initrd (path and identity), kernel command line, memory,
+// vCPUs, accelerator and CPU model, stdio. "" when a spec cannot come from
+// a pool: shares, disks, network interfaces, rng, a working folder, or
+// created paused. Name, arguments and environment do not count.
+std::string pool_key(const VmSpec& spec);
+
+Result<PoolInfo> read_pool_info(const std::string& dir);
+Result<> write_pool_info(const std::string& dir, const PoolInfo& info);
+Result<SlotInfo> read_slot(const std::string& dir, const std::string& slot);
+Result<> write_slot(const std::string& dir, const std::string& slot, const SlotInfo& info);
+
+// The slots whose VM waits (entries of idle/), sorted.
+std::vector<std::string> idle_slots(const std::string& dir);
+
+// Take one idle VM of the pool at `dir` for this process: a connected claim
+// socket, or nullopt when none is left. Entries whose VM is gone are
+// removed on the way.
+std::optional<Fd> claim_idle(const std::string& dir);
+
+// Is a daemon holding the pool's lock? If not and `reconcile`, take the
+// lock and clear what a dead daemon left (pool.json, idle, taken, slots).
+Result<bool> pool_alive(const std::string& dir, bool reconcile);
+
+}  // namespace fleet::vmm

@@ -1,0 +1,227 @@
+// fleet — the claim socket's messages (see claim.hpp).
+#include <fleet/vmm/claim.hpp>
+
+#include <fleet/vmm/exec.hpp>
+#include <fleet/vmm/spec.hpp>
+
+#include <fleet/abi/guest.h>
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+
+namespace fleet::vmm {
+
+namespace {
+
+constexpr std::uint32_t claim_magic = 0x51434c46u;  // "FLCQ"
+constexpr std::uint32_t claim_version = 1;
+constexpr std::uint32_t flag_stdin = 1, flag_remove = 2;
+constexpr std::size_t claim_body_max = 64 + sizeof(fleet_exec_header) + FLEET_EXEC_MAX_SIZE;
+
+void put_u32(std::string& out, std::uint32_t v)
+{
+    for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+std::uint32_t get_u32(std::string_view in, std::size_t at)
+{
+    std::uint32_t v = 0;
+    for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(in[at + static_cast<std::size_t>(i)]);
+    return v;
+}
+
+// "123" -> 123 within [lo, hi], the whole text.
+std::optional<int> number(std::string_view text, int lo, int hi)
+{
+    int v = 0;
+    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc() || p != text.data() + text.size() || v < lo || v > hi) return std::nullopt;
+    return v;
+}
+
+// The next space-separated word of `line`, removed from it.
+std::string_view word(std::string_view& line)
+{
+    auto sp = line.find(' ');
+    std::string_view w = line.substr(0, sp);
+    line = sp == std::string_view::npos ? std::string_view() : line.substr(sp + 1);
+    return w;
+}
+
+}  // namespace
+
+Result<std::string> encode_claim(const ClaimRequest& r)
+{
+    VmSpec program;
+    program.args = r.args;
+    program.env = r.env;
+    program.workdir = r.workdir;
+    auto block = exec_block(program);
+    if (!block) return std::unexpected(block.error());
+    std::string body = r.name + std::string(1, '\0') + *block;
+    std::string out;
+    put_u32(out, claim_magic);
+    put_u32(out, claim_version);
+    put_u32(out, (r.forward_stdin ? flag_stdin : 0) | (r.auto_remove ? flag_remove : 0));
+    put_u32(out, static_cast<std::uint32_t>(std::clamp<long long>(r.stop_deadline.count(), 0, 86400000)));
+    put_u32(out, static_cast<std::uint32_t>(body.size()));
+    return out + body;
+}
+
+Result<std::size_t> claim_body_size(std::string_view header)
+{
+    if (header.size() < claim_header_size) return fail("claim: a short header");
+    if (get_u32(header, 0) != claim_magic) return fail("claim: bad magic");
+    if (get_u32(header, 4) != claim_version) return fail("claim: unsupported version");
+    std::size_t size = get_u32(header, 16);
+    if (size > claim_body_max) return fail("claim: too large");
+    return size;
+}
+
+Result<ClaimRequest> decode_claim(std::string_view bytes)
+{
+    auto size = claim_body_size(bytes);
+    if (!size) return std::unexpected(size.error());
+    if (bytes.size() != claim_header_size + *size) return fail("claim: the size does not match");
+    ClaimRequest r;
+    std::uint32_t flags = get_u32(bytes, 8);
+    if (flags & ~(flag_stdin | flag_remove)) return fail("claim: unknown flags");
+    r.forward_stdin = flags & flag_stdin;
+    r.auto_remove = flags & flag_remove;
+    r.stop_deadline = std::chrono::milliseconds(get_u32(bytes, 12));
+    std::string_view body = bytes.substr(claim_header_size);
+    auto nul = body.find('\0');
+    if (nul == std::string_view::npos) return fail("claim: no name");
+    r.name = std::string(body.substr(0, nul));
+    if (auto v = validate_name(r.name); !v) return fail("claim: " + v.error().message);
+    std::string_view block = body.substr(nul + 1);
+    fleet_exec_header h;
+    if (block.size() < sizeof h) return fail("claim: a short exec block");
+    std::memcpy(&h, block.data(), sizeof h);
+    if (const char* why = fleet_exec_check_header(&h)) return fail(std::string("claim: exec block: ") + why);
+    std::string_view s = block.substr(sizeof h);
+    if (s.size() != h.size) return fail("claim: exec block: the size does not match");
+    if (const char* why = fleet_exec_check_strings(&h, s.data())) return fail(std::string("claim: exec block: ") + why);
+    for (std::uint32_t i = 0; i < h.argc + h.envc + 1; ++i) {
+        std::string str(s.data());  // the checks above guarantee a NUL
+        s.remove_prefix(str.size() + 1);
+        if (i < h.argc)
+            r.args.push_back(std::move(str));
+        else if (i < h.argc + h.envc)
+            r.env.push_back(std::move(str));
+        else
+            r.workdir = std::move(str);
+    }
+    return r;
+}
+
+std::string format_event(const ClaimEvent& e)
+{
+    if (e.kind == ClaimEvent::ready) return "ready\n";
+    if (e.kind == ClaimEvent::stopped) return "stopped\n";
+    std::string msg;
+    for (char c : e.message) msg += c == '\n' ? ' ' : c;
+    std::string line = "exit " + std::to_string(e.status) + (e.report ? " 1 " : " 0 ") + msg;
+    if (line.size() >= claim_line_max) line.resize(claim_line_max - 1);
+    return line + "\n";
+}
+
+Result<ClaimEvent> parse_event(std::string_view line)
+{
+    ClaimEvent e;
+    if (line == "ready") return e;
+    if (line == "stopped") return ClaimEvent{ClaimEvent::stopped, 0, false, {}};
+    if (word(line) != "exit") return fail("claim: unknown line from the pooled VM");
+    auto status = number(word(line), 0, 255);
+    auto report = number(word(line), 0, 1);
+    if (!status || !report) return fail("claim: a bad exit line from the pooled VM");
+    return ClaimEvent{ClaimEvent::exit, *status, *report == 1, std::string(line)};
+}
+
+std::string format_signal(const ClaimSignal& s)
+{
+    return "signal " + std::to_string(s.sig) + " " + std::to_string(s.value) + "\n";
+}
+
+Result<ClaimSignal> parse_signal_line(std::string_view line)
+{
+    if (word(line) != "signal") return fail("claim: unknown line from the claimant");
+    auto sig = number(word(line), 1, 64);
+    auto value = number(word(line), -1, 0x7fffffff);
+    if (!sig || !value || !line.empty()) return fail("claim: a bad signal line");
+    return ClaimSignal{*sig, *value};
+}
+
+Result<> send_with_fds(int sock, std::string_view bytes, const std::vector<int>& fds)
+{
+    char control[CMSG_SPACE(sizeof(int) * 3)] = {};
+    if (fds.size() > 3 || bytes.empty()) return fail("claim: bad send");
+    iovec iov{const_cast<char*>(bytes.data()), 1};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+    std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
+    ssize_t n;
+    do n = ::sendmsg(sock, &msg, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    if (n != 1) return fail_errno("cannot send the claim");
+    bytes.remove_prefix(1);
+    while (!bytes.empty()) {
+        n = ::send(sock, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return fail_errno("cannot send the claim");
+        bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return {};
+}
+
+Result<std::string> recv_with_fds(int sock, std::size_t n, std::vector<Fd>& fds, std::size_t max_fds,
+                                  std::chrono::milliseconds timeout)
+{
+    using clock = std::chrono::steady_clock;
+    auto deadline = clock::now() + timeout;
+    std::string out(n, '\0');
+    std::size_t got = 0;
+    while (got < n) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count();
+        pollfd p{sock, POLLIN, 0};
+        if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) == 0) return fail("claim: timed out");
+        char control[CMSG_SPACE(sizeof(int) * 4)] = {};
+        iovec iov{out.data() + got, n - got};
+        msghdr msg{};
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control;
+        msg.msg_controllen = sizeof control;
+        ssize_t k = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+        if (k < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+        if (k < 0) return fail_errno("claim: cannot read");
+        for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+            std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            for (std::size_t i = 0; i < count; ++i) {
+                int fd;
+                std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+                fds.emplace_back(fd);  // owned (and closed) even when over the limit
+            }
+        }
+        if (fds.size() > max_fds) return fail("claim: too many fds");
+        if (msg.msg_flags & MSG_CTRUNC) return fail("claim: fds cut off");
+        if (k == 0) return fail("claim: the claimant went away");
+        got += static_cast<std::size_t>(k);
+    }
+    return out;
+}
+
+}  // namespace fleet::vmm

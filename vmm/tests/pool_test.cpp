@@ -1,0 +1,107 @@
+// Warm pools: the key that says which runs a pool may serve, claiming by
+// rename (one winner), stale entries, a dead daemon's leftovers.
+#include <fleet/test/support.hpp>
+
+#include <fleet/base/socket.hpp>
+#include <fleet/vmm/pool.hpp>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+using namespace fleet;
+using namespace fleet::vmm;
+using fleet::test::TempDir;
+
+namespace {
+
+VmSpec spec()
+{
+    VmSpec s;
+    s.name = "x";
+    s.kernel = FLEET_TEST_HELLO_ELF;
+    s.stdio = StdioKind::virtio;
+    s.accel = Accel::tcg;
+    return s;
+}
+
+void make_pool(const std::string& dir)
+{
+    for (const char* sub : {"", "/idle", "/taken", "/slots"}) REQUIRE(::mkdir((dir + sub).c_str(), 0700) == 0);
+}
+
+}  // namespace
+
+TEST_CASE("the pool key: what a waiting VM must share with a run")
+{
+    VmSpec a = spec(), b = spec();
+    b.name = "other";
+    b.args = {"different"};
+    b.env = {"A=1"};
+    CHECK(pool_key(a) == pool_key(b));  // the program does not count
+    CHECK_FALSE(pool_key(a).empty());
+    b.memory_mib = 128;
+    CHECK(pool_key(a) != pool_key(b));
+    b = spec();
+    b.accel = Accel::kvm;
+    CHECK(pool_key(a) != pool_key(b));
+    b = spec();
+    b.drain = true;  // on the kernel command line
+    CHECK(pool_key(a) != pool_key(b));
+    b = spec();
+    b.shares.push_back({"/tmp", "/mnt/tmp", true});
+    CHECK(pool_key(b).empty());
+    b = spec();
+    b.workdir = "/";
+    CHECK(pool_key(b).empty());
+    b = spec();
+    b.start_paused = true;
+    CHECK(pool_key(b).empty());
+}
+
+TEST_CASE("claiming renames the entry: one claimant per VM; stale entries go")
+{
+    TempDir tmp;
+    std::string dir = tmp.path() + "/hello";
+    make_pool(dir);
+    auto live = listen_unix(dir + "/idle/a");
+    REQUIRE(live);
+    {
+        auto stale = listen_unix(dir + "/idle/b");  // closed at once: its VM is gone
+        REQUIRE(stale);
+    }
+    CHECK(idle_slots(dir) == std::vector<std::string>{"a", "b"});
+    auto first = claim_idle(dir);
+    REQUIRE(first);                  // the live one (the stale one is passed over)
+    CHECK_FALSE(claim_idle(dir));    // nothing left for a second claimant
+    CHECK(idle_slots(dir).empty());  // and the stale entry is gone
+    CHECK(std::filesystem::is_empty(dir + "/taken"));
+}
+
+TEST_CASE("pool.json round-trips; a pool without a daemon is reconciled")
+{
+    TempDir tmp;
+    std::string dir = tmp.path() + "/echo";
+    make_pool(dir);
+    PoolInfo in{"echo", 3, ::getpid(), 42, pool_key(spec()), 64, "tcg"};
+    REQUIRE(write_pool_info(dir, in));
+    auto out = read_pool_info(dir);
+    REQUIRE(out);
+    CHECK(out->image == "echo");
+    CHECK(out->size == 3);
+    CHECK(out->key == in.key);
+    CHECK(out->pid_start == 42);
+
+    Fd lock(::open((dir + "/lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    REQUIRE(::flock(lock.get(), LOCK_EX) == 0);
+    CHECK(*pool_alive(dir, true));  // held: a daemon lives; nothing touched
+    CHECK(read_pool_info(dir));
+    lock.reset();  // the daemon died
+    CHECK_FALSE(*pool_alive(dir, true));
+    CHECK_FALSE(read_pool_info(dir));
+    CHECK_FALSE(std::filesystem::exists(dir + "/idle"));
+    CHECK_FALSE(*pool_alive(tmp.path() + "/none", true));
+}
