@@ -86,7 +86,14 @@ bool drop_privileges(const SpawnOptions::Credentials& c)
         int to = i < 3 ? static_cast<int>(i) : o.pass_fds[i - 3].second;
         if (lifted[i] < 0 || ::dup2(lifted[i], to) < 0) goto fail;
     }
-    if (o.run_as && !drop_privileges(*o.run_as)) goto fail;
+    if (o.run_as) {
+        if (!drop_privileges(*o.run_as)) goto fail;
+        // A change of credentials clears the parent-death signal: again.
+        if (o.parent_death_signal) {
+            ::prctl(PR_SET_PDEATHSIG, o.parent_death_signal);
+            if (::getppid() != parent) ::_exit(127);
+        }
+    }
     ::execv(argv[0], argv);
 fail:
     int e = errno;

@@ -279,3 +279,26 @@ TEST_CASE("process: run_as drops to a user with no capabilities", "[process][roo
     CHECK(contains(status, "CapAmb:\t0000000000000000"));
     CHECK(contains(status, "NoNewPrivs:\t1"));
 }
+
+// A change of credentials clears the parent-death signal: run_as sets it
+// again, or a confined QEMU would outlive its supervisor.
+TEST_CASE("process: run_as keeps the parent-death signal", "[process][root]")
+{
+    if (::geteuid() != 0) {
+        WARN("skipped: dropping to another user needs root");
+        return;
+    }
+    Pipe out = make_pipe();
+    SpawnOptions o;
+    o.argv = {"/usr/bin/python3", "-c",
+              "import ctypes; v = ctypes.c_int(); ctypes.CDLL(None).prctl(2, ctypes.byref(v)); print(v.value)"};
+    o.stdout_fd = out.w.get();
+    o.parent_death_signal = SIGKILL;
+    o.run_as = SpawnOptions::Credentials{65534, 65534, {}};
+    auto c = spawn(o);
+    REQUIRE(c);
+    out.w.reset();
+    std::string printed = read_all(out.r.get());
+    REQUIRE(reap(*c));
+    CHECK(printed == std::to_string(SIGKILL) + "\n");
+}
