@@ -557,7 +557,8 @@ def start_sshd(d, port):
     with open(os.path.join(d, "sshd_config"), "w") as f:
         f.write(SSHD_CONFIG.format(port=port, d=d))
     os.makedirs("/run/sshd", mode=0o755, exist_ok=True)  # sshd's privilege separation folder
-    sshd = subprocess.Popen([shutil.which("sshd") or "/usr/sbin/sshd", "-D", "-e", "-f", os.path.join(d, "sshd_config")],
+    sshd_bin = shutil.which("sshd") or "/usr/sbin/sshd"
+    sshd = subprocess.Popen([sshd_bin, "-D", "-e", "-f", os.path.join(d, "sshd_config")],
                             stderr=open(os.path.join(d, "sshd.log"), "w"))
     wait_until(lambda: sshd.poll() is not None or socket.socket().connect_ex(("127.0.0.1", port)) == 0, 10,
                "sshd to listen")
@@ -665,10 +666,12 @@ def test_share_keeps_guest_modes_off_the_host(router):
                            env=dict(os.environ, FLEET_RUNTIME_DIR=runtime))
         check(p.returncode == 0, f"fleet-vmm run: {p.returncode} {p.stderr[-400:]}")
         check("-rwsr-xr-x" in p.stdout and "crw-r--r--" in p.stdout, f"the guest's view: {p.stdout!r}")
-        check("secret-refused" in p.stdout and "root only" not in p.stdout, f"the guest read a root-only file: {p.stdout!r}")
+        check("secret-refused" in p.stdout and "root only" not in p.stdout,
+              f"the guest read a root-only file: {p.stdout!r}")
         g, dev = os.stat(os.path.join(share, "g")), os.stat(os.path.join(share, "dev"))
         for name, st in (("g", g), ("dev", dev)):
-            check(stat.S_ISREG(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o644, f"{name} on the host: {oct(st.st_mode)}")
+            check(stat.S_ISREG(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o644,
+                  f"{name} on the host: {oct(st.st_mode)}")
             check(st.st_uid == user.pw_uid, f"{name} on the host belongs to uid {st.st_uid}")
     finally:
         shutil.rmtree(share, ignore_errors=True)
@@ -682,6 +685,6 @@ if __name__ == "__main__":
     tests = [test_unprivileged_local_user, test_group_member_owns_its_domains, test_client_paths_reveal_nothing,
              test_domains_per_owner, test_tls, test_network_off_by_default, test_lock_symlink_refused,
              test_runtime_dir_of_another_user_refused, test_limits, test_pipelined_suspends, test_out_of_fds,
-             test_event_registration_flood, test_thousand_idle_clients, test_guest_log_bounded, test_ssh, test_qemu_confined,
-             test_share_keeps_guest_modes_off_the_host]
+             test_event_registration_flood, test_thousand_idle_clients, test_guest_log_bounded, test_ssh,
+             test_qemu_confined, test_share_keeps_guest_modes_off_the_host]
     main(tests, routers.fixture(), timeout=routers.TEST_TIMEOUT)
