@@ -41,6 +41,24 @@ Result<std::string> find_program(const std::string& name)
 
 namespace {
 
+constexpr std::size_t max_pass_fds = 32;
+
+// Become run_as for good: raw system calls, since glibc's setuid/setgid
+// would try to signal the parent's threads from this vfork child; and no
+// capability left anywhere (setresuid away from root clears the permitted
+// and effective sets, the bounding set must go first while CAP_SETPCAP is
+// still held). Only async-signal-safe calls.
+bool drop_privileges(const SpawnOptions::Credentials& c)
+{
+    if (::syscall(SYS_setgroups, c.groups.size(), c.groups.data()) != 0) return false;
+    if (::syscall(SYS_setresgid, c.gid, c.gid, c.gid) != 0) return false;
+    for (unsigned long cap = 0; cap < 64; ++cap)
+        if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) return false;
+    if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0) return false;
+    if (::syscall(SYS_setresuid, c.uid, c.uid, c.uid) != 0) return false;
+    return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0;
+}
+
 // In the child, between fork and exec: only async-signal-safe calls.
 [[noreturn]] void exec_child(const SpawnOptions& o, char* const* argv, int err_pipe, pid_t parent)
 {
@@ -60,13 +78,21 @@ namespace {
     constexpr int lift = 200;
     int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
     int stdio[3] = {o.stdin_fd, o.stdout_fd, o.stderr_fd};
-    int lifted[3 + 16];
+    int lifted[3 + max_pass_fds];
     std::size_t n = 0;
     for (int s : stdio) lifted[n++] = ::fcntl(s >= 0 ? s : devnull, F_DUPFD_CLOEXEC, lift);
     for (auto [from, to] : o.pass_fds) lifted[n++] = ::fcntl(from, F_DUPFD_CLOEXEC, lift);
     for (std::size_t i = 0; i < n; ++i) {
         int to = i < 3 ? static_cast<int>(i) : o.pass_fds[i - 3].second;
         if (lifted[i] < 0 || ::dup2(lifted[i], to) < 0) goto fail;
+    }
+    if (o.run_as) {
+        if (!drop_privileges(*o.run_as)) goto fail;
+        // A change of credentials clears the parent-death signal: again.
+        if (o.parent_death_signal) {
+            ::prctl(PR_SET_PDEATHSIG, o.parent_death_signal);
+            if (::getppid() != parent) ::_exit(127);
+        }
     }
     ::execv(argv[0], argv);
 fail:
@@ -80,7 +106,7 @@ fail:
 Result<Child> spawn(const SpawnOptions& o)
 {
     if (o.argv.empty()) return fail("nothing to run");
-    if (o.pass_fds.size() > 16) return fail("internal: too many fds to pass");
+    if (o.pass_fds.size() > max_pass_fds) return fail("internal: too many fds to pass");
     for (auto [from, to] : o.pass_fds)
         if (from < 0 || to < 3 || to >= 200) return fail("internal: passed fds must land on 3..199");
     std::vector<char*> argv;

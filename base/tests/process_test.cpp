@@ -251,3 +251,54 @@ TEST_CASE("process: open_pidfd", "[process]")
     REQUIRE_FALSE(none);
     CHECK(none.error().sys_errno == ESRCH);
 }
+
+// run_as: the program runs as that user with no group, no capability
+// anywhere and no_new_privs (QEMU under a root router; docs/SECURITY.md).
+TEST_CASE("process: run_as drops to a user with no capabilities", "[process][root]")
+{
+    if (::geteuid() != 0) {
+        WARN("skipped: dropping to another user needs root");
+        return;
+    }
+    Pipe out = make_pipe();
+    SpawnOptions o;
+    o.argv = {"/bin/cat", "/proc/self/status"};
+    o.stdout_fd = out.w.get();
+    o.run_as = SpawnOptions::Credentials{65534, 65534, {}};
+    auto c = spawn(o);
+    REQUIRE(c);
+    out.w.reset();
+    std::string status = read_all(out.r.get());
+    REQUIRE(reap(*c));
+    CHECK(contains(status, "Uid:\t65534\t65534\t65534\t65534"));
+    CHECK(contains(status, "Gid:\t65534\t65534\t65534\t65534"));
+    CHECK((contains(status, "Groups:\t\n") || contains(status, "Groups:\t \n")));
+    CHECK(contains(status, "CapEff:\t0000000000000000"));
+    CHECK(contains(status, "CapPrm:\t0000000000000000"));
+    CHECK(contains(status, "CapBnd:\t0000000000000000"));
+    CHECK(contains(status, "CapAmb:\t0000000000000000"));
+    CHECK(contains(status, "NoNewPrivs:\t1"));
+}
+
+// A change of credentials clears the parent-death signal: run_as sets it
+// again, or a confined QEMU would outlive its supervisor.
+TEST_CASE("process: run_as keeps the parent-death signal", "[process][root]")
+{
+    if (::geteuid() != 0) {
+        WARN("skipped: dropping to another user needs root");
+        return;
+    }
+    Pipe out = make_pipe();
+    SpawnOptions o;
+    o.argv = {"/usr/bin/python3", "-c",
+              "import ctypes; v = ctypes.c_int(); ctypes.CDLL(None).prctl(2, ctypes.byref(v)); print(v.value)"};
+    o.stdout_fd = out.w.get();
+    o.parent_death_signal = SIGKILL;
+    o.run_as = SpawnOptions::Credentials{65534, 65534, {}};
+    auto c = spawn(o);
+    REQUIRE(c);
+    out.w.reset();
+    std::string printed = read_all(out.r.get());
+    REQUIRE(reap(*c));
+    CHECK(printed == std::to_string(SIGKILL) + "\n");
+}

@@ -30,6 +30,7 @@ VM_SETTINGS = ("FLEET_VMM", "FLEET_IMAGES", "FLEET_ACCEL")
 def fresh_folder(tmp, label):
     """A new working folder for one run, with sub/data.txt in it."""
     folder = tempfile.mkdtemp(prefix=label + "-", dir=tmp)
+    os.chmod(folder, 0o755)  # shared into VMs: QEMU under root runs as fleet-qemu (docs/SECURITY.md)
     os.mkdir(os.path.join(folder, "sub"))
     with open(os.path.join(folder, "sub", "data.txt"), "wb") as f:
         f.write(DATA)
@@ -112,6 +113,7 @@ def main():
             return 77
     failures = 0
     tmp = tempfile.mkdtemp(prefix="fsh-diff-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+    os.chmod(tmp, 0o755)  # the working folders below are shared into VMs
     try:
         runtime_dir = os.path.join(tmp, "vmm-runtime")
         vm_env = {v: os.environ[v] for v in VM_SETTINGS if v in os.environ}

@@ -37,6 +37,7 @@ class Env:
     def __init__(self, fsh):
         self.fsh = fsh
         self.tmp = tempfile.mkdtemp(prefix="fsh-vm-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+        os.chmod(self.tmp, 0o755)  # work/ is shared into VMs: QEMU under root runs as fleet-qemu (docs/SECURITY.md)
         self.runtime = os.path.join(self.tmp, "vmm-runtime")
         self.work = os.path.join(self.tmp, "work")
         os.mkdir(self.work)

@@ -96,8 +96,12 @@ class Host:
         hello = os.path.abspath(os.path.join(IMAGES, "hello", "hello.elf"))
         with open(os.path.join(cat, "fakelinux.image"), "w") as f:
             f.write(f"name=fakelinux\nkind=linux\nkernel={hello}\ninitrd=initrd.cpio\nmemory=16M\nstdio=isa\n")
+        # The fake QEMU lives in the test's private folder, and stands in for
+        # the accelerator only: it runs as the caller (FLEET_QEMU_USER=root
+        # keeps a root launcher's QEMU root; router-security tests the
+        # confinement with the real QEMU).
         self.env = {"PATH": os.path.dirname(self.qemu) + ":" + fleet.env["PATH"], "FLEET_QEMU": "",
-                    "FLEET_KVM_DEVICE": kvm, "FLEET_IMAGES": cat + ":" + IMAGES}
+                    "FLEET_KVM_DEVICE": kvm, "FLEET_IMAGES": cat + ":" + IMAGES, "FLEET_QEMU_USER": "root"}
         fleet.env.update(self.env)
         fleet.env.pop("FLEET_ACCEL", None)
 

@@ -1,6 +1,8 @@
 #!/usr/bin/python3
 """Bad input: each a one-line error and a non-zero exit, nothing left behind."""
+import json
 import os
+import subprocess
 import sys
 import tempfile
 
@@ -112,9 +114,50 @@ def test_bad_environment_and_workdir(fleet):
     one_line_error(fleet.vmm("run", "-w", "/src", "hello"), "not on a shared folder")
 
 
+def start_time(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[19])
+
+
+def test_forged_record_signals_nothing(fleet):
+    """A state.json naming a process that is not the VM's supervisor (here
+    one of ours, with its real start time): kill and stop refuse to signal
+    it; the real record then still works."""
+    fleet.vmm("start", "--name", "forged", "hello", "hold", check_rc=0)
+    path = os.path.join(fleet.vm_dir("forged"), "state.json")
+    with open(path) as f:
+        real = json.load(f)
+    victim = subprocess.Popen(["sleep", "60"])
+    try:
+        forged = dict(real, supervisor_pid=victim.pid, supervisor_start=start_time(victim.pid))
+        with open(path, "w") as f:
+            json.dump(forged, f)
+        one_line_error(fleet.vmm("kill", "forged"), "not a fleet supervisor", "not signalling it")
+        one_line_error(fleet.vmm("stop", "forged"), "not a fleet supervisor", "not signalling it")
+        one_line_error(fleet.vmm("kill", "-s", "TERM", "forged"), "not a fleet supervisor")
+        check(victim.poll() is None, "the process a forged record named was signalled")
+        with open(path, "w") as f:
+            json.dump(real, f)
+        fleet.vmm("kill", "forged", check_rc=0)
+    finally:
+        victim.kill()
+        victim.wait()
+
+
+def test_missing_qemu_user(fleet):
+    """A root launcher never falls back to running QEMU as root
+    (docs/SECURITY.md): a missing QEMU user is a one-line error."""
+    if os.geteuid() != 0:
+        return  # not root: QEMU runs as the caller, no user to look up
+    one_line_error(fleet.vmm("run", "hello", env={"FLEET_QEMU_USER": "fleet-no-such-user"}),
+                   "QEMU's user 'fleet-no-such-user' does not exist", "tools/setup")
+
+
 if __name__ == "__main__":
     main([test_missing_kernel, test_not_an_elf, test_elf_without_pvh_note, test_bad_memory,
           test_bad_accel_and_options, test_duplicate_name, test_unknown_vm, test_names_never_leave_the_runtime_folder,
           test_planted_runtime_folder_is_refused, test_qemu_missing_from_path,
           test_unknown_image_and_broken_catalog, test_kvm_requested_where_unusable,
-          test_share_needs_a_virtio_guest, test_bad_environment_and_workdir], lambda t: Fleet())
+          test_share_needs_a_virtio_guest, test_bad_environment_and_workdir, test_forged_record_signals_nothing,
+          test_missing_qemu_user],
+         lambda t: Fleet())

@@ -20,24 +20,36 @@ virsh and python3-libvirt, some of them run as an unprivileged local user
   1 s and the RSS bounded;
 - a guest printing at full speed keeps its console logs under the cap;
 - six pipelined domain_suspend calls (QEMU's monitor serves one client
-  and has a tiny backlog) neither stall other clients nor stop SIGTERM.
+  and has a tiny backlog) neither stall other clients nor stop SIGTERM;
+- virsh over qemu+ssh:// (a private sshd on a loopback port, a throwaway
+  key) lists, defines and starts domains through the unix socket;
+- QEMU runs as the fleet-qemu user with no capabilities, no_new_privs and
+  its seccomp sandbox, and is still managed (a Linux image with its initrd,
+  suspend and resume through the monitor socket handed to it);
+- a guest writing to a read-write share makes no setuid file and no device
+  node on the host (its modes live in xattrs), and cannot read a root-only
+  file there.
 """
 import json
 import os
+import pwd
 import shutil
 import socket
+import stat
 import struct
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.append(os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "lib"))  # run by hand: HACKING.md
+from fleet_test import paths  # noqa: E402
 from fleet_test import router as routers  # noqa: E402
 from fleet_test.check import Failure, check, skip, wait_until  # noqa: E402
 from fleet_test.libvirt_client import need_libvirt_python  # noqa: E402
 from fleet_test.router import PKI, domain_xml, need_router  # noqa: E402
 from fleet_test.runner import main  # noqa: E402
-from fleet_test.virsh import need_virsh, virsh  # noqa: E402
+from fleet_test.virsh import need_virsh, virsh, virsh_ok  # noqa: E402
 
 libvirt = need_libvirt_python()
 
@@ -518,6 +530,154 @@ def test_pipelined_suspends(router):
     router.stop(timeout=10)  # raises when SIGTERM is not obeyed
 
 
+SSHD_CONFIG = """Port {port}
+ListenAddress 127.0.0.1
+HostKey {d}/host_key
+AuthorizedKeysFile {d}/authorized_keys
+PidFile {d}/sshd.pid
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+"""
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_sshd(d, port):
+    """A private sshd on 127.0.0.1:port that lets in the key d/client_key."""
+    for key in ("host_key", "client_key"):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", os.path.join(d, key)], check=True)
+    shutil.copy(os.path.join(d, "client_key.pub"), os.path.join(d, "authorized_keys"))
+    with open(os.path.join(d, "sshd_config"), "w") as f:
+        f.write(SSHD_CONFIG.format(port=port, d=d))
+    os.makedirs("/run/sshd", mode=0o755, exist_ok=True)  # sshd's privilege separation folder
+    sshd_bin = shutil.which("sshd") or "/usr/sbin/sshd"
+    sshd = subprocess.Popen([sshd_bin, "-D", "-e", "-f", os.path.join(d, "sshd_config")],
+                            stderr=open(os.path.join(d, "sshd.log"), "w"))
+    wait_until(lambda: sshd.poll() is not None or socket.socket().connect_ex(("127.0.0.1", port)) == 0, 10,
+               "sshd to listen")
+    if sshd.poll() is not None:
+        raise Failure("sshd did not start: " + open(os.path.join(d, "sshd.log")).read()[-500:])
+    return sshd
+
+
+def test_ssh(router):
+    """virsh unchanged over qemu+ssh://: libvirt's client runs nc -U on the
+    router's host as the ssh user (root here) and talks to the read-write
+    socket; the router sees root by SO_PEERCRED."""
+    if not (shutil.which("sshd") or os.path.exists("/usr/sbin/sshd")) or not shutil.which("nc"):
+        skip("needs openssh-server and netcat-openbsd (tools/setup deps)")
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="fleet-ssh-") as d:
+        sshd = start_sshd(d, port)
+        try:
+            uri = (f"qemu+ssh://root@127.0.0.1:{port}/system?socket={router.socket_path}"
+                   f"&keyfile={d}/client_key&no_verify=1&no_tty=1")
+            xml = os.path.join(d, "viassh.xml")
+            with open(xml, "w") as f:
+                f.write(domain_xml("viassh", args=["hold"]))
+            virsh_ok(uri, "define", xml)
+            check("viassh" in virsh_ok(uri, "list", "--all", "--name").split(), "viassh not listed over ssh")
+            virsh_ok(uri, "start", "viassh")
+            check(virsh_ok(uri, "domstate", "viassh").strip() == "running", "viassh is not running after start")
+            virsh_ok(uri, "destroy", "viassh")
+            virsh_ok(uri, "undefine", "viassh")
+        finally:
+            sshd.terminate()
+            sshd.wait(timeout=10)
+            subprocess.run(["ssh-keygen", "-R", f"[127.0.0.1]:{port}"], capture_output=True)
+
+
+def qemu_pids(name):
+    """The QEMU processes running the guest called name."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if argv[0].endswith(b"qemu-system-x86_64") and f"guest={name}".encode() in argv:
+            found.append(int(entry))
+    return found
+
+
+def proc_status(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return dict((k, v.strip()) for k, _, v in (line.partition(":") for line in f))
+
+
+def test_qemu_confined(router):
+    """Under a root router QEMU runs as fleet-qemu: every uid and gid that
+    user's, no capability in any set, no_new_privs, seccomp filtering (the
+    -sandbox). It boots from the kernel and initrd handed to it and still
+    answers suspend and resume on the monitor socket the launcher bound."""
+    try:
+        user = pwd.getpwnam("fleet-qemu")
+    except KeyError:
+        raise Failure("no fleet-qemu user: run tools/setup deps (docs/SECURITY.md)")
+    conn = libvirt.open(router.uri_unix)
+    name = f"confined-{os.getpid()}"
+    dom = conn.createXML(domain_xml(name, image="linux-sh", args=["-c", "echo ready; sleep 600"]), 0)
+    pids = wait_until(lambda: qemu_pids(name), 30, f"the QEMU of {name}")
+    check(len(pids) == 1, f"{len(pids)} QEMU processes for {name}")
+    st = proc_status(pids[0])
+    want = {"Uid": f"{user.pw_uid}\t" * 3 + str(user.pw_uid), "Gid": f"{user.pw_gid}\t" * 3 + str(user.pw_gid),
+            "CapInh": "0" * 16, "CapPrm": "0" * 16, "CapEff": "0" * 16, "CapBnd": "0" * 16, "CapAmb": "0" * 16,
+            "NoNewPrivs": "1", "Seccomp": "2"}
+    for key, value in want.items():
+        check(st.get(key) == value, f"QEMU's {key} is {st.get(key)!r}, not {value!r}")
+    folder = os.path.join(router.vms_dir(), name)
+    wait_until(lambda: b"ready" in open(os.path.join(folder, "console.log"), "rb").read(), 90,
+               "the Linux guest to print ready")
+    dom.suspend()
+    check(dom.state()[0] == libvirt.VIR_DOMAIN_PAUSED, f"{name} is in state {dom.state()} after suspend")
+    dom.resume()
+    check(dom.state()[0] == libvirt.VIR_DOMAIN_RUNNING, f"{name} is in state {dom.state()} after resume")
+    dom.destroy()
+    conn.close()
+
+
+def test_share_keeps_guest_modes_off_the_host(router):
+    """fleet-vmm as root: a read-write share served by the confined QEMU
+    (mapped-xattr). The guest sees its setuid bit and its device node; the
+    host has plain 0644 files of fleet-qemu. A root-only file in the share
+    stays unreadable to the guest."""
+    user = pwd.getpwnam("fleet-qemu")
+    share = tempfile.mkdtemp(prefix="fleet-share-", dir="/dev/shm")
+    runtime = tempfile.mkdtemp(prefix="fleet-share-rt-", dir="/dev/shm")
+    try:
+        os.chown(share, user.pw_uid, user.pw_gid)
+        with open(os.path.join(share, "secret"), "w") as f:
+            f.write("root only\n")
+        os.chmod(os.path.join(share, "secret"), 0o600)
+        script = ("echo new > /mnt/s/g; chmod 4755 /mnt/s/g; mknod /mnt/s/dev c 1 3; ls -l /mnt/s; "
+                  "cat /mnt/s/secret || echo secret-refused")
+        p = subprocess.run([paths.VMM, "run", "--share", f"{share}:/mnt/s:rw", "linux-sh", "-c", script],
+                           capture_output=True, text=True, timeout=240,
+                           env=dict(os.environ, FLEET_RUNTIME_DIR=runtime))
+        check(p.returncode == 0, f"fleet-vmm run: {p.returncode} {p.stderr[-400:]}")
+        check("-rwsr-xr-x" in p.stdout and "crw-r--r--" in p.stdout, f"the guest's view: {p.stdout!r}")
+        check("secret-refused" in p.stdout and "root only" not in p.stdout,
+              f"the guest read a root-only file: {p.stdout!r}")
+        g, dev = os.stat(os.path.join(share, "g")), os.stat(os.path.join(share, "dev"))
+        for name, st in (("g", g), ("dev", dev)):
+            check(stat.S_ISREG(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o644,
+                  f"{name} on the host: {oct(st.st_mode)}")
+            check(st.st_uid == user.pw_uid, f"{name} on the host belongs to uid {st.st_uid}")
+    finally:
+        shutil.rmtree(share, ignore_errors=True)
+        shutil.rmtree(runtime, ignore_errors=True)
+
+
 if __name__ == "__main__":
     need_router()
     need_virsh()
@@ -525,5 +685,6 @@ if __name__ == "__main__":
     tests = [test_unprivileged_local_user, test_group_member_owns_its_domains, test_client_paths_reveal_nothing,
              test_domains_per_owner, test_tls, test_network_off_by_default, test_lock_symlink_refused,
              test_runtime_dir_of_another_user_refused, test_limits, test_pipelined_suspends, test_out_of_fds,
-             test_event_registration_flood, test_thousand_idle_clients, test_guest_log_bounded]
+             test_event_registration_flood, test_thousand_idle_clients, test_guest_log_bounded, test_ssh,
+             test_qemu_confined, test_share_keeps_guest_modes_off_the_host]
     main(tests, routers.fixture(), timeout=routers.TEST_TIMEOUT)

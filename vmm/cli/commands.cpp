@@ -488,16 +488,39 @@ Result<VmRecord> running(const Store& store, const std::string& name)
     return r;
 }
 
+// Whether the record's supervisor pid is a live supervisor of ours: our
+// uid, the start time the record says (a reused pid differs), and a fleet
+// program (fleet-vmm, fleet-router's supervisors, fsh). A forged or stale
+// record never gets another process signalled.
+Result<> check_supervisor(const VmRecord& r)
+{
+    auto refuse = [&r](const std::string& why) {
+        return fail("VM '" + r.name + "': its record names pid " + std::to_string(r.supervisor_pid) + ", " + why +
+                    "; not signalling it");
+    };
+    auto owner = proc_info(r.supervisor_pid);
+    if (!owner || !process_alive(r.supervisor_pid, r.supervisor_start)) return refuse("which is gone");
+    if (owner->uid != ::geteuid()) return refuse("which is not yours");
+    char exe[4096];
+    ssize_t n = ::readlink(("/proc/" + std::to_string(r.supervisor_pid) + "/exe").c_str(), exe, sizeof exe - 1);
+    std::string path(exe, n > 0 ? static_cast<std::size_t>(n) : 0);
+    if (path.ends_with(" (deleted)")) path.resize(path.size() - 10);
+    std::string base = path.substr(path.rfind('/') + 1);
+    if (base != "fleet-vmm" && base != "fleet-router" && base != "fsh")
+        return refuse("which is not a fleet supervisor");
+    return {};
+}
+
 // Ask the supervisor to stop (SIGTERM with the deadline) or kill (SIGUSR1)
 // the VM, and wait until it has recorded the end.
 Result<VmRecord> end_vm(const Store& store, const VmRecord& r, bool kill, int deadline_ms)
 {
     // A record names the pid to signal: it must be our own supervisor, not
     // any process a damaged or planted record points at.
-    auto owner = proc_info(r.supervisor_pid);
-    if (owner && owner->uid != ::geteuid())
-        return fail("VM '" + r.name + "': its record names pid " + std::to_string(r.supervisor_pid) +
-                    ", which is not yours; not signalling it");
+    if (auto ours = check_supervisor(r); !ours) {
+        if (process_alive(r.supervisor_pid, r.supervisor_start)) return std::unexpected(ours.error());
+        return store.inspect(r.name);  // gone: the store settles the record
+    }
     sigval v{};
     v.sival_int = deadline_ms;
     if (::sigqueue(r.supervisor_pid, kill ? SIGUSR1 : SIGTERM, v) != 0 && errno != ESRCH)
@@ -522,10 +545,7 @@ Result<VmRecord> end_vm(const Store& store, const VmRecord& r, bool kill, int de
 Result<> signal_program(const VmRecord& r, int sig)
 {
     if (r.ended()) return fail("VM '" + r.name + "' is not running (" + state_word(r) + ")");
-    auto owner = proc_info(r.supervisor_pid);
-    if (!owner || owner->uid != ::geteuid() || !process_alive(r.supervisor_pid, r.supervisor_start))
-        return fail("VM '" + r.name + "': its supervisor (pid " + std::to_string(r.supervisor_pid) +
-                    ") is gone or not yours; not signalling it");
+    if (auto ours = check_supervisor(r); !ours) return std::unexpected(ours.error());
     sigval v{};
     v.sival_int = program_signal_value(sig, std::chrono::milliseconds(0));
     if (::sigqueue(r.supervisor_pid, program_signal_request, v) != 0)

@@ -2,6 +2,7 @@
 #include <fleet/vmm/cmdline.hpp>
 
 #include <fleet/abi/guest.h>
+#include <fleet/vmm/confine.hpp>
 #include <fleet/vmm/net.hpp>
 
 #include <cstdio>
@@ -69,6 +70,8 @@ std::vector<std::string> qemu_argv(const std::string& qemu, const VmSpec& spec, 
     add({"-m", std::to_string(spec.memory_mib) + "M", "-smp", std::to_string(spec.vcpus)});
     add({"-name", "guest=" + qemu_escape(spec.name)});
     add({"-nodefaults", "-no-user-config", "-display", "none", "-no-reboot"});
+    add({"-sandbox", sandbox_options});
+    for (auto [fd, set] : wiring.fd_sets) add({"-add-fd", "fd=" + std::to_string(fd) + ",set=" + std::to_string(set)});
     if (spec.start_paused) add({"-S"});
     add({"-kernel", spec.kernel});
     if (!spec.initrd.empty()) add({"-initrd", spec.initrd});
@@ -110,10 +113,11 @@ std::vector<std::string> qemu_argv(const std::string& qemu, const VmSpec& spec, 
     for (std::size_t i = 0; i < spec.shares.size(); ++i) {
         const auto& s = spec.shares[i];
         std::string id = FLEET_SHARE_TAG + std::to_string(i);
-        add({"-fsdev",
-             "local,id=" + id + ",path=" + qemu_escape(s.host_path) + ",security_model=none" +
-                 (s.read_only ? ",readonly=on" : ""),
-             "-device", "virtio-9p-device,fsdev=" + id + ",mount_tag=" + id});
+        std::string model = s.read_only            ? ",security_model=none,readonly=on"
+                            : wiring.mapped_shares ? ",security_model=mapped-xattr,fmode=0644,dmode=0755"
+                                                   : ",security_model=none";
+        add({"-fsdev", "local,id=" + id + ",path=" + qemu_escape(s.host_path) + model, "-device",
+             "virtio-9p-device,fsdev=" + id + ",mount_tag=" + id});
     }
     // Disks and rng (block.cpp).
     for (auto& word : device_argv(spec)) a.push_back(std::move(word));
@@ -124,7 +128,10 @@ std::vector<std::string> qemu_argv(const std::string& qemu, const VmSpec& spec, 
          "isa-debug-exit,iobase=" + hex(FLEET_DEBUG_EXIT_PORT) + ",iosize=" + std::to_string(FLEET_DEBUG_EXIT_SIZE)});
 
     if (!wiring.qmp.empty()) add({"-chardev", wiring.qmp + ",id=fleet-qmp", "-mon", "chardev=fleet-qmp,mode=control"});
-    if (!wiring.qmp_public.empty())
+    if (wiring.qmp_public_fd >= 0)
+        add({"-chardev", "socket,id=fleet-qmp-pub,server=on,wait=off,fd=" + std::to_string(wiring.qmp_public_fd),
+             "-mon", "chardev=fleet-qmp-pub,mode=control"});
+    else if (!wiring.qmp_public.empty())
         add({"-chardev", "socket,id=fleet-qmp-pub,server=on,wait=off,path=" + qemu_escape(wiring.qmp_public), "-mon",
              "chardev=fleet-qmp-pub,mode=control"});
     return a;

@@ -7,6 +7,7 @@
 #include <fleet/vmm/accel.hpp>
 #include <fleet/vmm/catalog.hpp>
 #include <fleet/vmm/cmdline.hpp>
+#include <fleet/vmm/confine.hpp>
 #include <fleet/vmm/exec.hpp>
 #include <fleet/vmm/store.hpp>
 
@@ -372,7 +373,17 @@ Result<std::unique_ptr<Vm>> Vm::launch(Loop& loop, VmSpec spec, const LaunchOpti
         w.in = "socket,fd=" + std::to_string(child_in);
         w.console = "socket,fd=" + std::to_string(child_console);
     }
-    m.argv = qemu_argv(*qemu, m.spec, m.accel, w);
+    // Under root QEMU runs as its own user and is handed its files (confine.hpp).
+    auto run_as = qemu_credentials();
+    if (!run_as) return std::unexpected(run_as.error());
+    VmSpec argv_spec = m.spec;
+    Confinement confined;
+    if (*run_as) {
+        auto c = confine_files(argv_spec, w, options.public_qmp_path);
+        if (!c) return std::unexpected(c.error());
+        confined = std::move(*c);
+    }
+    m.argv = qemu_argv(*qemu, argv_spec, m.accel, w);
 
     SpawnOptions so;
     so.argv = m.argv;
@@ -386,6 +397,8 @@ Result<std::unique_ptr<Vm>> Vm::launch(Loop& loop, VmSpec spec, const LaunchOpti
     }
     for (std::size_t i = 0; i < m.spec.nets.size(); ++i)
         so.pass_fds.emplace_back(m.spec.nets[i].tap_fd, child_tap_fd_base + static_cast<int>(i));
+    so.pass_fds.insert(so.pass_fds.end(), confined.pass_fds.begin(), confined.pass_fds.end());
+    so.run_as = *run_as;
     so.stderr_fd = log_wr.get();
     so.stdout_fd = log_wr.get();
     so.parent_death_signal = SIGKILL;  // a VM never outlives the process that owns it

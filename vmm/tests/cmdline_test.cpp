@@ -62,6 +62,8 @@ TEST_CASE("qemu_argv: the machine and the basics", "[cmdline]")
     CHECK(value_of(a, "-kernel") == "/images/hello.elf");
     CHECK(value_of(a, "-display") == "none");
     for (const char* w : {"-nodefaults", "-no-user-config", "-no-reboot"}) CHECK(has(a, w));
+    CHECK(value_of(a, "-sandbox") == "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
+    CHECK_FALSE(has(a, "-add-fd"));
     CHECK_FALSE(has(a, "-S"));
     CHECK_FALSE(has(a, "-initrd"));
     CHECK_FALSE(has(a, "-append"));  // empty command line: no -append at all
@@ -180,6 +182,28 @@ TEST_CASE("qemu_argv: shared folders", "[cmdline]")
     CHECK(has(devices, "virtio-9p-device,fsdev=fleet-share0,mount_tag=fleet-share0"));
     CHECK(has(devices, "virtio-9p-device,fsdev=fleet-share1,mount_tag=fleet-share1"));
     CHECK(value_of(a, "-append") == "fleet.share0=/mnt/ab fleet.share1=/data:rw");
+}
+
+// A confined QEMU (confine.hpp): read-write shares keep the guest's modes in
+// xattrs, disks come from fd sets, the public monitor is an inherited socket.
+TEST_CASE("qemu_argv: what a confined QEMU is handed", "[cmdline]")
+{
+    VmSpec s = basic_spec();
+    s.stdio = StdioKind::virtio;
+    s.shares = {SharedFolder{"/srv/a", "/mnt/a", true}, SharedFolder{"/home/me", "/data", false}};
+    Wiring w;
+    w.mapped_shares = true;
+    w.fd_sets = {{44, 1}, {45, 1}};
+    w.qmp_public = "/ignored/qmp.sock";
+    w.qmp_public_fd = 42;
+    Argv a = qemu_argv("qemu", s, Accel::tcg, w);
+    CHECK(values_of(a, "-fsdev") ==
+          Argv{"local,id=fleet-share0,path=/srv/a,security_model=none,readonly=on",
+               "local,id=fleet-share1,path=/home/me,security_model=mapped-xattr,fmode=0644,dmode=0755"});
+    CHECK(values_of(a, "-add-fd") == Argv{"fd=44,set=1", "fd=45,set=1"});
+    Argv chardevs = values_of(a, "-chardev");
+    CHECK(has(chardevs, "socket,id=fleet-qmp-pub,server=on,wait=off,fd=42"));
+    for (const auto& c : chardevs) CHECK_FALSE(contains(c, "/ignored"));
 }
 
 TEST_CASE("qemu_argv: private and public QMP monitors", "[cmdline]")

@@ -80,6 +80,7 @@ Result<DomainDef> parse_domain_xml(const std::string& xml)
 {
     if (xml.size() > detail::max_document_bytes)
         return fail("domain XML: too large (" + std::to_string(xml.size()) + " bytes, at most 1 MiB)");
+    if (auto chars = xml::check_characters(xml); !chars) return std::unexpected(chars.error());
     pugi::xml_document doc;
     const pugi::xml_parse_result parsed = doc.load_buffer(xml.data(), xml.size(), xml::parse_flags);
     if (!parsed)

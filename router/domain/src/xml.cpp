@@ -3,6 +3,10 @@
 
 #include <fleet/router/domain.hpp>
 
+#include <algorithm>
+#include <cstring>
+#include <optional>
+
 namespace fleet::router {
 
 bool is_unsupported_configuration(const Error& e)
@@ -51,6 +55,73 @@ std::unexpected<Error> unsupported_at(std::string_view path, const std::string& 
 std::string quote(std::string_view value)
 {
     return "'" + shorten(value, 64) + "'";
+}
+
+namespace {
+
+// XML 1.0's Char production.
+bool is_xml_char(unsigned long c)
+{
+    return c == 0x9 || c == 0xA || c == 0xD || (c >= 0x20 && c <= 0xD7FF) || (c >= 0xE000 && c <= 0xFFFD) ||
+           (c >= 0x10000 && c <= 0x10FFFF);
+}
+
+int digit(char c, bool hex)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (hex && c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (hex && c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+// The code point of the reference at text[at] ("&#...;"), or nullopt if it
+// is not a well-formed one (pugixml keeps those as text).
+std::optional<unsigned long> char_reference(std::string_view text, std::size_t at, std::size_t& end)
+{
+    std::size_t i = at + 2;
+    bool hex = i < text.size() && text[i] == 'x';
+    if (hex) ++i;
+    unsigned long value = 0;
+    std::size_t digits = 0;
+    for (; i < text.size() && text[i] != ';'; ++i, ++digits) {
+        int d = digit(text[i], hex);
+        if (d < 0) return std::nullopt;
+        value = std::min<unsigned long>(value * (hex ? 16 : 10) + static_cast<unsigned long>(d), 0x110000);
+    }
+    if (i >= text.size() || digits == 0) return std::nullopt;
+    end = i;
+    return value;
+}
+
+}  // namespace
+
+Result<> check_characters(std::string_view doc)
+{
+    auto bad = [](std::string what, std::size_t at) {
+        return fail("domain XML: " + what + " at offset " + std::to_string(at));
+    };
+    for (std::size_t i = 0; i < doc.size(); ++i) {
+        auto c = static_cast<unsigned char>(doc[i]);
+        if (c < 0x20 && !is_xml_char(c)) return bad("control character " + std::to_string(c) + " is not allowed", i);
+        for (auto [open, close] : {std::pair{"<!--", "-->"}, std::pair{"<![CDATA[", "]]>"}}) {
+            if (doc.substr(i, std::strlen(open)) != open) continue;
+            std::size_t e = doc.find(close, i);
+            if (e == std::string_view::npos) return {};  // unterminated: pugixml says so
+            for (std::size_t k = i; k < e; ++k)
+                if (static_cast<unsigned char>(doc[k]) < 0x20 && !is_xml_char(static_cast<unsigned char>(doc[k])))
+                    return bad("control character is not allowed", k);
+            i = e + std::strlen(close) - 1;
+        }
+        if (c != '&' || i + 1 >= doc.size() || doc[i + 1] != '#') continue;
+        std::size_t end = i;
+        auto value = char_reference(doc, i, end);
+        // Control characters by reference are kept (the formatter writes
+        // them so text survives the round trip); NUL, surrogates and
+        // numbers past Unicode are no characters at all.
+        if (value && (*value == 0 || (*value >= 0xD800 && *value <= 0xDFFF) || *value > 0x10FFFF))
+            return bad("character reference '" + std::string(doc.substr(i, end + 1 - i)) + "' is not a character", i);
+    }
+    return {};
 }
 
 bool is_blank(std::string_view text)

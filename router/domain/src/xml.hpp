@@ -23,6 +23,12 @@ namespace fleet::router::xml {
 // kept (<description> </description> is " ", as libvirt reads it).
 inline constexpr unsigned parse_flags = pugi::parse_default | pugi::parse_ws_pcdata_single;
 
+// No raw control byte XML 1.0 forbids (pugixml would take one), and no
+// reference (&#N; &#xN;) to NUL, a surrogate or past Unicode: &#0; cut a
+// value short. References to other control characters are kept (format
+// writes them). Comments and CDATA sections are skipped (text there).
+Result<> check_characters(std::string_view document);
+
 // Paths are relative to <domain>: "" is <domain> itself, "devices/disk".
 std::string child_path(std::string_view parent, std::string_view child);
 std::string tag(std::string_view path);                                             // "<devices/disk>", "<domain>"

@@ -230,3 +230,26 @@ TEST_CASE("bounds: 1 MiB, 32 levels", "[domain][bounds]")
     CHECK_THAT(error_of(nested(33)), Equals("domain XML: nested deeper than 32 elements"));
     CHECK_THAT(error_of(nested(90000)), Equals("domain XML: nested deeper than 32 elements"));
 }
+
+// A character reference to NUL used to cut a value short (<title>a&#0;b
+// was "a"); it, references to no character at all and raw control bytes
+// are malformed XML: XML_ERROR, never a truncated value.
+TEST_CASE("NUL and no-character references are refused, and raw control bytes", "[domain][syntax]")
+{
+    for (const std::string& bad :
+         std::vector<std::string>{"a&#0;b", "a&#x0;b", "a&#x00000;b", "a&#xD800;b", "a&#xDFFF;b", "a&#1114112;b",
+                                  "a&#99999999999999999999;b", std::string("a\x01") + "b"}) {
+        INFO(bad);
+        auto def = parse_domain_xml(domain_with("<title>" + bad + "</title>"));
+        REQUIRE_FALSE(def);
+        CHECK_FALSE(is_unsupported_configuration(def.error()));
+        CHECK_THAT(def.error().message, StartsWith("domain XML: "));
+    }
+    auto attr = parse_domain_xml(domain_with("<description>d</description>", "type='qemu&#0;'"));
+    REQUIRE_FALSE(attr);
+    CHECK_THAT(attr.error().message, Contains("'&#0;'"));
+    // Allowed ones still read; a reference inside a comment or CDATA is text.
+    CHECK(parsed(domain_with("<description>a&#9;&#x41;&#233;&#x1F600;&#1;</description>")).description ==
+          "a\tA\xC3\xA9\xF0\x9F\x98\x80\x01");
+    CHECK(parsed(domain_with("<!-- &#0; --><title><![CDATA[&#0;]]></title>")).title == "&#0;");
+}

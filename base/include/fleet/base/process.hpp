@@ -22,6 +22,15 @@ struct SpawnOptions {
     int stderr_fd = -1;
     bool new_session = false;     // setsid(): no controlling terminal, own process group
     int parent_death_signal = 0;  // signal the child gets when its parent dies
+    // Run the program as this user, group and supplementary groups, with
+    // no capabilities (bounding and ambient sets cleared too) and
+    // PR_SET_NO_NEW_PRIVS. Needs root (CAP_SETUID, CAP_SETGID, CAP_SETPCAP).
+    struct Credentials {
+        uid_t uid;
+        gid_t gid;
+        std::vector<gid_t> groups;
+    };
+    std::optional<Credentials> run_as;
 };
 
 struct Child {

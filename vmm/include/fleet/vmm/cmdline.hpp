@@ -4,6 +4,7 @@
 #include <fleet/vmm/spec.hpp>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace fleet::vmm {
@@ -23,6 +24,16 @@ struct Wiring {
     // it goes on the kernel command line: FLEET_CMDLINE_EXEC + this, the
     // block percent-encoded (exec.hpp). Empty: not there.
     std::string exec_on_cmdline;
+    // A listening socket QEMU inherits for the public monitor (instead of
+    // qmp_public's path); -1: none.
+    int qmp_public_fd = -1;
+    // Inherited fds QEMU files in fd sets (-add-fd fd=FD,set=SET), opened
+    // as /dev/fdset/SET: the disks of a confined QEMU (confine.hpp).
+    std::vector<std::pair<int, int>> fd_sets;  // fd, set
+    // Read-write shares keep the guest's modes and owners in xattrs, never
+    // on the host files (security_model=mapped-xattr): a guest makes no
+    // setuid or device file there. Else security_model=none.
+    bool mapped_shares = false;
 };
 
 // The machine type and its options; shared with tools that run QEMU raw.

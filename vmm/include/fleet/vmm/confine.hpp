@@ -1,0 +1,53 @@
+// fleet — confining QEMU: who it runs as and the files it is handed.
+//
+// Under root, QEMU runs as an unprivileged user (fleet-qemu, created by
+// tools/setup) with no capabilities and no_new_privs, and always under its
+// own seccomp sandbox (-sandbox). It then opens nothing the launcher names:
+// the kernel and initrd reach it as sealed in-memory copies, disks as file
+// descriptors the launcher opened, the public monitor as a listening socket
+// the launcher bound (docs/SECURITY.md).
+#pragma once
+
+#include <fleet/base/error.hpp>
+#include <fleet/base/fd.hpp>
+#include <fleet/base/process.hpp>
+
+#include <fleet/vmm/cmdline.hpp>
+#include <fleet/vmm/spec.hpp>
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace fleet::vmm {
+
+// QEMU's -sandbox: seccomp on, and no obsolete system calls, no setuid,
+// no fork/exec, no scheduler or CPU affinity changes.
+inline constexpr const char* sandbox_options =
+    "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny";
+
+// The user QEMU runs as: nullopt when the launcher is not root (QEMU then
+// runs as the launcher's own user). Under root, FLEET_QEMU_USER (default
+// fleet-qemu); "root" keeps QEMU root (unconfined but still sandboxed). A
+// missing user is an error: a root launcher never falls back to root. A
+// local user: read from /etc/passwd and /etc/group, not through NSS.
+Result<std::optional<SpawnOptions::Credentials>> qemu_credentials();
+
+// A sealed, read-only in-memory copy of the file at path, made with the
+// launcher's rights; any user may open it through /proc/self/fd/N.
+Result<Fd> sealed_copy(const std::string& path);
+
+// What a confined QEMU is handed instead of paths: fds the launcher keeps
+// open until QEMU has started, and where each lands in QEMU.
+struct Confinement {
+    std::vector<Fd> fds;
+    std::vector<std::pair<int, int>> pass_fds;  // parent fd -> fd in QEMU
+};
+
+// Open spec's kernel, initrd and disks with the launcher's rights and bind
+// the public monitor at public_qmp_path (if any); rewrite argv_spec's paths
+// to the inherited fds and fill wiring's fd fields.
+Result<Confinement> confine_files(VmSpec& argv_spec, Wiring& wiring, const std::string& public_qmp_path);
+
+}  // namespace fleet::vmm
