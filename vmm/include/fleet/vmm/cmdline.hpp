@@ -23,6 +23,9 @@ struct Wiring {
     // it goes on the kernel command line: FLEET_CMDLINE_EXEC + this, the
     // block percent-encoded (exec.hpp). Empty: not there.
     std::string exec_on_cmdline;
+    // QEMU's -incoming: "fd:9" restores the guest from a saved migration
+    // stream (snapshot.hpp) instead of booting it. Empty: boot.
+    std::string incoming;
 };
 
 // The machine type and its options; shared with tools that run QEMU raw.

@@ -26,6 +26,10 @@ struct VmHooks {
     // stream 1 stdout, 2 stderr, 3 the console (virtio guests: kernel messages)
     std::function<void(int stream, std::string_view bytes)> output;
     std::function<void()> ready;
+    std::function<void()> waiting;  // the guest said "waiting": it reads its exec block now
+    // Something the user should know that is not an error (a snapshot that
+    // could not be used, so the guest boots cold).
+    std::function<void(const std::string&)> note;
     std::function<void(VmState)> state_changed;
     std::function<void(const QmpMessage&)> event;
     std::function<void(const ExitInfo&)> exited;
@@ -35,6 +39,13 @@ struct LaunchOptions {
     std::string qemu = "qemu-system-x86_64";
     std::string public_qmp_path;  // a listening monitor socket for other clients
     int qemu_log_fd = -1;         // QEMU's own messages are copied here too
+    std::string runtime_dir;      // accelerator verdicts and snapshots ("": the default)
+    // Do not write the exec block (a snapshot's first boot: it is saved
+    // while it waits for one).
+    bool hold_exec = false;
+    // Restore the guest from this saved migration stream (snapshot.hpp)
+    // instead of booting it; "" and spec.snapshot: find or make one.
+    std::string incoming;
 };
 
 class Vm {
