@@ -28,6 +28,10 @@ Suites (--suite, comma-separated; default: all of them):
               domain until the transient domain is gone. Floor: router-python/
               fleet-vmm p50 <= 1.25 for start-to-ready. libvirtd is not compared
               unless it is installed (it is not a dependency of fleet).
+  snapshot    `echo hi` on linux-fleet restored from its snapshot (--snapshot; the
+              warm-up round makes it) against a cold boot (--no-snapshot), one VM at
+              a time, --linux-runs rounds. Floor: linux-snapshot/linux-cold p50 <=
+              0.1 for start-to-ready (docs/cold-path.md).
 
 Metrics:
   start-to-ready  from just before spawning the command to the first byte of the

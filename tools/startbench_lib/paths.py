@@ -30,13 +30,14 @@ class BenchPath:
     stdin: bool = False  # throughput: stdin is the input file
     expect: bytes = None  # the exact stdout wanted (None: anything; throughput: the input)
     measure_fn: object = None  # measure(bench, path, kind) -> {metric: seconds}, instead of a process
+    flags: tuple = ()     # fleet-vmm run options before the image
 
 
 
 def fleet_command(b, path, kind, scratch):
     stdin = [] if path.stdin else ["--no-stdin"]
     return [b.opts.fleet_vmm, "run", *stdin, "--accel", b.opts.accel,
-            "--name", "startbench-" + os.path.basename(scratch), path.image, *path.args[kind]]
+            "--name", "startbench-" + os.path.basename(scratch), *path.flags, path.image, *path.args[kind]]
 
 
 def sigint_stop(proc, scratch, stack, timeout):

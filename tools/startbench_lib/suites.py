@@ -10,7 +10,7 @@ DEFINITIONS = {"start-to-ready": "spawn to the guest's first stdout byte",
                "teardown": "stop request sent to process exit (image with 'hold')",
                "throughput": "stdout bytes / spawn to process exit (MB/s, 10^6 bytes)"}
 UNITS = {"start-to-ready": "ms", "start-to-exit": "ms", "teardown": "ms", "throughput": "MB/s"}
-SUITE_NAMES = ("hello", "runtime", "linux", "throughput", "router")
+SUITE_NAMES = ("hello", "runtime", "linux", "throughput", "router", "snapshot")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,6 +82,15 @@ def make_suites(o):
             [Check("ratio", "start-to-ready", "router-python", 1.25)], o.runs, o.warmup, 0,
             f"image {o.image}: python3-libvirt createXML and virsh create through fleet-router vs fleet-vmm run "
             f"and raw QEMU" + ("" if shutil.which("libvirtd") else "; libvirtd not installed, not compared")),
+        # The first start of the snapshot path makes the snapshot: a warm-up round.
+        "snapshot": Suite("snapshot", [
+            BenchPath("linux-snapshot", fleet_command, None, {"plain": 0}, "linux-fleet", echo, expect=b"hi\n",
+                      flags=("--snapshot",)),
+            BenchPath("linux-cold", fleet_command, None, {"plain": 0}, "linux-fleet", echo, expect=b"hi\n",
+                      flags=("--no-snapshot",)),
+        ], "linux-cold", ("plain",), ("start-to-ready", "start-to-exit"),
+            [Check("ratio", "start-to-ready", "linux-snapshot", 0.1)], o.linux_runs, max(min(o.warmup, 1), 1), 0,
+            "fleet-vmm run linux-fleet echo hi: restored from a snapshot vs booted cold (--no-snapshot)"),
     }
 
 
