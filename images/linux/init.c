@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/input.h>
+#include <linux/random.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -24,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/io.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/signalfd.h>
@@ -436,6 +438,28 @@ static void get_block(const char* cmdline)
     if (why) fatal(FLEET_EXIT_BAD_EXEC, "bad exec block: %s", why);
 }
 
+// The block's host trailer (FLEET_EXEC_F_HOST): a guest restored from a
+// snapshot shares its RNG state and its clock with every other restore of
+// it, so the seed goes into the kernel's pool, the RNG is reseeded from it
+// at once, and the clock is set to the host's.
+static void apply_host_trailer(void)
+{
+    if (!(hdr.flags & FLEET_EXEC_F_HOST)) return;
+    struct fleet_exec_host host;
+    memcpy(&host, strings + fleet_exec_strings_size(&hdr), sizeof host);
+    struct {
+        int entropy_count, buf_size;
+        uint8_t buf[FLEET_EXEC_SEED_SIZE];
+    } seed = {FLEET_EXEC_SEED_SIZE * 8, FLEET_EXEC_SEED_SIZE, {0}};
+    memcpy(seed.buf, host.seed, sizeof seed.buf);
+    int fd = open("/dev/urandom", O_RDWR | O_CLOEXEC);
+    if (fd < 0 || ioctl(fd, RNDADDENTROPY, &seed) != 0 || ioctl(fd, RNDRESEEDCRNG) != 0)
+        fatal(FLEET_EXIT_BAD_EXEC, "cannot seed the RNG: %m");
+    close(fd);
+    struct timespec now = {(time_t)(host.realtime_ns / 1000000000u), (long)(host.realtime_ns % 1000000000u)};
+    if (clock_settime(CLOCK_REALTIME, &now) != 0) fatal(FLEET_EXIT_BAD_EXEC, "cannot set the clock: %m");
+}
+
 static pid_t program;
 static void on_program_line(const char* line)
 {
@@ -479,6 +503,7 @@ int main(void)
 
     open_ports();
     get_block(cmdline);
+    apply_host_trailer();
     mount_shares(shares);
     if (nets_wanted(words, nwords)) {
         load_modules("net");

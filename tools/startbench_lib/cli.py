@@ -35,6 +35,15 @@ Suites (--suite, comma-separated; default: all of them):
               domain until the transient domain is gone. Floor: router-python/
               fleet-vmm p50 <= 1.25 for start-to-ready. libvirtd is not compared
               unless it is installed (it is not a dependency of fleet).
+  cold-minimal  `hello hold` through fleet-vmm and through fleet-router (python3-libvirt
+              createXML; teardown shutdown()) against QEMU's minimal microvm line
+              (`-M microvm -display none -serial stdio -kernel`, the exec block on
+              -append), ended by SIGKILL. Floors: p50 <= 1.10x minimal for fleet-vmm
+              and router-python start-to-ready and fleet-vmm teardown.
+  snapshot    `echo hi` on linux-fleet restored from its snapshot (--snapshot; the
+              warm-up round makes it) against a cold boot (--no-snapshot), one VM at
+              a time, --linux-runs rounds. Floor: linux-snapshot/linux-cold p50 <=
+              0.1 for start-to-ready (docs/cold-path.md).
 
 Metrics:
   start-to-ready  from just before spawning the command to the first byte of the

@@ -85,7 +85,8 @@ def measure(b, path, kind, argv, stdin, err, scratch, stack):
     if path.expect is not None and head != path.expect:
         raise BootError(f"printed {head!r}, expected {path.expect!r}")
     if kind == "hold":
-        return {"teardown": t_exit - t_stop}
+        ready = {"start-to-ready": t_ready - t0} if path.ready_of_hold else {}
+        return {**ready, "teardown": t_exit - t_stop}
     if path.stdin:
         if got != b.input[1]:
             raise BootError(f"{got} bytes came out, {b.input[1]} went in")

@@ -3,8 +3,8 @@ import dataclasses
 import shutil
 
 from .warm import cold_command, cold_rate_measure, warm_command, warm_rate_measure
-from .paths import BenchPath, fleet_command, host_command, qmp_stop, raw_command, router_python_measure, \
-    sigint_stop, virsh_command
+from .paths import BenchPath, fleet_command, host_command, kill_stop, minimal_command, qmp_stop, raw_command, \
+    router_python_measure, sigint_stop, virsh_command
 
 DEFINITIONS = {"start-to-ready": "spawn to the guest's first stdout byte",
                "start-to-exit": "spawn to process exit (plain image)",
@@ -14,7 +14,7 @@ DEFINITIONS = {"start-to-ready": "spawn to the guest's first stdout byte",
                "rss-per-vm": "RSS of one waiting pooled VM's QEMU (MiB)"}
 UNITS = {"start-to-ready": "ms", "start-to-exit": "ms", "teardown": "ms", "throughput": "MB/s",
          "start-rate": "VMs/s", "rss-per-vm": "MiB"}
-SUITE_NAMES = ("hello", "runtime", "linux", "throughput", "router", "warm")
+SUITE_NAMES = ("hello", "runtime", "linux", "throughput", "router", "warm", "snapshot", "cold-minimal")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,6 +88,29 @@ def make_suites(o):
             f"image {o.image}: python3-libvirt createXML and virsh create through fleet-router vs fleet-vmm run "
             f"and raw QEMU" + ("" if shutil.which("libvirtd") else "; libvirtd not installed, not compared")),
         "warm": warm_suite(o, raw_hello),
+        # Issue 13's baseline: `hello hold` on the minimal microvm line, ended by SIGKILL.
+        "cold-minimal": Suite("cold-minimal", [
+            BenchPath("fleet-vmm", fleet_command, sigint_stop, {"hold": 130}, o.image, {"hold": ["hold"]},
+                      ready_of_hold=True),
+            BenchPath("router-python", None, None, {"hold": 0}, o.image, {"hold": ["hold"]},
+                      measure_fn=router_python_measure, ready_of_hold=True),
+            BenchPath("minimal", minimal_command, kill_stop, {"hold": -9}, o.image, {"hold": ["hold"]},
+                      ready_of_hold=True),
+        ], "minimal", ("hold",), ("start-to-ready", "teardown"),
+            [Check("ratio", "start-to-ready", p, 1.10) for p in ("fleet-vmm", "router-python")] +
+            [Check("ratio", "teardown", "fleet-vmm", 1.10)], o.runs, o.warmup, 0,
+            f"{o.image} hold: fleet-vmm run and python3-libvirt createXML through fleet-router vs "
+            f"qemu-system-x86_64 -M microvm -display none -serial stdio -kernel (teardown: SIGINT, shutdown(), "
+            f"SIGKILL)"),
+        # The first start of the snapshot path makes the snapshot: a warm-up round.
+        "snapshot": Suite("snapshot", [
+            BenchPath("linux-snapshot", fleet_command, None, {"plain": 0}, "linux-fleet", echo, expect=b"hi\n",
+                      flags=("--snapshot",)),
+            BenchPath("linux-cold", fleet_command, None, {"plain": 0}, "linux-fleet", echo, expect=b"hi\n",
+                      flags=("--no-snapshot",)),
+        ], "linux-cold", ("plain",), ("start-to-ready", "start-to-exit"),
+            [Check("ratio", "start-to-ready", "linux-snapshot", 0.1)], o.linux_runs, max(min(o.warmup, 1), 1), 0,
+            "fleet-vmm run linux-fleet echo hi: restored from a snapshot vs booted cold (--no-snapshot)"),
     }
 
 

@@ -129,7 +129,10 @@ void add_launch_options(po::options_description& d, LaunchFlags& f)
         "boot-timeout", po::value<double>()->notifier([&f](double v) { f.boot_timeout = v; }),
         "seconds the guest has to become ready (default: the image's, else 10)")(
         "stop-timeout", po::value(&f.stop_timeout)->default_value(10, "10"),
-        "seconds a stop waits for the guest to power off before killing it");
+        "seconds a stop waits for the guest to power off before killing it")(
+        "snapshot", po::bool_switch(&f.snapshot),
+        "start from a saved boot of the image, made on first use (default: the image's snapshot=)")(
+        "no-snapshot", po::bool_switch(&f.no_snapshot), "boot the image cold");
 }
 
 std::string random_suffix()
@@ -215,6 +218,8 @@ Result<std::pair<VmSpec, Image>> build_spec(const Context& ctx, const LaunchFlag
         if (!share) return std::unexpected(share.error());
         spec.shares.push_back(std::move(*share));
     }
+    if (f.snapshot && f.no_snapshot) return fail("--snapshot and --no-snapshot exclude each other");
+    if (f.snapshot || f.no_snapshot) spec.snapshot = f.snapshot;
     if (f.boot_timeout) {
         if (!(*f.boot_timeout > 0) || *f.boot_timeout > 86400)
             return fail("--boot-timeout must be 0 < seconds <= 86400");

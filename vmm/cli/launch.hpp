@@ -38,7 +38,8 @@ struct LaunchFlags {
     unsigned cpus = 1;
     std::optional<double> boot_timeout;  // default: the image's, else 10 s
     double stop_timeout = 10;
-    NetFlags net;  // run and start only (net.hpp)
+    bool snapshot = false, no_snapshot = false;  // default: the image's snapshot=
+    NetFlags net;                                // run and start only (net.hpp)
 };
 void add_launch_options(boost::program_options::options_description& d, LaunchFlags& f);
 

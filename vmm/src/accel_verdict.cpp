@@ -24,6 +24,8 @@ constexpr const char* format_name = "fleet-accel-verdict/1";
 constexpr std::size_t max_file = 64 * 1024;
 constexpr std::size_t max_why = 1024;
 
+}  // namespace
+
 std::string read_small(const std::string& path, std::size_t max)
 {
     Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
@@ -39,6 +41,8 @@ std::string read_small(const std::string& path, std::size_t max)
     }
     return text;
 }
+
+namespace {
 
 std::string trimmed(std::string s)
 {
@@ -91,7 +95,7 @@ std::string verdict_key(std::string_view host, std::string_view qemu, std::strin
     return key;
 }
 
-std::string verdict_file_name(std::string_view key)
+std::string key_digest(std::string_view key)
 {
     std::uint64_t h = 14695981039346656037ull;  // FNV-1a 64
     for (unsigned char c : key) {
@@ -99,8 +103,13 @@ std::string verdict_file_name(std::string_view key)
         h *= 1099511628211ull;
     }
     char name[32];
-    std::snprintf(name, sizeof name, "%016llx.json", static_cast<unsigned long long>(h));
+    std::snprintf(name, sizeof name, "%016llx", static_cast<unsigned long long>(h));
     return name;
+}
+
+std::string verdict_file_name(std::string_view key)
+{
+    return key_digest(key) + ".json";
 }
 
 std::string format_verdict(std::string_view key, const AccelChoice& c)
@@ -153,7 +162,11 @@ Result<> VerdictStore::write(const std::string& key, const AccelChoice& choice) 
 
 Result<Fd> VerdictStore::lock() const
 {
-    std::string p = dir_ + "/lock";
+    return lock_file(dir_ + "/lock");
+}
+
+Result<Fd> lock_file(const std::string& p)
+{
     Fd fd(::open(p.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
     if (!fd) return fail_errno("cannot open " + p);
     while (::flock(fd.get(), LOCK_EX) != 0)

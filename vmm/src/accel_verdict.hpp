@@ -36,8 +36,17 @@ inline constexpr int probes_version = 1;
 // The full key; `guest` is "tiny", "runtime" or "linux KERNEL-ID initrd INITRD-ID".
 std::string verdict_key(std::string_view host, std::string_view qemu, std::string_view guest);
 
-// "<FNV-1a 64 of the key, 16 hex digits>.json"
+// The FNV-1a 64 of a key, 16 hex digits; verdict_file_name adds ".json".
+// (Snapshots, snapshot.hpp, name their files the same way.)
+std::string key_digest(std::string_view key);
 std::string verdict_file_name(std::string_view key);
+
+// A small file's contents; "" if it is missing, unreadable or over `max`.
+std::string read_small(const std::string& path, std::size_t max);
+
+// `path` (created 0600 if missing) opened and flock(2)ed; released when the
+// fd closes.
+Result<Fd> lock_file(const std::string& path);
 
 // One JSON object; parse_verdict(format_verdict(k, c), k) gives c back
 // (accel, cpu, why).

@@ -107,6 +107,9 @@ Result<Image> load_image_entry(const std::string& path)
         } else if (key == "drain") {
             if (value != "yes" && value != "no") return fail(where() + ": bad drain '" + value + "' (yes or no)");
             img.drain = value == "yes";
+        } else if (key == "snapshot") {
+            if (value != "yes" && value != "no") return fail(where() + ": bad snapshot '" + value + "' (yes or no)");
+            img.snapshot = value == "yes";
         } else if (key == "max-args") {
             unsigned n = 0;
             auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
@@ -141,6 +144,7 @@ VmSpec spec_from_image(const Image& image)
     spec.memory_mib = image.memory_mib;
     spec.stdio = image.stdio;
     spec.drain = image.drain;
+    spec.snapshot = image.snapshot;
     if (image.boot_timeout) spec.boot_timeout = *image.boot_timeout;
     return spec;
 }

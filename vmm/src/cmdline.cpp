@@ -134,6 +134,7 @@ std::vector<std::string> qemu_argv(const std::string& qemu, const VmSpec& spec, 
     else if (!wiring.qmp_public.empty())
         add({"-chardev", "socket,id=fleet-qmp-pub,server=on,wait=off,path=" + qemu_escape(wiring.qmp_public), "-mon",
              "chardev=fleet-qmp-pub,mode=control"});
+    if (!wiring.incoming.empty()) add({"-incoming", wiring.incoming});
     return a;
 }
 

@@ -3,7 +3,11 @@
 
 #include <fleet/abi/guest.h>
 
+#include <sys/random.h>
+
+#include <cerrno>
 #include <cstring>
+#include <ctime>
 
 namespace fleet::vmm {
 
@@ -16,7 +20,23 @@ void put_u32(std::string& out, std::size_t at, std::uint32_t v)
 
 }  // namespace
 
-Result<std::string> exec_block(const VmSpec& spec)
+Result<ExecHost> host_trailer()
+{
+    ExecHost h;
+    h.seed.resize(FLEET_EXEC_SEED_SIZE);
+    for (std::size_t got = 0; got < h.seed.size();) {
+        ssize_t n = ::getrandom(h.seed.data() + got, h.seed.size() - got, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return fail_errno("cannot read random bytes");
+        got += static_cast<std::size_t>(n);
+    }
+    timespec ts{};
+    ::clock_gettime(CLOCK_REALTIME, &ts);
+    h.realtime_ns = static_cast<std::uint64_t>(ts.tv_sec) * 1000000000u + static_cast<std::uint64_t>(ts.tv_nsec);
+    return h;
+}
+
+Result<std::string> exec_block(const VmSpec& spec, const ExecHost* host)
 {
     std::size_t strings = spec.args.size() + spec.env.size();
     if (strings > FLEET_EXEC_MAX_STRINGS)
@@ -34,6 +54,12 @@ Result<std::string> exec_block(const VmSpec& spec)
     put_u32(block, offsetof(fleet_exec_header, version), FLEET_ABI_VERSION);
     put_u32(block, offsetof(fleet_exec_header, argc), static_cast<std::uint32_t>(spec.args.size()));
     put_u32(block, offsetof(fleet_exec_header, envc), static_cast<std::uint32_t>(spec.env.size()));
+    if (host) {
+        if (host->seed.size() != FLEET_EXEC_SEED_SIZE) return fail("a seed of the wrong size");
+        body += host->seed;
+        for (int i = 0; i < 8; ++i) body.push_back(static_cast<char>((host->realtime_ns >> (8 * i)) & 0xff));
+        put_u32(block, offsetof(fleet_exec_header, flags), FLEET_EXEC_F_HOST);
+    }
     put_u32(block, offsetof(fleet_exec_header, size), static_cast<std::uint32_t>(body.size()));
     return block + body;
 }

@@ -151,6 +151,36 @@ void QmpClient::send(std::uint64_t id, const std::string& command, const json& a
     write_ops_.insert(*id_box);
 }
 
+void QmpClient::execute_with_fd(const std::string& command, json arguments, int fd, Reply reply)
+{
+    if (closed_) return reply(fail("QMP: monitor connection is closed"));
+    if (!negotiated_ || !write_ops_.empty() || !queued_.empty()) return reply(fail("QMP: monitor busy", EAGAIN));
+    std::uint64_t id = next_id_++;
+    json msg = {{"execute", command}, {"id", id}};
+    if (!arguments.is_null()) msg["arguments"] = std::move(arguments);
+    std::string text = msg.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+    iovec iov{text.data(), text.size()};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr mh{};
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = control;
+    mh.msg_controllen = sizeof control;
+    cmsghdr* c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    ssize_t n;
+    do n = ::sendmsg(fd_.get(), &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) return reply(fail("QMP: cannot send " + command, errno));
+    // A short write of a message this small into an idle socket would need
+    // a full socket buffer: treat it as the connection failing.
+    if (static_cast<std::size_t>(n) != text.size()) return shut(Error{"QMP: short write of " + command});
+    waiting_[id] = std::move(reply);
+}
+
 void QmpClient::execute(const std::string& command, json arguments, Reply reply)
 {
     if (closed_) {

@@ -345,6 +345,11 @@ Result<> Supervisor::launch()
     };
     hooks.exited = [this](const ExitInfo& info) { on_exit(info); };
     if (pooled()) hooks.waiting = [this] { publish_idle(); };
+    hooks.note = [this](const std::string& note) {
+        if (!o_.detached) std::fprintf(stderr, "fleet-vmm: %s\n", note.c_str());
+        if (vmm_log_) write_all(vmm_log_.get(), "fleet-vmm: " + note + "\n");
+    };
+    if (o_.launch.runtime_dir.empty()) o_.launch.runtime_dir = store_.runtime_dir();
     o_.launch.public_qmp_path = dir_ + "/qmp.sock";
     o_.launch.qemu_log_fd = vmm_log_.get();
     o_.launch.defer_exec = pooled();

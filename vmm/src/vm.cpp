@@ -9,6 +9,7 @@
 #include <fleet/vmm/cmdline.hpp>
 #include <fleet/vmm/confine.hpp>
 #include <fleet/vmm/exec.hpp>
+#include <fleet/vmm/snapshot.hpp>
 #include <fleet/vmm/store.hpp>
 
 #include <fleet/abi/guest.h>
@@ -28,7 +29,8 @@ namespace fleet::vmm {
 namespace {
 
 // Child fd numbers for the channels (cmdline "socket,fd=N").
-constexpr int child_qmp = 3, child_out = 4, child_err = 5, child_ctl = 6, child_in = 7, child_console = 8;
+constexpr int child_qmp = 3, child_out = 4, child_err = 5, child_ctl = 6, child_in = 7, child_console = 8,
+              child_incoming = 9;
 
 struct Pair {
     Fd host, guest;
@@ -42,6 +44,31 @@ Result<Pair> socket_pair()
     int fl = ::fcntl(p.host.get(), F_GETFL);
     ::fcntl(p.host.get(), F_SETFL, fl | O_NONBLOCK);
     return p;
+}
+
+std::string runtime_of(const LaunchOptions& options)
+{
+    return options.runtime_dir.empty() ? default_runtime_dir("") : options.runtime_dir;
+}
+
+// The saved boot a spec restores from ("": boot it). A snapshot that cannot
+// be used is a note, never an error: the guest boots cold.
+std::string choose_incoming(const VmSpec& spec, const LaunchOptions& options, const std::string& qemu,
+                            const VmHooks& hooks)
+{
+    if (!options.incoming.empty() || !spec.snapshot || options.defer_exec) return options.incoming;
+    SnapshotPick pick = pick_snapshot(spec, SnapshotContext{qemu, runtime_of(options)});
+    if (!pick.note.empty() && hooks.note) hooks.note(pick.note);
+    return pick.path;
+}
+
+// The exec block as the launcher sends it: with the host trailer (a fresh
+// seed and the clock), which a restored guest needs.
+Result<std::string> exec_block_now(const VmSpec& spec)
+{
+    auto host = host_trailer();
+    if (!host) return std::unexpected(host.error());
+    return exec_block(spec, &*host);
 }
 
 }  // namespace
@@ -330,12 +357,12 @@ Result<std::unique_ptr<Vm>> Vm::launch(Loop& loop, VmSpec spec, const LaunchOpti
     auto qemu = find_program(options.qemu);
     if (!qemu) return fail(qemu.error().message + " (install Debian's qemu-system-x86, or point FLEET_QEMU at QEMU)");
     if (auto v = validate(spec); !v) return std::unexpected(v.error());
-    auto block = exec_block(spec);
+    auto block = exec_block_now(spec);
     if (!block) return std::unexpected(block.error());
     // Not settled by the caller (accel.hpp): decide here; a guest with an
     // initrd is taken for Linux, another virtio guest for a runtime one.
     if (spec.accel == Accel::automatic || spec.cpu.empty()) {
-        AccelContext ctx{*qemu, default_runtime_dir(""), catalog_dirs("")};
+        AccelContext ctx{*qemu, runtime_of(options), catalog_dirs("")};
         GuestKind kind = !spec.initrd.empty()              ? GuestKind::linux_image
                          : spec.stdio == StdioKind::virtio ? GuestKind::runtime
                                                            : GuestKind::tiny;
@@ -343,6 +370,15 @@ Result<std::unique_ptr<Vm>> Vm::launch(Loop& loop, VmSpec spec, const LaunchOpti
         if (!accel) return std::unexpected(accel.error());
         spec.accel = accel->accel;
         spec.cpu = accel->cpu;
+    }
+
+    std::string incoming = choose_incoming(spec, options, *qemu, hooks);
+    Fd incoming_fd;
+    if (!incoming.empty()) {
+        incoming_fd = Fd(::open(incoming.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!incoming_fd) return fail_errno("cannot open the snapshot " + incoming);
+        std::string line = "fleet-vmm: restoring from snapshot " + incoming + "\n";
+        if (options.qemu_log_fd >= 0) (void)!::write(options.qemu_log_fd, line.data(), line.size());
     }
 
     auto impl = std::make_unique<Impl>(loop);
@@ -373,6 +409,7 @@ Result<std::unique_ptr<Vm>> Vm::launch(Loop& loop, VmSpec spec, const LaunchOpti
         w.in = "socket,fd=" + std::to_string(child_in);
         w.console = "socket,fd=" + std::to_string(child_console);
     }
+    if (incoming_fd) w.incoming = "fd:" + std::to_string(child_incoming);
     // Under root QEMU runs as its own user and is handed its files (confine.hpp).
     auto run_as = qemu_credentials();
     if (!run_as) return std::unexpected(run_as.error());
@@ -395,6 +432,7 @@ Result<std::unique_ptr<Vm>> Vm::launch(Loop& loop, VmSpec spec, const LaunchOpti
         so.pass_fds.emplace_back(in->guest.get(), child_in);
         so.pass_fds.emplace_back(console->guest.get(), child_console);
     }
+    if (incoming_fd) so.pass_fds.emplace_back(incoming_fd.get(), child_incoming);
     for (std::size_t i = 0; i < m.spec.nets.size(); ++i)
         so.pass_fds.emplace_back(m.spec.nets[i].tap_fd, child_tap_fd_base + static_cast<int>(i));
     so.pass_fds.insert(so.pass_fds.end(), confined.pass_fds.begin(), confined.pass_fds.end());
@@ -529,7 +567,7 @@ Result<> Vm::deliver_exec(const VmSpec& program)
     with.args = program.args;
     with.env = program.env;
     with.workdir = program.workdir;
-    auto block = exec_block(with);
+    auto block = exec_block_now(with);
     if (!block) return std::unexpected(block.error());
     m.exec_deferred = false;
     m.spec = std::move(with);
@@ -542,6 +580,12 @@ void Vm::execute(const std::string& command, json arguments, QmpClient::Reply re
 {
     if (!impl_->qmp) return reply(fail("VM '" + impl_->spec.name + "' has exited"));
     impl_->qmp->execute(command, std::move(arguments), std::move(reply));
+}
+
+void Vm::execute_with_fd(const std::string& command, json arguments, int fd, QmpClient::Reply reply)
+{
+    if (!impl_->qmp) return reply(fail("VM '" + impl_->spec.name + "' has exited"));
+    impl_->qmp->execute_with_fd(command, std::move(arguments), fd, std::move(reply));
 }
 
 void Vm::pause()

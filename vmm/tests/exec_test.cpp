@@ -5,6 +5,7 @@
 #include <fleet/vmm/exec.hpp>
 
 #include <cstring>
+#include <string_view>
 
 using namespace fleet::vmm;
 
@@ -115,6 +116,38 @@ TEST_CASE("exec block: the guest's checks refuse bad blocks", "[exec]")
     bad = h;
     bad.size = static_cast<uint32_t>(novalue.size());
     CHECK(fleet_exec_check_strings(&bad, novalue.data()) != nullptr);  // "A" is not NAME=VALUE
+}
+
+TEST_CASE("exec block: the host trailer (seed and clock) follows the strings", "[exec]")
+{
+    VmSpec s;
+    s.args = {"sh", "-c", "true"};
+    s.env = {"A=1"};
+    auto host = host_trailer();
+    REQUIRE(host);
+    CHECK(host->seed.size() == FLEET_EXEC_SEED_SIZE);
+    auto other = host_trailer();
+    REQUIRE(other);
+    CHECK(host->seed != other->seed);
+    auto block = exec_block(s, &*host);
+    REQUIRE(block);
+    fleet_exec_header h;
+    std::memcpy(&h, block->data(), sizeof h);
+    CHECK(h.flags == FLEET_EXEC_F_HOST);
+    CHECK(h.size == 16 + FLEET_EXEC_HOST_SIZE);  // "sh", "-c", "true", "A=1", "" and the trailer
+    CHECK(fleet_exec_check_header(&h) == nullptr);
+    CHECK(fleet_exec_check_strings(&h, block->data() + sizeof h) == nullptr);
+    fleet_exec_host t;
+    std::memcpy(&t, block->data() + sizeof h + fleet_exec_strings_size(&h), sizeof t);
+    CHECK(std::string_view(reinterpret_cast<const char*>(t.seed), sizeof t.seed) == host->seed);
+    CHECK(t.realtime_ns == host->realtime_ns);
+    fleet_exec_header bad = h;
+    bad.flags = 2;  // an unknown flag
+    CHECK(fleet_exec_check_header(&bad) != nullptr);
+    bad = h;
+    bad.size = FLEET_EXEC_HOST_SIZE - 1;  // no room for the trailer
+    CHECK(fleet_exec_check_header(&bad) != nullptr);
+    static_assert(sizeof(fleet_exec_host) == FLEET_EXEC_HOST_SIZE);
 }
 
 TEST_CASE("percent encoding round-trips through the guests' decoder", "[exec]")

@@ -25,7 +25,8 @@ struct Image {
     std::string kind = "tiny";                              // tiny, runtime or linux: what sort of guest
     std::optional<std::chrono::milliseconds> boot_timeout;  // the image's own deadline
     std::optional<unsigned> max_args;                       // most arguments the guest can take
-    bool drain = false;  // the guest waits for "drained" after "exit N" (VmSpec::drain)
+    bool drain = false;     // the guest waits for "drained" after "exit N" (VmSpec::drain)
+    bool snapshot = false;  // later starts restore a saved boot (VmSpec::snapshot)
     std::string description;
     std::string entry_file;  // the .image it came from; empty for a bare kernel
 };

@@ -34,6 +34,9 @@ struct Wiring {
     // on the host files (security_model=mapped-xattr): a guest makes no
     // setuid or device file there. Else security_model=none.
     bool mapped_shares = false;
+    // QEMU's -incoming: "fd:9" restores the guest from a saved migration
+    // stream (snapshot.hpp) instead of booting it. Empty: boot.
+    std::string incoming;
 };
 
 // The machine type and its options; shared with tools that run QEMU raw.

@@ -6,6 +6,7 @@
 #include <fleet/base/error.hpp>
 #include <fleet/vmm/spec.hpp>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -14,7 +15,17 @@ namespace fleet::vmm {
 // The block for a spec: its args, env and workdir. Fails, naming the limit,
 // when they are over the ABI's (FLEET_EXEC_MAX_SIZE bytes of strings,
 // FLEET_EXEC_MAX_STRINGS arguments and variables).
-Result<std::string> exec_block(const VmSpec& spec);
+// With `host`, the block carries it as its trailer (FLEET_EXEC_F_HOST): a
+// fresh seed and the host's clock, which a guest restored from a snapshot
+// needs; host_trailer() makes one.
+struct ExecHost {
+    std::string seed;  // FLEET_EXEC_SEED_SIZE bytes
+    std::uint64_t realtime_ns = 0;
+};
+Result<std::string> exec_block(const VmSpec& spec, const ExecHost* host = nullptr);
+
+// FLEET_EXEC_SEED_SIZE bytes from getrandom(2) and CLOCK_REALTIME now.
+Result<ExecHost> host_trailer();
 
 // Percent-encoding for the kernel command line (FLEET_CMDLINE_EXEC): every
 // byte but [A-Za-z0-9._/-] becomes %XX.

@@ -70,6 +70,11 @@ public:
 
     // Queue a command; it is sent once the capabilities are negotiated.
     void execute(const std::string& command, json arguments, Reply reply);
+    // Send a command with `fd` attached (SCM_RIGHTS), as QMP's getfd and
+    // add-fd take one. Sent at once: it fails if the capabilities are not
+    // negotiated yet or other commands are still being written (their
+    // bytes must not interleave); the caller may try again later.
+    void execute_with_fd(const std::string& command, json arguments, int fd, Reply reply);
     [[nodiscard]] bool negotiated() const { return negotiated_; }
     [[nodiscard]] bool closed() const { return closed_; }
     // Invoked once capabilities negotiation succeeds.

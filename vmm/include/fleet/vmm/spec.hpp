@@ -72,6 +72,9 @@ struct VmSpec {
     // stderr are drained (<fleet/abi/guest.h>, FLEET_CMDLINE_DRAIN): guests
     // whose writes return before QEMU has taken the data (Linux).
     bool drain = false;
+    // Start from a saved boot of this guest, made on first use (snapshot.hpp):
+    // Linux images. A spec a snapshot cannot serve boots cold.
+    bool snapshot = false;
     std::vector<BlockDevice> disks;  // virtio-blk (block.hpp)
     std::optional<RngDevice> rng;    // virtio-rng (block.hpp)
     // Network interfaces (net.hpp): each a tap fd QEMU gets as -netdev

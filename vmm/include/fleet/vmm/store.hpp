@@ -61,6 +61,8 @@ public:
     static Result<Store> open(const std::string& runtime_dir);
 
     [[nodiscard]] const std::string& root() const { return root_; }
+    // The runtime folder the store is in (root() is <runtime>/vms).
+    [[nodiscard]] std::string runtime_dir() const { return root_.substr(0, root_.rfind('/')); }
     [[nodiscard]] std::string dir(const std::string& name) const;
     [[nodiscard]] std::string path(const std::string& name, const char* file) const;
 

@@ -26,6 +26,9 @@ struct VmHooks {
     // stream 1 stdout, 2 stderr, 3 the console (virtio guests: kernel messages)
     std::function<void(int stream, std::string_view bytes)> output;
     std::function<void()> ready;
+    // Something the user should know that is not an error (a snapshot that
+    // could not be used, so the guest boots cold).
+    std::function<void(const std::string&)> note;
     std::function<void(VmState)> state_changed;
     std::function<void(const QmpMessage&)> event;
     std::function<void(const ExitInfo&)> exited;
@@ -38,9 +41,14 @@ struct LaunchOptions {
     std::string qemu = "qemu-system-x86_64";
     std::string public_qmp_path;  // a listening monitor socket for other clients
     int qemu_log_fd = -1;         // QEMU's own messages are copied here too
-    // Boot without the exec block (a warm pool): the boot deadline ends at
-    // the guest's `waiting` line, and deliver_exec writes the block later.
+    std::string runtime_dir;      // accelerator verdicts and snapshots ("": the default)
+    // Boot without the exec block (a warm pool; a snapshot's first boot,
+    // saved while it waits): the boot deadline ends at the guest's `waiting`
+    // line, hooks.waiting runs, and deliver_exec writes the block later.
     bool defer_exec = false;
+    // Restore the guest from this saved migration stream (snapshot.hpp)
+    // instead of booting it; "" and spec.snapshot: find or make one.
+    std::string incoming;
 };
 
 class Vm {
@@ -79,6 +87,8 @@ public:
     Result<> deliver_exec(const VmSpec& program);
     // QMP passthrough on the private monitor.
     void execute(const std::string& command, json arguments, QmpClient::Reply reply);
+    // The same with an fd attached (QmpClient::execute_with_fd).
+    void execute_with_fd(const std::string& command, json arguments, int fd, QmpClient::Reply reply);
     void pause();
     void resume();  // also starts a VM created paused
     // Press the ACPI power button; kill after `deadline` if still running.

@@ -16,7 +16,7 @@
 
 #include <stdint.h>
 
-#define FLEET_ABI_VERSION 2 /* 2: argv, environment and working folder in the exec block */
+#define FLEET_ABI_VERSION 3 /* 2: argv, environment and working folder in the exec block; 3: its host trailer */
 
 /* ---- stdio=virtio: one virtio-serial device, four named ports -------------
  * The launcher adds `virtio-serial-device,max_ports=FLEET_VSERIAL_MAX_PORTS`
@@ -138,11 +138,19 @@ enum fleet_port {
  * `fleet-vmm cmdline` (a raw QEMU command line, no launcher to write the
  * block) puts it on the kernel command line instead, percent-encoded
  * (FLEET_CMDLINE_EXEC "%XX..."); a guest whose command line has it reads
- * the block from there and not from ctl. */
+ * the block from there and not from ctl.
+ *
+ * With FLEET_EXEC_F_HOST in `flags`, the last FLEET_EXEC_HOST_SIZE bytes of
+ * the `size` bytes are not strings but a struct fleet_exec_host: fresh
+ * random bytes and the host's clock at the time the block was written. A
+ * guest restored from a snapshot shares its RNG state and its clock with
+ * every other restore of it; Linux init mixes the seed into the kernel's
+ * RNG, reseeds it and sets the clock from it before the program starts.
+ * The launcher sends it on ctl; a block on the command line has none. */
 #define FLEET_EXEC_MAGIC       0x42584c46u /* "FLXB" */
 #define FLEET_EXEC_PREAMBLE    "\n\n"
 #define FLEET_EXEC_SKIP_MAX    8
-#define FLEET_EXEC_MAX_SIZE    (256u * 1024) /* bytes of strings */
+#define FLEET_EXEC_MAX_SIZE    (256u * 1024) /* bytes of strings (the host trailer aside) */
 #define FLEET_EXEC_MAX_STRINGS 16384u        /* argc + envc */
 #define FLEET_EXIT_BAD_EXEC    125
 #define FLEET_CMDLINE_EXEC     "fleet.exec="
@@ -153,18 +161,34 @@ struct fleet_exec_header {
     uint32_t argc;
     uint32_t envc;
     uint32_t size;  /* bytes of strings that follow */
-    uint32_t flags; /* 0 */
+    uint32_t flags; /* FLEET_EXEC_F_* */
     uint32_t reserved[2];
 };
+
+#define FLEET_EXEC_F_HOST    1u
+#define FLEET_EXEC_SEED_SIZE 32
+struct fleet_exec_host {
+    uint8_t seed[FLEET_EXEC_SEED_SIZE];
+    uint64_t realtime_ns; /* the host's CLOCK_REALTIME, ns since the epoch */
+};
+#define FLEET_EXEC_HOST_SIZE 40 /* sizeof(struct fleet_exec_host) */
+
+/* The bytes of strings: `size` without the host trailer. */
+static inline uint32_t fleet_exec_strings_size(const struct fleet_exec_header* h)
+{
+    return (h->flags & FLEET_EXEC_F_HOST) ? h->size - FLEET_EXEC_HOST_SIZE : h->size;
+}
 
 /* Checks a header; NULL if it is good, else why not. */
 static inline const char* fleet_exec_check_header(const struct fleet_exec_header* h)
 {
     if (h->magic != FLEET_EXEC_MAGIC) return "bad magic (not an exec block)";
     if (h->version != FLEET_ABI_VERSION) return "unsupported version";
-    if (h->size > FLEET_EXEC_MAX_SIZE) return "too large";
+    if (h->flags & ~FLEET_EXEC_F_HOST) return "unknown flags";
+    if ((h->flags & FLEET_EXEC_F_HOST) && h->size < FLEET_EXEC_HOST_SIZE) return "no room for the host trailer";
+    if (fleet_exec_strings_size(h) > FLEET_EXEC_MAX_SIZE) return "too large";
     if (h->argc > FLEET_EXEC_MAX_STRINGS || h->envc > FLEET_EXEC_MAX_STRINGS - h->argc) return "too many strings";
-    if (h->size < h->argc + h->envc + 1) return "strings do not match the counts";
+    if (fleet_exec_strings_size(h) < h->argc + h->envc + 1) return "strings do not match the counts";
     return 0;
 }
 
@@ -173,9 +197,9 @@ static inline const char* fleet_exec_check_header(const struct fleet_exec_header
  * name. NULL if good, else why not. */
 static inline const char* fleet_exec_check_strings(const struct fleet_exec_header* h, const char* s)
 {
-    uint32_t want = h->argc + h->envc + 1, seen = 0, start = 0;
-    if (h->size == 0 || s[h->size - 1] != 0) return "strings do not match the counts";
-    for (uint32_t i = 0; i < h->size; i++) {
+    uint32_t want = h->argc + h->envc + 1, seen = 0, start = 0, size = fleet_exec_strings_size(h);
+    if (size == 0 || s[size - 1] != 0) return "strings do not match the counts";
+    for (uint32_t i = 0; i < size; i++) {
         if (s[i] != 0) continue;
         if (seen >= h->argc && seen < h->argc + h->envc) {
             uint32_t j = start;

@@ -1,0 +1,182 @@
+// fleet — snapshots: keys, records, checks and the choice at start (see
+// snapshot.hpp; the save itself is snapshot_save.cpp).
+#include <fleet/vmm/snapshot.hpp>
+
+#include "accel_verdict.hpp"
+
+#include <fleet/abi/guest.h>
+#include <fleet/base/file.hpp>
+#include <fleet/vmm/cmdline.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+
+using nlohmann::json;
+
+namespace fleet::vmm {
+
+namespace {
+
+constexpr const char* format_name = "fleet-snapshot/1";
+
+std::string kvm_device()
+{
+    const char* dev = std::getenv("FLEET_KVM_DEVICE");
+    return dev && *dev ? dev : "/dev/kvm";
+}
+
+// Four independent multiply-xor lanes over 8-byte words: a few ms for the
+// tens of MB of a Linux guest's stream (a cryptographic hash would cost
+// more than the restore itself; this guards against damage, not an
+// attacker — the folder is private to the user).
+std::uint64_t hash_bytes(const unsigned char* p, std::size_t n)
+{
+    constexpr std::uint64_t k = 0x9e3779b97f4a7c15ull;
+    std::uint64_t lane[4] = {1, 2, 3, 4};
+    std::size_t i = 0;
+    for (; i + 32 <= n; i += 32)
+        for (int l = 0; l < 4; ++l) {
+            std::uint64_t w;
+            std::memcpy(&w, p + i + 8 * static_cast<std::size_t>(l), 8);
+            lane[l] = (lane[l] ^ w) * k;
+            lane[l] ^= lane[l] >> 29;
+        }
+    std::uint64_t h = n;
+    for (; i < n; ++i) h = (h ^ p[i]) * k;
+    for (auto v : lane) h = (h ^ v) * k ^ (h >> 31);
+    return h;
+}
+
+std::string hex64(std::uint64_t v)
+{
+    char s[24];
+    std::snprintf(s, sizeof s, "%016llx", static_cast<unsigned long long>(v));
+    return s;
+}
+
+// The device line of the spec, its per-VM parts (name, arguments) left out.
+std::string device_line(const VmSpec& spec, const std::string& qemu)
+{
+    VmSpec s = spec;
+    s.name = "snapshot";
+    s.args.clear();
+    s.env.clear();
+    s.workdir.clear();
+    return shell_join(qemu_argv(qemu, s, spec.accel, Wiring{}));
+}
+
+std::string record_text(std::string_view key, std::uint64_t size, std::uint64_t hash)
+{
+    json j = {{"format", format_name}, {"key", key}, {"size", size}, {"hash", hex64(hash)}};
+    return j.dump(2) + "\n";
+}
+
+}  // namespace
+
+std::string snapshot_unfit(const VmSpec& spec)
+{
+    if (spec.stdio != StdioKind::virtio || spec.initrd.empty()) return "not a Linux guest";
+    if (spec.accel == Accel::automatic || spec.cpu.empty()) return "the accelerator is not settled";
+    if (!spec.shares.empty()) return "shared folders";
+    if (!spec.disks.empty() || spec.rng) return "disks or rng";
+    if (!spec.nets.empty()) return "network interfaces";
+    if (spec.start_paused) return "started paused";
+    return "";
+}
+
+std::string snapshot_key(const VmSpec& spec, const std::string& qemu)
+{
+    std::string key = format_name;
+    key += " fleet " FLEET_VERSION " abi " + std::to_string(FLEET_ABI_VERSION);
+    key += "\nhost " + accel::host_identity(kvm_device());
+    key += "\nqemu " + accel::file_identity(qemu);
+    key += "\nkernel " + accel::file_identity(spec.kernel);
+    key += "\ninitrd " + accel::file_identity(spec.initrd);
+    key += "\nline " + device_line(spec, qemu);
+    return key;
+}
+
+Result<std::uint64_t> content_hash(const std::string& path)
+{
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return fail_errno("cannot open " + path);
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) return fail_errno("cannot stat " + path);
+    auto n = static_cast<std::size_t>(st.st_size);
+    if (n == 0) return hash_bytes(nullptr, 0);
+    void* map = ::mmap(nullptr, n, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd.get(), 0);
+    if (map == MAP_FAILED) return fail_errno("cannot map " + path);
+    std::uint64_t h = hash_bytes(static_cast<const unsigned char*>(map), n);
+    ::munmap(map, n);
+    return h;
+}
+
+std::string check_snapshot(const std::string& stream_path, const std::string& record_path, std::string_view key)
+{
+    json j = json::parse(accel::read_small(record_path, 256 * 1024), nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return "its record is missing or does not parse";
+    if (j.value("format", "") != format_name || j.value("key", "") != key) return "its record names another key";
+    struct stat st {};
+    if (::stat(stream_path.c_str(), &st) != 0) return "the saved stream is missing";
+    if (!j.contains("size") || !j["size"].is_number_unsigned() ||
+        j["size"].get<std::uint64_t>() != static_cast<std::uint64_t>(st.st_size))
+        return "the saved stream has the wrong size";
+    auto h = content_hash(stream_path);
+    if (!h) return h.error().what();
+    if (j.value("hash", "") != hex64(*h)) return "the saved stream does not match its hash";
+    return "";
+}
+
+namespace {
+
+// Saves the spec's snapshot as stream + record, atomically, under the lock.
+Result<> build(const VmSpec& spec, const SnapshotContext& ctx, const std::string& dir, const std::string& stem,
+               const std::string& key)
+{
+    std::string tmp = dir + "/." + stem + std::string(temp_file_marker) + std::to_string(::getpid());
+    ::unlink(tmp.c_str());
+    auto saved = save_snapshot(spec, ctx, tmp);
+    auto size = saved ? content_hash(tmp) : Result<std::uint64_t>(std::unexpected(saved.error()));
+    struct stat st {};
+    if (size && ::stat(tmp.c_str(), &st) != 0) size = fail_errno("cannot stat " + tmp);
+    if (!size || ::rename(tmp.c_str(), (dir + "/" + stem + ".vmstate").c_str()) != 0) {
+        ::unlink(tmp.c_str());
+        return size ? fail_errno("cannot rename " + tmp) : std::unexpected(size.error());
+    }
+    return replace_file(dir, stem + ".json", record_text(key, static_cast<std::uint64_t>(st.st_size), *size), Sync::no);
+}
+
+}  // namespace
+
+SnapshotPick pick_snapshot(const VmSpec& spec, const SnapshotContext& ctx)
+{
+    if (std::string why = snapshot_unfit(spec); !why.empty()) return {"", "", false};
+    std::string dir = ctx.runtime_dir + "/snapshots";
+    if (auto r = ensure_private_dir(dir, 0700); !r)
+        return {"", "no snapshot (" + r.error().what() + "); booting cold", false};
+    std::string key = snapshot_key(spec, ctx.qemu), stem = accel::key_digest(key);
+    std::string stream = dir + "/" + stem + ".vmstate", record = dir + "/" + stem + ".json";
+    if (check_snapshot(stream, record, key).empty()) return {stream, "", false};
+    auto lock = accel::lock_file(dir + "/lock");
+    if (!lock) return {"", "no snapshot (" + lock.error().what() + "); booting cold", false};
+    std::string why = check_snapshot(stream, record, key);  // another start may have built it meanwhile
+    if (why.empty()) return {stream, "", false};
+    bool damaged = ::access(stream.c_str(), F_OK) == 0 || ::access(record.c_str(), F_OK) == 0;
+    if (damaged) {  // a bad one: not used, removed, rebuilt by the next start
+        ::unlink(stream.c_str());
+        ::unlink(record.c_str());
+        return {"", "snapshot " + stream + " not used (" + why + "); booting cold", false};
+    }
+    if (auto b = build(spec, ctx, dir, stem, key); !b)
+        return {"", "cannot make a snapshot (" + b.error().what() + "); booting cold", false};
+    return {stream, "", true};
+}
+
+}  // namespace fleet::vmm

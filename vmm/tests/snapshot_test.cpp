@@ -1,0 +1,84 @@
+// Snapshot keys and checks (snapshot.hpp); the restore itself is tested with
+// real guests in tests/integration/snapshot_test.py.
+#include <fleet/test/support.hpp>
+#include <fleet/vmm/snapshot.hpp>
+
+#include <unistd.h>
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+using namespace fleet::vmm;
+
+namespace {
+
+VmSpec linux_spec()
+{
+    VmSpec s;
+    s.kernel = "/bin/sh";  // any file: the key only takes its identity
+    s.initrd = "/bin/ls";
+    s.stdio = StdioKind::virtio;
+    s.accel = Accel::tcg;
+    s.cpu = "max";
+    return s;
+}
+
+void write_file(const std::string& path, const std::string& text)
+{
+    std::ofstream(path, std::ios::binary) << text;
+}
+
+}  // namespace
+
+TEST_CASE("snapshot: which specs a snapshot can serve", "[snapshot]")
+{
+    CHECK(snapshot_unfit(linux_spec()).empty());
+    VmSpec tiny;
+    CHECK_FALSE(snapshot_unfit(tiny).empty());
+    VmSpec shared = linux_spec();
+    shared.shares.push_back({"/tmp", "/mnt/tmp", true});
+    CHECK_FALSE(snapshot_unfit(shared).empty());
+    VmSpec unsettled = linux_spec();
+    unsettled.accel = Accel::automatic;
+    CHECK_FALSE(snapshot_unfit(unsettled).empty());
+}
+
+TEST_CASE("snapshot: the key follows the device line, not the program", "[snapshot]")
+{
+    VmSpec a = linux_spec(), b = linux_spec();
+    b.name = "other";
+    b.args = {"sh", "-c", "true"};
+    b.env = {"A=1"};
+    CHECK(snapshot_key(a, "/bin/true") == snapshot_key(b, "/bin/true"));
+    b.memory_mib = 128;
+    CHECK(snapshot_key(a, "/bin/true") != snapshot_key(b, "/bin/true"));
+    VmSpec c = linux_spec();
+    c.kernel = "/bin/cat";
+    CHECK(snapshot_key(a, "/bin/true") != snapshot_key(c, "/bin/true"));
+    CHECK(snapshot_key(a, "/bin/true") != snapshot_key(a, "/bin/false"));
+}
+
+TEST_CASE("snapshot: a stream is used only if it matches its record", "[snapshot]")
+{
+    std::string dir = "/tmp/fleet-snapshot-test-" + std::to_string(::getpid());
+    REQUIRE(std::system(("mkdir -p " + dir).c_str()) == 0);
+    std::string stream = dir + "/s.vmstate", record = dir + "/s.json";
+    write_file(stream, std::string(100000, 'x') + "tail");
+    auto h = content_hash(stream);
+    REQUIRE(h);
+    char hex[24];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(*h));
+    write_file(record,
+               std::string("{\"format\":\"fleet-snapshot/1\",\"key\":\"K\",\"size\":100004,\"hash\":\"") + hex + "\"}");
+    CHECK(check_snapshot(stream, record, "K").empty());
+    CHECK_FALSE(check_snapshot(stream, record, "another key").empty());
+    write_file(stream, std::string(100000, 'x') + "TAIL");  // garbled, same size
+    CHECK(check_snapshot(stream, record, "K").find("hash") != std::string::npos);
+    write_file(stream, std::string(50000, 'x'));  // truncated
+    CHECK(check_snapshot(stream, record, "K").find("size") != std::string::npos);
+    write_file(record, "not json");
+    CHECK_FALSE(check_snapshot(stream, record, "K").empty());
+    ::unlink(stream.c_str());
+    ::unlink(record.c_str());
+    ::rmdir(dir.c_str());
+}
