@@ -5,8 +5,10 @@ edit of it, libvirt-tck's plain domain (its <features><apic/>, <disk> and
 <rng>) through python3-libvirt, disks and rng that reach QEMU as
 virtio-blk and virtio-rng, seen through the VM's own QMP monitor, the
 host's memory as virsh freecell/nodememstats and getFreeMemory ask for it,
-domcapabilities, QEMU monitor commands refused as not supported, and the
-(still empty) network lists.
+domcapabilities, QEMU monitor commands refused as not supported, the
+(still empty) network lists, virt-install --import --disk PATH through the
+read-only storage pools (and what a stranger may not learn from them), and
+a domain's title, description, max memory, vCPUs and memory stats.
 """
 import os
 import shutil
@@ -304,6 +306,101 @@ def test_networks_are_honestly_empty(router):
     conn.close()
 
 
+def test_virt_install_import_disk(router):
+    """virt-install --import --disk PATH of an existing qcow2 image: it finds
+    the file as a volume of the folder's directory pool (its format from
+    the image's header, never guessed), the domain gets it as a qcow2
+    virtio-blk disk, and virsh start boots it under TCG; virsh sees the
+    folder as a pool and the image as a volume, and a path that does not
+    exist is 'not found'."""
+    need_virt_install()
+    uri = router.uri_unix
+    _, qcow2 = make_disks(router)
+    folder = os.path.dirname(qcow2)
+    out = virt_tool("virt-install", "--connect", uri, "--name", "vd", "--memory", "64", "--vcpus", "1",
+                    "--import", "--disk", f"{qcow2},bus=virtio", "--boot", f"kernel={HELLO}",
+                    "--osinfo", "generic", "--graphics", "none", "--network", "none", "--noautoconsole")
+    check("Domain creation completed" in out, f"virt-install said: {out!r}")
+    wait_until(lambda: virsh_ok(uri, "domstate", "vd").strip() == "shut off", 30, "vd's first run ended")
+    disk = ET.fromstring(virsh_ok(uri, "dumpxml", "--inactive", "vd")).find("devices/disk")
+    check(disk is not None and disk.find("source").get("file") == qcow2 and
+          disk.find("driver").get("type") == "qcow2" and disk.find("target").get("bus") == "virtio",
+          f"virt-install's disk: {ET.tostring(disk) if disk is not None else None}")
+    virsh_ok(uri, "start", "vd")
+    wait_until(lambda: router.log_text().count("domain 'vd' stopped (exit, status 0)") >= 2, 30,
+               "vd booted with its disk and its program ended (status 0), twice")
+    info = virsh_ok(uri, "vol-info", qcow2)
+    check("Capacity:       64.00 MiB" in info and "Type:           file" in info, f"vol-info: {info!r}")
+    vol = ET.fromstring(virsh_ok(uri, "vol-dumpxml", qcow2))
+    check(vol.find("target/format").get("type") == "qcow2" and vol.find("key").text == qcow2, "vol-dumpxml")
+    check(folder in virsh_ok(uri, "pool-list", "--all"), "the disk's folder is a pool")
+    pool = virsh_ok(uri, "pool-info", folder)
+    check("State:          running" in pool, f"pool-info: {pool!r}")
+    check(set(virsh_ok(uri, "vol-list", folder).split()) >= {"root.qcow2", "data.raw"}, "vol-list")
+    virsh_fails(uri, "vol-info", router.folder.path("missing.qcow2"), needles=["storage volume not found"])
+    virsh_ok(uri, "undefine", "vd")
+
+
+def test_storage_hidden_from_strangers(router):
+    """A read-only client as another user learns nothing about a file it
+    could not read itself: the volume is 'not found', as a missing one is;
+    a file it can read is answered (needs root and setpriv)."""
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        skip("needs root and setpriv to ask as another user")
+    secret = router.folder.path("secret.raw")
+    qemu_img("create", "-f", "raw", secret, "1M")
+    os.chmod(secret, 0o600)
+    os.chmod(router.folder.root, 0o755)
+    ro = f"qemu+unix:///system?socket={router.socket_ro_path}"
+    env = {k: v for k, v in os.environ.items() if k not in ("LIBVIRT_DEFAULT_URI", "VIRSH_DEFAULT_CONNECT_URI")}
+    env["LC_ALL"] = "C"
+
+    def as_nobody(*args):
+        return subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "virsh", "-r", "-c", ro,
+                               *args], capture_output=True, text=True, timeout=30, env=env)
+    p = as_nobody("vol-info", secret)
+    check(p.returncode != 0 and "storage volume not found" in p.stderr.lower(), f"nobody's vol-info: {p.stderr!r}")
+    os.chmod(secret, 0o644)
+    p = as_nobody("vol-info", secret)
+    check(p.returncode == 0 and "1.00 MiB" in p.stdout, f"a readable file: {p.stdout!r} {p.stderr!r}")
+
+
+def test_domain_facts_and_description(router):
+    """virsh desc and title round-trip through dumpxml (persistently, for a
+    defined domain); dommemstat gives the memory and QEMU's RSS;
+    vcpucount, maxmem and getMaxVcpus answer what the definition says."""
+    uri = router.uri_unix
+    path = router.folder.path("facts.xml")
+    with open(path, "w") as f:
+        f.write(domain_xml("facts", args=["hold"], memory_mib=64))
+    virsh_ok(uri, "define", path)
+    virsh_ok(uri, "desc", "facts", "--config", "--new-desc", "the web tier")
+    virsh_ok(uri, "desc", "facts", "--config", "--title", "--new-desc", "web")
+    check(virsh_ok(uri, "desc", "facts").strip() == "the web tier", "desc read back")
+    back = ET.fromstring(virsh_ok(uri, "dumpxml", "--inactive", "facts"))
+    check(back.find("description").text == "the web tier" and back.find("title").text == "web",
+          "description and title in dumpxml")
+    conn = libvirt.open(uri)
+    dom = conn.lookupByName("facts")
+    check(dom.metadata(libvirt.VIR_DOMAIN_METADATA_TITLE, None, 0) == "web", "metadata(TITLE)")
+    check(dom.maxMemory() == 64 * 1024, f"maxMemory: {dom.maxMemory()}")
+    check(conn.getMaxVcpus(None) >= 1, "getMaxVcpus")
+    virsh_ok(uri, "start", "facts")
+    running(uri, "facts")
+    check(dom.maxVcpus() == 1 and dom.vcpusFlags(libvirt.VIR_DOMAIN_AFFECT_LIVE) == 1, "vcpus")
+    stats = dom.memoryStats()
+    check(stats.get("actual") == 64 * 1024 and stats.get("rss", 0) > 1024, f"memoryStats: {stats}")
+    out = virsh_ok(uri, "dommemstat", "facts")
+    check("actual 65536" in out and "rss " in out, f"dommemstat: {out!r}")
+    try:
+        dom.metadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT, "https://example.org/none", 0)
+        raise Failure("metadata of an absent namespace found")
+    except libvirt.libvirtError as e:
+        check(e.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN_METADATA, f"absent metadata: {e}")
+    virsh_ok(uri, "destroy", "facts")
+    conn.close()
+
+
 if __name__ == "__main__":
     need_router()
     need_virsh()
@@ -311,5 +408,6 @@ if __name__ == "__main__":
         skip("qemu-img is not installed (apt-get install qemu-utils)")
     tests = [test_disks_and_rng_reach_qemu, test_disk_refusals, test_tck_domain, test_virt_install_import,
              test_host_memory, test_domain_capabilities, test_qemu_commands_are_not_supported,
-             test_networks_are_honestly_empty]
+             test_networks_are_honestly_empty, test_virt_install_import_disk, test_storage_hidden_from_strangers,
+             test_domain_facts_and_description]
     main(tests, routers.fixture(), timeout=routers.TEST_TIMEOUT)

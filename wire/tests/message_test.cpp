@@ -5,6 +5,7 @@
 #include <fleet/wire/domain_messages.hpp>
 #include <fleet/wire/event_messages.hpp>
 #include <fleet/wire/message.hpp>
+#include <fleet/wire/storage_messages.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -180,6 +181,46 @@ TEST_CASE("a reply echoes the call's program, version, procedure and serial", "[
     auto v = encode_reply(call, Void{});
     REQUIRE(v);
     CHECK(v->size() == 28);
+}
+
+TEST_CASE("storage: pools and volumes as remote_protocol.x lays them out", "[message][wire]")
+{
+    // CONNECT_LIST_ALL_STORAGE_POOLS (281): int need_results, unsigned flags
+    // -> remote_nonnull_storage_pool pools<> {string name; uuid}, unsigned ret.
+    auto call = encode_call(RemoteProc::connect_list_all_storage_pools, 3, ConnectListAllStoragePoolsArgs{1, 64});
+    REQUIRE(call);
+    CHECK(call->substr(12, 4) == "\0\0\x01\x19"s);  // proc 281
+    CHECK(call->substr(28) == "\0\0\0\1\0\0\0\x40"s);
+    const Header h281{remote_program, 1, 281, MessageType::call, 3, Status::ok};
+    auto pools = encode_reply(h281, ConnectListAllStoragePoolsRet{{NonnullStoragePool{"/srv", {}}}, 1});
+    REQUIRE(pools);
+    CHECK(pools->substr(28) == "\0\0\0\1\0\0\0\4/srv"s + std::string(16, '\0') + "\0\0\0\1"s);
+    // STORAGE_VOL_LOOKUP_BY_PATH (97): string path -> remote_nonnull_storage_vol
+    // {string pool; string name; string key}.
+    auto lookup = encode_call(RemoteProc::storage_vol_lookup_by_path, 4, StringArgs{"/srv/a.raw"});
+    REQUIRE(lookup);
+    CHECK(lookup->substr(12, 4) == "\0\0\0\x61"s);
+    CHECK(lookup->substr(28) == "\0\0\0\x0a/srv/a.raw\0\0"s);
+    const Header h97{remote_program, 1, 97, MessageType::call, 4, Status::ok};
+    auto vol = encode_reply(h97, StorageVolRet{{"/srv", "a.raw", "/srv/a.raw"}});
+    REQUIRE(vol);
+    CHECK(vol->substr(28) == "\0\0\0\4/srv\0\0\0\5a.raw\0\0\0\0\0\0\x0a/srv/a.raw\0\0"s);
+    // STORAGE_VOL_GET_INFO (98) reply: char type (4 bytes), unsigned hyper
+    // capacity, unsigned hyper allocation.
+    const Header h98{remote_program, 1, 98, MessageType::call, 5, Status::ok};
+    auto vinfo = encode_reply(h98, StorageVolGetInfoRet{0, 1ull << 26, 0x30000});
+    REQUIRE(vinfo);
+    CHECK(vinfo->substr(28) == "\0\0\0\0\0\0\0\0\x04\0\0\0\0\0\0\0\0\x03\0\0"s);
+    // STORAGE_POOL_GET_INFO (87) reply: unsigned char state (4 bytes), then
+    // capacity, allocation, available.
+    const Header h87{remote_program, 1, 87, MessageType::call, 6, Status::ok};
+    auto pinfo = encode_reply(h87, StoragePoolGetInfoRet{2, 3, 2, 1});
+    REQUIRE(pinfo);
+    CHECK(pinfo->substr(28) == "\0\0\0\2\0\0\0\0\0\0\0\3\0\0\0\0\0\0\0\2\0\0\0\0\0\0\0\1"s);
+    // STORAGE_POOL_LIST_VOLUMES (92): pool, int maxnames.
+    auto list = encode_call(RemoteProc::storage_pool_list_volumes, 7, StoragePoolListVolumesArgs{{"/", {}}, 5});
+    REQUIRE(list);
+    CHECK(list->substr(28) == "\0\0\0\1/\0\0\0"s + std::string(16, '\0') + "\0\0\0\5"s);
 }
 
 TEST_CASE("events are MESSAGEs with serial 0", "[message]")

@@ -20,7 +20,10 @@ static_assert(std::is_same_v<Procedure<RemoteProc::domain_get_state>::Ret, Domai
 static_assert(std::is_same_v<Procedure<RemoteProc::domain_lookup_by_uuid>::Ret, DomainRet>);
 static_assert(Procedure<RemoteProc::domain_open_console>::kind == ProcKind::stream);
 static_assert(Procedure<RemoteProc::domain_event_callback_lifecycle>::kind == ProcKind::event);
-static_assert(KnownProcedures::size == 68);
+static_assert(KnownProcedures::size == 94);
+static_assert(to_int(RemoteProc::storage_vol_lookup_by_path) == 97);
+static_assert(to_int(RemoteProc::connect_list_all_storage_pools) == 281);
+static_assert(to_int(RemoteProc::domain_get_metadata) == 265);
 static_assert(Procedure<RemoteProc::connect_open>::name == "CONNECT_OPEN");
 static_assert(Procedure<RemoteProc::connect_open>::connection == ProcConnection::any);
 static_assert(Procedure<RemoteProc::domain_get_state>::connection == ProcConnection::open);
@@ -55,7 +58,7 @@ TEST_CASE("the procedure table: every procedure once, findable by number", "[pro
     CHECK(seen.size() == KnownProcedures::size);
     CHECK(seen.size() == std::size(known_procedures));
     CHECK(find_procedure(0) == nullptr);
-    CHECK(find_procedure(5) == nullptr);
+    CHECK(find_procedure(8) == nullptr);
     CHECK(find_procedure(-1) == nullptr);
     CHECK(find_procedure(100000) == nullptr);
 }

@@ -116,6 +116,26 @@ template <> inline DomainEventCallbackLifecycleMsg sample<DomainEventCallbackLif
     return {5, {sample_domain(), event::started, detail::started_booted}};
 }
 template <> inline ConnectEventConnectionClosedMsg sample<ConnectEventConnectionClosedMsg>() { return {close_reason::keepalive}; }
+template <> inline StringArgs sample<StringArgs>() { return {"/var/lib/fleet/disks/root.qcow2"}; }
+template <> inline UuidArgs sample<UuidArgs>() { return {sample_uuid()}; }
+template <> inline StoragePoolRet sample<StoragePoolRet>() { return {{"/var/lib/fleet/disks", sample_uuid()}}; }
+template <> inline StoragePoolArgs sample<StoragePoolArgs>() { return {{"/srv/images", sample_uuid()}}; }
+template <> inline StoragePoolFlagsArgs sample<StoragePoolFlagsArgs>() { return {{"/srv/images", sample_uuid()}, 3}; }
+template <> inline StoragePoolGetInfoRet sample<StoragePoolGetInfoRet>() { return {2, 100ull << 30, 40ull << 30, 60ull << 30}; }
+template <> inline StoragePoolListVolumesArgs sample<StoragePoolListVolumesArgs>() { return {{"/srv/images", sample_uuid()}, 2}; }
+template <> inline StoragePoolListVolumesRet sample<StoragePoolListVolumesRet>() { return {{"a.raw", "root.qcow2"}}; }
+template <> inline StorageVolLookupByNameArgs sample<StorageVolLookupByNameArgs>() { return {{"/srv/images", sample_uuid()}, "root.qcow2"}; }
+template <> inline StorageVolRet sample<StorageVolRet>() { return {{"/srv/images", "root.qcow2", "/srv/images/root.qcow2"}}; }
+template <> inline StorageVolArgs sample<StorageVolArgs>() { return {{"/srv/images", "a.raw", "/srv/images/a.raw"}}; }
+template <> inline StorageVolFlagsArgs sample<StorageVolFlagsArgs>() { return {{"/srv/images", "a.raw", "/srv/images/a.raw"}, 1}; }
+template <> inline StorageVolGetInfoRet sample<StorageVolGetInfoRet>() { return {1, 64ull << 20, 196608}; }
+template <> inline ConnectListAllStoragePoolsRet sample<ConnectListAllStoragePoolsRet>() { return {{{"/srv/images", sample_uuid()}}, 1}; }
+template <> inline ConnectGetMaxVcpusArgs sample<ConnectGetMaxVcpusArgs>() { return {"kvm"}; }
+template <> inline DomainGetMaxMemoryRet sample<DomainGetMaxMemoryRet>() { return {65536}; }
+template <> inline DomainMemoryStatsArgs sample<DomainMemoryStatsArgs>() { return {sample_domain(), 13, 0}; }
+template <> inline DomainMemoryStatsRet sample<DomainMemoryStatsRet>() { return {{{6, 65536}, {7, 41234}}}; }
+template <> inline DomainSetMetadataArgs sample<DomainSetMetadataArgs>() { return {sample_domain(), 2, "<a/>", "app", "https://example.org/app", 2}; }
+template <> inline DomainGetMetadataArgs sample<DomainGetMetadataArgs>() { return {sample_domain(), 0, std::nullopt, 0}; }
 // clang-format on
 
 }  // namespace fleet::wire::testing

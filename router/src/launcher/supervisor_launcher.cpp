@@ -300,6 +300,16 @@ std::uint64_t SupervisorLauncher::cpu_time_ns(const std::string& name) const
     return (utime + stime) * (1000000000ull / static_cast<std::uint64_t>(hz > 0 ? hz : 100));
 }
 
+std::uint64_t SupervisorLauncher::rss_kib(const std::string& name) const
+{
+    auto vm = find(name);
+    if (!vm || vm->qemu <= 0) return 0;
+    std::ifstream in("/proc/" + std::to_string(vm->qemu) + "/status");
+    for (std::string line; std::getline(in, line);)
+        if (line.starts_with("VmRSS:")) return std::strtoull(line.c_str() + 6, nullptr, 10);
+    return 0;
+}
+
 std::vector<InterfaceAddress> SupervisorLauncher::interface_addresses(const std::string& name) const
 {
     return o_.network ? o_.network->addresses(name) : std::vector<InterfaceAddress>{};

@@ -24,7 +24,7 @@
 
 namespace fleet::router::libvirt {
 
-enum class Group { connection, domains, queries, events, unsupported, none };
+enum class Group { connection, domains, queries, events, storage, facts, unsupported, none };
 
 // A handler with its arguments not yet decoded.
 using Invoke = void (*)(const Call& call, std::string_view payload);

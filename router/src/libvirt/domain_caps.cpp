@@ -20,7 +20,9 @@ std::string Host::domain_capabilities_xml(bool kvm_type) const
       << "</domain>\n"
          "  <machine>microvm</machine>\n"
          "  <arch>x86_64</arch>\n"
-         "  <vcpu max='64'/>\n"
+         "  <vcpu max='"
+      << microvm_max_vcpus
+      << "'/>\n"
          "  <iothreads supported='no'/>\n"
          "  <os supported='yes'>\n"
          "    <enum name='firmware'/>\n"

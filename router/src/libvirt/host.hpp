@@ -11,6 +11,10 @@
 
 namespace fleet::router::libvirt {
 
+// The most vCPUs fleet offers one microvm domain (domcapabilities,
+// virConnectGetMaxVcpus).
+inline constexpr int microvm_max_vcpus = 64;
+
 class Host {
 public:
     // accel: QEMU, the runtime folder and the catalog, for the launcher's

@@ -83,6 +83,8 @@ public:
     virtual std::uint64_t image_memory_kib(const std::string& image) const = 0;
     // Its network interfaces and their addresses (none without a bridge).
     virtual std::vector<InterfaceAddress> interface_addresses(const std::string&) const { return {}; }
+    // The resident memory of its QEMU process (KiB, /proc); 0 if unknown.
+    virtual std::uint64_t rss_kib(const std::string&) const { return 0; }
 };
 
 }  // namespace fleet::router

@@ -50,6 +50,7 @@ public:
 
     std::string console_socket(const std::string& name) const override;
     std::uint64_t cpu_time_ns(const std::string& name) const override;
+    std::uint64_t rss_kib(const std::string& name) const override;
     std::uint64_t image_memory_kib(const std::string& image) const override;
     std::vector<InterfaceAddress> interface_addresses(const std::string& name) const override;
 

@@ -24,8 +24,11 @@ inline constexpr std::int32_t operation_denied = 29;  // a write on a read-only 
 inline constexpr std::int32_t rpc = 39;               // "unknown procedure: N"
 inline constexpr std::int32_t no_domain = 42;
 inline constexpr std::int32_t no_network = 43;
+inline constexpr std::int32_t no_storage_pool = 49;
+inline constexpr std::int32_t no_storage_vol = 50;
 inline constexpr std::int32_t operation_invalid = 55;
 inline constexpr std::int32_t config_unsupported = 67;  // "unsupported configuration: ..."
+inline constexpr std::int32_t no_domain_metadata = 80;
 inline constexpr std::int32_t operation_unsupported = 84;
 }  // namespace err
 
@@ -36,6 +39,7 @@ inline constexpr std::int32_t dom = 6;
 inline constexpr std::int32_t rpc = 7;
 inline constexpr std::int32_t qemu = 10;
 inline constexpr std::int32_t test = 12;
+inline constexpr std::int32_t storage = 18;
 inline constexpr std::int32_t remote = 13;
 inline constexpr std::int32_t network = 19;
 inline constexpr std::int32_t domain = 20;

@@ -8,8 +8,10 @@
 #include <fleet/wire/connect_messages.hpp>
 #include <fleet/wire/domain_messages.hpp>
 #include <fleet/wire/event_messages.hpp>
+#include <fleet/wire/facts_messages.hpp>
 #include <fleet/wire/packet.hpp>
 #include <fleet/wire/protocol.hpp>
+#include <fleet/wire/storage_messages.hpp>
 #include <fleet/wire/types.hpp>
 
 #include <cstddef>
