@@ -123,6 +123,37 @@ def test_net_flags_are_checked(fleet):
     check(p.returncode == 125 and b"no bridge 'nosuchbridge'" in p.stderr, f"{p.returncode} {p.stderr!r}")
     p = fleet.vmm("run", "--ip", "10.77.0.9/24", "linux-true")
     check(p.returncode == 125 and b"--ip and --gateway need --net" in p.stderr, f"{p.returncode} {p.stderr!r}")
+    p = sh(FLEET_ROUTER, "reload", "--runtime-dir", fleet.runtime, check_rc=1)
+    check(p.stderr.startswith("fleet-router reload: no fleet-router serves"), f"reload without a router: {p.stderr!r}")
+    p = sh(FLEET_ROUTER, "reload", "--timeout", "x", check_rc=2)
+    check("--timeout: 'x'" in p.stderr, f"reload --timeout x: {p.stderr!r}")
+
+
+def test_net_defaults_to_the_routers_bridge(fleet):
+    """fleet-vmm without --net: the bridge router.json names, while that
+    router runs; none when its pid is gone, or with --net none."""
+    sh(FLEET_NET, "up", "--bridge", "fleet1", "--ipv4", "10.78.0.1/24", "--ipv6", "none")
+    os.makedirs(fleet.runtime, exist_ok=True)
+    info = os.path.join(fleet.runtime, "router.json")
+    mac, _ = vm_link("dflt")
+    show = "cat /sys/class/net/eth0/address 2>/dev/null || echo no-eth0"
+    try:
+        with open(info, "w") as f:  # this process stands in for the running router
+            f.write(f'{{"pid": {os.getpid()}, "bridge": "fleet1"}}\n')
+        p = fleet.vmm("run", "--name", "dflt", *BOOT, "linux-sh", "-c", show, timeout=90)
+        out = p.stdout.decode(errors="replace")
+        check(p.returncode == 0 and mac in out, f"no interface on the router's bridge: {p.returncode} {out!r}")
+        p = fleet.vmm("run", "--name", "dflt", "--net", "none", *BOOT, "linux-sh", "-c", show, timeout=90)
+        check("no-eth0" in p.stdout.decode(errors="replace"), f"--net none gave an interface: {p.stdout!r}")
+        dead = subprocess.Popen(["true"])
+        dead.wait()
+        with open(info, "w") as f:  # a router killed with -9 leaves its router.json
+            f.write(f'{{"pid": {dead.pid}, "bridge": "fleet1"}}\n')
+        p = fleet.vmm("run", "--name", "dflt", *BOOT, "linux-sh", "-c", show, timeout=90)
+        check("no-eth0" in p.stdout.decode(errors="replace"), f"a dead router's bridge was used: {p.stdout!r}")
+    finally:
+        os.unlink(info)
+        sh(FLEET_NET, "down")
 
 
 def test_router_gives_domains_the_bridge(fleet):
@@ -264,6 +295,10 @@ def test_outbound_and_groups_from_metadata(fleet):
         check(not any(line.endswith(" off1") for line in seen), f"off1 reached outside with outbound off: {seen}")
         for name in ("on1", "off1"):
             virsh_ok(uri, "destroy", name)
+        # Killed with -9, the router removes nothing; the next one adopts
+        # the bridge and the tables, and its own stop removes them.
+        r.restart(signal.SIGKILL)
+        check("fleet0" in sh("ip", "-o", "link", "show").stdout, "the bridge went with a router killed -9")
         r.stop()
         check_nothing_left()
     finally:
@@ -290,9 +325,10 @@ while True:
 test_policy_between_two_guests.timeout = 120
 test_router_gives_domains_the_bridge.timeout = 150
 test_outbound_and_groups_from_metadata.timeout = 150
+test_net_defaults_to_the_routers_bridge.timeout = 200
 
 if __name__ == "__main__":
     enter_own_netns()
     main([test_policy_between_two_guests, test_router_gives_domains_the_bridge, test_outbound_and_groups_from_metadata,
-          test_net_flags_are_checked],
+          test_net_defaults_to_the_routers_bridge, test_net_flags_are_checked],
          lambda t: Fleet("net"))
