@@ -4,6 +4,7 @@
 // (router/include/fleet/router/): the launcher runs VMs, the registry keeps
 // domains, the libvirt mapping serves procedures, the server carries them.
 #include "options.hpp"
+#include "reload.hpp"
 #include "runtime.hpp"
 
 #include <fleet/router/announce.hpp>
@@ -19,8 +20,25 @@
 using namespace fleet;
 using namespace fleet::router;
 
+namespace {
+
+// The router stops: the bridge and fleet's tables go unless a VM uses them.
+void remove_network(Network& network, const Log& log)
+{
+    auto r = network.remove_if_unused();
+    if (!r)
+        log.info("network: " + r.error().what());
+    else if (*r)
+        log.info("removed the bridge " + network.bridge() + " and fleet's nft tables: no VM uses them");
+    else
+        log.info("the bridge " + network.bridge() + " and fleet's nft tables stay: VMs use them");
+}
+
+}  // namespace
+
 int main(int argc, char** argv)
 {
+    if (argc > 1 && std::string_view(argv[1]) == "reload") return reload_command(argc - 1, argv + 1);
     init_process_title(argc, argv);  // forked supervisors rename themselves
 
     // 1. Options: flags, environment, defaults.
@@ -84,7 +102,7 @@ int main(int argc, char** argv)
     if (auto l = server.listen(); !l) return fail_with(l.error().what());
 
     // 10. router.json: where clients find this router.
-    if (auto w = write_router_info(o.runtime_dir, so, server.tcp_port(), server.tls_port()); !w)
+    if (auto w = write_router_info(o.runtime_dir, so, server.tcp_port(), server.tls_port(), o.bridge); !w)
         log.info(w.error().what());
 
     // 11. The mDNS announcement: the TLS listener, when other hosts can reach it.
@@ -94,13 +112,18 @@ int main(int argc, char** argv)
     // 12. The boot manifest, one domain after another.
     if (o.autostart) registry.boot_manifest();
 
-    // 13. Serve until SIGTERM or SIGINT; then stop, leaving the VMs running.
-    // SIGHUP reads the firewall policy again (a bad one changes nothing).
+    // 13. Serve until SIGTERM or SIGINT; then stop, leaving the VMs running
+    // (and the bridge and fleet's tables while a VM uses them). SIGHUP
+    // reads the firewall policy again (a bad one changes nothing); every
+    // load's result goes to <runtime>/router/policy-status.
     bool done = false;
+    unsigned loads = 0;
+    const auto no_policy = [] { return Result<>(fail("no --bridge: no firewall policy")); };
+    (void)write_policy_status(o.runtime_dir, loads, network ? Result<>{} : no_policy());
     auto reload = [&] {
-        if (!network) return;
-        auto r = network->reload_policy();
+        const Result<> r = network ? network->reload_policy() : no_policy();
         log.info(r ? "policy reloaded" : "policy not reloaded, the running rules stay: " + r.error().what());
+        if (auto w = write_policy_status(o.runtime_dir, ++loads, r); !w) log.info(w.error().what());
     };
     signals->watch(
         **loop,
@@ -110,6 +133,7 @@ int main(int argc, char** argv)
             remove_router_info(o.runtime_dir);
             announcement.reset();  // withdraws it
             registry.stop();
+            if (network) remove_network(*network, log);
             done = true;
         },
         reload);

@@ -125,7 +125,8 @@ void Signals::arm()
     });
 }
 
-Result<> write_router_info(const std::string& runtime_dir, const ServerOptions& o, int tcp_port, int tls_port)
+Result<> write_router_info(const std::string& runtime_dir, const ServerOptions& o, int tcp_port, int tls_port,
+                           const std::string& bridge)
 {
     nlohmann::json j;
     j["pid"] = ::getpid();
@@ -141,6 +142,7 @@ Result<> write_router_info(const std::string& runtime_dir, const ServerOptions& 
         j["tls_host"] = o.tls_host;
         j["tls_port"] = tls_port;
     }
+    if (!bridge.empty()) j["bridge"] = bridge;
     return replace_file(runtime_dir, "router.json", j.dump(2) + "\n", Sync::no);
 }
 

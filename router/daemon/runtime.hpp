@@ -56,8 +56,9 @@ private:
 };
 
 // <runtime>/router.json: pid, version, the sockets, the TCP (read-only)
-// and TLS addresses.
-Result<> write_router_info(const std::string& runtime_dir, const ServerOptions& o, int tcp_port, int tls_port);
+// and TLS addresses, the fleet bridge (if any: fleet-vmm --net's default).
+Result<> write_router_info(const std::string& runtime_dir, const ServerOptions& o, int tcp_port, int tls_port,
+                           const std::string& bridge);
 void remove_router_info(const std::string& runtime_dir);
 
 }  // namespace fleet::router

@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 sys.path.append(os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "lib"))  # run by hand: HACKING.md
 from fleet_test.check import check, skip, wait_until  # noqa: E402
@@ -22,7 +23,11 @@ from fleet_test.router import Router, domain_xml  # noqa: E402
 from fleet_test.runner import main  # noqa: E402
 from fleet_test.virsh import virsh_ok  # noqa: E402
 
+sys.path.append(os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "..", "netfilter", "tests"))
+from nstest import Endpoint  # noqa: E402  (a namespace standing in for the outside host)
+
 FLEET_NET = os.environ.get("FLEET_NET", "build/netfilter/cli/fleet-net")
+FLEET_ROUTER = os.environ.get("FLEET_ROUTER", "build/router/daemon/fleet-router")
 BOOT = ["--boot-timeout", "30"]  # every boot has a deadline (TCG, a loaded machine)
 SERVER = "while :; do echo pong | nc -l -p 7000; done"
 
@@ -118,6 +123,37 @@ def test_net_flags_are_checked(fleet):
     check(p.returncode == 125 and b"no bridge 'nosuchbridge'" in p.stderr, f"{p.returncode} {p.stderr!r}")
     p = fleet.vmm("run", "--ip", "10.77.0.9/24", "linux-true")
     check(p.returncode == 125 and b"--ip and --gateway need --net" in p.stderr, f"{p.returncode} {p.stderr!r}")
+    p = sh(FLEET_ROUTER, "reload", "--runtime-dir", fleet.runtime, check_rc=1)
+    check(p.stderr.startswith("fleet-router reload: no fleet-router serves"), f"reload without a router: {p.stderr!r}")
+    p = sh(FLEET_ROUTER, "reload", "--timeout", "x", check_rc=2)
+    check("--timeout: 'x'" in p.stderr, f"reload --timeout x: {p.stderr!r}")
+
+
+def test_net_defaults_to_the_routers_bridge(fleet):
+    """fleet-vmm without --net: the bridge router.json names, while that
+    router runs; none when its pid is gone, or with --net none."""
+    sh(FLEET_NET, "up", "--bridge", "fleet1", "--ipv4", "10.78.0.1/24", "--ipv6", "none")
+    os.makedirs(fleet.runtime, exist_ok=True)
+    info = os.path.join(fleet.runtime, "router.json")
+    mac, _ = vm_link("dflt")
+    show = "cat /sys/class/net/eth0/address 2>/dev/null || echo no-eth0"
+    try:
+        with open(info, "w") as f:  # this process stands in for the running router
+            f.write(f'{{"pid": {os.getpid()}, "bridge": "fleet1"}}\n')
+        p = fleet.vmm("run", "--name", "dflt", *BOOT, "linux-sh", "-c", show, timeout=90)
+        out = p.stdout.decode(errors="replace")
+        check(p.returncode == 0 and mac in out, f"no interface on the router's bridge: {p.returncode} {out!r}")
+        p = fleet.vmm("run", "--name", "dflt", "--net", "none", *BOOT, "linux-sh", "-c", show, timeout=90)
+        check("no-eth0" in p.stdout.decode(errors="replace"), f"--net none gave an interface: {p.stdout!r}")
+        dead = subprocess.Popen(["true"])
+        dead.wait()
+        with open(info, "w") as f:  # a router killed with -9 leaves its router.json
+            f.write(f'{{"pid": {dead.pid}, "bridge": "fleet1"}}\n')
+        p = fleet.vmm("run", "--name", "dflt", *BOOT, "linux-sh", "-c", show, timeout=90)
+        check("no-eth0" in p.stdout.decode(errors="replace"), f"a dead router's bridge was used: {p.stdout!r}")
+    finally:
+        os.unlink(info)
+        sh(FLEET_NET, "down")
 
 
 def test_router_gives_domains_the_bridge(fleet):
@@ -155,13 +191,18 @@ def test_router_gives_domains_the_bridge(fleet):
         check("policy:1:" in r.log_text(), f"the refusal names no file:line: {r.log_tail(3)}")
         check("allow web -> db tcp/7000" in sh("nft", "list", "table", "inet", "fleet").stdout,
               "a bad policy changed the running rules")
+        # fleet-router reload: the same through a command that reports the result.
+        p = reload_router(r, check_rc=1)
+        check(f"{policy}:1:21:" in p.stderr and "70000" in p.stderr, f"reload of a bad policy: {p.stderr!r}")
         with open(policy, "w") as f:
             f.write("allow web -> db udp/53\n")
-        r.proc.send_signal(signal.SIGHUP)
-        wait_until(lambda: "udp/53" in sh("nft", "list", "table", "inet", "fleet").stdout, 10,
-                   "the reloaded policy in nft")
+        p = reload_router(r)
+        check("policy loaded" in p.stdout, f"reload: {p.stdout!r} {p.stderr!r}")
+        check("udp/53" in sh("nft", "list", "table", "inet", "fleet").stdout, "the reloaded policy is not in nft")
         r.restart()
         uri = r.uri_unix
+        check("fleet's nft tables stay: VMs use them" in r.log_text(),
+              f"the stopping router did not keep the bridge for the running domain: {r.log_tail(5)}")
         check("10.77.0.2" in sh("nft", "list", "ruleset").stdout,
               "the restarted router did not put the adopted domain back in its firewall")
         virsh_ok(uri, "destroy", "web")
@@ -190,14 +231,104 @@ def test_router_gives_domains_the_bridge(fleet):
         with open(os.path.join(r.state, "leases")) as f:
             names = [line.split()[-1] for line in f if line.strip() and not line.startswith("#")]
         check(sorted(names) == ["tmp", "web"], f"leases: {names}")
+        # No VM left: the stopping router removes the bridge and fleet's tables.
+        r.stop()
+        check_nothing_left()
     finally:
         r.cleanup()
 
 
+def reload_router(r, check_rc=0):
+    return sh(FLEET_ROUTER, "reload", "--runtime-dir", r.runtime, check_rc=check_rc)
+
+
+def check_nothing_left():
+    links = sh("ip", "-o", "link", "show").stdout
+    check("fleet0" not in links and " fl" not in links, f"links left after the router stopped: {links}")
+    tables = sh("nft", "list", "tables").stdout
+    check("fleet" not in tables, f"nft tables left after the router stopped: {tables}")
+
+
+def egress_domain(name, outbound):
+    """A domain in group 'egress' whose guest sends its name to the outside
+    host, again and again."""
+    nic = "<interface type='network'><source network='fleet'/><model type='virtio'/></interface>"
+    meta = f"<fleet:net outbound='{outbound}'/><fleet:groups>egress {name}-only</fleet:groups>"
+    script = f"while :; do echo {name} | nc -w 1 192.0.2.2 7001; sleep 1; done"
+    return domain_xml(name, image="linux-sh", args=["-c", script], devices=nic, metadata=meta)
+
+
+def test_outbound_and_groups_from_metadata(fleet):
+    """<fleet:groups> and <fleet:net outbound=> of a domain: its group's set
+    elements in nft, and outbound access through masquerade to an "outside"
+    host (a namespace behind an uplink veth) for the VM with it on only."""
+    with open("/proc/sys/net/ipv4/ip_forward", "w") as f:  # this namespace's own
+        f.write("1\n")
+    out = Endpoint("out", "0e:00:00:00:00:99", "192.0.2.2", bridge=None, port="uplink")
+    sh("ip", "addr", "add", "192.0.2.1/24", "dev", "uplink")
+    log = os.path.join(fleet.root, "outside.log")
+    open(log, "w").close()
+    server = out.popen(["python3", "-c", OUTSIDE_SERVER, log])
+    r = Router(extra_args=["--bridge", "fleet0"])
+    try:
+        os.makedirs(r.state, exist_ok=True)
+        with open(os.path.join(r.state, "policy"), "w") as f:
+            f.write("allow group:egress -> outside tcp/7001\n")
+        r.start()
+        uri = r.uri_unix
+        for name, outbound in (("on1", "yes"), ("off1", "no")):
+            xml = os.path.join(r.root, name + ".xml")
+            with open(xml, "w") as f:
+                f.write(egress_domain(name, outbound))
+            virsh_ok(uri, "define", xml)
+            virsh_ok(uri, "start", name, timeout=90)
+        on_ip, off_ip = "10.77.0.2", "10.77.0.3"
+        group = sh("nft", "list", "set", "inet", "fleet", "group_egress_ipv4").stdout
+        check(on_ip in group and off_ip in group, f"group:egress from the metadata is not in nft: {group}")
+        outbound = sh("nft", "list", "set", "inet", "fleet", "outbound_ipv4").stdout
+        check(on_ip in outbound and off_ip not in outbound, f"outbound access in nft: {outbound}")
+        wait_until(lambda: "on1" in open(log).read(), 40, "the outside host hearing from on1 (outbound on)")
+        time.sleep(3)  # off1 has tried a few times by now
+        seen = open(log).read().split("\n")
+        check(all(line.split()[0] == "192.0.2.1" for line in seen if line),
+              f"the outside host saw other addresses than the uplink's (no masquerade): {seen}")
+        check(not any(line.endswith(" off1") for line in seen), f"off1 reached outside with outbound off: {seen}")
+        for name in ("on1", "off1"):
+            virsh_ok(uri, "destroy", name)
+        # Killed with -9, the router removes nothing; the next one adopts
+        # the bridge and the tables, and its own stop removes them.
+        r.restart(signal.SIGKILL)
+        check("fleet0" in sh("ip", "-o", "link", "show").stdout, "the bridge went with a router killed -9")
+        r.stop()
+        check_nothing_left()
+    finally:
+        r.cleanup()
+        server.kill()
+        out.close()
+
+
+OUTSIDE_SERVER = r"""
+import socket, sys
+log = open(sys.argv[1], "a", buffering=1)
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 7001)); s.listen(16)
+while True:
+    c, addr = s.accept(); c.settimeout(2)
+    try:
+        data = c.recv(64).decode(errors="replace").strip()
+    except OSError:
+        data = ""
+    log.write(f"{addr[0]} {data}\n"); c.close()
+"""
+
+
 test_policy_between_two_guests.timeout = 120
 test_router_gives_domains_the_bridge.timeout = 150
+test_outbound_and_groups_from_metadata.timeout = 150
+test_net_defaults_to_the_routers_bridge.timeout = 200
 
 if __name__ == "__main__":
     enter_own_netns()
-    main([test_policy_between_two_guests, test_router_gives_domains_the_bridge, test_net_flags_are_checked],
+    main([test_policy_between_two_guests, test_router_gives_domains_the_bridge, test_outbound_and_groups_from_metadata,
+          test_net_defaults_to_the_routers_bridge, test_net_flags_are_checked],
          lambda t: Fleet("net"))

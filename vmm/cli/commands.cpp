@@ -258,7 +258,7 @@ Result<std::pair<Store, SupervisorOptions>> prepare_launch(const Context& ctx, c
     auto spec = build_spec(ctx, f, p.positional);
     if (!spec) return std::unexpected(spec.error());
     spec->first.start_paused = paused;
-    if (auto n = attach_net(f.net, spec->first); !n) return std::unexpected(n.error());
+    if (auto n = attach_net(f.net, ctx.runtime_dir, spec->first); !n) return std::unexpected(n.error());
     auto store = open_store(ctx);
     if (!store) return std::unexpected(store.error());
     if (auto c = store->create(spec->first.name); !c) return std::unexpected(c.error());

@@ -5,21 +5,41 @@
 #include <fleet/netfilter/links.hpp>
 #include <fleet/vmm/net.hpp>
 
+#include <nlohmann/json.hpp>
+
+#include <signal.h>
+
+#include <cerrno>
+#include <fstream>
+
 namespace fleet::cli {
 
 namespace po = boost::program_options;
 
 void add_net_options(po::options_description& d, NetFlags& f)
 {
-    d.add_options()("net", po::value(&f.bridge)->default_value("none"),
-                    "a network interface on this existing bridge (e.g. the router's fleet0), or none")(
+    d.add_options()("net", po::value(&f.bridge),
+                    "a network interface on this existing bridge, or none (default: the running router's bridge, "
+                    "if it has one; else none)")(
         "ip", po::value(&f.ipv4), "the guest's IPv4 address on it, A.B.C.D/PREFIX (Linux images; default: none)")(
         "gateway", po::value(&f.gateway), "the guest's default route via this address (with --ip)");
 }
 
-Result<> attach_net(const NetFlags& f, vmm::VmSpec& spec)
+std::string router_bridge(const std::string& runtime_dir)
 {
-    if (f.bridge == "none") {
+    std::ifstream in(runtime_dir + "/router.json");
+    auto j = nlohmann::json::parse(in, nullptr, false);
+    if (!in || j.is_discarded() || !j.is_object() || !j.contains("bridge") || !j["bridge"].is_string()) return "";
+    const long pid = j.value("pid", 0L);  // a router killed with -9 leaves its router.json
+    if (pid <= 0 || (::kill(static_cast<pid_t>(pid), 0) != 0 && errno != EPERM)) return "";
+    return j["bridge"].get<std::string>();
+}
+
+Result<> attach_net(const NetFlags& given, const std::string& runtime_dir, vmm::VmSpec& spec)
+{
+    NetFlags f = given;
+    if (f.bridge.empty()) f.bridge = router_bridge(runtime_dir);
+    if (f.bridge.empty() || f.bridge == "none") {
         if (!f.ipv4.empty() || !f.gateway.empty()) return fail("--ip and --gateway need --net BRIDGE");
         return {};
     }

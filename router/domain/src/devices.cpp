@@ -5,6 +5,8 @@
 #include "parse.hpp"
 #include "xml.hpp"
 
+#include <fleet/netfilter/identity.hpp>
+
 #include <algorithm>
 #include <array>
 #include <cstdio>
@@ -296,16 +298,17 @@ Result<> detail::parse_devices(pugi::xml_node node, const std::string& path, Par
     return xml::walk(node, path, std::span(device_rules), st);
 }
 
-std::string detail::random_mac()
+// Interface `index`'s MAC from the domain's UUID (netfilter's derive_mac:
+// 0e: and 40 bits of a hash): the same UUID gives the same MAC after an
+// undefine and a define, and on every host.
+std::string detail::derived_mac(const Uuid& uuid, unsigned index)
 {
-    std::array<std::uint8_t, 3> b{};
-    random_bytes(b.data(), b.size());
-    char text[18];
-    std::snprintf(text, sizeof text, "52:54:00:%02x:%02x:%02x", b[0], b[1], b[2]);
-    return text;
+    auto mac = netfilter::derive_mac(format_uuid(uuid), index);
+    return mac ? netfilter::format(*mac) : std::string();  // a formatted UUID always parses
 }
 
-// Given MACs are distinct; missing ones are generated, distinct too.
+// Given MACs are distinct; missing ones are derived from the UUID, distinct
+// too (a given MAC that happens to be a derived one moves the derivation on).
 Result<> detail::finish_interfaces(DomainDef& def)
 {
     auto used = [&](const std::string& mac, std::size_t count) {
@@ -315,8 +318,11 @@ Result<> detail::finish_interfaces(DomainDef& def)
     for (const auto& i : def.interfaces)
         if (!i.mac.empty() && used(i.mac, 1))
             return fail("<devices/interface/mac>: address '" + i.mac + "' is used twice");
-    for (auto& i : def.interfaces)
-        while (i.mac.empty() || used(i.mac, 1)) i.mac = random_mac();
+    const auto n = static_cast<unsigned>(def.interfaces.size());
+    for (unsigned k = 0; k < n; ++k) {
+        Interface& i = def.interfaces[k];
+        for (unsigned index = k; i.mac.empty() || used(i.mac, 1); index += n) i.mac = derived_mac(def.uuid, index);
+    }
     return {};
 }
 

@@ -19,7 +19,8 @@ void write_identity(xml::Writer& w, const DomainDef& def)
 
 void write_metadata(xml::Writer& w, const DomainDef& def)
 {
-    const bool fleet = !def.image.empty() || !def.args.empty() || !def.env.empty() || !def.workdir.empty();
+    const bool fleet = !def.image.empty() || !def.args.empty() || !def.env.empty() || !def.workdir.empty() ||
+                       def.outbound || !def.groups.empty();
     if (!fleet && def.foreign_metadata.empty()) return;
     if (fleet)
         w.open("metadata", {{"xmlns:fleet", fleet_xmlns}});
@@ -29,6 +30,12 @@ void write_metadata(xml::Writer& w, const DomainDef& def)
     for (const auto& arg : def.args) w.text("fleet:arg", arg);
     for (const auto& [name, value] : def.env) w.empty("fleet:env", {{"name", name}, {"value", value}});
     if (!def.workdir.empty()) w.text("fleet:workdir", def.workdir);
+    if (def.outbound) w.empty("fleet:net", {{"outbound", *def.outbound ? "yes" : "no"}});
+    if (!def.groups.empty()) {
+        std::string names;
+        for (const auto& g : def.groups) names += (names.empty() ? "" : " ") + g;
+        w.text("fleet:groups", names);
+    }
     for (const auto& element : def.foreign_metadata) w.raw(element);
     w.close("metadata");
 }

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <sstream>
 #include <utility>
 #include <vector>
 
@@ -127,12 +128,55 @@ Result<> parse_workdir(pugi::xml_node node, const std::string& path, ParseState&
     return {};
 }
 
+// <fleet:net outbound='yes|no'/>
+Result<> parse_net(pugi::xml_node node, const std::string& path, ParseState& st)
+{
+    if (st.def.outbound) return fail("duplicate element " + xml::tag(path));
+    if (auto r = xml::check_leaf(node, path, {"outbound", "xmlns"}); !r) return r;
+    auto value = xml::required_attr(node, path, "outbound");
+    if (!value) return std::unexpected(value.error());
+    if (*value != "yes" && *value != "no") return fail_at(path, "outbound " + quote(*value) + " is not yes or no");
+    st.def.outbound = *value == "yes";
+    return {};
+}
+
+// A name the policy can say group:NAME of (netfilter/README.md).
+bool valid_group_name(std::string_view name)
+{
+    auto ok = [](char c, bool first) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+               (!first && (c == '.' || c == '-'));
+    };
+    if (name.empty() || name.size() > 64 || !ok(name[0], true)) return false;
+    return std::all_of(name.begin() + 1, name.end(), [&](char c) { return ok(c, false); });
+}
+
+// <fleet:groups>NAME NAME …</fleet:groups>
+Result<> parse_groups(pugi::xml_node node, const std::string& path, ParseState& st)
+{
+    if (!st.def.groups.empty()) return fail("duplicate element " + xml::tag(path));
+    auto text = xml::text_of(node, path);
+    if (!text) return std::unexpected(text.error());
+    std::istringstream words(*text);
+    for (std::string name; words >> name;) {
+        if (!valid_group_name(name))
+            return fail_at(path, quote(name) + " is not a group name ([A-Za-z0-9_][A-Za-z0-9_.-]*, at most 64)");
+        if (std::find(st.def.groups.begin(), st.def.groups.end(), name) != st.def.groups.end())
+            return fail_at(path, "group " + quote(name) + " is named twice");
+        st.def.groups.push_back(std::move(name));
+    }
+    if (st.def.groups.empty()) return fail_at(path, "names no group");
+    return {};
+}
+
 Result<> parse_fleet_element(pugi::xml_node node, const std::string& path, ParseState& st)
 {
     const std::string_view local = local_of(node.name());
     if (local == "env") return parse_env(node, path, st);
+    if (local == "net") return parse_net(node, path, st);
     if (auto r = xml::only_attrs(node, path, {"xmlns"}); !r) return r;
     if (local == "workdir") return parse_workdir(node, path, st);
+    if (local == "groups") return parse_groups(node, path, st);
     if (local != "image" && local != "arg") return xml::unsupported("unsupported element " + xml::tag(path));
     auto text = xml::text_of(node, path);
     if (!text) return std::unexpected(text.error());

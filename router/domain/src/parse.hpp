@@ -40,8 +40,8 @@ Result<> parse_metadata(pugi::xml_node node, const std::string& path, ParseState
 
 // After every element: MACs checked for duplicates, missing ones made.
 Result<> finish_interfaces(DomainDef& def);
-// "52:54:00:xx:xx:xx", random (devices.cpp).
-std::string random_mac();
+// Interface `index`'s MAC, derived from the domain's UUID (devices.cpp).
+std::string derived_mac(const Uuid& uuid, unsigned index);
 // Random bytes from getrandom (uuid.cpp).
 void random_bytes(std::uint8_t* out, std::size_t size);
 

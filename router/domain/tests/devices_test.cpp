@@ -81,18 +81,30 @@ TEST_CASE("MAC addresses: checked, lower-cased, unicast", "[devices][mac]")
                Equals("<devices/interface/mac>: address '52:54:00:00:00:01' is used twice"));
 }
 
-TEST_CASE("MAC addresses are made as libvirt makes them: 52:54:00, random, distinct", "[devices][mac]")
+TEST_CASE("MAC addresses are derived from the domain's UUID: stable, distinct", "[devices][mac]")
 {
     std::string eight;
     for (int i = 0; i < 8; ++i) eight += bridge("<source bridge='br0'/>");
+    const std::string uuid = "<uuid>4dea22b3-1d52-d8f3-2516-782e98ab3fa0</uuid>";
+    auto with_uuid = [&](const std::string& inside) { return domain_with(uuid + "<devices>" + inside + "</devices>"); };
+    const DomainDef d = parsed(with_uuid(eight));
     std::set<std::string> seen;
-    for (int round = 0; round < 20; ++round) {
-        for (const auto& nic : parsed(devices(eight)).interfaces) {
-            CHECK_THAT(nic.mac, Matches("52:54:00:[0-9a-f]{2}:[0-9a-f]{2}:[0-9a-f]{2}"));
-            seen.insert(nic.mac);
-        }
+    for (const auto& nic : d.interfaces) {
+        CHECK_THAT(nic.mac, Matches("0e(:[0-9a-f]{2}){5}"));
+        seen.insert(nic.mac);
     }
-    CHECK(seen.size() > 150);  // 160 draws from 2^24
+    CHECK(seen.size() == 8);
+    // The same UUID (an undefine and a define, another host): the same MACs.
+    CHECK(parsed(with_uuid(eight)).interfaces == d.interfaces);
+    // Another UUID: others.
+    CHECK(parsed(devices(eight)).interfaces[0].mac != d.interfaces[0].mac);
+    // A given MAC that is the first derived one moves the derivation on.
+    const DomainDef moved =
+        parsed(with_uuid(bridge("<source bridge='br0'/>") +
+                         bridge("<source bridge='br1'/><mac address='" + d.interfaces[0].mac + "'/>")));
+    CHECK(moved.interfaces[1].mac == d.interfaces[0].mac);
+    CHECK(moved.interfaces[0].mac != d.interfaces[0].mac);
+    CHECK_THAT(moved.interfaces[0].mac, Matches("0e(:[0-9a-f]{2}){5}"));
 }
 
 TEST_CASE("filesystems: libvirt's meaning of <readonly/>", "[devices][filesystem]")

@@ -132,3 +132,42 @@ TEST_CASE("fleet:env and fleet:workdir: what is refused", "[metadata][env]")
     CHECK_THAT(error_of(metadata("<f:image>a</f:image><f:workdir>/a</f:workdir><f:workdir>/b</f:workdir>", x)),
                Catch::Matchers::Contains("duplicate"));
 }
+
+TEST_CASE("fleet:net and fleet:groups: for the router's firewall, written back as given", "[metadata][net]")
+{
+    const DomainDef d = parsed(metadata(
+        "<f:image>a</f:image><f:net outbound='yes'/><f:groups> backend\tweb\n  db-1.x </f:groups>", " xmlns:f=" + ns));
+    CHECK(d.outbound == true);
+    CHECK(d.groups == std::vector<std::string>{"backend", "web", "db-1.x"});
+    const std::string xml = format_domain_xml(d);
+    CHECK(xml.find("<fleet:net outbound='yes'/>") != std::string::npos);
+    CHECK(xml.find("<fleet:groups>backend web db-1.x</fleet:groups>") != std::string::npos);
+    CHECK(parsed(xml) == d);
+    const DomainDef off = parsed(metadata("<f:image>a</f:image><f:net outbound='no'/>", " xmlns:f=" + ns));
+    CHECK(off.outbound == false);
+    CHECK(format_domain_xml(off).find("<fleet:net outbound='no'/>") != std::string::npos);
+    CHECK_FALSE(parsed(metadata("<f:image>a</f:image>", " xmlns:f=" + ns)).outbound.has_value());
+}
+
+TEST_CASE("fleet:net and fleet:groups: what is refused", "[metadata][net]")
+{
+    const std::string x = " xmlns:f=" + ns;
+    CHECK_THAT(error_of(metadata("<f:image>a</f:image><f:net outbound='maybe'/>", x)),
+               Equals("<metadata/f:net>: outbound 'maybe' is not yes or no"));
+    CHECK_THAT(error_of(metadata("<f:image>a</f:image><f:net/>", x)),
+               Catch::Matchers::Contains("missing attribute outbound"));
+    CHECK_THAT(error_of(metadata("<f:image>a</f:image><f:net outbound='yes'/><f:net outbound='no'/>", x)),
+               Equals("duplicate element <metadata/f:net>"));
+    CHECK_THAT(error_of(metadata("<f:image>a</f:image><f:net outbound='yes' nat='1'/>", x)),
+               Catch::Matchers::Contains("unsupported attribute nat='1'"));
+    CHECK_THAT(error_of(metadata("<f:image>a</f:image><f:groups>web -bad</f:groups>", x)),
+               Equals("<metadata/f:groups>: '-bad' is not a group name ([A-Za-z0-9_][A-Za-z0-9_.-]*, at most 64)"));
+    CHECK_THAT(error_of(metadata("<f:image>a</f:image><f:groups>web web</f:groups>", x)),
+               Equals("<metadata/f:groups>: group 'web' is named twice"));
+    CHECK_THAT(error_of(metadata("<f:image>a</f:image><f:groups> </f:groups>", x)),
+               Equals("<metadata/f:groups>: names no group"));
+    CHECK_THAT(error_of(metadata("<f:image>a</f:image><f:groups>a</f:groups><f:groups>b</f:groups>", x)),
+               Equals("duplicate element <metadata/f:groups>"));
+    CHECK_THAT(error_of(metadata("<f:image>a</f:image><f:groups>" + std::string(65, 'g') + "</f:groups>", x)),
+               Catch::Matchers::Contains("is not a group name"));
+}

@@ -36,8 +36,8 @@ struct Network::Impl {
                        .mac = lease.mac,
                        .ipv4 = lease.ipv4,
                        .ipv6 = lease.ipv6,
-                       .groups = {},
-                       .outbound = false};
+                       .groups = def.groups,                       // <fleet:groups>
+                       .outbound = def.outbound.value_or(false)};  // <fleet:net outbound=>
         InterfaceAddress a{.name = e.port,
                            .mac = nf::format(lease.mac),
                            .ipv4 = nf::format(lease.ipv4),
@@ -158,6 +158,18 @@ void Network::adopt(const DomainDef& def)
             m.log.info("firewall: " + def.name + " joining again: " + j.error().message);
         m.attached[def.name] = {address};
     }
+}
+
+Result<bool> Network::remove_if_unused()
+{
+    Impl& m = *impl_;
+    auto owned = m.links->owned();
+    if (!owned) return std::unexpected(owned.error());
+    for (const auto& link : *owned)
+        if (link.master == m.o.bridge) return false;  // a VM still uses the bridge
+    if (auto r = m.firewall->remove(); !r) return fail("removing fleet's tables: " + r.error().message);
+    if (auto r = m.links->remove(m.o.bridge); !r) return fail("removing " + m.o.bridge + ": " + r.error().message);
+    return true;
 }
 
 std::vector<InterfaceAddress> Network::addresses(const std::string& name) const

@@ -47,12 +47,13 @@ def xml_escape(s):
 
 
 def domain_xml(name, image="hello", args=(), memory_mib=None, uuid=None, kernel=None,
-               type="qemu", devices="", extra=""):
+               type="qemu", devices="", extra="", metadata=""):
     """A minimal domain in the subset fleet-router accepts.
 
     image: a catalog name (None: no fleet:image, give kernel=); args: the
     program's arguments; devices: raw XML inside <devices>; extra: raw XML
-    inside <domain>.
+    inside <domain>; metadata: raw XML inside <metadata> (the prefix
+    fleet: is bound to fleet's namespace).
     """
     parts = [f"<domain type='{type}'>", f"<name>{xml_escape(name)}</name>"]
     if uuid:
@@ -66,12 +67,13 @@ def domain_xml(name, image="hello", args=(), memory_mib=None, uuid=None, kernel=
     parts.append("</os>")
     if devices:
         parts.append(f"<devices>{devices}</devices>")
-    if image is not None or args:
+    if image is not None or args or metadata:
         parts.append(f"<metadata xmlns:fleet='{FLEET_NS}'>")
         if image is not None:
             parts.append(f"<fleet:image>{xml_escape(image)}</fleet:image>")
         for a in args:
             parts.append(f"<fleet:arg>{xml_escape(a)}</fleet:arg>")
+        parts.append(metadata)
         parts.append("</metadata>")
     parts.append(extra)
     parts.append("</domain>")

@@ -12,6 +12,14 @@
 // a domain keeps its address across restarts of the VM and of the router.
 // A domain name has one lease: a start under another MAC (a transient
 // domain created again, a changed definition) releases the old one.
+//
+// A domain's <fleet:groups> are its groups in the policy (group:NAME), its
+// <fleet:net outbound='yes'/> its outbound access (masquerade; off unless
+// given). The router stopping calls remove_if_unused: the bridge and
+// fleet's tables go when no tap is left on the bridge (no VM, the router's
+// or fleet-vmm's, uses it), and stay for the running VMs and the next
+// router otherwise. A router killed with -9 leaves them; the next one
+// adopts the bridge and replaces the tables.
 #pragma once
 
 #include <fleet/base/error.hpp>
@@ -60,6 +68,9 @@ public:
     void adopt(const DomainDef& def);
     // Read `<state>/policy` again (the daemon's SIGHUP); a bad file changes nothing.
     Result<> reload_policy();
+    // The router stops: fleet's tables and the bridge are removed if no
+    // tap fleet made is a port of the bridge. True if they were removed.
+    Result<bool> remove_if_unused();
 
     [[nodiscard]] std::vector<InterfaceAddress> addresses(const std::string& name) const;
     [[nodiscard]] const std::string& bridge() const;

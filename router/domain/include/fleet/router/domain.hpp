@@ -38,6 +38,7 @@
 //     <metadata xmlns:fleet='https://fleet.dev/xmlns/domain/1'>
 //       <fleet:image>NAME</fleet:image> <fleet:arg>…</fleet:arg>…
 //       <fleet:env name='NAME' value='VALUE'/>…  <fleet:workdir>/PATH</fleet:workdir>
+//       <fleet:net outbound='yes|no'/>  <fleet:groups>NAME …</fleet:groups>
 //       <other:thing xmlns:other='…'>…</other:thing>
 //     </metadata>
 //   </domain>
@@ -75,6 +76,11 @@
 //    name is non-empty without '='; a later one with the same name wins in
 //    the guest, as in a shell. The working folder is absolute and must be
 //    on a <filesystem> target when the domain starts (the launcher checks).
+//  - fleet:net and fleet:groups are for the router's firewall
+//    (netfilter/README.md): outbound access (masquerade to the host's
+//    uplink) is off unless outbound='yes'; groups are names the policy's
+//    group:NAME matches, blank-separated, each [A-Za-z0-9_][A-Za-z0-9_.-]*
+//    of at most 64 bytes, none twice. Both are written back as given.
 //  - What virt-install, virt-manager and libvirt-tck write for a plain
 //    x86_64 domain (docs/domain-xml.md is the table, one line per choice):
 //    <features> acpi, apic, pae are what every fleet VM has (kept, written
@@ -118,7 +124,7 @@ inline constexpr const char* fleet_xmlns = "https://fleet.dev/xmlns/domain/1";
 struct Interface {
     std::string type;    // "bridge" or "network"
     std::string source;  // the bridge or network name
-    std::string mac;     // "52:54:00:xx:xx:xx"; generated when absent
+    std::string mac;     // "0e:xx:xx:xx:xx:xx" when absent: derived from the domain's UUID
     std::string model = "virtio";
     bool operator==(const Interface&) const = default;
 };
@@ -163,6 +169,8 @@ struct DomainDef {
     std::vector<std::string> args;                         // fleet:arg, the program's arguments
     std::vector<std::pair<std::string, std::string>> env;  // fleet:env, in order
     std::string workdir;                                   // fleet:workdir, "" = the guest's default
+    std::optional<bool> outbound;                          // <fleet:net outbound=>; none: off
+    std::vector<std::string> groups;                       // <fleet:groups>, for the policy's group:NAME
     bool console = true;                                   // a console/serial pty is declared
     std::vector<Interface> interfaces;
     std::vector<Filesystem> filesystems;
@@ -185,7 +193,8 @@ struct DomainDef {
 };
 
 // Parse and check domain XML. Fills in what libvirt fills in: a random
-// uuid when none is given, MAC addresses for interfaces. Errors name the
+// uuid when none is given, MAC addresses for interfaces (derived from the
+// uuid: the same uuid gives the same MACs). Errors name the
 // offending element, e.g. "unsupported element <devices/disk>" or
 // "<memory>: 'lots' is not a number".
 Result<DomainDef> parse_domain_xml(const std::string& xml);
