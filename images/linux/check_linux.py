@@ -117,6 +117,7 @@ def test_environment_round_trip(fleet):
 
 def test_working_folder_on_a_share(fleet):
     with tempfile.TemporaryDirectory() as d:
+        os.chmod(d, 0o755)  # a confined QEMU (fleet-qemu) opens the share itself
         os.mkdir(os.path.join(d, "sub dir"))
         p = run(fleet, "--share", f"{d}:/src", "-w", "/src/sub dir", "linux-sh", "-c", "pwd", rc=0)
         check(p.stdout == b"/src/sub dir\n", f"pwd gave {p.stdout!r}")
@@ -157,6 +158,7 @@ def test_share_ls(fleet):
         print("note: fleet-vmm run has no --share yet; shared folders not checked")
         return
     with tempfile.TemporaryDirectory() as d:
+        os.chmod(d, 0o755)  # a confined QEMU (fleet-qemu) opens the share itself
         for name in ("alpha.txt", "beta.txt"):
             with open(os.path.join(d, name), "w") as f:
                 f.write(name)
@@ -164,6 +166,8 @@ def test_share_ls(fleet):
         check(p.stdout.split() == [b"alpha.txt", b"beta.txt"], f"ls gave {p.stdout!r}")
         p = run(fleet, "--share", f"{d}:/mnt/data", "linux-sh", "-c", "echo x > gamma.txt", rc=1)
         check(not os.path.exists(os.path.join(d, "gamma.txt")), "a read-only share was written")
+        if os.geteuid() == 0:  # a confined QEMU writes as fleet-qemu (docs/SECURITY.md)
+            os.chmod(d, 0o777)
         p = run(fleet, "--share", f"{d}:/mnt/data:rw", "linux-sh", "-c", "pwd; echo x > gamma.txt", rc=0)
         check(p.stdout == b"/mnt/data\n", f"pwd gave {p.stdout!r}")
         with open(os.path.join(d, "gamma.txt")) as f:
@@ -196,6 +200,7 @@ def kernel_basics(image):
         p = run(fleet, image, "sort", input=b"pear\napple\nfig\n", rc=0)
         check(p.stdout == b"apple\nfig\npear\n", f"sort gave {p.stdout!r}")
         with tempfile.TemporaryDirectory() as d:
+            os.chmod(d, 0o755)  # a confined QEMU (fleet-qemu) opens the share itself
             for name in ("alpha.txt", "beta.txt"):
                 with open(os.path.join(d, name), "w") as f:
                     f.write(name)

@@ -655,7 +655,7 @@ def test_errors(router):
     for op in (off.destroy, off.shutdown, off.suspend, off.resume):
         expect_error(E.VIR_ERR_OPERATION_INVALID, op, needles=["not running"])
     # an unserved procedure is "not supported", not a broken connection
-    expect_error(E.VIR_ERR_NO_SUPPORT, dup.memoryStats)
+    expect_error(E.VIR_ERR_NO_SUPPORT, dup.reboot)
     check(conn.getHostname() != "", "the connection after an unserved procedure")
     # a stale handle: the domain was undefined meanwhile
     off.undefine()
