@@ -1,0 +1,327 @@
+// fleet — a Vm's inside (vm.hpp): the state vm.cpp (the Vm's methods) and
+// vm_launch.cpp (QEMU's channels, argv and process) share. Private.
+#pragma once
+
+#include <fleet/vmm/vm.hpp>
+
+#include <fleet/vmm/net.hpp>
+
+#include <fleet/base/sink.hpp>
+#include <fleet/vmm/accel.hpp>
+#include <fleet/vmm/catalog.hpp>
+#include <fleet/vmm/cmdline.hpp>
+#include <fleet/vmm/confine.hpp>
+#include <fleet/vmm/exec.hpp>
+#include <fleet/vmm/snapshot.hpp>
+#include <fleet/vmm/store.hpp>
+
+#include <fleet/abi/guest.h>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <cstring>
+
+namespace fleet::vmm::vm_detail {
+
+// Child fd numbers for the channels (cmdline "socket,fd=N").
+inline constexpr int child_qmp = 3, child_out = 4, child_err = 5, child_ctl = 6, child_in = 7, child_console = 8,
+                     child_incoming = 9;
+
+struct Pair {
+    Fd host, guest;
+};
+
+// Every channel between the launcher and QEMU: socket pairs (the guest end
+// is QEMU's) and the pipe QEMU's own messages come through.
+struct Channels {
+    Pair qmp, out, err, ctl, in, console;  // in, console: virtio guests only
+    Fd log_rd, log_wr;
+};
+
+Result<Pair> socket_pair();
+std::string runtime_of(const LaunchOptions& options);
+// The saved boot a spec restores from ("": boot it). A snapshot that cannot
+// be used is a note, never an error: the guest boots cold.
+std::string choose_incoming(const VmSpec& spec, const LaunchOptions& options, const std::string& qemu,
+                            const VmHooks& hooks);
+// The exec block as the launcher sends it: with the host trailer (a fresh
+// seed and the clock), which a restored guest needs.
+Result<std::string> exec_block_now(const VmSpec& spec);
+
+}  // namespace fleet::vmm::vm_detail
+
+namespace fleet::vmm {
+
+using vm_detail::Channels;
+
+struct Vm::Impl {
+    Loop& loop;
+    VmSpec spec;
+    VmHooks hooks;
+    Accel accel = Accel::tcg;
+    std::vector<std::string> argv;
+    Child child;
+    Fd out, err, ctl, in, console, qemu_stderr;
+    std::unique_ptr<Sink> stdin_sink;
+    std::unique_ptr<Sink> ctl_sink;  // host -> guest: the exec block, then lines
+    bool stdin_closing = false;
+    bool output_held = false;
+    std::vector<std::function<void()>> parked;
+    int qemu_log_fd = -1;
+    std::unique_ptr<QmpClient> qmp;
+    VmState state = VmState::starting;
+    bool ready = false;
+    OpId out_op = 0, err_op = 0, ctl_op = 0, log_op = 0, console_op = 0, exit_op = 0, boot_timer = 0, stop_timer = 0;
+
+    // What we learn on the way to the end.
+    std::string ctl_line;
+    std::optional<int> reported_status;
+    std::string qemu_messages;  // tail of QEMU's own stderr
+    json shutdown;              // data of the SHUTDOWN event, if any
+    bool panicked = false, stop_requested = false, kill_requested = false, boot_timed_out = false;
+    bool stdout_gone = false;
+    bool exec_deferred = false;  // launched without its exec block (a warm pool)
+    bool waiting = false;        // ... and the guest waits for it: booted, no deadline
+    // Drain (virtio guests whose command line has fleet.drain=1): after the
+    // guest's "exit N", make sure QEMU has handed over everything the guest
+    // queued on stdout/stderr, then say so on ctl; only then does it end.
+    bool drain_wanted = false, draining = false, drained = false, drain_query_out = false;
+    std::string serial_path;  // QOM path of the virtio-serial device
+    OpId drain_timer = 0;
+
+    explicit Impl(Loop& l) : loop(l) {}
+
+    Result<> spawn_qemu(const std::string& qemu, Channels& c, const Fd& incoming, const LaunchOptions& options);
+    void watch(Fd qmp_host);
+
+    void set_state(VmState s)
+    {
+        if (state == s || state == VmState::exited) return;
+        state = s;
+        if (hooks.state_changed) hooks.state_changed(s);
+    }
+
+    void mark_ready()
+    {
+        if (ready) return;
+        ready = true;
+        if (boot_timer) loop.cancel(std::exchange(boot_timer, 0));
+        if (state == VmState::starting) set_state(VmState::running);
+        if (hooks.ready) hooks.ready();
+    }
+
+    void on_output(int stream, std::string_view bytes)
+    {
+        if (stream != 3) mark_ready();
+        if (hooks.output) hooks.output(stream, bytes);
+        if (draining && stream != 3) query_drain();  // data still flowing: ask again
+    }
+
+    // Guest -> host queues of fleet.stdout and fleet.stderr (the ABI's port numbers).
+    static constexpr int stdout_txq = FLEET_VSERIAL_TXQ(FLEET_PORT_NR_STDOUT);
+    static constexpr int stderr_txq = FLEET_VSERIAL_TXQ(FLEET_PORT_NR_STDERR);
+
+    void start_drain()
+    {
+        draining = true;
+        hold_output(false);  // from here on, read whatever QEMU hands over
+        execute_qmp("x-query-virtio", json(), [this](Result<json> r) {
+            if (r && r->is_array())
+                for (const auto& d : *r)
+                    if (d.value("name", "") == "virtio-serial") serial_path = d.value("path", "");
+            if (serial_path.empty()) return finish_drain();  // cannot tell: do not keep the guest waiting
+            query_drain();
+        });
+    }
+
+    void query_drain()
+    {
+        if (drained || drain_query_out || serial_path.empty()) return;
+        drain_query_out = true;
+        auto pending = std::make_shared<int>(2);
+        auto busy = std::make_shared<bool>(false), failed = std::make_shared<bool>(false);
+        for (int q : {stdout_txq, stderr_txq}) {
+            execute_qmp("x-query-virtio-queue-status", json{{"path", serial_path}, {"queue", q}},
+                        [this, pending, busy, failed](Result<json> r) {
+                            // inuse: elements QEMU took but has not written out yet.
+                            if (!r)
+                                *failed = true;
+                            else if (r->value("inuse", 0) != 0 ||
+                                     r->value("last-avail-idx", 0) != r->value("shadow-avail-idx", 0))
+                                *busy = true;
+                            if (--*pending) return;
+                            drain_query_out = false;
+                            if (!*busy || *failed) return finish_drain();  // failed: cannot tell, do not hang
+                            // Not yet: more output will arrive (and ask again); a timer
+                            // covers a queue that empties without further output.
+                            if (!drain_timer)
+                                drain_timer = loop.timer(std::chrono::milliseconds(20), [this](int) {
+                                    drain_timer = 0;
+                                    query_drain();
+                                });
+                        });
+        }
+    }
+
+    void finish_drain()
+    {
+        if (drained) return;
+        drained = true;
+        if (ctl_sink) ctl_sink->write(FLEET_CTL_DRAINED "\n");
+    }
+
+    void execute_qmp(const std::string& cmd, json args, QmpClient::Reply reply)
+    {
+        if (!qmp) return reply(fail("no monitor"));
+        qmp->execute(cmd, std::move(args), std::move(reply));
+    }
+
+    void on_ctl(std::string_view bytes)
+    {
+        for (char c : bytes) {
+            if (c != '\n') {
+                if (ctl_line.size() < FLEET_CTL_LINE_MAX) ctl_line += c;
+                continue;
+            }
+            std::string_view line = ctl_line;
+            constexpr std::string_view exit_word = FLEET_CTL_EXIT " ";
+            if (line == FLEET_CTL_READY) {
+                mark_ready();
+            } else if (line == FLEET_CTL_WAITING && exec_deferred) {
+                waiting = true;
+                if (boot_timer) loop.cancel(std::exchange(boot_timer, 0));  // booted: it waits for its program
+                if (hooks.waiting) hooks.waiting();
+            } else if (line.starts_with(exit_word)) {
+                int v = -1;
+                auto num = line.substr(exit_word.size());
+                auto [p, ec] = std::from_chars(num.data(), num.data() + num.size(), v);
+                if (ec == std::errc() && p == num.data() + num.size() && v >= 0 && v <= FLEET_EXIT_STATUS_MAX)
+                    reported_status = v;
+                if (drain_wanted && !draining) start_drain();
+            }
+            ctl_line.clear();
+        }
+    }
+
+    void on_qemu_message(std::string_view bytes)
+    {
+        qemu_messages.append(bytes);
+        if (qemu_messages.size() > 4096) qemu_messages.erase(0, qemu_messages.size() - 4096);
+        if (qemu_log_fd >= 0) (void)!::write(qemu_log_fd, bytes.data(), bytes.size());
+    }
+
+    // Keep one read outstanding on a channel; stop at end of file. While
+    // output is held, stdout/stderr reads are parked (not re-armed) so a slow
+    // reader slows the guest instead of growing our buffers.
+    void pump(Fd& fd, OpId& op, std::function<void(std::string_view)> sink, bool holdable = false)
+    {
+        if (holdable && output_held) {
+            parked.push_back([this, &fd, &op, sink] { pump(fd, op, sink, true); });
+            return;
+        }
+        op = loop.read(fd.get(), 64 * 1024, [this, &fd, &op, sink, holdable](int res, std::span<const char> data) {
+            op = 0;
+            if (res <= 0) return;  // EOF or error: QEMU is going away; exit is seen on the pidfd
+            sink(std::string_view(data.data(), data.size()));
+            pump(fd, op, sink, holdable);
+        });
+    }
+
+    void hold_output(bool hold)
+    {
+        if (hold && draining) return;  // the guest waits for us to take it all
+        output_held = hold;
+        if (hold) return;
+        auto resume = std::move(parked);
+        parked.clear();
+        for (auto& fn : resume) fn();
+    }
+
+    // Synchronously take whatever is still buffered (the process has ended).
+    static void drain(Fd& fd, const std::function<void(std::string_view)>& sink)
+    {
+        if (!fd) return;
+        char buf[64 * 1024];
+        for (;;) {
+            ssize_t n = ::read(fd.get(), buf, sizeof buf);
+            if (n <= 0) return;
+            sink(std::string_view(buf, static_cast<std::size_t>(n)));
+        }
+    }
+
+    void on_event(const QmpMessage& m)
+    {
+        if (m.event == "STOP" && state != VmState::stopping)
+            set_state(VmState::paused);
+        else if (m.event == "RESUME" && state != VmState::stopping) {
+            set_state(ready ? VmState::running : VmState::starting);
+            arm_boot_timer();  // a VM created paused boots now, whoever sent the cont
+        } else if (m.event == "SHUTDOWN")
+            shutdown = m.value;
+        else if (m.event == "GUEST_PANICKED")
+            panicked = true;
+        else if (m.event == "POWERDOWN")
+            stop_requested = true;  // pressed by anyone, through any monitor
+        if (hooks.event) hooks.event(m);
+    }
+
+    void arm_boot_timer()
+    {
+        if (ready || boot_timer || (exec_deferred && waiting)) return;
+        boot_timer = loop.timer(spec.boot_timeout, [this](int) {
+            boot_timer = 0;
+            if (ready) return;
+            boot_timed_out = true;
+            signal(SIGKILL);
+        });
+    }
+
+    void signal(int sig) { ::syscall(SYS_pidfd_send_signal, child.pidfd.get(), sig, nullptr, 0); }
+
+    ExitInfo exit_info(const ExitStatus& st) const
+    {
+        ExitFacts f;
+        f.name = spec.name;
+        f.accel = accel;
+        f.boot_timeout = spec.boot_timeout;
+        f.qemu = st;
+        f.reported = reported_status;
+        f.boot_timed_out = boot_timed_out;
+        f.panicked = panicked;
+        f.stdout_gone = stdout_gone;
+        f.kill_requested = kill_requested;
+        f.stop_requested = stop_requested;
+        f.shutdown_seen = shutdown.is_object();
+        f.shutdown_by_guest = f.shutdown_seen && shutdown.value("guest", false);
+        f.shutdown_reason = f.shutdown_seen ? shutdown.value("reason", "") : "";
+        f.qemu_messages = qemu_messages;
+        return decide_exit(f);
+    }
+
+    void on_exit()
+    {
+        for (OpId* op : {&out_op, &err_op, &ctl_op, &log_op, &console_op, &boot_timer, &stop_timer, &drain_timer})
+            if (*op) loop.cancel(std::exchange(*op, 0));
+        stdin_sink.reset();
+        ctl_sink.reset();
+        drain(ctl, [this](std::string_view b) { on_ctl(b); });
+        drain(console, [this](std::string_view b) { on_output(3, b); });
+        drain(out, [this](std::string_view b) { on_output(1, b); });
+        drain(err, [this](std::string_view b) { on_output(2, b); });
+        drain(qemu_stderr, [this](std::string_view b) { on_qemu_message(b); });
+        qmp.reset();
+        auto st = reap(child);
+        ExitInfo info = st ? exit_info(*st) : ExitInfo{ExitReason::crashed, 125, st.error().what()};
+        state = VmState::exited;
+        if (hooks.state_changed) hooks.state_changed(state);
+        if (hooks.exited) hooks.exited(info);
+    }
+};
+
+}  // namespace fleet::vmm

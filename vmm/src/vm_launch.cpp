@@ -1,0 +1,230 @@
+// fleet — starting a VM (vm.hpp): the accelerator settled, a snapshot
+// chosen, the channels made, QEMU spawned (confined under root) and watched.
+#include "vm_impl.hpp"
+
+namespace fleet::vmm {
+
+namespace vm_detail {
+
+Result<Pair> socket_pair()
+{
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return fail_errno("cannot create a socket pair");
+    Pair p{Fd(sv[0]), Fd(sv[1])};
+    int fl = ::fcntl(p.host.get(), F_GETFL);
+    ::fcntl(p.host.get(), F_SETFL, fl | O_NONBLOCK);
+    return p;
+}
+
+std::string runtime_of(const LaunchOptions& options)
+{
+    return options.runtime_dir.empty() ? default_runtime_dir("") : options.runtime_dir;
+}
+
+// The saved boot a spec restores from ("": boot it). A snapshot that cannot
+// be used is a note, never an error: the guest boots cold.
+std::string choose_incoming(const VmSpec& spec, const LaunchOptions& options, const std::string& qemu,
+                            const VmHooks& hooks)
+{
+    if (!options.incoming.empty() || !spec.snapshot || options.defer_exec) return options.incoming;
+    SnapshotPick pick = pick_snapshot(spec, SnapshotContext{qemu, runtime_of(options)});
+    if (!pick.note.empty() && hooks.note) hooks.note(pick.note);
+    return pick.path;
+}
+
+// The exec block as the launcher sends it: with the host trailer (a fresh
+// seed and the clock), which a restored guest needs.
+Result<std::string> exec_block_now(const VmSpec& spec)
+{
+    auto host = host_trailer();
+    if (!host) return std::unexpected(host.error());
+    return exec_block(spec, &*host);
+}
+
+}  // namespace vm_detail
+
+using namespace vm_detail;
+
+namespace {
+
+// Not settled by the caller (accel.hpp): decide here; a guest with an
+// initrd is taken for Linux, another virtio guest for a runtime one.
+Result<> settle_accel(VmSpec& spec, const LaunchOptions& options, const std::string& qemu)
+{
+    if (spec.accel != Accel::automatic && !spec.cpu.empty()) return {};
+    AccelContext ctx{qemu, runtime_of(options), catalog_dirs("")};
+    GuestKind kind = !spec.initrd.empty()              ? GuestKind::linux_image
+                     : spec.stdio == StdioKind::virtio ? GuestKind::runtime
+                                                       : GuestKind::tiny;
+    auto accel = resolve_accel(spec.accel, spec, kind, ctx);
+    if (!accel) return std::unexpected(accel.error());
+    spec.accel = accel->accel;
+    spec.cpu = accel->cpu;
+    return {};
+}
+
+// The saved boot to restore from, opened; an empty Fd to boot.
+Result<Fd> open_incoming(const VmSpec& spec, const LaunchOptions& options, const std::string& qemu, VmHooks& hooks)
+{
+    std::string incoming = choose_incoming(spec, options, qemu, hooks);
+    if (incoming.empty()) return Fd();
+    Fd fd(::open(incoming.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return fail_errno("cannot open the snapshot " + incoming);
+    std::string line = "fleet-vmm: restoring from snapshot " + incoming + "\n";
+    if (options.qemu_log_fd >= 0) (void)!::write(options.qemu_log_fd, line.data(), line.size());
+    return fd;
+}
+
+Result<Channels> make_channels(bool virtio)
+{
+    Channels c;
+    for (auto* p : {&c.qmp, &c.out, &c.err, &c.ctl}) {
+        auto made = socket_pair();
+        if (!made) return std::unexpected(made.error());
+        *p = std::move(*made);
+    }
+    for (auto* p : {&c.in, &c.console}) {
+        if (!virtio) break;
+        auto made = socket_pair();
+        if (!made) return std::unexpected(made.error());
+        *p = std::move(*made);
+    }
+    int logpipe[2];
+    if (::pipe2(logpipe, O_CLOEXEC) != 0) return fail_errno("cannot create a pipe");
+    c.log_rd = Fd(logpipe[0]);
+    c.log_wr = Fd(logpipe[1]);
+    ::fcntl(c.log_rd.get(), F_SETFL, O_NONBLOCK);
+    return c;
+}
+
+// The chardevs QEMU finds its channels on (fds as numbered in its process).
+Wiring wiring_for(bool virtio, bool incoming, const LaunchOptions& options)
+{
+    auto fd = [](int n) { return "socket,fd=" + std::to_string(n); };
+    Wiring w;
+    w.qmp = fd(child_qmp);
+    w.qmp_public = options.public_qmp_path;
+    w.out = fd(child_out);
+    w.err = fd(child_err);
+    w.ctl = fd(child_ctl);
+    if (virtio) {
+        w.in = fd(child_in);
+        w.console = fd(child_console);
+    }
+    if (incoming) w.incoming = "fd:" + std::to_string(child_incoming);
+    return w;
+}
+
+}  // namespace
+
+// QEMU's argv and process: its channels placed by number, confined under
+// root (confine.hpp), in a session of its own, dying with its owner.
+Result<> Vm::Impl::spawn_qemu(const std::string& qemu, Channels& c, const Fd& incoming, const LaunchOptions& options)
+{
+    bool virtio = spec.stdio == StdioKind::virtio;
+    Wiring w = wiring_for(virtio, static_cast<bool>(incoming), options);
+    auto run_as = qemu_credentials();
+    if (!run_as) return std::unexpected(run_as.error());
+    VmSpec argv_spec = spec;
+    Confinement confined;
+    if (*run_as) {
+        auto cf = confine_files(argv_spec, w, options.public_qmp_path);
+        if (!cf) return std::unexpected(cf.error());
+        confined = std::move(*cf);
+    }
+    argv = qemu_argv(qemu, argv_spec, accel, w);
+
+    SpawnOptions so;
+    so.argv = argv;
+    so.pass_fds = {{c.qmp.guest.get(), child_qmp},
+                   {c.out.guest.get(), child_out},
+                   {c.err.guest.get(), child_err},
+                   {c.ctl.guest.get(), child_ctl}};
+    if (virtio) {
+        so.pass_fds.emplace_back(c.in.guest.get(), child_in);
+        so.pass_fds.emplace_back(c.console.guest.get(), child_console);
+    }
+    if (incoming) so.pass_fds.emplace_back(incoming.get(), child_incoming);
+    for (std::size_t i = 0; i < spec.nets.size(); ++i)
+        so.pass_fds.emplace_back(spec.nets[i].tap_fd, child_tap_fd_base + static_cast<int>(i));
+    so.pass_fds.insert(so.pass_fds.end(), confined.pass_fds.begin(), confined.pass_fds.end());
+    so.run_as = *run_as;
+    so.stderr_fd = c.log_wr.get();
+    so.stdout_fd = c.log_wr.get();
+    so.parent_death_signal = SIGKILL;  // a VM never outlives the process that owns it
+    // Its own session: the terminal's Ctrl-C, Ctrl-Z and hangup go to the
+    // process that owns the VM, which tells the program (QEMU would quit).
+    so.new_session = true;
+    auto spawned = spawn(so);
+    if (!spawned) return fail(spawned.error().what());
+    child = std::move(*spawned);
+    out = std::move(c.out.host);
+    err = std::move(c.err.host);
+    ctl = std::move(c.ctl.host);
+    qemu_stderr = std::move(c.log_rd);
+    in = std::move(c.in.host);
+    console = std::move(c.console.host);
+    return {};
+}
+
+// Read every channel, talk to the monitor, wait for the end and the boot.
+void Vm::Impl::watch(Fd qmp_host)
+{
+    Impl* self = this;
+    qmp = std::make_unique<QmpClient>(
+        loop, std::move(qmp_host), [self](const QmpMessage& ev) { self->on_event(ev); },
+        [](const Error&) { /* the end is seen on the pidfd */ });
+    pump(
+        out, out_op, [self](std::string_view b) { self->on_output(1, b); }, true);
+    pump(
+        err, err_op, [self](std::string_view b) { self->on_output(2, b); }, true);
+    pump(ctl, ctl_op, [self](std::string_view b) { self->on_ctl(b); });
+    pump(qemu_stderr, log_op, [self](std::string_view b) { self->on_qemu_message(b); });
+    if (console) pump(console, console_op, [self](std::string_view b) { self->on_output(3, b); });
+    exit_op = loop.poll(child.pidfd.get(), POLLIN, [self](int) {
+        self->exit_op = 0;
+        self->on_exit();
+    });
+    if (spec.start_paused) {
+        qmp->on_ready([self] {
+            if (self->state == VmState::starting) self->set_state(VmState::paused);
+        });
+    } else {
+        arm_boot_timer();
+    }
+}
+
+Result<std::unique_ptr<Vm>> Vm::launch(Loop& loop, VmSpec spec, const LaunchOptions& options, VmHooks hooks)
+{
+    auto qemu = find_program(options.qemu);
+    if (!qemu) return fail(qemu.error().message + " (install Debian's qemu-system-x86, or point FLEET_QEMU at QEMU)");
+    if (auto v = validate(spec); !v) return std::unexpected(v.error());
+    auto block = exec_block_now(spec);
+    if (!block) return std::unexpected(block.error());
+    if (auto a = settle_accel(spec, options, *qemu); !a) return std::unexpected(a.error());
+    auto incoming = open_incoming(spec, options, *qemu, hooks);
+    if (!incoming) return std::unexpected(incoming.error());
+
+    auto impl = std::make_unique<Impl>(loop);
+    Impl& m = *impl;
+    m.spec = std::move(spec);
+    m.hooks = std::move(hooks);
+    m.accel = m.spec.accel;
+    m.qemu_log_fd = options.qemu_log_fd;
+    m.drain_wanted = m.spec.stdio == StdioKind::virtio && m.spec.drain;
+    auto channels = make_channels(m.spec.stdio == StdioKind::virtio);
+    if (!channels) return std::unexpected(channels.error());
+    if (auto s = m.spawn_qemu(*qemu, *channels, *incoming, options); !s) return std::unexpected(s.error());
+
+    // Guest stdin: isa guests read it from COM1, virtio guests from fleet.stdin.
+    m.stdin_sink = std::make_unique<Sink>(loop, m.in ? m.in.get() : m.out.get());
+    // The exec block goes into the pre-connected ctl socket now: the guest
+    // finds it there when it asks, with no round trip.
+    m.ctl_sink = std::make_unique<Sink>(loop, m.ctl.get());
+    m.exec_deferred = options.defer_exec;
+    if (!m.exec_deferred) m.ctl_sink->write(FLEET_EXEC_PREAMBLE + std::move(*block));
+    m.watch(std::move(channels->qmp.host));
+    return std::unique_ptr<Vm>(new Vm(std::move(impl)));
+}
+
+}  // namespace fleet::vmm
