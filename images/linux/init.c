@@ -11,6 +11,9 @@
 // period), then init writes "exit 0" and powers off through ACPI S5.
 //
 // Built static with -O2 and nothing from the project's flags (meson.build).
+// One file of ~600 lines on purpose: PID 1's steps share the port fds, the
+// exec block and the one stop sequence, and read best in boot order; the
+// part that stands alone (the network, net.c) has its own file.
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -469,50 +472,31 @@ static void on_program_line(const char* line)
     if (sig >= 1 && sig <= FLEET_SIGNAL_MAX && program > 0) signal_program(program, sig);
 }
 
-int main(void)
+/* fleet.shareN=PATH[:rw|:ro] words of the command line. */
+static void parse_shares(char** words, int nwords, struct share* shares)
 {
-    sigset_t all;
-    sigfillset(&all);
-    sigprocmask(SIG_BLOCK, &all, NULL);  // PID 1: signals only through the signalfd
-
-    mount_basics();
-    load_modules("boot");
-    read_cmdline();
-
-    static char words_buf[sizeof cmdline];
-    memcpy(words_buf, cmdline, sizeof cmdline);
-    static char* words[1024];
-    int nwords = split_words(words_buf, words, 1024);
-    struct share shares[MAX_SHARES] = {0};
     for (int i = 0; i < nwords; ++i) {
         if (strcmp(words[i], FLEET_CMDLINE_DRAIN) == 0) drain_wanted = true;
         int idx, off = 0;
-        if (sscanf(words[i], FLEET_CMDLINE_SHARE "%d=%n", &idx, &off) == 1 && off > 0 && idx >= 0 && idx < MAX_SHARES) {
-            struct share* s = &shares[idx];
-            snprintf(s->path, sizeof s->path, "%s", words[i] + off);
-            size_t len = strlen(s->path);
-            if (len > 3 && strcmp(s->path + len - 3, FLEET_SHARE_RW) == 0) {
-                s->path[len - 3] = 0;
-                s->rw = true;
-            } else if (len > 3 && strcmp(s->path + len - 3, ":ro") == 0) {
-                s->path[len - 3] = 0;
-            }
-            s->set = s->path[0] == '/';
+        if (sscanf(words[i], FLEET_CMDLINE_SHARE "%d=%n", &idx, &off) != 1 || off <= 0 || idx < 0 || idx >= MAX_SHARES)
+            continue;
+        struct share* sh = &shares[idx];
+        snprintf(sh->path, sizeof sh->path, "%s", words[i] + off);
+        size_t len = strlen(sh->path);
+        if (len > 3 && strcmp(sh->path + len - 3, FLEET_SHARE_RW) == 0) {
+            sh->path[len - 3] = 0;
+            sh->rw = true;
+        } else if (len > 3 && strcmp(sh->path + len - 3, ":ro") == 0) {
+            sh->path[len - 3] = 0;
         }
+        sh->set = sh->path[0] == '/';
     }
+}
 
-    open_ports();
-    get_block(cmdline);
-    apply_host_trailer();
-    mount_shares(shares);
-    if (nets_wanted(words, nwords)) {
-        load_modules("net");
-        const char* net_error = configure_nets(words, nwords, PORT_WAIT_MS);
-        if (net_error) fatal(125, "%s", net_error);
-    }
-    open_power_buttons();
-
-    // argv, then the environment: fleet's defaults, then the block's.
+/* argv and the environment from the exec block (fleet's defaults first),
+ * and the working folder entered: the host's, else the first share, else /. */
+static char** program_args(const struct share* shares)
+{
     char** args = calloc(hdr.argc + 1, sizeof *args);
     char* s = strings;
     clearenv();
@@ -526,16 +510,18 @@ int main(void)
         else
             putenv(s);
     }
-    const char* workdir = s;  // the working folder: the host's, else the first share, else /
+    const char* workdir = s;
     for (int i = 0; i < MAX_SHARES && !*workdir; ++i)
         if (shares[i].set) workdir = shares[i].path;
     if (!*workdir) workdir = "/";
     if (hdr.argc == 0) fatal(127, "no program given (the image and the command name none)");
     if (chdir(workdir) != 0) fatal(FLEET_EXIT_BAD_EXEC, "cannot enter the working folder %s: %m", workdir);
+    return args;
+}
 
-    int sfd = signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
-    ctl_line(FLEET_CTL_READY "\n");
-
+/* The program, in a session of its own, on the stdio ports. */
+static pid_t start_program(char** args)
+{
     pid_t child = fork();
     if (child < 0) fatal(125, "fork: %m");
     if (child == 0) {
@@ -552,8 +538,14 @@ int main(void)
         _exit(err == ENOENT ? 127 : 126);
     }
     close(port_fd[P_IN]);
-    program = child;
+    return child;
+}
 
+/* Until the program ends: host signal lines, SIGTERM/SIGPWR and the power
+ * button (TERM, then KILL after the grace), reaping every orphan. Returns
+ * its status; *stopped says whether a stop ended it. */
+static int wait_program(pid_t child, int sfd, bool* stopped)
+{
     int status = -1;
     bool stopping = false, ctl_open = true;
     long long kill_at = 0;
@@ -592,7 +584,44 @@ int main(void)
             kill_at = now_ms() + 1000;
         }
     }
-    if (status > 255) status = 255;
+    *stopped = stopping;
+    return status > 255 ? 255 : status;
+}
+
+int main(void)
+{
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, NULL);  // PID 1: signals only through the signalfd
+
+    mount_basics();
+    load_modules("boot");
+    read_cmdline();
+
+    static char words_buf[sizeof cmdline];
+    memcpy(words_buf, cmdline, sizeof cmdline);
+    static char* words[1024];
+    int nwords = split_words(words_buf, words, 1024);
+    struct share shares[MAX_SHARES] = {0};
+    parse_shares(words, nwords, shares);
+
+    open_ports();
+    get_block(cmdline);
+    apply_host_trailer();
+    mount_shares(shares);
+    if (nets_wanted(words, nwords)) {
+        load_modules("net");
+        const char* net_error = configure_nets(words, nwords, PORT_WAIT_MS);
+        if (net_error) fatal(125, "%s", net_error);
+    }
+    open_power_buttons();
+    char** args = program_args(shares);
+
+    int sfd = signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
+    ctl_line(FLEET_CTL_READY "\n");
+    program = start_program(args);
+    bool stopped = false;
+    int status = wait_program(program, sfd, &stopped);
     // Stopped by the power button: a guest shutdown, as the tiny guests do.
-    finish(stopping ? 0 : status, stopping);
+    finish(stopped ? 0 : status, stopped);
 }
