@@ -34,6 +34,39 @@ void remove_network(Network& network, const Log& log)
         log.info("the bridge " + network.bridge() + " and fleet's nft tables stay: VMs use them");
 }
 
+// Serve until SIGTERM or SIGINT; then stop, leaving the VMs running (and
+// the bridge and fleet's tables while a VM uses them). SIGHUP reads the
+// firewall policy again (a bad one changes nothing); every load's result
+// goes to <runtime>/router/policy-status.
+int serve(Loop& loop, Signals& signals, Network* network, Server& server, DomainRegistry& registry,
+          std::unique_ptr<Announcement>& announcement, const Options& o, const Log& log)
+{
+    bool done = false;
+    unsigned loads = 0;
+    const auto no_policy = [] { return Result<>(fail("no --bridge: no firewall policy")); };
+    (void)write_policy_status(o.runtime_dir, loads, network ? Result<>{} : no_policy());
+    auto reload = [&] {
+        const Result<> r = network ? network->reload_policy() : no_policy();
+        log.info(r ? "policy reloaded" : "policy not reloaded, the running rules stay: " + r.error().what());
+        if (auto w = write_policy_status(o.runtime_dir, ++loads, r); !w) log.info(w.error().what());
+    };
+    signals.watch(
+        loop,
+        [&] {
+            log.info("stopping (VMs keep running; the next router adopts them)");
+            server.stop();
+            remove_router_info(o.runtime_dir);
+            announcement.reset();  // withdraws it
+            registry.stop();
+            if (network) remove_network(*network, log);
+            done = true;
+        },
+        reload);
+    auto ran = loop.run_until([&] { return done; });
+    if (!ran && !done) return fail_with(ran.error().what());
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv)
@@ -112,32 +145,6 @@ int main(int argc, char** argv)
     // 12. The boot manifest, one domain after another.
     if (o.autostart) registry.boot_manifest();
 
-    // 13. Serve until SIGTERM or SIGINT; then stop, leaving the VMs running
-    // (and the bridge and fleet's tables while a VM uses them). SIGHUP
-    // reads the firewall policy again (a bad one changes nothing); every
-    // load's result goes to <runtime>/router/policy-status.
-    bool done = false;
-    unsigned loads = 0;
-    const auto no_policy = [] { return Result<>(fail("no --bridge: no firewall policy")); };
-    (void)write_policy_status(o.runtime_dir, loads, network ? Result<>{} : no_policy());
-    auto reload = [&] {
-        const Result<> r = network ? network->reload_policy() : no_policy();
-        log.info(r ? "policy reloaded" : "policy not reloaded, the running rules stay: " + r.error().what());
-        if (auto w = write_policy_status(o.runtime_dir, ++loads, r); !w) log.info(w.error().what());
-    };
-    signals->watch(
-        **loop,
-        [&] {
-            log.info("stopping (VMs keep running; the next router adopts them)");
-            server.stop();
-            remove_router_info(o.runtime_dir);
-            announcement.reset();  // withdraws it
-            registry.stop();
-            if (network) remove_network(*network, log);
-            done = true;
-        },
-        reload);
-    auto ran = (*loop)->run_until([&] { return done; });
-    if (!ran && !done) return fail_with(ran.error().what());
-    return 0;
+    // 13. Serve until SIGTERM or SIGINT.
+    return serve(**loop, *signals, network.get(), server, registry, announcement, o, log);
 }
