@@ -91,8 +91,11 @@ struct Vm::Impl {
     // Drain (virtio guests whose command line has fleet.drain=1): after the
     // guest's "exit N", make sure QEMU has handed over everything the guest
     // queued on stdout/stderr, then say so on ctl; only then does it end.
-    bool drain_wanted = false, draining = false, drained = false, drain_query_out = false;
-    std::string serial_path;  // QOM path of the virtio-serial device
+    // off | wanted --exit N--> draining --queues empty (or unknowable)--> done.
+    enum class Drain { off, wanted, draining, done };
+    Drain drain_state = Drain::off;
+    bool drain_query_out = false;  // a queue-status query is in flight
+    std::string serial_path;       // QOM path of the virtio-serial device
     OpId drain_timer = 0;
 
     explicit Impl(Loop& l) : loop(l) {}
@@ -120,7 +123,7 @@ struct Vm::Impl {
     {
         if (stream != 3) mark_ready();
         if (hooks.output) hooks.output(stream, bytes);
-        if (draining && stream != 3) query_drain();  // data still flowing: ask again
+        if (drain_state == Drain::draining && stream != 3) query_drain();  // data still flowing: ask again
     }
 
     // Guest -> host queues of fleet.stdout and fleet.stderr (the ABI's port numbers).
@@ -129,7 +132,7 @@ struct Vm::Impl {
 
     void start_drain()
     {
-        draining = true;
+        drain_state = Drain::draining;
         hold_output(false);  // from here on, read whatever QEMU hands over
         execute_qmp("x-query-virtio", json(), [this](Result<json> r) {
             if (r && r->is_array())
@@ -142,7 +145,7 @@ struct Vm::Impl {
 
     void query_drain()
     {
-        if (drained || drain_query_out || serial_path.empty()) return;
+        if (drain_state != Drain::draining || drain_query_out || serial_path.empty()) return;
         drain_query_out = true;
         auto pending = std::make_shared<int>(2);
         auto busy = std::make_shared<bool>(false), failed = std::make_shared<bool>(false);
@@ -171,8 +174,8 @@ struct Vm::Impl {
 
     void finish_drain()
     {
-        if (drained) return;
-        drained = true;
+        if (drain_state == Drain::done) return;
+        drain_state = Drain::done;
         if (ctl_sink) ctl_sink->write(FLEET_CTL_DRAINED "\n");
     }
 
@@ -203,7 +206,7 @@ struct Vm::Impl {
                 auto [p, ec] = std::from_chars(num.data(), num.data() + num.size(), v);
                 if (ec == std::errc() && p == num.data() + num.size() && v >= 0 && v <= FLEET_EXIT_STATUS_MAX)
                     reported_status = v;
-                if (drain_wanted && !draining) start_drain();
+                if (drain_state == Drain::wanted) start_drain();
             }
             ctl_line.clear();
         }
@@ -235,7 +238,8 @@ struct Vm::Impl {
 
     void hold_output(bool hold)
     {
-        if (hold && draining) return;  // the guest waits for us to take it all
+        if (hold && (drain_state == Drain::draining || drain_state == Drain::done))
+            return;  // the guest waits for all of it
         output_held = hold;
         if (hold) return;
         auto resume = std::move(parked);

@@ -211,7 +211,7 @@ Result<std::unique_ptr<Vm>> Vm::launch(Loop& loop, VmSpec spec, const LaunchOpti
     m.hooks = std::move(hooks);
     m.accel = m.spec.accel;
     m.qemu_log_fd = options.qemu_log_fd;
-    m.drain_wanted = m.spec.stdio == StdioKind::virtio && m.spec.drain;
+    if (m.spec.stdio == StdioKind::virtio && m.spec.drain) m.drain_state = Impl::Drain::wanted;
     auto channels = make_channels(m.spec.stdio == StdioKind::virtio);
     if (!channels) return std::unexpected(channels.error());
     if (auto s = m.spawn_qemu(*qemu, *channels, *incoming, options); !s) return std::unexpected(s.error());
