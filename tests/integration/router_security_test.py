@@ -218,6 +218,52 @@ def test_client_paths_reveal_nothing(router):
 test_client_paths_reveal_nothing.router_kwargs = {"extra_args": ["--group", "users"]}
 
 
+def readonly_disk(path):
+    return (f"<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='{path}'/>"
+            f"<target dev='vda' bus='virtio'/><readonly/></disk>")
+
+
+def test_host_paths_need_the_owners_rights(router):
+    """A member's domain may name only host files the member could open
+    itself (QEMU's files are opened by root): a root-only file as a disk is
+    refused at start with the same answer as a missing one, even when root
+    starts it; a file the member can read is used."""
+    g = (USERS_GID,)
+    answers = []
+    for name, path in (("d-shadow", "/etc/shadow"), ("d-missing", "/root/.fleet-no-such-disk")):
+        check(as_user(router, "define", domain_xml(name, devices=readonly_disk(path)), groups=g)["ok"], f"define {name}")
+        r = as_user(router, "start", name, groups=g)
+        check(not r["ok"] and "cannot be used" in r["msg"], f"{name} as the member: {r}")
+        answers.append(r["msg"].replace(path, "PATH"))
+    check(answers[0] == answers[1], f"different answers for a root-only and a missing file: {answers}")
+    root = libvirt.open(router.uri_unix)
+    try:
+        root.lookupByName("d-shadow").create()
+        raise Failure("root started the member's domain with /etc/shadow as its disk")
+    except libvirt.libvirtError as e:
+        check("may not open it" in (e.get_error_message() or ""), f"root's answer lacks the detail: {e}")
+    root.close()
+    d = tempfile.mkdtemp(prefix="fleet-disk-")
+    try:
+        os.chmod(d, 0o755)
+        mine = os.path.join(d, "mine.raw")
+        with open(mine, "wb") as f:
+            f.truncate(1 << 20)
+        os.chmod(mine, 0o644)
+        check(as_user(router, "define", domain_xml("d-mine", args=("hold",), devices=readonly_disk(mine)), groups=g)["ok"],
+              "define d-mine")
+        r = as_user(router, "start", "d-mine", groups=g)
+        check(r["ok"], f"a disk the member can read was refused: {r}")
+        root = libvirt.open(router.uri_unix)
+        root.lookupByName("d-mine").destroy()
+        root.close()
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+test_host_paths_need_the_owners_rights.router_kwargs = {"extra_args": ["--group", "users"]}
+
+
 def test_domains_per_owner(router):
     """--user-max-domains counts per owner: a member's third definition is
     refused; root (an administrator) is not held to it."""
@@ -683,6 +729,7 @@ if __name__ == "__main__":
     need_virsh()
     need_setpriv()
     tests = [test_unprivileged_local_user, test_group_member_owns_its_domains, test_client_paths_reveal_nothing,
+             test_host_paths_need_the_owners_rights,
              test_domains_per_owner, test_tls, test_network_off_by_default, test_lock_symlink_refused,
              test_runtime_dir_of_another_user_refused, test_limits, test_pipelined_suspends, test_out_of_fds,
              test_event_registration_flood, test_thousand_idle_clients, test_guest_log_bounded, test_ssh,

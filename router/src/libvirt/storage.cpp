@@ -48,31 +48,6 @@ std::string escape(std::string_view s)
 }
 
 // The groups of uid (its primary group first); empty if it has no entry.
-std::vector<gid_t> groups_of(uid_t uid)
-{
-    std::array<char, 4096> buf{};
-    passwd pw{};
-    passwd* found = nullptr;
-    if (getpwuid_r(uid, &pw, buf.data(), buf.size(), &found) != 0 || !found) return {};
-    std::vector<gid_t> groups(64);
-    int n = static_cast<int>(groups.size());
-    if (getgrouplist(pw.pw_name, pw.pw_gid, groups.data(), &n) < 0) {
-        groups.resize(static_cast<std::size_t>(n));
-        if (getgrouplist(pw.pw_name, pw.pw_gid, groups.data(), &n) < 0) return {pw.pw_gid};
-    }
-    groups.resize(static_cast<std::size_t>(n));
-    return groups;
-}
-
-// Whether uid (in groups) has the access bits want (r=4, x=1) on st.
-bool allowed(const struct stat& st, uid_t uid, const std::vector<gid_t>& groups, unsigned want)
-{
-    unsigned mode = st.st_mode;
-    if (st.st_uid == uid) return ((mode >> 6) & want) == want;
-    if (std::find(groups.begin(), groups.end(), st.st_gid) != groups.end()) return ((mode >> 3) & want) == want;
-    return (mode & want) == want;
-}
-
 std::uint64_t be64(const unsigned char* p)
 {
     std::uint64_t v = 0;
@@ -124,16 +99,7 @@ std::string base_name(const std::string& path)
 
 bool may_read(const Principal& who, const std::string& path)
 {
-    if (who.administrator()) return true;
-    if (who.kind != Principal::Kind::local) return false;
-    auto groups = groups_of(who.uid);
-    struct stat st {};
-    // Every folder from the root down to path's own folder must be searchable.
-    for (std::size_t at = path.find('/', 1); at != std::string::npos; at = path.find('/', at + 1))
-        if (stat(path.substr(0, at).c_str(), &st) != 0 || !allowed(st, who.uid, groups, 1)) return false;
-    if (path != "/" && (stat("/", &st) != 0 || !allowed(st, who.uid, groups, 1))) return false;
-    if (stat(path.c_str(), &st) != 0) return false;
-    return allowed(st, who.uid, groups, S_ISDIR(st.st_mode) ? 5 : 4);
+    return may_open(who, path);
 }
 
 std::optional<std::string> pool_folder(const Principal& who, std::string_view name)

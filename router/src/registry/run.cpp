@@ -2,6 +2,8 @@
 // ready, the end of a VM, shutdown, destroy, pause and resume.
 #include <fleet/router/registry.hpp>
 
+#include <sys/stat.h>
+
 #include <utility>
 
 namespace fleet::router {
@@ -72,6 +74,38 @@ Launcher::Watch DomainRegistry::watch(const DomainPtr& d)
     };
 }
 
+namespace {
+
+// The host paths a definition names, checked against its owner's own rights:
+// QEMU's files are opened by root (the supervisor), so without this a
+// member could boot any root-only file as an initrd or attach it as a disk.
+// The answer does not say which of "missing" and "not yours" it is.
+DomainResult<> check_host_paths(const DomainDef& def, const Principal& owner)
+{
+    if (owner.administrator()) return {};
+    auto refuse = [&](const std::string& what, const std::string& path) {
+        struct stat st {};
+        std::string why =
+            ::stat(path.c_str(), &st) != 0 ? "not found" : "its owner, " + owner.describe() + ", may not open it";
+        return std::unexpected(DomainError{
+            Errc::invalid_argument,
+            what + " '" + path + "' cannot be used (it does not exist, cannot be read, or is not what fleet expects)",
+            what + " '" + path + "': " + why});
+    };
+    if (!def.kernel.empty() && !may_open(owner, def.kernel)) return refuse("kernel", def.kernel);
+    if (!def.initrd.empty() && !may_open(owner, def.initrd)) return refuse("initrd", def.initrd);
+    if (def.image.find('/') != std::string::npos && !may_open(owner, def.image))
+        return refuse("fleet:image", def.image);
+    for (const auto& disk : def.disks)
+        if (!may_open(owner, disk.source, !disk.read_only)) return refuse("disk", disk.source);
+    for (const auto& fs : def.filesystems)
+        if (!may_open(owner, fs.source_dir, !fs.read_only)) return refuse("filesystem", fs.source_dir);
+    if (def.rng && !may_open(owner, def.rng->source)) return refuse("rng source", def.rng->source);
+    return {};
+}
+
+}  // namespace
+
 void DomainRegistry::start(const DomainPtr& d, bool paused, Done done)
 {
     if (d->active()) return done(domain_fail(Errc::invalid_state, "domain is already running"));
@@ -81,6 +115,7 @@ void DomainRegistry::start(const DomainPtr& d, bool paused, Done done)
         done(std::unexpected(e));
     };
     if (auto q = check_start_quota(*d); !q) return refuse(q.error());
+    if (auto p = check_host_paths(d->def, d->owner); !p) return refuse(p.error());
     if (auto o = save_owner(d->def.name, d->owner, true); !o) return refuse(o.error());
     if (auto r = launcher_.start(d->def, paused, watch(d)); !r) {
         drop_owner(d->def.name, true);

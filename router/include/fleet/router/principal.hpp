@@ -44,4 +44,12 @@ struct Principal {
     bool operator==(const Principal&) const = default;
 };
 
+// Whether `who` could open `path` itself (for writing too with `write`):
+// symbolic links resolved, every folder on the way searchable, the file
+// (or folder: listable) allowed to its uid and groups by the mode bits.
+// Administrators may open anything; remote and anonymous clients no host
+// path. The router runs VMs as root, so a host path a client names in a
+// definition must pass this for the domain's owner (docs/SECURITY.md).
+bool may_open(const Principal& who, const std::string& path, bool write = false);
+
 }  // namespace fleet::router
