@@ -4,14 +4,13 @@
 
 #include <fleet/base/file.hpp>
 #include <fleet/base/process.hpp>
+#include <fleet/vmm/detached.hpp>
 #include <fleet/vmm/pool.hpp>
 
 #include <nlohmann/json.hpp>
 
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -43,30 +42,15 @@ constexpr const char* pool_usage =
 // for its word: all `size` VMs waiting, or why not.
 int start_daemon(const Store& store, PoolDaemon d)
 {
-    int pipefd[2];
-    if (::pipe2(pipefd, O_CLOEXEC) != 0) return report(Error{"cannot create a pipe", errno});
-    std::fflush(nullptr);
-    pid_t pid = ::fork();
-    if (pid < 0) return report(Error{"cannot fork", errno});
-    if (pid == 0) {
-        ::close(pipefd[0]);
-        ::setsid();
-        int devnull = ::open("/dev/null", O_RDWR);
-        for (int fd = 0; fd < 3; ++fd) ::dup2(devnull, fd);
-        if (::fork() > 0) ::_exit(0);
-        d.ready_fd = pipefd[1];
-        ::_exit(run_pool_daemon(store, std::move(d)));
-    }
-    ::close(pipefd[1]);
-    ::waitpid(pid, nullptr, 0);
-    std::string line;
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::read(pipefd[0], buf, sizeof buf)) > 0) line.append(buf, static_cast<std::size_t>(n));
-    ::close(pipefd[0]);
-    while (!line.empty() && line.back() == '\n') line.pop_back();
-    if (line == "ready") return 0;
-    if (line.starts_with("error ")) return report("pool '" + d.image + "': " + line.substr(6));
+    auto started =
+        fork_detached(DetachOptions{.orphan = true, .in_child = {}}, {}, [&](int ready, const std::vector<int>&) {
+            d.ready_fd = ready;
+            return run_pool_daemon(store, std::move(d));
+        });
+    if (!started) return report(started.error());
+    auto ready = parse_ready_line(read_ready_line(started->ready), "");
+    if (ready) return 0;
+    if (!ready.error().message.empty()) return report("pool '" + d.image + "': " + ready.error().message);
     return report("pool '" + d.image + "' failed to start (see " + d.dir + "/pool.log)");
 }
 

@@ -15,40 +15,42 @@ namespace {
 constexpr int ready_child_fd = 3;
 constexpr int first_tap_fd = 4;
 
-// In the forked child: the fds in place, everything else closed.
-void place_fds(SupervisorOptions& so, int ready_write)
+// In the forked child: stdio on /dev/null, the ready pipe at 3, the taps
+// at 4, 5, ... (renumbered in `taps`), everything else closed.
+int place_fds(int ready_write, std::vector<int>& taps)
 {
     int devnull = ::open("/dev/null", O_RDWR);
     for (int fd = 0; fd < 3; ++fd) ::dup2(devnull, fd);
     // Copies out of the way first: a tap may sit on a number another needs.
-    std::vector<int> taps;
-    for (const auto& n : so.spec.nets) taps.push_back(::fcntl(n.tap_fd, F_DUPFD_CLOEXEC, 512));
+    for (int& t : taps) t = ::fcntl(t, F_DUPFD_CLOEXEC, 512);
     int ready = ::fcntl(ready_write, F_DUPFD_CLOEXEC, 512);
     ::dup3(ready, ready_child_fd, O_CLOEXEC);
     for (std::size_t i = 0; i < taps.size(); ++i) {
-        so.spec.nets[i].tap_fd = first_tap_fd + static_cast<int>(i);
-        ::dup3(taps[i], so.spec.nets[i].tap_fd, O_CLOEXEC);
+        int at = first_tap_fd + static_cast<int>(i);
+        ::dup3(taps[i], at, O_CLOEXEC);
+        taps[i] = at;
     }
     ::syscall(SYS_close_range, first_tap_fd + taps.size(), ~0u, 0);
-    so.ready_fd = ready_child_fd;
+    return ready_child_fd;
 }
 
-[[noreturn]] void become_supervisor(const Store& store, SupervisorOptions so, int ready_write, const DetachOptions& how)
+[[noreturn]] void become_detached(const DetachOptions& how, int ready_write, std::vector<int> taps,
+                                  const DetachedBody& body)
 {
     ::setsid();
     if (how.orphan && ::fork() > 0) ::_exit(0);
     if (how.in_child) how.in_child();
-    place_fds(so, ready_write);
+    int ready = place_fds(ready_write, taps);
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     ::signal(SIGPIPE, SIG_DFL);
-    ::_exit(supervise(store, std::move(so)));
+    ::_exit(body(ready, taps));
 }
 
 }  // namespace
 
-Result<Detached> start_detached(const Store& store, SupervisorOptions options, const DetachOptions& how)
+Result<Detached> fork_detached(const DetachOptions& how, std::vector<int> taps, const DetachedBody& body)
 {
     int pipefd[2];
     if (::pipe2(pipefd, O_CLOEXEC) != 0) return fail("cannot create a pipe", errno);
@@ -60,10 +62,21 @@ Result<Detached> start_detached(const Store& store, SupervisorOptions options, c
         ::close(pipefd[1]);
         return fail("cannot fork", e);
     }
-    if (pid == 0) become_supervisor(store, std::move(options), pipefd[1], how);
+    if (pid == 0) become_detached(how, pipefd[1], std::move(taps), body);
     ::close(pipefd[1]);
     if (how.orphan) ::waitpid(pid, nullptr, 0);
     return Detached{pid, std::move(read_end)};
+}
+
+Result<Detached> start_detached(const Store& store, SupervisorOptions options, const DetachOptions& how)
+{
+    std::vector<int> taps;
+    for (const auto& n : options.spec.nets) taps.push_back(n.tap_fd);
+    return fork_detached(how, std::move(taps), [&](int ready, const std::vector<int>& placed) {
+        for (std::size_t i = 0; i < placed.size(); ++i) options.spec.nets[i].tap_fd = placed[i];
+        options.ready_fd = ready;
+        return supervise(store, std::move(options));
+    });
 }
 
 Result<> parse_ready_line(std::string_view line, std::string_view died)

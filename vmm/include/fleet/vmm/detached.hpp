@@ -1,5 +1,5 @@
-// fleet — starting a detached supervisor: the one path `fleet-vmm start`
-// and every router domain take.
+// fleet — starting a detached process: the one path `fleet-vmm start`,
+// every router domain and `fleet-vmm pool start` take.
 //
 // The child is the supervisor (supervisor.hpp) in a session of its own, its
 // stdio on /dev/null, holding only what it needs: the write end of the
@@ -17,6 +17,7 @@
 #include <sys/types.h>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace fleet::vmm {
 
@@ -34,6 +35,15 @@ struct Detached {
     pid_t pid = -1;  // the supervisor, or with orphan the reaped intermediate
     Fd ready;        // read end of the ready pipe
 };
+
+// What runs in the detached child: given the ready pipe's fd and the taps'
+// new numbers, it returns the process's exit status.
+using DetachedBody = std::function<int(int ready_fd, const std::vector<int>& taps)>;
+
+// Fork `body` detached as above (any long-lived process that reports on a
+// ready pipe: a VM's supervisor, a warm pool's daemon), handing it `taps`
+// placed at 4, 5, ...
+Result<Detached> fork_detached(const DetachOptions& how, std::vector<int> taps, const DetachedBody& body);
 
 // Fork the supervisor of `options.spec` (its store folder already claimed).
 Result<Detached> start_detached(const Store& store, SupervisorOptions options, const DetachOptions& how);
