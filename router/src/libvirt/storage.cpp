@@ -5,13 +5,10 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <array>
 #include <cstring>
 #include <set>
@@ -97,17 +94,12 @@ std::string base_name(const std::string& path)
     return path.substr(path.rfind('/') + 1);
 }
 
-bool may_read(const Principal& who, const std::string& path)
-{
-    return may_open(who, path);
-}
-
 std::optional<std::string> pool_folder(const Principal& who, std::string_view name)
 {
     auto folder = normal_path(name);
     struct stat st {};
     if (!folder || stat(folder->c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return std::nullopt;
-    if (!may_read(who, *folder)) return std::nullopt;
+    if (!may_open(who, *folder)) return std::nullopt;
     return folder;
 }
 
@@ -116,7 +108,7 @@ std::optional<Volume> volume(const Principal& who, std::string_view path)
     auto p = normal_path(path);
     struct stat st {};
     if (!p || stat(p->c_str(), &st) != 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) return std::nullopt;
-    if (!may_read(who, *p)) return std::nullopt;
+    if (!may_open(who, *p)) return std::nullopt;
     Volume v{.path = *p, .block = S_ISBLK(st.st_mode)};
     Fd fd{::open(p->c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)};
     if (!fd) return std::nullopt;

@@ -6,7 +6,7 @@
 // A pool is a folder: its name is the folder's absolute path, its uuid is
 // derived from that path. Nothing is kept: every answer looks at the
 // file system again. A caller learns about a path only if it could read
-// it itself (may_read); otherwise the answer is "not found", the same as
+// it itself (may_open, principal.hpp); otherwise the answer is "not found", the same as
 // for a path that does not exist.
 #pragma once
 
@@ -41,12 +41,6 @@ std::optional<std::string> normal_path(std::string_view path);
 // The folder of a normal path ("/" for "/x").
 std::string folder_of(const std::string& path);
 std::string base_name(const std::string& path);
-
-// Whether who may read path (a folder: list it) with its own rights:
-// administrators may; a local user by the mode bits of the path and every
-// folder above it (its own and its groups'); remote and anonymous clients
-// never (they have no rights on this host's files).
-bool may_read(const Principal& who, const std::string& path);
 
 // A readable folder as a pool; a readable file or block device as a
 // volume. nullopt: missing, not that kind, or not the caller's to read.

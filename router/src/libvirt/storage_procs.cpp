@@ -80,7 +80,7 @@ void connect_list_all_storage_pools(const Call& call, const ConnectListAllStorag
     ConnectListAllStoragePoolsRet r;
     if (!none)
         for (const auto& folder : storage::known_pools(call.registry())) {
-            if (!storage::may_read(call.caller(), folder)) continue;
+            if (!may_open(call.caller(), folder)) continue;
             if (a.need_results) r.pools.push_back(pool_ref(folder));
             ++r.ret;
         }
@@ -100,7 +100,7 @@ void storage_pool_lookup_by_target_path(const Call& call, const StringArgs& a)
 void storage_pool_lookup_by_uuid(const Call& call, const UuidArgs& a)
 {
     for (const auto& folder : storage::known_pools(call.registry()))
-        if (storage::pool_uuid(folder) == a.uuid && storage::may_read(call.caller(), folder))
+        if (storage::pool_uuid(folder) == a.uuid && may_open(call.caller(), folder))
             return call.reply(StoragePoolRet{pool_ref(folder)});
     call.fail(no_pool("uuid '" + format_uuid(a.uuid) + "'"));
 }
