@@ -48,7 +48,7 @@ int start_daemon(const Store& store, PoolDaemon d)
             return run_pool_daemon(store, std::move(d));
         });
     if (!started) return report(started.error());
-    auto ready = parse_ready_line(read_ready_line(started->ready), "");
+    auto ready = parse_ready_line(read_ready_line(started->ready), "");  // "": it ended without a word
     if (ready) return 0;
     if (!ready.error().message.empty()) return report("pool '" + d.image + "': " + ready.error().message);
     return report("pool '" + d.image + "' failed to start (see " + d.dir + "/pool.log)");
