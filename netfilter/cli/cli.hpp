@@ -1,6 +1,7 @@
 // fleet-net — the command line: parsed arguments and the command table.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <string>
 #include <vector>
@@ -31,5 +32,10 @@ const std::vector<Command>& commands();
 
 // Prints "fleet-net: MESSAGE" and returns 1.
 int report(const std::string& message);
+
+using Clock = std::chrono::steady_clock;
+
+// With --timing, prints "WHAT: MS ms" (since `start`) on stderr.
+void timing(const Args& args, const char* what, Clock::time_point start);
 
 }  // namespace fleet::netfilter::cli

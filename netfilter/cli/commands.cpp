@@ -21,6 +21,13 @@ int report(const std::string& message)
     return 1;
 }
 
+void timing(const Args& args, const char* what, Clock::time_point start)
+{
+    if (!args.has("timing")) return;
+    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    std::fprintf(stderr, "%s: %.3f ms\n", what, ms);
+}
+
 namespace {
 
 int report(const Error& e)
@@ -30,15 +37,6 @@ int report(const Error& e)
 int report(const std::string& message)
 {
     return cli::report(message);
-}
-
-using Clock = std::chrono::steady_clock;
-
-void timing(const Args& args, const char* what, Clock::time_point start)
-{
-    if (!args.has("timing")) return;
-    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-    std::fprintf(stderr, "%s: %.3f ms\n", what, ms);
 }
 
 Result<Policy> load_policy(const std::string& path)

@@ -81,10 +81,12 @@ int links_tap(const Args& args)
         return cli::report("--fd must be a number, 3..1000");
     auto program = find_program(args.command[0]);
     if (!program) return report(program.error());
+    const auto start = Clock::now();  // what a VM's start pays: the netlink socket and the tap
     auto links = Netlink::open();
     if (!links) return report(links.error());
     auto fd = (*links)->create_tap({name, args.get("bridge", std::string(default_bridge)), args.get("owner", name)});
     if (!fd) return report(fd.error());
+    timing(args, "tap", start);
     SpawnOptions spawn_options;
     spawn_options.argv = args.command;
     spawn_options.argv[0] = *program;

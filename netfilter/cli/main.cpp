@@ -30,7 +30,7 @@ void print_help()
         "  --inventory FILE     the VMs: NAME port=IF mac=MAC [ipv4=A] [ipv6=A] [groups=G,..] [outbound=yes]\n"
         "  --ipv4 CIDR|none     the bridge's address and subnet (10.77.0.1/24)\n"
         "  --ipv6 CIDR|none     (fd66:6c65:6574::1/64)\n"
-        "  --timing             print how long the kernel took, on stderr\n");
+        "  --timing             print how long the kernel took (apply, join, leave, tap), on stderr\n");
 }
 
 }  // namespace
