@@ -6,6 +6,7 @@
 #include <fleet/base/process.hpp>
 #include <fleet/vmm/detached.hpp>
 #include <fleet/vmm/pool.hpp>
+#include <fleet/vmm/pool_daemon.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -42,16 +43,13 @@ constexpr const char* pool_usage =
 // for its word: all `size` VMs waiting, or why not.
 int start_daemon(const Store& store, PoolDaemon d)
 {
-    auto started =
-        fork_detached(DetachOptions{.orphan = true, .in_child = {}}, {}, [&](int ready, const std::vector<int>&) {
-            d.ready_fd = ready;
-            return run_pool_daemon(store, std::move(d));
-        });
+    std::string image = d.image, dir = d.dir;
+    auto started = start_pool_daemon(store, std::move(d), DetachOptions{.orphan = true, .in_child = {}});
     if (!started) return report(started.error());
     auto ready = parse_ready_line(read_ready_line(started->ready), "");  // "": it ended without a word
     if (ready) return 0;
-    if (!ready.error().message.empty()) return report("pool '" + d.image + "': " + ready.error().message);
-    return report("pool '" + d.image + "' failed to start (see " + d.dir + "/pool.log)");
+    if (!ready.error().message.empty()) return report("pool '" + image + "': " + ready.error().message);
+    return report("pool '" + image + "' failed to start (see " + dir + "/pool.log)");
 }
 
 int pool_start(const Context& ctx, const Args& args)

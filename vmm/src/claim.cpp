@@ -20,7 +20,7 @@ namespace {
 
 constexpr std::uint32_t claim_magic = 0x51434c46u;  // "FLCQ"
 constexpr std::uint32_t claim_version = 1;
-constexpr std::uint32_t flag_stdin = 1, flag_remove = 2;
+constexpr std::uint32_t flag_stdin = 1, flag_remove = 2, flag_detached = 4;
 constexpr std::size_t claim_body_max = 64 + sizeof(fleet_exec_header) + FLEET_EXEC_MAX_SIZE;
 
 void put_u32(std::string& out, std::uint32_t v)
@@ -67,7 +67,8 @@ Result<std::string> encode_claim(const ClaimRequest& r)
     std::string out;
     put_u32(out, claim_magic);
     put_u32(out, claim_version);
-    put_u32(out, (r.forward_stdin ? flag_stdin : 0) | (r.auto_remove ? flag_remove : 0));
+    put_u32(out,
+            (r.forward_stdin ? flag_stdin : 0) | (r.auto_remove ? flag_remove : 0) | (r.detached ? flag_detached : 0));
     put_u32(out, static_cast<std::uint32_t>(std::clamp<long long>(r.stop_deadline.count(), 0, 86400000)));
     put_u32(out, static_cast<std::uint32_t>(body.size()));
     return out + body;
@@ -90,9 +91,10 @@ Result<ClaimRequest> decode_claim(std::string_view bytes)
     if (bytes.size() != claim_header_size + *size) return fail("claim: the size does not match");
     ClaimRequest r;
     std::uint32_t flags = get_u32(bytes, 8);
-    if (flags & ~(flag_stdin | flag_remove)) return fail("claim: unknown flags");
+    if (flags & ~(flag_stdin | flag_remove | flag_detached)) return fail("claim: unknown flags");
     r.forward_stdin = flags & flag_stdin;
     r.auto_remove = flags & flag_remove;
+    r.detached = flags & flag_detached;
     r.stop_deadline = std::chrono::milliseconds(get_u32(bytes, 12));
     std::string_view body = bytes.substr(claim_header_size);
     auto nul = body.find('\0');

@@ -74,7 +74,8 @@ void Supervisor::take_claim(Fd conn)
     auto body = size ? recv_with_fds(conn.get(), *size, fds, 3, claim_timeout)
                      : Result<std::string>(std::unexpected(size.error()));
     auto req = body ? decode_claim(*head + *body) : Result<ClaimRequest>(std::unexpected(body.error()));
-    if (req && fds.size() != 3) req = fail("claim: stdin, stdout and stderr must come with it");
+    if (req && !req->detached && fds.size() != 3) req = fail("claim: stdin, stdout and stderr must come with it");
+    if (req && req->detached && fds.size() != 1) req = fail("claim: a detached claim brings its ready pipe alone");
     claim_listen_.reset();
     claimant_ = std::move(conn);
     if (!req) {
@@ -112,8 +113,9 @@ Result<> Supervisor::adopt_claim(const ClaimRequest& req, std::vector<Fd>& fds)
     o_.forward_stdin = req.forward_stdin;
     o_.auto_remove = req.auto_remove;
     o_.stop_deadline = req.stop_deadline;
-    claimed_stdio_ = std::move(fds);
     claimed_ = true;
+    if (req.detached) return adopt_detached(fds[0].release());
+    claimed_stdio_ = std::move(fds);
     in_fd_ = claimed_stdio_[0].get();
     setup_foreground_io();
     fill_record();
@@ -124,6 +126,22 @@ Result<> Supervisor::adopt_claim(const ClaimRequest& req, std::vector<Fd>& fds)
         read_stdin();
     else
         vm_->close_stdin();
+    return {};
+}
+
+// A detached claim (fleet-router's): from here on as `fleet-vmm start`'s
+// supervisor, its console in the VM's folder, its starter told on the pipe;
+// the claimant's connection is not its lifeline.
+Result<> Supervisor::adopt_detached(int ready_fd)
+{
+    o_.detached = true;
+    o_.ready_fd = ready_fd;
+    claimant_.reset();
+    if (auto s = setup_detached(); !s) return s;
+    fill_record();
+    save();
+    if (auto d = vm_->deliver_exec(o_.spec); !d) return d;
+    if (!o_.forward_stdin) vm_->close_stdin();
     return {};
 }
 

@@ -70,6 +70,7 @@ private:
     void accept_claim();
     void take_claim(Fd conn);
     Result<> adopt_claim(const ClaimRequest& req, std::vector<Fd>& fds);
+    Result<> adopt_detached(int ready_fd);
     void read_claimant();
     void tell_claimant(const ClaimEvent& e);
     void tell_pool(const std::string& line);

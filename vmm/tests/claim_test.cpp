@@ -42,6 +42,18 @@ TEST_CASE("a claim request round-trips")
     CHECK_FALSE(r->forward_stdin);
     CHECK(r->auto_remove);
     CHECK(r->stop_deadline.count() == 2500);
+    CHECK_FALSE(r->detached);
+}
+
+TEST_CASE("a detached claim (the router's) says so")
+{
+    ClaimRequest d = sample();
+    d.detached = true;
+    auto r = decode_claim(*encode_claim(d));
+    REQUIRE(r);
+    CHECK(r->detached);
+    CHECK_FALSE(r->forward_stdin);
+    CHECK(r->auto_remove);
 }
 
 TEST_CASE("bad claim requests are refused, never trusted")

@@ -17,6 +17,13 @@
 // sends `signal SIG VALUE` for each signal it gets (VALUE: the sigqueue
 // value, or -1), which the supervisor treats as its own. A claimant that
 // goes away (end of file) kills the VM.
+//
+// A detached claim (flag 4: fleet-router's domains) sends one fd instead
+// of three: the write end of a ready pipe. The VM then runs as a detached
+// supervisor does (`fleet-vmm start`, detached.hpp): console.log and
+// console.sock in its folder, "ready" or "error MESSAGE" on that pipe,
+// signals from its owner; it sends no lines and does not care whether the
+// claimant stays.
 #pragma once
 
 #include <fleet/base/error.hpp>
@@ -38,6 +45,7 @@ struct ClaimRequest {
     std::string workdir;
     bool forward_stdin = true;
     bool auto_remove = true;
+    bool detached = false;  // one fd (a ready pipe) instead of stdio
     std::chrono::milliseconds stop_deadline{10000};
 };
 

@@ -1,8 +1,7 @@
-// fleet-vmm — the pool daemon: keeps a pool's VMs booted (see pool.hpp).
-#include "pool.hpp"
-
+// fleet — the pool daemon: keeps a pool's VMs booted (pool_daemon.hpp, pool.hpp).
 #include <fleet/base/process.hpp>
 #include <fleet/vmm/pool.hpp>
+#include <fleet/vmm/pool_daemon.hpp>
 #include <fleet/vmm/supervisor.hpp>
 
 #include <fcntl.h>
@@ -17,14 +16,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <list>
 
 namespace fs = std::filesystem;
 
-namespace fleet::cli {
-
-using namespace fleet::vmm;
+namespace fleet::vmm {
 
 namespace {
 
@@ -255,4 +253,12 @@ int run_pool_daemon(const Store& store, PoolDaemon d)
     return daemon.run();
 }
 
-}  // namespace fleet::cli
+Result<Detached> start_pool_daemon(const Store& store, PoolDaemon d, const DetachOptions& how)
+{
+    return fork_detached(how, {}, [&](int ready, const std::vector<int>&) {
+        d.ready_fd = ready;
+        return run_pool_daemon(store, std::move(d));
+    });
+}
+
+}  // namespace fleet::vmm
