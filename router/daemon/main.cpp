@@ -10,6 +10,7 @@
 #include <fleet/router/announce.hpp>
 #include <fleet/router/libvirt.hpp>
 #include <fleet/router/network.hpp>
+#include <fleet/router/pools.hpp>
 #include <fleet/router/process_title.hpp>
 #include <fleet/router/registry.hpp>
 #include <fleet/router/server.hpp>
@@ -38,7 +39,7 @@ void remove_network(Network& network, const Log& log)
 // the bridge and fleet's tables while a VM uses them). SIGHUP reads the
 // firewall policy again (a bad one changes nothing); every load's result
 // goes to <runtime>/router/policy-status.
-int serve(Loop& loop, Signals& signals, Network* network, Server& server, DomainRegistry& registry,
+int serve(Loop& loop, Signals& signals, Network* network, WarmPools& pools, Server& server, DomainRegistry& registry,
           std::unique_ptr<Announcement>& announcement, const Options& o, const Log& log)
 {
     bool done = false;
@@ -58,6 +59,7 @@ int serve(Loop& loop, Signals& signals, Network* network, Server& server, Domain
             remove_router_info(o.runtime_dir);
             announcement.reset();  // withdraws it
             registry.stop();
+            pools.stop();  // their waiting VMs; claimed ones are domains and run on
             if (network) remove_network(*network, log);
             done = true;
         },
@@ -111,10 +113,11 @@ int main(int argc, char** argv)
         if (!n) return fail_with(n.error().what());
         network = std::move(*n);
     }
-    SupervisorLauncher launcher(**loop, std::move(*store),
-                                LauncherOptions{o.images, o.qemu, o.stop_deadline, o.runtime_dir, o.console_log_max,
-                                                o.console_log_backups, network.get()},
-                                log);
+    LauncherOptions lo{o.images,     o.qemu, o.stop_deadline, o.runtime_dir, o.console_log_max, o.console_log_backups,
+                       network.get()};
+    WarmPools pools(**loop, *store, o.pools, lo, log);
+    if (!o.pools.empty()) lo.pools = &pools;
+    SupervisorLauncher launcher(**loop, std::move(*store), lo, log);
 
     // 8. The registry: the definitions, then the VMs an earlier router left running.
     DomainRegistry registry(**loop, launcher, std::move(*defs),
@@ -124,6 +127,10 @@ int main(int argc, char** argv)
     if (network)  // adopted VMs' firewall elements, from their leases
         for (const auto& d : registry.all())
             if (d->active()) network->adopt(d->def);
+
+    // 8b. The warm pools of the `pool` setting: adopted from an earlier
+    //     router, or started; they fill in the background.
+    pools.start();
 
     // 9. The libvirt façade on its listeners (docs/SECURITY.md); lifecycle
     //    events to its clients.
@@ -146,5 +153,5 @@ int main(int argc, char** argv)
     if (o.autostart) registry.boot_manifest();
 
     // 13. Serve until SIGTERM or SIGINT.
-    return serve(**loop, *signals, network.get(), server, registry, announcement, o, log);
+    return serve(**loop, *signals, network.get(), pools, server, registry, announcement, o, log);
 }

@@ -78,6 +78,9 @@ struct Raw {
     std::string runtime, state, images, socket, socket_ro, listen_tcp, listen_tls, pki_dir, group, config, qemu;
     std::string mdns_name, bridge, bridge_ipv4, bridge_ipv6;
     std::vector<std::string> allowed_dn;
+    std::string pool;
+    unsigned pool_size = 1;
+    bool pool_on_cmdline = false;
     double stop_timeout = 10;
     LimitValues limits{};
 };
@@ -115,7 +118,26 @@ void describe(po::options_description& cmdline, po::options_description& file, R
          "create (or adopt) this bridge for domains' <interface>s, e.g. fleet0 (FLEET_BRIDGE; default: none)");
     flag("bridge-ipv4", po::value(&r.bridge_ipv4), "the bridge's address and the VMs' subnet (default 10.77.0.1/24)");
     flag("bridge-ipv6", po::value(&r.bridge_ipv6), "the same for IPv6, or 'none' (default fd66:6c65:6574::1/64)");
+    flag("pool", po::value(&r.pool),
+         "warm pools: IMAGE[:SIZE], ... VMs of these catalog images kept booted and waiting; a domain start "
+         "whose VM one may serve takes it (default: none)");
+    flag("pool-size", po::value(&r.pool_size)->default_value(1), "the size of a pool named without :SIZE (1 to 64)");
     add_limit_options(file, r.limits);
+}
+
+// "FILE:LINE: " of the config file's `key =` line, else "--key: ".
+std::string where_set(const std::string& file, const std::string& key, bool on_cmdline)
+{
+    std::ifstream in(file);
+    unsigned n = 0;
+    for (std::string line; !on_cmdline && !file.empty() && std::getline(in, line);) {
+        ++n;
+        auto start = line.find_first_not_of(" \t");
+        if (start == std::string::npos || line.compare(start, key.size(), key) != 0) continue;
+        auto rest = line.find_first_not_of(" \t", start + key.size());
+        if (rest != std::string::npos && line[rest] == '=') return file + ":" + std::to_string(n) + ": ";
+    }
+    return "--" + key + ": ";
 }
 
 // The config file, if any: an explicit one must exist, the default may not.
@@ -168,6 +190,12 @@ std::expected<void, std::string> resolve(const Raw& r, const po::variables_map& 
     if (o.bridge == "none") o.bridge.clear();
     if (!r.bridge_ipv4.empty()) o.bridge_ipv4 = r.bridge_ipv4;
     if (!r.bridge_ipv6.empty()) o.bridge_ipv6 = r.bridge_ipv6;
+    if (r.pool_size < 1 || r.pool_size > max_pool_size)
+        return std::unexpected(where_set(o.config_file, "pool-size", false) + "pool-size must be 1 to " +
+                               std::to_string(max_pool_size));
+    auto pools = parse_pool_setting(r.pool, r.pool_size);
+    if (!pools) return std::unexpected(where_set(o.config_file, "pool", r.pool_on_cmdline) + pools.error());
+    o.pools = std::move(*pools);
     return apply_limits(r.limits, o);
 }
 
@@ -214,6 +242,7 @@ std::expected<Options, int> parse_options(int argc, char** argv)
             return std::unexpected(
                 fail_with("--listen is gone: plain TCP is read-only now (--listen-tcp); "
                           "read-write remote access is --listen-tls (see --help)"));
+        r.pool_on_cmdline = vm.count("pool") > 0;
         auto config = read_config(vm, file, vm);
         if (!config) return std::unexpected(fail_with(config.error()));
         o.config_file = *config;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <fleet/router/limits.hpp>
+#include <fleet/router/pools.hpp>
 #include <fleet/router/server.hpp>
 
 #include <boost/program_options.hpp>
@@ -16,6 +17,7 @@
 #include <cstddef>
 #include <expected>
 #include <string>
+#include <vector>
 
 namespace fleet::router {
 
@@ -39,6 +41,7 @@ struct Options {
     std::string bridge;
     std::string bridge_ipv4 = "10.77.0.1/24";
     std::string bridge_ipv6 = "fd66:6c65:6574::1/64";
+    std::vector<PoolSetting> pools;  // warm pools (pools.hpp): none by default
 };
 
 // The options, or the status to exit with now: 0 after --help or

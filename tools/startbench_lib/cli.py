@@ -22,10 +22,13 @@ Suites (--suite, comma-separated; default: all of them):
   warm        `fleet-vmm run` taking a VM from a warm pool (`fleet-vmm pool start`, 2
               waiting per image, refilled between boots before the clock starts):
               hello and `echo hi`, against the same runs cold (--no-pool) and the raw
-              QEMU boot of hello (the baseline). Metrics start-to-ready, start-to-exit;
+              QEMU boot of hello (the baseline); and python3-libvirt createXML of hello
+              through a private fleet-router with `--pool hello:2` (router-warm-hello)
+              against the plain router's cold start (router-cold-hello). Metrics
+              start-to-ready, start-to-exit;
               start-rate: 8 runs of `echo hi`, 2 at a time, warm and cold, in VMs/s;
               rss-per-vm: one waiting VM's QEMU RSS (MiB). Floors: warm start-to-ready
-              p50 <= 5 ms, and <= 0.25x raw.
+              p50 <= 5 ms, and <= 0.25x raw (fleet-vmm's and the router's).
   router      the tiny guest through fleet-router (a private one this run starts:
               --fleet-router, unix socket, no TCP, no mDNS) beside fleet-vmm run and
               the raw QEMU command line: python3-libvirt createXML on one open

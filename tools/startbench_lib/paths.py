@@ -87,7 +87,7 @@ class RouterRun:
     cleaned up by pid; unix socket only, no TCP, no mDNS, no autostart), and
     a python3-libvirt connection to it, opened once (their cost is not a boot's)."""
 
-    def __init__(self, b):
+    def __init__(self, b, extra_args=()):
         try:
             import libvirt
         except ImportError:
@@ -96,7 +96,7 @@ class RouterRun:
         self.libvirt = libvirt
         libvirt.registerErrorHandler(lambda *_: None, None)  # errors are raised, not printed
         self.router = Router(verbose=False, name="startbench", listen="none", tls="none", images=None,
-                             binary=b.opts.fleet_router, extra_args=["--no-autostart"],
+                             binary=b.opts.fleet_router, extra_args=["--no-autostart", *extra_args],
                              popen=lambda argv, extra, **kw: subprocess.Popen(
                                  argv, env={**b.env, **extra}, start_new_session=True, **kw))
         try:
@@ -121,10 +121,11 @@ class RouterRun:
         self.router.cleanup()
 
 
-def router_python_measure(b, path, kind):
+def router_python_measure(b, path, kind, r=None):
     """createXML until it returns (ready); or, for hold, shutdown() until the
-    domain is gone (and, with path.ready_of_hold, its createXML as ready too)."""
-    r = b.router_run()
+    domain is gone (and, with path.ready_of_hold, its createXML as ready too).
+    r: the RouterRun to use (default: the run's plain router)."""
+    r = r or b.router_run()
     lv = r.libvirt
     name = f"sb-{next(b.ids)}"
     xml = r.domain_xml(name, path.image, path.args[kind])

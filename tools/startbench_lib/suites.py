@@ -2,7 +2,7 @@
 import dataclasses
 import shutil
 
-from .warm import cold_command, cold_rate_measure, warm_command, warm_rate_measure
+from .warm import cold_command, cold_rate_measure, router_warm_measure, warm_command, warm_rate_measure
 from .paths import BenchPath, fleet_command, host_command, kill_stop, minimal_command, qmp_stop, raw_command, \
     router_python_measure, sigint_stop, virsh_command
 
@@ -115,6 +115,7 @@ def make_suites(o):
 
 
 def warm_suite(o, raw_hello):
+    warm = ("warm-hello", "warm-echo", "router-warm-hello")
     hi = {"plain": ["hi"]}
     plain = {"plain": []}
     return Suite("warm", [
@@ -124,12 +125,15 @@ def warm_suite(o, raw_hello):
         BenchPath("cold-echo", cold_command, None, {"plain": 0}, "echo", hi, expect=b"hi\n"),
         BenchPath("warm-rate", None, None, {"plain": 0}, "echo", hi, expect=b"hi\n", measure_fn=warm_rate_measure),
         BenchPath("cold-rate", None, None, {"plain": 0}, "echo", hi, expect=b"hi\n", measure_fn=cold_rate_measure),
+        BenchPath("router-warm-hello", None, None, {"plain": 0}, o.image, plain, measure_fn=router_warm_measure),
+        BenchPath("router-cold-hello", None, None, {"plain": 0}, o.image, plain, measure_fn=router_python_measure),
         raw_hello,
     ], "raw-hello", ("plain",), ("start-to-ready", "start-to-exit", "start-rate", "rss-per-vm"),
-        [Check("max", "start-to-ready", p, 5.0) for p in ("warm-hello", "warm-echo")] +
-        [Check("ratio", "start-to-ready", p, 0.25) for p in ("warm-hello", "warm-echo")],
+        [Check("max", "start-to-ready", p, 5.0) for p in warm] +
+        [Check("ratio", "start-to-ready", p, 0.25) for p in warm],
         o.runs, o.warmup, 0,
-        f"fleet-vmm run {o.image} and echo hi from a warm pool of {2} (fleet-vmm pool) vs cold (--no-pool) "
+        f"fleet-vmm run {o.image} and echo hi from a warm pool of {2} (fleet-vmm pool) vs cold (--no-pool), "
+        f"python3-libvirt createXML {o.image} through a fleet-router with --pool {o.image}:2 vs one without, "
         f"and raw QEMU {o.image}; start rate: 8 runs of echo hi, 2 at a time")
 
 

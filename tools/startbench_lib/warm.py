@@ -1,7 +1,9 @@
 """The warm suite's paths: `fleet-vmm run` taking a VM from a warm pool
-(`fleet-vmm pool start`) against cold boots, the start rate and the memory
-a waiting VM holds. Pools live in the bench's runtime folder; waiting for a
-pool to refill happens before a boot's clock starts."""
+(`fleet-vmm pool start`) against cold boots, python3-libvirt createXML
+through a fleet-router with a `--pool` against the plain router's cold
+start, the start rate and the memory a waiting VM holds. Pools live in the
+bench's runtime folder (the pool router's in its own); waiting for a pool
+to refill happens before a boot's clock starts."""
 import concurrent.futures
 import json
 import os
@@ -46,8 +48,31 @@ def ensure_pool(b, image, size=POOL_SIZE, want=1):
 
 
 def stop_pools(b):
+    if getattr(b, "pool_router", None):
+        b.pool_router.close()
     for image in getattr(b, "pools", ()):
         subprocess.run([b.opts.fleet_vmm, "pool", "stop", image], env=b.env, capture_output=True, timeout=30)
+
+
+def _pool_router(b, image):
+    """A second private fleet-router, keeping POOL_SIZE VMs of image waiting."""
+    with b.lock:
+        if getattr(b, "pool_router", None) is None:
+            b.pool_router = b.router_factory(b, extra_args=["--pool", f"{image}:{POOL_SIZE}"])
+        return b.pool_router
+
+
+def router_warm_measure(b, path, kind):
+    """createXML through the pool router once a VM waits (not timed)."""
+    from .paths import router_python_measure
+    r = _pool_router(b, path.image)
+    idle = os.path.join(r.router.runtime, "pool", path.image, "idle")
+    deadline = time.monotonic() + b.opts.timeout
+    while not (os.path.isdir(idle) and os.listdir(idle)):
+        if time.monotonic() > deadline:
+            raise BootError(f"the router's pool of {path.image} did not refill within {b.opts.timeout:g}s")
+        time.sleep(0.002)
+    return router_python_measure(b, path, kind, r)
 
 
 def run_argv(b, path, kind, scratch, pool):

@@ -4,6 +4,7 @@
 #include "vm_options.hpp"
 
 #include <fleet/base/process.hpp>
+#include <fleet/router/pools.hpp>
 #include <fleet/router/process_title.hpp>
 #include <fleet/router/supervisor_launcher.hpp>
 #include <fleet/vmm/catalog.hpp>
@@ -84,7 +85,7 @@ SupervisorLauncher::VmPtr SupervisorLauncher::find(const std::string& name) cons
 
 // ---- Start -----------------------------------------------------------------------
 
-DomainResult<pid_t> SupervisorLauncher::fork_supervisor(const DomainDef& def, bool paused, int& ready_fd)
+DomainResult<SupervisorLauncher::Started> SupervisorLauncher::fork_supervisor(const DomainDef& def, bool paused)
 {
     auto so = supervisor_options(def, catalog_, o_);
     if (!so) return std::unexpected(so.error());
@@ -94,6 +95,12 @@ DomainResult<pid_t> SupervisorLauncher::fork_supervisor(const DomainDef& def, bo
     if (auto old = store_.inspect(name); old && old->ended()) (void)store_.remove(name);
     if (auto c = store_.create(name); !c)
         return domain_fail(Errc::failed, "cannot start domain '" + name + "': " + c.error().what());
+    // A waiting VM of a warm pool whose key is this domain's: no boot.
+    if (o_.pools && def.interfaces.empty())
+        if (auto claimed = o_.pools->claim(*so)) {
+            log_.debug("domain '" + name + "': from the warm pool of " + so->image);
+            return Started{claimed->supervisor, std::move(claimed->ready), std::move(claimed->pidfd), false};
+        }
 
     // The domain's taps: held here until the supervisor has its copies.
     std::vector<Tap> taps;
@@ -116,28 +123,28 @@ DomainResult<pid_t> SupervisorLauncher::fork_supervisor(const DomainDef& def, bo
         (void)store_.remove(name);
         return domain_fail(Errc::failed, started.error().what());
     }
-    ready_fd = started->ready.release();
-    return started->pid;
+    Started out{started->pid, std::move(started->ready), {}, true};
+    if (auto pidfd = open_pidfd(started->pid)) out.pidfd = std::move(*pidfd);
+    return out;
 }
 
 DomainResult<> SupervisorLauncher::start(const DomainDef& def, bool paused, Watch watch)
 {
-    int ready_fd = -1;
-    auto pid = fork_supervisor(def, paused, ready_fd);
-    if (!pid) return std::unexpected(pid.error());
+    auto started = fork_supervisor(def, paused);
+    if (!started) return std::unexpected(started.error());
     auto vm = std::make_shared<Vm>();
     vm->name = def.name;
     vm->watch = std::move(watch);
     vm->starting = true;
-    vm->ready = Fd(ready_fd);
-    vm->supervisor = *pid;
-    vm->supervisor_start = proc_info(*pid).value_or(ProcInfo{}).start_time;
-    vm->own_child = true;
-    if (auto pidfd = open_pidfd(*pid)) vm->pidfd = std::move(*pidfd);
+    vm->ready = std::move(started->ready);
+    vm->supervisor = started->supervisor;
+    vm->supervisor_start = proc_info(started->supervisor).value_or(ProcInfo{}).start_time;
+    vm->own_child = started->own_child;
+    vm->pidfd = std::move(started->pidfd);
     vms_[def.name] = vm;
     watch_ready(vm);
     watch_end(vm);
-    log_.debug("domain '" + def.name + "': supervisor " + std::to_string(*pid) + " started");
+    log_.debug("domain '" + def.name + "': supervisor " + std::to_string(started->supervisor) + " started");
     return {};
 }
 

@@ -25,6 +25,8 @@
 
 namespace fleet::router {
 
+class WarmPools;
+
 struct LauncherOptions {
     std::string images;  // image catalog folders, colon-separated; empty: the defaults
     std::string qemu = "qemu-system-x86_64";
@@ -33,6 +35,7 @@ struct LauncherOptions {
     std::size_t console_log_max = 2u << 20;          // a guest's console.log rotates past this
     unsigned console_log_backups = 3;
     Network* network = nullptr;  // the fleet bridge (network.hpp); null: none
+    WarmPools* pools = nullptr;  // warm pools (pools.hpp): starts claim from them; null: none
 };
 
 class SupervisorLauncher final : public Launcher {
@@ -57,7 +60,12 @@ public:
 private:
     struct Vm;
     using VmPtr = std::shared_ptr<Vm>;
-    DomainResult<pid_t> fork_supervisor(const DomainDef& def, bool paused, int& ready_fd);
+    struct Started {
+        pid_t supervisor = 0;
+        Fd ready, pidfd;
+        bool own_child = true;  // false: a pooled VM's supervisor, the pool daemon's child
+    };
+    DomainResult<Started> fork_supervisor(const DomainDef& def, bool paused);
     void watch_ready(const VmPtr& vm);
     void on_ready_line(const VmPtr& vm);
     void watch_end(const VmPtr& vm);
