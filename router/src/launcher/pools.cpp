@@ -132,10 +132,11 @@ static DomainResult<vmm::SupervisorOptions> pool_options(const std::string& imag
 
 void WarmPools::start()
 {
-    if (auto r = ensure_private_dir(vmm::pool_root(o_.runtime_dir)); !r) {
-        log_.info("warm pools: " + r.error().what());
-        return;
-    }
+    if (!pools_.empty())
+        if (auto r = ensure_private_dir(vmm::pool_root(o_.runtime_dir)); !r) {
+            log_.info("warm pools: " + r.error().what());
+            return;
+        }
     // Pools an earlier router started that the configuration no longer names.
     std::error_code ec;
     for (const auto& e : std::filesystem::directory_iterator(vmm::pool_root(o_.runtime_dir), ec)) {
