@@ -125,7 +125,8 @@ void describe(po::options_description& cmdline, po::options_description& file, R
     add_limit_options(file, r.limits);
 }
 
-// "FILE:LINE: " of the config file's `key =` line, else "--key: ".
+// "FILE:LINE: " of the config file's `key =` line, else "--" (a message
+// starts with the key: "FILE:3: pool: ..." or "--pool: ...").
 std::string where_set(const std::string& file, const std::string& key, bool on_cmdline)
 {
     std::ifstream in(file);
@@ -137,7 +138,7 @@ std::string where_set(const std::string& file, const std::string& key, bool on_c
         auto rest = line.find_first_not_of(" \t", start + key.size());
         if (rest != std::string::npos && line[rest] == '=') return file + ":" + std::to_string(n) + ": ";
     }
-    return "--" + key + ": ";
+    return "--";
 }
 
 // The config file, if any: an explicit one must exist, the default may not.
@@ -191,7 +192,7 @@ std::expected<void, std::string> resolve(const Raw& r, const po::variables_map& 
     if (!r.bridge_ipv4.empty()) o.bridge_ipv4 = r.bridge_ipv4;
     if (!r.bridge_ipv6.empty()) o.bridge_ipv6 = r.bridge_ipv6;
     if (r.pool_size < 1 || r.pool_size > max_pool_size)
-        return std::unexpected(where_set(o.config_file, "pool-size", false) + "pool-size must be 1 to " +
+        return std::unexpected(where_set(o.config_file, "pool-size", false) + "pool-size: must be 1 to " +
                                std::to_string(max_pool_size));
     auto pools = parse_pool_setting(r.pool, r.pool_size);
     if (!pools) return std::unexpected(where_set(o.config_file, "pool", r.pool_on_cmdline) + pools.error());

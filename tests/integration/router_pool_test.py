@@ -168,7 +168,7 @@ def test_bad_config_is_one_line_with_file_and_line(router):
     conf = os.path.join(router.root, "router.conf")
     for text, want in [("pool = echo:0\n", "1: pool: the size of 'echo' must be 1 to 64"),
                        ("# warm\nstop-timeout = 5\npool = echo:2,,cat\n", "3: pool: an empty image name"),
-                       ("pool = echo\npool-size = 99\n", "2: pool-size must be 1 to 64")]:
+                       ("pool = echo\npool-size = 99\n", "2: pool-size: must be 1 to 64")]:
         with open(conf, "w") as f:
             f.write(text)
         cmd = [a for a in router.command() if a not in ("--config", "none")] + ["--config", conf]
@@ -176,6 +176,9 @@ def test_bad_config_is_one_line_with_file_and_line(router):
         err = p.stderr.decode()
         check(p.returncode == 1 and err.count("\n") == 1, f"{text!r}: rc {p.returncode}, {err!r}")
         check(err.startswith(f"fleet-router: {conf}:{want}"), f"{text!r}: {err!r}, wanted {conf}:{want}")
+    p = subprocess.run(router.command() + ["--pool", "echo,hello:x"], capture_output=True, timeout=10)
+    check(p.returncode == 1 and p.stderr == b"fleet-router: --pool: bad size 'x' for 'hello'\n",
+          f"--pool on the command line: rc {p.returncode}, {p.stderr!r}")
 
 
 test_bad_config_is_one_line_with_file_and_line.router_kwargs = {"extra_args": []}
