@@ -106,6 +106,19 @@ DomainResult<pid_t> SupervisorLauncher::fork_supervisor(const DomainDef& def, bo
         taps = std::move(*t);
         for (const auto& tap : taps) so->spec.nets.push_back(tap.nic);
     }
+    // The hypervisor channel's guest end: held here until the supervisor has its copy.
+    Fd channel;
+    if (def.hypervisor) {
+        Result<Fd> c =
+            o_.hypervisor ? o_.hypervisor->open(def) : Result<Fd>(fail("this router serves no hypervisor channels"));
+        if (!c) {
+            if (o_.network) o_.network->detach(name);
+            (void)store_.remove(name);
+            return domain_fail(Errc::failed, "cannot start domain '" + name + "': " + c.error().what());
+        }
+        channel = std::move(*c);
+        so->spec.hypervisor_fd = channel.get();
+    }
     // The supervisor: in its own session, with none of the router's fds (a
     // listening socket held there would outlive a router restart).
     std::string title = "fleet-router: supervisor " + name;
