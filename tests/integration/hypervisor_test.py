@@ -12,9 +12,11 @@ QEMU's socket chardev, the router's end of the socket pair.
               procedure outside its scope, host paths, a non-catalog image
               and each quota are refused with OPERATION_DENIED (29); a
               child it creates is named under it and is the only one it lists
-  lifetime    the parent's QEMU killed -9: its child ends; a router killed
+  lifetime    the parent's QEMU killed -9 or destroyed: its child ends; a router killed
               -9 and restarted: the next one ends the child of the parent
               it adopted (no channel survives a restart)
+  load        20 children started and destroyed in a loop through the
+              channel while the host's virsh is answered
 """
 import os
 import signal
@@ -225,6 +227,36 @@ def test_parent_killed(router):
     wait_until(lambda: not procs.alive(child_qemu), 30, "the child's QEMU to end")
 
 
+def test_parent_destroyed(router):
+    g = start_parent(router)
+    r = g.send([(OPEN, struct.pack(">I", 0) + struct.pack(">I", 0)), create(child_xml("c1"))])
+    check(r[1][0] == OK, f"creating a child failed: {error_message(r[1])}")
+    virsh_ok(router.uri_unix, "destroy", "parent")
+    wait_until(lambda: child_gone(router, "parent.c1"), 60, "the child to end with its destroyed parent")
+
+
+def test_load(router):
+    """A guest starts and ends 20 children one after another (the 200-loop
+    is tools/hypervisor_loop); the host's own client is answered meanwhile."""
+    g = start_parent(router)
+    r = g.send([(OPEN, struct.pack(">I", 0) + struct.pack(">I", 0))])
+    check(r[0][0] == OK, "CONNECT_OPEN failed")
+    slowest = 0.0
+    for i in range(20):
+        r = g.send([create(child_xml(f"c{i}"))])
+        check(r[0][0] == OK, f"child {i}: {error_message(r[0])}")
+        name_len = struct.unpack(">I", r[0][1][:4])[0]
+        dom = r[0][1][:4 + name_len + (-name_len % 4) + 16 + 4]
+        r = g.send([(DESTROY, dom)])
+        check(r[0][0] == OK, f"destroying child {i}: {error_message(r[0])}")
+        t = time.monotonic()
+        virsh_ok(router.uri_unix, "list", "--all")
+        slowest = max(slowest, time.monotonic() - t)
+    check(host_domains(router) == ["parent"], f"children left: {host_domains(router)}")
+    check(slowest < 5, f"the host's client waited {slowest:.1f}s")
+    print(f"     20 children started and ended; slowest host 'virsh list' {slowest * 1000:.0f} ms")
+
+
 def test_router_restart(router):
     g = start_parent(router)
     r = g.send([(OPEN, struct.pack(">I", 0) + struct.pack(">I", 0)), create(child_xml("c1"))])
@@ -235,10 +267,11 @@ def test_router_restart(router):
     check(virsh_ok(router.uri_unix, "domstate", "parent").strip() == "running", "the adopted parent stopped")
 
 
-for t in (test_isolation, test_parent_killed, test_router_restart):
+TESTS = [test_isolation, test_parent_killed, test_parent_destroyed, test_router_restart, test_load]
+for t in TESTS:
     t.timeout = 400
 
 if __name__ == "__main__":
     need_router()
     need_virsh()
-    main([test_isolation, test_parent_killed, test_router_restart], routers.fixture(), timeout=400)
+    main(TESTS, routers.fixture(), timeout=400)
