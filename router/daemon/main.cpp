@@ -8,6 +8,7 @@
 #include "runtime.hpp"
 
 #include <fleet/router/announce.hpp>
+#include <fleet/router/hypervisor.hpp>
 #include <fleet/router/libvirt.hpp>
 #include <fleet/router/network.hpp>
 #include <fleet/router/pools.hpp>
@@ -113,8 +114,10 @@ int main(int argc, char** argv)
         if (!n) return fail_with(n.error().what());
         network = std::move(*n);
     }
-    LauncherOptions lo{o.images,     o.qemu, o.stop_deadline, o.runtime_dir, o.console_log_max, o.console_log_backups,
-                       network.get()};
+    HypervisorChannels channels(log);  // VMs that start VMs (docs/hypervisor.md)
+    LauncherOptions lo{
+        o.images,      o.qemu,   o.stop_deadline, o.runtime_dir, o.console_log_max, o.console_log_backups,
+        network.get(), &channels};
     WarmPools pools(**loop, *store, o.pools, lo, log);
     if (!o.pools.empty()) lo.pools = &pools;
     SupervisorLauncher launcher(**loop, std::move(*store), lo, log);
@@ -138,7 +141,12 @@ int main(int argc, char** argv)
     ServerOptions so = o.server;
     so.group = fleet_group(o.group, log);
     Server server(**loop, libvirt, so, log);
-    registry.on_event([&](const Domain& d, Lifecycle e) { libvirt.announce(server, d, e); });
+    registry.on_event([&](const Domain& d, Lifecycle e) {
+        libvirt.announce(server, d, e);
+        channels.on_event(d, e);
+    });
+    channels.attach(registry, server);
+    channels.end_orphans();
     if (auto l = server.listen(); !l) return fail_with(l.error().what());
 
     // 10. router.json: where clients find this router.

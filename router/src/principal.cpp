@@ -34,6 +34,8 @@ std::string Principal::describe() const
             return "remote '" + dn + "'";
         case Kind::anonymous:
             return "an anonymous client";
+        case Kind::guest:
+            return "domain '" + dn + "' (its hypervisor channel)";
     }
     return "?";
 }
@@ -47,6 +49,8 @@ std::string Principal::record() const
             return "remote " + dn;
         case Kind::anonymous:
             return "anonymous";
+        case Kind::guest:
+            return "guest " + dn;
     }
     return "?";
 }
@@ -64,6 +68,7 @@ std::optional<Principal> Principal::from_record(std::string_view text)
         return local(uid);
     }
     if (text.starts_with("remote ") && text.size() > 7) return remote(std::string(text.substr(7)));
+    if (text.starts_with("guest ") && text.size() > 6) return guest(std::string(text.substr(6)));
     return std::nullopt;
 }
 

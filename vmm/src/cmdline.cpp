@@ -91,7 +91,8 @@ std::vector<std::string> qemu_argv(const std::string& qemu, const VmSpec& spec, 
     } else {
         // COM1 the console; four named ports on one virtio-serial device.
         add({"-chardev", wiring.console + ",id=fleet-console", "-serial", "chardev:fleet-console"});
-        add({"-device", "virtio-serial-device,max_ports=" + std::to_string(FLEET_VSERIAL_MAX_PORTS)});
+        const int max_ports = FLEET_VSERIAL_MAX_PORTS + (wiring.hypervisor.empty() ? 0 : 1);
+        add({"-device", "virtio-serial-device,max_ports=" + std::to_string(max_ports)});
         struct Port {
             const char* id;
             const char* name;
@@ -107,6 +108,10 @@ std::vector<std::string> qemu_argv(const std::string& qemu, const VmSpec& spec, 
             add({"-chardev", *port.backend + ",id=" + id, "-device",
                  "virtserialport,chardev=" + id + ",name=" + port.name + ",nr=" + std::to_string(port.nr)});
         }
+        if (!wiring.hypervisor.empty())
+            add({"-chardev", wiring.hypervisor + ",id=fleet-hypervisor", "-device",
+                 "virtserialport,chardev=fleet-hypervisor,name=" FLEET_PORT_HYPERVISOR ",nr=" +
+                     std::to_string(FLEET_PORT_NR_HYPERVISOR)});
     }
     // Shared folders: virtio-9p, tag fleet-shareN (the guest mounts it where
     // fleet.shareN= on its command line says).

@@ -72,8 +72,11 @@ Result<Detached> start_detached(const Store& store, SupervisorOptions options, c
 {
     std::vector<int> taps;
     for (const auto& n : options.spec.nets) taps.push_back(n.tap_fd);
+    // The hypervisor channel's guest end travels like a tap, after them.
+    if (options.spec.hypervisor_fd >= 0) taps.push_back(options.spec.hypervisor_fd);
     return fork_detached(how, std::move(taps), [&](int ready, const std::vector<int>& placed) {
-        for (std::size_t i = 0; i < placed.size(); ++i) options.spec.nets[i].tap_fd = placed[i];
+        for (std::size_t i = 0; i < options.spec.nets.size(); ++i) options.spec.nets[i].tap_fd = placed[i];
+        if (options.spec.hypervisor_fd >= 0) options.spec.hypervisor_fd = placed.back();
         options.ready_fd = ready;
         return supervise(store, std::move(options));
     });

@@ -118,6 +118,8 @@ Result<> validate(const VmSpec& spec)
                     std::to_string(FLEET_CMDLINE_MAX) + ")");
     if (auto n = validate_nets(spec.nets); !n) return n;
     if (auto r = validate_devices(spec); !r) return r;
+    if (spec.hypervisor_fd >= 0 && spec.stdio != StdioKind::virtio)
+        return fail("a hypervisor channel needs a virtio guest (a runtime or Linux image); this image is stdio=isa");
     if (!spec.shares.empty() && spec.stdio != StdioKind::virtio)
         return fail("shared folders need a virtio guest (a Linux image); this image is stdio=isa");
     if (spec.shares.size() > FLEET_MAX_SHARES)

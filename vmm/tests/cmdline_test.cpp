@@ -170,6 +170,23 @@ TEST_CASE("qemu_argv: virtio channels", "[cmdline]")
     for (const auto& d : values_of(a, "-device")) CHECK_FALSE(contains(d, "isa-serial"));
 }
 
+TEST_CASE("qemu_argv: a hypervisor channel is a fifth virtio-serial port", "[cmdline]")
+{
+    VmSpec s = basic_spec();
+    s.stdio = StdioKind::virtio;
+    Wiring w;
+    w.hypervisor = "socket,fd=30";
+    Argv a = qemu_argv("qemu", s, Accel::tcg, w);
+    CHECK(has(a, "socket,fd=30,id=fleet-hypervisor"));
+    Argv devices = values_of(a, "-device");
+    CHECK(devices.front() == "virtio-serial-device,max_ports=6");
+    CHECK(std::find(devices.begin(), devices.end(),
+                    "virtserialport,chardev=fleet-hypervisor,name=org.fleet.hypervisor,nr=5") != devices.end());
+    // Without one, the device line is the one every snapshot was saved with.
+    CHECK(values_of(qemu_argv("qemu", s, Accel::tcg, Wiring{}), "-device").front() ==
+          "virtio-serial-device,max_ports=5");
+}
+
 TEST_CASE("qemu_argv: shared folders", "[cmdline]")
 {
     VmSpec s = basic_spec();

@@ -20,7 +20,7 @@ void write_identity(xml::Writer& w, const DomainDef& def)
 void write_metadata(xml::Writer& w, const DomainDef& def)
 {
     const bool fleet = !def.image.empty() || !def.args.empty() || !def.env.empty() || !def.workdir.empty() ||
-                       def.outbound || !def.groups.empty();
+                       def.outbound || !def.groups.empty() || def.hypervisor;
     if (!fleet && def.foreign_metadata.empty()) return;
     if (fleet)
         w.open("metadata", {{"xmlns:fleet", fleet_xmlns}});
@@ -36,6 +36,10 @@ void write_metadata(xml::Writer& w, const DomainDef& def)
         for (const auto& g : def.groups) names += (names.empty() ? "" : " ") + g;
         w.text("fleet:groups", names);
     }
+    if (const auto& h = def.hypervisor)
+        w.empty("fleet:hypervisor", {{"children", std::to_string(h->children)},
+                                     {"memory", std::to_string(h->memory_mib) + "MiB"},
+                                     {"depth", std::to_string(h->depth)}});
     for (const auto& element : def.foreign_metadata) w.raw(element);
     w.close("metadata");
 }

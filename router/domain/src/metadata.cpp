@@ -174,6 +174,7 @@ Result<> parse_fleet_element(pugi::xml_node node, const std::string& path, Parse
     const std::string_view local = local_of(node.name());
     if (local == "env") return parse_env(node, path, st);
     if (local == "net") return parse_net(node, path, st);
+    if (local == "hypervisor") return detail::parse_hypervisor(node, path, st);
     if (auto r = xml::only_attrs(node, path, {"xmlns"}); !r) return r;
     if (local == "workdir") return parse_workdir(node, path, st);
     if (local == "groups") return parse_groups(node, path, st);

@@ -37,6 +37,8 @@ Result<> parse_video(pugi::xml_node node, const std::string& path, ParseState& s
 // <devices> (devices.cpp) and <metadata> (metadata.cpp).
 Result<> parse_devices(pugi::xml_node node, const std::string& path, ParseState& st);
 Result<> parse_metadata(pugi::xml_node node, const std::string& path, ParseState& st);
+// <fleet:hypervisor> (hypervisor.cpp).
+Result<> parse_hypervisor(pugi::xml_node node, const std::string& path, ParseState& st);
 
 // After every element: MACs checked for duplicates, missing ones made.
 Result<> finish_interfaces(DomainDef& def);

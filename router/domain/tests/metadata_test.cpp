@@ -171,3 +171,36 @@ TEST_CASE("fleet:net and fleet:groups: what is refused", "[metadata][net]")
     CHECK_THAT(error_of(metadata("<f:image>a</f:image><f:groups>" + std::string(65, 'g') + "</f:groups>", x)),
                Catch::Matchers::Contains("is not a group name"));
 }
+
+TEST_CASE("fleet:hypervisor: a channel's quotas, written back in MiB", "[metadata][hypervisor]")
+{
+    const std::string x = " xmlns:f=" + ns;
+    const DomainDef d = parsed(metadata("<f:image>a</f:image><f:hypervisor children='8' memory='1G' depth='2'/>", x));
+    REQUIRE(d.hypervisor.has_value());
+    CHECK(d.hypervisor->children == 8);
+    CHECK(d.hypervisor->memory_mib == 1024);
+    CHECK(d.hypervisor->depth == 2);
+    const std::string xml = format_domain_xml(d);
+    CHECK(xml.find("<fleet:hypervisor children='8' memory='1024MiB' depth='2'/>") != std::string::npos);
+    CHECK(parsed(xml) == d);
+    CHECK_FALSE(parsed(metadata("<f:image>a</f:image>", x)).hypervisor.has_value());
+}
+
+TEST_CASE("fleet:hypervisor: what is refused", "[metadata][hypervisor]")
+{
+    const std::string x = " xmlns:f=" + ns;
+    auto h = [&](const std::string& attrs) {
+        return error_of(metadata("<f:image>a</f:image><f:hypervisor " + attrs + "/>", x));
+    };
+    CHECK_THAT(h("children='0' memory='64M' depth='1'"),
+               Equals("<metadata/f:hypervisor>: children '0' is not a number from 1 to 256"));
+    CHECK_THAT(h("children='x' memory='64M' depth='1'"), Catch::Matchers::Contains("is not a number"));
+    CHECK_THAT(h("children='1' memory='64M' depth='9'"), Catch::Matchers::Contains("depth '9'"));
+    CHECK_THAT(h("children='1' memory='lots' depth='1'"), Catch::Matchers::Contains("memory 'lots'"));
+    CHECK_THAT(h("children='1' depth='1'"), Catch::Matchers::Contains("missing attribute memory"));
+    CHECK_THAT(h("children='1' memory='64M' depth='1' disk='1'"), Catch::Matchers::Contains("unsupported attribute"));
+    CHECK_THAT(error_of(metadata("<f:image>a</f:image><f:hypervisor children='1' memory='64M' depth='1'/>"
+                                 "<f:hypervisor children='1' memory='64M' depth='1'/>",
+                                 x)),
+               Equals("duplicate element <metadata/f:hypervisor>"));
+}

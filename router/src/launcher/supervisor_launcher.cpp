@@ -95,8 +95,9 @@ DomainResult<SupervisorLauncher::Started> SupervisorLauncher::fork_supervisor(co
     if (auto old = store_.inspect(name); old && old->ended()) (void)store_.remove(name);
     if (auto c = store_.create(name); !c)
         return domain_fail(Errc::failed, "cannot start domain '" + name + "': " + c.error().what());
-    // A waiting VM of a warm pool whose key is this domain's: no boot.
-    if (o_.pools && def.interfaces.empty())
+    // A waiting VM of a warm pool whose key is this domain's: no boot. A
+    // pooled VM has no tap and no hypervisor channel, so such domains boot.
+    if (o_.pools && def.interfaces.empty() && !def.hypervisor)
         if (auto claimed = o_.pools->claim(*so)) {
             log_.debug("domain '" + name + "': from the warm pool of " + so->image);
             return Started{claimed->supervisor, std::move(claimed->ready), std::move(claimed->pidfd), false};
@@ -112,6 +113,19 @@ DomainResult<SupervisorLauncher::Started> SupervisorLauncher::fork_supervisor(co
         }
         taps = std::move(*t);
         for (const auto& tap : taps) so->spec.nets.push_back(tap.nic);
+    }
+    // The hypervisor channel's guest end: held here until the supervisor has its copy.
+    Fd channel;
+    if (def.hypervisor) {
+        Result<Fd> c =
+            o_.hypervisor ? o_.hypervisor->open(def) : Result<Fd>(fail("this router serves no hypervisor channels"));
+        if (!c) {
+            if (o_.network) o_.network->detach(name);
+            (void)store_.remove(name);
+            return domain_fail(Errc::failed, "cannot start domain '" + name + "': " + c.error().what());
+        }
+        channel = std::move(*c);
+        so->spec.hypervisor_fd = channel.get();
     }
     // The supervisor: in its own session, with none of the router's fds (a
     // listening socket held there would outlive a router restart).

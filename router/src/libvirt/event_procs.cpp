@@ -18,6 +18,7 @@ void send_lifecycle(Connection& c, const Domain& d, EventNumbers n)
 {
     const Session& s = c.session();
     if (c.closed() || !s.open) return;
+    if (s.caller.kind == Principal::Kind::guest && !(d.owner == s.caller)) return;  // a channel: its children only
     DomainEventLifecycleMsg msg{ref(d), n.event, n.detail};
     for (const auto& [id, reg] : s.callbacks) {
         if (reg.event_id != event_id::lifecycle) continue;

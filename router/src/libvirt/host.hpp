@@ -22,6 +22,8 @@ public:
     explicit Host(vmm::AccelContext accel) : accel_(std::move(accel)), qemu_(accel_.qemu) {}
 
     std::string capabilities_xml() const;
+    // The image catalog's folders (a hypervisor channel's children name an image of it).
+    const std::vector<std::string>& catalog() const { return accel_.catalog; }
     // Whether KVM runs the hello guest here (the launcher's verdict).
     bool kvm() const;
     // The QEMU fleet runs, as a path when it is on PATH.

@@ -2,6 +2,7 @@
 // checked as libvirtd checks it, then handed to its procedure's handler.
 #include "dispatch.hpp"
 #include "host.hpp"
+#include "hypervisor/scope.hpp"
 
 #include <fleet/router/libvirt.hpp>
 
@@ -44,7 +45,10 @@ void LibvirtService::call(Connection& conn, const Packet& p)
     if (info->access == ProcAccess::write && s.read_only)
         return refuse({err::operation_denied,
                        "operation forbidden: read only access prevents " + std::string(info->name), errdom::remote});
-    handler(Call(conn, h, *services_, info->access == ProcAccess::write), p.payload);
+    Call call(conn, h, *services_, info->access == ProcAccess::write);
+    // A VM's own hypervisor channel: its children only (hypervisor/scope.hpp).
+    if (s.caller.kind == Principal::Kind::guest) return hypervisor::serve_scoped(call, h.proc, p.payload, handler);
+    handler(call, p.payload);
 }
 
 }  // namespace fleet::router

@@ -250,7 +250,7 @@ bool Connection::check_timeouts(Clock::time_point now)
     }
     bool busy = outstanding_ > 0 || !pending_.empty() || !streams_.empty() || !session_.callbacks.empty() ||
                 !session_.old_style.empty() || queued() > 0;
-    if (l.idle_timeout.count() > 0 && !busy && now - last_input_ > l.idle_timeout) {
+    if (l.idle_timeout.count() > 0 && !busy && !peer_.channel && now - last_input_ > l.idle_timeout) {
         server_.note("idle", "closing a client (" + peer_.who.describe() + " on " + peer_.via + ") idle for " +
                                  std::to_string(l.idle_timeout.count()) + " s");
         close();

@@ -3,7 +3,9 @@
 // A local client is the uid the kernel reports for its unix socket
 // (SO_PEERCRED, never what it claims); a remote one is the distinguished
 // name of the x509 certificate it proved over TLS. A client over plain TCP
-// (read-only) is anonymous and never owns anything. Each domain's owner is
+// (read-only) is anonymous and never owns anything. A guest is a VM
+// speaking over its own hypervisor channel (docs/hypervisor.md): named by
+// its domain, it sees and owns only the children it created. Each domain's owner is
 // the principal that defined or created it, kept beside its definition
 // (docs/SECURITY.md): the quotas count per owner, and the owner (or an
 // administrator) alone may change the domain.
@@ -18,14 +20,15 @@
 namespace fleet::router {
 
 struct Principal {
-    enum class Kind { local, remote, anonymous };
+    enum class Kind { local, remote, anonymous, guest };
     Kind kind = Kind::local;
     uid_t uid = 0;   // local
-    std::string dn;  // remote: the certificate's distinguished name
+    std::string dn;  // remote: the certificate's distinguished name; guest: its domain's name
 
     static Principal local(uid_t uid) { return Principal{Kind::local, uid, {}}; }
     static Principal remote(std::string dn) { return Principal{Kind::remote, 0, std::move(dn)}; }
     static Principal anonymous() { return Principal{Kind::anonymous, 0, {}}; }
+    static Principal guest(std::string domain) { return Principal{Kind::guest, 0, std::move(domain)}; }
     // The router's own user (root for a system router): owner of what was
     // defined before owners were recorded, and of the boot manifest.
     static Principal router();
@@ -33,9 +36,10 @@ struct Principal {
     // Root, or the user the router runs as: may change any domain, and no
     // per-user quota applies (the host budget still does).
     [[nodiscard]] bool administrator() const;
-    // "uid 1000 (alice)", "remote 'CN=x,O=y'", "an anonymous client".
+    // "uid 1000 (alice)", "remote 'CN=x,O=y'", "an anonymous client",
+    // "domain 'web' (its hypervisor channel)".
     [[nodiscard]] std::string describe() const;
-    // The persisted form, one line: "uid 1000", "remote CN=x,O=y" (a DN
+    // The persisted form, one line: "uid 1000", "remote CN=x,O=y", "guest web" (a DN
     // with a control character is refused by from_record). Also the key
     // the per-user limits count by.
     [[nodiscard]] std::string record() const;
@@ -47,7 +51,7 @@ struct Principal {
 // Whether `who` could open `path` itself (for writing too with `write`):
 // symbolic links resolved, every folder on the way searchable, the file
 // (or folder: listable) allowed to its uid and groups by the mode bits.
-// Administrators may open anything; remote and anonymous clients no host
+// Administrators may open anything; remote, anonymous and guest clients no host
 // path. The router runs VMs as root, so a host path a client names in a
 // definition must pass this for the domain's owner (docs/SECURITY.md).
 bool may_open(const Principal& who, const std::string& path, bool write = false);

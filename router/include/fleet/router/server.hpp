@@ -60,7 +60,10 @@ struct Peer {
     Principal who = Principal::anonymous();  // TLS: set once the certificate is checked
     bool read_only = false;
     bool tls = false;
-    std::string via;  // "libvirt-sock", "libvirt-sock-ro", "tcp", "tls": for logs
+    std::string via;  // "libvirt-sock", "libvirt-sock-ro", "tcp", "tls", "hypervisor": for logs
+    // A VM's hypervisor channel (hypervisor.hpp): it cannot reconnect, so
+    // it is never closed for being idle.
+    bool channel = false;
 };
 
 class Server {

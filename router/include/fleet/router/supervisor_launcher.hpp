@@ -9,6 +9,7 @@
 
 #include <fleet/base/fd.hpp>
 #include <fleet/base/loop.hpp>
+#include <fleet/router/hypervisor.hpp>
 #include <fleet/router/launcher.hpp>
 #include <fleet/router/log.hpp>
 #include <fleet/router/network.hpp>
@@ -34,8 +35,9 @@ struct LauncherOptions {
     std::string runtime_dir;                         // where the launcher's KVM verdicts live (vmm/accel.hpp)
     std::size_t console_log_max = 2u << 20;          // a guest's console.log rotates past this
     unsigned console_log_backups = 3;
-    Network* network = nullptr;  // the fleet bridge (network.hpp); null: none
-    WarmPools* pools = nullptr;  // warm pools (pools.hpp): starts claim from them; null: none
+    Network* network = nullptr;                // the fleet bridge (network.hpp); null: none
+    HypervisorChannels* hypervisor = nullptr;  // channels for <fleet:hypervisor> (hypervisor.hpp); null: none
+    WarmPools* pools = nullptr;                // warm pools (pools.hpp): starts claim from them; null: none
 };
 
 class SupervisorLauncher final : public Launcher {

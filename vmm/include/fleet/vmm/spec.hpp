@@ -80,6 +80,10 @@ struct VmSpec {
     // Network interfaces (net.hpp): each a tap fd QEMU gets as -netdev
     // tap,fd=N, a MAC, and the address the guest gives it.
     std::vector<NetInterface> nets;
+    // A connected socket whose other end serves the libvirt protocol (the
+    // router's hypervisor channel, docs/hypervisor.md): QEMU gets a copy as
+    // the virtio-serial port FLEET_PORT_HYPERVISOR. -1: none. Virtio guests.
+    int hypervisor_fd = -1;
 };
 
 std::string_view to_string(Accel a);

@@ -36,6 +36,13 @@ enum fleet_port {
 };
 #define FLEET_VSERIAL_MAX_PORTS 5 /* port 0 (the console port) stays unused */
 
+/* A domain given a hypervisor channel (<fleet:hypervisor>, docs/hypervisor.md)
+ * gets a fifth port on the same device (max_ports one more): the libvirt
+ * RPC protocol, served by fleet-router and scoped to the domain's own
+ * children. Absent otherwise; guests that do not look for it are unchanged. */
+#define FLEET_PORT_HYPERVISOR    "org.fleet.hypervisor"
+#define FLEET_PORT_NR_HYPERVISOR 5
+
 /* A multiport virtio-serial device's queues: port 0 has 0 (receive) and 1
  * (transmit), the control queues are 2 and 3, port N >= 1 has 2N+2
  * (host -> guest) and 2N+3 (guest -> host). Macros, so that C++ can use

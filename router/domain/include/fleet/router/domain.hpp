@@ -39,6 +39,7 @@
 //       <fleet:image>NAME</fleet:image> <fleet:arg>…</fleet:arg>…
 //       <fleet:env name='NAME' value='VALUE'/>…  <fleet:workdir>/PATH</fleet:workdir>
 //       <fleet:net outbound='yes|no'/>  <fleet:groups>NAME …</fleet:groups>
+//       <fleet:hypervisor children='N' memory='SIZE' depth='N'/>
 //       <other:thing xmlns:other='…'>…</other:thing>
 //     </metadata>
 //   </domain>
@@ -146,6 +147,19 @@ struct Disk {
     bool operator==(const Disk&) const = default;
 };
 
+// <fleet:hypervisor>: the domain gets a hypervisor channel (a virtio-serial
+// port the router serves the libvirt protocol on, docs/hypervisor.md) with
+// these quotas for its descendants: how many domains (children, and the
+// quotas granted to their own channels), how much memory, how deep.
+struct HypervisorQuota {
+    unsigned children = 0;         // 1..max_children
+    std::uint64_t memory_mib = 0;  // written back as "NMiB"
+    unsigned depth = 1;            // 1: its children get no channel of their own
+    static constexpr unsigned max_children = 256;
+    static constexpr unsigned max_depth = 8;
+    bool operator==(const HypervisorQuota&) const = default;
+};
+
 // <rng model='virtio'>: virtio-rng fed from a host file.
 struct Rng {
     std::string source = "/dev/urandom";  // <backend model='random'>
@@ -171,6 +185,7 @@ struct DomainDef {
     std::string workdir;                                   // fleet:workdir, "" = the guest's default
     std::optional<bool> outbound;                          // <fleet:net outbound=>; none: off
     std::vector<std::string> groups;                       // <fleet:groups>, for the policy's group:NAME
+    std::optional<HypervisorQuota> hypervisor;             // <fleet:hypervisor>: a hypervisor channel
     bool console = true;                                   // a console/serial pty is declared
     std::vector<Interface> interfaces;
     std::vector<Filesystem> filesystems;

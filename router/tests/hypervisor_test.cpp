@@ -1,0 +1,146 @@
+// router-unit — a guest's hypervisor channel (router/src/hypervisor/): the
+// quota rule, pure; and the scope end to end on a socketpair served as a
+// guest principal, the registry over the FakeLauncher. The real channel
+// through a real guest is tests/integration/hypervisor_test.py.
+#include "fixture.hpp"
+#include "hypervisor/scope.hpp"  // private: router/src
+
+#include <fleet/router/libvirt.hpp>
+#include <fleet/router/server.hpp>
+#include <fleet/wire/message.hpp>
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <deque>
+
+using namespace fleet;
+using namespace fleet::router;
+using namespace fleet::router::testing;
+using namespace fleet::wire;
+using hypervisor::refuse_child;
+using hypervisor::Usage;
+
+namespace {
+
+DomainDef child(const std::string& image = "cat")
+{
+    DomainDef d;
+    d.name = "c";
+    d.image = image;
+    return d;
+}
+
+struct Guest : Fixture {
+    LibvirtService libvirt{*registry, launcher, vmm::AccelContext{"/nonexistent/qemu", {}, {}}};
+    Server server{*loop, libvirt, ServerOptions{}, Log{[](const std::string&) {}}};
+    Fd fd;
+    PacketAssembler in;
+    std::deque<Packet> got;
+    std::uint32_t serial = 0;
+
+    Guest()
+    {
+        int sv[2];
+        REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) == 0);
+        fd = Fd(sv[0]);
+        server.serve(Fd(sv[1]), Peer{Principal::guest("p"), false, false, "hypervisor", true});
+    }
+
+    template <class T>
+    Packet call(RemoteProc p, const T& args)
+    {
+        auto bytes = encode_call(p, serial++, args);
+        REQUIRE(bytes);
+        REQUIRE(::write(fd.get(), bytes->data(), bytes->size()) == static_cast<ssize_t>(bytes->size()));
+        turn_until([&] {
+            char buf[4096];
+            ssize_t n;
+            while ((n = ::read(fd.get(), buf, sizeof buf)) > 0) {
+                auto packets = in.feed(std::string_view(buf, static_cast<std::size_t>(n)));
+                REQUIRE(packets);
+                for (auto& packet : *packets) got.push_back(std::move(packet));
+            }
+            return !got.empty();
+        });
+        Packet r = std::move(got.front());
+        got.pop_front();
+        return r;
+    }
+
+    std::int32_t error_code(RemoteProc p, const auto& args)
+    {
+        Packet r = call(p, args);
+        REQUIRE(r.header.status == Status::error);
+        return decode_payload<RemoteError>(r.payload)->code;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("hypervisor: a child names a catalog image and no host path", "[hypervisor]")
+{
+    const HypervisorQuota q{4, 512, 2};
+    CHECK(refuse_child(child(), q, {}, 64).empty());
+    DomainDef k = child();
+    k.kernel = "/etc/shadow";
+    CHECK(refuse_child(k, q, {}, 64).find("host paths") != std::string::npos);
+    CHECK(refuse_child(k, q, {}, 64).find("shadow") == std::string::npos);
+    CHECK_FALSE(refuse_child(child(""), q, {}, 64).empty());
+    CHECK_FALSE(refuse_child(child("../x"), q, {}, 64).empty());
+    DomainDef f = child();
+    f.filesystems.push_back(Filesystem{"/root", "/r", false});
+    CHECK_FALSE(refuse_child(f, q, {}, 64).empty());
+    DomainDef r = child();
+    r.rng = Rng{};
+    CHECK_FALSE(refuse_child(r, q, {}, 64).empty());
+    DomainDef n = child();
+    n.interfaces.push_back(Interface{"network", "fleet", "", "virtio"});
+    CHECK_FALSE(refuse_child(n, q, {}, 64).empty());
+}
+
+TEST_CASE("hypervisor: children, memory and depth within what is left", "[hypervisor]")
+{
+    const HypervisorQuota q{4, 512, 2};
+    CHECK(refuse_child(child(), q, Usage{3, 0}, 64).empty());
+    CHECK(refuse_child(child(), q, Usage{4, 0}, 64).starts_with("quota: 4 children"));
+    CHECK(refuse_child(child(), q, Usage{0, 500}, 64).starts_with("quota: 512 MiB"));
+    DomainDef sub = child();
+    sub.hypervisor = HypervisorQuota{2, 128, 1};
+    CHECK(hypervisor::cost_of(sub, 64).children == 3);
+    CHECK(hypervisor::cost_of(sub, 64).memory_mib == 192);
+    CHECK(refuse_child(sub, q, {}, 64).empty());
+    CHECK_FALSE(refuse_child(sub, q, Usage{2, 0}, 64).empty());    // 2 + 3 > 4
+    CHECK_FALSE(refuse_child(sub, q, Usage{0, 384}, 64).empty());  // 384 + 192 > 512
+    sub.hypervisor->depth = 2;
+    CHECK(refuse_child(sub, q, {}, 64).starts_with("quota: depth 2"));
+}
+
+TEST_CASE("hypervisor: a guest sees only its children; the rest is denied", "[hypervisor]")
+{
+    Guest g;
+    g.define("h", uuid_a);
+    auto p = g.registry->define(domain_xml("p", uuid_b,
+                                           "<metadata xmlns:f='https://fleet.dev/xmlns/domain/1'>"
+                                           "<f:hypervisor children='1' memory='64MiB' depth='1'/></metadata>"));
+    REQUIRE(p);
+    REQUIRE(g.call(RemoteProc::connect_open, ConnectOpenArgs{"qemu:///system", 0}).header.status == Status::ok);
+    auto all = g.call(RemoteProc::connect_list_all_domains, ConnectListAllDomainsArgs{1, 0});
+    REQUIRE(all.header.status == Status::ok);
+    CHECK(decode_payload<ConnectListAllDomainsRet>(all.payload)->ret == 0);
+    CHECK(g.error_code(RemoteProc::domain_lookup_by_name, DomainLookupByNameArgs{"h"}) == err::no_domain);
+    CHECK(g.error_code(RemoteProc::domain_lookup_by_name, DomainLookupByNameArgs{"p"}) == err::no_domain);
+    auto h = g.registry->by_name("h");
+    REQUIRE(h);
+    CHECK(g.error_code(RemoteProc::domain_destroy, DomainArgs{libvirt::ref(**h)}) == err::no_domain);
+    CHECK(g.error_code(RemoteProc::domain_get_xml_desc, DomainFlagsArgs{libvirt::ref(**h), 0}) == err::no_domain);
+    CHECK(g.error_code(RemoteProc::domain_create, DomainArgs{libvirt::ref(**h)}) == err::operation_denied);
+    CHECK(g.error_code(RemoteProc::domain_define_xml, DomainDefineXmlArgs{domain_xml("x")}) == err::operation_denied);
+    CHECK(g.error_code(RemoteProc::node_get_info, Void{}) == err::operation_denied);
+    CHECK(g.error_code(RemoteProc::domain_create_xml, DomainCreateXmlArgs{domain_xml("k"), 0}) ==
+          err::operation_denied);  // a kernel path
+    // connect_close keeps the channel: the session starts over.
+    REQUIRE(g.call(RemoteProc::connect_close, Void{}).header.status == Status::ok);
+    CHECK(g.server.client_count() == 1);
+    REQUIRE(g.call(RemoteProc::connect_open, ConnectOpenArgs{"qemu:///system", 0}).header.status == Status::ok);
+}

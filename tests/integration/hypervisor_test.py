@@ -1,0 +1,277 @@
+#!/usr/bin/python3
+"""VMs that start VMs: a guest's scoped hypervisor channel (docs/hypervisor.md).
+
+A real fleet-router, a real Linux guest (linux-sh) given
+<fleet:hypervisor>: its script finds the org.fleet.hypervisor port,
+writes the libvirt packets the test prepared in a shared folder into it,
+and copies everything the router answers back into the folder, where the
+test decodes it. So every byte crosses the real channel: virtio-serial,
+QEMU's socket chardev, the router's end of the socket pair.
+
+  isolation   the guest sees none of the host's domains nor itself; every
+              procedure outside its scope, host paths, a non-catalog image
+              and each quota are refused with OPERATION_DENIED (29); a
+              child it creates is named under it and is the only one it lists
+  lifetime    the parent's QEMU killed -9 or destroyed: its child ends; a router killed
+              -9 and restarted: the next one ends the child of the parent
+              it adopted (no channel survives a restart)
+  load        20 children started and destroyed in a loop through the
+              channel while the host's virsh is answered
+"""
+import os
+import signal
+import struct
+import sys
+import time
+
+sys.path.append(os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "lib"))  # run by hand: HACKING.md
+from fleet_test import procs  # noqa: E402
+from fleet_test import router as routers  # noqa: E402
+from fleet_test.check import check, wait_until  # noqa: E402
+from fleet_test.router import domain_xml, need_router  # noqa: E402
+from fleet_test.runner import main  # noqa: E402
+from fleet_test.virsh import need_virsh, virsh, virsh_ok  # noqa: E402
+
+REMOTE = 0x20008086
+CALL, REPLY = 0, 1
+OK, ERROR = 0, 1
+OPEN, NODE_GET_INFO, CREATE_XML, DEFINE_XML, DESTROY = 1, 6, 10, 11, 12
+LOOKUP_BY_NAME, LIST_ALL = 23, 273
+DENIED, NO_DOMAIN = 29, 42
+BOOT = 120  # seconds: a Linux guest, then a child, under TCG on a loaded machine
+
+# The guest: the channel's device from sysfs; a reader copying every reply
+# into the share; request files sent in order as the test writes them.
+SCRIPT = r"""
+n=$(grep -l org.fleet.hypervisor /sys/class/virtio-ports/*/name) || { echo no channel > /mnt/x/error; exit 1; }
+d=/dev/$(basename $(dirname $n))
+exec 3<>$d
+cat <&3 > /mnt/x/reply &
+echo "$d" > /mnt/x/ready
+i=1
+while :; do
+  while [ ! -e /mnt/x/go$i ]; do sleep 0.05; done
+  cat /mnt/x/req$i >&3
+  i=$((i+1))
+done
+"""
+
+
+def xdr_string(s):
+    b = s.encode() if isinstance(s, str) else s
+    return struct.pack(">I", len(b)) + b + b"\0" * (-len(b) % 4)
+
+
+def packet(proc, serial, payload=b""):
+    body = struct.pack(">IIiIII", REMOTE, 1, proc, CALL, serial, OK) + payload
+    return struct.pack(">I", len(body) + 4) + body
+
+
+def nonnull_domain(name, uuid_hex):
+    return xdr_string(name) + bytes.fromhex(uuid_hex.replace("-", "")) + struct.pack(">i", -1)
+
+
+def packets(data):
+    """Every whole packet in data: (proc, type, serial, status, payload)."""
+    out, i = [], 0
+    while i + 4 <= len(data):
+        (n,) = struct.unpack(">I", data[i:i + 4])
+        if n < 28 or i + n > len(data):
+            break
+        prog, vers, proc, mtype, serial, status = struct.unpack(">IIiIII", data[i + 4:i + 28])
+        out.append((proc, mtype, serial, status, data[i + 28:i + n]))
+        i += n
+    return out
+
+
+class Guest:
+    """The parent's side of the channel, driven through its shared folder."""
+
+    def __init__(self, share):
+        self.share = share
+        self.round = 0
+        self.serial = 0
+
+    def send(self, calls, timeout=BOOT):
+        """calls: [(proc, payload)] -> {serial: (status, payload)} once all are answered."""
+        self.round += 1
+        serials, data = [], b""
+        for proc, payload in calls:
+            self.serial += 1
+            serials.append(self.serial)
+            data += packet(proc, self.serial, payload)
+        with open(os.path.join(self.share, f"req{self.round}"), "wb") as f:
+            f.write(data)
+        open(os.path.join(self.share, f"go{self.round}"), "w").close()
+
+        def answered():
+            try:
+                with open(os.path.join(self.share, "reply"), "rb") as f:
+                    got = {p[2]: (p[3], p[4]) for p in packets(f.read()) if p[1] == REPLY}
+            except FileNotFoundError:
+                return None
+            return got if all(s in got for s in serials) else None
+        got = wait_until(answered, timeout, f"the router's replies to round {self.round} through the channel")
+        return [got[s] for s in serials]
+
+
+def error_code(reply):
+    status, payload = reply
+    check(status == ERROR, f"expected an error, got a reply {payload[:40].hex()}")
+    return struct.unpack(">i", payload[:4])[0]
+
+
+def error_message(reply):
+    status, payload = reply
+    if status != ERROR or len(payload) < 12:
+        return ""
+    (present,) = struct.unpack(">I", payload[4:8])
+    if not present:
+        return ""
+    (n,) = struct.unpack(">I", payload[8:12])
+    return payload[12:12 + n].decode()
+
+
+def share_dir(router):
+    d = router.folder.path("share")
+    os.makedirs(d, exist_ok=True)
+    # QEMU runs as fleet-qemu under a root router: it must reach the share.
+    os.chmod(router.root, 0o711)
+    os.chmod(d, 0o777)
+    return d
+
+
+def start_parent(router, name="parent", quota="children='1' memory='128MiB' depth='1'"):
+    share = share_dir(router)
+    fs = (f"<filesystem type='mount' accessmode='passthrough'><source dir='{share}'/>"
+          "<target dir='/mnt/x'/></filesystem>")
+    xml = domain_xml(name, image="linux-sh", args=["-c", SCRIPT], devices=fs,
+                     metadata=f"<fleet:hypervisor {quota}/>")
+    path = router.folder.path(f"{name}.xml")
+    with open(path, "w") as f:
+        f.write(xml)
+    virsh_ok(router.uri_unix, "create", path, timeout=BOOT)
+    wait_until(lambda: os.path.exists(os.path.join(share, "ready")) or os.path.exists(os.path.join(share, "error")),
+               BOOT, "the parent guest to open its channel")
+    check(not os.path.exists(os.path.join(share, "error")), "the guest found no org.fleet.hypervisor port")
+    return Guest(share)
+
+
+def child_xml(name, image="sleep", extra_meta="", devices="", kernel=None, memory_mib=None):
+    return domain_xml(name, image=image, args=["600"] if image == "sleep" else [], metadata=extra_meta,
+                      devices=devices, kernel=kernel, memory_mib=memory_mib)
+
+
+def create(xml):
+    return (CREATE_XML, xdr_string(xml) + struct.pack(">I", 0))
+
+
+def host_domains(router):
+    out = virsh_ok(router.uri_unix, "list", "--all", "--name")
+    return [line.strip() for line in out.splitlines() if line.strip()]
+
+
+def test_isolation(router):
+    host = router.folder.path("host.xml")
+    with open(host, "w") as f:
+        f.write(domain_xml("hostdom", uuid="11111111-2222-3333-4444-555555555555"))
+    virsh_ok(router.uri_unix, "define", host)
+    g = start_parent(router)
+    open_args = struct.pack(">I", 1) + xdr_string("qemu:///system") + struct.pack(">I", 0)
+    r = g.send([
+        (OPEN, open_args),
+        (LIST_ALL, struct.pack(">iI", 1, 0)),
+        (LOOKUP_BY_NAME, xdr_string("hostdom")),
+        (LOOKUP_BY_NAME, xdr_string("parent")),
+        (DESTROY, nonnull_domain("hostdom", "11111111-2222-3333-4444-555555555555")),
+        (NODE_GET_INFO, b""),
+        (DEFINE_XML, xdr_string(child_xml("d"))),
+        create(child_xml("k", image=None, kernel="/etc/shadow")),
+        create(child_xml("f", devices="<filesystem type='mount'><source dir='/root'/><target dir='/r'/>"
+                                      "</filesystem>")),
+        create(child_xml("m", memory_mib=512)),
+        create(child_xml("n", image="no-such-image")),
+        create(child_xml("h", extra_meta="<fleet:hypervisor children='1' memory='64MiB' depth='1'/>")),
+    ])
+    check(r[0][0] == OK, f"CONNECT_OPEN over the channel failed: {error_message(r[0])}")
+    check(r[1][0] == OK and struct.unpack(">I", r[1][1][:4])[0] == 0, "the guest sees domains it did not create")
+    check(error_code(r[2]) == NO_DOMAIN, "the guest can look up a host domain")
+    check(error_code(r[3]) == NO_DOMAIN, "the guest can look up itself")
+    check(error_code(r[4]) == NO_DOMAIN, "the guest can name a host domain to destroy")
+    for i, what in [(5, "node_get_info"), (6, "define"), (7, "a kernel path"), (8, "a host folder"),
+                    (9, "memory over quota"), (10, "a non-catalog image"), (11, "depth over quota")]:
+        check(error_code(r[i]) == DENIED, f"{what}: not OPERATION_DENIED ({error_message(r[i])})")
+    check("/etc/shadow" not in error_message(r[7]), "the refusal echoes the host path")
+    check("hostdom" in host_domains(router), "the host domain is gone")
+
+    r = g.send([create(child_xml("c1"))])
+    check(r[0][0] == OK, f"creating a child failed: {error_message(r[0])}")
+    check(b"parent.c1" in r[0][1], "the child is not named under its parent")
+    check(virsh_ok(router.uri_unix, "domstate", "parent.c1").strip() == "running", "the child is not running")
+    r = g.send([(LIST_ALL, struct.pack(">iI", 1, 0)), create(child_xml("c2"))])
+    check(struct.unpack(">I", r[0][1][:4])[0] == 1, "the guest does not list exactly its one child")
+    check(error_code(r[1]) == DENIED, "a second child passed a quota of one")
+
+
+def child_gone(router, name):
+    return name not in host_domains(router)
+
+
+def test_parent_killed(router):
+    g = start_parent(router)
+    r = g.send([(OPEN, struct.pack(">I", 0) + struct.pack(">I", 0)), create(child_xml("c1"))])
+    check(r[1][0] == OK, f"creating a child failed: {error_message(r[1])}")
+    child_qemu = router.record("parent.c1")["pid"]
+    os.kill(router.record("parent")["pid"], signal.SIGKILL)
+    wait_until(lambda: child_gone(router, "parent.c1"), 60, "the child to end with its killed parent")
+    wait_until(lambda: not procs.alive(child_qemu), 30, "the child's QEMU to end")
+
+
+def test_parent_destroyed(router):
+    g = start_parent(router)
+    r = g.send([(OPEN, struct.pack(">I", 0) + struct.pack(">I", 0)), create(child_xml("c1"))])
+    check(r[1][0] == OK, f"creating a child failed: {error_message(r[1])}")
+    virsh_ok(router.uri_unix, "destroy", "parent")
+    wait_until(lambda: child_gone(router, "parent.c1"), 60, "the child to end with its destroyed parent")
+
+
+def test_load(router):
+    """A guest starts and ends 20 children one after another (the 200-loop
+    is tools/hypervisor_loop); the host's own client is answered meanwhile."""
+    g = start_parent(router)
+    r = g.send([(OPEN, struct.pack(">I", 0) + struct.pack(">I", 0))])
+    check(r[0][0] == OK, "CONNECT_OPEN failed")
+    slowest = 0.0
+    for i in range(20):
+        r = g.send([create(child_xml(f"c{i}"))])
+        check(r[0][0] == OK, f"child {i}: {error_message(r[0])}")
+        name_len = struct.unpack(">I", r[0][1][:4])[0]
+        dom = r[0][1][:4 + name_len + (-name_len % 4) + 16 + 4]
+        r = g.send([(DESTROY, dom)])
+        check(r[0][0] == OK, f"destroying child {i}: {error_message(r[0])}")
+        t = time.monotonic()
+        virsh_ok(router.uri_unix, "list", "--all")
+        slowest = max(slowest, time.monotonic() - t)
+    check(host_domains(router) == ["parent"], f"children left: {host_domains(router)}")
+    check(slowest < 5, f"the host's client waited {slowest:.1f}s")
+    print(f"     20 children started and ended; slowest host 'virsh list' {slowest * 1000:.0f} ms")
+
+
+def test_router_restart(router):
+    g = start_parent(router)
+    r = g.send([(OPEN, struct.pack(">I", 0) + struct.pack(">I", 0)), create(child_xml("c1"))])
+    check(r[1][0] == OK, f"creating a child failed: {error_message(r[1])}")
+    router.kill(signal.SIGKILL)
+    router.start()
+    wait_until(lambda: child_gone(router, "parent.c1"), 60, "the restarted router to end the orphaned child")
+    check(virsh_ok(router.uri_unix, "domstate", "parent").strip() == "running", "the adopted parent stopped")
+
+
+TESTS = [test_isolation, test_parent_killed, test_parent_destroyed, test_router_restart, test_load]
+for t in TESTS:
+    t.timeout = 400
+
+if __name__ == "__main__":
+    need_router()
+    need_virsh()
+    main(TESTS, routers.fixture(), timeout=400)
