@@ -84,9 +84,10 @@ SupervisorLauncher::VmPtr SupervisorLauncher::find(const std::string& name) cons
 
 // ---- Start -----------------------------------------------------------------------
 
-DomainResult<pid_t> SupervisorLauncher::fork_supervisor(const DomainDef& def, bool paused, int& ready_fd)
+DomainResult<pid_t> SupervisorLauncher::fork_supervisor(const DomainDef& def, const Principal& owner, bool paused,
+                                                        int& ready_fd)
 {
-    auto so = supervisor_options(def, catalog_, o_);
+    auto so = supervisor_options(def, catalog_, o_, file_credentials(owner));
     if (!so) return std::unexpected(so.error());
     so->spec.start_paused = paused;
     const std::string& name = def.name;
@@ -120,10 +121,10 @@ DomainResult<pid_t> SupervisorLauncher::fork_supervisor(const DomainDef& def, bo
     return started->pid;
 }
 
-DomainResult<> SupervisorLauncher::start(const DomainDef& def, bool paused, Watch watch)
+DomainResult<> SupervisorLauncher::start(const DomainDef& def, const Principal& owner, bool paused, Watch watch)
 {
     int ready_fd = -1;
-    auto pid = fork_supervisor(def, paused, ready_fd);
+    auto pid = fork_supervisor(def, owner, paused, ready_fd);
     if (!pid) return std::unexpected(pid.error());
     auto vm = std::make_shared<Vm>();
     vm->name = def.name;

@@ -40,7 +40,7 @@ public:
     SupervisorLauncher(Loop& loop, vmm::Store store, LauncherOptions options, Log log);
     ~SupervisorLauncher() override;
 
-    DomainResult<> start(const DomainDef& def, bool paused, Watch watch) override;
+    DomainResult<> start(const DomainDef& def, const Principal& owner, bool paused, Watch watch) override;
     DomainResult<Adopted> adopt(const std::string& name, Watch watch) override;
     void clear(const std::string& name) override;
     DomainResult<> shutdown(const std::string& name) override;
@@ -57,7 +57,7 @@ public:
 private:
     struct Vm;
     using VmPtr = std::shared_ptr<Vm>;
-    DomainResult<pid_t> fork_supervisor(const DomainDef& def, bool paused, int& ready_fd);
+    DomainResult<pid_t> fork_supervisor(const DomainDef& def, const Principal& owner, bool paused, int& ready_fd);
     void watch_ready(const VmPtr& vm);
     void on_ready_line(const VmPtr& vm);
     void watch_end(const VmPtr& vm);
