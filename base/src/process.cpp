@@ -1,6 +1,8 @@
 // fleet — process start and inspection (see process.hpp).
 #include <fleet/base/process.hpp>
 
+#include "mount_view.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -59,8 +61,16 @@ bool drop_privileges(const SpawnOptions::Credentials& c)
     return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0;
 }
 
+// The child tells the parent why it could not exec.
+[[noreturn]] void child_failed(int err_pipe)
+{
+    int e = errno;
+    (void)!::write(err_pipe, &e, sizeof e);
+    ::_exit(127);
+}
+
 // In the child, between fork and exec: only async-signal-safe calls.
-[[noreturn]] void exec_child(const SpawnOptions& o, char* const* argv, int err_pipe, pid_t parent)
+[[noreturn]] void exec_child(const SpawnOptions& o, MountPlan* view, char* const* argv, int err_pipe, pid_t parent)
 {
     // Undo what the parent set up for itself: blocked signals (a supervisor
     // blocks SIGTERM for its signalfd) and an ignored SIGPIPE survive exec.
@@ -73,6 +83,10 @@ bool drop_privileges(const SpawnOptions::Credentials& c)
         ::prctl(PR_SET_PDEATHSIG, o.parent_death_signal);
         if (::getppid() != parent) ::_exit(127);  // the parent is already gone
     }
+    // The private mount namespace first: its sources are fds that placing
+    // the passed fds could close. (A vfork child: it writes only into the
+    // plan's own buffers.)
+    if (view && !enter_mount_view(*view)) child_failed(err_pipe);
     // Lift every source above the targets first, so that placing one fd
     // never clobbers another's source; dup2 clears close-on-exec.
     constexpr int lift = 200;
@@ -84,10 +98,10 @@ bool drop_privileges(const SpawnOptions::Credentials& c)
     for (auto [from, to] : o.pass_fds) lifted[n++] = ::fcntl(from, F_DUPFD_CLOEXEC, lift);
     for (std::size_t i = 0; i < n; ++i) {
         int to = i < 3 ? static_cast<int>(i) : o.pass_fds[i - 3].second;
-        if (lifted[i] < 0 || ::dup2(lifted[i], to) < 0) goto fail;
+        if (lifted[i] < 0 || ::dup2(lifted[i], to) < 0) child_failed(err_pipe);
     }
     if (o.run_as) {
-        if (!drop_privileges(*o.run_as)) goto fail;
+        if (!drop_privileges(*o.run_as)) child_failed(err_pipe);
         // A change of credentials clears the parent-death signal: again.
         if (o.parent_death_signal) {
             ::prctl(PR_SET_PDEATHSIG, o.parent_death_signal);
@@ -95,10 +109,7 @@ bool drop_privileges(const SpawnOptions::Credentials& c)
         }
     }
     ::execv(argv[0], argv);
-fail:
-    int e = errno;
-    (void)!::write(err_pipe, &e, sizeof e);
-    ::_exit(127);
+    child_failed(err_pipe);
 }
 
 }  // namespace
@@ -109,6 +120,12 @@ Result<Child> spawn(const SpawnOptions& o)
     if (o.pass_fds.size() > max_pass_fds) return fail("internal: too many fds to pass");
     for (auto [from, to] : o.pass_fds)
         if (from < 0 || to < 3 || to >= 200) return fail("internal: passed fds must land on 3..199");
+    std::optional<MountPlan> view;
+    if (o.mount_view) {
+        auto plan = plan_mount_view(*o.mount_view);
+        if (!plan) return std::unexpected(plan.error());
+        view = std::move(*plan);
+    }
     std::vector<char*> argv;
     for (const auto& a : o.argv) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
@@ -121,7 +138,7 @@ Result<Child> spawn(const SpawnOptions& o)
     // system calls on its own locals.
     pid_t pid = ::vfork();
     if (pid < 0) return fail_errno("cannot fork");
-    if (pid == 0) exec_child(o, argv.data(), wr.get(), parent);
+    if (pid == 0) exec_child(o, view ? &*view : nullptr, argv.data(), wr.get(), parent);
     wr.reset();
     int child_errno = 0;
     ssize_t n = ::read(rd.get(), &child_errno, sizeof child_errno);

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -301,4 +303,34 @@ TEST_CASE("process: run_as keeps the parent-death signal", "[process][root]")
     std::string printed = read_all(out.r.get());
     REQUIRE(reap(*c));
     CHECK(printed == std::to_string(SIGKILL) + "\n");
+}
+
+// mount_view: the child sees only the folders and device nodes it was
+// given (and /proc), read-only, in a namespace of its own; the caller's
+// mounts are untouched.
+TEST_CASE("process: mount_view shows the child only what it was given", "[process][root]")
+{
+    if (::geteuid() != 0) {
+        WARN("skipped: a mount namespace needs root");
+        return;
+    }
+    Pipe out = make_pipe();
+    SpawnOptions o;
+    o.argv = {"/bin/sh", "-c",
+              "ls -a /; test -e /root || echo no-root; test -e /home || echo no-home; "
+              "echo x > /usr/fleet-probe 2>/dev/null || echo usr-read-only; "
+              "echo x > /dev/null && echo null-works; pwd"};
+    o.stdout_fd = out.w.get();
+    o.run_as = SpawnOptions::Credentials{65534, 65534, {}};
+    o.mount_view = SpawnOptions::MountView{{"/usr", "/bin", "/lib", "/lib64", "/no/such/folder"}, {"/dev/null"}};
+    auto c = spawn(o);
+    REQUIRE(c);
+    out.w.reset();
+    std::string seen = read_all(out.r.get());
+    REQUIRE(reap(*c));
+    CHECK(seen == ".\n..\nbin\ndev\nlib\nlib64\nproc\nusr\nno-root\nno-home\nusr-read-only\nnull-works\n/\n");
+    std::ifstream mine("/proc/self/mountinfo");
+    std::stringstream text;
+    text << mine.rdbuf();
+    CHECK_FALSE(contains(text.str(), "fleet-root"));
 }

@@ -1,5 +1,5 @@
-// fleet-router — may_open (principal.hpp): whether a client could open a
-// host path itself.
+// fleet-router — may_open and file_credentials (principal.hpp): whether a
+// client could open a host path itself, and whom its files are opened as.
 #include <fleet/router/principal.hpp>
 
 #include <grp.h>
@@ -17,12 +17,14 @@ namespace fleet::router {
 
 namespace {
 
-std::vector<gid_t> groups_of(uid_t uid)
+// uid's primary group and supplementary groups (none for an unknown uid).
+std::vector<gid_t> groups_of(uid_t uid, gid_t* primary = nullptr)
 {
     std::array<char, 4096> buf{};
     passwd pw{};
     passwd* found = nullptr;
     if (getpwuid_r(uid, &pw, buf.data(), buf.size(), &found) != 0 || !found) return {};
+    if (primary) *primary = pw.pw_gid;
     std::vector<gid_t> groups(64);
     int n = static_cast<int>(groups.size());
     if (getgrouplist(pw.pw_name, pw.pw_gid, groups.data(), &n) < 0) {
@@ -61,6 +63,17 @@ bool may_open(const Principal& who, const std::string& path, bool write)
     if (::stat(p.c_str(), &st) != 0) return false;
     unsigned want = (S_ISDIR(st.st_mode) ? 5u : 4u) | (write ? 2u : 0u);
     return allowed(st, who.uid, groups, want);
+}
+
+std::optional<SpawnOptions::Credentials> file_credentials(const Principal& who)
+{
+    if (::geteuid() != 0 || who.administrator()) return std::nullopt;
+    constexpr uid_t nobody = 65534;
+    if (who.kind != Principal::Kind::local) return SpawnOptions::Credentials{nobody, nobody, {}};
+    // A uid without a passwd entry: its own uid, the nobody group, no others.
+    gid_t primary = nobody;
+    auto groups = groups_of(who.uid, &primary);
+    return SpawnOptions::Credentials{who.uid, primary, std::move(groups)};
 }
 
 }  // namespace fleet::router

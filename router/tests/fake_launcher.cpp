@@ -38,7 +38,7 @@ bool FakeLauncher::asked(const std::string& call) const
     return std::find(calls.begin(), calls.end(), call) != calls.end();
 }
 
-DomainResult<> FakeLauncher::start(const DomainDef& def, bool paused, Watch watch)
+DomainResult<> FakeLauncher::start(const DomainDef& def, const Principal&, bool paused, Watch watch)
 {
     calls.push_back("start " + def.name + (paused ? " paused" : ""));
     if (refuse_start) return std::unexpected(*std::exchange(refuse_start, std::nullopt));

@@ -35,7 +35,7 @@ public:
     [[nodiscard]] bool running(const std::string& name) const { return vms_.count(name) > 0; }
     [[nodiscard]] bool asked(const std::string& call) const;
 
-    DomainResult<> start(const DomainDef& def, bool paused, Watch watch) override;
+    DomainResult<> start(const DomainDef& def, const Principal& owner, bool paused, Watch watch) override;
     DomainResult<Adopted> adopt(const std::string& name, Watch watch) override;
     void clear(const std::string& name) override;
     DomainResult<> shutdown(const std::string& name) override;

@@ -24,7 +24,8 @@ virsh and python3-libvirt, some of them run as an unprivileged local user
 - virsh over qemu+ssh:// (a private sshd on a loopback port, a throwaway
   key) lists, defines and starts domains through the unix socket;
 - QEMU runs as the fleet-qemu user with no capabilities, no_new_privs and
-  its seccomp sandbox, and is still managed (a Linux image with its initrd,
+  its seccomp sandbox, in a mount namespace of its own that shows no /root,
+  /home, /tmp or /run, and is still managed (a Linux image with its initrd,
   suspend and resume through the monitor socket handed to it);
 - a guest writing to a read-write share makes no setuid file and no device
   node on the host (its modes live in xattrs), and cannot read a root-only
@@ -664,7 +665,8 @@ def proc_status(pid):
 def test_qemu_confined(router):
     """Under a root router QEMU runs as fleet-qemu: every uid and gid that
     user's, no capability in any set, no_new_privs, seccomp filtering (the
-    -sandbox). It boots from the kernel and initrd handed to it and still
+    -sandbox), its own mount namespace (a tmpfs root with /usr, /proc, a
+    few device nodes; no /root, /home, /tmp, /run). It boots from the kernel and initrd handed to it and still
     answers suspend and resume on the monitor socket the launcher bound."""
     try:
         user = pwd.getpwnam("fleet-qemu")
@@ -681,6 +683,19 @@ def test_qemu_confined(router):
             "NoNewPrivs": "1", "Seccomp": "2"}
     for key, value in want.items():
         check(st.get(key) == value, f"QEMU's {key} is {st.get(key)!r}, not {value!r}")
+    # A mount namespace of its own: the system's files, not the users'.
+    check(os.readlink(f"/proc/{pids[0]}/ns/mnt") != os.readlink("/proc/self/ns/mnt"),
+          "QEMU shares the host's mount namespace")
+    seen = f"/proc/{pids[0]}/root"
+    for hidden in ("root", "home", "tmp", "run", "var", "srv", router.root.strip("/")):
+        check(not os.path.lexists(os.path.join(seen, hidden)), f"QEMU sees the host's /{hidden}")
+    for shown in ("usr/share/qemu", "dev/null", "dev/urandom", "proc/self"):
+        check(os.path.exists(os.path.join(seen, shown)), f"QEMU does not see /{shown}")
+    with open(f"/proc/{pids[0]}/mountinfo") as f:
+        roots = [line for line in f if line.split()[4] == "/"]
+    check(len(roots) == 1 and " - tmpfs fleet-root " in roots[0], f"QEMU's root is not a tmpfs of its own: {roots}")
+    with open("/proc/self/mountinfo") as f:
+        check("fleet-root" not in f.read(), "QEMU's root tmpfs leaked into the host's mounts")
     folder = os.path.join(router.vms_dir(), name)
     wait_until(lambda: b"ready" in open(os.path.join(folder, "console.log"), "rb").read(), 90,
                "the Linux guest to print ready")

@@ -1,6 +1,7 @@
 // fleet — confining QEMU (see confine.hpp).
 #include <fleet/vmm/confine.hpp>
 
+#include <fleet/base/open_as.hpp>
 #include <fleet/base/socket.hpp>
 
 #include <fcntl.h>
@@ -9,6 +10,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -58,18 +60,21 @@ Result<std::optional<SpawnOptions::Credentials>> qemu_credentials()
     return user;
 }
 
-Result<Fd> sealed_copy(const std::string& path)
+Result<Fd> sealed_copy(const std::string& path, int from)
 {
-    Fd in(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!in) return fail_errno("cannot read '" + path + "'");
+    Fd opened(from < 0 ? ::open(path.c_str(), O_RDONLY | O_CLOEXEC) : -1);
+    if (from < 0 && !opened) return fail_errno("cannot read '" + path + "'");
+    int in = from < 0 ? opened.get() : from;
     Fd out(::memfd_create("fleet-boot-file", MFD_CLOEXEC | MFD_ALLOW_SEALING));
     if (!out) return fail_errno("cannot copy '" + path + "'");
     char buf[65536];
+    off_t offset = 0;
     for (;;) {
-        ssize_t n = ::read(in.get(), buf, sizeof buf);
+        ssize_t n = ::pread(in, buf, sizeof buf, offset);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) return fail_errno("cannot read '" + path + "'");
         if (n == 0) break;
+        offset += n;
         for (ssize_t done = 0; done < n;) {
             ssize_t w = ::write(out.get(), buf + done, static_cast<std::size_t>(n - done));
             if (w < 0 && errno == EINTR) continue;
@@ -80,6 +85,21 @@ Result<Fd> sealed_copy(const std::string& path)
     if (::fcntl(out.get(), F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) != 0)
         return fail_errno("cannot seal the copy of '" + path + "'");
     return out;
+}
+
+SpawnOptions::MountView qemu_mount_view(const std::string& qemu)
+{
+    SpawnOptions::MountView v;
+    v.folders = {"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc/ld.so.cache", "/sys"};
+    // A QEMU of its own elsewhere (/opt/qemu/bin): its folder too.
+    char real[PATH_MAX];
+    if (::realpath(qemu.c_str(), real)) {
+        std::string dir = real;
+        dir.resize(dir.rfind('/'));
+        if (!dir.empty() && !dir.starts_with("/usr/")) v.folders.push_back(dir);
+    }
+    v.devices = {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/hwrng", "/dev/kvm"};
+    return v;
 }
 
 namespace {
@@ -100,32 +120,93 @@ std::string proc_fd(int child)
 
 }  // namespace
 
-Result<Confinement> confine_files(VmSpec& argv_spec, Wiring& wiring, const std::string& public_qmp_path)
+namespace {
+
+// The files QEMU is handed, opened: the client's (if any) in one go with
+// its owner's rights, the rest with the launcher's.
+struct Opened {
+    Fd kernel, initrd;
+    std::vector<std::vector<Fd>> disks;  // read-write: {O_RDWR, O_RDONLY}
+    std::vector<Fd> shares;
+};
+
+Result<Opened> open_files(const VmSpec& s, const std::optional<ClientFiles>& client)
 {
+    Opened o;
+    std::vector<OpenRequest> asked;
+    std::vector<Fd*> into;
+    auto open = [&](Fd& fd, bool theirs, OpenRequest r) -> Result<> {
+        if (theirs) {
+            asked.push_back(std::move(r));
+            into.push_back(&fd);
+            return {};
+        }
+        fd = Fd(::open(r.path.c_str(), r.flags | O_CLOEXEC | (r.directory ? O_DIRECTORY : 0)));
+        if (!fd) return fail_errno("cannot open '" + r.path + "'");
+        return {};
+    };
+    if (client && client->kernel)
+        if (auto r = open(o.kernel, true, {s.kernel, O_RDONLY}); !r) return std::unexpected(r.error());
+    if (!s.initrd.empty() && client && client->initrd)
+        if (auto r = open(o.initrd, true, {s.initrd, O_RDONLY}); !r) return std::unexpected(r.error());
+    o.disks.resize(s.disks.size());
+    for (std::size_t i = 0; i < s.disks.size(); ++i) {
+        const auto& d = s.disks[i];
+        // A read-write disk gets a read-only fd in its set as well: QEMU
+        // picks the one whose access mode it asks for.
+        o.disks[i].resize(d.read_only ? 1 : 2);
+        for (std::size_t k = 0; k < o.disks[i].size(); ++k) {
+            int mode = d.read_only || k == 1 ? O_RDONLY : O_RDWR;
+            if (auto r = open(o.disks[i][k], client.has_value(), {d.path, mode}); !r)
+                return fail("disk '" + d.path + "' cannot be opened", r.error().sys_errno);
+        }
+    }
+    o.shares.resize(s.shares.size());
+    for (std::size_t i = 0; i < s.shares.size(); ++i) {
+        const auto& sh = s.shares[i];
+        if (auto r = open(o.shares[i], client.has_value(), {sh.host_path, O_RDONLY, true, !sh.read_only}); !r)
+            return fail("shared folder '" + sh.host_path + "' cannot be opened", r.error().sys_errno);
+    }
+    if (!asked.empty()) {
+        auto fds = open_as(client->owner, asked);
+        if (!fds) return std::unexpected(fds.error());
+        for (std::size_t i = 0; i < into.size(); ++i) *into[i] = std::move((*fds)[i]);
+    }
+    return o;
+}
+
+}  // namespace
+
+Result<Confinement> confine_files(VmSpec& argv_spec, Wiring& wiring, const std::string& public_qmp_path,
+                                  const std::optional<ClientFiles>& client)
+{
+    auto opened = open_files(argv_spec, client);
+    if (!opened) return std::unexpected(opened.error());
     Confinement c;
-    auto kernel = sealed_copy(argv_spec.kernel);
+    auto kernel = sealed_copy(argv_spec.kernel, opened->kernel ? opened->kernel.get() : -1);
     if (!kernel) return std::unexpected(kernel.error());
     hand(c, std::move(*kernel), child_kernel);
     argv_spec.kernel = proc_fd(child_kernel);
     if (!argv_spec.initrd.empty()) {
-        auto initrd = sealed_copy(argv_spec.initrd);
+        auto initrd = sealed_copy(argv_spec.initrd, opened->initrd ? opened->initrd.get() : -1);
         if (!initrd) return std::unexpected(initrd.error());
         hand(c, std::move(*initrd), child_initrd);
         argv_spec.initrd = proc_fd(child_initrd);
     }
     int next = child_disk_base;
     for (std::size_t i = 0; i < argv_spec.disks.size(); ++i) {
-        auto& d = argv_spec.disks[i];
         int set = static_cast<int>(i) + 1;
-        // A read-write disk gets a read-only fd in its set as well: QEMU
-        // picks the one whose access mode it asks for.
-        for (int mode : d.read_only ? std::vector<int>{O_RDONLY} : std::vector<int>{O_RDWR, O_RDONLY}) {
-            Fd fd(::open(d.path.c_str(), mode | O_CLOEXEC));
-            if (!fd) return fail_errno("disk '" + d.path + "' cannot be opened");
+        for (auto& fd : opened->disks[i]) {
             wiring.fd_sets.emplace_back(next, set);
             hand(c, std::move(fd), next++);
         }
-        d.path = "/dev/fdset/" + std::to_string(set);
+        argv_spec.disks[i].path = "/dev/fdset/" + std::to_string(set);
+    }
+    // QEMU's local fsdev takes a path only: the folder it finds at
+    // /proc/self/fd/N is the one opened here, not whatever the path is now.
+    for (std::size_t i = 0; i < argv_spec.shares.size(); ++i) {
+        argv_spec.shares[i].host_path = proc_fd(next);
+        hand(c, std::move(opened->shares[i]), next++);
     }
     wiring.mapped_shares = true;
     if (!public_qmp_path.empty()) {

@@ -2,6 +2,9 @@
 // chosen, the channels made, QEMU spawned (confined under root) and watched.
 #include "vm_impl.hpp"
 
+#include <climits>
+#include <cstdlib>
+
 namespace fleet::vmm {
 
 namespace vm_detail {
@@ -128,12 +131,17 @@ Result<> Vm::Impl::spawn_qemu(const std::string& qemu, Channels& c, const Fd& in
     if (!run_as) return std::unexpected(run_as.error());
     VmSpec argv_spec = spec;
     Confinement confined;
-    if (*run_as) {
-        auto cf = confine_files(argv_spec, w, options.public_qmp_path);
+    if (*run_as || options.client_files) {
+        auto cf = confine_files(argv_spec, w, options.public_qmp_path, options.client_files);
         if (!cf) return std::unexpected(cf.error());
         confined = std::move(*cf);
     }
-    argv = qemu_argv(qemu, argv_spec, accel, w);
+    // In its own mount namespace QEMU starts in "/": its program by an
+    // absolute path, whose folder the namespace shows.
+    std::string program = qemu;
+    char real[PATH_MAX];
+    if (*run_as && ::realpath(qemu.c_str(), real)) program = real;
+    argv = qemu_argv(program, argv_spec, accel, w);
 
     SpawnOptions so;
     so.argv = argv;
@@ -151,6 +159,7 @@ Result<> Vm::Impl::spawn_qemu(const std::string& qemu, Channels& c, const Fd& in
         so.pass_fds.emplace_back(spec.nets[i].tap_fd, child_tap_fd_base + static_cast<int>(i));
     so.pass_fds.insert(so.pass_fds.end(), confined.pass_fds.begin(), confined.pass_fds.end());
     so.run_as = *run_as;
+    if (*run_as) so.mount_view = qemu_mount_view(program);
     so.stderr_fd = c.log_wr.get();
     so.stdout_fd = c.log_wr.get();
     so.parent_death_signal = SIGKILL;  // a VM never outlives the process that owns it

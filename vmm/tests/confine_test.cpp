@@ -5,8 +5,10 @@
 
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -61,4 +63,75 @@ TEST_CASE("qemu_credentials: a root launcher never falls back to root silently",
     REQUIRE(nobody);
     REQUIRE(*nobody);
     CHECK((*nobody)->uid == 65534);
+}
+
+namespace {
+
+struct Scratch {
+    std::string path;
+    Scratch()
+    {
+        char tmpl[] = "/dev/shm/fleet-confine-XXXXXX";
+        path = ::mkdtemp(tmpl);
+        ::chmod(path.c_str(), 0755);
+    }
+    ~Scratch() { std::filesystem::remove_all(path); }
+    std::string file(const std::string& name, mode_t mode, uid_t uid = 0) const
+    {
+        std::string p = path + "/" + name;
+        std::ofstream(p) << "the bytes of " << name;
+        ::chmod(p.c_str(), mode);
+        if (::chown(p.c_str(), uid, uid) != 0) return "";
+        return p;
+    }
+};
+
+}  // namespace
+
+// A client's files are opened with its owner's rights even when nothing
+// checked them before (the router's may_open is bypassed here): a path that
+// has become a root-only file, or a link to one, by the time of the open is
+// refused, so QEMU never gets it. The window between the router's check
+// and the open cannot hand a client root's files.
+TEST_CASE("confine_files: a client's files are opened as its owner", "[confine][root]")
+{
+    if (::geteuid() != 0) {
+        WARN("skipped: opening as another user needs root");
+        return;
+    }
+    Scratch s;
+    const ClientFiles nobody{SpawnOptions::Credentials{65534, 65534, {}}, true, true};
+    std::string theirs = s.file("kernel", 0600, 65534), secret = s.file("secret", 0600);
+    std::string link = s.path + "/disk.img", dir = s.path + "/share", root_dir = s.path + "/root-only";
+    REQUIRE(::symlink(secret.c_str(), link.c_str()) == 0);
+    ::mkdir(dir.c_str(), 0755);
+    ::mkdir(root_dir.c_str(), 0700);
+    auto attempt = [&](auto edit) {
+        VmSpec spec;
+        spec.kernel = theirs;
+        edit(spec);
+        Wiring w;
+        return confine_files(spec, w, "", nobody);
+    };
+    CHECK(attempt([](VmSpec&) {}));  // its own kernel: handed over
+    CHECK_FALSE(attempt([&](VmSpec& v) { v.kernel = secret; }));
+    CHECK_FALSE(attempt([&](VmSpec& v) { v.initrd = link; }));
+    CHECK_FALSE(attempt([&](VmSpec& v) { v.disks.push_back(BlockDevice{link, "raw", true}); }));
+    CHECK_FALSE(attempt([&](VmSpec& v) { v.disks.push_back(BlockDevice{theirs + "-no", "raw", true}); }));
+    // A read-write share needs write access; a root-only folder none.
+    CHECK(attempt([&](VmSpec& v) { v.shares.push_back(SharedFolder{dir, "/mnt/d", true}); }));
+    CHECK_FALSE(attempt([&](VmSpec& v) { v.shares.push_back(SharedFolder{dir, "/mnt/d", false}); }));
+    CHECK_FALSE(attempt([&](VmSpec& v) { v.shares.push_back(SharedFolder{root_dir, "/mnt/d", true}); }));
+    // The launcher's own kernel (a catalog image's) stays the launcher's.
+    VmSpec spec;
+    spec.kernel = secret;
+    spec.disks.push_back(BlockDevice{theirs, "raw", false});
+    spec.shares.push_back(SharedFolder{dir, "/mnt/d", true});
+    Wiring w;
+    auto c = confine_files(spec, w, "", ClientFiles{nobody.owner, false, false});
+    REQUIRE(c);
+    CHECK(spec.kernel == "/proc/self/fd/40");
+    CHECK(spec.disks[0].path == "/dev/fdset/1");
+    CHECK(w.fd_sets.size() == 2);  // read-write: its read-only fd too
+    CHECK(spec.shares[0].host_path == "/proc/self/fd/46");
 }

@@ -85,9 +85,10 @@ SupervisorLauncher::VmPtr SupervisorLauncher::find(const std::string& name) cons
 
 // ---- Start -----------------------------------------------------------------------
 
-DomainResult<SupervisorLauncher::Started> SupervisorLauncher::fork_supervisor(const DomainDef& def, bool paused)
+DomainResult<SupervisorLauncher::Started> SupervisorLauncher::fork_supervisor(const DomainDef& def,
+                                                                              const Principal& owner, bool paused)
 {
-    auto so = supervisor_options(def, catalog_, o_);
+    auto so = supervisor_options(def, catalog_, o_, file_credentials(owner));
     if (!so) return std::unexpected(so.error());
     so->spec.start_paused = paused;
     const std::string& name = def.name;
@@ -142,9 +143,9 @@ DomainResult<SupervisorLauncher::Started> SupervisorLauncher::fork_supervisor(co
     return out;
 }
 
-DomainResult<> SupervisorLauncher::start(const DomainDef& def, bool paused, Watch watch)
+DomainResult<> SupervisorLauncher::start(const DomainDef& def, const Principal& owner, bool paused, Watch watch)
 {
-    auto started = fork_supervisor(def, paused);
+    auto started = fork_supervisor(def, owner, paused);
     if (!started) return std::unexpected(started.error());
     auto vm = std::make_shared<Vm>();
     vm->name = def.name;

@@ -33,7 +33,8 @@ bool names_a_client_path(const DomainDef& def, const std::string& message)
 }  // namespace
 
 DomainResult<vmm::SupervisorOptions> supervisor_options(const DomainDef& def, const std::vector<std::string>& catalog,
-                                                        const LauncherOptions& o)
+                                                        const LauncherOptions& o,
+                                                        const std::optional<SpawnOptions::Credentials>& owner)
 {
     vmm::VmSpec spec;
     spec.name = def.name;
@@ -94,6 +95,13 @@ DomainResult<vmm::SupervisorOptions> supervisor_options(const DomainDef& def, co
     vmm::SupervisorOptions so;
     so.spec = std::move(spec);
     so.launch.qemu = o.qemu;
+    if (owner) {
+        // The client's files, not the catalog's: an image by path is the
+        // client's, kernel and initrd alike.
+        bool by_path = def.image.find('/') != std::string::npos;
+        so.launch.client_files =
+            vmm::ClientFiles{*owner, by_path || !def.kernel.empty(), by_path || !def.initrd.empty()};
+    }
     so.image = image_name;
     so.detached = true;
     so.forward_stdin = true;  // the console's input reaches the guest

@@ -117,7 +117,7 @@ void DomainRegistry::start(const DomainPtr& d, bool paused, Done done)
     if (auto q = check_start_quota(*d); !q) return refuse(q.error());
     if (auto p = check_host_paths(d->def, d->owner); !p) return refuse(p.error());
     if (auto o = save_owner(d->def.name, d->owner, true); !o) return refuse(o.error());
-    if (auto r = launcher_.start(d->def, paused, watch(d)); !r) {
+    if (auto r = launcher_.start(d->def, d->owner, paused, watch(d)); !r) {
         drop_owner(d->def.name, true);
         if (!d->persistent) domains_.erase(d->def.name);
         return done(std::unexpected(r.error()));

@@ -184,16 +184,18 @@ void Connection::on_bytes(std::string_view bytes)
         log().debug("dropping a client: " + packets.error().what());
         return close();
     }
-    note_partial();
+    note_partial(!packets->empty());
     for (auto& p : *packets) pending_.push_back(std::move(p));
     process();
 }
 
-// Keep the server's count of partial bytes, and when this packet began.
-void Connection::note_partial()
+// Keep the server's count of partial bytes, and when this packet began: the
+// bytes left after a whole packet are a new one (a client streaming calls
+// whose reads all end mid-packet is not one slow packet).
+void Connection::note_partial(bool packet_ended)
 {
     std::size_t now = in_.buffered();
-    if (partial_ == 0 && now > 0) partial_since_ = Clock::now();
+    if (now > 0 && (partial_ == 0 || packet_ended)) partial_since_ = Clock::now();
     server_.account_partial(partial_, now);
     partial_ = now;
 }
@@ -240,6 +242,10 @@ bool Connection::check_timeouts(Clock::time_point now)
     if (closed_) return false;
     const ClientLimits& l = limits();
     bool handshaking = tls_ && !tls_ready_;
+    // While the router itself does not read (the client's replies are not
+    // taken, the input budget is spent) the rest of a packet cannot come:
+    // its clock starts again when reading does.
+    if (partial_ > 0 && !handshaking && !read_op_) partial_since_ = now;
     if ((partial_ > 0 || handshaking) && now - partial_since_ > l.partial_timeout) {
         server_.note("partial", "dropping a client (" + peer_.who.describe() + " on " + peer_.via +
                                     "): " + (handshaking ? "its TLS handshake" : "a packet") +

@@ -111,7 +111,7 @@ private:
     void write_out(std::string bytes);
     void after_drain();
     void drop_later(const std::string& why);
-    void note_partial();
+    void note_partial(bool packet_ended);
 
     Server& server_;
     Fd fd_;

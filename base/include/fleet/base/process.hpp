@@ -31,6 +31,16 @@ struct SpawnOptions {
         std::vector<gid_t> groups;
     };
     std::optional<Credentials> run_as;
+    // A private mount namespace (needs root; applied before run_as): the
+    // root is an empty read-only tmpfs showing only these host folders
+    // (read-only; a symbolic link such as /lib -> usr/lib stays a link),
+    // these device nodes, and /proc, each at its own path. Missing ones are
+    // left out. The child starts in "/".
+    struct MountView {
+        std::vector<std::string> folders;
+        std::vector<std::string> devices;
+    };
+    std::optional<MountView> mount_view;
 };
 
 struct Child {

@@ -9,6 +9,7 @@
 
 #include <fleet/router/domain.hpp>
 #include <fleet/router/domain_error.hpp>
+#include <fleet/router/principal.hpp>
 
 #include <cstdint>
 #include <functional>
@@ -59,8 +60,10 @@ public:
     virtual ~Launcher() = default;
 
     // Spawn a VM for def (paused: stopped before its first instruction) and
-    // watch it. An error means nothing was started and no callback comes.
-    virtual DomainResult<> start(const DomainDef& def, bool paused, Watch watch) = 0;
+    // watch it; the files def names are opened with owner's rights
+    // (docs/SECURITY.md). An error means nothing was started and no
+    // callback comes.
+    virtual DomainResult<> start(const DomainDef& def, const Principal& owner, bool paused, Watch watch) = 0;
     // Watch a VM an earlier router started (only `ended` is called).
     // not_found if it is not running any more; what it left is cleared.
     virtual DomainResult<Adopted> adopt(const std::string& name, Watch watch) = 0;

@@ -11,6 +11,8 @@
 // administrator) alone may change the domain.
 #pragma once
 
+#include <fleet/base/process.hpp>
+
 #include <sys/types.h>
 
 #include <optional>
@@ -55,5 +57,11 @@ struct Principal {
 // path. The router runs VMs as root, so a host path a client names in a
 // definition must pass this for the domain's owner (docs/SECURITY.md).
 bool may_open(const Principal& who, const std::string& path, bool write = false);
+
+// Whom a root router opens `who`'s files as (base open_as): a local
+// client's uid, primary group and groups; nobody (65534) for a remote or
+// anonymous one, which may name no host path anyway. nullopt for an
+// administrator, or when the router is not root: its own rights.
+std::optional<SpawnOptions::Credentials> file_credentials(const Principal& who);
 
 }  // namespace fleet::router

@@ -3,9 +3,9 @@
 // Under root, QEMU runs as an unprivileged user (fleet-qemu, created by
 // tools/setup) with no capabilities and no_new_privs, and always under its
 // own seccomp sandbox (-sandbox). It then opens nothing the launcher names:
-// the kernel and initrd reach it as sealed in-memory copies, disks as file
-// descriptors the launcher opened, the public monitor as a listening socket
-// the launcher bound (docs/SECURITY.md).
+// the kernel and initrd reach it as sealed in-memory copies, disks and
+// shared folders as file descriptors the launcher opened, the public
+// monitor as a listening socket the launcher bound (docs/SECURITY.md).
 #pragma once
 
 #include <fleet/base/error.hpp>
@@ -35,8 +35,28 @@ inline constexpr const char* sandbox_options =
 Result<std::optional<SpawnOptions::Credentials>> qemu_credentials();
 
 // A sealed, read-only in-memory copy of the file at path, made with the
-// launcher's rights; any user may open it through /proc/self/fd/N.
-Result<Fd> sealed_copy(const std::string& path);
+// launcher's rights (of the open file `from`, when given); any user may
+// open it through /proc/self/fd/N.
+Result<Fd> sealed_copy(const std::string& path, int from = -1);
+
+// The files a client named, opened with its owner's rights rather than
+// the launcher's (base open_as): every disk and shared folder, and the
+// kernel and initrd when the client named them (an image of the launcher's
+// catalog stays the launcher's). Whatever a path has become since the
+// router checked it, the kernel checks the owner at the open.
+struct ClientFiles {
+    SpawnOptions::Credentials owner;
+    bool kernel = false;
+    bool initrd = false;
+};
+
+// What a confined QEMU sees of the host, in a mount namespace of its own
+// (base spawn's mount_view): the program `qemu` (its folder) and the
+// system's libraries and firmware (/usr and the /lib, /bin links), the
+// loader's cache, /sys, /proc and a few device nodes; no /home, /root,
+// /tmp, /run, /var, /srv or other users' files. Everything else it gets
+// as fds.
+SpawnOptions::MountView qemu_mount_view(const std::string& qemu);
 
 // What a confined QEMU is handed instead of paths: fds the launcher keeps
 // open until QEMU has started, and where each lands in QEMU.
@@ -45,9 +65,11 @@ struct Confinement {
     std::vector<std::pair<int, int>> pass_fds;  // parent fd -> fd in QEMU
 };
 
-// Open spec's kernel, initrd and disks with the launcher's rights and bind
-// the public monitor at public_qmp_path (if any); rewrite argv_spec's paths
-// to the inherited fds and fill wiring's fd fields.
-Result<Confinement> confine_files(VmSpec& argv_spec, Wiring& wiring, const std::string& public_qmp_path);
+// Open spec's kernel, initrd, disks and shared folders (with the launcher's
+// rights, or client's owner's for its files) and bind the public monitor at
+// public_qmp_path (if any); rewrite argv_spec's paths to the inherited fds
+// (a share: /proc/self/fd/N) and fill wiring's fd fields.
+Result<Confinement> confine_files(VmSpec& argv_spec, Wiring& wiring, const std::string& public_qmp_path,
+                                  const std::optional<ClientFiles>& client = std::nullopt);
 
 }  // namespace fleet::vmm

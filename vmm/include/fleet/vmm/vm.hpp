@@ -10,6 +10,7 @@
 #include <fleet/base/error.hpp>
 #include <fleet/base/loop.hpp>
 #include <fleet/base/process.hpp>
+#include <fleet/vmm/confine.hpp>
 #include <fleet/vmm/exit.hpp>
 #include <fleet/vmm/qmp.hpp>
 #include <fleet/vmm/spec.hpp>
@@ -17,6 +18,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -49,6 +51,9 @@ struct LaunchOptions {
     // Restore the guest from this saved migration stream (snapshot.hpp)
     // instead of booting it; "" and spec.snapshot: find or make one.
     std::string incoming;
+    // A client's files, opened with its owner's rights (confine.hpp); they
+    // reach QEMU as fds even when QEMU is not confined.
+    std::optional<ClientFiles> client_files;
 };
 
 class Vm {
