@@ -6,7 +6,7 @@ edit of it, libvirt-tck's plain domain (its <features><apic/>, <disk> and
 virtio-blk and virtio-rng, seen through the VM's own QMP monitor, the
 host's memory as virsh freecell/nodememstats and getFreeMemory ask for it,
 domcapabilities, QEMU monitor commands refused as not supported, the
-(still empty) network lists, virt-install --import --disk PATH through the
+network lists of a router without a bridge (empty), virt-install --import --disk PATH through the
 read-only storage pools (and what a stranger may not learn from them), and
 a domain's title, description, max memory, vCPUs and memory stats.
 """
@@ -288,8 +288,9 @@ def test_qemu_commands_are_not_supported(router):
 
 def test_networks_are_honestly_empty(router):
     """libvirt-tck lists networks during set-up, virt-manager and virsh
-    net-list ask too: fleet has no libvirt networks yet, so the lists are
-    empty (not 'unknown procedure') and a lookup is libvirt's not-found."""
+    net-list ask too: a router without --bridge has no network, so the
+    lists are empty (not 'unknown procedure') and a lookup is libvirt's
+    not-found (router_network_test has the fleet network of a bridge)."""
     uri = router.uri_unix
     out = virsh_ok(uri, "net-list", "--all")
     check("Name" in out and len([l for l in out.splitlines() if l.strip()]) == 2, f"net-list --all: {out!r}")

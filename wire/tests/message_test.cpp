@@ -5,6 +5,7 @@
 #include <fleet/wire/domain_messages.hpp>
 #include <fleet/wire/event_messages.hpp>
 #include <fleet/wire/message.hpp>
+#include <fleet/wire/stats_messages.hpp>
 #include <fleet/wire/storage_messages.hpp>
 
 #include <catch2/catch.hpp>
@@ -155,6 +156,90 @@ TEST_CASE("CONNECT_GET_DOMAIN_CAPABILITIES: four optional strings and flags", "[
           "\0\0\0\1\0\0\0\6x86_64\0\0"s  // arch present, 6 bytes + 2 pad
           "\0\0\0\0\0\0\0\0"             // machine, virttype NULL
           "\0\0\0\0"s);                  // flags
+}
+
+TEST_CASE("vCPUs: DOMAIN_GET_VCPUS and its cpumaps as remote_protocol.x lays them out", "[message][wire]")
+{
+    // DOMAIN_GET_VCPUS (20): remote_nonnull_domain, int maxinfo, int maplen.
+    auto call = encode_call(RemoteProc::domain_get_vcpus, 4, DomainGetVcpusArgs{NonnullDomain{"web", {}, 3}, 2, 1});
+    REQUIRE(call);
+    CHECK(call->substr(12, 4) == "\0\0\0\x14"s);
+    CHECK(call->substr(28) == "\0\0\0\3web\0"s + std::string(16, '\0') + "\0\0\0\3\0\0\0\2\0\0\0\1"s);
+    // Reply: remote_vcpu_info {unsigned number; int state; unsigned hyper
+    // cpu_time; int cpu}<>, then opaque cpumaps<> (length, bytes, padding).
+    const Header h20{remote_program, 1, 20, MessageType::call, 4, Status::ok};
+    auto r = encode_reply(h20, DomainGetVcpusRet{{VcpuInfo{0, 1, 5, 1}}, std::string("\x03", 1)});
+    REQUIRE(r);
+    CHECK(r->substr(28) ==
+          "\0\0\0\1"               // one vCPU
+          "\0\0\0\0\0\0\0\1"s      //   number 0, state 1 (running)
+          "\0\0\0\0\0\0\0\5"s      //   cpu_time 5 ns
+          "\0\0\0\1"               //   on host CPU 1
+          "\0\0\0\1\x03\0\0\0"s);  // cpumaps: 1 byte (CPUs 0 and 1), padded
+    // DOMAIN_GET_VCPU_PIN_INFO (230) and DOMAIN_GET_EMULATOR_PIN_INFO (280)
+    // answer opaque cpumaps<> then an int.
+    const Header h230{remote_program, 1, 230, MessageType::call, 5, Status::ok};
+    auto pins = encode_reply(h230, CpumapsRet{std::string("\x01\x01", 2), 2});
+    REQUIRE(pins);
+    CHECK(pins->substr(28) == "\0\0\0\2\x01\x01\0\0\0\0\0\2"s);
+    auto emu = encode_call(RemoteProc::domain_get_emulator_pin_info, 6,
+                           DomainGetEmulatorPinInfoArgs{NonnullDomain{"web", {}, 3}, 1, 0});
+    REQUIRE(emu);
+    CHECK(emu->substr(12, 4) == "\0\0\x01\x18"s);  // proc 280
+}
+
+TEST_CASE("bulk stats: CONNECT_GET_ALL_DOMAIN_STATS with remote_typed_param", "[message][wire]")
+{
+    // What `virsh domstats --state --cpu-total --vcpu --list-running`
+    // sends: no domains, stats 1|2|8, flags RUNNING (16).
+    auto call = encode_call(RemoteProc::connect_get_all_domain_stats, 7, ConnectGetAllDomainStatsArgs{{}, 11, 16});
+    REQUIRE(call);
+    CHECK(call->substr(12, 4) == "\0\0\x01\x58"s);  // proc 344
+    CHECK(call->substr(28) == "\0\0\0\0\0\0\0\x0b\0\0\0\x10"s);
+    const Header h344{remote_program, 1, 344, MessageType::call, 7, Status::ok};
+    ConnectGetAllDomainStatsRet ret;
+    ret.records.push_back(DomainStatsRecord{NonnullDomain{"a", {}, 1},
+                                            {TypedParam::i32("state.state", 1), TypedParam::u64("cpu.time", 7)}});
+    auto r = encode_reply(h344, ret);
+    REQUIRE(r);
+    CHECK(r->substr(28) ==
+          "\0\0\0\1"  // one record
+          "\0\0\0\1a\0\0\0"s +
+              std::string(16, '\0') +     //   dom: name, uuid
+              "\0\0\0\1"                  //        id
+              "\0\0\0\2"                  //   two params
+              "\0\0\0\x0bstate.state\0"s  //     field, padded
+              "\0\0\0\1\0\0\0\1"s         //     INT 1
+              "\0\0\0\x08"
+              "cpu.time"s                    //     field
+              "\0\0\0\4\0\0\0\0\0\0\0\7"s);  //     ULLONG 7
+    // Every arm round-trips; an unknown type is malformed both ways.
+    auto back = decode_payload<ConnectGetAllDomainStatsRet>(r->substr(28));
+    REQUIRE(back);
+    CHECK(*back == ret);
+    CHECK_FALSE(decode_payload<TypedParam>("\0\0\0\1x\0\0\0\0\0\0\x09\0\0\0\0"s));
+    CHECK_FALSE(encode_payload(TypedParam{"x", 9, 0, 0, {}}));
+}
+
+TEST_CASE("the fleet network and DOMAIN_RESET as remote_protocol.x lays them out", "[message][wire]")
+{
+    // NETWORK_GET_XML_DESC (43): remote_nonnull_network {name; uuid}, flags.
+    auto xml = encode_call(RemoteProc::network_get_xml_desc, 8, NetworkFlagsArgs{NonnullNetwork{"fleet", {}}, 0});
+    REQUIRE(xml);
+    CHECK(xml->substr(12, 4) == "\0\0\0\x2b"s);
+    CHECK(xml->substr(28) == "\0\0\0\5fleet\0\0\0"s + std::string(16, '\0') + "\0\0\0\0"s);
+    // NETWORK_GET_BRIDGE_NAME (45), NETWORK_IS_ACTIVE (152): the network alone.
+    auto bridge = encode_call(RemoteProc::network_get_bridge_name, 9, NetworkArgs{NonnullNetwork{"fleet", {}}});
+    REQUIRE(bridge);
+    CHECK(bridge->substr(12, 4) == "\0\0\0\x2d"s);
+    CHECK(bridge->size() == 28 + 12 + 16);
+    CHECK(to_int(RemoteProc::network_is_active) == 152);
+    CHECK(to_int(RemoteProc::network_is_persistent) == 153);
+    // DOMAIN_RESET (245): dom, unsigned flags.
+    auto reset = encode_call(RemoteProc::domain_reset, 10, DomainFlagsArgs{NonnullDomain{"a", {}, 1}, 0});
+    REQUIRE(reset);
+    CHECK(reset->substr(12, 4) == "\0\0\0\xf5"s);
+    CHECK(reset->substr(28) == "\0\0\0\1a\0\0\0"s + std::string(16, '\0') + "\0\0\0\1\0\0\0\0"s);
 }
 
 TEST_CASE("make_error and the unknown-procedure error", "[message]")

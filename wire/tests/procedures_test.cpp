@@ -20,7 +20,10 @@ static_assert(std::is_same_v<Procedure<RemoteProc::domain_get_state>::Ret, Domai
 static_assert(std::is_same_v<Procedure<RemoteProc::domain_lookup_by_uuid>::Ret, DomainRet>);
 static_assert(Procedure<RemoteProc::domain_open_console>::kind == ProcKind::stream);
 static_assert(Procedure<RemoteProc::domain_event_callback_lifecycle>::kind == ProcKind::event);
-static_assert(KnownProcedures::size == 94);
+static_assert(KnownProcedures::size == 108);
+static_assert(to_int(RemoteProc::domain_get_vcpus) == 20);
+static_assert(to_int(RemoteProc::connect_get_all_domain_stats) == 344);
+static_assert(Procedure<RemoteProc::domain_reset>::access == ProcAccess::write);
 static_assert(to_int(RemoteProc::storage_vol_lookup_by_path) == 97);
 static_assert(to_int(RemoteProc::connect_list_all_storage_pools) == 281);
 static_assert(to_int(RemoteProc::domain_get_metadata) == 265);

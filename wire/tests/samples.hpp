@@ -136,6 +136,22 @@ template <> inline DomainMemoryStatsArgs sample<DomainMemoryStatsArgs>() { retur
 template <> inline DomainMemoryStatsRet sample<DomainMemoryStatsRet>() { return {{{6, 65536}, {7, 41234}}}; }
 template <> inline DomainSetMetadataArgs sample<DomainSetMetadataArgs>() { return {sample_domain(), 2, "<a/>", "app", "https://example.org/app", 2}; }
 template <> inline DomainGetMetadataArgs sample<DomainGetMetadataArgs>() { return {sample_domain(), 0, std::nullopt, 0}; }
+template <> inline DomainGetVcpusArgs sample<DomainGetVcpusArgs>() { return {sample_domain(), 2, 1}; }
+template <> inline DomainGetVcpusRet sample<DomainGetVcpusRet>() { return {{{0, 1, 123456789, 1}, {1, 1, 42, 0}}, std::string("\x03\x03", 2)}; }
+template <> inline DomainGetVcpuPinInfoArgs sample<DomainGetVcpuPinInfoArgs>() { return {sample_domain(), 2, 1, 2}; }
+template <> inline CpumapsRet sample<CpumapsRet>() { return {std::string("\x03\x03", 2), 2}; }
+template <> inline DomainGetEmulatorPinInfoArgs sample<DomainGetEmulatorPinInfoArgs>() { return {sample_domain(), 1, 0}; }
+template <> inline ConnectGetAllDomainStatsArgs sample<ConnectGetAllDomainStatsArgs>() { return {{sample_domain()}, 1, 0}; }
+template <> inline ConnectGetAllDomainStatsRet sample<ConnectGetAllDomainStatsRet>()
+{
+    return {{{sample_domain(), {TypedParam::i32("state.state", 1), TypedParam::u64("cpu.time", 5000000000ull),
+                                TypedParam::u32("vcpu.current", 2), TypedParam::text("s", "x"),
+                                TypedParam{"d", typed_param::dbl, 0, 0.5, {}}, TypedParam{"b", typed_param::boolean, 1, 0, {}}}}}};
+}
+template <> inline NodeGetCpuMapArgs sample<NodeGetCpuMapArgs>() { return {1, 1, 0}; }
+template <> inline NodeGetCpuMapRet sample<NodeGetCpuMapRet>() { return {std::string("\x03", 1), 2, 2}; }
+template <> inline NetworkArgs sample<NetworkArgs>() { return {NonnullNetwork{"fleet", sample_uuid()}}; }
+template <> inline NetworkFlagsArgs sample<NetworkFlagsArgs>() { return {NonnullNetwork{"fleet", sample_uuid()}, 1}; }
 // clang-format on
 
 }  // namespace fleet::wire::testing

@@ -123,7 +123,7 @@ static DomainResult<vmm::SupervisorOptions> pool_options(const std::string& imag
     def.name = "pool";
     def.image = image;
     def.type = "qemu";
-    auto so = supervisor_options(def, vmm::catalog_dirs(o.images), o);
+    auto so = supervisor_options(def, vmm::catalog_dirs(o.images), o, std::nullopt);  // catalog files: the router's
     if (!so) return so;
     so->spec.args.clear();  // each claim brings its program's
     so->detached = false;   // until a claim says how it runs (pooled.cpp)

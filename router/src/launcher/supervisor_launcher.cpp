@@ -322,6 +322,12 @@ std::uint64_t SupervisorLauncher::cpu_time_ns(const std::string& name) const
     return (utime + stime) * (1000000000ull / static_cast<std::uint64_t>(hz > 0 ? hz : 100));
 }
 
+pid_t SupervisorLauncher::qemu_pid(const std::string& name) const
+{
+    auto vm = find(name);
+    return vm && vm->qemu > 0 ? vm->qemu : 0;
+}
+
 std::uint64_t SupervisorLauncher::rss_kib(const std::string& name) const
 {
     auto vm = find(name);

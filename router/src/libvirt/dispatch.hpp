@@ -24,7 +24,7 @@
 
 namespace fleet::router::libvirt {
 
-enum class Group { connection, domains, queries, events, storage, facts, unsupported, none };
+enum class Group { connection, domains, queries, events, storage, facts, stats, networks, unsupported, none };
 
 // A handler with its arguments not yet decoded.
 using Invoke = void (*)(const Call& call, std::string_view payload);
@@ -41,6 +41,10 @@ std::span<const Entry> entries();
 // The handler of a procedure number; nullptr for one fleet does not serve
 // (not in the table, an event, or marked unsupported).
 Invoke handler_for(std::int32_t proc);
+
+// Whether a domain passes virConnectListAllDomains' filter flags (also the
+// low bits of virConnectGetAllDomainStats' flags); query_procs.cpp.
+bool list_keeps(const DomainRegistry& registry, const Domain& d, std::uint32_t flags);
 
 // Malformed arguments: libvirtd's RPC error.
 LibvirtError malformed(const Error& e);

@@ -1,5 +1,6 @@
 // fleet-router — the procedures that change domains: define, create,
-// start, shut down, destroy, pause, undefine, autostart (the `domains`
+// start, shut down, destroy, pause, undefine, autostart, and the refused
+// reboot and reset (the `domains`
 // group of wire/procedures.def). Each asks the DomainRegistry; answers that
 // wait for a VM come later, if the client is still there.
 #include "dispatch.hpp"
@@ -116,12 +117,29 @@ void domain_resume(const Call& call, const DomainArgs& a)
     pause_or_resume(call, a.dom, false);
 }
 
+// Neither a reboot nor a reset can be honoured by any fleet guest kind
+// (docs/domain-xml.md, "Reboot and reset"): each runs the one program its
+// exec block names, given once at launch, and QEMU runs with -no-reboot,
+// so a reset ends QEMU. The answer says so, for a running domain; a
+// stopped one gets libvirt's "not running" first, as from libvirtd.
 void domain_reboot(const Call& call, const DomainFlagsArgs& a)
 {
-    with_domain(call, a.dom, [&](const DomainPtr&) {
+    with_domain(call, a.dom, [&](const DomainPtr& d) {
+        if (!d->active()) return call.fail(not_running());
         call.fail(LibvirtError{err::no_support,
                                "this function is not supported by the connection driver: virDomainReboot "
-                               "(fleet guests run one program; use shutdown and start)"});
+                               "(a fleet guest runs one program once; use shutdown and start)"});
+    });
+}
+
+void domain_reset(const Call& call, const DomainFlagsArgs& a)
+{
+    with_domain(call, a.dom, [&](const DomainPtr& d) {
+        if (!d->active()) return call.fail(not_running());
+        call.fail(LibvirtError{err::no_support,
+                               "this function is not supported by the connection driver: virDomainReset "
+                               "(a fleet guest runs one program once and QEMU runs with -no-reboot; use "
+                               "destroy and start)"});
     });
 }
 

@@ -28,7 +28,9 @@ enum : std::uint32_t {
     list_no_checkpoint = 32768,
 };
 
-bool keep(const DomainRegistry& registry, const Domain& d, std::uint32_t f)
+}  // namespace
+
+bool list_keeps(const DomainRegistry& registry, const Domain& d, std::uint32_t f)
 {
     auto pair = [f](std::uint32_t yes, std::uint32_t no, bool is) {
         if (!(f & (yes | no))) return true;
@@ -51,6 +53,8 @@ bool keep(const DomainRegistry& registry, const Domain& d, std::uint32_t f)
     return true;
 }
 
+namespace {
+
 void found(const Call& call, const DomainResult<DomainPtr>& d)
 {
     if (!d) return call.fail(d.error());
@@ -70,7 +74,7 @@ void connect_list_all_domains(const Call& call, const ConnectListAllDomainsArgs&
 {
     ConnectListAllDomainsRet r;
     for (const auto& d : call.registry().all()) {
-        if (!keep(call.registry(), *d, a.flags)) continue;
+        if (!list_keeps(call.registry(), *d, a.flags)) continue;
         if (a.need_results) r.domains.push_back(ref(*d));
         ++r.ret;
     }
@@ -212,56 +216,6 @@ void domain_interface_addresses(const Call& call, const DomainInterfaceAddresses
         }
         call.reply(std::move(r));
     });
-}
-
-// ---- Networks -----------------------------------------------------------------------
-// fleet has no libvirt networks until the router builds the fleet bridge
-// (docs/ARCHITECTURE.md): the lists are honestly empty, so clients that
-// look at networks while setting up (libvirt-tck, virt-manager, virsh
-// net-list) go on, and a lookup is libvirt's "Network not found".
-
-namespace {
-
-LibvirtError no_network(const std::string& what)
-{
-    return LibvirtError{err::no_network, "Network not found: no network with matching " + what, errdom::network};
-}
-
-}  // namespace
-
-void connect_num_of_networks(const Call& call, const Void&)
-{
-    call.reply(ConnectNumOfNetworksRet{0});
-}
-
-void connect_num_of_defined_networks(const Call& call, const Void&)
-{
-    call.reply(ConnectNumOfNetworksRet{0});
-}
-
-void connect_list_networks(const Call& call, const ConnectListNetworksArgs&)
-{
-    call.reply(ConnectListNetworksRet{});
-}
-
-void connect_list_defined_networks(const Call& call, const ConnectListNetworksArgs&)
-{
-    call.reply(ConnectListNetworksRet{});
-}
-
-void connect_list_all_networks(const Call& call, const ConnectListAllNetworksArgs&)
-{
-    call.reply(ConnectListAllNetworksRet{});
-}
-
-void network_lookup_by_name(const Call& call, const NetworkLookupByNameArgs& a)
-{
-    call.fail(no_network("name '" + a.name + "'"));
-}
-
-void network_lookup_by_uuid(const Call& call, const NetworkLookupByUuidArgs& a)
-{
-    call.fail(no_network("uuid '" + format_uuid(a.uuid) + "'"));
 }
 
 FLEET_SERVE_GROUP(queries)

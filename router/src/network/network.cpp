@@ -183,4 +183,9 @@ const std::string& Network::bridge() const
     return impl_->o.bridge;
 }
 
+const NetworkOptions& Network::options() const
+{
+    return impl_->o;
+}
+
 }  // namespace fleet::router

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,25 @@ struct InterfaceAddress {
     unsigned ipv4_prefix = 0;
     std::string ipv6;  // "" if none
     unsigned ipv6_prefix = 0;
+};
+
+// One vCPU of a running VM: its number and host thread (QEMU's
+// query-cpus-fast), where that thread last ran, its CPU time and the host
+// CPUs it may run on (/proc and sched_getaffinity).
+struct VcpuFacts {
+    unsigned number = 0;
+    int thread = 0;
+    int host_cpu = -1;
+    std::uint64_t cpu_time_ns = 0;
+    std::vector<bool> affinity;  // index: host CPU; empty if unknown
+};
+
+// The fleet network as the router runs it (network.hpp), for clients that
+// ask for libvirt networks.
+struct NetworkFacts {
+    std::string bridge;
+    std::string ipv4;  // "10.77.0.1/24"
+    std::string ipv6;  // "" if none
 };
 
 // A VM an earlier router left running.
@@ -88,6 +108,13 @@ public:
     virtual std::vector<InterfaceAddress> interface_addresses(const std::string&) const { return {}; }
     // The resident memory of its QEMU process (KiB, /proc); 0 if unknown.
     virtual std::uint64_t rss_kib(const std::string&) const { return 0; }
+    // Its vCPUs, asked of its monitor; done is called once, maybe later.
+    virtual void vcpus(const std::string&, std::function<void(DomainResult<std::vector<VcpuFacts>>)> done)
+    {
+        done(domain_fail(Errc::unsupported, "this launcher cannot tell a VM's vCPUs"));
+    }
+    // The fleet network, if the router runs one.
+    virtual std::optional<NetworkFacts> network() const { return std::nullopt; }
 };
 
 }  // namespace fleet::router

@@ -74,6 +74,8 @@ public:
 
     [[nodiscard]] std::vector<InterfaceAddress> addresses(const std::string& name) const;
     [[nodiscard]] const std::string& bridge() const;
+    // What it was opened with: the bridge and its subnets.
+    [[nodiscard]] const NetworkOptions& options() const;
 
 private:
     struct Impl;

@@ -13,6 +13,7 @@
 #include <fleet/router/launcher.hpp>
 #include <fleet/router/log.hpp>
 #include <fleet/router/network.hpp>
+#include <fleet/vmm/qmp.hpp>
 #include <fleet/vmm/store.hpp>
 
 #include <chrono>
@@ -58,6 +59,8 @@ public:
     std::uint64_t rss_kib(const std::string& name) const override;
     std::uint64_t image_memory_kib(const std::string& image) const override;
     std::vector<InterfaceAddress> interface_addresses(const std::string& name) const override;
+    void vcpus(const std::string& name, std::function<void(DomainResult<std::vector<VcpuFacts>>)> done) override;
+    std::optional<NetworkFacts> network() const override;
 
 private:
     struct Vm;
@@ -73,17 +76,21 @@ private:
     void watch_end(const VmPtr& vm);
     void on_end(const VmPtr& vm);
     VmPtr find(const std::string& name) const;
-    // Pause and resume (pause.cpp): one monitor connection per domain at a
-    // time, never a blocking connect.
-    using PauseClock = std::chrono::steady_clock;
-    struct PauseRequest {
-        bool pause;
-        std::function<void(DomainResult<>)> done;
-        PauseClock::time_point deadline;
+    pid_t qemu_pid(const std::string& name) const;  // 0 if not running
+    // One QMP command on a VM's public monitor (monitor.cpp): pause,
+    // resume, queries. One monitor connection per domain at a time, never
+    // a blocking connect.
+    using MonitorClock = std::chrono::steady_clock;
+    using MonitorDone = std::function<void(DomainResult<vmm::json>)>;
+    struct MonitorRequest {
+        std::string command;
+        MonitorDone done;
+        MonitorClock::time_point deadline;
     };
-    void pause_attempt(const std::string& name);
-    void pause_finish(const std::string& name, DomainResult<> r);
-    void run_pause(const std::string& name, bool pause, Fd fd, PauseClock::time_point deadline);
+    void monitor(const std::string& name, std::string command, MonitorDone done);
+    void monitor_attempt(const std::string& name);
+    void monitor_finish(const std::string& name, DomainResult<vmm::json> r);
+    void run_monitor(const std::string& name, const std::string& command, Fd fd, MonitorClock::time_point deadline);
 
     Loop& loop_;
     vmm::Store store_;
@@ -91,7 +98,7 @@ private:
     Log log_;
     std::vector<std::string> catalog_;
     std::map<std::string, VmPtr> vms_;
-    std::map<std::string, std::deque<PauseRequest>> pauses_;     // per domain, the head in progress
+    std::map<std::string, std::deque<MonitorRequest>> monitor_;  // per domain, the head in progress
     mutable std::map<std::string, std::uint64_t> image_memory_;  // image -> its default, resolved once
 };
 

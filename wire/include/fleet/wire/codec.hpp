@@ -21,6 +21,7 @@
 //   Uuid                     opaque[16]
 //   List<T, N>               T x<N>
 //   Chars<N>                 char x<N>: one 4-byte int per character
+//   Opaque<N>                opaque x<N>: length, bytes, padding
 //   FixedChars<N>            char x[N]: N 4-byte ints, NUL-padded
 //   a described struct       its fields, in order
 //
@@ -67,6 +68,14 @@ struct FixedChars : std::string {
     using std::string::string;
     FixedChars(std::string s) : std::string(std::move(s)) {}
     static constexpr std::uint32_t size_on_wire = N;
+};
+
+// opaque x<Max>: bytes with a length.
+template <std::uint32_t Max>
+struct Opaque : std::string {
+    using std::string::string;
+    Opaque(std::string s) : std::string(std::move(s)) {}
+    static constexpr std::uint32_t max = Max;
 };
 
 template <class T>
@@ -174,6 +183,12 @@ void encode(XdrWriter& w, const FixedChars<N>& v)
     for (std::size_t i = v.size(); i < N; ++i) w.put_u32(0);
 }
 
+template <std::uint32_t Max>
+void encode(XdrWriter& w, const Opaque<Max>& v)
+{
+    w.put_opaque(v, Max);
+}
+
 template <class T>
 void encode(XdrWriter& w, const std::optional<T>& v);
 template <class T, std::uint32_t Max>
@@ -228,6 +243,15 @@ Result<> decode_into(XdrReader& r, FixedChars<N>& v)
 {
     if (auto ok = decode_chars(r, N, v); !ok) return ok;
     if (auto nul = v.find('\0'); nul != std::string::npos) v.resize(nul);
+    return {};
+}
+
+template <std::uint32_t Max>
+Result<> decode_into(XdrReader& r, Opaque<Max>& v)
+{
+    auto bytes = r.opaque(Max);
+    if (!bytes) return std::unexpected(bytes.error());
+    v.assign(*bytes);
     return {};
 }
 

@@ -251,6 +251,23 @@ struct NetworkRet {
     bool operator==(const NetworkRet&) const = default;
 };
 
+// NETWORK_GET_AUTOSTART (44), NETWORK_GET_BRIDGE_NAME (45),
+// NETWORK_IS_ACTIVE (152), NETWORK_IS_PERSISTENT (153): the network ->
+// an int or a string (IntRet, StringRet). NETWORK_GET_XML_DESC (43): the
+// network and flags -> string xml.
+struct NetworkArgs {
+    NonnullNetwork net;
+    static constexpr auto xdr = std::tuple{&NetworkArgs::net};
+    bool operator==(const NetworkArgs&) const = default;
+};
+
+struct NetworkFlagsArgs {
+    NonnullNetwork net;
+    std::uint32_t flags = 0;
+    static constexpr auto xdr = std::tuple{&NetworkFlagsArgs::net, &NetworkFlagsArgs::flags};
+    bool operator==(const NetworkFlagsArgs&) const = default;
+};
+
 // CONNECT_LIST_ALL_NETWORKS (283): need_results and flags as for domains.
 using ConnectListAllNetworksArgs = ConnectListAllDomainsArgs;
 

@@ -11,6 +11,7 @@
 #include <fleet/wire/facts_messages.hpp>
 #include <fleet/wire/packet.hpp>
 #include <fleet/wire/protocol.hpp>
+#include <fleet/wire/stats_messages.hpp>
 #include <fleet/wire/storage_messages.hpp>
 #include <fleet/wire/types.hpp>
 
