@@ -105,14 +105,7 @@ std::optional<int> run_from_pool(const Context& ctx, const SupervisorOptions& o,
         ::sigprocmask(SIG_SETMASK, &set, nullptr);  // the cold supervisor sets up its own
         return std::nullopt;
     }
-    ClaimRequest req;
-    req.name = o.spec.name;
-    req.args = o.spec.args;
-    req.env = o.spec.env;
-    req.workdir = o.spec.workdir;
-    req.forward_stdin = o.forward_stdin;
-    req.auto_remove = o.auto_remove;
-    req.stop_deadline = o.stop_deadline;
+    const ClaimRequest req = claim_request(o, false);
     auto bytes = encode_claim(req);
     if (!bytes) return report(bytes.error());
     bool vanished = false;

@@ -3,6 +3,7 @@
 
 #include <fleet/vmm/exec.hpp>
 #include <fleet/vmm/spec.hpp>
+#include <fleet/vmm/supervisor.hpp>
 
 #include <fleet/abi/guest.h>
 
@@ -54,6 +55,18 @@ std::string_view word(std::string_view& line)
 }
 
 }  // namespace
+
+ClaimRequest claim_request(const SupervisorOptions& o, bool detached)
+{
+    return ClaimRequest{.name = o.spec.name,
+                        .args = o.spec.args,
+                        .env = o.spec.env,
+                        .workdir = o.spec.workdir,
+                        .forward_stdin = o.forward_stdin,
+                        .auto_remove = o.auto_remove,
+                        .detached = detached,
+                        .stop_deadline = o.stop_deadline};
+}
 
 Result<std::string> encode_claim(const ClaimRequest& r)
 {

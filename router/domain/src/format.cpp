@@ -164,4 +164,9 @@ std::string format_domain_xml(const DomainDef& def, int id)
     return w.take();
 }
 
+std::string escape_xml_attribute(std::string_view value)
+{
+    return xml::escape(value, true);
+}
+
 }  // namespace fleet::router

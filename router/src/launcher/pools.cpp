@@ -272,16 +272,7 @@ std::optional<ClaimedVm> WarmPools::claim(const vmm::SupervisorOptions& o)
         int p[2];
         if (::pipe2(p, O_CLOEXEC) != 0) return std::nullopt;
         Fd ready(p[0]), ready_w(p[1]);
-        vmm::ClaimRequest req;
-        req.name = o.spec.name;
-        req.args = o.spec.args;
-        req.env = o.spec.env;
-        req.workdir = o.spec.workdir;
-        req.forward_stdin = o.forward_stdin;
-        req.auto_remove = o.auto_remove;
-        req.stop_deadline = o.stop_deadline;
-        req.detached = true;
-        auto bytes = vmm::encode_claim(req);
+        auto bytes = vmm::encode_claim(vmm::claim_request(o, true));
         if (!bytes) return std::nullopt;
         // Bounded: a pooled supervisor reads its claim at once, or gives up
         // within 2 s and closes (the send then fails).

@@ -81,31 +81,13 @@ void with_network(const Call& call, const NonnullNetwork& net, F&& f)
     f(*n);
 }
 
-std::string escape(const std::string& s)
-{
-    std::string out;
-    for (char c : s) {
-        if (c == '&')
-            out += "&amp;";
-        else if (c == '<')
-            out += "&lt;";
-        else if (c == '>')
-            out += "&gt;";
-        else if (c == '\'')
-            out += "&apos;";
-        else
-            out += c;
-    }
-    return out;
-}
-
 // <ip address='10.77.0.1' prefix='24'/> from "10.77.0.1/24".
 std::string ip_element(const std::string& cidr, bool v6)
 {
     auto slash = cidr.find('/');
     std::string addr = cidr.substr(0, slash), prefix = slash == std::string::npos ? "" : cidr.substr(slash + 1);
-    return std::string("  <ip") + (v6 ? " family='ipv6'" : "") + " address='" + escape(addr) + "'" +
-           (prefix.empty() ? "" : " prefix='" + escape(prefix) + "'") + "/>\n";
+    return std::string("  <ip") + (v6 ? " family='ipv6'" : "") + " address='" + escape_xml_attribute(addr) + "'" +
+           (prefix.empty() ? "" : " prefix='" + escape_xml_attribute(prefix) + "'") + "/>\n";
 }
 
 // No <forward>: between VMs the policy decides, and outbound access is per
@@ -114,7 +96,7 @@ std::string ip_element(const std::string& cidr, bool v6)
 std::string network_xml(const NetworkFacts& n)
 {
     std::string x = "<network>\n  <name>" + std::string(network_name) + "</name>\n  <uuid>" +
-                    format_uuid(network_uuid(n.bridge)) + "</uuid>\n  <bridge name='" + escape(n.bridge) +
+                    format_uuid(network_uuid(n.bridge)) + "</uuid>\n  <bridge name='" + escape_xml_attribute(n.bridge) +
                     "' stp='off' delay='0'/>\n";
     x += ip_element(n.ipv4, false);
     if (!n.ipv6.empty()) x += ip_element(n.ipv6, true);

@@ -49,6 +49,11 @@ struct ClaimRequest {
     std::chrono::milliseconds stop_deadline{10000};
 };
 
+struct SupervisorOptions;
+// What a claim for the run `o` describes carries: its name, program and how
+// it runs (detached: the router's, with a ready pipe instead of stdio).
+ClaimRequest claim_request(const SupervisorOptions& o, bool detached);
+
 inline constexpr std::size_t claim_header_size = 20;
 inline constexpr std::size_t claim_line_max = 1024;
 

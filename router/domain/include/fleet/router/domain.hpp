@@ -109,6 +109,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -223,6 +224,11 @@ bool is_unsupported_configuration(const Error& e);
 // Write a definition back as domain XML; `id` >= 0 adds the id attribute of
 // a running domain. parse_domain_xml(format_domain_xml(d)) == d.
 std::string format_domain_xml(const DomainDef& def, int id = -1);
+
+// `value` as the text of an XML attribute (&, <, >, ' and control
+// characters as references): what the formatter writes, for other documents
+// the router writes (a network's XML).
+std::string escape_xml_attribute(std::string_view value);
 
 // Domain names: 1-64 characters of [A-Za-z0-9_.-], starting with a letter
 // or digit — the launcher's rule for VM names (vmm::validate_name), so a
