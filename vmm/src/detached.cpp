@@ -15,12 +15,14 @@ namespace {
 constexpr int ready_child_fd = 3;
 constexpr int first_tap_fd = 4;
 
-// In the forked child: stdio on /dev/null, the ready pipe at 3, the taps
-// at 4, 5, ... (renumbered in `taps`), everything else closed.
-int place_fds(int ready_write, std::vector<int>& taps)
+// In the forked child: stdio on /dev/null or the given fds, the ready pipe
+// at 3, the taps at 4, 5, ... (renumbered in `taps`), everything else closed.
+int place_fds(int ready_write, std::vector<int>& taps, const std::array<int, 3>& stdio)
 {
     int devnull = ::open("/dev/null", O_RDWR);
-    for (int fd = 0; fd < 3; ++fd) ::dup2(devnull, fd);
+    int lifted[3];
+    for (int fd = 0; fd < 3; ++fd) lifted[fd] = ::fcntl(stdio[fd] >= 0 ? stdio[fd] : devnull, F_DUPFD_CLOEXEC, 512);
+    for (int fd = 0; fd < 3; ++fd) ::dup2(lifted[fd], fd);  // dup2 clears close-on-exec
     // Copies out of the way first: a tap may sit on a number another needs.
     for (int& t : taps) t = ::fcntl(t, F_DUPFD_CLOEXEC, 512);
     int ready = ::fcntl(ready_write, F_DUPFD_CLOEXEC, 512);
@@ -40,7 +42,7 @@ int place_fds(int ready_write, std::vector<int>& taps)
     ::setsid();
     if (how.orphan && ::fork() > 0) ::_exit(0);
     if (how.in_child) how.in_child();
-    int ready = place_fds(ready_write, taps);
+    int ready = place_fds(ready_write, taps, how.stdio);
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);

@@ -222,7 +222,7 @@ void Supervisor::on_output(int stream, std::string_view bytes)
         if (kernel_log_) kernel_log_->write(bytes);
         return;
     }
-    if (!o_.detached) {
+    if (out_) {  // the foreground's stdio, a claimant's or a run's
         Sink& sink = *(stream == 1 ? out_ : err_);
         sink.write(std::string(bytes));
         if (sink.queued() > max_queued && vm_) {  // the terminal or pipe is slower than the guest
@@ -311,7 +311,7 @@ Result<> Supervisor::prepare()
     if (o_.spec.stdio == StdioKind::virtio)
         if (auto k = RotatingLog::open(dir_ + "/kernel.log", o_.log_max_size, o_.log_backups))
             kernel_log_ = std::move(*k);
-    if (o_.detached) return setup_detached();
+    if (o_.detached && !o_.stdio_fds) return setup_detached();
     if (!pooled()) setup_foreground_io();
     return {};
 }
@@ -417,7 +417,7 @@ int Supervisor::run()
     fill_record();
     if (pooled()) return serve();  // the claim starts its stdio (pooled.cpp)
     save();
-    if (!o_.detached && o_.forward_stdin) read_stdin();
+    if ((!o_.detached || o_.stdio_fds) && o_.forward_stdin) read_stdin();
     if (!o_.forward_stdin) vm_->close_stdin();
     return serve();
 }

@@ -2,7 +2,7 @@
 // every router domain and `fleet-vmm pool start` take.
 //
 // The child is the supervisor (supervisor.hpp) in a session of its own, its
-// stdio on /dev/null, holding only what it needs: the write end of the
+// stdio on /dev/null (or the pipes of a router's run), holding only what it needs: the write end of the
 // ready pipe at fd 3 (close-on-exec, so QEMU never holds it) and the VM's
 // taps at 4, 5, ... (QEMU gets those as -netdev tap,fd=N); every other fd
 // of the parent is closed, so a listening socket or a client connection of
@@ -15,6 +15,7 @@
 #include <fleet/vmm/supervisor.hpp>
 
 #include <sys/types.h>
+#include <array>
 #include <functional>
 #include <string>
 #include <vector>
@@ -29,6 +30,9 @@ struct DetachOptions {
     bool orphan = false;
     // Runs in the child first (e.g. to rename the process).
     std::function<void()> in_child;
+    // The child's stdin, stdout and stderr (a router's run: pipes); -1
+    // each: /dev/null.
+    std::array<int, 3> stdio{-1, -1, -1};
 };
 
 struct Detached {

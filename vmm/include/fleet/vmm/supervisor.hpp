@@ -43,8 +43,12 @@ struct PoolSlot {
 struct SupervisorOptions {
     VmSpec spec;
     LaunchOptions launch;
-    std::string image;         // catalog name or path, for listings
-    bool detached = false;     // false: stdio is fds 0, 1, 2
+    std::string image;      // catalog name or path, for listings
+    bool detached = false;  // false: stdio is fds 0, 1, 2
+    // Detached, yet the guest's stdio is fds 0, 1, 2 as in the foreground
+    // (a router's run: pipes to the next stage or to its client). No
+    // console.log or console.sock then.
+    bool stdio_fds = false;
     bool auto_remove = false;  // delete the VM's folder when it ends
     // Foreground: read fd 0 into the guest, then end its stdin. Detached:
     // keep stdin open for console clients; if false, the guest's stdin ends
