@@ -3,6 +3,9 @@
 // and keeps ids counting up.
 #include "fixture.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <filesystem>
 
 using namespace fleet::router;
@@ -100,4 +103,32 @@ TEST_CASE("adopt: a live record that does not parse is cleared", "[adopt]")
     CHECK(f.launcher.asked("clear junk"));
     CHECK_FALSE(std::filesystem::exists(f.live_dir() + "/junk.xml"));
     CHECK(f.registry->all().empty());
+}
+
+TEST_CASE("adopt: a stage of a run is destroyed, its client having gone with the router", "[adopt][runs]")
+{
+    Fixture f;
+    int p[2];
+    REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
+    auto stdio = std::make_shared<RunStdio>();
+    stdio->in = fleet::Fd(p[0]);
+    stdio->out = fleet::Fd(p[1]);
+    stdio->err = fleet::Fd(::fcntl(p[1], F_DUPFD_CLOEXEC, 3));
+    std::optional<DomainResult<DomainPtr>> stage;
+    f.registry->create(
+        domain_xml("stage", uuid_a), false, [&](DomainResult<DomainPtr> r) { stage = r; }, Principal::router(), stdio);
+    f.launcher.ready("stage");
+    REQUIRE(stage);
+    REQUIRE(*stage);
+    CHECK((**stage)->run_stage);
+    CHECK(std::filesystem::exists(f.live_dir() + "/stage.run"));
+    f.registry->stop();
+    f.launcher.left_running["stage"] = Adopted{false};
+    f.registry = f.fresh_registry();
+    f.registry->adopt();
+    CHECK(f.launcher.asked("kill stage"));
+    f.launcher.end("stage", EndKind::killed);
+    CHECK_FALSE(f.registry->by_name("stage"));
+    CHECK_FALSE(std::filesystem::exists(f.live_dir() + "/stage.run"));
+    CHECK(f.events_of("stage").back() == Lifecycle::stopped_destroyed);
 }

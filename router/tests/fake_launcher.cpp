@@ -1,6 +1,8 @@
 // router-unit — the scripted Launcher (fake_launcher.hpp).
 #include "fake_launcher.hpp"
 
+#include <fcntl.h>
+
 #include <algorithm>
 #include <stdexcept>
 
@@ -23,14 +25,21 @@ void FakeLauncher::fail(const std::string& name, const std::string& why)
     end(name, EndKind::launch_failed);
 }
 
-void FakeLauncher::end(const std::string& name, EndKind how)
+void FakeLauncher::end(const std::string& name, EndKind how, int status)
 {
     auto it = vms_.find(name);
     if (it == vms_.end()) throw std::logic_error("end: '" + name + "' is not running");
     Vm vm = std::move(it->second);
     vms_.erase(it);
     if (!vm.ready && vm.watch.ready) vm.watch.ready(domain_fail(Errc::failed, "the VM ended before it was ready"));
-    if (vm.watch.ended) vm.watch.ended(Ending{how, ""});
+    vm.stdio.reset();
+    if (vm.watch.ended) vm.watch.ended(Ending{how, "", status});
+}
+
+const RunStdio* FakeLauncher::stdio(const std::string& name) const
+{
+    auto it = vms_.find(name);
+    return it == vms_.end() ? nullptr : it->second.stdio.get();
 }
 
 bool FakeLauncher::asked(const std::string& call) const
@@ -38,12 +47,20 @@ bool FakeLauncher::asked(const std::string& call) const
     return std::find(calls.begin(), calls.end(), call) != calls.end();
 }
 
-DomainResult<> FakeLauncher::start(const DomainDef& def, const Principal&, bool paused, Watch watch)
+DomainResult<> FakeLauncher::start(const DomainDef& def, const Principal&, bool paused, Watch watch,
+                                   const RunStdio* stdio)
 {
     calls.push_back("start " + def.name + (paused ? " paused" : ""));
     if (refuse_start) return std::unexpected(*std::exchange(refuse_start, std::nullopt));
     if (running(def.name)) throw std::logic_error("start: '" + def.name + "' runs already");
-    vms_[def.name] = Vm{std::move(watch), false};
+    Vm vm{std::move(watch), false, nullptr};
+    if (stdio) {
+        vm.stdio = std::make_shared<RunStdio>();
+        vm.stdio->in = Fd(::fcntl(stdio->in.get(), F_DUPFD_CLOEXEC, 3));
+        vm.stdio->out = Fd(::fcntl(stdio->out.get(), F_DUPFD_CLOEXEC, 3));
+        vm.stdio->err = Fd(::fcntl(stdio->err.get(), F_DUPFD_CLOEXEC, 3));
+    }
+    vms_[def.name] = std::move(vm);
     return {};
 }
 
@@ -52,7 +69,7 @@ DomainResult<Adopted> FakeLauncher::adopt(const std::string& name, Watch watch)
     calls.push_back("adopt " + name);
     auto it = left_running.find(name);
     if (it == left_running.end()) return domain_fail(Errc::not_found, "domain '" + name + "' is not running");
-    vms_[name] = Vm{std::move(watch), true};
+    vms_[name] = Vm{std::move(watch), true, nullptr};
     return it->second;
 }
 

@@ -7,6 +7,7 @@
 #include <fleet/router/launcher.hpp>
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,13 +30,18 @@ public:
     void ready(const std::string& name);
     // The supervisor said why the guest could not start; the VM ends.
     void fail(const std::string& name, const std::string& why);
-    // The VM ends (a start that never was ready hears that first).
-    void end(const std::string& name, EndKind how);
+    // The VM ends (a start that never was ready hears that first), its
+    // program with this status; a run's stage closes its stdio copies.
+    void end(const std::string& name, EndKind how, int status = 0);
+    // A run's stage: the copies of its stdio pipes, as its supervisor
+    // would hold them (fds 0, 1, 2), until it ends.
+    [[nodiscard]] const RunStdio* stdio(const std::string& name) const;
 
     [[nodiscard]] bool running(const std::string& name) const { return vms_.count(name) > 0; }
     [[nodiscard]] bool asked(const std::string& call) const;
 
-    DomainResult<> start(const DomainDef& def, const Principal& owner, bool paused, Watch watch) override;
+    DomainResult<> start(const DomainDef& def, const Principal& owner, bool paused, Watch watch,
+                         const RunStdio* stdio) override;
     DomainResult<Adopted> adopt(const std::string& name, Watch watch) override;
     void clear(const std::string& name) override;
     DomainResult<> shutdown(const std::string& name) override;
@@ -51,6 +57,7 @@ private:
     struct Vm {
         Watch watch;
         bool ready = false;
+        std::shared_ptr<RunStdio> stdio;
     };
     std::map<std::string, Vm> vms_;
 };

@@ -12,7 +12,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <deque>
+#include <map>
 
 using namespace fleet;
 using namespace fleet::router;
@@ -49,7 +51,10 @@ struct Client : Fixture {
 
     Packet next()
     {
+        bool late = false;
+        OpId guard = loop->timer(std::chrono::seconds(20), [&](int) { late = true; });
         turn_until([&] {
+            if (late) return true;
             char buf[4096];
             ssize_t n;
             while ((n = ::read(fd.get(), buf, sizeof buf)) > 0) {
@@ -59,6 +64,8 @@ struct Client : Fixture {
             }
             return !got.empty();
         });
+        if (!late) loop->cancel(guard);
+        REQUIRE_FALSE(late);  // no packet came within 20 s
         Packet p = std::move(got.front());
         got.pop_front();
         return p;
@@ -277,4 +284,151 @@ TEST_CASE("libvirt: host memory as one cell; networks empty; unsupported configu
     CHECK(vnc.message->starts_with("unsupported configuration: <devices/graphics>: type 'vnc' is not supported"));
     auto bad = w.error(w.call(RemoteProc::domain_define_xml, DomainDefineXmlArgs{"<domain><name>x</name>"}));
     CHECK(bad.code == err::xml_error);
+}
+
+// ---- fleet's runs (run_procs.cpp, docs/fleet-protocol.md) -------------------------------
+
+namespace {
+
+void write_fd(int fd, std::string_view bytes)
+{
+    REQUIRE(::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()));
+}
+
+// What a blocking fd holds, once it holds `want` bytes or reaches its end.
+std::string read_fd(int fd, std::size_t want)
+{
+    std::string out;
+    char buf[4096];
+    while (out.size() < want) {
+        ssize_t n = ::read(fd, buf, std::min(sizeof buf, want - out.size()));
+        REQUIRE(n >= 0);
+        if (n == 0) break;
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+    return out;
+}
+
+struct RunClient : Client {
+    // Packets until `done` holds: stream data of serial, concatenated, and
+    // the EXITED events (name -> status).
+    std::string data;
+    bool eof = false;
+    std::map<std::string, int> exited;
+
+    void take(const Packet& p, std::uint32_t serial)
+    {
+        if (p.header.type == MessageType::message && p.header.proc == to_int(RemoteProc::fleet_domain_event_exited)) {
+            auto m = decode_payload<FleetDomainEventExitedMsg>(p.payload);
+            REQUIRE(m);
+            exited[m->dom.name] = m->status;
+        } else if (p.header.type == MessageType::stream && p.header.serial == serial) {
+            REQUIRE(p.header.status == Status::continue_);
+            if (p.payload.empty()) eof = true;
+            data += p.payload;
+        }
+    }
+};
+
+}  // namespace
+
+TEST_CASE("runs: DOMAIN_RUN starts every stage, joins them with a pipe, relays its ends", "[runs]")
+{
+    RunClient c;
+    c.open();
+    auto run =
+        c.call(RemoteProc::fleet_domain_run, FleetDomainRunArgs{{domain_xml("a", uuid_a), domain_xml("b", uuid_b)}, 0});
+    c.turn_until([&] { return c.launcher.asked("start a") && c.launcher.asked("start b"); });
+    CHECK(c.got.empty());
+    c.launcher.ready("a");
+    c.launcher.ready("b");
+    auto doms = c.ok<FleetDomainRunRet>(run).doms;
+    REQUIRE(doms.size() == 2);
+    CHECK(doms[0].name == "a");
+    CHECK(doms[1].name == "b");
+    const RunStdio* a = c.launcher.stdio("a");
+    const RunStdio* b = c.launcher.stdio("b");
+    REQUIRE(a);
+    REQUIRE(b);
+    // a's stdout is b's stdin: the router joined them, no byte passes through it.
+    write_fd(a->out.get(), "joined\n");
+    CHECK(read_fd(b->in.get(), 7) == "joined\n");
+
+    // stdin: the client's bytes reach a; its finish is a's end of file.
+    auto in = c.call(RemoteProc::fleet_domain_open_stdio, FleetDomainOpenStdioArgs{doms[0], 0, 0});
+    c.ok<Void>(in);
+    auto again = c.error(c.call(RemoteProc::fleet_domain_open_stdio, FleetDomainOpenStdioArgs{doms[1], 0, 0}));
+    CHECK(again.code == err::operation_invalid);
+    auto data = encode_stream(in, Status::continue_, std::string("in\0put", 6));
+    REQUIRE(data);
+    write_fd(c.fd.get(), *data);
+    auto finish = encode_stream(in, Status::ok, {});
+    REQUIRE(finish);
+    write_fd(c.fd.get(), *finish);
+    Packet ack = c.next();
+    CHECK(ack.header.serial == in.serial);
+    CHECK(ack.header.status == Status::ok);
+    CHECK(read_fd(a->in.get(), 100) == std::string("in\0put", 6));  // then its end
+
+    // stdout: b's output, then its end once b's copy closes; each stage's status.
+    auto out = c.call(RemoteProc::fleet_domain_open_stdio, FleetDomainOpenStdioArgs{doms[1], 1, 0});
+    c.ok<Void>(out);
+    write_fd(b->out.get(), "result");
+    c.launcher.end("a", EndKind::exited, 0);
+    c.launcher.end("b", EndKind::exited, 3);
+    while (!c.eof || c.exited.size() < 2) c.take(c.next(), out.serial);
+    CHECK(c.data == "result");
+    CHECK(c.exited == std::map<std::string, int>{{"a", 0}, {"b", 3}});
+    // stderr: every stage's, one stream; all of them ended, so it is at its end.
+    auto err = c.call(RemoteProc::fleet_domain_open_stdio, FleetDomainOpenStdioArgs{doms[0], 2, 0});
+    c.ok<Void>(err);
+    c.eof = false;
+    c.data.clear();
+    while (!c.eof) c.take(c.next(), err.serial);
+    CHECK(c.data.empty());
+}
+
+TEST_CASE("runs: a stage that cannot start ends the run; bad requests", "[runs]")
+{
+    RunClient c;
+    c.open();
+    auto empty = c.error(c.call(RemoteProc::fleet_domain_run, FleetDomainRunArgs{{}, 0}));
+    CHECK(empty.code == err::invalid_arg);
+    auto flags = c.error(c.call(RemoteProc::fleet_domain_run, FleetDomainRunArgs{{domain_xml("a")}, 1}));
+    CHECK(flags.code == err::invalid_arg);
+    auto run = c.call(RemoteProc::fleet_domain_run, FleetDomainRunArgs{{domain_xml("a"), "<domain>broken"}, 0});
+    // a starts, and is destroyed: the run does not happen without its stage 2.
+    c.turn_until([&] { return c.launcher.asked("start a"); });
+    c.launcher.ready("a");
+    auto bad = c.error(run);
+    CHECK_THAT(*bad.message, Catch::Contains("stage 2 of the run"));
+    CHECK(c.launcher.asked("kill a"));
+    c.launcher.end("a", EndKind::killed);
+    auto notrun = c.error(
+        c.call(RemoteProc::fleet_domain_open_stdio, FleetDomainOpenStdioArgs{NonnullDomain{"a", {}, -1}, 1, 0}));
+    CHECK(notrun.code == err::no_domain);
+    auto fd = c.error(
+        c.call(RemoteProc::fleet_domain_open_stdio, FleetDomainOpenStdioArgs{NonnullDomain{"a", {}, -1}, 3, 0}));
+    CHECK(fd.code == err::invalid_arg);
+}
+
+TEST_CASE("runs: a run ends with its client; read-only connections cannot run", "[runs]")
+{
+    {
+        RunClient ro;
+        ro.open(true);
+        auto denied = ro.error(ro.call(RemoteProc::fleet_domain_run, FleetDomainRunArgs{{domain_xml("a")}, 0}));
+        CHECK(denied.code == err::operation_denied);
+    }
+    RunClient c;
+    c.open();
+    auto run = c.call(RemoteProc::fleet_domain_run, FleetDomainRunArgs{{domain_xml("a"), domain_xml("b")}, 0});
+    c.turn_until([&] { return c.launcher.asked("start b"); });
+    c.launcher.ready("a");
+    c.launcher.ready("b");
+    c.ok<FleetDomainRunRet>(run);
+    c.launcher.end("a", EndKind::exited, 0);  // ended already: nothing to destroy
+    c.fd.reset();                             // the client goes: what still runs of its run goes too
+    c.turn_until([&] { return c.launcher.asked("kill b"); });
+    CHECK_FALSE(c.launcher.asked("kill a"));
 }

@@ -153,3 +153,15 @@ TEST_CASE("decoding stops at the first bad field and says where", "[codec]")
     REQUIRE_FALSE(r);
     CHECK_THAT(r.error().message, Catch::Contains("at offset 8"));
 }
+
+TEST_CASE("fleet's run: a list of XML strings, then flags; at most run_stages_max stages", "[codec]")
+{
+    FleetDomainRunArgs a{{"ab", "xyz12"}, 0};
+    auto bytes = encode_payload(a);
+    REQUIRE(bytes);
+    CHECK(*bytes == words({2, 2}) + "ab\0\0"s + words({5}) + "xyz12\0\0\0"s + words({0}));
+    CHECK(decode_payload<FleetDomainRunArgs>(*bytes) == a);
+    auto over = decode_payload<FleetDomainRunArgs>(words({run_stages_max + 1}));
+    REQUIRE_FALSE(over);
+    CHECK_THAT(over.error().message, Catch::Contains("exceeds its limit"));
+}

@@ -20,7 +20,12 @@ static_assert(std::is_same_v<Procedure<RemoteProc::domain_get_state>::Ret, Domai
 static_assert(std::is_same_v<Procedure<RemoteProc::domain_lookup_by_uuid>::Ret, DomainRet>);
 static_assert(Procedure<RemoteProc::domain_open_console>::kind == ProcKind::stream);
 static_assert(Procedure<RemoteProc::domain_event_callback_lifecycle>::kind == ProcKind::event);
-static_assert(KnownProcedures::size == 108);
+static_assert(KnownProcedures::size == 111);
+static_assert(to_int(RemoteProc::fleet_domain_run) == 1000);
+static_assert(Procedure<RemoteProc::fleet_domain_open_stdio>::kind == ProcKind::stream);
+static_assert(Procedure<RemoteProc::fleet_domain_open_stdio>::access == ProcAccess::write);
+static_assert(Procedure<RemoteProc::fleet_domain_event_exited>::kind == ProcKind::event);
+static_assert(Procedure<RemoteProc::fleet_domain_run>::name == "FLEET_DOMAIN_RUN");
 static_assert(to_int(RemoteProc::domain_get_vcpus) == 20);
 static_assert(to_int(RemoteProc::connect_get_all_domain_stats) == 344);
 static_assert(Procedure<RemoteProc::domain_reset>::access == ProcAccess::write);

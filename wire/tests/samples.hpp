@@ -116,6 +116,10 @@ template <> inline DomainEventCallbackLifecycleMsg sample<DomainEventCallbackLif
     return {5, {sample_domain(), event::started, detail::started_booted}};
 }
 template <> inline ConnectEventConnectionClosedMsg sample<ConnectEventConnectionClosedMsg>() { return {close_reason::keepalive}; }
+template <> inline FleetDomainRunArgs sample<FleetDomainRunArgs>() { return {{"<domain type='kvm'><name>a</name></domain>", "<domain/>"}, 0}; }
+template <> inline FleetDomainRunRet sample<FleetDomainRunRet>() { return {{sample_domain("fsh-1-0", 3), sample_domain("fsh-1-1", 4)}}; }
+template <> inline FleetDomainOpenStdioArgs sample<FleetDomainOpenStdioArgs>() { return {sample_domain(), 1, 0}; }
+template <> inline FleetDomainEventExitedMsg sample<FleetDomainEventExitedMsg>() { return {sample_domain(), 130}; }
 template <> inline StringArgs sample<StringArgs>() { return {"/var/lib/fleet/disks/root.qcow2"}; }
 template <> inline UuidArgs sample<UuidArgs>() { return {sample_uuid()}; }
 template <> inline StoragePoolRet sample<StoragePoolRet>() { return {{"/var/lib/fleet/disks", sample_uuid()}}; }

@@ -86,11 +86,16 @@ SupervisorLauncher::VmPtr SupervisorLauncher::find(const std::string& name) cons
 // ---- Start -----------------------------------------------------------------------
 
 DomainResult<SupervisorLauncher::Started> SupervisorLauncher::fork_supervisor(const DomainDef& def,
-                                                                              const Principal& owner, bool paused)
+                                                                              const Principal& owner, bool paused,
+                                                                              const RunStdio* stdio)
 {
     auto so = supervisor_options(def, catalog_, o_, file_credentials(owner));
     if (!so) return std::unexpected(so.error());
     so->spec.start_paused = paused;
+    if (stdio) {  // a run's stage: its stdio are the run's pipes
+        so->stdio_fds = true;
+        so->forward_stdin = true;
+    }
     const std::string& name = def.name;
     // A folder left by an earlier run of this name is the router's to clear.
     if (auto old = store_.inspect(name); old && old->ended()) (void)store_.remove(name);
@@ -98,7 +103,8 @@ DomainResult<SupervisorLauncher::Started> SupervisorLauncher::fork_supervisor(co
         return domain_fail(Errc::failed, "cannot start domain '" + name + "': " + c.error().what());
     // A waiting VM of a warm pool whose key is this domain's: no boot. A
     // pooled VM has no tap and no hypervisor channel, so such domains boot.
-    if (o_.pools && def.interfaces.empty() && !def.hypervisor)
+    // A run's stage takes no pooled VM: a pooled claim cannot carry its pipes yet.
+    if (o_.pools && !stdio && def.interfaces.empty() && !def.hypervisor)
         if (auto claimed = o_.pools->claim(*so)) {
             log_.debug("domain '" + name + "': from the warm pool of " + so->image);
             return Started{claimed->supervisor, std::move(claimed->ready), std::move(claimed->pidfd), false};
@@ -132,7 +138,11 @@ DomainResult<SupervisorLauncher::Started> SupervisorLauncher::fork_supervisor(co
     // listening socket held there would outlive a router restart).
     std::string title = "fleet-router: supervisor " + name;
     auto started = vmm::start_detached(
-        store_, std::move(*so), vmm::DetachOptions{.orphan = false, .in_child = [&] { set_process_title(title); }});
+        store_, std::move(*so),
+        vmm::DetachOptions{.orphan = false,
+                           .in_child = [&] { set_process_title(title); },
+                           .stdio = stdio ? std::array<int, 3>{stdio->in.get(), stdio->out.get(), stdio->err.get()}
+                                          : std::array<int, 3>{-1, -1, -1}});
     if (!started) {
         if (o_.network) o_.network->detach(name);
         (void)store_.remove(name);
@@ -143,9 +153,10 @@ DomainResult<SupervisorLauncher::Started> SupervisorLauncher::fork_supervisor(co
     return out;
 }
 
-DomainResult<> SupervisorLauncher::start(const DomainDef& def, const Principal& owner, bool paused, Watch watch)
+DomainResult<> SupervisorLauncher::start(const DomainDef& def, const Principal& owner, bool paused, Watch watch,
+                                         const RunStdio* stdio)
 {
-    auto started = fork_supervisor(def, owner, paused);
+    auto started = fork_supervisor(def, owner, paused, stdio);
     if (!started) return std::unexpected(started.error());
     auto vm = std::make_shared<Vm>();
     vm->name = def.name;
@@ -227,9 +238,11 @@ void SupervisorLauncher::on_end(const VmPtr& vm)
     if (rec && !rec->ended() && rec->pid > 0 && process_alive(rec->pid, rec->pid_start)) ::kill(rec->pid, SIGKILL);
     Ending ending;
     ending.kind = end_kind(rec && rec->ended() ? rec->exit_reason : vmm::ExitReason::crashed);
-    if (rec && rec->ended())
+    if (rec && rec->ended()) {
         ending.detail =
             " (" + std::string(to_string(rec->exit_reason)) + ", status " + std::to_string(rec->exit_status) + ")";
+        ending.status = rec->exit_status;
+    }
     (void)store_.remove(vm->name);
     if (o_.network) o_.network->detach(vm->name);  // its taps went with its QEMU
     vm->pidfd.reset();

@@ -66,13 +66,14 @@ public:
         reply(wire::Void{});
     }
 
-private:
+    // The client, if it is still there.
     [[nodiscard]] std::shared_ptr<Connection> live() const
     {
         auto c = conn_.lock();
         return c && !c->closed() ? c : nullptr;
     }
 
+private:
     std::weak_ptr<Connection> conn_;
     wire::Header header_;
     const Services* services_;

@@ -29,9 +29,9 @@ using Table = std::array<Invoke, max_proc + 1>;
 Table build()
 {
     Table t{};
-    for (auto group :
-         {entries<Group::connection>(), entries<Group::domains>(), entries<Group::queries>(), entries<Group::events>(),
-          entries<Group::storage>(), entries<Group::facts>(), entries<Group::stats>(), entries<Group::networks>()})
+    for (auto group : {entries<Group::connection>(), entries<Group::domains>(), entries<Group::queries>(),
+                       entries<Group::events>(), entries<Group::storage>(), entries<Group::facts>(),
+                       entries<Group::stats>(), entries<Group::networks>(), entries<Group::runs>()})
         for (const Entry& e : group) t[static_cast<std::size_t>(to_int(e.proc))] = e.invoke;
     return t;
 }

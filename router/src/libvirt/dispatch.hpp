@@ -18,13 +18,14 @@
 
 #include <fleet/wire/procedures.hpp>
 
+#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
 
 namespace fleet::router::libvirt {
 
-enum class Group { connection, domains, queries, events, storage, facts, stats, networks, unsupported, none };
+enum class Group { connection, domains, queries, events, storage, facts, stats, networks, runs, unsupported, none };
 
 // A handler with its arguments not yet decoded.
 using Invoke = void (*)(const Call& call, std::string_view payload);
@@ -45,6 +46,12 @@ Invoke handler_for(std::int32_t proc);
 // Whether a domain passes virConnectListAllDomains' filter flags (also the
 // low bits of virConnectGetAllDomainStats' flags); query_procs.cpp.
 bool list_keeps(const DomainRegistry& registry, const Domain& d, std::uint32_t flags);
+
+// Why this connection may not open one more stream (its limit, or a
+// stream on the call's serial already); nullopt: it may (event_procs.cpp).
+std::optional<LibvirtError> stream_refusal(const Call& call);
+// A stage of a run of this client ended (run_procs.cpp).
+void run_ended(Connection& c, const Domain& d);
 
 // Malformed arguments: libvirtd's RPC error.
 LibvirtError malformed(const Error& e);

@@ -77,6 +77,19 @@ void connect_domain_event_deregister_any(const Call& call, const ConnectDomainEv
     call.reply(Void{});
 }
 
+std::optional<LibvirtError> stream_refusal(const Call& call)
+{
+    Connection& conn = call.connection();
+    if (conn.has_stream(call.header().serial))
+        return LibvirtError{err::rpc, "a stream with serial " + std::to_string(call.header().serial) + " is open"};
+    if (conn.stream_count() >= conn.limits().max_streams)
+        return LibvirtError{err::operation_failed,
+                            "operation failed: this connection has " + std::to_string(conn.stream_count()) +
+                                " streams open, the most allowed (max-client-streams)",
+                            errdom::remote};
+    return std::nullopt;
+}
+
 void domain_open_console(const Call& call, const DomainOpenConsoleArgs& a)
 {
     with_domain(call, a.dom, [&](const DomainPtr& d) {
@@ -84,15 +97,7 @@ void domain_open_console(const Call& call, const DomainOpenConsoleArgs& a)
         if (a.dev_name && !a.dev_name->empty() && *a.dev_name != "serial0" && *a.dev_name != "console0")
             return call.fail(LibvirtError{err::invalid_arg, "cannot find console device '" + *a.dev_name + "'"});
         Connection& conn = call.connection();
-        if (conn.has_stream(call.header().serial))
-            return call.fail(
-                LibvirtError{err::rpc, "a stream with serial " + std::to_string(call.header().serial) + " is open"});
-        if (conn.stream_count() >= conn.limits().max_streams)
-            return call.fail(LibvirtError{err::operation_failed,
-                                          "operation failed: this connection has " +
-                                              std::to_string(conn.stream_count()) +
-                                              " streams open, the most allowed (max-client-streams)",
-                                          errdom::remote});
+        if (auto refusal = stream_refusal(call)) return call.fail(*refusal);
         // Never a blocking connect on the loop: a supervisor that is not
         // accepting (its backlog full) is a busy console, not a stall.
         const std::string& name = d->def.name;
@@ -113,7 +118,11 @@ void LibvirtService::announce(Server& server, const Domain& d, Lifecycle event)
 {
     auto n = libvirt::event_numbers(event);
     server.each_connection([&](Connection& c) { libvirt::send_lifecycle(c, d, n); });
-    if (n.event == wire::event::stopped) server.each_connection([&](Connection& c) { c.domain_ended(d.def.name); });
+    if (n.event == wire::event::stopped)
+        server.each_connection([&](Connection& c) {
+            c.domain_ended(d.def.name);
+            libvirt::run_ended(c, d);
+        });
 }
 
 }  // namespace fleet::router

@@ -6,11 +6,17 @@
 #include <fleet/router/domain.hpp>
 #include <fleet/router/principal.hpp>
 
+#include <fleet/base/fd.hpp>
+#include <fleet/wire/types.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
+#include <string>
+#include <vector>
 
 namespace fleet::router::libvirt {
 
@@ -29,6 +35,19 @@ struct Session {
     std::map<std::int32_t, Registration> callbacks;  // callback id -> registration
     std::set<std::int32_t> old_style;                // event ids (the old registration form)
     std::int32_t next_callback = 1;
+
+    // fleet's runs (FLEET_DOMAIN_RUN, run_procs.cpp), at most max_runs.
+    static constexpr std::size_t max_runs = 16;
+    struct Run {
+        std::vector<std::string> stages;         // domain names, in stage order ("" until started)
+        std::vector<wire::NonnullDomain> refs;   // ... as the RUN reply named them
+        std::vector<std::optional<int>> status;  // each stage's, once it ended
+        std::vector<bool> reported;              // its EXITED event was sent
+        bool replied = false;                    // the RUN reply went out
+        Fd stdio[3];                             // the router's ends (stdin's write end, stdout's and
+                                                 // stderr's read ends) until OPEN_STDIO takes them
+    };
+    std::vector<std::shared_ptr<Run>> runs;
 };
 
 }  // namespace fleet::router::libvirt

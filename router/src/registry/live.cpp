@@ -50,12 +50,14 @@ std::string DomainRegistry::live_path(const std::string& name) const
 void DomainRegistry::save_live(const Domain& d) const
 {
     auto w = replace_file(o_.live_dir, d.def.name + ".xml", format_domain_xml(d.def, d.id), Sync::no);
+    if (w && d.run_stage) w = replace_file(o_.live_dir, d.def.name + ".run", "", Sync::no);
     if (!w) log_.info("cannot save live state: " + w.error().what());
 }
 
 void DomainRegistry::drop_live(const std::string& name) const
 {
     ::unlink(live_path(name).c_str());
+    ::unlink((o_.live_dir + "/" + name + ".run").c_str());
     drop_owner(name, true);
 }
 
@@ -104,6 +106,14 @@ DomainPtr DomainRegistry::adopt_one(const std::string& name)
     d->id = id;
     d->state = adopted->paused ? RunState::paused : RunState::running;
     d->reason = adopted->paused ? Reason::user : Reason::booted;
+    // A stage of a run: its client's connection went with the earlier
+    // router, and nobody reads its ends any more.
+    if (::access((o_.live_dir + "/" + name + ".run").c_str(), F_OK) == 0) {
+        d->run_stage = true;
+        d->stop_ = Domain::Stop::destroy;
+        (void)launcher_.kill(name);
+        log_.info("domain '" + name + "' was a stage of a run whose client has gone: destroying it");
+    }
     return d;
 }
 

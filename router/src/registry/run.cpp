@@ -45,7 +45,7 @@ std::unexpected<DomainError> not_running()
 }  // namespace
 
 void DomainRegistry::create(const std::string& xml, bool paused, std::function<void(DomainResult<DomainPtr>)> done,
-                            const Principal& by)
+                            const Principal& by, std::shared_ptr<RunStdio> stdio)
 {
     auto def = parse_domain_xml(xml);
     if (!def) return done(definition_error(def.error()));
@@ -54,6 +54,8 @@ void DomainRegistry::create(const std::string& xml, bool paused, std::function<v
     auto d = std::make_shared<Domain>();
     d->def = std::move(*def);
     d->owner = by;
+    d->run_stage = stdio != nullptr;
+    d->run_stdio = std::move(stdio);
     domains_[d->def.name] = d;
     start(d, paused, [d, done = std::move(done)](DomainResult<> r) {
         if (!r) return done(std::unexpected(r.error()));
@@ -117,7 +119,9 @@ void DomainRegistry::start(const DomainPtr& d, bool paused, Done done)
     if (auto q = check_start_quota(*d); !q) return refuse(q.error());
     if (auto p = check_host_paths(d->def, d->owner); !p) return refuse(p.error());
     if (auto o = save_owner(d->def.name, d->owner, true); !o) return refuse(o.error());
-    if (auto r = launcher_.start(d->def, d->owner, paused, watch(d)); !r) {
+    // The run's pipes are the launcher's to copy; the router's own close here.
+    auto stdio = std::move(d->run_stdio);
+    if (auto r = launcher_.start(d->def, d->owner, paused, watch(d), stdio.get()); !r) {
         drop_owner(d->def.name, true);
         if (!d->persistent) domains_.erase(d->def.name);
         return done(std::unexpected(r.error()));
@@ -154,6 +158,7 @@ void DomainRegistry::on_end(const DomainPtr& d, const Ending& how)
     if (d->starting) on_ready(d, domain_fail(Errc::failed, "the supervisor ended before the guest was ready"));
     Reason r = stop_reason(how.kind, d->stop_ == Domain::Stop::shutdown, d->stop_ == Domain::Stop::destroy);
     log_.debug("domain '" + d->def.name + "' stopped" + how.detail);
+    d->exit_status = how.status;
     drop_live(d->def.name);
     emit(*d, stopped_event(r));  // the event names the id it ran under
     d->id = -1;

@@ -69,6 +69,7 @@ void Connection::close()
     closed_ = true;
     if (read_op_) loop().cancel(std::exchange(read_op_, 0));
     streams_.clear();
+    server_.service().closed(*this);
     session_.callbacks.clear();
     pending_.clear();
     server_.account_partial(std::exchange(partial_, 0), 0);
@@ -275,6 +276,16 @@ void Connection::open_console(const Header& call, std::string domain, Fd sock)
     stream.pump();
 }
 
+void Connection::open_stdio(const Header& call, Fd pipe, bool input)
+{
+    using Kind = ConsoleStream::Kind;
+    // No domain: a run's stdio ends with its pipe, not with a stage.
+    auto s = std::make_unique<ConsoleStream>(*this, call, std::string(), std::move(pipe), input ? Kind::in : Kind::out);
+    ConsoleStream& stream = *s;
+    streams_[call.serial] = std::move(s);
+    if (!input) stream.pump();
+}
+
 void Connection::pump_stream(std::uint32_t serial)
 {
     if (auto it = streams_.find(serial); it != streams_.end()) it->second->pump();
@@ -285,6 +296,8 @@ void Connection::on_stream_packet(const Packet& p)
     auto it = streams_.find(p.header.serial);
     if (it == streams_.end()) return;  // a stream already finished: late data is dropped
     if (p.header.status == Status::continue_) return it->second->input(p.payload);
+    // A run's stdin finishes once its pipe has taken what was sent.
+    if (p.header.status == Status::ok && it->second->finish()) return;
     // OK: the client finished; ERROR: it aborted. Either way, acknowledge and close.
     send(encode_stream(it->second->call(), Status::ok, {}));
     end_stream(p.header.serial);

@@ -80,6 +80,9 @@ public:
     [[nodiscard]] std::size_t stream_count() const { return streams_.size(); }
     // A stream on the call's serial, joined to a console socket.
     void open_console(const wire::Header& call, std::string domain, Fd sock);
+    // A stream on the call's serial, joined to one end of a run's pipe
+    // (input: the client's bytes go in; else they come out of it).
+    void open_stdio(const wire::Header& call, Fd pipe, bool input);
     // The domain stopped: its streams end.
     void domain_ended(const std::string& domain);
     void end_stream(std::uint32_t serial);

@@ -9,9 +9,11 @@ namespace fleet::router {
 
 using wire::Status;
 
-ConsoleStream::ConsoleStream(Connection& conn, wire::Header call, std::string domain, Fd sock)
-    : conn_(conn), call_(call), domain_(std::move(domain)), sock_(std::move(sock))
+ConsoleStream::ConsoleStream(Connection& conn, wire::Header call, std::string domain, Fd sock, Kind kind)
+    : conn_(conn), call_(call), domain_(std::move(domain)), sock_(std::move(sock)), kind_(kind)
 {
+    // A pipe whose reader is gone (the stage ended) drops what is left, as
+    // a shell pipe does; when_idle still fires (on_idle).
     to_guest_ = std::make_unique<Sink>(conn_.loop(), sock_.get(), [](int) {});
 }
 
@@ -45,6 +47,7 @@ void ConsoleStream::pump()
 
 void ConsoleStream::input(std::string_view bytes)
 {
+    if (kind_ == Kind::out || finishing_) return;  // nothing to write into
     if (discarding_) {
         if (to_guest_->queued() > 0) {  // still not taken: this input is lost
             dropped_ += bytes.size();
@@ -64,12 +67,35 @@ void ConsoleStream::input(std::string_view bytes)
 void ConsoleStream::hold()
 {
     conn_.hold_input();
-    to_guest_->when_idle([this] {
-        if (!conn_.input_held()) return;
+    to_guest_->when_idle([this] { on_idle(); });
+    if (kind_ == Kind::console) watch_stall(to_guest_->queued());
+}
+
+// Everything queued is taken (or dropped: the reader is gone).
+void ConsoleStream::on_idle()
+{
+    if (conn_.input_held()) {
         if (stall_timer_) conn_.loop().cancel(std::exchange(stall_timer_, 0));
         conn_.release_input();
+    }
+    if (!finishing_) return;
+    // The end of stdin: the stage reads end-of-file once the pipe closes,
+    // which is now (the sink is idle and takes nothing more).
+    sock_.reset();
+    // Ended on the next turn: this runs inside the sink's own callback.
+    conn_.send(wire::encode_stream(call_, Status::ok, {}));
+    conn_.loop().defer([weak = conn_.weak_from_this(), serial = call_.serial] {
+        if (auto c = weak.lock()) c->end_stream(serial);
     });
-    watch_stall(to_guest_->queued());
+}
+
+bool ConsoleStream::finish()
+{
+    if (kind_ != Kind::in) return false;
+    if (finishing_) return true;
+    finishing_ = true;
+    to_guest_->when_idle([this] { on_idle(); });
+    return true;
 }
 
 void ConsoleStream::watch_stall(std::size_t queued_before)

@@ -9,6 +9,14 @@
 // other call on the connection (the client's own abort or destroy among
 // them): then this stream's input is dropped, like a serial line nobody
 // reads, until the guest takes what is queued.
+//
+// The same class serves a run's stdio (FLEET_DOMAIN_OPEN_STDIO,
+// docs/fleet-protocol.md) on a pipe instead of a console socket: `out`
+// sends what the pipe gives (stdout, stderr) and ends at its end of file;
+// `in` writes the client's bytes into the pipe (stdin), never drops any
+// (a pipe is lossless: the connection waits, as a writer to a full pipe
+// does), and at the client's finish closes the pipe once it has taken
+// everything, then acknowledges.
 #pragma once
 
 #include <fleet/base/fd.hpp>
@@ -33,7 +41,9 @@ public:
     static constexpr std::size_t max_console_input = 1u << 20;     // queued for a guest before its client waits
     static constexpr std::chrono::milliseconds stall_limit{5000};  // a guest taking nothing this long: drop its input
 
-    ConsoleStream(Connection& conn, wire::Header call, std::string domain, Fd sock);
+    enum class Kind { console, in, out };
+
+    ConsoleStream(Connection& conn, wire::Header call, std::string domain, Fd sock, Kind kind = Kind::console);
     ~ConsoleStream();  // cancels everything in flight
     ConsoleStream(const ConsoleStream&) = delete;
     ConsoleStream& operator=(const ConsoleStream&) = delete;
@@ -44,18 +54,25 @@ public:
     void input(std::string_view bytes);
     // The domain stopped: say so, if the output reader has not.
     void domain_ended();
+    // The client finished (STREAM OK). false: end the stream now; true
+    // (stdin): it ends, acknowledged, once the pipe has taken everything.
+    bool finish();
 
     [[nodiscard]] const wire::Header& call() const { return call_; }
     [[nodiscard]] const std::string& domain() const { return domain_; }
+    [[nodiscard]] Kind kind() const { return kind_; }
 
 private:
     void hold();
+    void on_idle();
     void watch_stall(std::size_t queued_before);
 
     Connection& conn_;
     wire::Header call_;
     std::string domain_;
     Fd sock_;
+    Kind kind_;
+    bool finishing_ = false;
     OpId read_op_ = 0;
     OpId stall_timer_ = 0;
     std::unique_ptr<Sink> to_guest_;

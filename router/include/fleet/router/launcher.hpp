@@ -7,6 +7,7 @@
 // per name at a time.
 #pragma once
 
+#include <fleet/base/fd.hpp>
 #include <fleet/router/domain.hpp>
 #include <fleet/router/domain_error.hpp>
 #include <fleet/router/principal.hpp>
@@ -31,6 +32,13 @@ enum class EndKind {
 struct Ending {
     EndKind kind = EndKind::crashed;
     std::string detail;  // for the log: " (stopped, status 0)"
+    int status = 137;    // as a shell's $?: the program's, 128+N after signal N
+};
+
+// The stdio of one stage of a run (fleet's extension, docs/fleet-protocol.md):
+// the pipes its supervisor gets as fds 0, 1 and 2 instead of a console.
+struct RunStdio {
+    Fd in, out, err;
 };
 
 // One network interface of a running VM, as `virsh domifaddr` shows it.
@@ -81,9 +89,11 @@ public:
 
     // Spawn a VM for def (paused: stopped before its first instruction) and
     // watch it; the files def names are opened with owner's rights
-    // (docs/SECURITY.md). An error means nothing was started and no
-    // callback comes.
-    virtual DomainResult<> start(const DomainDef& def, const Principal& owner, bool paused, Watch watch) = 0;
+    // (docs/SECURITY.md). stdio: a run's stage (its program's stdio are
+    // these pipes, it has no console), else nullptr. An error means
+    // nothing was started and no callback comes.
+    virtual DomainResult<> start(const DomainDef& def, const Principal& owner, bool paused, Watch watch,
+                                 const RunStdio* stdio) = 0;
     // Watch a VM an earlier router started (only `ended` is called).
     // not_found if it is not running any more; what it left is cleared.
     virtual DomainResult<Adopted> adopt(const std::string& name, Watch watch) = 0;

@@ -39,6 +39,9 @@ public:
     // A lifecycle event, to every client that registered for it (a stopped
     // domain's console streams end too).
     void announce(Server& server, const Domain& d, Lifecycle event);
+    // A client has gone: the stages of its runs that still run are
+    // destroyed (run_procs.cpp: a run lives no longer than its caller).
+    void closed(Connection& conn);
 
 private:
     std::unique_ptr<libvirt::Host> host_;

@@ -73,6 +73,12 @@ struct Domain {
     RunState state = RunState::shutoff;
     Reason reason = Reason::unknown;
     bool starting = false;  // launched, not ready yet
+    int exit_status = 0;    // how its last run ended, as a shell's $? (set before the stopped event)
+    // A run's stage (create with stdio): its pipes until the launcher has
+    // its copies. A stage lives no longer than its client: a router that
+    // adopts one (its live record says run) destroys it.
+    std::shared_ptr<RunStdio> run_stdio;
+    bool run_stage = false;
 
     [[nodiscard]] bool active() const { return id >= 0; }
 
@@ -133,9 +139,10 @@ public:
     DomainResult<> set_autostart(const DomainPtr& d, bool on);
 
     // ---- Running (run.cpp) ----
-    // A transient domain: started at once, forgotten when it stops.
+    // A transient domain: started at once, forgotten when it stops. stdio:
+    // a run's stage (its program's stdin, stdout and stderr), else none.
     void create(const std::string& xml, bool paused, std::function<void(DomainResult<DomainPtr>)> done,
-                const Principal& by = Principal::router());
+                const Principal& by = Principal::router(), std::shared_ptr<RunStdio> stdio = nullptr);
     // done once the guest is ready, or failed to start.
     void start(const DomainPtr& d, bool paused, Done done);
     // Asks the guest to power off; its end comes later.

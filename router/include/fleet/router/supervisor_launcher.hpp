@@ -46,7 +46,8 @@ public:
     SupervisorLauncher(Loop& loop, vmm::Store store, LauncherOptions options, Log log);
     ~SupervisorLauncher() override;
 
-    DomainResult<> start(const DomainDef& def, const Principal& owner, bool paused, Watch watch) override;
+    DomainResult<> start(const DomainDef& def, const Principal& owner, bool paused, Watch watch,
+                         const RunStdio* stdio) override;
     DomainResult<Adopted> adopt(const std::string& name, Watch watch) override;
     void clear(const std::string& name) override;
     DomainResult<> shutdown(const std::string& name) override;
@@ -70,7 +71,8 @@ private:
         Fd ready, pidfd;
         bool own_child = true;  // false: a pooled VM's supervisor, the pool daemon's child
     };
-    DomainResult<Started> fork_supervisor(const DomainDef& def, const Principal& owner, bool paused);
+    DomainResult<Started> fork_supervisor(const DomainDef& def, const Principal& owner, bool paused,
+                                          const RunStdio* stdio);
     void watch_ready(const VmPtr& vm);
     void on_ready_line(const VmPtr& vm);
     void watch_end(const VmPtr& vm);

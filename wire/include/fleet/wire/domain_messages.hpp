@@ -187,4 +187,50 @@ struct DomainInterfaceAddressesRet {
     bool operator==(const DomainInterfaceAddressesRet&) const = default;
 };
 
+// ---- fleet's extension: runs (docs/fleet-protocol.md) ----------------------
+// Procedures numbered from 1000 in the REMOTE program: libvirt's own are
+// below 500. A libvirt client never sends them; fsh does.
+
+// Stages of one run (a pipeline): at most this many.
+inline constexpr std::uint32_t run_stages_max = 16;
+
+// FLEET_DOMAIN_RUN (1000): start one transient domain per XML at once,
+// stage i's stdout joined to stage i+1's stdin by the router. The first
+// stage's stdin and the last stage's stdout, and every stage's stderr,
+// are the caller's, through FLEET_DOMAIN_OPEN_STDIO streams.
+struct FleetDomainRunArgs {
+    List<std::string, run_stages_max> xml;
+    std::uint32_t flags = 0;  // none yet: must be 0
+    static constexpr auto xdr = std::tuple{&FleetDomainRunArgs::xml, &FleetDomainRunArgs::flags};
+    bool operator==(const FleetDomainRunArgs&) const = default;
+};
+
+struct FleetDomainRunRet {
+    List<NonnullDomain, run_stages_max> doms;  // in stage order
+    static constexpr auto xdr = std::tuple{&FleetDomainRunRet::doms};
+    bool operator==(const FleetDomainRunRet&) const = default;
+};
+
+// FLEET_DOMAIN_OPEN_STDIO (1001): a stream on the call's serial joined to
+// one of a run's stdio ends: fd 0 (the client sends, an empty packet or
+// FINISH is end-of-file), 1 or 2 (the router sends, an empty packet at
+// end-of-file).
+struct FleetDomainOpenStdioArgs {
+    NonnullDomain dom;
+    std::int32_t fd = 0;
+    std::uint32_t flags = 0;  // none yet: must be 0
+    static constexpr auto xdr =
+        std::tuple{&FleetDomainOpenStdioArgs::dom, &FleetDomainOpenStdioArgs::fd, &FleetDomainOpenStdioArgs::flags};
+    bool operator==(const FleetDomainOpenStdioArgs&) const = default;
+};
+
+// FLEET_DOMAIN_EVENT_EXITED (1002): a stage of the connection's own run
+// ended; status as a shell sees it (0-255, 128+N for signal N).
+struct FleetDomainEventExitedMsg {
+    NonnullDomain dom;
+    std::int32_t status = 0;
+    static constexpr auto xdr = std::tuple{&FleetDomainEventExitedMsg::dom, &FleetDomainEventExitedMsg::status};
+    bool operator==(const FleetDomainEventExitedMsg&) const = default;
+};
+
 }  // namespace fleet::wire
