@@ -2,7 +2,8 @@
 // then a script, -c text, or the interactive loop.
 //
 // Commands are resolved by the shell's resolver: by default each command
-// name is a catalog image and runs as its own VM through fleet-vmm
+// name is a catalog image and runs as its own VM, a domain of the router in
+// use (shell/include/fleet/shell/router_run.hpp), else through fleet-vmm
 // (shell/include/fleet/shell/vm_runner.hpp); `host CMD` runs a host
 // program. The developer option --host-commands (or FSH_RUNNER=host) runs
 // names as host programs, which is how the language is tested against dash.
@@ -10,6 +11,7 @@
 
 #include <fleet/shell/dump.hpp>
 #include <fleet/shell/parser.hpp>
+#include <fleet/shell/router_run.hpp>
 #include <fleet/shell/router_session.hpp>
 #include <fleet/shell/shell.hpp>
 #include <fleet/shell/vm_runner.hpp>
@@ -36,8 +38,10 @@ constexpr const char* usage_text =
     "fleet's shell: a POSIX-style shell whose commands run as VMs. A command\n"
     "name is a runtime program of the image catalog (cat, wc, head, ...), else\n"
     "an applet of the Linux image's busybox (grep, sort, ...), else another\n"
-    "image by name; each runs as `fleet-vmm run` ($FLEET_VMM, else the one\n"
-    "beside fsh). `images` lists them; `host CMD` runs a host program.\n"
+    "image by name; each runs as a transient domain of the router in use\n"
+    "(a pipeline's VMs joined by the router itself), or without a router as\n"
+    "`fleet-vmm run` ($FLEET_VMM, else the one beside fsh). `images` lists\n"
+    "them; `host CMD` runs a host program.\n"
     "\n"
     "Options:\n"
     "  -c TEXT          run TEXT ($0 = NAME, $1... = ARGs), as sh -c\n"
@@ -45,7 +49,10 @@ constexpr const char* usage_text =
     "                   qemu+unix:///system?socket=/run/fleet/libvirt-sock,\n"
     "                   qemu+tcp://HOST:PORT/system (read-only); without one,\n"
     "                   fsh uses this host's router, else one announced over\n"
-    "                   mDNS (`routers` lists them, `router NAME` switches)"
+    "                   mDNS (`routers` lists them, `router NAME` switches);\n"
+    "                   commands run on the one chosen, else on this host's\n"
+    "  --no-router      run commands through fleet-vmm, never a router (also\n"
+    "                   FSH_RUNNER=vmm)\n"
     "  -i               interactive even if stdin is not a terminal\n"
     "  -e -u -x -f -n   as `set -e` etc.; -o pipefail as `set -o pipefail`\n"
     "  --no-share       do not share the working folder (read-only, same path)\n"
@@ -62,6 +69,7 @@ struct Cli {
     bool dump = false;
     bool host_commands = false;
     bool no_share = false;
+    bool no_router = false;
     bool interactive = false;
     bool have_text = false;
     std::string text;
@@ -103,6 +111,8 @@ int parse_options(int argc, char** argv, Cli& cli)
             cli.host_commands = true;
         } else if (a == "--no-share") {
             cli.no_share = true;
+        } else if (a == "--no-router") {
+            cli.no_router = true;
         } else if (a == "--connect" || a.starts_with("--connect=")) {
             if (a == "--connect" && i + 1 >= argc) {
                 std::fputs("fsh: --connect: needs a URI\n", stderr);
@@ -271,9 +281,12 @@ int main(int argc, char** argv)
     if (const char* uri = std::getenv("FLEET_URI"); uri && *uri) router_config.env_uri = uri;
     router_config.runtime_dir = fleet::vmm::default_runtime_dir("");
     RouterSession routers(router_config);
+    bool daemonless = cli.no_router || (runner_env && std::strcmp(runner_env, "vmm") == 0);
+    RouterRunner router_runner(catalog, vm_options, routers, router_config.runtime_dir, vm_runner);
+    CommandRunner* vm = daemonless ? static_cast<CommandRunner*>(&vm_runner) : &router_runner;
     Shell::Settings settings;
     settings.routers = &routers;
-    settings.runner = host ? static_cast<CommandRunner*>(&host_runner) : &vm_runner;
+    settings.runner = host ? static_cast<CommandRunner*>(&host_runner) : vm;
     settings.host_runner = &host_runner;
     settings.resolver = host ? static_cast<CommandResolver*>(&host_resolver) : &vm_resolver;
     settings.arg0 = cli.name;

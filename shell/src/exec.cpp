@@ -85,14 +85,36 @@ int Shell::execute_pipeline(const Pipeline& p)
     if (p.commands.size() == 1) {
         status = execute_command(*p.commands[0]);
     } else {
+        // Consecutive VM commands a router joins itself are one child and
+        // one run: their bytes never pass through fsh (router_run.hpp).
+        std::vector<std::vector<const Command*>> groups;
+        // Joined with the one before: both joinable, and neither redirects
+        // the pipe between them.
+        std::vector<bool> joins_previous(p.commands.size(), false);
+        bool any = false;
+        bool prev_joinable = false;
+        for (std::size_t i = 0; i < p.commands.size(); ++i) {
+            bool j = joinable(*p.commands[i]);
+            joins_previous[i] =
+                i > 0 && j && prev_joinable && !redirects_fd(*p.commands[i - 1], 1) && !redirects_fd(*p.commands[i], 0);
+            any = any || joins_previous[i];
+            prev_joinable = j;
+        }
+        bool joining = any && settings.runner->can_join();
+        for (std::size_t i = 0; i < p.commands.size(); ++i) {
+            if (joining && joins_previous[i])
+                groups.back().push_back(p.commands[i].get());
+            else
+                groups.push_back({p.commands[i].get()});
+        }
         Job& job = add_job(describe(p), -1);
         job.pipefail = options.pipefail;
         pid_t pgid = job_control() ? 0 : -1;
         int prev_read = -1;
-        for (std::size_t i = 0; i < p.commands.size(); ++i) {
+        for (std::size_t i = 0; i < groups.size(); ++i) {
             int fds[2] = {-1, -1};
-            if (i + 1 < p.commands.size() && ::pipe2(fds, O_CLOEXEC) != 0) fatal("pipe: cannot create");
-            const Command& cmd = *p.commands[i];
+            if (i + 1 < groups.size() && ::pipe2(fds, O_CLOEXEC) != 0) fatal("pipe: cannot create");
+            const auto& group = groups[i];
             pid_t pid = fork_child(pgid, true, false);
             if (pid == 0) {
                 if (prev_read >= 0) ::dup2(prev_read, 0);
@@ -100,7 +122,8 @@ int Shell::execute_pipeline(const Pipeline& p)
                 for (int fd : {prev_read, fds[0], fds[1]}) {
                     if (fd >= 0) ::close(fd);
                 }
-                ::_exit(run_forked([&] { return execute_command(cmd); }));
+                if (group.size() > 1) ::_exit(run_forked([&] { return execute_joined(group); }));
+                ::_exit(run_forked([&] { return execute_command(*group.front()); }));
             }
             if (pid > 0) {
                 if (pgid == 0) pgid = job.pgid = pid;

@@ -27,6 +27,10 @@ private:
 // failure the message is printed and false returned.
 bool apply_redirects(Shell& sh, const std::vector<Redirect>& redirects, SavedFds* saved);
 
+// The fd a redirection changes; whether any of a command's changes fd.
+int redirected_fd(const Redirect& r);
+bool redirects_fd(const Command& command, int fd);
+
 // A short text for a command, for `jobs` and messages.
 std::string describe(const Pipeline& pipeline);
 std::string describe(const AndOr& and_or);

@@ -5,6 +5,7 @@
 
 #include <fleet/shell/expand.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -146,6 +147,62 @@ int Shell::execute_external(const std::vector<std::string>& words, const std::ve
     for (const auto& w : words) text += (text.empty() ? "" : " ") + w;
     job.text = text;
     return wait_job(job);
+}
+
+int redirected_fd(const Redirect& r)
+{
+    if (r.fd >= 0) return r.fd;
+    bool input =
+        r.op == RedirOp::in || r.op == RedirOp::dup_in || r.op == RedirOp::read_write || r.op == RedirOp::heredoc;
+    return input ? 0 : 1;
+}
+
+bool redirects_fd(const Command& command, int fd)
+{
+    return std::any_of(command.redirects.begin(), command.redirects.end(),
+                       [fd](const Redirect& r) { return redirected_fd(r) == fd; });
+}
+
+bool Shell::joinable(const Command& command)
+{
+    const auto* simple = std::get_if<SimpleCommand>(&command.node);
+    if (!simple || simple->words.empty()) return false;
+    // Only the run's ends may be redirected: its stdin and its stdout.
+    for (const auto& r : command.redirects)
+        if (redirected_fd(r) > 1) return false;
+    std::string name;
+    for (const auto& part : simple->words[0].parts) {
+        if (part.kind != PartKind::literal) return false;
+        name += part.text;
+    }
+    if (name.empty() || find_builtin(name) || functions.count(name)) return false;
+    return settings.resolver->resolve(name, get("PATH").value_or("/usr/bin:/bin")).has_value();
+}
+
+int Shell::execute_joined(const std::vector<const Command*>& commands)
+{
+    std::vector<CommandSpec> specs;
+    for (const Command* command : commands) {
+        const auto& simple = std::get<SimpleCommand>(command->node);
+        std::vector<std::string> words = expand_fields(*this, simple.words);
+        std::vector<Assigned> assigned = expand_assignments(*this, simple);
+        trace(*this, assigned, words);
+        // The first one's stdin, the last one's stdout (the grouping keeps others out).
+        if (!apply_redirects(*this, command->redirects, nullptr)) return 2;
+        auto program =
+            words.empty() ? std::nullopt : settings.resolver->resolve(words[0], get("PATH").value_or("/usr/bin:/bin"));
+        if (!program) {
+            error((words.empty() ? std::string() : words[0]) + ": command not found");
+            return 127;
+        }
+        CommandSpec spec;
+        spec.program = *program;
+        spec.argv = words;
+        spec.env = environment();
+        for (const auto& a : assigned) spec.env.push_back(a.name + "=" + a.value);
+        specs.push_back(std::move(spec));
+    }
+    return settings.runner->run_joined(specs, options.pipefail);
 }
 
 int Shell::call_function(const FunctionDef& fn, const std::vector<std::string>& args)

@@ -103,30 +103,49 @@ bool shareable_folder(const std::string& dir)
     return dir != "/" && !dir.starts_with("/proc/") && !dir.starts_with("/sys/");
 }
 
+VmCommand vm_command(const VmOptions& options, const std::string& program, bool linux,
+                     const std::vector<std::string>& argv, const std::vector<std::string>& env, const std::string& cwd)
+{
+    VmCommand c;
+    c.env = guest_env(env);
+    if (linux && options.share_cwd && shareable_folder(cwd)) c.share = c.workdir = cwd;
+    std::string_view p = program;
+    if (p.starts_with(applet_prefix)) {
+        c.image = "linux";
+        c.args.emplace_back(p.substr(applet_prefix.size()));
+    } else if (p.starts_with(runtime_prefix)) {
+        c.image = p.substr(runtime_prefix.size());
+    } else {
+        c.image = p.starts_with(image_prefix) ? p.substr(image_prefix.size()) : p;
+    }
+    c.args.insert(c.args.end(), argv.begin() + (argv.empty() ? 0 : 1), argv.end());
+    return c;
+}
+
+bool linux_program(VmCatalog& catalog, const std::string& program)
+{
+    std::string_view p = program;
+    if (p.starts_with(applet_prefix)) return true;
+    if (!p.starts_with(image_prefix)) return false;
+    const VmImage* image = catalog.find(std::string(p.substr(image_prefix.size())));
+    return image && image->kind == "linux";
+}
+
 std::vector<std::string> vm_launch_argv(const VmOptions& options, const std::string& program, bool linux,
                                         const std::vector<std::string>& argv, const std::vector<std::string>& env,
                                         const std::string& cwd, bool no_stdin)
 {
+    VmCommand c = vm_command(options, program, linux, argv, env, cwd);
     std::vector<std::string> out = {options.launcher, "run"};
     if (no_stdin) out.emplace_back("--no-stdin");
-    for (const auto& e : guest_env(env)) {
+    for (const auto& e : c.env) {
         out.push_back("-e");
         out.push_back(e);
     }
-    if (linux && options.share_cwd && shareable_folder(cwd)) {
-        out.insert(out.end(), {"--share", cwd + ":" + cwd + ":ro", "-w", cwd});
-    }
-    std::string_view p = program;
-    if (p.starts_with(applet_prefix)) {
-        out.push_back("linux");
-        out.emplace_back(p.substr(applet_prefix.size()));
-    } else if (p.starts_with(runtime_prefix)) {
-        out.emplace_back(p.substr(runtime_prefix.size()));
-    } else {
-        out.emplace_back(p.starts_with(image_prefix) ? p.substr(image_prefix.size()) : p);
-    }
+    if (!c.share.empty()) out.insert(out.end(), {"--share", c.share + ":" + c.share + ":ro", "-w", c.workdir});
+    out.push_back(c.image);
     // Past this point every word is the program's, even one that looks like an option.
-    out.insert(out.end(), argv.begin() + (argv.empty() ? 0 : 1), argv.end());
+    out.insert(out.end(), c.args.begin(), c.args.end());
     return out;
 }
 
@@ -139,12 +158,7 @@ bool background_on_terminal(int fd)
 
 Result<pid_t> VmRunner::start(const CommandSpec& spec)
 {
-    std::string_view p = spec.program;
-    bool linux = p.starts_with(applet_prefix);
-    if (p.starts_with(image_prefix)) {
-        const VmImage* image = catalog_.find(std::string(p.substr(image_prefix.size())));
-        linux = image && image->kind == "linux";
-    }
+    bool linux = linux_program(catalog_, spec.program);
     std::string name = spec.argv.empty() ? spec.program : spec.argv[0];
     if (options_.launcher.empty()) {
         return std::unexpected(Error{name + ": no fleet-vmm (looked at $FLEET_VMM, beside fsh, on PATH)", ENOENT});

@@ -180,8 +180,12 @@ Result<wire::Packet> RouterClient::receive(const wire::Header& call)
             wire::Packet p = std::move(queued_.front());
             queued_.pop_front();
             if (wire::answers(call, p.header)) return p;
-            if (wire::is_ping(p.header))
+            if (wire::is_ping(p.header)) {
                 if (auto ok = send(wire::encode_pong()); !ok) return std::unexpected(ok.error());
+            } else if (keep_unsolicited_) {
+                if (unsolicited_.size() >= 4096) return fail("the router sent more than fsh keeps between calls");
+                unsolicited_.push_back(std::move(p));
+            }
         }
         auto bytes = read_some(deadline);
         if (!bytes) return std::unexpected(bytes.error());
@@ -199,6 +203,27 @@ Result<std::string> RouterClient::raw_call(std::int32_t proc, const std::string&
     auto reply = receive(call);
     if (!reply) return std::unexpected(reply.error());
     return wire::reply_payload(*reply);
+}
+
+Result<std::string> RouterClient::seal(const std::string& bytes)
+{
+    if (!tls_) return bytes;
+    if (auto ok = tls_->send(bytes); !ok) return std::unexpected(ok.error());
+    return tls_->take_output();
+}
+
+Result<std::vector<wire::Packet>> RouterClient::unseal(std::string_view bytes, std::string& reply)
+{
+    std::string plain(bytes);
+    if (tls_) {
+        auto p = tls_->receive(std::string(bytes));
+        if (!p) return std::unexpected(p.error());
+        plain = std::move(*p);
+        reply += tls_->take_output();
+    }
+    auto packets = assembler_.feed(plain);
+    if (!packets) return fail("bad data from the router: " + packets.error().message);
+    return std::move(*packets);
 }
 
 }  // namespace fleet::shell

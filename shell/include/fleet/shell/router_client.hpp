@@ -25,6 +25,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace fleet::shell {
@@ -56,6 +57,27 @@ public:
     template <class Ret, class Args>
     Result<Ret> call(wire::RemoteProc proc, const Args& args);
 
+    // ---- For a run's relay (router_run.hpp), which does its own I/O ----
+    // Packets that came while a call waited for its reply (events, stream
+    // data), kept once keep_unsolicited is on (at most 4096, then the
+    // connection is called broken); take_unsolicited hands them over.
+    void keep_unsolicited() { keep_unsolicited_ = true; }
+    std::deque<wire::Packet> take_unsolicited()
+    {
+        for (auto& p : queued_) unsolicited_.push_back(std::move(p));  // read past the last reply
+        queued_.clear();
+        return std::exchange(unsolicited_, {});
+    }
+    void set_timeout(std::chrono::milliseconds t) { timeout_ = t; }
+    [[nodiscard]] int fd() const { return fd_.get(); }
+    std::uint32_t next_serial() { return serial_++; }
+    [[nodiscard]] std::uint32_t last_serial() const { return serial_ - 1; }  // the last call's
+    // Plaintext packets -> the bytes to write (sealed for TLS).
+    Result<std::string> seal(const std::string& bytes);
+    // Bytes read from the socket -> whole packets; `reply` gets anything
+    // TLS must write back.
+    Result<std::vector<wire::Packet>> unseal(std::string_view bytes, std::string& reply);
+
 private:
     RouterClient(Fd fd, std::chrono::milliseconds timeout) : fd_(std::move(fd)), timeout_(timeout) {}
     Result<> open(const RouterUri& uri, bool read_only);
@@ -73,6 +95,8 @@ private:
     std::unique_ptr<wire::TlsSession> tls_;
     wire::PacketAssembler assembler_;
     std::deque<wire::Packet> queued_;
+    std::deque<wire::Packet> unsolicited_;
+    bool keep_unsolicited_ = false;
     std::uint32_t serial_ = 0;
     bool read_only_ = false;
 };

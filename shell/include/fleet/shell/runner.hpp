@@ -41,6 +41,13 @@ public:
     // The started process's pid, or an error naming the command with the
     // errno of the failed start (ENOENT gives status 127, others 126).
     virtual Result<pid_t> start(const CommandSpec& spec) = 0;
+    // Whether consecutive commands of a pipeline can run as one joined run
+    // (a router joins their stdio itself: router_run.hpp).
+    virtual bool can_join() { return false; }
+    // Run them so, here, with this process's fds 0, 1, 2 as the ends;
+    // returns the status (the last one's, or with pipefail the rightmost
+    // non-zero one).
+    virtual int run_joined(const std::vector<CommandSpec>&, bool) { return 126; }
 };
 
 // Names to programs. nullopt: command not found (127).

@@ -119,6 +119,13 @@ public:
     int execute_async(const AndOr& and_or);
     int execute_simple(const Command& command, const SimpleCommand& simple);
     int execute_external(const std::vector<std::string>& words, const std::vector<std::string>& env);
+    // A pipeline's VM command the runner may join with its neighbours: a
+    // simple command without redirections whose name is literal and is
+    // neither a builtin nor a function but resolves (checked before any
+    // expansion: the expansion happens in the joined child).
+    bool joinable(const Command& command);
+    // Consecutive joinable commands as one run (in a forked child).
+    int execute_joined(const std::vector<const Command*>& commands);
     int run_forked(const std::function<int()>& body);  // in a forked child: its exit status
     int call_function(const FunctionDef& fn, const std::vector<std::string>& args);
     std::string command_substitution(const Program& program);

@@ -81,6 +81,22 @@ struct VmOptions {
     bool share_cwd = true;  // Linux images: the working folder, read-only, at the same path
 };
 
+// A resolved command as a VM (pure): its image, the program's arguments
+// (an applet's name first: `linux NAME ARGS`), its environment (guest
+// variables only), and for a Linux image with share_cwd the shell's working
+// folder, shared read-only at the same path, as its working folder.
+struct VmCommand {
+    std::string image;
+    std::vector<std::string> args;
+    std::vector<std::string> env;  // NAME=VALUE
+    std::string workdir;           // "" : the guest's default
+    std::string share;             // a host folder shared read-only at the same path; "" : none
+};
+VmCommand vm_command(const VmOptions& options, const std::string& program, bool linux,
+                     const std::vector<std::string>& argv, const std::vector<std::string>& env, const std::string& cwd);
+// Whether a resolved program runs on a Linux image.
+bool linux_program(VmCatalog& catalog, const std::string& program);
+
 // The launcher's argv for a resolved command (pure; unit-tested):
 // fleet-vmm run [--no-stdin] [-e NAME=VALUE]... [--share DIR:DIR:ro -w DIR] IMAGE [APPLET] ARGS...
 // cwd: the shell's working folder. linux: whether the image is a Linux one.

@@ -1,0 +1,342 @@
+// fleet shell — a run through the router: its domains' definitions, the
+// RUN call, and the relay of its ends (router_run.hpp).
+#include <fleet/router/domain.hpp>
+#include <fleet/shell/router_run.hpp>
+#include <fleet/wire/domain_messages.hpp>
+#include <fleet/wire/message.hpp>
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <map>
+
+namespace fleet::shell {
+
+namespace {
+
+using wire::Header;
+using wire::MessageType;
+using wire::Packet;
+using wire::RemoteProc;
+using wire::Status;
+
+void say(const std::string& line)
+{
+    std::string text = "fsh: " + line + "\n";
+    ssize_t n = ::write(2, text.data(), text.size());
+    (void)n;
+}
+
+bool write_all(int fd, std::string_view bytes)
+{
+    while (!bytes.empty()) {
+        ssize_t n = ::write(fd, bytes.data(), bytes.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+}
+
+constexpr std::size_t stdin_chunk = 64 * 1024;
+constexpr std::size_t max_unsent = 256 * 1024;  // queued for the router before fsh stops reading stdin
+
+// The relay's state: the connection, the three streams, each stage's status.
+class Relay {
+public:
+    Relay(RouterClient& client, std::vector<wire::NonnullDomain> doms, bool pipefail)
+        : c_(client), doms_(std::move(doms)), status_(doms_.size()), pipefail_(pipefail)
+    {
+    }
+
+    Result<> open_streams(bool forward_stdin);
+    // Until every stage ended and stdout and stderr reached their ends.
+    int run(int signal_fd);
+
+private:
+    Result<> queue(Result<std::string> packet);
+    Result<> flush_some(bool wait);
+    void on_packet(const Packet& p);
+    void suspend(bool pause);
+    bool done() const;
+    Header stream_header(std::uint32_t serial) const
+    {
+        return Header{wire::remote_program,
+                      wire::protocol_version,
+                      wire::to_int(RemoteProc::fleet_domain_open_stdio),
+                      MessageType::call,
+                      serial,
+                      Status::ok};
+    }
+
+    RouterClient& c_;
+    std::vector<wire::NonnullDomain> doms_;
+    std::vector<std::optional<int>> status_;
+    bool pipefail_;
+    std::uint32_t serial_[3] = {0, 0, 0};
+    bool reading_stdin_ = false;
+    bool ended_[3] = {true, false, false};  // stdout and stderr: their end of file came
+    bool broken_pipe_ = false;              // fd 1 or 2 would take no more
+    std::string unsent_;
+    std::deque<Packet> early_;  // came with the replies
+};
+
+Result<> Relay::queue(Result<std::string> packet)
+{
+    if (!packet) return std::unexpected(packet.error());
+    auto sealed = c_.seal(*packet);
+    if (!sealed) return std::unexpected(sealed.error());
+    unsent_ += *sealed;
+    return {};
+}
+
+// Write what the router will take now (wait: until all of it is written).
+Result<> Relay::flush_some(bool wait)
+{
+    while (!unsent_.empty()) {
+        ssize_t n = ::send(c_.fd(), unsent_.data(), unsent_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+            unsent_.erase(0, static_cast<std::size_t>(n));
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (!wait) return {};
+            pollfd p{c_.fd(), POLLOUT, 0};
+            if (::poll(&p, 1, 5000) <= 0) return fail("the router takes no more data");
+            continue;
+        }
+        return fail("lost the router", errno);
+    }
+    return {};
+}
+
+Result<> Relay::open_streams(bool forward_stdin)
+{
+    for (int fd = 0; fd < 3; ++fd) {
+        auto ok = c_.call<wire::Void>(RemoteProc::fleet_domain_open_stdio,
+                                      wire::FleetDomainOpenStdioArgs{doms_.front(), fd, 0});
+        serial_[fd] = c_.last_serial();  // the stream's packets carry its call's serial
+        if (!ok) return fail("cannot open the run's fd " + std::to_string(fd) + ": " + ok.error().message);
+    }
+    early_ = c_.take_unsolicited();
+    if (forward_stdin) {
+        reading_stdin_ = true;
+        ended_[0] = false;
+    } else {
+        // No stdin: its end at once.
+        if (auto q = queue(wire::encode_stream(stream_header(serial_[0]), Status::ok, {})); !q) return q;
+    }
+    return {};
+}
+
+bool Relay::done() const
+{
+    bool all = std::all_of(status_.begin(), status_.end(), [](const auto& s) { return s.has_value(); });
+    return all && ended_[1] && ended_[2];
+}
+
+void Relay::on_packet(const Packet& p)
+{
+    const Header& h = p.header;
+    if (wire::is_ping(h)) {
+        (void)queue(wire::encode_pong());
+        return;
+    }
+    if (h.type == MessageType::message && h.proc == wire::to_int(RemoteProc::fleet_domain_event_exited)) {
+        auto m = wire::decode_payload<wire::FleetDomainEventExitedMsg>(p.payload);
+        if (!m) return;
+        for (std::size_t i = 0; i < doms_.size(); ++i)
+            if (doms_[i].name == m->dom.name) status_[i] = m->status;
+        return;
+    }
+    if (h.type != MessageType::stream) return;  // replies to suspend/resume, other events
+    for (int fd = 1; fd <= 2; ++fd) {
+        if (h.serial != serial_[fd] || ended_[fd]) continue;
+        if (h.status == Status::continue_ && !p.payload.empty()) {
+            if (!broken_pipe_ && !write_all(fd, p.payload)) broken_pipe_ = fd == 1;
+            return;
+        }
+        if (h.status == Status::error) say("the run's fd " + std::to_string(fd) + " broke");
+        ended_[fd] = true;
+        // Finished on our side too, as virStreamFinish does after end of file.
+        if (h.status == Status::continue_) (void)queue(wire::encode_stream(stream_header(serial_[fd]), Status::ok, {}));
+        return;
+    }
+    if (h.serial == serial_[0] && h.status == Status::error) reading_stdin_ = false;  // the router ended stdin
+}
+
+// Ctrl-Z: pause every stage still running; SIGCONT: resume them.
+void Relay::suspend(bool pause)
+{
+    for (std::size_t i = 0; i < doms_.size(); ++i) {
+        if (status_[i]) continue;
+        auto proc = pause ? RemoteProc::domain_suspend : RemoteProc::domain_resume;
+        (void)queue(wire::encode_call(proc, c_.next_serial(), wire::DomainArgs{doms_[i]}));
+    }
+}
+
+int Relay::run(int signal_fd)
+{
+    for (auto& p : early_) on_packet(p);
+    early_.clear();
+    std::string reply;
+    while (!done()) {
+        if (auto f = flush_some(false); !f) {
+            say(f.error().message);
+            return 125;
+        }
+        if (broken_pipe_) return 141;  // nobody reads the run's output: SIGPIPE's status, as a shell sees it
+        pollfd fds[3] = {{c_.fd(), static_cast<short>(POLLIN | (unsent_.empty() ? 0 : POLLOUT)), 0},
+                         {signal_fd, POLLIN, 0},
+                         {reading_stdin_ && unsent_.size() < max_unsent ? 0 : -1, POLLIN, 0}};
+        if (::poll(fds, 3, -1) < 0) {
+            if (errno == EINTR) continue;
+            say(std::string("poll: ") + std::strerror(errno));
+            return 125;
+        }
+        if (fds[1].revents & POLLIN) {
+            signalfd_siginfo si{};
+            if (::read(signal_fd, &si, sizeof si) == sizeof si) {
+                int sig = static_cast<int>(si.ssi_signo);
+                if (sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
+                    suspend(true);
+                    (void)flush_some(true);
+                    ::raise(SIGSTOP);  // the stop the default action would have been
+                } else if (sig == SIGCONT) {
+                    suspend(false);
+                } else {
+                    return -sig;  // the caller closes the connection and dies of it
+                }
+            }
+        }
+        if (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) {
+            char buf[stdin_chunk];
+            ssize_t n = ::read(0, buf, sizeof buf);
+            if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+            if (n > 0) {
+                (void)queue(wire::encode_stream(stream_header(serial_[0]), Status::continue_,
+                                                std::string_view(buf, static_cast<std::size_t>(n))));
+            } else {  // end of file (or an error reading it): the run's stdin ends
+                reading_stdin_ = false;
+                (void)queue(wire::encode_stream(stream_header(serial_[0]), Status::ok, {}));
+            }
+        }
+        if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+            char buf[65536];
+            ssize_t n = ::read(c_.fd(), buf, sizeof buf);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) {
+                say("lost the router in the middle of the run" +
+                    (n < 0 ? std::string(": ") + std::strerror(errno) : std::string()));
+                return 125;
+            }
+            auto packets = c_.unseal(std::string_view(buf, static_cast<std::size_t>(n)), reply);
+            if (!packets) {
+                say(packets.error().message);
+                return 125;
+            }
+            if (!reply.empty()) unsent_ += std::exchange(reply, {});
+            for (const auto& p : *packets) on_packet(p);
+        }
+    }
+    (void)flush_some(true);
+    std::vector<int> statuses;
+    for (const auto& s : status_) statuses.push_back(*s);
+    return run_status(statuses, pipefail_);
+}
+
+[[noreturn]] void die_of(int sig)
+{
+    ::signal(sig, SIG_DFL);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    ::sigprocmask(SIG_UNBLOCK, &set, nullptr);
+    ::raise(sig);
+    ::_exit(128 + sig);
+}
+
+}  // namespace
+
+int run_status(const std::vector<int>& statuses, bool pipefail)
+{
+    if (statuses.empty()) return 0;
+    if (pipefail)
+        for (auto it = statuses.rbegin(); it != statuses.rend(); ++it)
+            if (*it != 0) return *it;
+    return statuses.back();
+}
+
+std::string stage_xml(const VmCommand& command, const std::string& name)
+{
+    router::DomainDef def;
+    def.name = name;
+    def.uuid = router::random_uuid();
+    def.image = command.image;
+    def.args = command.args;
+    for (const auto& e : command.env) {
+        auto eq = e.find('=');
+        def.env.emplace_back(e.substr(0, eq), eq == std::string::npos ? "" : e.substr(eq + 1));
+    }
+    def.workdir = command.workdir;
+    if (!command.share.empty()) def.filesystems.push_back(router::Filesystem{command.share, command.share, true});
+    return router::format_domain_xml(def);
+}
+
+int run_stages(const RouterUri& uri, const std::string& runtime_dir, const std::vector<VmCommand>& stages,
+               const RunOptions& o)
+{
+    auto client = RouterClient::connect(uri, runtime_dir, o.timeout);
+    if (!client) {
+        say("cannot reach the router: " + client.error().message);
+        return 125;
+    }
+    RouterClient& c = **client;
+    c.keep_unsolicited();
+    wire::FleetDomainRunArgs args;
+    for (std::size_t i = 0; i < stages.size(); ++i)
+        args.xml.push_back(stage_xml(stages[i], o.name_prefix + "-" + std::to_string(i)));
+    // Until every stage is ready: a Linux image boots for seconds under TCG.
+    // Meanwhile a signal kills this process at once, and with its connection
+    // the router destroys the run.
+    c.set_timeout(o.start_timeout);
+    auto ran = c.call<wire::FleetDomainRunRet>(RemoteProc::fleet_domain_run, args);
+    c.set_timeout(o.timeout);
+    if (!ran) {
+        say(ran.error().message);
+        return 125;
+    }
+    std::vector<wire::NonnullDomain> doms(ran->doms.begin(), ran->doms.end());
+    if (doms.size() != stages.size()) {
+        say("the router answered the run with " + std::to_string(doms.size()) + " domains for " +
+            std::to_string(stages.size()) + " stages");
+        return 125;
+    }
+    // From here the relay takes the signals a job gets, through a signalfd.
+    sigset_t set, old;
+    sigemptyset(&set);
+    for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU, SIGCONT}) sigaddset(&set, s);
+    ::sigprocmask(SIG_BLOCK, &set, &old);
+    Fd signal_fd(::signalfd(-1, &set, SFD_CLOEXEC));
+    Relay relay(c, std::move(doms), o.pipefail);
+    if (auto ok = relay.open_streams(o.forward_stdin); !ok) {
+        say(ok.error().message);
+        return 125;
+    }
+    int status = relay.run(signal_fd.get());
+    if (status < 0) {
+        client->reset();  // the connection closes: the router destroys the run
+        die_of(-status);
+    }
+    ::sigprocmask(SIG_SETMASK, &old, nullptr);
+    return status;
+}
+
+}  // namespace fleet::shell

@@ -1,0 +1,166 @@
+#!/usr/bin/python3
+"""fsh runs its commands as domains of a real fleet-router: real QEMU guests
+under TCG, the runtime images and the Linux image's busybox.
+
+A pipeline of VM commands is one run: the router starts its stages at once
+and joins them with pipes itself (its log names the run as `a | b`), fsh
+relays only the ends; exit statuses, pipefail, binary data, an early close
+(`yes | head`), exported variables and the shared working folder reach the
+programs; Ctrl-C on a pty destroys the run's domains; a command that
+cannot start and a router that goes away mid-run give one clear line and
+leave no domain behind. docs/fleet-protocol.md is the protocol.
+"""
+import hashlib
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.append(os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "lib"))  # run by hand: HACKING.md
+from fleet_test import paths  # noqa: E402
+from fleet_test.check import check, skip, wait_until  # noqa: E402
+from fleet_test.router import fixture, need_router  # noqa: E402
+from fleet_test.runner import main  # noqa: E402
+from fleet_test.terminal import PtyProcess  # noqa: E402
+
+NO_BUS = "unix:path=/nonexistent/fsh-test-no-bus"
+
+
+def fsh_env(router, **extra):
+    e = dict(os.environ)
+    e.update({"FLEET_URI": router.uri_unix, "FLEET_RUNTIME_DIR": os.path.join(router.root, "fsh-run"),
+              "DBUS_SYSTEM_BUS_ADDRESS": NO_BUS, "HOME": router.root, "FLEET_IMAGES": paths.IMAGES, **extra})
+    os.makedirs(e["FLEET_RUNTIME_DIR"], exist_ok=True)
+    return e
+
+
+def fsh(router, script, stdin=b"", env=None, timeout=120, cwd=None):
+    """fsh -c SCRIPT through the router; bytes out."""
+    return subprocess.run([paths.FSH, "-c", script], input=stdin, env=fsh_env(router, **(env or {})),
+                          capture_output=True, timeout=timeout, cwd=cwd)
+
+
+def runs(router):
+    """The runs the router logged: each a list of stage names."""
+    return [line.split(": ", 2)[2].split(" | ") for line in router.log_text().splitlines()
+            if re.match(r"fleet-router: run for .*: fsh-", line)]
+
+
+def domains(router):
+    out = subprocess.run([paths.VIRSH, "-c", router.uri_unix, "list", "--all", "--name"], capture_output=True,
+                         text=True, timeout=30)
+    return [n for n in out.stdout.split() if n]
+
+
+def no_domain_left(router):
+    wait_until(lambda: not domains(router), 30, "the run's domains gone")
+
+
+# ---- tests -------------------------------------------------------------------
+
+def test_command_status_and_env(router):
+    r = fsh(router, "upper; echo status=$?", stdin=b"hello from fsh\n")
+    check(r.stdout == b"HELLO FROM FSH\nstatus=0\n", f"upper: {r!r}")
+    check(runs(router) and len(runs(router)[-1]) == 1, f"no run of one stage in the log:\n{router.log_tail()}")
+    r = fsh(router, "hello exit=3 >/dev/null; echo $?")
+    check(r.stdout.strip() == b"3", f"a program's status as $?: {r!r}")
+    r = fsh(router, "export GREETING='hi there'; X=1 env | host grep -E '^(GREETING|X)=' | host sort")
+    check(r.stdout == b"GREETING=hi there\nX=1\n", f"exported and assigned variables: {r!r}")
+    no_domain_left(router)
+
+
+def test_joined_pipeline_binary(router):
+    """`cat | cat | wc -c` is one run of three stages the router joins;
+    binary data passes unchanged; the ends are fsh's redirections."""
+    src = os.path.join(router.root, "in.bin")
+    dst = os.path.join(router.root, "out.bin")
+    data = os.urandom(3 << 20) + bytes(range(256)) * 16
+    with open(src, "wb") as f:
+        f.write(data)
+    before = len(runs(router))
+    r = fsh(router, f"cat < {src} | cat | cat > {dst}; echo $?")
+    check(r.stdout == b"0\n", f"cat | cat | cat: {r!r}")
+    with open(dst, "rb") as f:
+        got = f.read()
+    check(hashlib.sha256(got).digest() == hashlib.sha256(data).digest(),
+          f"{len(got)} bytes out of {len(data)}, not the same")
+    joined = runs(router)[before:]
+    check(len(joined) == 1 and len(joined[0]) == 3, f"not one run of three stages: {joined}")
+    r = fsh(router, f"cat < {src} | wc -c")
+    check(r.stdout.split() == [str(len(data)).encode()], f"wc -c: {r!r}")
+    # A host command in the middle splits the pipeline into two runs.
+    before = len(runs(router))
+    r = fsh(router, "echo one two | upper | host tr ' ' '\\n' | cat | wc -l")
+    check(r.stdout.split() == [b"2"], f"with a host stage: {r!r}")
+    check([len(x) for x in runs(router)[before:]] in ([2, 2], [1, 2], [2, 1]), f"runs: {runs(router)[before:]}")
+    no_domain_left(router)
+
+
+def test_early_close_and_pipefail(router):
+    r = fsh(router, "yes | head -n 3; echo status=$?", timeout=60)
+    check(r.stdout == b"y\ny\ny\nstatus=0\n", f"yes | head: {r!r}")
+    r = fsh(router, "hello exit=4 | cat; echo $?; set -o pipefail; hello exit=4 | cat >/dev/null; echo $?")
+    check(r.stdout.splitlines()[-2:] == [b"0", b"4"], f"pipefail: {r!r}")
+    no_domain_left(router)
+
+
+def test_linux_applets_and_shared_folder(router):
+    proj = os.path.join(router.root, "proj")
+    os.makedirs(proj, exist_ok=True)
+    with open(os.path.join(proj, "a.c"), "w") as f:
+        f.write("int x;\n// TODO: fix\n")
+    r = fsh(router, "grep -rn TODO .; printf 'b\\na\\n' | sort | head -n 1", cwd=proj, timeout=180)
+    check(r.stdout == b"./a.c:2:// TODO: fix\na\n", f"grep -rn and sort: {r!r}")
+    r = fsh(router, "ls", env={"FSH_SHARE": "no"}, cwd=proj, timeout=180)
+    check(b"a.c" not in r.stdout, f"--no-share still shows the folder: {r!r}")
+    no_domain_left(router)
+
+
+def test_interrupt_destroys_the_run(router):
+    """Ctrl-C on a pty: the foreground run's domains are destroyed and the
+    prompt comes back."""
+    t = PtyProcess([paths.FSH], env=fsh_env(router))
+    try:
+        t.expect(b"$ ", 20, "the prompt")
+        t.write(b"yes | cat >/dev/null\n")
+        wait_until(lambda: len(domains(router)) == 2, 60, "the two domains of `yes | cat`")
+        t.write(b"\x03")
+        t.expect(b"$ ", 30, "the prompt after Ctrl-C")
+        no_domain_left(router)
+        t.write(b"echo after=$?\n")
+        t.expect(b"after=130", 20, "status 130 after Ctrl-C")
+        t.write(b"exit\n")
+        t.wait(10)
+    finally:
+        t.close()
+
+
+def test_bad_commands_and_lost_router(router):
+    r = fsh(router, "nosuchprogram; echo $?")
+    check(r.stdout == b"127\n" and b"nosuchprogram: command not found" in r.stderr, f"not found: {r!r}")
+    # A router killed in the middle of a run: one line, status 125, and the
+    # domains go with it (their supervisors' QEMU dies with them).
+    p = subprocess.Popen([paths.FSH, "-c", "yes | cat > /dev/null; echo status=$?"], env=fsh_env(router),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    wait_until(lambda: runs(router), 60, "the run of `yes | cat`")
+    router.kill(signal.SIGKILL)
+    out, err = p.communicate(timeout=60)
+    check(out == b"status=125\n", f"after the router died: {out!r} {err!r}")
+    check(b"lost the router" in err and len(err.splitlines()) == 1, f"stderr: {err!r}")
+    router.start()
+    no_domain_left(router)
+
+
+def main_():
+    need_router()
+    if not os.access(paths.FSH, os.X_OK):
+        skip(f"no fsh at {paths.FSH}")
+    main([test_command_status_and_env, test_joined_pipeline_binary, test_early_close_and_pipefail,
+          test_linux_applets_and_shared_folder, test_interrupt_destroys_the_run, test_bad_commands_and_lost_router],
+         fixture(verbose=True))
+
+
+if __name__ == "__main__":
+    main_()
