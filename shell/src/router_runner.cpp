@@ -94,6 +94,9 @@ int RouterRunner::run_joined(const std::vector<CommandSpec>& specs, bool pipefai
         return 125;
     }
     const RouterUri* uri = &**found;
+    // This is a forked pipeline stage: no run outlives the fsh waiting for
+    // it (a background job's subshell killed by `kill %n`, fsh ending).
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
     bool remote = uri->transport != RouterTransport::unix_socket;
     std::vector<VmCommand> commands;
     for (const auto& s : specs) commands.push_back(command_of(s, remote));

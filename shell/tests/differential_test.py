@@ -13,9 +13,17 @@ the reference gets `upper` (the runtime program with no host namesake) as
 `tr a-z A-Z`. After each script no VM may be left in the launcher's
 runtime folder (a private one per run).
 
-usage: differential_test.py [--vm] FSH CORPUS_DIR [NAME...]
+With --router ROUTER (and the --vm settings) the same corpus runs through a
+private fleet-router started here (FLEET_URI): each command a domain, each
+pipeline's VM commands one run the router joins; after each script no
+domain may be left in the router's runtime folder, and at the end the
+router must have logged joined runs (a pipeline of two or more stages).
+
+usage: differential_test.py [--vm | --router ROUTER] FSH CORPUS_DIR [NAME...]
 """
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -87,8 +95,37 @@ def has_linux_image():
     return False
 
 
+def start_router(binary, tmp):
+    """A private fleet-router on tmp/router-runtime; (process, its URI, its runtime folder, its log)."""
+    runtime = os.path.join(tmp, "router-runtime")
+    log_path = os.path.join(tmp, "router.log")
+    argv = [binary, "--runtime-dir", runtime, "--state-dir", os.path.join(tmp, "router-state"),
+            "--images", os.environ["FLEET_IMAGES"], "--config", "none", "--no-mdns", "-v"]
+    env = dict(os.environ, FLEET_ACCEL=os.environ.get("FLEET_ACCEL", "tcg"))
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            with open(os.path.join(runtime, "router.json")) as f:
+                if json.load(f).get("pid") == proc.pid:
+                    return proc, f"qemu+unix:///system?socket={runtime}/libvirt-sock", runtime, log_path
+        except (OSError, ValueError):
+            pass
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    with open(log_path, errors="replace") as f:
+        raise SystemExit(f"differential --router: the router did not start:\n{f.read()[-2000:]}")
+
+
 def main():
     args = sys.argv[1:]
+    router_binary = None
+    if len(args) >= 2 and args[0] == "--router":
+        router_binary, args = os.path.abspath(args[1]), ["--vm"] + args[2:]
     vm = bool(args) and args[0] == "--vm"
     args = args[1:] if vm else args
     if len(args) < 2:
@@ -114,10 +151,14 @@ def main():
     failures = 0
     tmp = tempfile.mkdtemp(prefix="fsh-diff-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
     os.chmod(tmp, 0o755)  # the working folders below are shared into VMs
+    router = None
+    router_failed = False
     try:
         runtime_dir = os.path.join(tmp, "vmm-runtime")
         vm_env = {v: os.environ[v] for v in VM_SETTINGS if v in os.environ}
         vm_env["FLEET_RUNTIME_DIR"] = runtime_dir
+        if router_binary:
+            router, vm_env["FLEET_URI"], runtime_dir, router_log = start_router(router_binary, tmp)
         shims = shim_folder(tmp)
         for name in names:
             script = os.path.abspath(os.path.join(corpus, name))
@@ -129,6 +170,11 @@ def main():
             else:
                 got, took = run([fsh, "--host-commands", script], fresh_folder(tmp, "fsh"), tmp), ""
             left = vms_left(runtime_dir)
+            for _ in range(50 if router else 0):  # a destroyed stage's folder goes a moment after fsh
+                if not left:
+                    break
+                time.sleep(0.1)
+                left = vms_left(runtime_dir)
             if want[:2] == got[:2] and not left:
                 print(f"ok   {name} (status {got[0]}, {len(got[1])} bytes{took})")
                 continue
@@ -138,10 +184,25 @@ def main():
             print(f"FAIL {name}: reference status {want[0]}, fsh status {got[0]}")
             print("--- reference stdout\n" + show(want[1]) + "--- fsh stdout\n" + show(got[1]))
             print("--- fsh stderr\n" + show(got[2]))
+        if router:
+            with open(router_log, errors="replace") as f:
+                joined = [l for l in f if re.search(r"run for .*: fsh-\S+ \| fsh-", l)]
+            if not joined and len(names) > 1:
+                router_failed = True
+                print("FAIL the router logged no joined run: pipelines did not become one run")
+            else:
+                print(f"ok   the router joined {len(joined)} pipelines itself")
     finally:
+        if router:
+            router.terminate()
+            try:
+                router.wait(20)
+            except subprocess.TimeoutExpired:
+                router.kill()
+                router.wait()
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"{len(names) - failures} passed, {failures} failed")
-    return 1 if failures else 0
+    return 1 if failures or router_failed else 0
 
 
 if __name__ == "__main__":

@@ -137,6 +137,29 @@ def test_interrupt_destroys_the_run(router):
         t.close()
 
 
+def test_ps_lists_the_jobs_domains(router):
+    """`ps`: the router's domains of fsh's own jobs; `kill %1` destroys them."""
+    out = os.path.join(router.root, "ps.txt")
+    script = """sleep 30 | cat &
+i=0
+while [ $i -lt 150 ]; do
+  ps > "$OUT"
+  host grep -q 'running' "$OUT" && host grep -q 'cat' "$OUT" && break
+  host sleep 0.1; i=$((i+1))
+done
+kill %1; wait
+"""
+    r = fsh(router, script, env={"OUT": out}, timeout=90)
+    with open(out) as f:
+        text = f.read()
+    lines = text.splitlines()
+    check(lines and lines[0].split() == ["JOB", "NAME", "STATE", "IMAGE"], f"ps: {text!r} {r.stderr!r}")
+    rows = [l.split() for l in lines[1:]]
+    check(sorted(x[-1] for x in rows) == ["cat", "sleep"] and all(x[0] == "%1" for x in rows), f"ps: {text!r}")
+    check(all(re.fullmatch(r"fsh-\d+-\d+-[01]", x[1]) for x in rows), f"ps names: {text!r}")
+    no_domain_left(router)
+
+
 def test_bad_commands_and_lost_router(router):
     r = fsh(router, "nosuchprogram; echo $?")
     check(r.stdout == b"127\n" and b"nosuchprogram: command not found" in r.stderr, f"not found: {r!r}")
@@ -158,7 +181,8 @@ def main_():
     if not os.access(paths.FSH, os.X_OK):
         skip(f"no fsh at {paths.FSH}")
     main([test_command_status_and_env, test_joined_pipeline_binary, test_early_close_and_pipefail,
-          test_linux_applets_and_shared_folder, test_interrupt_destroys_the_run, test_bad_commands_and_lost_router],
+          test_linux_applets_and_shared_folder, test_interrupt_destroys_the_run, test_ps_lists_the_jobs_domains,
+          test_bad_commands_and_lost_router],
          fixture(verbose=True))
 
 

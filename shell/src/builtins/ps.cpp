@@ -1,10 +1,11 @@
 // fleet shell — `ps [-a]`: the VMs of fsh's jobs, or (-a) every VM: the
 // router's domains when a router is in use, else the local launcher's.
 //
-// fsh's commands run through the local launcher today, so a job's VMs are
-// the launcher's records whose supervisor (the `fleet-vmm run` process) is
-// one of the job's processes or descends from one (a pipeline stage is a
-// forked fsh that starts the launcher).
+// A job's VMs are the router's domains of its runs (named fsh-PID-N-I,
+// PID a process of the job: the run's stand-in, router_run.hpp), and the
+// local launcher's records whose supervisor (the `fleet-vmm run` process)
+// is one of the job's processes or descends from one (a pipeline stage is
+// a forked fsh that starts the launcher).
 #include "builtins.hpp"
 
 #include <fleet/shell/router_session.hpp>
@@ -48,6 +49,37 @@ Result<std::vector<vmm::VmRecord>> launcher_vms(const Shell& sh)
     return store->list();
 }
 
+// The pid in a run's domain name (fsh-PID-N-I); 0 for any other name.
+pid_t run_pid(const std::string& name)
+{
+    if (!name.starts_with("fsh-")) return 0;
+    long pid = 0;
+    std::size_t i = 4;
+    for (; i < name.size() && i < 14 && name[i] >= '0' && name[i] <= '9'; ++i) pid = pid * 10 + (name[i] - '0');
+    return i > 4 && i < name.size() && name[i] == '-' ? static_cast<pid_t>(pid) : 0;
+}
+
+// The router fsh's runs go to, if one is in use or this host has one.
+std::vector<RouterDomain> router_job_domains(Shell& sh)
+{
+    RouterSession* session = sh.settings.routers;
+    if (session == nullptr) return {};
+    if (session->chosen() || session->current()) {
+        auto client = session->client();
+        if (!client) return {};
+        auto d = (*client)->domains();
+        return d ? *d : std::vector<RouterDomain>{};
+    }
+    auto local = local_router(vmm::default_runtime_dir(sh.settings.runtime_dir));
+    if (!local) return {};
+    auto uri = parse_router_uri(local->uri);
+    if (!uri) return {};
+    auto client = RouterClient::connect(*uri, "", std::chrono::milliseconds(2000));
+    if (!client) return {};
+    auto d = (*client)->domains();
+    return d ? *d : std::vector<RouterDomain>{};
+}
+
 int job_vms(Shell& sh)
 {
     std::map<pid_t, int> job_pids;
@@ -65,6 +97,11 @@ int job_vms(Shell& sh)
             if (vm.ended()) continue;
             if (int id = job_of(job_pids, vm.supervisor_pid))
                 rows.push_back({"%" + std::to_string(id), vm.name, std::string(vmm::to_string(vm.state)), vm.image});
+        }
+        for (const auto& d : router_job_domains(sh)) {
+            pid_t pid = run_pid(d.name);
+            if (int id = pid > 0 ? job_of(job_pids, pid) : 0)
+                rows.push_back({"%" + std::to_string(id), d.name, d.state, d.image});
         }
     }
     out(format_columns(rows));
