@@ -137,6 +137,34 @@ def test_interrupt_destroys_the_run(router):
         t.close()
 
 
+def states(router):
+    out = subprocess.run([paths.VIRSH, "-c", router.uri_unix, "list", "--all"], capture_output=True, text=True,
+                         timeout=30).stdout
+    return sorted(l.split()[-1] for l in out.splitlines()[2:] if l.strip())
+
+
+def test_ctrl_z_suspends_fg_resumes(router):
+    """Ctrl-Z on a pty pauses the run's domains and stops the job; fg
+    resumes them; Ctrl-C then ends it."""
+    t = PtyProcess([paths.FSH], env=fsh_env(router))
+    try:
+        t.expect(b"$ ", 20, "the prompt")
+        t.write(b"yes | cat >/dev/null\n")
+        wait_until(lambda: states(router) == ["running", "running"], 60, "the two domains running")
+        t.write(b"\x1a")  # even before fsh has the run's reply: Ctrl-Z waits for it
+        t.expect(b"Stopped", 30, "the job stopped")
+        wait_until(lambda: states(router) == ["paused", "paused"], 30, "the domains paused")
+        t.write(b"fg\n")
+        wait_until(lambda: states(router) == ["running", "running"], 30, "the domains running again")
+        t.write(b"\x03")
+        t.expect(b"$ ", 30, "the prompt after Ctrl-C")
+        no_domain_left(router)
+        t.write(b"exit\n")
+        t.wait(10)
+    finally:
+        t.close()
+
+
 def test_ps_lists_the_jobs_domains(router):
     """`ps`: the router's domains of fsh's own jobs; `kill %1` destroys them."""
     out = os.path.join(router.root, "ps.txt")
@@ -181,7 +209,8 @@ def main_():
     if not os.access(paths.FSH, os.X_OK):
         skip(f"no fsh at {paths.FSH}")
     main([test_command_status_and_env, test_joined_pipeline_binary, test_early_close_and_pipefail,
-          test_linux_applets_and_shared_folder, test_interrupt_destroys_the_run, test_ps_lists_the_jobs_domains,
+          test_linux_applets_and_shared_folder, test_interrupt_destroys_the_run, test_ctrl_z_suspends_fg_resumes,
+          test_ps_lists_the_jobs_domains,
           test_bad_commands_and_lost_router],
          fixture(verbose=True))
 

@@ -293,6 +293,18 @@ std::string stage_xml(const VmCommand& command, const std::string& name)
 int run_stages(const RouterUri& uri, const std::string& runtime_dir, const std::vector<VmCommand>& stages,
                const RunOptions& o)
 {
+    // Ctrl-Z and SIGCONT wait (blocked, pending) until the relay can suspend
+    // and resume the run's domains; until the run has started, SIGINT,
+    // SIGTERM and SIGHUP kill this process at once, and with its connection
+    // the router destroys whatever of the run has started.
+    sigset_t stops, set;
+    sigemptyset(&stops);
+    for (int s : {SIGTSTP, SIGTTIN, SIGTTOU, SIGCONT}) sigaddset(&stops, s);
+    struct Mask {  // the caller's mask again on the way out
+        sigset_t old;
+        ~Mask() { ::sigprocmask(SIG_SETMASK, &old, nullptr); }
+    } mask{};
+    ::sigprocmask(SIG_BLOCK, &stops, &mask.old);
     auto client = RouterClient::connect(uri, runtime_dir, o.timeout);
     if (!client) {
         say("cannot reach the router: " + client.error().message);
@@ -304,8 +316,6 @@ int run_stages(const RouterUri& uri, const std::string& runtime_dir, const std::
     for (std::size_t i = 0; i < stages.size(); ++i)
         args.xml.push_back(stage_xml(stages[i], o.name_prefix + "-" + std::to_string(i)));
     // Until every stage is ready: a Linux image boots for seconds under TCG.
-    // Meanwhile a signal kills this process at once, and with its connection
-    // the router destroys the run.
     c.set_timeout(o.start_timeout);
     auto ran = c.call<wire::FleetDomainRunRet>(RemoteProc::fleet_domain_run, args);
     c.set_timeout(o.timeout);
@@ -320,10 +330,9 @@ int run_stages(const RouterUri& uri, const std::string& runtime_dir, const std::
         return 125;
     }
     // From here the relay takes the signals a job gets, through a signalfd.
-    sigset_t set, old;
-    sigemptyset(&set);
-    for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU, SIGCONT}) sigaddset(&set, s);
-    ::sigprocmask(SIG_BLOCK, &set, &old);
+    set = stops;
+    for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&set, s);
+    ::sigprocmask(SIG_BLOCK, &set, nullptr);
     Fd signal_fd(::signalfd(-1, &set, SFD_CLOEXEC));
     Relay relay(c, std::move(doms), o.pipefail);
     if (auto ok = relay.open_streams(o.forward_stdin); !ok) {
@@ -335,7 +344,6 @@ int run_stages(const RouterUri& uri, const std::string& runtime_dir, const std::
         client->reset();  // the connection closes: the router destroys the run
         die_of(-status);
     }
-    ::sigprocmask(SIG_SETMASK, &old, nullptr);
     return status;
 }
 
