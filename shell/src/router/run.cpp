@@ -1,5 +1,7 @@
 // fleet shell — a run through the router: its domains' definitions, the
 // RUN call, and the relay of its ends (router_run.hpp).
+#include "exec_internal.hpp"  // write_all
+
 #include <fleet/router/domain.hpp>
 #include <fleet/shell/router_run.hpp>
 #include <fleet/wire/domain_messages.hpp>
@@ -28,20 +30,7 @@ using wire::Status;
 
 void say(const std::string& line)
 {
-    std::string text = "fsh: " + line + "\n";
-    ssize_t n = ::write(2, text.data(), text.size());
-    (void)n;
-}
-
-bool write_all(int fd, std::string_view bytes)
-{
-    while (!bytes.empty()) {
-        ssize_t n = ::write(fd, bytes.data(), bytes.size());
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return false;
-        bytes.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
+    (void)write_all(2, "fsh: " + line + "\n");
 }
 
 constexpr std::size_t stdin_chunk = 64 * 1024;
