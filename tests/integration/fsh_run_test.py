@@ -137,6 +137,24 @@ def test_interrupt_destroys_the_run(router):
         t.close()
 
 
+def test_warm_pool_stages(router):
+    """With warm pools, a run's stages claim waiting VMs and get the run's
+    pipes with the claim: same bytes, same statuses as a cold boot."""
+    wait_until(lambda: router.log_text().count("warm pool 'cat': full") and
+               router.log_text().count("warm pool 'upper': full"), 60, "the pools full")
+    data = os.urandom(1 << 20)
+    r = fsh(router, "cat | upper | cat | wc -c; hello exit=5 | cat >/dev/null; echo $?", stdin=data)
+    check(r.stdout.split() == [str(len(data)).encode(), b"0"], f"through pooled stages: {r!r}")
+    pooled = router.log_text().count(": from the warm pool of ")
+    check(pooled >= 3, f"{pooled} stages from the warm pools:\n{router.log_tail()}")
+    r = fsh(router, "upper", stdin=b"abc\n")
+    check(r.stdout == b"ABC\n", f"stdin's end through a pooled stage: {r!r}")
+    no_domain_left(router)
+
+
+test_warm_pool_stages.router_kwargs = {"extra_args": ["--pool", "cat:2,upper:2"]}
+
+
 def states(router):
     out = subprocess.run([paths.VIRSH, "-c", router.uri_unix, "list", "--all"], capture_output=True, text=True,
                          timeout=30).stdout
@@ -208,7 +226,7 @@ def main_():
     need_router()
     if not os.access(paths.FSH, os.X_OK):
         skip(f"no fsh at {paths.FSH}")
-    main([test_command_status_and_env, test_joined_pipeline_binary, test_early_close_and_pipefail,
+    main([test_command_status_and_env, test_joined_pipeline_binary, test_warm_pool_stages, test_early_close_and_pipefail,
           test_linux_applets_and_shared_folder, test_interrupt_destroys_the_run, test_ctrl_z_suspends_fg_resumes,
           test_ps_lists_the_jobs_domains,
           test_bad_commands_and_lost_router],

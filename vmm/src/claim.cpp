@@ -174,8 +174,8 @@ Result<ClaimSignal> parse_signal_line(std::string_view line)
 
 Result<> send_with_fds(int sock, std::string_view bytes, const std::vector<int>& fds)
 {
-    char control[CMSG_SPACE(sizeof(int) * 3)] = {};
-    if (fds.size() > 3 || bytes.empty()) return fail("claim: bad send");
+    char control[CMSG_SPACE(sizeof(int) * 4)] = {};
+    if (fds.size() > 4 || bytes.empty()) return fail("claim: bad send");
     iovec iov{const_cast<char*>(bytes.data()), 1};
     msghdr msg{};
     msg.msg_iov = &iov;

@@ -69,13 +69,14 @@ void Supervisor::accept_claim()
 void Supervisor::take_claim(Fd conn)
 {
     std::vector<Fd> fds;
-    auto head = recv_with_fds(conn.get(), claim_header_size, fds, 3, claim_timeout);
+    auto head = recv_with_fds(conn.get(), claim_header_size, fds, 4, claim_timeout);
     auto size = head ? claim_body_size(*head) : Result<std::size_t>(std::unexpected(head.error()));
-    auto body = size ? recv_with_fds(conn.get(), *size, fds, 3, claim_timeout)
+    auto body = size ? recv_with_fds(conn.get(), *size, fds, 4, claim_timeout)
                      : Result<std::string>(std::unexpected(size.error()));
     auto req = body ? decode_claim(*head + *body) : Result<ClaimRequest>(std::unexpected(body.error()));
     if (req && !req->detached && fds.size() != 3) req = fail("claim: stdin, stdout and stderr must come with it");
-    if (req && req->detached && fds.size() != 1) req = fail("claim: a detached claim brings its ready pipe alone");
+    if (req && req->detached && fds.size() != 1 && fds.size() != 4)
+        req = fail("claim: a detached claim brings its ready pipe, alone or with stdin, stdout and stderr");
     claim_listen_.reset();
     claimant_ = std::move(conn);
     if (!req) {
@@ -114,6 +115,12 @@ Result<> Supervisor::adopt_claim(const ClaimRequest& req, std::vector<Fd>& fds)
     o_.auto_remove = req.auto_remove;
     o_.stop_deadline = req.stop_deadline;
     claimed_ = true;
+    if (req.detached && fds.size() == 4) {  // a router's run: its pipes are the stdio
+        o_.stdio_fds = true;
+        claimed_stdio_.clear();
+        for (std::size_t i = 1; i < 4; ++i) claimed_stdio_.push_back(std::move(fds[i]));
+        in_fd_ = claimed_stdio_[0].get();
+    }
     if (req.detached) return adopt_detached(fds[0].release());
     claimed_stdio_ = std::move(fds);
     in_fd_ = claimed_stdio_[0].get();
@@ -137,11 +144,17 @@ Result<> Supervisor::adopt_detached(int ready_fd)
     o_.detached = true;
     o_.ready_fd = ready_fd;
     claimant_.reset();
-    if (auto s = setup_detached(); !s) return s;
+    if (o_.stdio_fds)
+        setup_foreground_io();
+    else if (auto s = setup_detached(); !s)
+        return s;
     fill_record();
     save();
     if (auto d = vm_->deliver_exec(o_.spec); !d) return d;
-    if (!o_.forward_stdin) vm_->close_stdin();
+    if (o_.stdio_fds && o_.forward_stdin)
+        read_stdin();
+    else if (!o_.forward_stdin)
+        vm_->close_stdin();
     return {};
 }
 

@@ -133,3 +133,21 @@ TEST_CASE("fds ride with the request")
     std::vector<Fd> more;
     CHECK_FALSE(recv_with_fds(b.get(), 1, more, 3, std::chrono::milliseconds(50)));
 }
+
+TEST_CASE("a run's detached claim carries four fds: the ready pipe and the stage's stdio; five are refused")
+{
+    int sv[2];
+    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+    Fd a(sv[0]), b(sv[1]);
+    int p[2];
+    REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
+    Fd rd(p[0]), wr(p[1]);
+    auto bytes = *encode_claim(sample());
+    CHECK_FALSE(send_with_fds(a.get(), bytes, {wr.get(), rd.get(), wr.get(), wr.get(), wr.get()}));
+    REQUIRE(send_with_fds(a.get(), bytes, {wr.get(), rd.get(), wr.get(), wr.get()}));
+    std::vector<Fd> fds;
+    auto head = recv_with_fds(b.get(), claim_header_size, fds, 4, std::chrono::milliseconds(1000));
+    REQUIRE(head);
+    REQUIRE(recv_with_fds(b.get(), *claim_body_size(*head), fds, 4, std::chrono::milliseconds(1000)));
+    CHECK(fds.size() == 4);
+}

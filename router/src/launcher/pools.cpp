@@ -256,7 +256,7 @@ void WarmPools::stop()
     }
 }
 
-std::optional<ClaimedVm> WarmPools::claim(const vmm::SupervisorOptions& o)
+std::optional<ClaimedVm> WarmPools::claim(const vmm::SupervisorOptions& o, const std::vector<int>& stdio)
 {
     auto it = pools_.find(o.image);
     if (it == pools_.end() || it->second.key.empty()) return std::nullopt;
@@ -278,7 +278,9 @@ std::optional<ClaimedVm> WarmPools::claim(const vmm::SupervisorOptions& o)
         // within 2 s and closes (the send then fails).
         timeval tv{2, 0};
         ::setsockopt(sock->get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-        if (auto s = vmm::send_with_fds(sock->get(), *bytes, {ready_w.get()}); !s) continue;
+        std::vector<int> fds{ready_w.get()};
+        fds.insert(fds.end(), stdio.begin(), stdio.end());
+        if (auto s = vmm::send_with_fds(sock->get(), *bytes, fds); !s) continue;
         return ClaimedVm{peer->pid, std::move(*pidfd), std::move(ready)};
     }
     return std::nullopt;

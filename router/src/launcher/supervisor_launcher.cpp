@@ -103,9 +103,11 @@ DomainResult<SupervisorLauncher::Started> SupervisorLauncher::fork_supervisor(co
         return domain_fail(Errc::failed, "cannot start domain '" + name + "': " + c.error().what());
     // A waiting VM of a warm pool whose key is this domain's: no boot. A
     // pooled VM has no tap and no hypervisor channel, so such domains boot.
-    // A run's stage takes no pooled VM: a pooled claim cannot carry its pipes yet.
-    if (o_.pools && !stdio && def.interfaces.empty() && !def.hypervisor)
-        if (auto claimed = o_.pools->claim(*so)) {
+    // A run's stage brings its pipes with the claim.
+    std::vector<int> stdio_fds;
+    if (stdio) stdio_fds = {stdio->in.get(), stdio->out.get(), stdio->err.get()};
+    if (o_.pools && def.interfaces.empty() && !def.hypervisor)
+        if (auto claimed = o_.pools->claim(*so, stdio_fds)) {
             log_.debug("domain '" + name + "': from the warm pool of " + so->image);
             return Started{claimed->supervisor, std::move(claimed->ready), std::move(claimed->pidfd), false};
         }

@@ -76,7 +76,8 @@ public:
 
     // Take a waiting VM for `o` (a domain's options, its store folder
     // created): nullopt when no pool holds VMs of its key or none waits.
-    std::optional<ClaimedVm> claim(const vmm::SupervisorOptions& o);
+    // stdio: a run's stage's stdin, stdout and stderr (all three or none).
+    std::optional<ClaimedVm> claim(const vmm::SupervisorOptions& o, const std::vector<int>& stdio = {});
 
 private:
     struct Pool;

@@ -19,7 +19,9 @@
 // goes away (end of file) kills the VM.
 //
 // A detached claim (flag 4: fleet-router's domains) sends one fd instead
-// of three: the write end of a ready pipe. The VM then runs as a detached
+// of three: the write end of a ready pipe; or, for a stage of a router's
+// run, four: the ready pipe, then the stage's stdin, stdout and stderr,
+// which the VM then uses as a foreground one uses its stdio. The VM then runs as a detached
 // supervisor does (`fleet-vmm start`, detached.hpp): console.log and
 // console.sock in its folder, "ready" or "error MESSAGE" on that pipe,
 // signals from its owner; it sends no lines and does not care whether the
