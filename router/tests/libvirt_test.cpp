@@ -412,6 +412,18 @@ TEST_CASE("runs: a stage that cannot start ends the run; bad requests", "[runs]"
     CHECK(fd.code == err::invalid_arg);
 }
 
+TEST_CASE("runs: a connection holds at most max_runs runs", "[runs]")
+{
+    RunClient c;
+    c.open();
+    for (std::size_t i = 0; i < libvirt::Session::max_runs; ++i)
+        c.call(RemoteProc::fleet_domain_run, FleetDomainRunArgs{{domain_xml("r" + std::to_string(i))}, 0});
+    auto over = c.error(c.call(RemoteProc::fleet_domain_run, FleetDomainRunArgs{{domain_xml("over")}, 0}));
+    CHECK(over.code == err::operation_failed);
+    CHECK_THAT(*over.message, Catch::Contains("runs, the most allowed"));
+    CHECK_FALSE(c.launcher.asked("start over"));
+}
+
 TEST_CASE("runs: a run ends with its client; read-only connections cannot run", "[runs]")
 {
     {

@@ -37,7 +37,9 @@ struct Session {
     std::int32_t next_callback = 1;
 
     // fleet's runs (FLEET_DOMAIN_RUN, run_procs.cpp), at most max_runs.
-    static constexpr std::size_t max_runs = 16;
+    // A finished run keeps its ends (3 fds) until the client opens them: a
+    // few per connection bound what a client can make the router hold.
+    static constexpr std::size_t max_runs = 4;
     struct Run {
         std::vector<std::string> stages;         // domain names, in stage order ("" until started)
         std::vector<wire::NonnullDomain> refs;   // ... as the RUN reply named them
