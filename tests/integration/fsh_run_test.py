@@ -66,6 +66,9 @@ def test_command_status_and_env(router):
     check(runs(router) and len(runs(router)[-1]) == 1, f"no run of one stage in the log:\n{router.log_tail()}")
     r = fsh(router, "hello exit=3 >/dev/null; echo $?")
     check(r.stdout.strip() == b"3", f"a program's status as $?: {r!r}")
+    # Over TLS (a client certificate of the test PKI): the same run, sealed.
+    r = fsh(router, "cat | upper; echo $?", stdin=b"over tls\n", env={"FLEET_URI": router.uri_tls})
+    check(r.stdout == b"OVER TLS\n0\n", f"through qemu+tls://: {r!r}")
     r = fsh(router, "export GREETING='hi there'; X=1 env | host grep -E '^(GREETING|X)=' | host sort")
     check(r.stdout == b"GREETING=hi there\nX=1\n", f"exported and assigned variables: {r!r}")
     no_domain_left(router)
@@ -209,6 +212,10 @@ kill %1; wait
 def test_bad_commands_and_lost_router(router):
     r = fsh(router, "nosuchprogram; echo $?")
     check(r.stdout == b"127\n" and b"nosuchprogram: command not found" in r.stderr, f"not found: {r!r}")
+    # A chosen router that cannot run commands is an error, not a fallback.
+    r = fsh(router, "upper; echo $?", env={"FLEET_URI": router.uri_ro})
+    check(r.stdout == b"126\n" and b"read-only" in r.stderr and len(r.stderr.splitlines()) == 1,
+          f"a read-only router: {r!r}")
     # A router killed in the middle of a run: one line, status 125, and the
     # domains go with it (their supervisors' QEMU dies with them).
     p = subprocess.Popen([paths.FSH, "-c", "yes | cat > /dev/null; echo status=$?"], env=fsh_env(router),
