@@ -316,6 +316,19 @@ Result<> Supervisor::prepare()
     return {};
 }
 
+void Supervisor::end_stdio()
+{
+    out_.reset();
+    err_.reset();
+    if (stdin_op_) loop_->cancel(std::exchange(stdin_op_, 0));
+    int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (devnull < 0) return;
+    for (int fd : {claimed_ ? claimed_stdio_[1].get() : 1, claimed_ ? claimed_stdio_[2].get() : 2,
+                   claimed_ ? claimed_stdio_[0].get() : 0})
+        ::dup3(devnull, fd, fd > 2 ? O_CLOEXEC : 0);
+    ::close(devnull);
+}
+
 void Supervisor::setup_foreground_io()
 {
     int out = claimed_ ? claimed_stdio_[1].get() : 1, err = claimed_ ? claimed_stdio_[2].get() : 2;
@@ -386,6 +399,10 @@ int Supervisor::serve()
     auto ran = loop_->run_until([this] { return ended_.has_value(); });
     // Let what the guest printed reach the terminal or the console clients.
     if (ran && out_) ran = loop_->run_until([this] { return out_->idle() && err_->idle(); });
+    // A router's run: the next stage sees end of file now, not once this
+    // process has torn down the VM and written its record (each stage of a
+    // pipeline would otherwise wait for every earlier one's teardown).
+    if (o_.stdio_fds && out_) end_stdio();
     for (OpId op : {signal_op_, accept_op_, stdin_op_, stop_timer_, claim_op_, claimant_op_})
         if (op) loop_->cancel(op);
     clients_.clear();

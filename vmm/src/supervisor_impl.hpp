@@ -51,6 +51,7 @@ private:
     void on_signal(const signalfd_siginfo& si);
     void deliver(int sig, std::chrono::milliseconds stop_after);
     Result<> setup_detached();
+    void end_stdio();  // a run's stage: its pipes closed (replaced by /dev/null) at once
     void setup_foreground_io();
     void accept_console();
     void read_console(ConsoleClient& c);
