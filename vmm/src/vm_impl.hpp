@@ -78,6 +78,8 @@ struct Vm::Impl {
     VmState state = VmState::starting;
     bool ready = false;
     OpId out_op = 0, err_op = 0, ctl_op = 0, log_op = 0, console_op = 0, exit_op = 0, boot_timer = 0, stop_timer = 0;
+    bool exiting = false;  // QEMU has ended: the reads in flight finish, then on_exit's drain (finish_exit)
+    OpId exit_guard = 0;
 
     // What we learn on the way to the end.
     std::string ctl_line;
@@ -230,8 +232,9 @@ struct Vm::Impl {
         }
         op = loop.read(fd.get(), 64 * 1024, [this, &fd, &op, sink, holdable](int res, std::span<const char> data) {
             op = 0;
-            if (res <= 0) return;  // EOF or error: QEMU is going away; exit is seen on the pidfd
-            sink(std::string_view(data.data(), data.size()));
+            if (res > 0) sink(std::string_view(data.data(), data.size()));
+            if (exiting) return finish_exit();  // this read was in flight when QEMU ended: its bytes count
+            if (res <= 0) return;               // EOF or error: QEMU is going away; exit is seen on the pidfd
             pump(fd, op, sink, holdable);
         });
     }
@@ -308,10 +311,31 @@ struct Vm::Impl {
         return decide_exit(f);
     }
 
+    // QEMU has ended. A read of a channel may be in flight, and may already
+    // hold bytes the kernel took off the socket: cancelling it would lose
+    // them (a pipeline's middle stage lost up to 64 KiB so). So the reads in
+    // flight finish first (QEMU is gone: each ends with its bytes or end of
+    // file at once; exit_guard bounds the wait), then the rest is drained.
     void on_exit()
     {
-        for (OpId* op : {&out_op, &err_op, &ctl_op, &log_op, &console_op, &boot_timer, &stop_timer, &drain_timer})
+        exiting = true;
+        for (OpId* op : {&boot_timer, &stop_timer, &drain_timer})
             if (*op) loop.cancel(std::exchange(*op, 0));
+        exit_guard = loop.timer(std::chrono::milliseconds(1000), [this](int) {
+            exit_guard = 0;
+            for (OpId* op : {&out_op, &err_op, &ctl_op, &log_op, &console_op})
+                if (*op) loop.cancel(std::exchange(*op, 0));
+            finish_exit();
+        });
+        finish_exit();
+    }
+
+    void finish_exit()
+    {
+        if (!exiting || state == VmState::exited) return;
+        for (OpId op : {out_op, err_op, ctl_op, log_op, console_op})
+            if (op) return;  // not yet: its completion calls again
+        if (exit_guard) loop.cancel(std::exchange(exit_guard, 0));
         stdin_sink.reset();
         ctl_sink.reset();
         drain(ctl, [this](std::string_view b) { on_ctl(b); });
