@@ -24,6 +24,22 @@ ClaimRequest sample()
     return r;
 }
 
+// A socket pair to send a claim over and a pipe whose ends ride with it.
+struct Wires {
+    Fd a, b, rd, wr;
+    Wires()
+    {
+        int sv[2];
+        REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+        a = Fd(sv[0]);
+        b = Fd(sv[1]);
+        int p[2];
+        REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
+        rd = Fd(p[0]);
+        wr = Fd(p[1]);
+    }
+};
+
 }  // namespace
 
 TEST_CASE("a claim request round-trips")
@@ -110,12 +126,8 @@ TEST_CASE("claim events and signal lines round-trip")
 
 TEST_CASE("fds ride with the request")
 {
-    int sv[2];
-    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
-    Fd a(sv[0]), b(sv[1]);
-    int p[2];
-    REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
-    Fd rd(p[0]), wr(p[1]);
+    Wires w;
+    Fd &a = w.a, &b = w.b, &rd = w.rd, &wr = w.wr;
     auto bytes = *encode_claim(sample());
     REQUIRE(send_with_fds(a.get(), bytes, {rd.get(), wr.get(), wr.get()}));
     std::vector<Fd> fds;
@@ -136,12 +148,8 @@ TEST_CASE("fds ride with the request")
 
 TEST_CASE("a run's detached claim carries four fds: the ready pipe and the stage's stdio; five are refused")
 {
-    int sv[2];
-    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
-    Fd a(sv[0]), b(sv[1]);
-    int p[2];
-    REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
-    Fd rd(p[0]), wr(p[1]);
+    Wires w;
+    Fd &a = w.a, &b = w.b, &rd = w.rd, &wr = w.wr;
     auto bytes = *encode_claim(sample());
     CHECK_FALSE(send_with_fds(a.get(), bytes, {wr.get(), rd.get(), wr.get(), wr.get(), wr.get()}));
     REQUIRE(send_with_fds(a.get(), bytes, {wr.get(), rd.get(), wr.get(), wr.get()}));
