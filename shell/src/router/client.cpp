@@ -198,6 +198,11 @@ Result<wire::Packet> RouterClient::receive(const wire::Header& call)
 Result<std::string> RouterClient::raw_call(std::int32_t proc, const std::string& packet, std::uint32_t serial)
 {
     if (auto ok = send(packet); !ok) return std::unexpected(ok.error());
+    return raw_reply(proc, serial);
+}
+
+Result<std::string> RouterClient::raw_reply(std::int32_t proc, std::uint32_t serial)
+{
     wire::Header call{wire::remote_program, wire::protocol_version, proc, wire::MessageType::call, serial,
                       wire::Status::ok};
     auto reply = receive(call);

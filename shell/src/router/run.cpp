@@ -108,10 +108,15 @@ Result<> Relay::flush_some(bool wait)
 
 Result<> Relay::open_streams(bool forward_stdin)
 {
+    // The three opens go at once; their answers come in order.
     for (int fd = 0; fd < 3; ++fd) {
-        auto ok = c_.call<wire::Void>(RemoteProc::fleet_domain_open_stdio,
-                                      wire::FleetDomainOpenStdioArgs{doms_.front(), fd, 0});
-        serial_[fd] = c_.last_serial();  // the stream's packets carry its call's serial
+        auto sent =
+            c_.send_call(RemoteProc::fleet_domain_open_stdio, wire::FleetDomainOpenStdioArgs{doms_.front(), fd, 0});
+        if (!sent) return std::unexpected(sent.error());
+        serial_[fd] = *sent;  // the stream's packets carry its call's serial
+    }
+    for (int fd = 0; fd < 3; ++fd) {
+        auto ok = c_.reply<wire::Void>(RemoteProc::fleet_domain_open_stdio, serial_[fd]);
         if (!ok) return fail("cannot open the run's fd " + std::to_string(fd) + ": " + ok.error().message);
     }
     early_ = c_.take_unsolicited();

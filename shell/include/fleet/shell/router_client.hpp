@@ -57,6 +57,14 @@ public:
     template <class Ret, class Args>
     Result<Ret> call(wire::RemoteProc proc, const Args& args);
 
+    // Calls sent before their answers are awaited (each costs no round
+    // trip of its own): send_call gives the serial, reply waits for that
+    // call's answer. Answers come in the order the calls went.
+    template <class Args>
+    Result<std::uint32_t> send_call(wire::RemoteProc proc, const Args& args);
+    template <class Ret>
+    Result<Ret> reply(wire::RemoteProc proc, std::uint32_t serial);
+
     // ---- For a run's relay (router_run.hpp), which does its own I/O ----
     // Packets that came while a call waited for its reply (events, stream
     // data), kept once keep_unsolicited is on (at most 4096, then the
@@ -71,7 +79,6 @@ public:
     void set_timeout(std::chrono::milliseconds t) { timeout_ = t; }
     [[nodiscard]] int fd() const { return fd_.get(); }
     std::uint32_t next_serial() { return serial_++; }
-    [[nodiscard]] std::uint32_t last_serial() const { return serial_ - 1; }  // the last call's
     // Plaintext packets -> the bytes to write (sealed for TLS).
     Result<std::string> seal(const std::string& bytes);
     // Bytes read from the socket -> whole packets; `reply` gets anything
@@ -89,6 +96,7 @@ private:
     Result<> send(const std::string& bytes);
     Result<wire::Packet> receive(const wire::Header& call);  // the reply, answering pings meanwhile
     Result<std::string> raw_call(std::int32_t proc, const std::string& packet, std::uint32_t serial);
+    Result<std::string> raw_reply(std::int32_t proc, std::uint32_t serial);
 
     Fd fd_;
     std::chrono::milliseconds timeout_;
@@ -108,6 +116,26 @@ Result<Ret> RouterClient::call(wire::RemoteProc proc, const Args& args)
     auto packet = wire::encode_call(proc, serial, args);
     if (!packet) return std::unexpected(packet.error());
     auto payload = raw_call(wire::to_int(proc), *packet, serial);
+    if (!payload) return std::unexpected(payload.error());
+    auto ret = wire::decode_payload<Ret>(*payload);
+    if (!ret) return fail("a malformed reply from the router: " + ret.error().message);
+    return ret;
+}
+
+template <class Args>
+Result<std::uint32_t> RouterClient::send_call(wire::RemoteProc proc, const Args& args)
+{
+    std::uint32_t serial = serial_++;
+    auto packet = wire::encode_call(proc, serial, args);
+    if (!packet) return std::unexpected(packet.error());
+    if (auto ok = send(*packet); !ok) return std::unexpected(ok.error());
+    return serial;
+}
+
+template <class Ret>
+Result<Ret> RouterClient::reply(wire::RemoteProc proc, std::uint32_t serial)
+{
+    auto payload = raw_reply(wire::to_int(proc), serial);
     if (!payload) return std::unexpected(payload.error());
     auto ret = wire::decode_payload<Ret>(*payload);
     if (!ret) return fail("a malformed reply from the router: " + ret.error().message);
