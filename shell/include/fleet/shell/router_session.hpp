@@ -1,6 +1,6 @@
 // fleet shell — which fleet-router fsh talks to: finding routers, choosing
-// one, and the connection to it (used by `routers`, `router`, `ps` and the
-// prompt).
+// one, and the connection to it (used by `routers`, `router`, `ps`, the
+// prompt, and the router runner's choice of router: router_run.hpp).
 //
 // Where routers are found, in the order fsh prefers them when none was
 // chosen (`router NAME|URI` chooses):

@@ -6,8 +6,10 @@
 // replace them. The HostRunner fork/execs host programs; it serves
 // `host CMD` and, with the developer option --host-commands (or
 // FSH_RUNNER=host), every command, so the language can be tested against
-// other shells. The VM runner (vm_runner.hpp) runs each command as its
-// own VM through the launcher, fleet-vmm.
+// other shells. The router runner (router_run.hpp) runs each command as a
+// domain of fleet-router, a pipeline's VM commands as one run the router
+// joins; the VM runner (vm_runner.hpp) runs each as its own VM through the
+// launcher, fleet-vmm, when there is no router.
 #pragma once
 
 #include <fleet/base/error.hpp>

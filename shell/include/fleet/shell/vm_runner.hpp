@@ -12,8 +12,8 @@
 // and its exit status is the program's (128+N after signal N). Exported
 // variables go to the program with `-e`, and a Linux-image command gets
 // the shell's working folder shared read-only at the same path as its
-// working folder. Through fleet-router (virDomainOpenChannel streams, the
-// router joining a pipeline's VMs) is the next step (docs/ARCHITECTURE.md).
+// working folder. It is what fsh uses without a router; with one, commands
+// are the router's domains (router_run.hpp).
 #pragma once
 
 #include <fleet/shell/runner.hpp>
