@@ -38,6 +38,13 @@ Suites (--suite, comma-separated; default: all of them):
               domain until the transient domain is gone. Floor: router-python/
               fleet-vmm p50 <= 1.25 for start-to-ready. libvirtd is not compared
               unless it is installed (it is not a dependency of fleet).
+  fsh         fsh's start latency (issue 11): `fsh --connect URI -c 'wc -c </dev/null'`
+              and the three-stage pipeline `cat </dev/null | upper | wc -c` (one run the
+              router joins) through this run's private fleet-router, cold and through a
+              second one with warm pools of cat, upper and wc (fsh-warm-*),
+              against one cold `fleet-vmm run --no-stdin wc -c`. Metric start-to-exit.
+              Floor: fsh-warm-pipe3/fleet-vmm-wc p50 <= 1.3. (tools/fshbench has the
+              64 MiB throughput through fsh and fsh without a router.)
   cold-minimal  `hello hold` through fleet-vmm and through fleet-router (python3-libvirt
               createXML; teardown shutdown()) against QEMU's minimal microvm line
               (`-M microvm -display none -serial stdio -kernel`, the exec block on
@@ -104,6 +111,10 @@ def default_fleet_router():
     return built_or_path("fleet-router", "router", "daemon", "fleet-router")
 
 
+def default_fsh():
+    return built_or_path("fsh", "shell", "fsh")
+
+
 def parse_args():
     ap = argparse.ArgumentParser(prog="startbench", formatter_class=argparse.RawDescriptionHelpFormatter,
                                  description=__doc__.split("\n\nMore paths")[0])
@@ -126,6 +137,8 @@ def parse_args():
                     help="fleet-vmm binary (default: build/vmm/fleet-vmm in the repo, else PATH)")
     ap.add_argument("--fleet-router", default=default_fleet_router(), metavar="PATH",
                     help="fleet-router binary for the router suite (default: build/router/daemon/fleet-router)")
+    ap.add_argument("--fsh", default=default_fsh(), metavar="PATH",
+                    help="fsh binary for the fsh suite (default: build/shell/fsh)")
     ap.add_argument("--image", default="hello", help="tiny catalog image for hello and runtime (default hello)")
     ap.add_argument("--accel", default="tcg", help="accelerator for every path (default tcg)")
     ap.add_argument("--timeout", type=float, default=30, metavar="SECONDS",
@@ -171,7 +184,9 @@ def choose(o, suites, names, results, b):
                                    "metrics": list(suite.metrics),
                                    "floors": [dataclasses.asdict(c) for c in suite.checks], "modes": {}}
         why = missing_images(suite, names)
-        if name == "router" and not why:
+        if name == "fsh" and not why and not os.access(o.fsh, os.X_OK):
+            why = f"no fsh at {o.fsh}"
+        if name in ("router", "fsh") and not why:
             if not os.access(o.fleet_router, os.X_OK):
                 why = f"no fleet-router at {o.fleet_router}"
             elif not shutil.which("virsh"):
@@ -229,7 +244,7 @@ def main():
     results = {"config": {"suites": o.suite, "runs": o.runs, "linux_runs": o.linux_runs,
                           "throughput_runs": o.throughput_runs, "mib": o.mib, "parallel": o.parallel,
                           "warmup": o.warmup, "image": o.image, "accel": o.accel, "timeout_s": o.timeout,
-                          "fleet_vmm": o.fleet_vmm, "fleet_router": o.fleet_router},
+                          "fleet_vmm": o.fleet_vmm, "fleet_router": o.fleet_router, "fsh": o.fsh},
                "definitions": DEFINITIONS, "suites": {}, "errors": []}
     # fleet-vmm's runtime folder belongs on tmpfs, as /run is on a Debian
     # host; this machine's /tmp and /run are on disk, where the journal makes

@@ -2,6 +2,7 @@
 import dataclasses
 import shutil
 
+from .fsh import ONE, PIPE3, fsh_command
 from .warm import cold_command, cold_rate_measure, router_warm_measure, warm_command, warm_rate_measure
 from .paths import BenchPath, fleet_command, host_command, kill_stop, minimal_command, qmp_stop, raw_command, \
     router_python_measure, sigint_stop, virsh_command
@@ -14,7 +15,7 @@ DEFINITIONS = {"start-to-ready": "spawn to the guest's first stdout byte",
                "rss-per-vm": "RSS of one waiting pooled VM's QEMU (MiB)"}
 UNITS = {"start-to-ready": "ms", "start-to-exit": "ms", "teardown": "ms", "throughput": "MB/s",
          "start-rate": "VMs/s", "rss-per-vm": "MiB"}
-SUITE_NAMES = ("hello", "runtime", "linux", "throughput", "router", "warm", "snapshot", "cold-minimal")
+SUITE_NAMES = ("hello", "runtime", "linux", "throughput", "router", "warm", "snapshot", "cold-minimal", "fsh")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,6 +103,20 @@ def make_suites(o):
             f"{o.image} hold: fleet-vmm run and python3-libvirt createXML through fleet-router vs "
             f"qemu-system-x86_64 -M microvm -display none -serial stdio -kernel (teardown: SIGINT, shutdown(), "
             f"SIGKILL)"),
+        # Issue 11's start latency: fsh through the router, cold and warm.
+        "fsh": Suite("fsh", [
+            BenchPath("fsh-wc", fsh_command, None, {"plain": 0}, "wc", {"plain": [ONE]}, expect=b"0\n"),
+            BenchPath("fsh-warm-wc", fsh_command, None, {"plain": 0}, "wc", {"plain": [ONE]}, expect=b"0\n",
+                      flags=("warm",)),
+            BenchPath("fsh-pipe3", fsh_command, None, {"plain": 0}, "wc", {"plain": [PIPE3]}, expect=b"0\n"),
+            BenchPath("fsh-warm-pipe3", fsh_command, None, {"plain": 0}, "wc", {"plain": [PIPE3]}, expect=b"0\n",
+                      flags=("warm",)),
+            BenchPath("fleet-vmm-wc", fleet_command, None, {"plain": 0}, "wc", {"plain": ["-c"]}, expect=b"0\n"),
+        ], "fleet-vmm-wc", ("plain",), ("start-to-exit",),
+            [Check("ratio", "start-to-exit", "fsh-warm-pipe3", 1.3)], o.runs, o.warmup, 0,
+            f"fsh --connect to a private fleet-router -c '{ONE}' and -c '{PIPE3}' (one run the router joins), "
+            f"cold and through a second router with warm pools (--pool cat,upper,wc), vs fleet-vmm run "
+            f"--no-stdin wc -c (one cold VM)"),
         # The first start of the snapshot path makes the snapshot: a warm-up round.
         "snapshot": Suite("snapshot", [
             BenchPath("linux-snapshot", fleet_command, None, {"plain": 0}, "linux-fleet", echo, expect=b"hi\n",

@@ -48,6 +48,8 @@ def ensure_pool(b, image, size=POOL_SIZE, want=1):
 
 
 def stop_pools(b):
+    from .fsh import stop_fsh_router
+    stop_fsh_router(b)
     if getattr(b, "pool_router", None):
         b.pool_router.close()
     for image in getattr(b, "pools", ()):
