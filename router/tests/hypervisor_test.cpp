@@ -32,7 +32,8 @@ DomainDef child(const std::string& image = "cat")
 }
 
 struct Guest : Fixture {
-    LibvirtService libvirt{*registry, launcher, vmm::AccelContext{"/nonexistent/qemu", {}, {}}};
+    // The build's catalog: a child names one of its images.
+    LibvirtService libvirt{*registry, launcher, vmm::AccelContext{"/nonexistent/qemu", {}, {FLEET_IMAGES_BUILD_DIR}}};
     Server server{*loop, libvirt, ServerOptions{}, Log{[](const std::string&) {}}};
     Fd fd;
     PacketAssembler in;
@@ -143,4 +144,54 @@ TEST_CASE("hypervisor: a guest sees only its children; the rest is denied", "[hy
     REQUIRE(g.call(RemoteProc::connect_close, Void{}).header.status == Status::ok);
     CHECK(g.server.client_count() == 1);
     REQUIRE(g.call(RemoteProc::connect_open, ConnectOpenArgs{"qemu:///system", 0}).header.status == Status::ok);
+}
+
+TEST_CASE("hypervisor: a guest's run is children of its own, within one quota", "[hypervisor][runs]")
+{
+    Guest g;
+    auto p = g.registry->define(domain_xml("p", uuid_b,
+                                           "<metadata xmlns:f='https://fleet.dev/xmlns/domain/1'>"
+                                           "<f:hypervisor children='2' memory='256MiB' depth='1'/></metadata>"));
+    REQUIRE(p);
+    REQUIRE(g.call(RemoteProc::connect_open, ConnectOpenArgs{"qemu:///system", 0}).header.status == Status::ok);
+    auto stage = [](const std::string& name, const std::string& extra = "") {
+        return "<domain type='qemu'><name>" + name +
+               "</name><metadata xmlns:f='https://fleet.dev/xmlns/domain/1'><f:image>cat</f:image></metadata>" + extra +
+               "</domain>";
+    };
+    // A host path in any stage, or more stages than the quota: the whole run is refused, nothing starts.
+    CHECK(g.error_code(RemoteProc::fleet_domain_run, FleetDomainRunArgs{{stage("a"), domain_xml("k")}, 0}) ==
+          err::operation_denied);
+    Packet over = g.call(RemoteProc::fleet_domain_run, FleetDomainRunArgs{{stage("a"), stage("b"), stage("c")}, 0});
+    REQUIRE(over.header.status == Status::error);
+    CHECK_THAT(*decode_payload<RemoteError>(over.payload)->message, Catch::Contains("stage 3 of the run: quota"));
+    CHECK(g.launcher.calls.empty());
+    // Within it: the stages are the guest's children, named under it.
+    auto bytes = encode_call(RemoteProc::fleet_domain_run, g.serial++, FleetDomainRunArgs{{stage("a"), stage("b")}, 0});
+    REQUIRE(bytes);
+    REQUIRE(::write(g.fd.get(), bytes->data(), bytes->size()) == static_cast<ssize_t>(bytes->size()));
+    g.turn_until([&] { return g.launcher.asked("start p.a") && g.launcher.asked("start p.b"); });
+    g.launcher.ready("p.a");
+    g.launcher.ready("p.b");
+    Packet reply = g.call(RemoteProc::connect_get_lib_version, Void{});  // the run's reply came first
+    REQUIRE(reply.header.proc == to_int(RemoteProc::fleet_domain_run));
+    REQUIRE(reply.header.status == Status::ok);
+    auto doms = decode_payload<FleetDomainRunRet>(reply.payload)->doms;
+    REQUIRE(doms.size() == 2);
+    CHECK(doms[0].name == "p.a");
+    CHECK(g.registry->by_name("p.a").value()->owner == Principal::guest("p"));
+    Packet version = g.call(RemoteProc::fleet_domain_open_stdio, FleetDomainOpenStdioArgs{doms[1], 1, 0});
+    CHECK(version.header.proc == to_int(RemoteProc::connect_get_lib_version));  // its answer came next
+    g.turn_until([&] {
+        char buf[4096];
+        ssize_t n;
+        while ((n = ::read(g.fd.get(), buf, sizeof buf)) > 0) {
+            auto packets = g.in.feed(std::string_view(buf, static_cast<std::size_t>(n)));
+            REQUIRE(packets);
+            for (auto& packet : *packets) g.got.push_back(std::move(packet));
+        }
+        return !g.got.empty();
+    });
+    CHECK(g.got.front().header.proc == to_int(RemoteProc::fleet_domain_open_stdio));
+    CHECK(g.got.front().header.status == Status::ok);  // its own run's stdout, over the channel
 }

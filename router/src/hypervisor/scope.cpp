@@ -8,6 +8,8 @@
 #include <fleet/wire/codec.hpp>
 
 #include <algorithm>
+#include <optional>
+#include <type_traits>
 
 namespace fleet::router::hypervisor {
 
@@ -18,7 +20,7 @@ using libvirt::LibvirtError;
 
 namespace {
 
-enum class Rule { deny, pass, target, by_name, by_uuid, by_id, create, list_all, count, list_ids, none, close };
+enum class Rule { deny, pass, target, by_name, by_uuid, by_id, create, run, list_all, count, list_ids, none, close };
 
 Rule rule_of(std::int32_t proc)
 {
@@ -70,6 +72,10 @@ Rule rule_of(std::int32_t proc)
         case RemoteProc::domain_get_os_type:
         case RemoteProc::domain_open_console:
             return Rule::target;
+        case RemoteProc::fleet_domain_run:  // each stage is a child, as a create's
+            return Rule::run;
+        case RemoteProc::fleet_domain_open_stdio:  // the connection's own runs only (run_procs.cpp)
+            return Rule::pass;
         default:
             return Rule::deny;
     }
@@ -157,13 +163,16 @@ Usage used_by(const Call& call)
     return u;
 }
 
-void create(const Call& call, std::string_view payload, Invoke handler)
+// One child's definition, checked against the channel's scope and what is
+// left of its quota (used grows by its cost), and rewritten: its name under
+// the parent's, a UUID of the router's choosing (a guest's own could name a
+// host domain's). An XML that does not parse is left to the registry, which
+// says what is wrong with it.
+std::optional<DomainError> scope_child(const Call& call, std::string& xml, Usage& used)
 {
-    auto deny = [&](const std::string& why) { call.fail(DomainError{Errc::denied, why}); };
-    auto a = decode_payload<DomainCreateXmlArgs>(payload);
-    if (!a) return call.fail(libvirt::malformed(a.error()));
-    auto def = parse_domain_xml(a->xml_desc);
-    if (!def) return handler(call, payload);  // the registry says what is wrong with it
+    auto deny = [](const std::string& why) { return DomainError{Errc::denied, why}; };
+    auto def = parse_domain_xml(xml);
+    if (!def) return std::nullopt;
     const std::string& parent = call.caller().dn;
     auto parent_domain = call.registry().by_name(parent);
     if (!parent_domain || !(*parent_domain)->def.hypervisor)
@@ -173,15 +182,36 @@ void create(const Call& call, std::string_view payload, Invoke handler)
     if (!def->image.empty() && std::none_of(images.begin(), images.end(), named))
         return deny("fleet:image '" + def->image + "' is not an image of the catalog");
     std::uint64_t kib = def->memory_kib ? def->memory_kib : call.launcher().image_memory_kib(def->image);
-    std::string why = refuse_child(*def, *(*parent_domain)->def.hypervisor, used_by(call), (kib + 1023) / 1024);
+    std::string why = refuse_child(*def, *(*parent_domain)->def.hypervisor, used, (kib + 1023) / 1024);
     if (!why.empty()) return deny(why);
-    // The child is the parent's: its name under the parent's, a UUID of
-    // the router's choosing (a guest's own could name a host domain's).
+    Usage c = cost_of(*def, (kib + 1023) / 1024);
+    used.children += c.children;
+    used.memory_mib += c.memory_mib;
     if (!def->name.starts_with(parent + ".")) def->name = parent + "." + def->name;
     if (auto ok = check_domain_name(def->name); !ok)
-        return call.fail(DomainError{Errc::invalid_argument, "child domain name: " + ok.error().message});
+        return DomainError{Errc::invalid_argument, "child domain name: " + ok.error().message};
     def->uuid = random_uuid();
-    a->xml_desc = format_domain_xml(*def);
+    xml = format_domain_xml(*def);
+    return std::nullopt;
+}
+
+// The call with its definitions scoped (create: one; run: every stage,
+// against one quota), or its refusal.
+template <class Args>
+void scoped_create(const Call& call, std::string_view payload, Invoke handler)
+{
+    auto a = decode_payload<Args>(payload);
+    if (!a) return call.fail(libvirt::malformed(a.error()));
+    Usage used = used_by(call);
+    if constexpr (std::is_same_v<Args, DomainCreateXmlArgs>) {
+        if (auto e = scope_child(call, a->xml_desc, used)) return call.fail(*e);
+    } else {
+        for (std::size_t i = 0; i < a->xml.size(); ++i)
+            if (auto e = scope_child(call, a->xml[i], used)) {
+                e->message = "stage " + std::to_string(i + 1) + " of the run: " + e->message;
+                return call.fail(*e);
+            }
+    }
     auto rewritten = encode_payload(*a);
     if (!rewritten) return call.fail(libvirt::malformed(rewritten.error()));
     handler(call, *rewritten);
@@ -239,7 +269,9 @@ void serve_scoped(const Call& call, std::int32_t proc, std::string_view payload,
             return call.reply(Void{});
         }
         case Rule::create:
-            return create(call, payload, handler);
+            return scoped_create<DomainCreateXmlArgs>(call, payload, handler);
+        case Rule::run:
+            return scoped_create<FleetDomainRunArgs>(call, payload, handler);
         case Rule::list_all:
         case Rule::count:
         case Rule::list_ids:
