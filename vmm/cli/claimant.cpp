@@ -109,13 +109,15 @@ std::optional<int> run_from_pool(const Context& ctx, const SupervisorOptions& o,
     auto bytes = encode_claim(req);
     if (!bytes) return report(bytes.error());
     bool vanished = false;
+    // Said before the claim goes: once it has, the program may write to the
+    // same stderr at any moment, and this line would land after its words.
+    if (verbose)
+        std::fprintf(stderr, "fleet-vmm: %s runs in a VM from the warm pool of %s\n", req.name.c_str(),
+                     o.image.c_str());
     if (auto s = send_with_fds(sock->get(), *bytes, {0, 1, 2}); !s) {
         forget(ctx, req);
         return report(s.error());
     }
-    if (verbose)
-        std::fprintf(stderr, "fleet-vmm: %s runs in a VM from the warm pool of %s\n", req.name.c_str(),
-                     o.image.c_str());
     int status = stand_in(std::move(*sock), std::move(*sigfd), vanished);
     if (vanished) forget(ctx, req);
     return status;
