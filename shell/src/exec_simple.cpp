@@ -149,14 +149,6 @@ int Shell::execute_external(const std::vector<std::string>& words, const std::ve
     return wait_job(job);
 }
 
-int redirected_fd(const Redirect& r)
-{
-    if (r.fd >= 0) return r.fd;
-    bool input =
-        r.op == RedirOp::in || r.op == RedirOp::dup_in || r.op == RedirOp::read_write || r.op == RedirOp::heredoc;
-    return input ? 0 : 1;
-}
-
 bool redirects_fd(const Command& command, int fd)
 {
     return std::any_of(command.redirects.begin(), command.redirects.end(),

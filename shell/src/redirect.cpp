@@ -86,7 +86,7 @@ int open_flags(RedirOp op)
 
 bool apply_one(Shell& sh, const Redirect& r, SavedFds* saved)
 {
-    int fd = r.fd >= 0 ? r.fd : default_fd(r.op);
+    int fd = redirected_fd(r);
     if (fd >= saved_fd_floor) {
         sh.error(std::to_string(fd) + ": file descriptor out of range (0-9)");
         return false;
@@ -115,6 +115,11 @@ bool apply_one(Shell& sh, const Redirect& r, SavedFds* saved)
 }
 
 }  // namespace
+
+int redirected_fd(const Redirect& r)
+{
+    return r.fd >= 0 ? r.fd : default_fd(r.op);
+}
 
 void SavedFds::save(int fd)
 {
