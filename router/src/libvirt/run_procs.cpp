@@ -15,9 +15,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
-#include <cstring>
 
 namespace fleet::router::libvirt {
 
@@ -53,6 +51,14 @@ using RunPtr = std::shared_ptr<Session::Run>;
 void send_exited(Connection& c, const Session::Run& run, std::size_t i)
 {
     c.send(encode_event(RemoteProc::fleet_domain_event_exited, FleetDomainEventExitedMsg{run.refs[i], *run.status[i]}));
+}
+
+// The stage of a run with this domain name, if one.
+std::optional<std::size_t> stage_of(const Session::Run& run, const std::string& name)
+{
+    for (std::size_t i = 0; i < run.refs.size(); ++i)
+        if (!run.refs[i].name.empty() && run.refs[i].name == name) return i;
+    return std::nullopt;
 }
 
 // Every stage ended and every end taken: the run is over.
@@ -97,9 +103,9 @@ void all_started(const std::shared_ptr<Starting>& st)
     Session::Run& run = *st->run;
     run.replied = true;
     std::string line;
-    for (const auto& name : run.stages) line += (line.empty() ? "" : " | ") + name;
+    for (const auto& dom : run.refs) line += (line.empty() ? "" : " | ") + dom.name;
     conn->log().debug("run for " + call.caller().describe() + ": " + line);
-    for (std::size_t i = 0; i < run.stages.size(); ++i)
+    for (std::size_t i = 0; i < run.refs.size(); ++i)
         if (run.status[i] && !run.reported[i]) {
             run.reported[i] = true;
             send_exited(*conn, run, i);
@@ -122,7 +128,6 @@ void fleet_domain_run(const Call& call, const FleetDomainRunArgs& a)
             errdom::remote});
     const std::size_t n = a.xml.size();
     auto run = std::make_shared<Session::Run>();
-    run->stages.assign(n, "");
     run->refs.assign(n, NonnullDomain{});
     run->status.assign(n, std::nullopt);
     run->reported.assign(n, false);
@@ -159,7 +164,6 @@ void fleet_domain_run(const Call& call, const FleetDomainRunArgs& a)
             [st, i](DomainResult<DomainPtr> r) {
                 if (r) {
                     st->started[i] = *r;
-                    st->run->stages[i] = (*r)->def.name;
                     st->run->refs[i] = ref(**r);
                 } else if (!st->first_error || i < st->first_error->first) {
                     st->first_error = std::pair{i, r.error()};
@@ -178,7 +182,7 @@ void fleet_domain_open_stdio(const Call& call, const FleetDomainOpenStdioArgs& a
     Session& s = call.session();
     RunPtr run;
     for (const auto& r : s.runs)
-        if (r->replied && std::find(r->stages.begin(), r->stages.end(), a.dom.name) != r->stages.end()) run = r;
+        if (r->replied && stage_of(*r, a.dom.name)) run = r;
     if (!run)
         return call.fail(LibvirtError{
             err::no_domain, "domain '" + a.dom.name + "' is not a stage of a run of this connection", errdom::remote});
@@ -198,10 +202,9 @@ void run_ended(Connection& c, const Domain& d)
 {
     Session& s = c.session();
     for (const auto& run : s.runs) {
-        auto it = std::find(run->stages.begin(), run->stages.end(), d.def.name);
-        if (it == run->stages.end()) continue;
-        auto i = static_cast<std::size_t>(it - run->stages.begin());
-        if (run->status[i]) continue;
+        auto found = stage_of(*run, d.def.name);
+        if (!found || run->status[*found]) continue;
+        std::size_t i = *found;
         run->status[i] = d.exit_status;
         if (run->replied && !c.closed()) {
             run->reported[i] = true;
@@ -221,9 +224,9 @@ void LibvirtService::closed(Connection& conn)
 {
     auto runs = std::exchange(conn.session().runs, {});
     for (const auto& run : runs)
-        for (std::size_t i = 0; i < run->stages.size(); ++i) {
-            if (run->status[i] || run->stages[i].empty()) continue;
-            auto d = services_->registry.by_name(run->stages[i]);
+        for (std::size_t i = 0; i < run->refs.size(); ++i) {
+            if (run->status[i] || run->refs[i].name.empty()) continue;
+            auto d = services_->registry.by_name(run->refs[i].name);
             if (d && (*d)->active()) services_->registry.destroy(*d, [](DomainResult<>) {});
         }
 }

@@ -15,7 +15,6 @@
 #include <memory>
 #include <optional>
 #include <set>
-#include <string>
 #include <vector>
 
 namespace fleet::router::libvirt {
@@ -41,8 +40,7 @@ struct Session {
     // few per connection bound what a client can make the router hold.
     static constexpr std::size_t max_runs = 4;
     struct Run {
-        std::vector<std::string> stages;         // domain names, in stage order ("" until started)
-        std::vector<wire::NonnullDomain> refs;   // ... as the RUN reply named them
+        std::vector<wire::NonnullDomain> refs;   // the stages' domains, in order (name "" until started)
         std::vector<std::optional<int>> status;  // each stage's, once it ended
         std::vector<bool> reported;              // its EXITED event was sent
         bool replied = false;                    // the RUN reply went out
