@@ -40,9 +40,9 @@ std::vector<std::string> live_names(const std::string& dir)
 
 }  // namespace
 
-std::string DomainRegistry::live_path(const std::string& name) const
+std::string DomainRegistry::live_path(const std::string& name, std::string_view suffix) const
 {
-    return o_.live_dir + "/" + name + ".xml";
+    return o_.live_dir + "/" + name + std::string(suffix);
 }
 
 // The live record of a running domain: its XML with the id, and whether it
@@ -57,7 +57,7 @@ void DomainRegistry::save_live(const Domain& d) const
 void DomainRegistry::drop_live(const std::string& name) const
 {
     ::unlink(live_path(name).c_str());
-    ::unlink((o_.live_dir + "/" + name + ".run").c_str());
+    ::unlink(live_path(name, ".run").c_str());
     drop_owner(name, true);
 }
 
@@ -108,7 +108,7 @@ DomainPtr DomainRegistry::adopt_one(const std::string& name)
     d->reason = adopted->paused ? Reason::user : Reason::booted;
     // A stage of a run: its client's connection went with the earlier
     // router, and nobody reads its ends any more.
-    if (::access((o_.live_dir + "/" + name + ".run").c_str(), F_OK) == 0) {
+    if (::access(live_path(name, ".run").c_str(), F_OK) == 0) {
         d->run_stage = true;
         d->stop_ = Domain::Stop::destroy;
         (void)launcher_.kill(name);

@@ -171,7 +171,8 @@ private:
     // Live records (live.cpp).
     void save_live(const Domain& d) const;
     void drop_live(const std::string& name) const;
-    std::string live_path(const std::string& name) const;
+    // <live>/NAME.xml; ".run": the marker of a run's stage.
+    std::string live_path(const std::string& name, std::string_view suffix = ".xml") const;
     DomainPtr adopt_one(const std::string& name);
     // The boot manifest (manifest.cpp).
     std::vector<std::string> read_manifest() const;
