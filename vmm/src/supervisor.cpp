@@ -323,15 +323,16 @@ void Supervisor::end_stdio()
     if (stdin_op_) loop_->cancel(std::exchange(stdin_op_, 0));
     int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
     if (devnull < 0) return;
-    for (int fd : {claimed_ ? claimed_stdio_[1].get() : 1, claimed_ ? claimed_stdio_[2].get() : 2,
-                   claimed_ ? claimed_stdio_[0].get() : 0})
+    for (int n : {1, 2, 0}) {
+        int fd = stdio_fd(n);
         ::dup3(devnull, fd, fd > 2 ? O_CLOEXEC : 0);
+    }
     ::close(devnull);
 }
 
 void Supervisor::setup_foreground_io()
 {
-    int out = claimed_ ? claimed_stdio_[1].get() : 1, err = claimed_ ? claimed_stdio_[2].get() : 2;
+    int out = stdio_fd(1), err = stdio_fd(2);
     out_ = std::make_unique<Sink>(*loop_, out, [this](int) {
         if (vm_) vm_->close_stdout();  // nobody reads our stdout any more
     });

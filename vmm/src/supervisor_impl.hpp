@@ -52,6 +52,8 @@ private:
     void deliver(int sig, std::chrono::milliseconds stop_after);
     Result<> setup_detached();
     void end_stdio();  // a run's stage: its pipes closed (replaced by /dev/null) at once
+    // The guest's stdio fd n (0, 1, 2): the claimant's when claimed, else ours.
+    int stdio_fd(int n) const { return claimed_ ? claimed_stdio_[static_cast<std::size_t>(n)].get() : n; }
     void setup_foreground_io();
     void accept_console();
     void read_console(ConsoleClient& c);

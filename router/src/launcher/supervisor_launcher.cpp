@@ -92,9 +92,11 @@ DomainResult<SupervisorLauncher::Started> SupervisorLauncher::fork_supervisor(co
     auto so = supervisor_options(def, catalog_, o_, file_credentials(owner));
     if (!so) return std::unexpected(so.error());
     so->spec.start_paused = paused;
-    if (stdio) {  // a run's stage: its stdio are the run's pipes
+    std::array<int, 3> stdio_fds{-1, -1, -1};  // -1: /dev/null (detached.hpp)
+    if (stdio) {                               // a run's stage: its stdio are the run's pipes
         so->stdio_fds = true;
         so->forward_stdin = true;
+        stdio_fds = {stdio->in.get(), stdio->out.get(), stdio->err.get()};
     }
     const std::string& name = def.name;
     // A folder left by an earlier run of this name is the router's to clear.
@@ -104,10 +106,9 @@ DomainResult<SupervisorLauncher::Started> SupervisorLauncher::fork_supervisor(co
     // A waiting VM of a warm pool whose key is this domain's: no boot. A
     // pooled VM has no tap and no hypervisor channel, so such domains boot.
     // A run's stage brings its pipes with the claim.
-    std::vector<int> stdio_fds;
-    if (stdio) stdio_fds = {stdio->in.get(), stdio->out.get(), stdio->err.get()};
     if (o_.pools && def.interfaces.empty() && !def.hypervisor)
-        if (auto claimed = o_.pools->claim(*so, stdio_fds)) {
+        if (auto claimed = o_.pools->claim(
+                *so, stdio ? std::vector<int>(stdio_fds.begin(), stdio_fds.end()) : std::vector<int>{})) {
             log_.debug("domain '" + name + "': from the warm pool of " + so->image);
             return Started{claimed->supervisor, std::move(claimed->ready), std::move(claimed->pidfd), false};
         }
@@ -141,10 +142,7 @@ DomainResult<SupervisorLauncher::Started> SupervisorLauncher::fork_supervisor(co
     std::string title = "fleet-router: supervisor " + name;
     auto started = vmm::start_detached(
         store_, std::move(*so),
-        vmm::DetachOptions{.orphan = false,
-                           .in_child = [&] { set_process_title(title); },
-                           .stdio = stdio ? std::array<int, 3>{stdio->in.get(), stdio->out.get(), stdio->err.get()}
-                                          : std::array<int, 3>{-1, -1, -1}});
+        vmm::DetachOptions{.orphan = false, .in_child = [&] { set_process_title(title); }, .stdio = stdio_fds});
     if (!started) {
         if (o_.network) o_.network->detach(name);
         (void)store_.remove(name);

@@ -60,7 +60,6 @@ public:
 
     [[nodiscard]] const wire::Header& call() const { return call_; }
     [[nodiscard]] const std::string& domain() const { return domain_; }
-    [[nodiscard]] Kind kind() const { return kind_; }
 
 private:
     void hold();
