@@ -27,13 +27,9 @@ Result<std::optional<RouterUri>> RouterRunner::target()
         return std::optional(*u);
     }
     // This host's router, if fsh may start domains there.
-    auto local = local_router(runtime_dir_);
-    if (!local) return std::optional<RouterUri>();
-    auto u = parse_router_uri(local->uri);
-    if (!u) return std::optional<RouterUri>();
-    auto c = RouterClient::connect(*u, runtime_dir_, std::chrono::milliseconds(2000));
-    if (!c || (*c)->read_only()) return std::optional<RouterUri>();
-    return std::optional(*u);
+    auto local = connect_local_router(runtime_dir_, std::chrono::milliseconds(2000));
+    if (!local || local->client->read_only()) return std::optional<RouterUri>();
+    return std::optional(local->uri);
 }
 
 bool RouterRunner::can_join()

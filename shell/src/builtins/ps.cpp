@@ -70,13 +70,10 @@ std::vector<RouterDomain> router_job_domains(Shell& sh)
         auto d = (*client)->domains();
         return d ? *d : std::vector<RouterDomain>{};
     }
-    auto local = local_router(vmm::default_runtime_dir(sh.settings.runtime_dir));
+    auto local =
+        connect_local_router(vmm::default_runtime_dir(sh.settings.runtime_dir), std::chrono::milliseconds(2000));
     if (!local) return {};
-    auto uri = parse_router_uri(local->uri);
-    if (!uri) return {};
-    auto client = RouterClient::connect(*uri, "", std::chrono::milliseconds(2000));
-    if (!client) return {};
-    auto d = (*client)->domains();
+    auto d = local->client->domains();
     return d ? *d : std::vector<RouterDomain>{};
 }
 

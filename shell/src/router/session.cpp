@@ -68,6 +68,17 @@ std::optional<RouterEntry> local_router(const std::string& runtime_dir)
     return std::nullopt;
 }
 
+std::optional<LocalRouter> connect_local_router(const std::string& runtime_dir, std::chrono::milliseconds timeout)
+{
+    auto local = local_router(runtime_dir);
+    if (!local) return std::nullopt;
+    auto uri = parse_router_uri(local->uri);
+    if (!uri) return std::nullopt;
+    auto client = RouterClient::connect(*uri, runtime_dir, timeout);
+    if (!client) return std::nullopt;
+    return LocalRouter{*uri, std::move(*client)};
+}
+
 std::vector<RouterEntry> RouterSession::discover(std::vector<std::string>& notes) const
 {
     std::vector<RouterEntry> found;

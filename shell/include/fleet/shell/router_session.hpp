@@ -37,6 +37,14 @@ struct RouterEntry {
 // The router of this host's runtime folder, if its socket takes a connection.
 std::optional<RouterEntry> local_router(const std::string& runtime_dir);
 
+// That router, connected (and opened): its URI and the client; nullopt if
+// there is none or it does not answer.
+struct LocalRouter {
+    RouterUri uri;
+    std::unique_ptr<RouterClient> client;
+};
+std::optional<LocalRouter> connect_local_router(const std::string& runtime_dir, std::chrono::milliseconds timeout);
+
 // Fleet routers announced over mDNS (avahi-client; the browse ends when the
 // daemon has said all it knows, or at the timeout). An error says why there
 // was no browsing (no avahi-daemon, fsh built without avahi-client).
