@@ -575,6 +575,8 @@ def test_supervisor_killed(router):
     os.kill(rec["supervisor_pid"], signal.SIGKILL)
     wait_until(lambda: state_of(dom)[0] == libvirt.VIR_DOMAIN_SHUTOFF, 15, "sup to be shut off")
     wait_until(lambda: not alive(rec["pid"]), 5, "QEMU to die with its supervisor")
+    # The event travels on its own; the state read can see the stop first.
+    wait_until(lambda: any(e == libvirt.VIR_DOMAIN_EVENT_STOPPED for e, _ in ev.of("sup")), 5, "a STOPPED event")
     stopped = [d for e, d in ev.of("sup") if e == libvirt.VIR_DOMAIN_EVENT_STOPPED]
     check(state_of(dom) == SHUTOFF_CRASHED and stopped == [libvirt.VIR_DOMAIN_EVENT_STOPPED_CRASHED],
           f"supervisor killed: state {dom.state()}, STOPPED details {stopped}; wanted shut off (crashed) and "
