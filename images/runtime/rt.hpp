@@ -14,13 +14,35 @@ namespace rt {
 // ---- standard channels (virtio-serial ports fleet.stdin/stdout/stderr) ----
 inline constexpr int in = 0, out = 1, err = 2;
 
-// Reads up to n bytes of stdin (fd 0).  Returns the count (> 0), 0 at end of
-// file, or -1 for a bad fd.  Blocks (halting the CPU) while nothing arrived.
+// The hypervisor channel (port org.fleet.hypervisor, docs/hypervisor.md):
+// read and written like the others, only in a domain given one (has_port).
+// rt/virt.hpp speaks the libvirt protocol over it.
+inline constexpr int hypervisor = 4;
+
+// Reads up to n bytes of stdin (fd 0) or the hypervisor channel (fd 4).
+// Returns the count (> 0), 0 at end of file, or -1 for a bad fd.  Blocks
+// (halting the CPU) while nothing arrived.
 long read(int fd, void* buf, size_t n);
 
-// Writes all n bytes to stdout (1) or stderr (2) through a large buffer.
-// Returns n, or -1 when the host side of the port is closed (like EPIPE).
+// Writes all n bytes to stdout (1), stderr (2) or the hypervisor channel
+// (4) through large buffers.  Returns n, or -1 when the host side of the
+// port is closed (like EPIPE).  Blocks while every buffer is in flight.
 long write(int fd, const void* buf, size_t n);
+
+// True if this VM has the port of fd (the hypervisor channel is optional).
+bool has_port(int fd);
+
+// Waits until one of fds is ready, like poll(2): poll_in, a read would not
+// block (bytes, or end of file); poll_out, a write of one buffer's worth
+// (16 KiB on stderr, 64 KiB on stdout and the channel) would not block, or
+// would fail at once.  Sets revents, returns how many are ready; with
+// !wait, returns at once (0: none).  Buffered output is handed out first.
+inline constexpr short poll_in = 1, poll_out = 4;
+struct PollFd {
+    int fd;
+    short events, revents;
+};
+int poll(PollFd* fds, int n, bool wait = true);
 
 // Hands the buffered bytes of fd to the host; with wait, returns once QEMU
 // has passed them on.  Returns -1 if the port is closed.

@@ -103,14 +103,17 @@ void handle_control(const char* buf, uint32_t len)
 }
 
 // ---- roles ------------------------------------------------------------------------------------
-enum Role { role_stdin, role_stdout, role_stderr, role_ctl, n_roles };
-const char* const role_names[n_roles] = {FLEET_PORT_STDIN, FLEET_PORT_STDOUT, FLEET_PORT_STDERR, FLEET_PORT_CTL};
-int role_port[n_roles] = {-1, -1, -1, -1};
+// role_hyp: the hypervisor channel (docs/hypervisor.md), only in a domain
+// given one; both directions, the runtime's fd 4 (rt::hypervisor).
+enum Role { role_stdin, role_stdout, role_stderr, role_ctl, role_hyp, n_roles };
+const char* const role_names[n_roles] = {FLEET_PORT_STDIN, FLEET_PORT_STDOUT, FLEET_PORT_STDERR, FLEET_PORT_CTL,
+                                         FLEET_PORT_HYPERVISOR};
+int role_port[n_roles] = {-1, -1, -1, -1, -1};
 
 // stdin: receive buffers.  QEMU hands the guest at most 4 KiB per chardev
 // read, each into one buffer, so many 4 KiB buffers keep the pipe full.
 // ctl receives the exec block (up to 256 KiB) and then short lines.
-constexpr int rx_bufs = 64, ctl_rx_bufs = 16, rx_buf_size = 4096, rx_kick_batch = 8;
+constexpr int rx_bufs = 64, ctl_rx_bufs = 16, hyp_rx_bufs = 32, rx_buf_size = 4096, rx_kick_batch = 8;
 struct Rx {
     int role;
     char* mem = nullptr;
@@ -118,7 +121,7 @@ struct Rx {
     uint32_t id = 0, len = 0, off = 0;
     int unkicked = 0;
 };
-Rx rx_in{role_stdin}, rx_ctl{role_ctl};
+Rx rx_in{role_stdin}, rx_ctl{role_ctl}, rx_hyp{role_hyp};
 
 // Output channels: a few large transmit buffers each.
 struct Tx {
@@ -227,7 +230,33 @@ Tx* tx_for_fd(int fd)
     if (fd == 1) return &tx[role_stdout];
     if (fd == 2) return &tx[role_stderr];
     if (fd == 3) return &tx[role_ctl];  // internal
+    if (fd == rt::hypervisor) return &tx[role_hyp];
     return nullptr;
+}
+
+Rx* rx_for_fd(int fd)
+{
+    if (fd == rt::in) return &rx_in;
+    if (fd == rt::hypervisor) return &rx_hyp;
+    return nullptr;
+}
+
+// A read of r would not block: bytes are there, or its end (closed, or no
+// such port).
+bool rx_ready(Rx& r)
+{
+    Port* p = port_of(r.role);
+    return !p || r.have || p->rx.has_used() || !p->host_open;
+}
+
+// A write of t.size bytes would not block: a whole buffer is free (with
+// what the current one still takes, that is enough), or the write fails at
+// once (closed; or no such port: then it discards).
+bool tx_ready(Tx& t)
+{
+    if (t.port < 0) return true;
+    tx_reclaim(t);
+    return t.nfree > 0 || !ports[t.port].host_open;
 }
 
 void tx_init(Role role, uint16_t nbufs, uint32_t size)
@@ -347,9 +376,11 @@ bool init()
     // Receive buffers: stdin, and ctl (the exec block, then signal lines).
     if (!rx_setup(rx_in, rx_bufs)) role_port[role_stdin] = -1;
     rx_setup(rx_ctl, ctl_rx_bufs);
+    if (role_port[role_hyp] >= 0 && !rx_setup(rx_hyp, hyp_rx_bufs)) role_port[role_hyp] = -1;
     tx_init(role_stdout, 8, 64 * 1024);
     tx_init(role_stderr, 4, 16 * 1024);
     tx_init(role_ctl, 4, 256);
+    tx_init(role_hyp, 4, 64 * 1024);
     initialized = true;
 #ifdef RT_DEBUG
     rt::console("vs: transport %d v%u nports %u roles %d %d %d %d open %d %d %d %d\n", dev.slot, dev.version, nports,
@@ -361,7 +392,7 @@ bool init()
 
 void flush_all(bool wait)
 {
-    for (int fd = 1; fd <= 3; fd++) rt::flush(fd, wait);
+    for (int fd = 1; fd <= rt::hypervisor; fd++) rt::flush(fd, wait);
 }
 
 long ctl_read(void* buf, size_t n, bool wait)
@@ -384,7 +415,11 @@ namespace rt {
 bool host_closed(int fd)
 {
     vs::poll();
-    int role = fd == 0 ? vs::role_stdin : fd == 1 ? vs::role_stdout : fd == 2 ? vs::role_stderr : -1;
+    int role = fd == 0                ? vs::role_stdin
+               : fd == 1              ? vs::role_stdout
+               : fd == 2              ? vs::role_stderr
+               : fd == rt::hypervisor ? vs::role_hyp
+                                      : -1;
     if (role < 0) return true;
     vs::Port* p = vs::port_of(role);
     return !p || !p->host_open;
@@ -392,10 +427,47 @@ bool host_closed(int fd)
 
 long read(int fd, void* buf, size_t n)
 {
-    if (fd != 0) return -1;
+    vs::Rx* r = vs::rx_for_fd(fd);
+    if (!r) return -1;
     if (n == 0) return 0;
     hw::check_power();
-    return vs::rx_read(vs::rx_in, buf, n, true);
+    return vs::rx_read(*r, buf, n, true);
+}
+
+bool has_port(int fd)
+{
+    vs::Rx* r = vs::rx_for_fd(fd);
+    if (r) return vs::port_of(r->role) != nullptr;
+    vs::Tx* t = vs::tx_for_fd(fd);
+    return t && t->port >= 0;
+}
+
+int poll(PollFd* fds, int n, bool wait)
+{
+    using namespace vs;
+    auto scan = [&] {
+        int ready = 0;
+        for (int i = 0; i < n; i++) {
+            fds[i].revents = 0;
+            Rx* r = (fds[i].events & poll_in) ? rx_for_fd(fds[i].fd) : nullptr;
+            Tx* t = (fds[i].events & poll_out) ? tx_for_fd(fds[i].fd) : nullptr;
+            if (r && rx_ready(*r)) fds[i].revents |= poll_in;
+            if (t && tx_ready(*t)) fds[i].revents |= poll_out;
+            if (fds[i].revents) ready++;
+        }
+        return ready;
+    };
+    hw::check_power();
+    vs::poll();
+    int ready = scan();
+    if (ready || !wait) return ready;
+    // Before blocking: hand out what is buffered (like a tty) and give the
+    // receive buffers back, so that the other side can go on.
+    flush_all(false);
+    for (int i = 0; i < n; i++)
+        if (Rx* r = (fds[i].events & poll_in) ? rx_for_fd(fds[i].fd) : nullptr; r && port_of(r->role)) rx_kick(*r);
+    hw::wait_until([&] { return (ready = scan()) > 0; });
+    return ready;
 }
 
 long write(int fd, const void* buf, size_t n)
