@@ -7,22 +7,46 @@
 
 #include <fleet/vmm/spec.hpp>
 
+#include <algorithm>
 #include <charconv>
+#include <optional>
 
 namespace fleet::router {
 
 namespace {
 
-Result<unsigned> count_attr(pugi::xml_node node, const std::string& path, const char* name, unsigned lo, unsigned hi)
+// One quota, whatever wrote it: a count in [lo, hi], or a memory size.
+Result<unsigned> count_of(std::string_view text, std::string_view name, unsigned lo, unsigned hi)
 {
-    auto text = xml::required_attr(node, path, name);
-    if (!text) return std::unexpected(text.error());
     unsigned n = 0;
-    auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
-    if (text->empty() || ec != std::errc() || end != text->data() + text->size() || n < lo || n > hi)
-        return xml::fail_at(path, std::string(name) + " " + xml::quote(*text) + " is not a number from " +
-                                      std::to_string(lo) + " to " + std::to_string(hi));
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size() || n < lo || n > hi)
+        return fail(std::string(name) + " " + xml::quote(std::string(text)) + " is not a number from " +
+                    std::to_string(lo) + " to " + std::to_string(hi));
     return n;
+}
+
+Result<std::uint64_t> memory_of(std::string_view text)
+{
+    auto mib = vmm::parse_memory(std::string(text));
+    if (!mib || *mib < vmm::min_memory_mib || *mib > vmm::max_memory_mib)
+        return fail("memory " + xml::quote(std::string(text)) + " is not a size from 2MiB to 1TiB (e.g. 512MiB)");
+    return *mib;
+}
+
+Result<HypervisorQuota> quota_of(std::string_view children, std::string_view memory, std::string_view depth)
+{
+    HypervisorQuota q;
+    auto c = count_of(children, "children", 1, HypervisorQuota::max_children);
+    if (!c) return std::unexpected(c.error());
+    auto d = count_of(depth, "depth", 1, HypervisorQuota::max_depth);
+    if (!d) return std::unexpected(d.error());
+    auto m = memory_of(memory);
+    if (!m) return std::unexpected(m.error());
+    q.children = *c;
+    q.depth = *d;
+    q.memory_mib = *m;
+    return q;
 }
 
 }  // namespace
@@ -31,21 +55,35 @@ Result<> detail::parse_hypervisor(pugi::xml_node node, const std::string& path, 
 {
     if (st.def.hypervisor) return fail("duplicate element " + xml::tag(path));
     if (auto r = xml::check_leaf(node, path, {"children", "memory", "depth", "xmlns"}); !r) return r;
-    HypervisorQuota q;
-    auto children = count_attr(node, path, "children", 1, HypervisorQuota::max_children);
-    if (!children) return std::unexpected(children.error());
-    auto depth = count_attr(node, path, "depth", 1, HypervisorQuota::max_depth);
-    if (!depth) return std::unexpected(depth.error());
-    auto memory = xml::required_attr(node, path, "memory");
-    if (!memory) return std::unexpected(memory.error());
-    auto mib = vmm::parse_memory(*memory);
-    if (!mib || *mib < vmm::min_memory_mib || *mib > vmm::max_memory_mib)
-        return xml::fail_at(path, "memory " + xml::quote(*memory) + " is not a size from 2MiB to 1TiB (e.g. 512MiB)");
-    q.children = *children;
-    q.depth = *depth;
-    q.memory_mib = *mib;
-    st.def.hypervisor = q;
+    std::string values[3];
+    const char* names[3] = {"children", "memory", "depth"};
+    for (int i = 0; i < 3; i++) {
+        auto text = xml::required_attr(node, path, names[i]);
+        if (!text) return std::unexpected(text.error());
+        values[i] = *text;
+    }
+    auto q = quota_of(values[0], values[1], values[2]);
+    if (!q) return xml::fail_at(path, q.error().message);
+    st.def.hypervisor = *q;
     return {};
+}
+
+Result<HypervisorQuota> parse_hypervisor_quota(std::string_view words)
+{
+    std::optional<std::string_view> children, memory, depth;
+    while (!words.empty()) {
+        std::string_view word = words.substr(0, words.find(','));
+        words.remove_prefix(std::min(words.size(), word.size() + 1));
+        auto eq = word.find('=');
+        std::string_view key = word.substr(0, eq), value = eq == word.npos ? "" : word.substr(eq + 1);
+        auto* slot = key == "children" ? &children : key == "memory" ? &memory : key == "depth" ? &depth : nullptr;
+        if (!slot || eq == word.npos)
+            return fail(xml::quote(std::string(word)) + " is not children=N, memory=SIZE or depth=N");
+        if (*slot) return fail(std::string(key) + " is given twice");
+        *slot = value;
+    }
+    if (!children || !memory) return fail("children=N and memory=SIZE are both needed (e.g. children=4,memory=256MiB)");
+    return quota_of(*children, *memory, depth.value_or("1"));
 }
 
 }  // namespace fleet::router

@@ -204,3 +204,24 @@ TEST_CASE("fleet:hypervisor: what is refused", "[metadata][hypervisor]")
                                  x)),
                Equals("duplicate element <metadata/f:hypervisor>"));
 }
+
+TEST_CASE("parse_hypervisor_quota: fsh's FLEET_HYPERVISOR words, checked as the XML's", "[metadata][hypervisor]")
+{
+    auto q = parse_hypervisor_quota("children=2,memory=64MiB");
+    REQUIRE(q.has_value());
+    CHECK(q->children == 2);
+    CHECK(q->memory_mib == 64);
+    CHECK(q->depth == 1);
+    auto d = parse_hypervisor_quota("depth=3,memory=1G,children=8");
+    REQUIRE(d.has_value());
+    CHECK(d->depth == 3);
+    CHECK(d->memory_mib == 1024);
+    for (const char* bad : {"", "children=2", "memory=64MiB", "children=0,memory=64MiB", "children=2,memory=1k",
+                            "children=2,memory=64MiB,depth=9", "children=2,children=3,memory=64MiB",
+                            "children=2,memory=64MiB,color=red", "children=2,memory"}) {
+        INFO(bad);
+        CHECK_FALSE(parse_hypervisor_quota(bad).has_value());
+    }
+    CHECK(parse_hypervisor_quota("children=x,memory=64MiB").error().message ==
+          "children 'x' is not a number from 1 to 256");
+}

@@ -215,6 +215,11 @@ struct DomainDef {
 // "<memory>: 'lots' is not a number".
 Result<DomainDef> parse_domain_xml(const std::string& xml);
 
+// A hypervisor channel's quotas written as words, "children=N,memory=SIZE[,depth=N]"
+// (fsh's FLEET_HYPERVISOR), checked as <fleet:hypervisor>'s attributes are;
+// depth defaults to 1.
+Result<HypervisorQuota> parse_hypervisor_quota(std::string_view words);
+
 // Whether a parse error refuses what fleet understands but cannot honour
 // (an unknown element or attribute, a display, a PCI controller: libvirt's
 // VIR_ERR_CONFIG_UNSUPPORTED) rather than malformed or contradictory XML
