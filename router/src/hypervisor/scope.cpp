@@ -166,7 +166,7 @@ Usage used_by(const Call& call)
 // One child's definition, checked against the channel's scope and what is
 // left of its quota (used grows by its cost), and rewritten: its name under
 // the parent's, a UUID of the router's choosing (a guest's own could name a
-// host domain's). An XML that does not parse is left to the registry, which
+// host domain's), the parent's domain type. An XML that does not parse is left to the registry, which
 // says what is wrong with it.
 std::optional<DomainError> scope_child(const Call& call, std::string& xml, Usage& used)
 {
@@ -191,6 +191,9 @@ std::optional<DomainError> scope_child(const Call& call, std::string& xml, Usage
     if (auto ok = check_domain_name(def->name); !ok)
         return DomainError{Errc::invalid_argument, "child domain name: " + ok.error().message};
     def->uuid = random_uuid();
+    // The parent's accelerator: a guest cannot know whether the host has
+    // KVM ('kvm' would fail without it, 'qemu' would crawl with it).
+    def->type = (*parent_domain)->def.type;
     xml = format_domain_xml(*def);
     return std::nullopt;
 }
