@@ -108,6 +108,10 @@ VmCommand vm_command(const VmOptions& options, const std::string& program, bool 
 {
     VmCommand c;
     c.env = guest_env(env);
+    for (const auto& e : env)
+        if (e.starts_with(hypervisor_variable) && e.size() > hypervisor_variable.size() &&
+            e[hypervisor_variable.size()] == '=')
+            c.hypervisor = e.substr(hypervisor_variable.size() + 1);
     if (linux && options.share_cwd && shareable_folder(cwd)) c.share = c.workdir = cwd;
     std::string_view p = program;
     if (p.starts_with(applet_prefix)) {
@@ -165,6 +169,11 @@ Result<pid_t> VmRunner::start(const CommandSpec& spec)
     }
     char buf[PATH_MAX];
     std::string cwd = ::getcwd(buf, sizeof buf) ? buf : "";
+    if (vm_command(options_, spec.program, linux, spec.argv, spec.env, cwd).hypervisor.size())
+        return std::unexpected(Error{name + ": " + std::string(hypervisor_variable) +
+                                         ": a hypervisor channel is fleet-router's; fsh runs commands on the local "
+                                         "launcher (no router, or --no-router)",
+                                     EINVAL});
     CommandSpec launch = spec;
     launch.program = options_.launcher;
     // A new foreground group takes the terminal before the launcher reads it.

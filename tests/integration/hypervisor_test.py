@@ -18,14 +18,16 @@ QEMU's socket chardev, the router's end of the socket pair.
   load        20 children started and destroyed in a loop through the
               channel while the host's virsh is answered
 """
+import hashlib
 import os
 import signal
 import struct
+import subprocess
 import sys
 import time
 
 sys.path.append(os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "lib"))  # run by hand: HACKING.md
-from fleet_test import procs  # noqa: E402
+from fleet_test import paths, procs  # noqa: E402
 from fleet_test import router as routers  # noqa: E402
 from fleet_test.check import check, wait_until  # noqa: E402
 from fleet_test.router import domain_xml, need_router  # noqa: E402
@@ -267,7 +269,46 @@ def test_router_restart(router):
     check(virsh_ok(router.uri_unix, "domstate", "parent").strip() == "running", "the adopted parent stopped")
 
 
-TESTS = [test_isolation, test_parent_killed, test_parent_destroyed, test_router_restart, test_load]
+def fsh(router, script, stdin=b"", timeout=BOOT):
+    """fsh -c SCRIPT with its commands as domains of the router."""
+    env = dict(os.environ)
+    env.update({"FLEET_URI": router.uri_unix, "FLEET_RUNTIME_DIR": os.path.join(router.root, "fsh-run"),
+                "DBUS_SYSTEM_BUS_ADDRESS": "unix:path=/nonexistent/fsh-test-no-bus", "HOME": router.root,
+                "FLEET_IMAGES": paths.IMAGES})
+    os.makedirs(env["FLEET_RUNTIME_DIR"], exist_ok=True)
+    return subprocess.run([paths.FSH, "-c", script], input=stdin, env=env, capture_output=True, timeout=timeout)
+
+
+def test_spawn(router):
+    """The runtime's spawn through its channel, its parent started by fsh
+    with FLEET_HYPERVISOR: the child's stdin, stdout, stderr and status
+    are spawn's; what the child may not do is one line and 125."""
+    hv = "FLEET_HYPERVISOR=children=1,memory=16MiB"
+    r = fsh(router, f"{hv} spawn upper; echo status=$?", stdin=b"hello world\n")
+    check(r.stdout == b"HELLO WORLD\nstatus=0\n", f"spawn upper: {r!r}")
+    r = fsh(router, f"{hv} spawn exit 7; echo $?")
+    check(r.stdout == b"7\n", f"spawn exit 7: {r!r}")
+    r = fsh(router, f"{hv} spawn echo \"<a & 'b'>\" x; {hv} spawn cat --bad; echo $?")
+    check(r.stdout == b"<a & 'b'> x\n1\n" and b"cat" in r.stderr,
+          f"arguments with XML's characters, the child's stderr and status: {r!r}")
+    data = os.urandom(3 << 20)
+    r = fsh(router, f"{hv} spawn sha256sum", stdin=data)
+    want = hashlib.sha256(data).hexdigest().encode() + b"  -\n"
+    check(r.stdout == want and r.returncode == 0, f"3 MiB through spawn sha256sum: {r.stdout!r} {r.stderr!r}")
+    # Refusals: a host path for an image, more memory than the quota, no channel.
+    for script, says in [(f"{hv} spawn /bin/sh", b"spawn: /bin/sh: "),
+                         (f"{hv} spawn -m 64 upper", b"spawn: upper: "),
+                         ("spawn upper", b"no hypervisor channel")]:
+        r = fsh(router, f"{script}; echo $?")
+        check(r.stdout == b"125\n" and says in r.stderr and r.stderr.count(b"\n") == 1,
+              f"{script}: wanted one line with {says!r} and 125: {r!r}")
+    r = fsh(router, "FLEET_HYPERVISOR=children=x,memory=1G spawn upper; echo $?")
+    check(r.stdout == b"125\n" and b"FLEET_HYPERVISOR: children 'x' is not a number" in r.stderr,
+          f"bad FLEET_HYPERVISOR words: {r!r}")
+    wait_until(lambda: not host_domains(router), 30, "spawn's domains gone")
+
+
+TESTS = [test_spawn, test_isolation, test_parent_killed, test_parent_destroyed, test_router_restart, test_load]
 for t in TESTS:
     t.timeout = 400
 

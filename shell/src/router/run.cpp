@@ -268,7 +268,7 @@ int run_status(const std::vector<int>& statuses, bool pipefail)
     return statuses.back();
 }
 
-std::string stage_xml(const VmCommand& command, const std::string& name)
+Result<std::string> stage_xml(const VmCommand& command, const std::string& name)
 {
     router::DomainDef def;
     def.name = name;
@@ -281,6 +281,11 @@ std::string stage_xml(const VmCommand& command, const std::string& name)
     }
     def.workdir = command.workdir;
     if (!command.share.empty()) def.filesystems.push_back(router::Filesystem{command.share, command.share, true});
+    if (!command.hypervisor.empty()) {
+        auto q = router::parse_hypervisor_quota(command.hypervisor);
+        if (!q) return fail(std::string(hypervisor_variable) + ": " + q.error().message);
+        def.hypervisor = *q;
+    }
     return router::format_domain_xml(def);
 }
 
@@ -299,6 +304,15 @@ int run_stages(const RouterUri& uri, const std::string& runtime_dir, const std::
         ~Mask() { ::sigprocmask(SIG_SETMASK, &old, nullptr); }
     } mask{};
     ::sigprocmask(SIG_BLOCK, &stops, &mask.old);
+    wire::FleetDomainRunArgs args;
+    for (std::size_t i = 0; i < stages.size(); ++i) {
+        auto xml = stage_xml(stages[i], o.name_prefix + "-" + std::to_string(i));
+        if (!xml) {
+            say(xml.error().message);
+            return 125;
+        }
+        args.xml.push_back(std::move(*xml));
+    }
     auto client = RouterClient::connect(uri, runtime_dir, o.timeout);
     if (!client) {
         say("cannot reach the router: " + client.error().message);
@@ -306,9 +320,6 @@ int run_stages(const RouterUri& uri, const std::string& runtime_dir, const std::
     }
     RouterClient& c = **client;
     c.keep_unsolicited();
-    wire::FleetDomainRunArgs args;
-    for (std::size_t i = 0; i < stages.size(); ++i)
-        args.xml.push_back(stage_xml(stages[i], o.name_prefix + "-" + std::to_string(i)));
     // Until every stage is ready: a Linux image boots for seconds under TCG.
     c.set_timeout(o.start_timeout);
     auto ran = c.call<wire::FleetDomainRunRet>(RemoteProc::fleet_domain_run, args);

@@ -35,8 +35,9 @@
 namespace fleet::shell {
 
 // One stage as a domain definition: a transient domain NAME of the
-// command's image, its arguments, environment, working folder and share.
-std::string stage_xml(const VmCommand& command, const std::string& name);
+// command's image, its arguments, environment, working folder, share and
+// hypervisor channel (an error: FLEET_HYPERVISOR's words are bad).
+Result<std::string> stage_xml(const VmCommand& command, const std::string& name);
 
 struct RunOptions {
     bool pipefail = false;

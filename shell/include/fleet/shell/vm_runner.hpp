@@ -85,12 +85,17 @@ struct VmOptions {
 // (an applet's name first: `linux NAME ARGS`), its environment (guest
 // variables only), and for a Linux image with share_cwd the shell's working
 // folder, shared read-only at the same path, as its working folder.
+// `FLEET_HYPERVISOR=children=N,memory=SIZE[,depth=N] cmd`: cmd's domain
+// gets a hypervisor channel with these quotas (docs/hypervisor.md).
+inline constexpr std::string_view hypervisor_variable = "FLEET_HYPERVISOR";
+
 struct VmCommand {
     std::string image;
     std::vector<std::string> args;
     std::vector<std::string> env;  // NAME=VALUE
     std::string workdir;           // "" : the guest's default
     std::string share;             // a host folder shared read-only at the same path; "" : none
+    std::string hypervisor;        // FLEET_HYPERVISOR's quota words: a hypervisor channel (router only); "" : none
 };
 VmCommand vm_command(const VmOptions& options, const std::string& program, bool linux,
                      const std::vector<std::string>& argv, const std::vector<std::string>& env, const std::string& cwd);
