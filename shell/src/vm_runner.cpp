@@ -108,10 +108,13 @@ VmCommand vm_command(const VmOptions& options, const std::string& program, bool 
 {
     VmCommand c;
     c.env = guest_env(env);
-    for (const auto& e : env)
-        if (e.starts_with(hypervisor_variable) && e.size() > hypervisor_variable.size() &&
-            e[hypervisor_variable.size()] == '=')
-            c.hypervisor = e.substr(hypervisor_variable.size() + 1);
+    for (const auto& e : env) {
+        auto eq = e.find('=');
+        std::string_view name = std::string_view(e).substr(0, eq);
+        if (eq == std::string::npos) continue;
+        if (name == hypervisor_variable) c.hypervisor = e.substr(eq + 1);
+        if (name == accel_variable) c.accel = e.substr(eq + 1);
+    }
     if (linux && options.share_cwd && shareable_folder(cwd)) c.share = c.workdir = cwd;
     std::string_view p = program;
     if (p.starts_with(applet_prefix)) {

@@ -1,6 +1,8 @@
 // fleet shell — the VM runner without VMs: the initramfs reader, the
 // resolver's order over a catalog folder written here, and the launcher's
 // argv (the real guests run in the shell-vm differential test).
+#include <fleet/router/domain.hpp>
+#include <fleet/shell/router_run.hpp>
 #include <fleet/shell/vm_runner.hpp>
 #include <fleet/test/support.hpp>
 
@@ -130,6 +132,41 @@ TEST_CASE("the launcher's argv: environment, the shared working folder, image, a
     o.share_cwd = false;
     CHECK(vm_launch_argv(o, "applet/ls", true, {"ls"}, {}, "/src") ==
           std::vector<std::string>{"/x/fleet-vmm", "run", "linux", "ls"});
+}
+
+TEST_CASE("a stage's domain: FLEET_ACCEL and FLEET_HYPERVISOR configure it and never reach the program")
+{
+    VmOptions o{"/x/fleet-vmm", false};
+    auto stage = [&](std::vector<std::string> env, bool router_kvm) {
+        VmCommand c = vm_command(o, "runtime/spawn", false, {"spawn", "upper"}, env, "/src");
+        auto xml = stage_xml(c, "s-0", router_kvm);
+        REQUIRE(xml.has_value());
+        auto def = fleet::router::parse_domain_xml(*xml);
+        REQUIRE(def.has_value());
+        return *def;
+    };
+    // The host's best where not asked: what the router offers.
+    CHECK(stage({}, false).type == "qemu");
+    CHECK(stage({}, true).type == "kvm");
+    CHECK(stage({"FLEET_ACCEL=auto"}, true).type == "kvm");
+    CHECK(stage({"FLEET_ACCEL=tcg"}, true).type == "qemu");
+    CHECK(stage({"FLEET_ACCEL=kvm"}, false).type == "kvm");  // the router says why it cannot
+    auto d = stage({"FLEET_HYPERVISOR=children=2,memory=64MiB", "X=1"}, false);
+    REQUIRE(d.hypervisor.has_value());
+    CHECK(d.hypervisor->children == 2);
+    CHECK(d.hypervisor->memory_mib == 64);
+    CHECK(d.env == std::vector<std::pair<std::string, std::string>>{{"X", "1"}});
+    CHECK(d.args == std::vector<std::string>{"upper"});
+    CHECK_FALSE(stage({}, false).hypervisor.has_value());
+
+    VmCommand bad = vm_command(o, "runtime/cat", false, {"cat"}, {"FLEET_ACCEL=fast"}, "/src");
+    auto r = stage_xml(bad, "s-0", false);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().message == "FLEET_ACCEL: 'fast' is not kvm, tcg or auto");
+    bad = vm_command(o, "runtime/cat", false, {"cat"}, {"FLEET_HYPERVISOR=children=2"}, "/src");
+    r = stage_xml(bad, "s-0", false);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().message.starts_with("FLEET_HYPERVISOR: children=N and memory=SIZE are both needed"));
 }
 
 TEST_CASE("folders the guest needs itself, or that --share cannot name, are not shared")

@@ -216,6 +216,20 @@ def test_bad_commands_and_lost_router(router):
     r = fsh(router, "upper; echo $?", env={"FLEET_URI": router.uri_ro})
     check(r.stdout == b"126\n" and b"read-only" in r.stderr and len(r.stderr.splitlines()) == 1,
           f"a read-only router: {r!r}")
+    # The accelerator: a stage is 'kvm' where the router offers KVM (unless
+    # FLEET_ACCEL says tcg), and FLEET_ACCEL=kvm without it is the router's
+    # one-line reason.
+    caps = subprocess.run([paths.VIRSH, "-c", router.uri_unix, "capabilities"], capture_output=True, text=True,
+                          timeout=30).stdout
+    kvm = "<domain type='kvm'" in caps
+    r = fsh(router, "FLEET_ACCEL=kvm upper; echo $?", stdin=b"k\n")
+    if kvm:
+        check(r.stdout == b"K\n0\n", f"FLEET_ACCEL=kvm on a router with KVM: {r!r}")
+    else:
+        check(r.stdout == b"125\n" and b"needs KVM" in r.stderr and len(r.stderr.splitlines()) == 1,
+              f"FLEET_ACCEL=kvm on a router without KVM: {r!r}")
+    r = fsh(router, "FLEET_ACCEL=fast upper; echo $?")
+    check(r.stdout == b"125\n" and b"FLEET_ACCEL: 'fast' is not kvm, tcg or auto" in r.stderr, f"a bad FLEET_ACCEL: {r!r}")
     # A router killed in the middle of a run: one line, status 125, and the
     # domains go with it (their supervisors' QEMU dies with them).
     p = subprocess.Popen([paths.FSH, "-c", "yes | cat > /dev/null; echo status=$?"], env=fsh_env(router),

@@ -4,6 +4,7 @@
 
 #include <fleet/router/domain.hpp>
 #include <fleet/shell/router_run.hpp>
+#include <fleet/wire/connect_messages.hpp>
 #include <fleet/wire/domain_messages.hpp>
 #include <fleet/wire/message.hpp>
 
@@ -268,9 +269,15 @@ int run_status(const std::vector<int>& statuses, bool pipefail)
     return statuses.back();
 }
 
-Result<std::string> stage_xml(const VmCommand& command, const std::string& name)
+Result<std::string> stage_xml(const VmCommand& command, const std::string& name, bool router_kvm)
 {
     router::DomainDef def;
+    if (command.accel == "kvm" || ((command.accel.empty() || command.accel == "auto") && router_kvm))
+        def.type = "kvm";
+    else if (command.accel.empty() || command.accel == "auto" || command.accel == "tcg")
+        def.type = "qemu";
+    else
+        return fail(std::string(accel_variable) + ": '" + command.accel + "' is not kvm, tcg or auto");
     def.name = name;
     def.uuid = router::random_uuid();
     def.image = command.image;
@@ -304,15 +311,6 @@ int run_stages(const RouterUri& uri, const std::string& runtime_dir, const std::
         ~Mask() { ::sigprocmask(SIG_SETMASK, &old, nullptr); }
     } mask{};
     ::sigprocmask(SIG_BLOCK, &stops, &mask.old);
-    wire::FleetDomainRunArgs args;
-    for (std::size_t i = 0; i < stages.size(); ++i) {
-        auto xml = stage_xml(stages[i], o.name_prefix + "-" + std::to_string(i));
-        if (!xml) {
-            say(xml.error().message);
-            return 125;
-        }
-        args.xml.push_back(std::move(*xml));
-    }
     auto client = RouterClient::connect(uri, runtime_dir, o.timeout);
     if (!client) {
         say("cannot reach the router: " + client.error().message);
@@ -320,6 +318,23 @@ int run_stages(const RouterUri& uri, const std::string& runtime_dir, const std::
     }
     RouterClient& c = **client;
     c.keep_unsolicited();
+    // A stage left to the host's best accelerator is 'kvm' where the router
+    // offers it (its capabilities list a kvm domain only where KVM boots).
+    bool router_kvm = false;
+    if (std::any_of(stages.begin(), stages.end(),
+                    [](const VmCommand& s) { return s.accel.empty() || s.accel == "auto"; })) {
+        auto caps = c.call<wire::ConnectGetCapabilitiesRet>(RemoteProc::connect_get_capabilities, wire::Void{});
+        router_kvm = caps && caps->capabilities.find("<domain type='kvm'") != std::string::npos;
+    }
+    wire::FleetDomainRunArgs args;
+    for (std::size_t i = 0; i < stages.size(); ++i) {
+        auto xml = stage_xml(stages[i], o.name_prefix + "-" + std::to_string(i), router_kvm);
+        if (!xml) {
+            say(xml.error().message);
+            return 125;
+        }
+        args.xml.push_back(std::move(*xml));
+    }
     // Until every stage is ready: a Linux image boots for seconds under TCG.
     c.set_timeout(o.start_timeout);
     auto ran = c.call<wire::FleetDomainRunRet>(RemoteProc::fleet_domain_run, args);

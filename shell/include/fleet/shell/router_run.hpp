@@ -36,8 +36,10 @@ namespace fleet::shell {
 
 // One stage as a domain definition: a transient domain NAME of the
 // command's image, its arguments, environment, working folder, share and
-// hypervisor channel (an error: FLEET_HYPERVISOR's words are bad).
-Result<std::string> stage_xml(const VmCommand& command, const std::string& name);
+// hypervisor channel (an error: FLEET_HYPERVISOR's words are bad). Its
+// type: 'kvm' or 'qemu' (TCG) as the command's FLEET_ACCEL says, else
+// 'kvm' where the router has KVM (router_kvm: its capabilities say so).
+Result<std::string> stage_xml(const VmCommand& command, const std::string& name, bool router_kvm);
 
 struct RunOptions {
     bool pipefail = false;

@@ -88,6 +88,7 @@ struct VmOptions {
 // `FLEET_HYPERVISOR=children=N,memory=SIZE[,depth=N] cmd`: cmd's domain
 // gets a hypervisor channel with these quotas (docs/hypervisor.md).
 inline constexpr std::string_view hypervisor_variable = "FLEET_HYPERVISOR";
+inline constexpr std::string_view accel_variable = "FLEET_ACCEL";
 
 struct VmCommand {
     std::string image;
@@ -96,6 +97,7 @@ struct VmCommand {
     std::string workdir;           // "" : the guest's default
     std::string share;             // a host folder shared read-only at the same path; "" : none
     std::string hypervisor;        // FLEET_HYPERVISOR's quota words: a hypervisor channel (router only); "" : none
+    std::string accel;             // FLEET_ACCEL as the command sees it: "kvm", "tcg"; "" or "auto": the host's best
 };
 VmCommand vm_command(const VmOptions& options, const std::string& program, bool linux,
                      const std::vector<std::string>& argv, const std::vector<std::string>& env, const std::string& cwd);
