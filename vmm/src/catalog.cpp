@@ -107,6 +107,9 @@ Result<Image> load_image_entry(const std::string& path)
         } else if (key == "drain") {
             if (value != "yes" && value != "no") return fail(where() + ": bad drain '" + value + "' (yes or no)");
             img.drain = value == "yes";
+        } else if (key == "remote") {
+            if (value != "yes" && value != "no") return fail(where() + ": bad remote '" + value + "' (yes or no)");
+            img.remote = value == "yes";
         } else if (key == "snapshot") {
             if (value != "yes" && value != "no") return fail(where() + ": bad snapshot '" + value + "' (yes or no)");
             img.snapshot = value == "yes";
@@ -127,6 +130,7 @@ Result<Image> load_image_entry(const std::string& path)
         }
     }
     if (img.kernel.empty()) return fail("image entry '" + path + "' names no kernel");
+    if (img.remote) return img;  // nothing of it boots here
     if (!is_file(img.kernel))
         return fail("image '" + img.name + "' (" + path + "): kernel '" + img.kernel + "' not found");
     if (!img.initrd.empty() && !is_file(img.initrd))
@@ -149,7 +153,24 @@ VmSpec spec_from_image(const Image& image)
     return spec;
 }
 
+namespace {
+
+Result<Image> bootable(Result<Image> img)
+{
+    if (img && img->remote)
+        return fail("image '" + img->name + "' (" + img->entry_file +
+                    ") is a stand-in for an image a router boots (remote=yes): nothing of it boots here");
+    return img;
+}
+
+}  // namespace
+
 Result<Image> resolve_image(const std::string& ref, const std::vector<std::string>& dirs)
+{
+    return bootable(find_image(ref, dirs));
+}
+
+Result<Image> find_image(const std::string& ref, const std::vector<std::string>& dirs)
 {
     if (ref.empty()) return fail("no image given");
     bool looks_like_path = ref.find('/') != std::string::npos || is_file(ref);

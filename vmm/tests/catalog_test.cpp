@@ -1,4 +1,5 @@
 // The image catalog: entry files, resolving a reference, the folders searched.
+#include <algorithm>
 #include <fleet/test/support.hpp>
 
 #include <fleet/vmm/catalog.hpp>
@@ -254,6 +255,26 @@ TEST_CASE("catalog: resolve by name, by .image path, by bare kernel path", "[cat
         REQUIRE_FALSE(img);
         CHECK(contains(img.error().message, "unknown key 'bogus'"));
     }
+}
+
+TEST_CASE("catalog: a remote=yes stand-in lists without its files and never boots here", "[catalog]")
+{
+    Catalog c;
+    c.entry("upper", "kernel=upper.elf\nkind=runtime\nstdio=virtio\nremote=yes\n");
+    c.entry("gone", "kernel=missing.elf\n");
+    auto entry = load_image_entry(c.dir / "upper.image");
+    REQUIRE(entry);
+    CHECK(entry->remote);
+    CHECK(entry->kind == "runtime");
+    CHECK_FALSE(load_image_entry(c.dir / "gone.image"));  // an ordinary entry still needs its kernel
+    auto listed = list_images({c.dir.path()});
+    CHECK(std::any_of(listed.begin(), listed.end(), [](const Image& i) { return i.name == "upper"; }));
+    auto booted = resolve_image("upper", {c.dir.path()});
+    REQUIRE_FALSE(booted);
+    CHECK(booted.error().message.find("stand-in for an image a router boots") != std::string::npos);
+    CHECK_FALSE(resolve_image(c.dir / "upper.image", {}));
+    c.entry("bad", "kernel=k\nremote=maybe\n");
+    CHECK_FALSE(load_image_entry(c.dir / "bad.image"));
 }
 
 TEST_CASE("catalog: the real hello entry in the build tree", "[catalog]")

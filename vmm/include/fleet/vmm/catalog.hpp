@@ -27,6 +27,10 @@ struct Image {
     std::optional<unsigned> max_args;                       // most arguments the guest can take
     bool drain = false;     // the guest waits for "drained" after "exit N" (VmSpec::drain)
     bool snapshot = false;  // later starts restore a saved boot (VmSpec::snapshot)
+    // remote=yes: a stand-in for an image another host's router boots (fsh
+    // inside a guest resolves names from such entries); its kernel and
+    // initrd need not be here, and resolve_image refuses to boot it.
+    bool remote = false;
     std::string description;
     std::string entry_file;  // the .image it came from; empty for a bare kernel
 };
@@ -41,7 +45,10 @@ Result<Image> load_image_entry(const std::string& path);
 
 // `ref` is a name in the catalog, a path to an .image entry, or a path to
 // a kernel ELF (which gets default settings).
+// An image to boot: a remote=yes stand-in is refused.
 Result<Image> resolve_image(const std::string& ref, const std::vector<std::string>& dirs);
+// The same lookup for what an entry says, stand-ins included.
+Result<Image> find_image(const std::string& ref, const std::vector<std::string>& dirs);
 
 // The VM an image describes: kernel, initrd, command line, first
 // arguments, memory, stdio kind, drain and boot deadline. fleet-vmm and
