@@ -264,11 +264,15 @@ void serve_scoped(const Call& call, std::int32_t proc, std::string_view payload,
         case Rule::pass:
             return handler(call, payload);
         case Rule::close: {
-            // The channel stays: the next program in the guest opens it again.
+            // The channel stays: the next program in the guest opens it
+            // again, and finds nothing of this one's (its runs end as a
+            // client's do when it goes, its streams stop at once).
             libvirt::Session& s = call.session();
             s.open = false;
             s.callbacks.clear();
             s.old_style.clear();
+            libvirt::end_runs(call.connection(), call.registry());
+            call.connection().end_streams();
             return call.reply(Void{});
         }
         case Rule::create:

@@ -52,6 +52,9 @@ bool list_keeps(const DomainRegistry& registry, const Domain& d, std::uint32_t f
 std::optional<LibvirtError> stream_refusal(const Call& call);
 // A stage of a run of this client ended (run_procs.cpp).
 void run_ended(Connection& c, const Domain& d);
+// The client's session ends (it went, or a hypervisor channel's program
+// closed it): what still runs of its runs is destroyed (run_procs.cpp).
+void end_runs(Connection& c, DomainRegistry& registry);
 
 // Malformed arguments: libvirtd's RPC error.
 LibvirtError malformed(const Error& e);

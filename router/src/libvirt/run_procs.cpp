@@ -214,6 +214,17 @@ void run_ended(Connection& c, const Domain& d)
     }
 }
 
+void end_runs(Connection& c, DomainRegistry& registry)
+{
+    auto runs = std::exchange(c.session().runs, {});
+    for (const auto& run : runs)
+        for (std::size_t i = 0; i < run->refs.size(); ++i) {
+            if (run->status[i] || run->refs[i].name.empty()) continue;
+            auto d = registry.by_name(run->refs[i].name);
+            if (d && (*d)->active()) registry.destroy(*d, [](DomainResult<>) {});
+        }
+}
+
 FLEET_SERVE_GROUP(runs)
 
 }  // namespace fleet::router::libvirt
@@ -222,13 +233,7 @@ namespace fleet::router {
 
 void LibvirtService::closed(Connection& conn)
 {
-    auto runs = std::exchange(conn.session().runs, {});
-    for (const auto& run : runs)
-        for (std::size_t i = 0; i < run->refs.size(); ++i) {
-            if (run->status[i] || run->refs[i].name.empty()) continue;
-            auto d = services_->registry.by_name(run->refs[i].name);
-            if (d && (*d)->active()) services_->registry.destroy(*d, [](DomainResult<>) {});
-        }
+    libvirt::end_runs(conn, services_->registry);
 }
 
 }  // namespace fleet::router

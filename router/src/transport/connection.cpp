@@ -311,6 +311,12 @@ void Connection::end_stream(std::uint32_t serial)
     if (input_held_) release_input();  // held for this stream's guest, which is gone
 }
 
+void Connection::end_streams()
+{
+    streams_.clear();
+    if (input_held_) release_input();
+}
+
 void Connection::domain_ended(const std::string& domain)
 {
     for (auto& [serial, s] : streams_)

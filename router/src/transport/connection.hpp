@@ -86,6 +86,7 @@ public:
     // The domain stopped: its streams end.
     void domain_ended(const std::string& domain);
     void end_stream(std::uint32_t serial);
+    void end_streams();  // every one, saying nothing (a hypervisor channel's session reset)
     void pump_stream(std::uint32_t serial);
 
     // Reading from the client pauses while a guest does not take its
