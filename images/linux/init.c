@@ -40,6 +40,7 @@
 
 #include <fleet/abi/guest.h>
 
+#include "bridge.h"
 #include "net.h"
 
 #define MAX_SHARES    FLEET_MAX_SHARES
@@ -103,6 +104,8 @@ static void ctl_line(const char* line)
 // ports' virtqueues; the guest cannot tell when QEMU has taken it). Wait until
 // the host writes a line (or closes) on ctl, at most DRAIN_WAIT_MS.
 static bool drain_wanted;
+static bool hypervisor_wanted;    // FLEET_CMDLINE_HYPERVISOR: wait for the port, bridge it
+static char hypervisor_dev[300];  // its device, /dev/vportNpM
 
 // Lines from the host on ctl, after the exec block: "drained", "signal N".
 static char ctl_buf[FLEET_CTL_LINE_MAX];
@@ -284,6 +287,8 @@ static void open_ports(void)
                 if (e->d_name[0] == '.') continue;
                 char name[64];
                 if (read_port_name(e->d_name, name, sizeof name) != 0) continue;
+                if (hypervisor_wanted && strcmp(name, FLEET_PORT_HYPERVISOR) == 0)
+                    snprintf(hypervisor_dev, sizeof hypervisor_dev, "/dev/%s", e->d_name);
                 for (int i = 0; i < 4; ++i) {
                     if (port_fd[i] >= 0 || strcmp(name, port_names[i]) != 0) continue;
                     char dev[300];
@@ -294,13 +299,14 @@ static void open_ports(void)
             }
             closedir(d);
         }
-        bool all = true;
+        bool all = !hypervisor_wanted || hypervisor_dev[0];
         for (int i = 0; i < 4; ++i) all = all && port_fd[i] >= 0;
         if (all) return;
         if (now_ms() > deadline) {
             char missing[128] = "";
             for (int i = 0; i < 4; ++i)
                 if (port_fd[i] < 0) strcat(strcat(missing, " "), port_names[i]);
+            if (hypervisor_wanted && !hypervisor_dev[0]) strcat(missing, " " FLEET_PORT_HYPERVISOR);
             // Without ctl there is no "ready": the launcher's boot timeout reports it.
             fatal(125, "virtio ports not found:%s (is this a stdio=virtio launch, with virtio-console?)", missing);
         }
@@ -477,6 +483,7 @@ static void parse_shares(char** words, int nwords, struct share* shares)
 {
     for (int i = 0; i < nwords; ++i) {
         if (strcmp(words[i], FLEET_CMDLINE_DRAIN) == 0) drain_wanted = true;
+        if (strcmp(words[i], FLEET_CMDLINE_HYPERVISOR) == 0) hypervisor_wanted = true;
         int idx, off = 0;
         if (sscanf(words[i], FLEET_CMDLINE_SHARE "%d=%n", &idx, &off) != 1 || off <= 0 || idx < 0 || idx >= MAX_SHARES)
             continue;
@@ -618,6 +625,9 @@ int main(void)
     char** args = program_args(shares);
 
     int sfd = signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
+    // The channel's socket is there before the program starts.
+    if (hypervisor_dev[0] && hypervisor_bridge_start(hypervisor_dev, port_fd, 4) < 0)
+        fatal(125, "cannot start the hypervisor channel's bridge: %m");
     ctl_line(FLEET_CTL_READY "\n");
     program = start_program(args);
     bool stopped = false;

@@ -2,6 +2,8 @@
 // will run them, else daemonless (router_run.hpp).
 #include <fleet/shell/router_run.hpp>
 
+#include <fleet/abi/guest.h>  // FLEET_HYPERVISOR_SOCKET
+
 #include <signal.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -24,6 +26,10 @@ Result<std::optional<RouterUri>> RouterRunner::target()
                 "(fsh --no-router runs them without one)");
         auto u = parse_router_uri(routers_.current()->uri);
         if (!u) return std::unexpected(u.error());
+        // Inside a guest, the hypervisor channel's socket serves one
+        // connection at a time (images/linux/bridge.c): keep none idle, or
+        // the run's own connection would wait behind it.
+        if (u->transport == RouterTransport::unix_socket && u->socket == FLEET_HYPERVISOR_SOCKET) routers_.drop();
         return std::optional(*u);
     }
     // This host's router, if fsh may start domains there.

@@ -20,6 +20,7 @@ QEMU's socket chardev, the router's end of the socket pair.
 """
 import hashlib
 import os
+import re
 import signal
 import struct
 import subprocess
@@ -308,7 +309,37 @@ def test_spawn(router):
     wait_until(lambda: not host_domains(router), 30, "spawn's domains gone")
 
 
-TESTS = [test_spawn, test_isolation, test_parent_killed, test_parent_destroyed, test_router_restart, test_load]
+def test_fsh_in_guest(router):
+    """fsh inside a Linux guest (linux-fsh), given a channel by the host's
+    fsh: its pipeline is one run of two children through the channel's
+    socket (init's bridge, /run/fleet/hypervisor), a Linux child too; stdin
+    and the exit status cross both levels; a client in the guest killed in
+    the middle of a run has its run ended, and the next one works."""
+    hv = "FLEET_HYPERVISOR=children=3,memory=256MiB"
+    r = fsh(router, f"{hv} linux-fsh -c 'echo hello world | upper | wc -c; printf \"b\\na\\n\" | sort; "
+                    f"upper; exit 3'; echo status=$?", stdin=b"from the host\n")
+    check(r.stdout == b"12\na\nb\nFROM THE HOST\nstatus=3\n", f"fsh in a guest: {r!r}\n{router.log_tail()}")
+    runs = [line for line in router.log_text().splitlines() if "(its hypervisor channel)" in line]
+    check(any(line.count(" | ") == 1 for line in runs), f"no two-stage run through the channel in the log: {runs}")
+    # A client that dies without closing: the bridge closes its session for
+    # it, the router ends its run, the next client is served.
+    script = (b"host sh -c \"fsh -c 'sleep 600' & sleep 4; kill -9 \\$!; sleep 1\"\n"
+              b"echo x | upper\necho next=$?\n")
+    seen = len(router.log_text().splitlines())
+    r = fsh(router, f"{hv} linux-fsh", stdin=script)  # the guest's fsh reads its script from stdin
+    check(r.stdout == b"X\nnext=0\n", f"after a killed client in the guest: {r!r}\n{router.log_tail()}")
+    lines = router.log_text().splitlines()[seen:]
+
+    def first(pattern):
+        return next((i for i, line in enumerate(lines) if re.search(pattern, line)), None)
+    killed = first(r"\.fsh-\d+-0-0' stopped \(killed")  # destroyed with its client's session
+    parent_done = first(r"domain 'fsh-\d+-0-0' stopped \(exit")
+    check(killed is not None and parent_done is not None and killed < parent_done,
+          f"the killed client's sleep child did not end before its parent:\n" + "\n".join(lines))
+    wait_until(lambda: not host_domains(router), 60, "every domain gone")
+
+
+TESTS = [test_spawn, test_fsh_in_guest, test_isolation, test_parent_killed, test_parent_destroyed, test_router_restart, test_load]
 for t in TESTS:
     t.timeout = 400
 

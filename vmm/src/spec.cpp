@@ -172,6 +172,7 @@ std::string kernel_cmdline(const VmSpec& spec)
             FLEET_CMDLINE_SHARE + std::to_string(i) + "=" + s.guest_path + (s.read_only ? "" : FLEET_SHARE_RW) + " ";
     }
     if (spec.drain && spec.stdio == StdioKind::virtio) line += FLEET_CMDLINE_DRAIN " ";
+    if (spec.hypervisor_fd >= 0) line += FLEET_CMDLINE_HYPERVISOR " ";
     line += net_cmdline(spec.nets);
     line += spec.extra_cmdline;
     if (!line.empty() && line.back() == ' ') line.pop_back();

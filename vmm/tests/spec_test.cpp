@@ -315,6 +315,8 @@ TEST_CASE("kernel_cmdline is extra_cmdline, never the args", "[spec]")
     s.drain = true;
     s.stdio = StdioKind::virtio;
     CHECK(kernel_cmdline(s) == "fleet.drain=1 x=1 y=2");
+    s.hypervisor_fd = 30;  // a hypervisor channel: the guest waits for its port
+    CHECK(kernel_cmdline(s) == "fleet.drain=1 fleet.hypervisor=1 x=1 y=2");
 }
 
 TEST_CASE("parse_stdio and to_string", "[spec]")

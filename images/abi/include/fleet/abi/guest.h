@@ -42,6 +42,13 @@ enum fleet_port {
  * children. Absent otherwise; guests that do not look for it are unchanged. */
 #define FLEET_PORT_HYPERVISOR    "org.fleet.hypervisor"
 #define FLEET_PORT_NR_HYPERVISOR 5
+/* With it, the kernel command line says FLEET_CMDLINE_HYPERVISOR, so that a
+ * guest knows to wait for the port (ports appear one by one), and a Linux
+ * guest's init serves it to the guest's programs as a unix socket at
+ * FLEET_HYPERVISOR_SOCKET: libvirt's own clients connect there with
+ * qemu+unix:///system?socket=/run/fleet/hypervisor. */
+#define FLEET_CMDLINE_HYPERVISOR "fleet.hypervisor=1"
+#define FLEET_HYPERVISOR_SOCKET  "/run/fleet/hypervisor"
 
 /* A multiport virtio-serial device's queues: port 0 has 0 (receive) and 1
  * (transmit), the control queues are 2 and 3, port N >= 1 has 2N+2
