@@ -17,6 +17,9 @@ QEMU's socket chardev, the router's end of the socket pair.
               it adopted (no channel survives a restart)
   load        20 children started and destroyed in a loop through the
               channel while the host's virsh is answered
+  spawn       the runtime's spawn program starts a child through its channel
+  fsh, virsh  fsh (linux-fsh) and libvirt's virsh (linux-virsh) inside a
+              Linux guest, on the socket its init serves
 """
 import hashlib
 import os
@@ -339,7 +342,39 @@ def test_fsh_in_guest(router):
     wait_until(lambda: not host_domains(router), 60, "every domain gone")
 
 
-TESTS = [test_spawn, test_fsh_in_guest, test_isolation, test_parent_killed, test_parent_destroyed, test_router_restart, test_load]
+VIRSH_SCRIPT = b"""cat > /tmp/kid.xml <<'XML'
+<domain type='qemu'><name>kid</name><os><type>hvm</type></os>
+<metadata xmlns:fleet='https://fleet.dev/xmlns/domain/1'><fleet:image>sleep</fleet:image><fleet:arg>600</fleet:arg></metadata>
+</domain>
+XML
+virsh create /tmp/kid.xml
+echo "list: $(virsh list --name)"
+echo "state: $(virsh domstate kid)"
+virsh nodeinfo
+echo "nodeinfo: $?"
+virsh destroy kid
+echo "after: $(virsh list --all --name)."
+"""
+
+
+def test_virsh_in_guest(router):
+    """libvirt's own virsh inside a Linux guest (linux-virsh), on the socket
+    init serves: each virsh is one connection; it creates a child, lists
+    it, looks it up by the name it gave, destroys it; host facts are
+    refused."""
+    r = fsh(router, "FLEET_HYPERVISOR=children=1,memory=64MiB linux-virsh; echo status=$?", stdin=VIRSH_SCRIPT)
+    out = r.stdout.decode()
+    parent = re.search(r"Domain '([^.']+)\.kid' created", out)
+    check(parent is not None, f"virsh create in the guest: {r!r}\n{router.log_tail()}")
+    name = parent.group(1) + ".kid"
+    check(f"list: {name}\n" in out and "state: running\n" in out and "after: .\n" in out and "status=0" in out,
+          f"virsh in the guest: {out!r}")
+    check("nodeinfo: 1\n" in out and b"a hypervisor channel does not serve NODE_GET_INFO" in r.stderr,
+          f"host facts through the channel: {r!r}")
+    wait_until(lambda: not host_domains(router), 60, "every domain gone")
+
+
+TESTS = [test_spawn, test_fsh_in_guest, test_virsh_in_guest, test_isolation, test_parent_killed, test_parent_destroyed, test_router_restart, test_load]
 for t in TESTS:
     t.timeout = 400
 

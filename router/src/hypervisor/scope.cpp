@@ -290,6 +290,17 @@ void serve_scoped(const Call& call, std::int32_t proc, std::string_view payload,
         case Rule::by_name: {
             auto a = decode_payload<DomainLookupByNameArgs>(payload);
             if (!a) return call.fail(libvirt::malformed(a.error()));
+            // A child answers to the name its parent gave it too ('kid' for
+            // 'PARENT.kid'), as `virsh create` then `virsh destroy kid` expect.
+            const std::string full = call.caller().dn + "." + a->name;
+            if (auto d = call.registry().by_name(a->name); !(d && mine(call, **d)) && !a->name.starts_with(full)) {
+                if (auto child = call.registry().by_name(full); child && mine(call, **child)) {
+                    a->name = full;
+                    auto rewritten = encode_payload(*a);
+                    if (!rewritten) return call.fail(libvirt::malformed(rewritten.error()));
+                    return handler(call, *rewritten);
+                }
+            }
             return pass_if_mine(call, call.registry().by_name(a->name),
                                 "no domain with matching name '" + a->name + "'", payload, handler);
         }
