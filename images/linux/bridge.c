@@ -1,8 +1,9 @@
 /* fleet Linux init: the hypervisor channel as a unix socket (bridge.h).
  *
- * One client at a time: the channel is one byte stream, one libvirt
- * connection, so a second client waits in the listen queue until the
- * first is done. Bytes are relayed both ways through bounded buffers with
+ * One client per port: each of the channel's ports is one byte stream, one
+ * libvirt connection of the router, so a client takes a free port for as
+ * long as it is connected, and one more than there are ports waits in the
+ * listen queue until a port is free. Bytes are relayed both ways through bounded buffers with
  * poll(2): neither side blocks the other (the router stops reading a
  * client whose output it cannot hand on, and then that output must still
  * be read). The relay keeps the libvirt framing in view (packet length
@@ -11,8 +12,10 @@
  * cut body is completed with zeros, and then the bridge itself sends
  * CONNECT_CLOSE and drops everything up to its reply. The router resets
  * the channel's session on that close and ends its runs (docs/hypervisor.md),
- * so the next client starts clean. The port is opened at the first client
- * and kept: until then a program may open the device itself. */
+ * so the next client on that port starts clean. A port is opened at its
+ * first client and kept (QEMU 7.2 does not poll the host socket again for
+ * a port the guest reopens): until then a program may open the device
+ * itself. */
 #define _GNU_SOURCE
 #include "bridge.h"
 
@@ -75,20 +78,6 @@ static void note(const char* what)
     char line[256];
     int n = snprintf(line, sizeof line, "fleet-init: hypervisor bridge: %s: %s\n", what, strerror(errno));
     if (write(2, line, (size_t)n) < 0) return;
-}
-
-/* Writes all of n bytes to a blocking fd. */
-static bool write_all_fd(int fd, const void* p, size_t n)
-{
-    const char* s = p;
-    while (n) {
-        ssize_t w = write(fd, s, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return false;
-        s += w;
-        n -= (size_t)w;
-    }
-    return true;
 }
 
 /* How many client bytes to read next: the rest of a header (held until
@@ -159,90 +148,182 @@ static bool watch_router(struct framer* f, const unsigned char* p, size_t n)
     return done;
 }
 
-/* One client's session on the port. */
-static void session(int client, int port)
-{
-    struct framer cf = {0}, rf = {0};
-    static struct buf to_port, to_client;
-    to_port.len = to_client.len = 0;
-    for (;;) {
-        flush_held_header(&cf, &to_port);
-        size_t want = client_want(&cf, &to_port);
-        struct pollfd p[2] = {
-            {.fd = client, .events = (short)((want ? POLLIN : 0) | (to_client.len ? POLLOUT : 0))},
-            {.fd = port, .events = (short)((to_client.len < BUF ? POLLIN : 0) | (to_port.len ? POLLOUT : 0))},
-        };
-        if (poll(p, 2, -1) < 0) {
-            if (errno == EINTR) continue;
-            break;
-        }
-        if (p[0].revents & (POLLERR | POLLNVAL)) break;
-        if (want && (p[0].revents & (POLLIN | POLLHUP))) {
-            unsigned char in[BUF];
-            ssize_t n = read(client, in, want);
-            if (n <= 0) {
-                if (n < 0 && errno == EINTR) continue;
-                break;
-            }
-            if (!take_client(&cf, in, (size_t)n, &to_port)) {
-                errno = EPROTO;
-                note("a client sent a packet length no packet has; dropping it");
-                cf.have = 0; /* nothing of that header went out */
-                break;
-            }
-        }
-        if ((p[1].revents & POLLOUT) && to_port.len) {
-            ssize_t w = write(port, to_port.data, to_port.len);
-            if (w > 0) {
-                memmove(to_port.data, to_port.data + w, to_port.len - (size_t)w);
-                to_port.len -= (size_t)w;
-            }
-        }
-        if (p[1].revents & POLLIN) {
-            ssize_t n = read(port, to_client.data + to_client.len, BUF - to_client.len);
-            if (n > 0) {
-                watch_router(&rf, to_client.data + to_client.len, (size_t)n);
-                to_client.len += (size_t)n;
-            }
-        }
-        if ((p[0].revents & POLLOUT) && to_client.len) {
-            ssize_t w = write(client, to_client.data, to_client.len);
-            if (w < 0 && errno != EAGAIN && errno != EINTR) break;
-            if (w > 0) {
-                memmove(to_client.data, to_client.data + w, to_client.len - (size_t)w);
-                to_client.len -= (size_t)w;
-            }
-        }
-    }
+/* One port of the channel: idle, relaying a client, or closing that
+ * client's session (the rest of its packet, our CONNECT_CLOSE, and
+ * everything the router sends up to the close's reply). */
+enum { IDLE, RELAY, CLOSING };
+struct slot {
+    const char* dev;
+    int port, client, state;
+    struct framer cf, rf;
+    struct buf to_port, to_client;
+    uint64_t zeros;    /* of a body the client did not finish */
+    bool close_queued; /* our CONNECT_CLOSE, not yet in to_port */
+    long long deadline;
+};
+static struct slot slots[FLEET_HYPERVISOR_PORTS];
+static int nslots;
 
-    /* The client is gone: finish its packet, close its session, and drop
-     * what the router still sends up to the close's reply. */
-    if (!write_all_fd(port, to_port.data, to_port.len)) return;
-    static const unsigned char zeros[BUF];
-    while (cf.body) {
-        size_t k = cf.body < sizeof zeros ? (size_t)cf.body : sizeof zeros;
-        if (!write_all_fd(port, zeros, k)) return;
-        cf.body -= k;
+static void start_closing(struct slot* s)
+{
+    close(s->client);
+    s->client = -1;
+    s->zeros = s->cf.body; /* a header still held back never went out */
+    s->cf = (struct framer){0};
+    s->to_client.len = 0;
+    s->close_queued = true;
+    s->state = CLOSING;
+    s->deadline = mono_ms() + DRAIN_MS;
+}
+
+static void feed_closing(struct slot* s)
+{
+    while (s->zeros && s->to_port.len < BUF) {
+        size_t k = BUF - s->to_port.len;
+        if (k > s->zeros) k = (size_t)s->zeros;
+        memset(s->to_port.data + s->to_port.len, 0, k);
+        s->to_port.len += k;
+        s->zeros -= k;
     }
-    unsigned char close_call[HEADER];
-    put32(close_call, HEADER);
-    put32(close_call + 4, REMOTE_PROGRAM);
-    put32(close_call + 8, 1);  /* version */
-    put32(close_call + 12, 2); /* REMOTE_PROC_CONNECT_CLOSE */
-    put32(close_call + 16, 0); /* call */
-    put32(close_call + 20, CLOSE_SERIAL);
-    put32(close_call + 24, 0); /* ok */
-    if (!write_all_fd(port, close_call, sizeof close_call)) return;
-    long long deadline = mono_ms() + DRAIN_MS;
-    for (;;) {
-        long long left = deadline - mono_ms();
-        if (left <= 0) return;
-        struct pollfd p = {.fd = port, .events = POLLIN};
-        if (poll(&p, 1, (int)left) <= 0) continue;
+    if (!s->zeros && s->close_queued && BUF - s->to_port.len >= HEADER) {
+        unsigned char* c = s->to_port.data + s->to_port.len;
+        put32(c, HEADER);
+        put32(c + 4, REMOTE_PROGRAM);
+        put32(c + 8, 1);  /* version */
+        put32(c + 12, 2); /* REMOTE_PROC_CONNECT_CLOSE */
+        put32(c + 16, 0); /* call */
+        put32(c + 20, CLOSE_SERIAL);
+        put32(c + 24, 0); /* ok */
+        s->to_port.len += HEADER;
+        s->close_queued = false;
+    }
+}
+
+/* The port went away (the router dropped the channel): nothing more to do
+ * with it until a client asks again. */
+static void port_lost(struct slot* s)
+{
+    if (s->client >= 0) close(s->client);
+    close(s->port);
+    s->client = s->port = -1;
+    s->state = IDLE;
+}
+
+static void take(struct slot* s, int client)
+{
+    if (s->port < 0) s->port = open(s->dev, O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (s->port < 0) {
+        note("cannot open the channel's port (is a program using the device itself?)");
+        close(client);
+        return;
+    }
+    s->client = client;
+    s->state = RELAY;
+    s->cf = s->rf = (struct framer){0};
+    s->to_port.len = s->to_client.len = 0;
+}
+
+/* Moves what is buffered from b to fd (non-blocking): false on an error. */
+static bool push(int fd, struct buf* b)
+{
+    ssize_t w = write(fd, b->data, b->len);
+    if (w < 0) return errno == EAGAIN || errno == EINTR;
+    memmove(b->data, b->data + w, b->len - (size_t)w);
+    b->len -= (size_t)w;
+    return true;
+}
+
+static void relay(struct slot* s, short crev, short prev)
+{
+    if (crev & (POLLERR | POLLNVAL)) return start_closing(s);
+    size_t want = client_want(&s->cf, &s->to_port);
+    if (want && (crev & (POLLIN | POLLHUP))) {
         unsigned char in[BUF];
-        ssize_t n = read(port, in, sizeof in);
-        if (n <= 0) return;
-        if (watch_router(&rf, in, (size_t)n)) return;
+        ssize_t n = read(s->client, in, want);
+        if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) return start_closing(s);
+        if (n > 0 && !take_client(&s->cf, in, (size_t)n, &s->to_port)) {
+            errno = EPROTO;
+            note("a client sent a packet length no packet has; dropping it");
+            s->cf.have = 0; /* nothing of that header went out */
+            return start_closing(s);
+        }
+    }
+    if ((prev & POLLOUT) && s->to_port.len && !push(s->port, &s->to_port)) return port_lost(s);
+    if (prev & POLLIN) {
+        ssize_t n = read(s->port, s->to_client.data + s->to_client.len, BUF - s->to_client.len);
+        if (n > 0) {
+            watch_router(&s->rf, s->to_client.data + s->to_client.len, (size_t)n);
+            s->to_client.len += (size_t)n;
+        } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+            return port_lost(s);
+        }
+    }
+    if ((crev & POLLOUT) && s->to_client.len && !push(s->client, &s->to_client)) start_closing(s);
+}
+
+static void closing(struct slot* s, short prev)
+{
+    if ((prev & POLLOUT) && s->to_port.len && !push(s->port, &s->to_port)) return port_lost(s);
+    if (prev & POLLIN) {
+        unsigned char in[BUF];
+        ssize_t n = read(s->port, in, sizeof in);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) return port_lost(s);
+        if (n > 0 && watch_router(&s->rf, in, (size_t)n) && !s->to_port.len && !s->zeros && !s->close_queued)
+            s->state = IDLE;
+    }
+    if (s->state == CLOSING && mono_ms() > s->deadline) {
+        errno = ETIMEDOUT;
+        note("the router did not answer a closed session's CONNECT_CLOSE");
+        port_lost(s); /* its stream is out of step now: open it afresh next time */
+    }
+}
+
+static void serve(int lsock)
+{
+    for (;;) {
+        struct pollfd p[1 + 2 * FLEET_HYPERVISOR_PORTS];
+        bool idle = false;
+        int timeout = -1;
+        long long now = mono_ms();
+        for (int i = 0; i < nslots; i++) {
+            struct slot* s = &slots[i];
+            p[1 + 2 * i] = (struct pollfd){.fd = -1};
+            p[2 + 2 * i] = (struct pollfd){.fd = -1};
+            if (s->state == IDLE) idle = true;
+            if (s->state == RELAY) {
+                flush_held_header(&s->cf, &s->to_port);
+                size_t want = client_want(&s->cf, &s->to_port);
+                p[1 + 2 * i] = (struct pollfd){
+                    .fd = s->client, .events = (short)((want ? POLLIN : 0) | (s->to_client.len ? POLLOUT : 0))};
+                p[2 + 2 * i] = (struct pollfd){
+                    .fd = s->port,
+                    .events = (short)((s->to_client.len < BUF ? POLLIN : 0) | (s->to_port.len ? POLLOUT : 0))};
+            } else if (s->state == CLOSING) {
+                feed_closing(s);
+                p[2 + 2 * i] =
+                    (struct pollfd){.fd = s->port, .events = (short)(POLLIN | (s->to_port.len ? POLLOUT : 0))};
+                int left = s->deadline > now ? (int)(s->deadline - now) : 0;
+                if (timeout < 0 || left < timeout) timeout = left;
+            }
+        }
+        p[0] = (struct pollfd){.fd = idle ? lsock : -1, .events = POLLIN};
+        if (poll(p, (nfds_t)(1 + 2 * nslots), timeout) < 0) continue;
+        if (p[0].revents & POLLIN) {
+            int c = accept4(lsock, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+            for (int i = 0; c >= 0 && i < nslots; i++)
+                if (slots[i].state == IDLE) {
+                    take(&slots[i], c);
+                    c = -1;
+                }
+            if (c >= 0) close(c);
+        }
+        for (int i = 0; i < nslots; i++) {
+            struct slot* s = &slots[i];
+            if (s->state == RELAY && p[1 + 2 * i].fd >= 0)
+                relay(s, p[1 + 2 * i].revents, p[2 + 2 * i].revents);
+            else if (s->state == CLOSING)
+                closing(s, p[2 + 2 * i].revents);
+        }
     }
 }
 
@@ -260,25 +341,7 @@ static int listen_socket(void)
     return s;
 }
 
-static void serve(int s, const char* dev)
-{
-    int port = -1;
-    for (;;) {
-        int c = accept4(s, NULL, NULL, SOCK_CLOEXEC);
-        if (c < 0) continue;
-        /* Opened at the first client and kept: QEMU 7.2 takes no notice of
-         * a port the guest opens again (it polls the host socket only after
-         * some other event), so a reply would wait in the socket. */
-        if (port < 0) port = open(dev, O_RDWR | O_CLOEXEC | O_NOCTTY);
-        if (port < 0)
-            note("cannot open the channel's port (is a program using the device itself?)");
-        else
-            session(c, port);
-        close(c);
-    }
-}
-
-pid_t hypervisor_bridge_start(const char* dev, const int* close_fds, int n)
+pid_t hypervisor_bridge_start(const char* const* devs, int ndevs, const int* close_fds, int n)
 {
     /* Listening before the fork: the socket is there when the program starts. */
     int s = listen_socket();
@@ -290,6 +353,8 @@ pid_t hypervisor_bridge_start(const char* dev, const int* close_fds, int n)
     }
     for (int i = 0; i < n; i++)
         if (close_fds[i] > 2) close(close_fds[i]);
-    serve(s, dev);
+    nslots = ndevs < FLEET_HYPERVISOR_PORTS ? ndevs : FLEET_HYPERVISOR_PORTS;
+    for (int i = 0; i < nslots; i++) slots[i] = (struct slot){.dev = devs[i], .port = -1, .client = -1};
+    serve(s);
     _exit(0);
 }

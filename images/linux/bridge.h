@@ -7,9 +7,9 @@
 
 #include <sys/types.h>
 
-/* Forks the bridge for the port device dev (/dev/vportNpM), which closes
- * init's own fds (close[n]) and listens before this returns; its pid, or
- * -1 (errno). */
-pid_t hypervisor_bridge_start(const char* dev, const int* close_fds, int n);
+/* Forks the bridge for the channel's port devices (/dev/vportNpM, in port
+ * order), which closes init's own fds (close_fds[n]) and listens before
+ * this returns; its pid, or -1 (errno). */
+pid_t hypervisor_bridge_start(const char* const* devs, int ndevs, const int* close_fds, int n);
 
 #endif

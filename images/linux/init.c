@@ -104,8 +104,8 @@ static void ctl_line(const char* line)
 // ports' virtqueues; the guest cannot tell when QEMU has taken it). Wait until
 // the host writes a line (or closes) on ctl, at most DRAIN_WAIT_MS.
 static bool drain_wanted;
-static bool hypervisor_wanted;    // FLEET_CMDLINE_HYPERVISOR: wait for the port, bridge it
-static char hypervisor_dev[300];  // its device, /dev/vportNpM
+static bool hypervisor_wanted;                            // FLEET_CMDLINE_HYPERVISOR: wait for the ports, bridge them
+static char hypervisor_dev[FLEET_HYPERVISOR_PORTS][300];  // their devices, /dev/vportNpM
 
 // Lines from the host on ctl, after the exec block: "drained", "signal N".
 static char ctl_buf[FLEET_CTL_LINE_MAX];
@@ -273,6 +273,18 @@ static int read_port_name(const char* dev, char* name, size_t size)
     return 0;
 }
 
+// The hypervisor channel's port index of a port name: FLEET_PORT_HYPERVISOR
+// is 0, FLEET_PORT_HYPERVISOR ".N" is N; -1 for any other name.
+static int hypervisor_port_index(const char* name)
+{
+    size_t n = strlen(FLEET_PORT_HYPERVISOR);
+    if (strncmp(name, FLEET_PORT_HYPERVISOR, n) != 0) return -1;
+    if (name[n] == 0) return 0;
+    if (name[n] != '.' || name[n + 1] < '1' || name[n + 1] > '9' || name[n + 2]) return -1;
+    int i = name[n + 1] - '0';
+    return i < FLEET_HYPERVISOR_PORTS ? i : -1;
+}
+
 // Find /sys/class/virtio-ports/vportNpM whose name is fleet.*, open /dev/vportNpM.
 // Ports show up asynchronously (the host announces them on the control queue).
 static void open_ports(void)
@@ -287,8 +299,9 @@ static void open_ports(void)
                 if (e->d_name[0] == '.') continue;
                 char name[64];
                 if (read_port_name(e->d_name, name, sizeof name) != 0) continue;
-                if (hypervisor_wanted && strcmp(name, FLEET_PORT_HYPERVISOR) == 0)
-                    snprintf(hypervisor_dev, sizeof hypervisor_dev, "/dev/%s", e->d_name);
+                int hv = hypervisor_port_index(name);
+                if (hypervisor_wanted && hv >= 0)
+                    snprintf(hypervisor_dev[hv], sizeof hypervisor_dev[hv], "/dev/%s", e->d_name);
                 for (int i = 0; i < 4; ++i) {
                     if (port_fd[i] >= 0 || strcmp(name, port_names[i]) != 0) continue;
                     char dev[300];
@@ -299,14 +312,19 @@ static void open_ports(void)
             }
             closedir(d);
         }
-        bool all = !hypervisor_wanted || hypervisor_dev[0];
+        bool all = true;
+        for (int i = 0; hypervisor_wanted && i < FLEET_HYPERVISOR_PORTS; ++i) all = all && hypervisor_dev[i][0];
         for (int i = 0; i < 4; ++i) all = all && port_fd[i] >= 0;
         if (all) return;
         if (now_ms() > deadline) {
             char missing[128] = "";
             for (int i = 0; i < 4; ++i)
                 if (port_fd[i] < 0) strcat(strcat(missing, " "), port_names[i]);
-            if (hypervisor_wanted && !hypervisor_dev[0]) strcat(missing, " " FLEET_PORT_HYPERVISOR);
+            for (int i = 0; hypervisor_wanted && i < FLEET_HYPERVISOR_PORTS; ++i)
+                if (!hypervisor_dev[i][0]) {
+                    strcat(missing, " " FLEET_PORT_HYPERVISOR "...");
+                    break;
+                }
             // Without ctl there is no "ready": the launcher's boot timeout reports it.
             fatal(125, "virtio ports not found:%s (is this a stdio=virtio launch, with virtio-console?)", missing);
         }
@@ -626,7 +644,9 @@ int main(void)
 
     int sfd = signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
     // The channel's socket is there before the program starts.
-    if (hypervisor_dev[0] && hypervisor_bridge_start(hypervisor_dev, port_fd, 4) < 0)
+    const char* hv_devs[FLEET_HYPERVISOR_PORTS];
+    for (int i = 0; i < FLEET_HYPERVISOR_PORTS; ++i) hv_devs[i] = hypervisor_dev[i];
+    if (hypervisor_wanted && hypervisor_bridge_start(hv_devs, FLEET_HYPERVISOR_PORTS, port_fd, 4) < 0)
         fatal(125, "cannot start the hypervisor channel's bridge: %m");
     ctl_line(FLEET_CTL_READY "\n");
     program = start_program(args);

@@ -26,9 +26,9 @@ Result<std::optional<RouterUri>> RouterRunner::target()
                 "(fsh --no-router runs them without one)");
         auto u = parse_router_uri(routers_.current()->uri);
         if (!u) return std::unexpected(u.error());
-        // Inside a guest, the hypervisor channel's socket serves one
-        // connection at a time (images/linux/bridge.c): keep none idle, or
-        // the run's own connection would wait behind it.
+        // Inside a guest, the hypervisor channel's socket serves as many
+        // connections at once as the channel has ports
+        // (images/linux/bridge.c): keep none idle there.
         if (u->transport == RouterTransport::unix_socket && u->socket == FLEET_HYPERVISOR_SOCKET) routers_.drop();
         return std::optional(*u);
     }

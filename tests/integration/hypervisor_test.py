@@ -49,7 +49,7 @@ BOOT = 120  # seconds: a Linux guest, then a child, under TCG on a loaded machin
 # The guest: the channel's device from sysfs; a reader copying every reply
 # into the share; request files sent in order as the test writes them.
 SCRIPT = r"""
-n=$(grep -l org.fleet.hypervisor /sys/class/virtio-ports/*/name) || { echo no channel > /mnt/x/error; exit 1; }
+n=$(grep -lx org.fleet.hypervisor /sys/class/virtio-ports/*/name) || { echo no channel > /mnt/x/error; exit 1; }
 d=/dev/$(basename $(dirname $n))
 exec 3<>$d
 cat <&3 > /mnt/x/reply &
@@ -320,8 +320,8 @@ def test_fsh_in_guest(router):
     the middle of a run has its run ended, and the next one works."""
     hv = "FLEET_HYPERVISOR=children=3,memory=256MiB"
     r = fsh(router, f"{hv} linux-fsh -c 'echo hello world | upper | wc -c; printf \"b\\na\\n\" | sort; "
-                    f"upper; exit 3'; echo status=$?", stdin=b"from the host\n")
-    check(r.stdout == b"12\na\nb\nFROM THE HOST\nstatus=3\n", f"fsh in a guest: {r!r}\n{router.log_tail()}")
+                    f"upper; sleep 6 & echo both | upper; wait; exit 3'; echo status=$?", stdin=b"from the host\n")
+    check(r.stdout == b"12\na\nb\nFROM THE HOST\nBOTH\nstatus=3\n", f"fsh in a guest: {r!r}\n{router.log_tail()}")
     runs = [line for line in router.log_text().splitlines() if "(its hypervisor channel)" in line]
     check(any(line.count(" | ") == 1 for line in runs), f"no two-stage run through the channel in the log: {runs}")
     # A client that dies without closing: the bridge closes its session for

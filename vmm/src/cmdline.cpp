@@ -91,7 +91,7 @@ std::vector<std::string> qemu_argv(const std::string& qemu, const VmSpec& spec, 
     } else {
         // COM1 the console; four named ports on one virtio-serial device.
         add({"-chardev", wiring.console + ",id=fleet-console", "-serial", "chardev:fleet-console"});
-        const int max_ports = FLEET_VSERIAL_MAX_PORTS + (wiring.hypervisor.empty() ? 0 : 1);
+        const int max_ports = FLEET_VSERIAL_MAX_PORTS + static_cast<int>(wiring.hypervisor.size());
         add({"-device", "virtio-serial-device,max_ports=" + std::to_string(max_ports)});
         struct Port {
             const char* id;
@@ -108,10 +108,13 @@ std::vector<std::string> qemu_argv(const std::string& qemu, const VmSpec& spec, 
             add({"-chardev", *port.backend + ",id=" + id, "-device",
                  "virtserialport,chardev=" + id + ",name=" + port.name + ",nr=" + std::to_string(port.nr)});
         }
-        if (!wiring.hypervisor.empty())
-            add({"-chardev", wiring.hypervisor + ",id=fleet-hypervisor", "-device",
-                 "virtserialport,chardev=fleet-hypervisor,name=" FLEET_PORT_HYPERVISOR ",nr=" +
-                     std::to_string(FLEET_PORT_NR_HYPERVISOR)});
+        for (std::size_t i = 0; i < wiring.hypervisor.size(); ++i) {
+            std::string id = "fleet-hypervisor" + (i ? "-" + std::to_string(i) : "");
+            std::string name = FLEET_PORT_HYPERVISOR + (i ? "." + std::to_string(i) : "");
+            add({"-chardev", wiring.hypervisor[i] + ",id=" + id, "-device",
+                 "virtserialport,chardev=" + id + ",name=" + name +
+                     ",nr=" + std::to_string(FLEET_PORT_NR_HYPERVISOR + static_cast<int>(i))});
+        }
     }
     // Shared folders: virtio-9p, tag fleet-shareN (the guest mounts it where
     // fleet.shareN= on its command line says).

@@ -74,11 +74,13 @@ Result<Detached> start_detached(const Store& store, SupervisorOptions options, c
 {
     std::vector<int> taps;
     for (const auto& n : options.spec.nets) taps.push_back(n.tap_fd);
-    // The hypervisor channel's guest end travels like a tap, after them.
-    if (options.spec.hypervisor_fd >= 0) taps.push_back(options.spec.hypervisor_fd);
+    // The hypervisor channel's guest ends travel like taps, after them.
+    const std::size_t nets = options.spec.nets.size();
+    taps.insert(taps.end(), options.spec.hypervisor_fds.begin(), options.spec.hypervisor_fds.end());
     return fork_detached(how, std::move(taps), [&](int ready, const std::vector<int>& placed) {
-        for (std::size_t i = 0; i < options.spec.nets.size(); ++i) options.spec.nets[i].tap_fd = placed[i];
-        if (options.spec.hypervisor_fd >= 0) options.spec.hypervisor_fd = placed.back();
+        for (std::size_t i = 0; i < nets; ++i) options.spec.nets[i].tap_fd = placed[i];
+        for (std::size_t i = 0; i < options.spec.hypervisor_fds.size(); ++i)
+            options.spec.hypervisor_fds[i] = placed[nets + i];
         options.ready_fd = ready;
         return supervise(store, std::move(options));
     });

@@ -59,7 +59,7 @@ std::string pool_dir(const std::string& runtime_dir, const std::string& image)
 
 std::string pool_key(const VmSpec& s)
 {
-    if (!s.shares.empty() || !s.disks.empty() || !s.nets.empty() || s.hypervisor_fd >= 0 || s.rng ||
+    if (!s.shares.empty() || !s.disks.empty() || !s.nets.empty() || !s.hypervisor_fds.empty() || s.rng ||
         !s.workdir.empty() || s.start_paused)
         return "";
     std::string key = "kernel=" + identity(s.kernel) + "\ninitrd=" + identity(s.initrd);

@@ -87,7 +87,7 @@ std::string snapshot_unfit(const VmSpec& spec)
     if (!spec.shares.empty()) return "shared folders";
     if (!spec.disks.empty() || spec.rng) return "disks or rng";
     if (!spec.nets.empty()) return "network interfaces";
-    if (spec.hypervisor_fd >= 0) return "a hypervisor channel";
+    if (!spec.hypervisor_fds.empty()) return "a hypervisor channel";
     if (spec.start_paused) return "started paused";
     return "";
 }

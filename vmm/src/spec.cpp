@@ -118,7 +118,9 @@ Result<> validate(const VmSpec& spec)
                     std::to_string(FLEET_CMDLINE_MAX) + ")");
     if (auto n = validate_nets(spec.nets); !n) return n;
     if (auto r = validate_devices(spec); !r) return r;
-    if (spec.hypervisor_fd >= 0 && spec.stdio != StdioKind::virtio)
+    if (spec.hypervisor_fds.size() > FLEET_HYPERVISOR_PORTS)
+        return fail("a hypervisor channel has at most " + std::to_string(FLEET_HYPERVISOR_PORTS) + " ports");
+    if (!spec.hypervisor_fds.empty() && spec.stdio != StdioKind::virtio)
         return fail("a hypervisor channel needs a virtio guest (a runtime or Linux image); this image is stdio=isa");
     if (!spec.shares.empty() && spec.stdio != StdioKind::virtio)
         return fail("shared folders need a virtio guest (a Linux image); this image is stdio=isa");
@@ -172,7 +174,7 @@ std::string kernel_cmdline(const VmSpec& spec)
             FLEET_CMDLINE_SHARE + std::to_string(i) + "=" + s.guest_path + (s.read_only ? "" : FLEET_SHARE_RW) + " ";
     }
     if (spec.drain && spec.stdio == StdioKind::virtio) line += FLEET_CMDLINE_DRAIN " ";
-    if (spec.hypervisor_fd >= 0) line += FLEET_CMDLINE_HYPERVISOR " ";
+    if (!spec.hypervisor_fds.empty()) line += FLEET_CMDLINE_HYPERVISOR " ";
     line += net_cmdline(spec.nets);
     line += spec.extra_cmdline;
     if (!line.empty() && line.back() == ' ') line.pop_back();

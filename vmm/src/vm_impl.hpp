@@ -31,7 +31,7 @@ namespace fleet::vmm::vm_detail {
 
 // Child fd numbers for the channels (cmdline "socket,fd=N").
 inline constexpr int child_qmp = 3, child_out = 4, child_err = 5, child_ctl = 6, child_in = 7, child_console = 8,
-                     child_incoming = 9, child_hypervisor = 30;
+                     child_incoming = 9, child_hypervisor = 30;  // 30, 31, ...: the channel's ports
 
 struct Pair {
     Fd host, guest;

@@ -101,7 +101,7 @@ Result<Channels> make_channels(bool virtio)
 }
 
 // The chardevs QEMU finds its channels on (fds as numbered in its process).
-Wiring wiring_for(bool virtio, bool incoming, bool hypervisor, const LaunchOptions& options)
+Wiring wiring_for(bool virtio, bool incoming, std::size_t hypervisor_ports, const LaunchOptions& options)
 {
     auto fd = [](int n) { return "socket,fd=" + std::to_string(n); };
     Wiring w;
@@ -115,7 +115,9 @@ Wiring wiring_for(bool virtio, bool incoming, bool hypervisor, const LaunchOptio
         w.console = fd(child_console);
     }
     if (incoming) w.incoming = "fd:" + std::to_string(child_incoming);
-    if (virtio && hypervisor) w.hypervisor = fd(child_hypervisor);
+    if (virtio)
+        for (std::size_t i = 0; i < hypervisor_ports; ++i)
+            w.hypervisor.push_back(fd(child_hypervisor + static_cast<int>(i)));
     return w;
 }
 
@@ -126,7 +128,7 @@ Wiring wiring_for(bool virtio, bool incoming, bool hypervisor, const LaunchOptio
 Result<> Vm::Impl::spawn_qemu(const std::string& qemu, Channels& c, const Fd& incoming, const LaunchOptions& options)
 {
     bool virtio = spec.stdio == StdioKind::virtio;
-    Wiring w = wiring_for(virtio, static_cast<bool>(incoming), spec.hypervisor_fd >= 0, options);
+    Wiring w = wiring_for(virtio, static_cast<bool>(incoming), spec.hypervisor_fds.size(), options);
     auto run_as = qemu_credentials();
     if (!run_as) return std::unexpected(run_as.error());
     VmSpec argv_spec = spec;
@@ -154,7 +156,8 @@ Result<> Vm::Impl::spawn_qemu(const std::string& qemu, Channels& c, const Fd& in
         so.pass_fds.emplace_back(c.console.guest.get(), child_console);
     }
     if (incoming) so.pass_fds.emplace_back(incoming.get(), child_incoming);
-    if (spec.hypervisor_fd >= 0) so.pass_fds.emplace_back(spec.hypervisor_fd, child_hypervisor);
+    for (std::size_t i = 0; i < spec.hypervisor_fds.size(); ++i)
+        so.pass_fds.emplace_back(spec.hypervisor_fds[i], child_hypervisor + static_cast<int>(i));
     for (std::size_t i = 0; i < spec.nets.size(); ++i)
         so.pass_fds.emplace_back(spec.nets[i].tap_fd, child_tap_fd_base + static_cast<int>(i));
     so.pass_fds.insert(so.pass_fds.end(), confined.pass_fds.begin(), confined.pass_fds.end());

@@ -170,18 +170,21 @@ TEST_CASE("qemu_argv: virtio channels", "[cmdline]")
     for (const auto& d : values_of(a, "-device")) CHECK_FALSE(contains(d, "isa-serial"));
 }
 
-TEST_CASE("qemu_argv: a hypervisor channel is a fifth virtio-serial port", "[cmdline]")
+TEST_CASE("qemu_argv: a hypervisor channel is more virtio-serial ports, one per connection", "[cmdline]")
 {
     VmSpec s = basic_spec();
     s.stdio = StdioKind::virtio;
     Wiring w;
-    w.hypervisor = "socket,fd=30";
+    w.hypervisor = {"socket,fd=30", "socket,fd=31", "socket,fd=32", "socket,fd=33"};
     Argv a = qemu_argv("qemu", s, Accel::tcg, w);
     CHECK(has(a, "socket,fd=30,id=fleet-hypervisor"));
+    CHECK(has(a, "socket,fd=33,id=fleet-hypervisor-3"));
     Argv devices = values_of(a, "-device");
-    CHECK(devices.front() == "virtio-serial-device,max_ports=6");
+    CHECK(devices.front() == "virtio-serial-device,max_ports=9");
     CHECK(std::find(devices.begin(), devices.end(),
                     "virtserialport,chardev=fleet-hypervisor,name=org.fleet.hypervisor,nr=5") != devices.end());
+    CHECK(std::find(devices.begin(), devices.end(),
+                    "virtserialport,chardev=fleet-hypervisor-3,name=org.fleet.hypervisor.3,nr=8") != devices.end());
     // Without one, the device line is the one every snapshot was saved with.
     CHECK(values_of(qemu_argv("qemu", s, Accel::tcg, Wiring{}), "-device").front() ==
           "virtio-serial-device,max_ports=5");

@@ -315,7 +315,7 @@ TEST_CASE("kernel_cmdline is extra_cmdline, never the args", "[spec]")
     s.drain = true;
     s.stdio = StdioKind::virtio;
     CHECK(kernel_cmdline(s) == "fleet.drain=1 x=1 y=2");
-    s.hypervisor_fd = 30;  // a hypervisor channel: the guest waits for its port
+    s.hypervisor_fds = {30};  // a hypervisor channel: the guest waits for its port
     CHECK(kernel_cmdline(s) == "fleet.drain=1 fleet.hypervisor=1 x=1 y=2");
 }
 

@@ -3,23 +3,33 @@
 #include <fleet/router/hypervisor.hpp>
 #include <fleet/router/server.hpp>
 
+#include <fleet/abi/guest.h>
+
 #include <sys/socket.h>
 
 #include <cerrno>
 
 namespace fleet::router {
 
-Result<Fd> HypervisorChannels::open(const DomainDef& def)
+Result<std::vector<Fd>> HypervisorChannels::open(const DomainDef& def)
 {
     if (!server_) return fail("the router serves no hypervisor channels yet");
-    int sv[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
-        return fail("cannot make the hypervisor channel's socket pair", errno);
-    Fd router_end(sv[0]), guest_end(sv[1]);
-    server_->serve(std::move(router_end),
-                   Peer{.who = Principal::guest(def.name), .read_only = false, .via = "hypervisor", .channel = true});
-    log_.debug("domain '" + def.name + "': hypervisor channel open");
-    return guest_end;
+    // Every pair first: a failure serves none of them.
+    std::vector<Fd> router_ends, guest_ends;
+    for (int i = 0; i < FLEET_HYPERVISOR_PORTS; ++i) {
+        int sv[2];
+        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+            return fail("cannot make the hypervisor channel's socket pair", errno);
+        router_ends.emplace_back(sv[0]);
+        guest_ends.emplace_back(sv[1]);
+    }
+    for (auto& end : router_ends)
+        server_->serve(
+            std::move(end),
+            Peer{.who = Principal::guest(def.name), .read_only = false, .via = "hypervisor", .channel = true});
+    log_.debug("domain '" + def.name + "': hypervisor channel open (" + std::to_string(FLEET_HYPERVISOR_PORTS) +
+               " ports)");
+    return guest_ends;
 }
 
 void HypervisorChannels::end_children_of(const std::string& parent)

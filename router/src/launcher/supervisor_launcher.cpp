@@ -124,18 +124,19 @@ DomainResult<SupervisorLauncher::Started> SupervisorLauncher::fork_supervisor(co
         taps = std::move(*t);
         for (const auto& tap : taps) so->spec.nets.push_back(tap.nic);
     }
-    // The hypervisor channel's guest end: held here until the supervisor has its copy.
-    Fd channel;
+    // The hypervisor channel's guest ends: held here until the supervisor has its copies.
+    std::vector<Fd> channel;
     if (def.hypervisor) {
-        Result<Fd> c =
-            o_.hypervisor ? o_.hypervisor->open(def) : Result<Fd>(fail("this router serves no hypervisor channels"));
+        Result<std::vector<Fd>> c = o_.hypervisor
+                                        ? o_.hypervisor->open(def)
+                                        : Result<std::vector<Fd>>(fail("this router serves no hypervisor channels"));
         if (!c) {
             if (o_.network) o_.network->detach(name);
             (void)store_.remove(name);
             return domain_fail(Errc::failed, "cannot start domain '" + name + "': " + c.error().what());
         }
         channel = std::move(*c);
-        so->spec.hypervisor_fd = channel.get();
+        for (const auto& port : channel) so->spec.hypervisor_fds.push_back(port.get());
     }
     // The supervisor: in its own session, with none of the router's fds (a
     // listening socket held there would outlive a router restart).

@@ -1,10 +1,11 @@
 // fleet-router — hypervisor channels: VMs that start VMs (docs/hypervisor.md).
 //
-// A domain whose definition has <fleet:hypervisor> gets one more
-// virtio-serial port, org.fleet.hypervisor. Its host end is one end of a
-// socket pair the router makes at the domain's start and serves as one more
-// client connection (the same transport, session and dispatch as a unix
-// socket's), whose principal is Principal::guest(domain): authenticated by
+// A domain whose definition has <fleet:hypervisor> gets more virtio-serial
+// ports, org.fleet.hypervisor and its siblings (FLEET_HYPERVISOR_PORTS: one
+// connection each, so programs in the guest can be connected at once). The
+// host end of each is one end of a socket pair the router makes at the
+// domain's start and serves as one more client connection (the same
+// transport, session and dispatch as a unix socket's), whose principal is Principal::guest(domain): authenticated by
 // being that VM's own channel, nothing else can reach it. Over it the guest
 // sees only the domains it created (its children), within its quotas
 // (router/src/hypervisor/scope.cpp). Its children end when it ends, and a
@@ -31,9 +32,10 @@ public:
         registry_ = &registry;
         server_ = &server;
     }
-    // A new channel for domain def: the guest's end (for QEMU); the router's
-    // end is served from now on. Fails if the router serves no clients yet.
-    Result<Fd> open(const DomainDef& def);
+    // A new channel for domain def: the guest's ends, one per port (for
+    // QEMU); the router's ends are served from now on. Fails if the router
+    // serves no clients yet.
+    Result<std::vector<Fd>> open(const DomainDef& def);
     // Every lifecycle event: a domain that stopped takes its children along.
     void on_event(const Domain& d, Lifecycle event);
     // After adoption: no channel survived the previous router, so every

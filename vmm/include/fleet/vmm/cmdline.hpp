@@ -18,9 +18,9 @@ struct Wiring {
     std::string out = "null";
     std::string err = "null";
     std::string ctl = "null";
-    std::string in = "null";       // virtio guests: fleet.stdin (isa: COM1 carries it)
-    std::string console = "null";  // virtio guests: COM1, the kernel's console
-    std::string hypervisor;        // virtio guests: the hypervisor port; empty: none
+    std::string in = "null";              // virtio guests: fleet.stdin (isa: COM1 carries it)
+    std::string console = "null";         // virtio guests: COM1, the kernel's console
+    std::vector<std::string> hypervisor;  // virtio guests: the hypervisor channel's ports; empty: none
     // Without a launcher to write the exec block on ctl (a raw command line),
     // it goes on the kernel command line: FLEET_CMDLINE_EXEC + this, the
     // block percent-encoded (exec.hpp). Empty: not there.

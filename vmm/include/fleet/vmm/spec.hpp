@@ -80,10 +80,11 @@ struct VmSpec {
     // Network interfaces (net.hpp): each a tap fd QEMU gets as -netdev
     // tap,fd=N, a MAC, and the address the guest gives it.
     std::vector<NetInterface> nets;
-    // A connected socket whose other end serves the libvirt protocol (the
-    // router's hypervisor channel, docs/hypervisor.md): QEMU gets a copy as
-    // the virtio-serial port FLEET_PORT_HYPERVISOR. -1: none. Virtio guests.
-    int hypervisor_fd = -1;
+    // Connected sockets whose other ends serve the libvirt protocol (the
+    // router's hypervisor channel, docs/hypervisor.md), one per port
+    // (FLEET_HYPERVISOR_PORTS): QEMU gets copies as the virtio-serial ports
+    // FLEET_PORT_HYPERVISOR, ".1", ... Empty: none. Virtio guests.
+    std::vector<int> hypervisor_fds;
 };
 
 std::string_view to_string(Accel a);

@@ -37,11 +37,16 @@ enum fleet_port {
 #define FLEET_VSERIAL_MAX_PORTS 5 /* port 0 (the console port) stays unused */
 
 /* A domain given a hypervisor channel (<fleet:hypervisor>, docs/hypervisor.md)
- * gets a fifth port on the same device (max_ports one more): the libvirt
+ * gets more ports on the same device (max_ports grows with them): the libvirt
  * RPC protocol, served by fleet-router and scoped to the domain's own
  * children. Absent otherwise; guests that do not look for it are unchanged. */
 #define FLEET_PORT_HYPERVISOR    "org.fleet.hypervisor"
 #define FLEET_PORT_NR_HYPERVISOR 5
+/* A channel is FLEET_HYPERVISOR_PORTS ports, each one libvirt connection of
+ * the router: FLEET_PORT_HYPERVISOR (nr 5), then FLEET_PORT_HYPERVISOR ".1"
+ * (nr 6) and so on, so that programs in the guest can be connected at the
+ * same time. A guest with one client uses the first only. */
+#define FLEET_HYPERVISOR_PORTS 4
 /* With it, the kernel command line says FLEET_CMDLINE_HYPERVISOR, so that a
  * guest knows to wait for the port (ports appear one by one), and a Linux
  * guest's init serves it to the guest's programs as a unix socket at
