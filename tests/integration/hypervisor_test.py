@@ -292,6 +292,8 @@ def test_spawn(router):
     check(r.stdout == b"HELLO WORLD\nstatus=0\n", f"spawn upper: {r!r}")
     r = fsh(router, f"{hv} spawn exit 7; echo $?")
     check(r.stdout == b"7\n", f"spawn exit 7: {r!r}")
+    r = fsh(router, f"GREETING='a <b> & c' {hv} spawn env GREETING")
+    check(r.stdout == b"a <b> & c\n", f"spawn passes its environment on: {r!r}")
     r = fsh(router, f"{hv} spawn echo \"<a & 'b'>\" x; {hv} spawn cat --bad; echo $?")
     check(r.stdout == b"<a & 'b'> x\n1\n" and b"cat" in r.stderr,
           f"arguments with XML's characters, the child's stderr and status: {r!r}")

@@ -7,8 +7,9 @@
 //
 // IMAGE is a catalog image (the router refuses host paths); the child is
 // the transient domain PARENT.NAME (NAME: the image's name by default),
-// with MIB of memory (default: the image's). Exit status: the child's;
-// 125 when it cannot be started (the reason on stderr), 2 for bad usage.
+// with MIB of memory (default: the image's) and spawn's own environment,
+// as exec passes it on. Exit status: the child's; 125 when it cannot be
+// started (the reason on stderr), 2 for bad usage.
 #include "lib/virt.hpp"
 #include "rt.hpp"
 
@@ -32,7 +33,7 @@ constexpr size_t in_chunk = 32 * 1024;
 }
 
 // The child's transient domain.
-bool child_xml(Text& t, const char* name, const char* image, uint64_t mib, char** args, int nargs)
+bool child_xml(Text& t, const char* name, const char* image, uint64_t mib, char** args, int nargs, char** env)
 {
     t.raw("<domain type='qemu'><name>");  // the router gives it the parent's type
     t.escaped(name);
@@ -51,6 +52,21 @@ bool child_xml(Text& t, const char* name, const char* image, uint64_t mib, char*
         t.raw("<fleet:arg>");
         t.escaped(args[i]);
         t.raw("</fleet:arg>");
+    }
+    for (char** e = env; e && *e; e++) {
+        const char* eq = *e;
+        while (*eq && *eq != '=') eq++;
+        if (!*eq || eq == *e) continue;
+        char name_buf[256];
+        size_t n = static_cast<size_t>(eq - *e);
+        if (n >= sizeof name_buf) continue;  // no such names in practice; the router would refuse it
+        memcpy(name_buf, *e, n);
+        name_buf[n] = 0;
+        t.raw("<fleet:env name='");
+        t.escaped(name_buf);
+        t.raw("' value='");
+        t.escaped(eq + 1);
+        t.raw("'/>");
     }
     t.raw("</metadata></domain>");
     return t.ok();
@@ -98,11 +114,12 @@ int main(int argc, char** argv)
 
     size_t cap = 1024;
     for (int k = i; k < argc; k++) cap += strlen(argv[k]) * 6 + 32;
+    for (char** e = rt::environ(); e && *e; e++) cap += strlen(*e) * 6 + 48;
     char* xml_buf = static_cast<char*>(rt::malloc(cap));
     if (!xml_buf) failed(image, "out of memory");
     Text xml(xml_buf, cap);
-    if (!child_xml(xml, name, image, mib, argv + i + 1, argc - i - 1))
-        failed(image, "an argument holds a control character a domain's XML cannot carry");
+    if (!child_xml(xml, name, image, mib, argv + i + 1, argc - i - 1, rt::environ()))
+        failed(image, "an argument or variable holds a control character a domain's XML cannot carry");
 
     Conn conn;
     const char* x = xml.c_str();
