@@ -227,10 +227,13 @@ def test_parent_killed(router):
     g = start_parent(router)
     r = g.send([(OPEN, struct.pack(">I", 0) + struct.pack(">I", 0)), create(child_xml("c1"))])
     check(r[1][0] == OK, f"creating a child failed: {error_message(r[1])}")
-    child_qemu = router.record("parent.c1")["pid"]
+    child = router.record("parent.c1")
     os.kill(router.record("parent")["pid"], signal.SIGKILL)
     wait_until(lambda: child_gone(router, "parent.c1"), 60, "the child to end with its killed parent")
-    wait_until(lambda: not procs.alive(child_qemu), 30, "the child's QEMU to end")
+    # Nothing of it leaks: its QEMU, its supervisor, its runtime folder.
+    wait_until(lambda: not procs.alive(child["pid"]), 30, "the child's QEMU to end")
+    wait_until(lambda: not procs.alive(child["supervisor_pid"]), 30, "the child's supervisor to end")
+    wait_until(lambda: "parent.c1" not in router.records(), 30, "the child's runtime folder to go")
 
 
 def test_parent_destroyed(router):
