@@ -18,8 +18,9 @@ QEMU's socket chardev, the router's end of the socket pair.
   load        20 children started and destroyed in a loop through the
               channel while the host's virsh is answered
   spawn       the runtime's spawn program starts a child through its channel
-  fsh, virsh  fsh (linux-fsh) and libvirt's virsh (linux-virsh) inside a
-              Linux guest, on the socket its init serves
+  clients     fsh (linux-fsh), libvirt's virsh (linux-virsh) and
+              python-libvirt (linux-python) inside a Linux guest, on the
+              socket its init serves
 """
 import hashlib
 import os
@@ -379,7 +380,39 @@ def test_virsh_in_guest(router):
     wait_until(lambda: not host_domains(router), 60, "every domain gone")
 
 
-TESTS = [test_spawn, test_fsh_in_guest, test_virsh_in_guest, test_isolation, test_parent_killed, test_parent_destroyed, test_router_restart, test_load]
+PYTHON_SCRIPT = b"""
+import libvirt
+c = libvirt.open()  # LIBVIRT_DEFAULT_URI: the channel's socket
+d = c.createXML(\"\"\"<domain type='qemu'><name>kid</name><os><type>hvm</type></os>
+<metadata xmlns:fleet='https://fleet.dev/xmlns/domain/1'><fleet:image>sleep</fleet:image><fleet:arg>600</fleet:arg></metadata>
+</domain>\"\"\", 0)
+print("created", d.name(), d.isActive())
+print("listed", [x.name() for x in c.listAllDomains()])
+print("found", c.lookupByName("kid").name() == d.name())
+d.destroy()
+print("after", [x.name() for x in c.listAllDomains()])
+try:
+    c.getInfo()
+except libvirt.libvirtError as e:
+    print("host facts", e.get_error_code())
+c.close()
+"""
+
+
+def test_python_in_guest(router):
+    """python-libvirt inside a Linux guest (linux-python), unchanged, on the
+    socket init serves: a child created, listed, looked up, destroyed;
+    host facts refused (VIR_ERR_OPERATION_DENIED)."""
+    r = fsh(router, "FLEET_HYPERVISOR=children=1,memory=64MiB linux-python; echo status=$?", stdin=PYTHON_SCRIPT)
+    out = r.stdout.decode()
+    m = re.search(r"created ([^ ]+\.kid) 1\n", out)
+    check(m is not None, f"python-libvirt in the guest: {r!r}\n{router.log_tail()}")
+    want = f"listed ['{m.group(1)}']\nfound True\nafter []\nhost facts {DENIED}\nstatus=0\n"
+    check(out.endswith(want), f"python-libvirt in the guest: {out!r}, wanted it to end with {want!r}")
+    wait_until(lambda: not host_domains(router), 60, "every domain gone")
+
+
+TESTS = [test_spawn, test_fsh_in_guest, test_virsh_in_guest, test_python_in_guest, test_isolation, test_parent_killed, test_parent_destroyed, test_router_restart, test_load]
 for t in TESTS:
     t.timeout = 400
 
