@@ -195,3 +195,50 @@ TEST_CASE("hypervisor: a guest's run is children of its own, within one quota", 
     CHECK(g.got.front().header.proc == to_int(RemoteProc::fleet_domain_open_stdio));
     CHECK(g.got.front().header.status == Status::ok);  // its own run's stdout, over the channel
 }
+
+TEST_CASE("hypervisor: a child answers to the name its parent gave it, and a close ends the session's runs",
+          "[hypervisor][runs]")
+{
+    Guest g;
+    g.define("a", uuid_a);  // a host domain with the child's short name
+    auto p = g.registry->define(domain_xml("p", uuid_b,
+                                           "<metadata xmlns:f='https://fleet.dev/xmlns/domain/1'>"
+                                           "<f:hypervisor children='2' memory='256MiB' depth='1'/></metadata>"));
+    REQUIRE(p);
+    REQUIRE(g.call(RemoteProc::connect_open, ConnectOpenArgs{"qemu:///system", 0}).header.status == Status::ok);
+    const std::string stage =
+        "<domain type='qemu'><name>a</name><metadata xmlns:f='https://fleet.dev/xmlns/domain/1'>"
+        "<f:image>cat</f:image></metadata></domain>";
+    // Before the child exists, 'a' is the host's and so not found.
+    CHECK(g.error_code(RemoteProc::domain_lookup_by_name, DomainLookupByNameArgs{"a"}) == err::no_domain);
+    auto bytes = encode_call(RemoteProc::fleet_domain_run, g.serial++, FleetDomainRunArgs{{stage}, 0});
+    REQUIRE(bytes);
+    REQUIRE(::write(g.fd.get(), bytes->data(), bytes->size()) == static_cast<ssize_t>(bytes->size()));
+    g.turn_until([&] { return g.launcher.asked("start p.a"); });
+    g.launcher.ready("p.a");
+    g.turn_until([&] {  // the run's reply, and nothing else pending
+        char buf[4096];
+        ssize_t n;
+        while ((n = ::read(g.fd.get(), buf, sizeof buf)) > 0) {
+            auto packets = g.in.feed(std::string_view(buf, static_cast<std::size_t>(n)));
+            REQUIRE(packets);
+            for (auto& packet : *packets) g.got.push_back(std::move(packet));
+        }
+        return !g.got.empty();
+    });
+    REQUIRE(g.got.size() == 1);
+    REQUIRE(g.got.front().header.proc == to_int(RemoteProc::fleet_domain_run));
+    REQUIRE(g.got.front().header.status == Status::ok);
+    g.got.clear();
+    // Now 'a' is the guest's own child (p.a), never the host's 'a'; the full name works too.
+    for (const char* name : {"a", "p.a"}) {
+        Packet found = g.call(RemoteProc::domain_lookup_by_name, DomainLookupByNameArgs{name});
+        REQUIRE(found.header.status == Status::ok);
+        CHECK(decode_payload<DomainRet>(found.payload)->dom.name == "p.a");
+    }
+    CHECK(g.error_code(RemoteProc::domain_lookup_by_name, DomainLookupByNameArgs{"b"}) == err::no_domain);
+    // The program closes its connection: the channel stays, its run ends.
+    REQUIRE(g.call(RemoteProc::connect_close, Void{}).header.status == Status::ok);
+    CHECK(g.launcher.asked("kill p.a"));
+    CHECK(g.server.client_count() == 1);
+}
