@@ -54,6 +54,15 @@ struct Guest : Fixture {
         auto bytes = encode_call(p, serial++, args);
         REQUIRE(bytes);
         REQUIRE(::write(fd.get(), bytes->data(), bytes->size()) == static_cast<ssize_t>(bytes->size()));
+        wait_packets();
+        Packet r = std::move(got.front());
+        got.pop_front();
+        return r;
+    }
+
+    // Until a packet has come (then every one there is, in got).
+    void wait_packets()
+    {
         turn_until([&] {
             char buf[4096];
             ssize_t n;
@@ -64,9 +73,6 @@ struct Guest : Fixture {
             }
             return !got.empty();
         });
-        Packet r = std::move(got.front());
-        got.pop_front();
-        return r;
     }
 
     std::int32_t error_code(RemoteProc p, const auto& args)
@@ -182,16 +188,7 @@ TEST_CASE("hypervisor: a guest's run is children of its own, within one quota", 
     CHECK(g.registry->by_name("p.a").value()->owner == Principal::guest("p"));
     Packet version = g.call(RemoteProc::fleet_domain_open_stdio, FleetDomainOpenStdioArgs{doms[1], 1, 0});
     CHECK(version.header.proc == to_int(RemoteProc::connect_get_lib_version));  // its answer came next
-    g.turn_until([&] {
-        char buf[4096];
-        ssize_t n;
-        while ((n = ::read(g.fd.get(), buf, sizeof buf)) > 0) {
-            auto packets = g.in.feed(std::string_view(buf, static_cast<std::size_t>(n)));
-            REQUIRE(packets);
-            for (auto& packet : *packets) g.got.push_back(std::move(packet));
-        }
-        return !g.got.empty();
-    });
+    g.wait_packets();
     CHECK(g.got.front().header.proc == to_int(RemoteProc::fleet_domain_open_stdio));
     CHECK(g.got.front().header.status == Status::ok);  // its own run's stdout, over the channel
 }
@@ -216,16 +213,7 @@ TEST_CASE("hypervisor: a child answers to the name its parent gave it, and a clo
     REQUIRE(::write(g.fd.get(), bytes->data(), bytes->size()) == static_cast<ssize_t>(bytes->size()));
     g.turn_until([&] { return g.launcher.asked("start p.a"); });
     g.launcher.ready("p.a");
-    g.turn_until([&] {  // the run's reply, and nothing else pending
-        char buf[4096];
-        ssize_t n;
-        while ((n = ::read(g.fd.get(), buf, sizeof buf)) > 0) {
-            auto packets = g.in.feed(std::string_view(buf, static_cast<std::size_t>(n)));
-            REQUIRE(packets);
-            for (auto& packet : *packets) g.got.push_back(std::move(packet));
-        }
-        return !g.got.empty();
-    });
+    g.wait_packets();  // the run's reply, and nothing else pending
     REQUIRE(g.got.size() == 1);
     REQUIRE(g.got.front().header.proc == to_int(RemoteProc::fleet_domain_run));
     REQUIRE(g.got.front().header.status == Status::ok);

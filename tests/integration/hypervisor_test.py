@@ -348,6 +348,21 @@ def test_fsh_in_guest(router):
     wait_until(lambda: not host_domains(router), 60, "every domain gone")
 
 
+def client_in_guest(router, image, package, script, created):
+    """IMAGE (a guest client of images/linux/clients) given a channel, with
+    SCRIPT on its stdin, from the host's fsh: (result, stdout, the name of
+    the child it created, the regex CREATED's group); None (and why) when
+    the build made no such image."""
+    if not os.path.exists(os.path.join(paths.IMAGES, "linux", image + ".image")):
+        print(f"     skipped: no {image} image (the build found no {package}; tools/setup installs it)")
+        return None
+    r = fsh(router, f"FLEET_HYPERVISOR=children=1,memory=64MiB {image}; echo status=$?", stdin=script)
+    out = r.stdout.decode()
+    m = re.search(created, out)
+    check(m is not None, f"{image}: no child created in the guest: {r!r}\n{router.log_tail()}")
+    return r, out, m.group(1)
+
+
 VIRSH_SCRIPT = b"""cat > /tmp/kid.xml <<'XML'
 <domain type='qemu'><name>kid</name><os><type>hvm</type></os>
 <metadata xmlns:fleet='https://fleet.dev/xmlns/domain/1'><fleet:image>sleep</fleet:image><fleet:arg>600</fleet:arg></metadata>
@@ -368,14 +383,10 @@ def test_virsh_in_guest(router):
     init serves: each virsh is one connection; it creates a child, lists
     it, looks it up by the name it gave, destroys it; host facts are
     refused."""
-    if not os.path.exists(os.path.join(paths.IMAGES, "linux", "linux-virsh.image")):
-        print("     skipped: no linux-virsh image (the build found no virsh; tools/setup installs it)")
+    ran = client_in_guest(router, "linux-virsh", "virsh", VIRSH_SCRIPT, r"Domain '([^']+\.kid)' created")
+    if ran is None:
         return
-    r = fsh(router, "FLEET_HYPERVISOR=children=1,memory=64MiB linux-virsh; echo status=$?", stdin=VIRSH_SCRIPT)
-    out = r.stdout.decode()
-    parent = re.search(r"Domain '([^.']+)\.kid' created", out)
-    check(parent is not None, f"virsh create in the guest: {r!r}\n{router.log_tail()}")
-    name = parent.group(1) + ".kid"
+    r, out, name = ran
     check(f"list: {name}\n" in out and "state: running\n" in out and "after: .\n" in out and "status=0" in out,
           f"virsh in the guest: {out!r}")
     check("nodeinfo: 1\n" in out and b"a hypervisor channel does not serve NODE_GET_INFO" in r.stderr,
@@ -406,14 +417,11 @@ def test_python_in_guest(router):
     """python-libvirt inside a Linux guest (linux-python), unchanged, on the
     socket init serves: a child created, listed, looked up, destroyed;
     host facts refused (VIR_ERR_OPERATION_DENIED)."""
-    if not os.path.exists(os.path.join(paths.IMAGES, "linux", "linux-python.image")):
-        print("     skipped: no linux-python image (the build found no python3-libvirt; tools/setup installs it)")
+    ran = client_in_guest(router, "linux-python", "python3-libvirt", PYTHON_SCRIPT, r"created ([^ ]+\.kid) 1\n")
+    if ran is None:
         return
-    r = fsh(router, "FLEET_HYPERVISOR=children=1,memory=64MiB linux-python; echo status=$?", stdin=PYTHON_SCRIPT)
-    out = r.stdout.decode()
-    m = re.search(r"created ([^ ]+\.kid) 1\n", out)
-    check(m is not None, f"python-libvirt in the guest: {r!r}\n{router.log_tail()}")
-    want = f"listed ['{m.group(1)}']\nfound True\nafter []\nhost facts {DENIED}\nstatus=0\n"
+    r, out, name = ran
+    want = f"listed ['{name}']\nfound True\nafter []\nhost facts {DENIED}\nstatus=0\n"
     check(out.endswith(want), f"python-libvirt in the guest: {out!r}, wanted it to end with {want!r}")
     wait_until(lambda: not host_domains(router), 60, "every domain gone")
 
