@@ -142,7 +142,11 @@ std::vector<std::string> vm_launch_argv(const VmOptions& options, const std::str
                                         const std::vector<std::string>& argv, const std::vector<std::string>& env,
                                         const std::string& cwd, bool no_stdin)
 {
-    VmCommand c = vm_command(options, program, linux, argv, env, cwd);
+    return vm_launch_argv(options, vm_command(options, program, linux, argv, env, cwd), no_stdin);
+}
+
+std::vector<std::string> vm_launch_argv(const VmOptions& options, const VmCommand& c, bool no_stdin)
+{
     std::vector<std::string> out = {options.launcher, "run"};
     if (no_stdin) out.emplace_back("--no-stdin");
     for (const auto& e : c.env) {
@@ -172,7 +176,8 @@ Result<pid_t> VmRunner::start(const CommandSpec& spec)
     }
     char buf[PATH_MAX];
     std::string cwd = ::getcwd(buf, sizeof buf) ? buf : "";
-    if (vm_command(options_, spec.program, linux, spec.argv, spec.env, cwd).hypervisor.size())
+    VmCommand command = vm_command(options_, spec.program, linux, spec.argv, spec.env, cwd);
+    if (!command.hypervisor.empty())
         return std::unexpected(Error{name + ": " + std::string(hypervisor_variable) +
                                          ": a hypervisor channel is fleet-router's; fsh runs commands on the local "
                                          "launcher (no router, or --no-router)",
@@ -182,7 +187,7 @@ Result<pid_t> VmRunner::start(const CommandSpec& spec)
     // A new foreground group takes the terminal before the launcher reads it.
     bool takes_terminal = spec.process_group == 0 && spec.terminal_fd >= 0;
     bool no_stdin = !takes_terminal && background_on_terminal(0);
-    launch.argv = vm_launch_argv(options_, spec.program, linux, spec.argv, spec.env, cwd, no_stdin);
+    launch.argv = vm_launch_argv(options_, command, no_stdin);
     // No VM outlives the fsh process that waits for it (a stage or a
     // background job killed without job control): the launcher stops it.
     launch.parent_death_signal = SIGTERM;

@@ -4,6 +4,7 @@
 
 #include <fleet/router/domain.hpp>
 #include <fleet/shell/router_run.hpp>
+#include <fleet/vmm/spec.hpp>
 #include <fleet/wire/connect_messages.hpp>
 #include <fleet/wire/domain_messages.hpp>
 #include <fleet/wire/message.hpp>
@@ -269,15 +270,25 @@ int run_status(const std::vector<int>& statuses, bool pipefail)
     return statuses.back();
 }
 
+namespace {
+
+// The command's FLEET_ACCEL (unset: auto), read as fleet-vmm reads it.
+Result<vmm::Accel> accel_of(const VmCommand& command)
+{
+    auto a = vmm::parse_accel(command.accel.empty() ? "auto" : command.accel);
+    if (!a) return fail(std::string(accel_variable) + ": '" + command.accel + "' is not kvm, tcg or auto");
+    return a;
+}
+
+}  // namespace
+
 Result<std::string> stage_xml(const VmCommand& command, const std::string& name, bool router_kvm)
 {
     router::DomainDef def;
-    if (command.accel == "kvm" || ((command.accel.empty() || command.accel == "auto") && router_kvm))
-        def.type = "kvm";
-    else if (command.accel.empty() || command.accel == "auto" || command.accel == "tcg")
-        def.type = "qemu";
-    else
-        return fail(std::string(accel_variable) + ": '" + command.accel + "' is not kvm, tcg or auto");
+    auto accel = accel_of(command);
+    if (!accel) return std::unexpected(accel.error());
+    bool kvm = *accel == vmm::Accel::kvm || (*accel == vmm::Accel::automatic && router_kvm);
+    def.type = kvm ? "kvm" : "qemu";
     def.name = name;
     def.uuid = router::random_uuid();
     def.image = command.image;
@@ -321,8 +332,10 @@ int run_stages(const RouterUri& uri, const std::string& runtime_dir, const std::
     // A stage left to the host's best accelerator is 'kvm' where the router
     // offers it (its capabilities list a kvm domain only where KVM boots).
     bool router_kvm = false;
-    if (std::any_of(stages.begin(), stages.end(),
-                    [](const VmCommand& s) { return s.accel.empty() || s.accel == "auto"; })) {
+    if (std::any_of(stages.begin(), stages.end(), [](const VmCommand& s) {
+            auto a = accel_of(s);
+            return a && *a == vmm::Accel::automatic;
+        })) {
         auto caps = c.call<wire::ConnectGetCapabilitiesRet>(RemoteProc::connect_get_capabilities, wire::Void{});
         router_kvm = caps && caps->capabilities.find("<domain type='kvm'") != std::string::npos;
     }

@@ -111,6 +111,8 @@ bool linux_program(VmCatalog& catalog, const std::string& program);
 std::vector<std::string> vm_launch_argv(const VmOptions& options, const std::string& program, bool linux,
                                         const std::vector<std::string>& argv, const std::vector<std::string>& env,
                                         const std::string& cwd, bool no_stdin = false);
+// The same for a command already resolved (vm_command).
+std::vector<std::string> vm_launch_argv(const VmOptions& options, const VmCommand& command, bool no_stdin);
 
 // Whether fd is a terminal this process is in the background of: a
 // launcher reading it there would stop (SIGTTIN) although its program may
