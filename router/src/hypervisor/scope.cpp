@@ -292,8 +292,9 @@ void serve_scoped(const Call& call, std::int32_t proc, std::string_view payload,
             if (!a) return call.fail(libvirt::malformed(a.error()));
             // A child answers to the name its parent gave it too ('kid' for
             // 'PARENT.kid'), as `virsh create` then `virsh destroy kid` expect.
-            const std::string full = call.caller().dn + "." + a->name;
-            if (auto d = call.registry().by_name(a->name); !(d && mine(call, **d)) && !a->name.starts_with(full)) {
+            auto found = call.registry().by_name(a->name);
+            if (!(found && mine(call, **found))) {
+                const std::string full = call.caller().dn + "." + a->name;
                 if (auto child = call.registry().by_name(full); child && mine(call, **child)) {
                     a->name = full;
                     auto rewritten = encode_payload(*a);
@@ -301,8 +302,7 @@ void serve_scoped(const Call& call, std::int32_t proc, std::string_view payload,
                     return handler(call, *rewritten);
                 }
             }
-            return pass_if_mine(call, call.registry().by_name(a->name),
-                                "no domain with matching name '" + a->name + "'", payload, handler);
+            return pass_if_mine(call, found, "no domain with matching name '" + a->name + "'", payload, handler);
         }
         case Rule::by_uuid: {
             auto a = decode_payload<DomainLookupByUuidArgs>(payload);
