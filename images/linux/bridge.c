@@ -140,7 +140,8 @@ static bool watch_router(struct framer* f, const unsigned char* p, size_t n)
         i += k;
         if (f->have < HEADER) break;
         f->have = 0;
-        f->body = be32(f->hdr) - (be32(f->hdr) >= HEADER ? HEADER : be32(f->hdr));
+        uint32_t len = be32(f->hdr);
+        f->body = len > HEADER ? len - HEADER : 0;
         f->close_reply = be32(f->hdr + 4) == REMOTE_PROGRAM && be32(f->hdr + 16) == 1 /* reply */ &&
                          be32(f->hdr + 20) == CLOSE_SERIAL;
         if (!f->body && f->close_reply) done = true;
@@ -244,8 +245,7 @@ static void relay(struct slot* s, short crev, short prev)
         if (n > 0 && !take_client(&s->cf, in, (size_t)n, &s->to_port)) {
             errno = EPROTO;
             note("a client sent a packet length no packet has; dropping it");
-            s->cf.have = 0; /* nothing of that header went out */
-            return start_closing(s);
+            return start_closing(s); /* nothing of that header went out */
         }
     }
     if ((prev & POLLOUT) && s->to_port.len && !push(s->port, &s->to_port)) return port_lost(s);
