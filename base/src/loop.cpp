@@ -1,4 +1,5 @@
 // fleet — io_uring event loop (see loop.hpp).
+#include <fleet/base/fd.hpp>
 #include <fleet/base/loop.hpp>
 
 #include <liburing.h>
@@ -6,6 +7,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <cstring>
 #include <deque>
 #include <unordered_map>
 #include <vector>
@@ -14,7 +16,7 @@ namespace fleet {
 
 namespace {
 
-enum class Kind { poll, read, write, accept, timer };
+enum class Kind { poll, read, write, send_fd, accept, timer };
 
 struct Op {
     Kind kind;
@@ -27,6 +29,12 @@ struct Op {
     io_uring_sqe* sqe = nullptr;  // prepared but not yet submitted to the kernel
     bool cancelled = false;
     bool socket = false;  // a write is a send without SIGPIPE
+    // send_fd: one byte carrying `passed` (SCM_RIGHTS). The op owns the fd
+    // and the message until the kernel is done with them.
+    Fd passed;
+    msghdr msg{};
+    iovec iov{};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
 };
 
 }  // namespace
@@ -81,6 +89,9 @@ struct Loop::Impl {
                     io_uring_prep_write(s, op.fd, op.buffer.data() + op.offset,
                                         static_cast<unsigned>(op.buffer.size() - op.offset), -1);
                 break;
+            case Kind::send_fd:
+                io_uring_prep_sendmsg(s, op.fd, &op.msg, MSG_NOSIGNAL);
+                break;
             case Kind::accept:
                 io_uring_prep_accept(s, op.fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
                 break;
@@ -113,7 +124,7 @@ struct Loop::Impl {
         }
         // A read or write the kernel broke off for a signal (a tty does, in
         // io_uring's worker) is not the caller's business: do it again.
-        if (res == -EINTR && (op.kind == Kind::read || op.kind == Kind::write)) {
+        if (res == -EINTR && (op.kind == Kind::read || op.kind == Kind::write || op.kind == Kind::send_fd)) {
             prep(id, op);
             return;
         }
@@ -188,6 +199,28 @@ OpId Loop::write(int fd, std::string data, Done done)
     struct stat st {};
     op->socket = ::fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
     op->buffer = std::move(data);
+    op->done = std::move(done);
+    return impl_->add(std::move(op));
+}
+
+OpId Loop::send_fd(int sock, Fd fd, Done done)
+{
+    auto op = std::make_unique<Op>();
+    op->kind = Kind::send_fd;
+    op->fd = sock;
+    op->passed = std::move(fd);
+    op->buffer.assign(1, '\0');
+    op->iov = {op->buffer.data(), 1};
+    op->msg.msg_iov = &op->iov;
+    op->msg.msg_iovlen = 1;
+    op->msg.msg_control = op->control;
+    op->msg.msg_controllen = sizeof op->control;
+    cmsghdr* c = CMSG_FIRSTHDR(&op->msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    const int raw = op->passed.get();
+    std::memcpy(CMSG_DATA(c), &raw, sizeof raw);
     op->done = std::move(done);
     return impl_->add(std::move(op));
 }

@@ -4,10 +4,12 @@
 #include <fleet/base/fd.hpp>
 #include <fleet/base/sink.hpp>
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <string>
 
 using fleet::Fd;
@@ -152,4 +154,50 @@ TEST_CASE("sink: a when_idle waiter is released when a write fails", "[sink]")
     s.loop->timer(10ms, [&](int) { tick = true; });
     run(*s.loop, [&] { return tick; });
     CHECK(released);
+}
+
+TEST_CASE("sink: an fd follows the bytes before it, on a byte of its own", "[sink]")
+{
+    Setup s;
+    Sink sink(*s.loop, s.a.get());
+    int p[2];
+    REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
+    Fd rd(p[0]), wr(p[1]);
+    sink.write("head");
+    sink.write_fd(std::move(wr));
+    sink.write("tail");
+    CHECK(sink.queued() == 9);
+    bool flushed = false;
+    sink.when_idle([&] { flushed = true; });
+    run(*s.loop, [&] { return flushed; });
+    // The receiver: "head", then the one byte with the fd, then "tail".
+    char buf[16] = {};
+    REQUIRE(::recv(s.b.get(), buf, 4, MSG_WAITALL) == 4);
+    CHECK(std::string(buf, 4) == "head");
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    char one = 'x';
+    iovec iov{&one, 1};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    REQUIRE(::recvmsg(s.b.get(), &msg, MSG_CMSG_CLOEXEC) == 1);
+    CHECK(one == '\0');
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    REQUIRE(c != nullptr);
+    REQUIRE(c->cmsg_type == SCM_RIGHTS);
+    int got = -1;
+    std::memcpy(&got, CMSG_DATA(c), sizeof got);
+    Fd passed(got);
+    REQUIRE(::recv(s.b.get(), buf, 4, MSG_WAITALL) == 4);
+    CHECK(std::string(buf, 4) == "tail");
+    // It is the pipe's write end: the sink's copy is closed, so the pipe
+    // ends when the passed one does.
+    REQUIRE(::write(passed.get(), "z", 1) == 1);
+    passed.reset();
+    char z = 0;
+    CHECK(::read(rd.get(), &z, 1) == 1);
+    CHECK(z == 'z');
+    CHECK(::read(rd.get(), &z, 1) == 0);
 }

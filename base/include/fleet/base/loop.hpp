@@ -9,6 +9,7 @@
 #pragma once
 
 #include <fleet/base/error.hpp>
+#include <fleet/base/fd.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -38,6 +39,10 @@ public:
     OpId read(int fd, std::size_t max, ReadDone done);
     // Write all of data (short writes are continued); res is -errno or size.
     OpId write(int fd, std::string data, Done done);
+    // Send one byte '\0' carrying fd (SCM_RIGHTS) on a unix socket, as
+    // libvirt passes fds after a *_WITH_FDS packet; res is 1 or -errno.
+    // The loop keeps fd open until the kernel has taken it.
+    OpId send_fd(int sock, Fd fd, Done done);
     // Accept a connection on a listening socket; res is the new fd.
     OpId accept(int fd, Done done);
     // Fire after delay; res is 0.

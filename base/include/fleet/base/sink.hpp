@@ -2,6 +2,7 @@
 // given, one in flight at a time, without blocking the loop.
 #pragma once
 
+#include <fleet/base/fd.hpp>
 #include <fleet/base/loop.hpp>
 
 #include <deque>
@@ -30,7 +31,16 @@ public:
     {
         if (failed_ || bytes.empty()) return;
         queued_bytes_ += bytes.size();
-        queue_.push_back(std::move(bytes));
+        queue_.push_back(Item{std::move(bytes), Fd()});
+        if (!op_) next();
+    }
+    // After what is queued: fd, on one byte of its own (Loop::send_fd; a
+    // unix socket only). Dropped, and closed, if a write fails first.
+    void write_fd(Fd fd)
+    {
+        if (failed_ || !fd) return;
+        queued_bytes_ += 1;
+        queue_.push_back(Item{std::string(), std::move(fd)});
         if (!op_) next();
     }
     // Call fn once everything queued so far has been written (now, if idle),
@@ -51,10 +61,10 @@ private:
             if (idle_) std::exchange(idle_, nullptr)();
             return;
         }
-        std::string chunk = std::move(queue_.front());
+        Item item = std::move(queue_.front());
         queue_.pop_front();
-        std::size_t n = chunk.size();
-        op_ = loop_.write(fd_, std::move(chunk), [this, n](int res) {
+        std::size_t n = item.fd ? 1 : item.bytes.size();
+        auto done = [this, n](int res) {
             op_ = 0;
             queued_bytes_ -= n;
             if (res < 0) {
@@ -67,14 +77,21 @@ private:
                 return;
             }
             next();
-        });
+        };
+        op_ = item.fd ? loop_.send_fd(fd_, std::move(item.fd), std::move(done))
+                      : loop_.write(fd_, std::move(item.bytes), std::move(done));
     }
+
+    struct Item {
+        std::string bytes;
+        Fd fd;  // set: this item is the fd alone
+    };
 
     Loop& loop_;
     int fd_;
     std::function<void(int)> on_error_;
     std::function<void()> idle_;
-    std::deque<std::string> queue_;
+    std::deque<Item> queue_;
     std::size_t queued_bytes_ = 0;
     OpId op_ = 0;
     bool failed_ = false;
