@@ -78,11 +78,11 @@ def test_create_takes_a_pooled_vm(router):
           "the claimed VM is still offered by the pool")
     check(dom.state()[0] == libvirt.VIR_DOMAIN_RUNNING, f"state {dom.state()}")
     check("warm" in [d.name() for d in conn.listAllDomains()], "the pooled domain is not listed")
-    wait_until(lambda: b"hello hold a b" in console_log(router, "warm"), 15, "the program's output in console.log")
+    wait_until(lambda: b"hello hold a b\n" in console_log(router, "warm"), 15, "the program's output in console.log")
     # The same program cold (another memory size: not what the pool serves).
     conn.createXML(domain_xml("cold", "hello", ["hold", "a b"], memory_mib=24), 0)
     check(router.record("cold")["pid"] not in before, "a 24 MiB domain came from the 16 MiB pool")
-    wait_until(lambda: b"hello hold a b" in console_log(router, "cold"), 15, "the cold program's output")
+    wait_until(lambda: b"hello hold a b\n" in console_log(router, "cold"), 15, "the cold program's output")
     check(console_log(router, "warm") == console_log(router, "cold"),
           f"console: warm {console_log(router, 'warm')!r}, cold {console_log(router, 'cold')!r}")
     dom.destroy()
