@@ -22,8 +22,9 @@ ALLOWED = {
     "abi": {"abi"},
     "vmm": {"base", "vmm", "abi"},
     # fleet-vmm the program (not libfleet-vmm): --net makes its tap through
-    # netfilter's links, the code the router uses.
-    "vmm-cli": {"base", "vmm", "abi", "netfilter"},
+    # netfilter's links, the code the router uses, or asks the router for it
+    # over the wire.
+    "vmm-cli": {"base", "vmm", "abi", "netfilter", "wire"},
     "wire": {"base", "wire"},
     "netfilter": {"base", "netfilter"},
     "router": {"base", "vmm", "wire", "netfilter", "abi", "router"},

@@ -52,10 +52,21 @@ int serve(Loop& loop, Signals& signals, Network* network, WarmPools& pools, Serv
         log.info(r ? "policy reloaded" : "policy not reloaded, the running rules stay: " + r.error().what());
         if (auto w = write_policy_status(o.runtime_dir, ++loads, r); !w) log.info(w.error().what());
     };
+    // fleet-vmm's VMs leave the firewall when their tap goes (network.hpp).
+    OpId sweep_op = 0;
+    std::function<void()> sweep = [&] {
+        sweep_op = loop.timer(std::chrono::seconds(1), [&](int) {
+            if (done) return;
+            network->sweep();
+            sweep();
+        });
+    };
+    if (network) sweep();
     signals.watch(
         loop,
         [&] {
             log.info("stopping (VMs keep running; the next router adopts them)");
+            if (sweep_op) loop.cancel(sweep_op);
             server.stop();
             remove_router_info(o.runtime_dir);
             announcement.reset();  // withdraws it

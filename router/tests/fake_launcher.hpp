@@ -20,6 +20,8 @@ public:
     std::optional<DomainError> refuse_start;      // the next start fails at once with this
     std::map<std::string, Adopted> left_running;  // what adopt finds (name -> paused?)
     std::optional<DomainError> refuse_pause;      // pause/resume fail with this
+    // attach_vm's answer (unset: the Launcher's "no network").
+    std::function<DomainResult<Tap>(const std::string& name, bool outbound)> attach;
 
     // ---- What it was asked, in order: "start web", "start web paused",
     // "shutdown web", "kill web", "pause web", "resume web", "adopt web",
@@ -52,6 +54,10 @@ public:
     std::string console_socket(const std::string& name) const override { return "/nonexistent/" + name; }
     std::uint64_t cpu_time_ns(const std::string&) const override { return 0; }
     std::uint64_t image_memory_kib(const std::string&) const override { return 64 * 1024; }
+    DomainResult<Tap> attach_vm(const std::string& name, bool outbound, const Principal& by) override
+    {
+        return attach ? attach(name, outbound) : Launcher::attach_vm(name, outbound, by);
+    }
 
 private:
     struct Vm {

@@ -7,8 +7,12 @@
 
 #include <fleet/router/libvirt.hpp>
 #include <fleet/router/server.hpp>
+#include <fleet/vmm/claim.hpp>
+#include <fleet/wire/client.hpp>
 #include <fleet/wire/message.hpp>
 
+#include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -284,6 +288,72 @@ TEST_CASE("libvirt: host memory as one cell; networks empty; unsupported configu
     CHECK(vnc.message->starts_with("unsupported configuration: <devices/graphics>: type 'vnc' is not supported"));
     auto bad = w.error(w.call(RemoteProc::domain_define_xml, DomainDefineXmlArgs{"<domain><name>x</name>"}));
     CHECK(bad.code == err::xml_error);
+}
+
+TEST_CASE("libvirt: FLEET_NET_ATTACH hands the tap over after its reply; its refusals", "[libvirt]")
+{
+    Client c;
+    c.open();
+    // No network: the launcher's words.
+    auto none = c.error(c.call(RemoteProc::fleet_net_attach, FleetNetAttachArgs{"web", 0}));
+    CHECK(none.message.value_or("") == "the router runs no network (it was started without --bridge)");
+    int pipe_fds[2];
+    REQUIRE(::pipe2(pipe_fds, O_CLOEXEC) == 0);
+    Fd read_end(pipe_fds[0]);
+    std::vector<std::pair<std::string, bool>> asked;
+    c.launcher.attach = [&](const std::string& name, bool outbound) -> DomainResult<Tap> {
+        asked.emplace_back(name, outbound);
+        return Tap{Fd(::dup(pipe_fds[1])), vmm::NetInterface{.tap_fd = -1,
+                                                             .tap_name = "fl0e0000000001",
+                                                             .mac = "0e:00:00:00:00:01",
+                                                             .ipv4 = "10.77.0.2/24",
+                                                             .gateway = "10.77.0.1"}};
+    };
+    // A domain's name, and unknown flags: refused before the launcher is asked.
+    c.define("dom");
+    auto taken = c.error(c.call(RemoteProc::fleet_net_attach, FleetNetAttachArgs{"dom", 0}));
+    CHECK(taken.message->find("domain 'dom' exists") != std::string::npos);
+    CHECK(c.error(c.call(RemoteProc::fleet_net_attach, FleetNetAttachArgs{"web", 2})).code == err::invalid_arg);
+    CHECK(asked.empty());
+
+    // The answer: a REPLY_WITH_FDS, then the fd on a byte of its own.
+    Header h = c.call(RemoteProc::fleet_net_attach, FleetNetAttachArgs{"web", net_attach_outbound});
+    auto available = [&] {
+        int n = 0;
+        return ::ioctl(c.fd.get(), FIONREAD, &n) == 0 ? n : 0;
+    };
+    std::uint32_t length = 0;
+    c.turn_until([&] {
+        unsigned char b[4];
+        if (::recv(c.fd.get(), b, 4, MSG_PEEK | MSG_DONTWAIT) != 4) return false;
+        length = (std::uint32_t{b[0]} << 24) | (b[1] << 16) | (b[2] << 8) | b[3];
+        return available() >= static_cast<int>(length) + 1;
+    });
+    std::vector<Fd> fds;
+    auto bytes = vmm::recv_with_fds(c.fd.get(), length, fds, 0, std::chrono::seconds(5));
+    REQUIRE(bytes);
+    auto p = decode_packet(*bytes);
+    REQUIRE(p);
+    CHECK(answers(h, p->header));
+    auto ret = decode_reply_with_fds<FleetNetAttachRet>(*p);
+    REQUIRE(ret);
+    CHECK(ret->nfds == 1);
+    CHECK(ret->body == FleetNetAttachRet{"fl0e0000000001", "0e:00:00:00:00:01", "10.77.0.2/24", "10.77.0.1"});
+    REQUIRE(vmm::recv_with_fds(c.fd.get(), 1, fds, 1, std::chrono::seconds(5)));
+    REQUIRE(fds.size() == 1);
+    CHECK(asked == std::vector<std::pair<std::string, bool>>{{"web", true}});
+    // It is the launcher's tap: what goes in comes out of the pipe.
+    REQUIRE(::write(fds[0].get(), "x", 1) == 1);
+    ::close(pipe_fds[1]);
+    fds.clear();  // every write end closed: the router kept no copy
+    char got[4];
+    CHECK(::read(read_end.get(), got, sizeof got) == 1);
+    CHECK(::read(read_end.get(), got, sizeof got) == 0);
+
+    // Read-only connections write nothing.
+    Client ro;
+    ro.open(true);
+    CHECK(ro.error(ro.call(RemoteProc::fleet_net_attach, FleetNetAttachArgs{"w2", 0})).code == err::operation_denied);
 }
 
 // ---- fleet's runs (run_procs.cpp, docs/fleet-protocol.md) -------------------------------

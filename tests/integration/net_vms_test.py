@@ -1,9 +1,10 @@
 #!/usr/bin/python3
-"""Two real Linux-image guests on fleet's bridge, and the firewall between
-them: `fleet-vmm --net` taps made through netfilter/, addresses through the
-guest contract (fleet.netN=), the policy applied by `fleet-net` and read
-back with the real `nft`, and real packets (busybox ping and nc) that pass
-when the policy allows them and do not when it denies them.
+"""Real Linux-image guests on fleet's bridge, and the firewall between
+them: `fleet-vmm --net` taps made through netfilter/ (or by the router, on
+its bridge), addresses through the guest contract (fleet.netN=), the
+policy applied by `fleet-net` or the router and read back with the real
+`nft`, and real packets (busybox ping and nc) that pass when the policy
+allows them and do not when it denies them.
 
 Everything happens in a network namespace of the test's own: the test
 process moves into it first (unshare(CLONE_NEWNET)), so the bridge, the
@@ -122,38 +123,101 @@ def test_net_flags_are_checked(fleet):
     p = fleet.vmm("run", "--net", "nosuchbridge", "linux-true")
     check(p.returncode == 125 and b"no bridge 'nosuchbridge'" in p.stderr, f"{p.returncode} {p.stderr!r}")
     p = fleet.vmm("run", "--ip", "10.77.0.9/24", "linux-true")
-    check(p.returncode == 125 and b"--ip and --gateway need --net" in p.stderr, f"{p.returncode} {p.stderr!r}")
+    check(p.returncode == 125 and b"--ip, --gateway and --outbound need a network" in p.stderr, f"{p.returncode} {p.stderr!r}")
     p = sh(FLEET_ROUTER, "reload", "--runtime-dir", fleet.runtime, check_rc=1)
     check(p.stderr.startswith("fleet-router reload: no fleet-router serves"), f"reload without a router: {p.stderr!r}")
     p = sh(FLEET_ROUTER, "reload", "--timeout", "x", check_rc=2)
     check("--timeout: 'x'" in p.stderr, f"reload --timeout x: {p.stderr!r}")
 
 
-def test_net_defaults_to_the_routers_bridge(fleet):
-    """fleet-vmm without --net: the bridge router.json names, while that
-    router runs; none when its pid is gone, or with --net none."""
-    sh(FLEET_NET, "up", "--bridge", "fleet1", "--ipv4", "10.78.0.1/24", "--ipv6", "none")
-    os.makedirs(fleet.runtime, exist_ok=True)
-    info = os.path.join(fleet.runtime, "router.json")
-    mac, _ = vm_link("dflt")
-    show = "cat /sys/class/net/eth0/address 2>/dev/null || echo no-eth0"
+def ports():
+    """The bridge ports in fleet's firewall (nft's set `ports`)."""
+    return sh("nft", "list", "set", "bridge", "fleet", "ports", check_rc=None).stdout
+
+
+def test_vmm_vms_join_the_routers_firewall(fleet):
+    """fleet-vmm on a router's bridge (its default while the router runs):
+    the router makes the tap and leases the address (FLEET_NET_ATTACH), the
+    VM is in the firewall by its name while its tap lives, and the policy
+    between it and the router's domains holds with real packets; a domain's
+    name is refused; a restarted router adopts the VM; nothing is left."""
+    nic = "<interface type='network'><source network='fleet'/><model type='virtio'/></interface>"
+    r = Router(extra_args=["--bridge", "fleet0"])
+    env = {"FLEET_RUNTIME_DIR": r.runtime}
+    ask = "ip -4 -o addr show eth0; nc -w 2 10.77.0.2 7000 </dev/null; echo nc=$?"
     try:
-        with open(info, "w") as f:  # this process stands in for the running router
-            f.write(f'{{"pid": {os.getpid()}, "bridge": "fleet1"}}\n')
-        p = fleet.vmm("run", "--name", "dflt", *BOOT, "linux-sh", "-c", show, timeout=90)
+        os.makedirs(r.state, exist_ok=True)
+        with open(os.path.join(r.state, "policy"), "w") as f:
+            f.write("allow vcli -> srv tcp/7000\n")
+        r.start()
+        for name, args in (("srv", ["-c", SERVER]), ("idle", ["-c", "true"])):
+            xml = os.path.join(r.root, name + ".xml")
+            with open(xml, "w") as f:
+                f.write(domain_xml(name, image="linux-sh", args=args, devices=nic))
+            virsh_ok(r.uri_unix, "define", xml)
+        virsh_ok(r.uri_unix, "start", "srv", timeout=90)  # the first lease: 10.77.0.2
+        wait_until(lambda: "pong" in host_asks("10.77.0.2"), 15, "the domain's server, from the host")
+
+        # Allowed by the policy: the router's address, and its server answers.
+        p = fleet.vmm("run", "--name", "vcli", *BOOT, "linux-sh", "-c", ask, env=env, timeout=90)
         out = p.stdout.decode(errors="replace")
-        check(p.returncode == 0 and mac in out, f"no interface on the router's bridge: {p.returncode} {out!r}")
-        p = fleet.vmm("run", "--name", "dflt", "--net", "none", *BOOT, "linux-sh", "-c", show, timeout=90)
+        check(p.returncode == 0, f"vcli: exit {p.returncode}: {out} {p.stderr!r}")
+        check("10.77.0.3/24" in out, f"vcli did not get the router's lease: {out!r}")
+        check("pong" in out and "nc=0" in out, f"allowed: vcli did not reach the domain: {out!r}")
+        check("joins on" in r.log_text() and "'vcli'" in r.log_text(), f"the router logged no attach: {r.log_tail(5)}")
+        # Not in the policy: denied between VMs, as for a domain.
+        p = fleet.vmm("run", "--name", "vother", *BOOT, "linux-sh", "-c", ask, env=env, timeout=90)
+        out = p.stdout.decode(errors="replace")
+        check(p.returncode == 0 and "10.77.0.4/24" in out, f"vother: exit {p.returncode}: {out} {p.stderr!r}")
+        check("pong" not in out and "nc=0" not in out, f"denied: vother reached the domain: {out!r}")
+        check("pong" in host_asks("10.77.0.2"), "the domain's server died (control)")
+
+        # The name of a domain, defined or running, is the domain's.
+        p = fleet.vmm("run", "--name", "idle", *BOOT, "linux-true", env=env)
+        check(p.returncode == 125 and b"domain 'idle' exists" in p.stderr, f"a domain's name: {p.returncode} {p.stderr!r}")
+        # The router leases the address: --ip is refused on its bridge.
+        p = fleet.vmm("run", "--ip", "10.77.0.9/24", "linux-true", env=env)
+        check(p.returncode == 125 and b"the router leases the address" in p.stderr, f"--ip: {p.stderr!r}")
+        # --net none: no interface, though the router has a bridge.
+        p = fleet.vmm("run", "--name", "dflt", "--net", "none", *BOOT, "linux-sh", "-c",
+                      "cat /sys/class/net/eth0/address 2>/dev/null || echo no-eth0", env=env, timeout=90)
         check("no-eth0" in p.stdout.decode(errors="replace"), f"--net none gave an interface: {p.stdout!r}")
-        dead = subprocess.Popen(["true"])
-        dead.wait()
-        with open(info, "w") as f:  # a router killed with -9 leaves its router.json
-            f.write(f'{{"pid": {dead.pid}, "bridge": "fleet1"}}\n')
-        p = fleet.vmm("run", "--name", "dflt", *BOOT, "linux-sh", "-c", show, timeout=90)
-        check("no-eth0" in p.stdout.decode(errors="replace"), f"a dead router's bridge was used: {p.stdout!r}")
+
+        # A VM that outlives a router restart is adopted; its end takes it out.
+        fleet.vmm("start", "--name", "vsrv", *BOOT, "linux-sh", "-c", SERVER, env=env, timeout=90, check_rc=0)
+        _, tap = vm_link("vsrv")
+        check(tap in ports(), f"vsrv's tap {tap} is not in the firewall's ports: {ports()}")
+        links = sh("ip", "-d", "link", "show", tap).stdout
+        check("master fleet0" in links and "fleet:tap:vmm:vsrv" in links, f"vsrv's tap: {links}")
+        r.restart()
+        check(tap in ports(), f"the restarted router did not adopt vsrv: {ports()}")
+        fleet.vmm("stop", "vsrv", "--timeout", "5", env=env, timeout=30)
+        fleet.vmm("wait", "vsrv", env=env, timeout=30)
+        wait_until(lambda: tap not in ports(), 5, "vsrv leaving the firewall once its tap went")
+        # Their addresses went back with them; the domain keeps its own.
+        with open(os.path.join(r.state, "leases")) as f:
+            names = [line.split()[-1] for line in f if not line.startswith("#")]
+        check(names == ["srv"], f"fleet-vmm VMs' leases outlived them: {names}")
+        virsh_ok(r.uri_unix, "destroy", "srv")
+        r.stop()
+        check_nothing_left()
     finally:
-        os.unlink(info)
-        sh(FLEET_NET, "down")
+        r.cleanup()
+
+    # A router killed with -9 leaves its router.json: its bridge is not
+    # taken for the default (no router to ask).
+    os.makedirs(fleet.runtime, exist_ok=True)
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    with open(os.path.join(fleet.runtime, "router.json"), "w") as f:
+        f.write(f'{{"pid": {dead.pid}, "bridge": "fleet1"}}\n')
+    p = fleet.vmm("run", "--name", "dflt", *BOOT, "linux-sh", "-c",
+                  "cat /sys/class/net/eth0/address 2>/dev/null || echo no-eth0", timeout=90)
+    check("no-eth0" in p.stdout.decode(errors="replace"), f"a dead router's bridge was used: {p.stdout!r}")
+
+
+def host_asks(ip):
+    return sh("nc", "-w", "2", ip, "7000", check_rc=None).stdout
 
 
 def test_router_gives_domains_the_bridge(fleet):
@@ -325,10 +389,10 @@ while True:
 test_policy_between_two_guests.timeout = 120
 test_router_gives_domains_the_bridge.timeout = 150
 test_outbound_and_groups_from_metadata.timeout = 150
-test_net_defaults_to_the_routers_bridge.timeout = 200
+test_vmm_vms_join_the_routers_firewall.timeout = 200
 
 if __name__ == "__main__":
     enter_own_netns()
     main([test_policy_between_two_guests, test_router_gives_domains_the_bridge, test_outbound_and_groups_from_metadata,
-          test_net_defaults_to_the_routers_bridge, test_net_flags_are_checked],
+          test_vmm_vms_join_the_routers_firewall, test_net_flags_are_checked],
          lambda t: Fleet("net"))

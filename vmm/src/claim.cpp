@@ -211,7 +211,7 @@ Result<std::string> recv_with_fds(int sock, std::size_t n, std::vector<Fd>& fds,
     while (got < n) {
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count();
         pollfd p{sock, POLLIN, 0};
-        if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) == 0) return fail("claim: timed out");
+        if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) == 0) return fail("timed out");
         char control[CMSG_SPACE(sizeof(int) * 4)] = {};
         iovec iov{out.data() + got, n - got};
         msghdr msg{};
@@ -221,7 +221,7 @@ Result<std::string> recv_with_fds(int sock, std::size_t n, std::vector<Fd>& fds,
         msg.msg_controllen = sizeof control;
         ssize_t k = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
         if (k < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-        if (k < 0) return fail_errno("claim: cannot read");
+        if (k < 0) return fail_errno("cannot read");
         for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
             if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
             std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
@@ -231,9 +231,9 @@ Result<std::string> recv_with_fds(int sock, std::size_t n, std::vector<Fd>& fds,
                 fds.emplace_back(fd);  // owned (and closed) even when over the limit
             }
         }
-        if (fds.size() > max_fds) return fail("claim: too many fds");
-        if (msg.msg_flags & MSG_CTRUNC) return fail("claim: fds cut off");
-        if (k == 0) return fail("claim: the claimant went away");
+        if (fds.size() > max_fds) return fail("too many fds");
+        if (msg.msg_flags & MSG_CTRUNC) return fail("fds cut off");
+        if (k == 0) return fail("the other end went away");
         got += static_cast<std::size_t>(k);
     }
     return out;

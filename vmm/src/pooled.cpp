@@ -70,9 +70,10 @@ void Supervisor::take_claim(Fd conn)
 {
     std::vector<Fd> fds;
     auto head = recv_with_fds(conn.get(), claim_header_size, fds, 4, claim_timeout);
-    auto size = head ? claim_body_size(*head) : Result<std::size_t>(std::unexpected(head.error()));
+    auto size = head ? claim_body_size(*head) : Result<std::size_t>(fail("claim: " + head.error().what()));
     auto body = size ? recv_with_fds(conn.get(), *size, fds, 4, claim_timeout)
                      : Result<std::string>(std::unexpected(size.error()));
+    if (!body && size) body = fail("claim: " + body.error().what());
     auto req = body ? decode_claim(*head + *body) : Result<ClaimRequest>(std::unexpected(body.error()));
     if (req && !req->detached && fds.size() != 3) req = fail("claim: stdin, stdout and stderr must come with it");
     if (req && req->detached && fds.size() != 1 && fds.size() != 4)

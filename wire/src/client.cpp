@@ -5,8 +5,8 @@ namespace fleet::wire {
 
 bool answers(const Header& call, const Header& p)
 {
-    return p.type == MessageType::reply && p.prog == call.prog && p.vers == call.vers && p.proc == call.proc &&
-           p.serial == call.serial;
+    return (p.type == MessageType::reply || p.type == MessageType::reply_with_fds) && p.prog == call.prog &&
+           p.vers == call.vers && p.proc == call.proc && p.serial == call.serial;
 }
 
 std::string error_text(const RemoteError& e)

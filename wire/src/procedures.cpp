@@ -117,6 +117,17 @@ Result<> validate_payload(const Header& h, std::string_view payload)
             if (h.status == Status::ok) return p->check_ret(payload);
             if (h.status == Status::error) return check<RemoteError>(payload);
             return fail("reply with status " + to_string(h.status));
+        case MessageType::reply_with_fds: {
+            // libvirt's format: the count of fds that follow the packet,
+            // then the return payload. Errors come as plain REPLYs.
+            if (p->kind != ProcKind::call) return fail(std::string(p->name) + " is not a call");
+            if (h.status != Status::ok) return fail("reply with fds and status " + to_string(h.status));
+            auto nfds = decode_payload<std::uint32_t>(payload.substr(0, std::min<std::size_t>(payload.size(), 4)));
+            if (!nfds) return std::unexpected(nfds.error());
+            if (*nfds > max_fds)
+                return fail("a reply with " + std::to_string(*nfds) + " fds (at most " + std::to_string(max_fds) + ")");
+            return p->check_ret(payload.substr(4));
+        }
         case MessageType::message:
             if (p->kind != ProcKind::event) return fail(std::string(p->name) + " is not an event");
             return p->check_args(payload);

@@ -357,6 +357,12 @@ std::vector<InterfaceAddress> SupervisorLauncher::interface_addresses(const std:
     return o_.network ? o_.network->addresses(name) : std::vector<InterfaceAddress>{};
 }
 
+DomainResult<Tap> SupervisorLauncher::attach_vm(const std::string& name, bool outbound, const Principal& by)
+{
+    if (!o_.network) return Launcher::attach_vm(name, outbound, by);
+    return o_.network->attach_vm(name, outbound, by.administrator() ? "" : by.describe());
+}
+
 std::uint64_t SupervisorLauncher::image_memory_kib(const std::string& image) const
 {
     auto it = image_memory_.find(image);

@@ -53,6 +53,14 @@ public:
     {
         if (auto c = live()) c->reply(wire::encode_reply(header_, ret));
     }
+    // A REPLY_WITH_FDS: ret, and the fds after it (the caller checked
+    // that the connection passes fds).
+    template <class T>
+    void reply_with_fds(const T& ret, std::vector<Fd> fds) const
+    {
+        const auto n = static_cast<std::uint32_t>(fds.size());
+        if (auto c = live()) c->reply_with_fds(wire::encode_reply_with_fds(header_, ret, n), std::move(fds));
+    }
     void fail(const LibvirtError& e) const
     {
         if (auto c = live()) c->reply(wire::encode_error_reply(header_, to_remote_error(e)));

@@ -200,6 +200,36 @@ void network_undefine(const Call& call, const NetworkArgs& a)
     with_network(call, a.net, [&](const NetworkFacts&) { call.fail(fixed_network("virNetworkUndefine")); });
 }
 
+// fleet's extension (docs/fleet-protocol.md): a tap on the fleet network
+// for a VM the caller runs itself, passed back with the reply. Only over
+// the local read-write socket (dispatch checks the write access): an fd
+// cannot travel over TCP or TLS, and a VM's hypervisor channel is no
+// place to make taps from. The name is shared with domains: one that a
+// domain holds, defined or running, is refused.
+void fleet_net_attach(const Call& call, const FleetNetAttachArgs& a)
+{
+    if (a.flags & ~net_attach_outbound)
+        return call.fail(LibvirtError{err::invalid_arg,
+                                      "unsupported flags " + std::to_string(a.flags) + " for a network attach",
+                                      errdom::network});
+    if (!call.connection().passes_fds() || call.connection().peer().channel)
+        return call.fail(LibvirtError{err::operation_invalid,
+                                      "a tap is handed out over the router's local socket only (libvirt-sock)",
+                                      errdom::network});
+    if (auto d = call.registry().by_name(a.name))
+        return call.fail(LibvirtError{err::operation_invalid,
+                                      "domain '" + a.name + "' exists: a VM on the network needs a name of its own",
+                                      errdom::network});
+    auto tap = call.launcher().attach_vm(a.name, (a.flags & net_attach_outbound) != 0, call.caller());
+    if (!tap) return call.fail(tap.error());
+    FleetNetAttachRet ret{tap->nic.tap_name, tap->nic.mac, tap->nic.ipv4, tap->nic.gateway};
+    std::vector<Fd> fds;
+    fds.push_back(std::move(tap->fd));
+    call.connection().log().info("network: fleet-vmm's VM '" + a.name + "' joins on " + ret.tap + " (" + ret.ipv4 +
+                                 ") for " + call.caller().describe());
+    call.reply_with_fds(ret, std::move(fds));
+}
+
 FLEET_SERVE_GROUP(networks)
 
 }  // namespace fleet::router::libvirt

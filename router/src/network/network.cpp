@@ -7,13 +7,31 @@
 #include <fleet/netfilter/links.hpp>
 #include <fleet/netfilter/nft.hpp>
 
+#include <net/if.h>
+
+#include <algorithm>
 #include <fstream>
 #include <optional>
 #include <sstream>
+#include <string_view>
 
 namespace fleet::router {
 
 namespace nf = netfilter;
+
+namespace {
+
+// The ifalias owner of a fleet-vmm VM's tap: "vmm:NAME[:outbound]" (a VM
+// name has no ':').
+constexpr std::string_view vmm_owner = "vmm:";
+constexpr std::string_view outbound_suffix = ":outbound";
+
+std::string vm_tap_owner(const std::string& name, bool outbound)
+{
+    return std::string(vmm_owner) + name + (outbound ? std::string(outbound_suffix) : "");
+}
+
+}  // namespace
 
 struct Network::Impl {
     NetworkOptions o;
@@ -25,19 +43,32 @@ struct Network::Impl {
     std::optional<nf::LeaseFile> leases;
     std::unique_ptr<nf::Firewall> firewall;
     std::map<std::string, std::vector<InterfaceAddress>> attached;  // by domain
+    // fleet-vmm's VMs (attach_vm), by name: the tap that keeps each in.
+    struct VmTap {
+        std::string tap;
+        unsigned ifindex = 0;
+        std::string owner;  // "": not counted
+    };
+    std::map<std::string, VmTap> vms;
 
     [[nodiscard]] std::string policy_path() const { return o.state_dir + "/policy"; }
 
     // The endpoint of `def`'s one interface with this lease, and its address.
     std::pair<nf::Endpoint, InterfaceAddress> endpoint(const DomainDef& def, const nf::Lease& lease) const
     {
-        nf::Endpoint e{.name = def.name,
+        // <fleet:groups>, <fleet:net outbound=>
+        return endpoint(def.name, def.groups, def.outbound.value_or(false), lease);
+    }
+    std::pair<nf::Endpoint, InterfaceAddress> endpoint(const std::string& name, const std::vector<std::string>& groups,
+                                                       bool outbound, const nf::Lease& lease) const
+    {
+        nf::Endpoint e{.name = name,
                        .port = nf::tap_name(lease.mac),
                        .mac = lease.mac,
                        .ipv4 = lease.ipv4,
                        .ipv6 = lease.ipv6,
-                       .groups = def.groups,                       // <fleet:groups>
-                       .outbound = def.outbound.value_or(false)};  // <fleet:net outbound=>
+                       .groups = groups,
+                       .outbound = outbound};
         InterfaceAddress a{.name = e.port,
                            .mac = nf::format(lease.mac),
                            .ipv4 = nf::format(lease.ipv4),
@@ -47,6 +78,58 @@ struct Network::Impl {
                            .ipv6 = "",
                            .ipv6_prefix = 0};
         return {std::move(e), std::move(a)};
+    }
+
+    // The lease of `name` under `mac`. One lease per name: one under
+    // another MAC is stale (a new transient domain of that name, or a
+    // changed definition).
+    Result<nf::Lease> lease_for(const std::string& name, const nf::Mac& mac)
+    {
+        std::vector<nf::Mac> stale;
+        for (const auto& l : leases->leases().all())
+            if (l.name == name && l.mac != mac) stale.push_back(l.mac);
+        for (const auto& old : stale) (void)leases->release(old);
+        return leases->allocate(mac, name);
+    }
+
+    // The guest's side of a tap: what QEMU and the guest ABI are told.
+    vmm::NetInterface nic(int fd, const InterfaceAddress& a) const
+    {
+        return vmm::NetInterface{.tap_fd = fd,
+                                 .tap_name = a.name,
+                                 .mac = a.mac,
+                                 .ipv4 = a.ipv4 + "/" + std::to_string(a.ipv4_prefix),
+                                 .gateway = nf::format(ipv4.address)};
+    }
+
+    // fleet-vmm's taps an earlier router made, still on the bridge: in
+    // the firewall again, from their leases.
+    void adopt_vms()
+    {
+        auto owned = links->owned();
+        if (!owned) return log.info("network: cannot list fleet's links: " + owned.error().what());
+        const std::string prefix = std::string(nf::tap_alias_prefix) + std::string(vmm_owner);
+        for (const auto& link : *owned) {
+            if (link.master != o.bridge || !link.alias.starts_with(prefix)) continue;
+            std::string name = link.alias.substr(prefix.size());
+            const bool outbound = name.ends_with(outbound_suffix);
+            if (outbound) name.resize(name.size() - outbound_suffix.size());
+            auto lease = std::find_if(leases->leases().all().begin(), leases->leases().all().end(),
+                                      [&](const nf::Lease& l) { return l.name == name; });
+            const unsigned ifindex = ::if_nametoindex(link.name.c_str());
+            if (lease == leases->leases().all().end() || nf::tap_name(lease->mac) != link.name || ifindex == 0) {
+                log.info("network: " + link.name + " (fleet-vmm's " + name +
+                         ") has no lease: left out of the firewall");
+                continue;
+            }
+            auto [endpoint, address] = this->endpoint(name, {}, outbound, *lease);
+            if (auto j = firewall->join(endpoint); !j) {
+                log.info("firewall: fleet-vmm's " + name + " joining again: " + j.error().message);
+                continue;
+            }
+            vms[name] = VmTap{link.name, ifindex, ""};
+            attached[name] = {address};
+        }
     }
 };
 
@@ -84,6 +167,7 @@ Result<std::unique_ptr<Network>> Network::open(const NetworkOptions& options, Lo
         *m->nft, nf::CompileOptions{.table = "fleet", .bridge = options.bridge, .conntrack = *conntrack});
     auto net = std::unique_ptr<Network>(new Network(std::move(m)));
     if (auto p = net->reload_policy(); !p) return std::unexpected(p.error());
+    net->impl_->adopt_vms();
     return net;
 }
 
@@ -107,6 +191,9 @@ DomainResult<std::vector<Tap>> Network::attach(const DomainDef& def)
     Impl& m = *impl_;
     if (def.interfaces.size() > 1)
         return domain_fail(Errc::unsupported, "<interface>: fleet gives a domain one interface on its bridge");
+    if (m.vms.count(def.name))
+        return domain_fail(Errc::invalid_argument,
+                           "a VM that fleet-vmm runs is on the network as '" + def.name + "': choose another name");
     std::vector<Tap> taps;
     for (const auto& iface : def.interfaces) {
         if (iface.type == "bridge" && iface.source != m.o.bridge)
@@ -114,40 +201,85 @@ DomainResult<std::vector<Tap>> Network::attach(const DomainDef& def)
                                "<interface>: bridge '" + iface.source + "' is not fleet's bridge '" + m.o.bridge + "'");
         auto mac = nf::parse_mac(iface.mac);
         if (!mac) return domain_fail(Errc::invalid_argument, "<interface/mac>: " + mac.error().message);
-        // One lease per domain name: one under another MAC is stale (a new
-        // transient domain of that name, or a changed definition).
-        std::vector<nf::Mac> stale;
-        for (const auto& l : m.leases->leases().all())
-            if (l.name == def.name && l.mac != *mac) stale.push_back(l.mac);
-        for (const auto& old : stale) (void)m.leases->release(old);
-        auto lease = m.leases->allocate(*mac, def.name);
+        auto lease = m.lease_for(def.name, *mac);
         if (!lease) return domain_fail(Errc::failed, "address lease: " + lease.error().what());
         auto [endpoint, address] = m.endpoint(def, *lease);
         auto fd = m.links->create_tap({.name = endpoint.port, .bridge = m.o.bridge, .owner = def.name});
         if (!fd) return domain_fail(Errc::failed, "tap " + endpoint.port + ": " + fd.error().what());
         (void)m.firewall->leave(def.name);  // a stale entry of an earlier run, if any
         if (auto j = m.firewall->join(endpoint); !j) return domain_fail(Errc::failed, "firewall: " + j.error().message);
-        vmm::NetInterface nic{.tap_fd = fd->get(),
-                              .tap_name = endpoint.port,
-                              .mac = address.mac,
-                              .ipv4 = address.ipv4 + "/" + std::to_string(address.ipv4_prefix),
-                              .gateway = nf::format(m.ipv4.address)};
+        vmm::NetInterface nic = m.nic(fd->get(), address);
         taps.push_back(Tap{std::move(*fd), std::move(nic)});
         m.attached[def.name] = {address};
     }
     return taps;
 }
 
+DomainResult<Tap> Network::attach_vm(const std::string& name, bool outbound, const std::string& owner)
+{
+    Impl& m = *impl_;
+    if (!vmm::is_valid_name(name))
+        return domain_fail(Errc::invalid_argument, "bad VM name '" + name + "' (" + vmm::name_rule + ")");
+    if (m.vms.count(name) || m.attached.count(name))
+        return domain_fail(Errc::invalid_argument, "'" + name + "' is on the network already: choose another name");
+    if (m.vms.size() >= max_vms)
+        return domain_fail(Errc::limit, "the router holds " + std::to_string(m.vms.size()) +
+                                            " fleet-vmm VMs on its network, the most it allows");
+    if (!owner.empty() && std::count_if(m.vms.begin(), m.vms.end(), [&](const auto& v) {
+                              return v.second.owner == owner;
+                          }) >= static_cast<std::ptrdiff_t>(max_vms_per_owner))
+        return domain_fail(Errc::limit, owner + " has " + std::to_string(max_vms_per_owner) +
+                                            " fleet-vmm VMs on the network, the most one user may");
+    const nf::Mac mac = nf::derive_name_mac(name, 0);
+    auto lease = m.lease_for(name, mac);
+    if (!lease) return domain_fail(Errc::failed, "address lease: " + lease.error().what());
+    auto [endpoint, address] = m.endpoint(name, {}, outbound, *lease);
+    auto fd = m.links->create_tap({.name = endpoint.port, .bridge = m.o.bridge, .owner = vm_tap_owner(name, outbound)});
+    if (!fd) return domain_fail(Errc::failed, "tap " + endpoint.port + ": " + fd.error().what());
+    const unsigned ifindex = ::if_nametoindex(endpoint.port.c_str());
+    if (ifindex == 0) return domain_fail(Errc::failed, "tap " + endpoint.port + ": gone as soon as made");
+    (void)m.firewall->leave(name);  // a stale entry, if any
+    if (auto j = m.firewall->join(endpoint); !j) return domain_fail(Errc::failed, "firewall: " + j.error().message);
+    m.vms[name] = Impl::VmTap{endpoint.port, ifindex, owner};
+    m.attached[name] = {address};
+    vmm::NetInterface nic = m.nic(fd->get(), address);
+    return Tap{std::move(*fd), std::move(nic)};
+}
+
+std::size_t Network::sweep()
+{
+    Impl& m = *impl_;
+    std::vector<std::string> gone;
+    for (const auto& [name, vm] : m.vms) {
+        char now[IF_NAMESIZE] = {};
+        if (::if_indextoname(vm.ifindex, now) == nullptr || vm.tap != now) gone.push_back(name);
+    }
+    for (const auto& name : gone) {
+        m.vms.erase(name);
+        m.attached.erase(name);
+        if (auto l = m.firewall->leave(name); !l) m.log.info("firewall: " + name + " leaving: " + l.error().message);
+        // Its address goes back: names are cheap, and a user cycling
+        // through them must not use up the subnet.
+        if (auto r = m.leases->release(nf::derive_name_mac(name, 0)); !r)
+            m.log.info("network: " + name + "'s lease: " + r.error().what());
+    }
+    return gone.size();
+}
+
 void Network::detach(const std::string& name)
 {
     Impl& m = *impl_;
-    if (!m.attached.erase(name)) return;
+    if (m.vms.count(name) || !m.attached.erase(name)) return;  // a fleet-vmm VM's name: not a domain's
     if (auto l = m.firewall->leave(name); !l) m.log.info("firewall: " + name + " leaving: " + l.error().message);
 }
 
 void Network::adopt(const DomainDef& def)
 {
     Impl& m = *impl_;
+    if (m.vms.count(def.name)) {
+        m.log.info("network: domain '" + def.name + "' and a fleet-vmm VM share a name: the domain stays out");
+        return;
+    }
     for (const auto& iface : def.interfaces) {
         auto mac = nf::parse_mac(iface.mac);
         const nf::Lease* lease = mac ? m.leases->leases().find(*mac) : nullptr;

@@ -8,6 +8,8 @@
 #include <fleet/wire/message.hpp>
 #include <fleet/wire/tls.hpp>
 
+#include <sys/socket.h>
+
 namespace fleet::router {
 
 using namespace fleet::wire;
@@ -115,8 +117,27 @@ void Connection::send(Result<std::string> packet)
 
 void Connection::reply(Result<std::string> packet)
 {
+    reply_with_fds(std::move(packet), {});
+}
+
+bool Connection::passes_fds() const
+{
+    int domain = 0;
+    socklen_t len = sizeof domain;
+    return !tls_ && fd_ && ::getsockopt(fd_.get(), SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 && domain == AF_UNIX;
+}
+
+void Connection::reply_with_fds(Result<std::string> packet, std::vector<Fd> fds)
+{
     if (outstanding_ > 0) --outstanding_;
-    send(std::move(packet));
+    if (fds.empty()) {
+        send(std::move(packet));
+    } else if (packet && !passes_fds()) {
+        log().info("a reply with fds on a connection that cannot pass them: dropped");
+    } else if (!closed_ && !dropping_ && packet) {
+        send(std::move(packet));
+        for (auto& fd : fds) out_->write_fd(std::move(fd));
+    }
     if (!pending_.empty())
         loop().defer([weak = weak_from_this()] {
             if (auto c = weak.lock()) c->process();

@@ -66,6 +66,11 @@ public:
     // ---- Out ----
     // The answer to one call (it is no longer outstanding).
     void reply(Result<std::string> packet);
+    // The same with fds passed after the packet, one byte each (a
+    // REPLY_WITH_FDS); only on a local socket without TLS.
+    void reply_with_fds(Result<std::string> packet, std::vector<Fd> fds);
+    // A unix socket without TLS: fds can be passed on it.
+    [[nodiscard]] bool passes_fds() const;
     // Anything else: an event, stream data, a pong.
     void send(Result<std::string> packet);
     [[nodiscard]] std::size_t queued() const;  // bytes the client has not taken yet

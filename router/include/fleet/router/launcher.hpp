@@ -11,6 +11,7 @@
 #include <fleet/router/domain.hpp>
 #include <fleet/router/domain_error.hpp>
 #include <fleet/router/principal.hpp>
+#include <fleet/vmm/spec.hpp>
 
 #include <cstdint>
 #include <functional>
@@ -70,6 +71,13 @@ struct NetworkFacts {
     std::string ipv6;  // "" if none
 };
 
+// A tap made for a VM: the fd that goes to its QEMU, and what the
+// launcher's spec says about it.
+struct Tap {
+    Fd fd;
+    vmm::NetInterface nic;
+};
+
 // A VM an earlier router left running.
 struct Adopted {
     bool paused = false;
@@ -125,6 +133,13 @@ public:
     }
     // The fleet network, if the router runs one.
     virtual std::optional<NetworkFacts> network() const { return std::nullopt; }
+    // A tap on the fleet network for a VM `by` runs itself (fleet-vmm
+    // --net, FLEET_NET_ATTACH): it is in the firewall as `name` while the
+    // tap lives (network.hpp).
+    virtual DomainResult<Tap> attach_vm(const std::string&, bool /*outbound*/, const Principal&)
+    {
+        return domain_fail(Errc::unsupported, "the router runs no network (it was started without --bridge)");
+    }
 };
 
 }  // namespace fleet::router

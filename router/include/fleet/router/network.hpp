@@ -20,6 +20,16 @@
 // or fleet-vmm's, uses it), and stay for the running VMs and the next
 // router otherwise. A router killed with -9 leaves them; the next one
 // adopts the bridge and replaces the tables.
+//
+// A VM fleet-vmm runs itself joins too (attach_vm, FLEET_NET_ATTACH): the
+// router makes its tap (MAC derived from the VM's name, a lease by name),
+// marks it `fleet:tap:vmm:NAME[:outbound]`, puts it in the firewall as
+// NAME and hands the fd over; it closes its own copy. The VM is in the
+// firewall while its tap lives: sweep() (every second) takes out those
+// whose tap has gone and releases their leases (a name is cheap: a user
+// cycling through names must not use up the subnet), and a restarted
+// router adopts the marked taps it finds on the bridge. VM names and domain names are one namespace here:
+// neither may take a name the other holds.
 #pragma once
 
 #include <fleet/base/error.hpp>
@@ -44,13 +54,6 @@ struct NetworkOptions {
     std::string state_dir;                      // leases and the policy file live here
 };
 
-// A tap made for a VM: the fd the supervisor passes to QEMU, and what the
-// launcher's spec says about it.
-struct Tap {
-    Fd fd;
-    vmm::NetInterface nic;
-};
-
 class Network {
 public:
     static Result<std::unique_ptr<Network>> open(const NetworkOptions& options, Log log);
@@ -66,6 +69,15 @@ public:
     // A domain an earlier router started: its elements again, from its
     // leases (its taps are there, held by its QEMU).
     void adopt(const DomainDef& def);
+    // A tap for a VM its caller runs (fleet-vmm --net): in the firewall as
+    // `name` while the tap lives. `owner` counts against the per-owner
+    // limit ("" : none, an administrator).
+    DomainResult<Tap> attach_vm(const std::string& name, bool outbound, const std::string& owner);
+    // Take out the VMs of attach_vm whose tap has gone; how many.
+    std::size_t sweep();
+    // At most this many VMs of attach_vm, and this many per owner.
+    static constexpr std::size_t max_vms = 1024;
+    static constexpr std::size_t max_vms_per_owner = 64;
     // Read `<state>/policy` again (the daemon's SIGHUP); a bad file changes nothing.
     Result<> reload_policy();
     // The router stops: fleet's tables and the bridge are removed if no

@@ -62,6 +62,7 @@ public:
     std::vector<InterfaceAddress> interface_addresses(const std::string& name) const override;
     void vcpus(const std::string& name, std::function<void(DomainResult<std::vector<VcpuFacts>>)> done) override;
     std::optional<NetworkFacts> network() const override;
+    DomainResult<Tap> attach_vm(const std::string& name, bool outbound, const Principal& by) override;
 
 private:
     struct Vm;

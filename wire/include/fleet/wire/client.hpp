@@ -10,6 +10,7 @@
 
 #include <fleet/base/error.hpp>
 #include <fleet/wire/codec.hpp>
+#include <fleet/wire/message.hpp>
 #include <fleet/wire/packet.hpp>
 #include <fleet/wire/types.hpp>
 
@@ -35,6 +36,23 @@ Result<Ret> decode_reply(const Packet& reply)
     if (!payload) return std::unexpected(payload.error());
     auto ret = decode_payload<Ret>(*payload);
     if (!ret) return fail("a malformed reply from the server: " + ret.error().message);
+    return ret;
+}
+
+// A REPLY_WITH_FDS: how many fds follow its packet, and the return
+// payload. An ERROR reply (a plain REPLY) is the server's error; an OK
+// REPLY without fds is an error too.
+template <class Ret>
+Result<WithFds<Ret>> decode_reply_with_fds(const Packet& reply)
+{
+    if (reply.header.type != MessageType::reply_with_fds) {
+        auto payload = reply_payload(reply);
+        if (!payload) return std::unexpected(payload.error());
+        return fail("the server's reply carries no fds");
+    }
+    auto ret = decode_payload<WithFds<Ret>>(reply.payload);
+    if (!ret) return fail("a malformed reply from the server: " + ret.error().message);
+    if (ret->nfds > max_fds) return fail("a reply with " + std::to_string(ret->nfds) + " fds");
     return ret;
 }
 

@@ -233,4 +233,27 @@ struct FleetDomainEventExitedMsg {
     bool operator==(const FleetDomainEventExitedMsg&) const = default;
 };
 
+// FLEET_NET_ATTACH (1003): a tap on the router's bridge for a VM the
+// caller runs itself (fleet-vmm --net): a REPLY_WITH_FDS carrying the tap
+// fd; the VM joins the firewall under `name` until the tap goes (when the
+// last copy of the fd closes). Only over the local read-write socket.
+inline constexpr std::uint32_t net_attach_outbound = 1;  // flags: outbound access (masquerade)
+
+struct FleetNetAttachArgs {
+    std::string name;         // a VM name (vmm/spec.hpp); no domain may hold it
+    std::uint32_t flags = 0;  // net_attach_outbound
+    static constexpr auto xdr = std::tuple{&FleetNetAttachArgs::name, &FleetNetAttachArgs::flags};
+    bool operator==(const FleetNetAttachArgs&) const = default;
+};
+
+struct FleetNetAttachRet {
+    std::string tap;      // the tap's name (the fd is the reply's one fd)
+    std::string mac;      // 0e:..: the guest's MAC
+    std::string ipv4;     // A.B.C.D/PREFIX: its leased address
+    std::string gateway;  // the bridge's address
+    static constexpr auto xdr = std::tuple{&FleetNetAttachRet::tap, &FleetNetAttachRet::mac, &FleetNetAttachRet::ipv4,
+                                           &FleetNetAttachRet::gateway};
+    bool operator==(const FleetNetAttachRet&) const = default;
+};
+
 }  // namespace fleet::wire

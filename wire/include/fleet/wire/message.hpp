@@ -61,6 +61,27 @@ Result<std::string> encode_reply(const Header& call, const T& ret)
     return encode_message(reply_header(call, Status::ok), ret);
 }
 
+// A payload preceded by the count of fds that follow its packet
+// (libvirt's CALL_WITH_FDS and REPLY_WITH_FDS: virnetmessage.c).
+template <class T>
+struct WithFds {
+    std::uint32_t nfds = 0;
+    T body{};
+    static constexpr auto xdr = std::tuple{&WithFds::nfds, &WithFds::body};
+    bool operator==(const WithFds&) const = default;
+};
+
+// A REPLY_WITH_FDS to `call`: nfds, then ret. The sender passes the fds
+// after the packet, one byte each (SCM_RIGHTS), as libvirt does.
+template <class T>
+Result<std::string> encode_reply_with_fds(const Header& call, const T& ret, std::uint32_t nfds)
+{
+    if (nfds > max_fds) return fail("at most " + std::to_string(max_fds) + " fds in a message");
+    Header h = reply_header(call, Status::ok);
+    h.type = MessageType::reply_with_fds;
+    return encode_message(h, WithFds<T>{nfds, ret});
+}
+
 // A REPLY with status ERROR.
 Result<std::string> encode_error_reply(const Header& call, const RemoteError& error);
 

@@ -49,6 +49,8 @@ inline constexpr std::size_t min_packet_size = length_word_size + header_size;  
 // Header + payload (libvirt 9.0's VIR_NET_MESSAGE_MAX; older .x files: 16 MiB).
 inline constexpr std::size_t max_message_size = 33554432;
 inline constexpr std::size_t max_packet_size = length_word_size + max_message_size;
+// File descriptors passed with one message (VIR_NET_MESSAGE_NUM_FDS_MAX).
+inline constexpr std::uint32_t max_fds = 32;
 // Raw data carried by one STREAM packet (VIR_NET_MESSAGE_LEGACY_PAYLOAD_MAX).
 inline constexpr std::size_t max_stream_chunk = 262144;
 
