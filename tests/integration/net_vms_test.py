@@ -165,10 +165,14 @@ def test_vmm_vms_join_the_routers_firewall(fleet):
         check("10.77.0.3/24" in out, f"vcli did not get the router's lease: {out!r}")
         check("pong" in out and "nc=0" in out, f"allowed: vcli did not reach the domain: {out!r}")
         check("joins on" in r.log_text() and "'vcli'" in r.log_text(), f"the router logged no attach: {r.log_tail(5)}")
+        # A name is free again as soon as its VM ended (not a sweep later).
+        p = fleet.vmm("run", "--name", "vcli", *BOOT, "linux-true", env=env, timeout=90)
+        check(p.returncode == 0, f"vcli again, right after: exit {p.returncode} {p.stderr!r}")
         # Not in the policy: denied between VMs, as for a domain.
         p = fleet.vmm("run", "--name", "vother", *BOOT, "linux-sh", "-c", ask, env=env, timeout=90)
         out = p.stdout.decode(errors="replace")
-        check(p.returncode == 0 and "10.77.0.4/24" in out, f"vother: exit {p.returncode}: {out} {p.stderr!r}")
+        # vcli's address went back when it ended: vother gets it.
+        check(p.returncode == 0 and "10.77.0.3/24" in out, f"vother: exit {p.returncode}: {out} {p.stderr!r}")
         check("pong" not in out and "nc=0" not in out, f"denied: vother reached the domain: {out!r}")
         check("pong" in host_asks("10.77.0.2"), "the domain's server died (control)")
 

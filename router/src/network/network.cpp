@@ -102,6 +102,36 @@ struct Network::Impl {
                                  .gateway = nf::format(ipv4.address)};
     }
 
+    // A fleet-vmm VM's tap is gone (its QEMU ended, or it never ran).
+    static bool tap_gone(const VmTap& vm)
+    {
+        char now[IF_NAMESIZE] = {};
+        return ::if_indextoname(vm.ifindex, now) == nullptr || vm.tap != now;
+    }
+
+    // A fleet-vmm VM whose tap has gone leaves the firewall, and its
+    // address goes back: names are cheap, and a user cycling through them
+    // must not use up the subnet.
+    void forget_vm(const std::string& name)
+    {
+        vms.erase(name);
+        attached.erase(name);
+        if (auto l = firewall->leave(name); !l) log.info("firewall: " + name + " leaving: " + l.error().message);
+        if (auto r = leases->release(nf::derive_name_mac(name, 0)); !r)
+            log.info("network: " + name + "'s lease: " + r.error().what());
+    }
+
+    // `name` is a running fleet-vmm VM's. One whose tap went since the
+    // last sweep is forgotten now: a name is free as soon as its VM ended.
+    bool holds_vm(const std::string& name)
+    {
+        auto it = vms.find(name);
+        if (it == vms.end()) return false;
+        if (!tap_gone(it->second)) return true;
+        forget_vm(name);
+        return false;
+    }
+
     // fleet-vmm's taps an earlier router made, still on the bridge: in
     // the firewall again, from their leases.
     void adopt_vms()
@@ -191,7 +221,7 @@ DomainResult<std::vector<Tap>> Network::attach(const DomainDef& def)
     Impl& m = *impl_;
     if (def.interfaces.size() > 1)
         return domain_fail(Errc::unsupported, "<interface>: fleet gives a domain one interface on its bridge");
-    if (m.vms.count(def.name))
+    if (m.holds_vm(def.name))
         return domain_fail(Errc::invalid_argument,
                            "a VM that fleet-vmm runs is on the network as '" + def.name + "': choose another name");
     std::vector<Tap> taps;
@@ -220,6 +250,7 @@ DomainResult<Tap> Network::attach_vm(const std::string& name, bool outbound, con
     Impl& m = *impl_;
     if (!vmm::is_valid_name(name))
         return domain_fail(Errc::invalid_argument, "bad VM name '" + name + "' (" + vmm::name_rule + ")");
+    sweep();  // the VMs that ended since the last sweep neither hold names nor count
     if (m.vms.count(name) || m.attached.count(name))
         return domain_fail(Errc::invalid_argument, "'" + name + "' is on the network already: choose another name");
     if (m.vms.size() >= max_vms)
@@ -250,33 +281,23 @@ std::size_t Network::sweep()
 {
     Impl& m = *impl_;
     std::vector<std::string> gone;
-    for (const auto& [name, vm] : m.vms) {
-        char now[IF_NAMESIZE] = {};
-        if (::if_indextoname(vm.ifindex, now) == nullptr || vm.tap != now) gone.push_back(name);
-    }
-    for (const auto& name : gone) {
-        m.vms.erase(name);
-        m.attached.erase(name);
-        if (auto l = m.firewall->leave(name); !l) m.log.info("firewall: " + name + " leaving: " + l.error().message);
-        // Its address goes back: names are cheap, and a user cycling
-        // through them must not use up the subnet.
-        if (auto r = m.leases->release(nf::derive_name_mac(name, 0)); !r)
-            m.log.info("network: " + name + "'s lease: " + r.error().what());
-    }
+    for (const auto& [name, vm] : m.vms)
+        if (m.tap_gone(vm)) gone.push_back(name);
+    for (const auto& name : gone) m.forget_vm(name);
     return gone.size();
 }
 
 void Network::detach(const std::string& name)
 {
     Impl& m = *impl_;
-    if (m.vms.count(name) || !m.attached.erase(name)) return;  // a fleet-vmm VM's name: not a domain's
+    if (m.holds_vm(name) || !m.attached.erase(name)) return;  // a fleet-vmm VM's name: not a domain's
     if (auto l = m.firewall->leave(name); !l) m.log.info("firewall: " + name + " leaving: " + l.error().message);
 }
 
 void Network::adopt(const DomainDef& def)
 {
     Impl& m = *impl_;
-    if (m.vms.count(def.name)) {
+    if (m.holds_vm(def.name)) {
         m.log.info("network: domain '" + def.name + "' and a fleet-vmm VM share a name: the domain stays out");
         return;
     }
