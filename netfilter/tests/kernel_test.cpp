@@ -7,16 +7,19 @@
 #include "kernel_support.hpp"
 
 #include <fleet/netfilter/firewall.hpp>
+#include <fleet/netfilter/flows.hpp>
 #include <fleet/netfilter/identity.hpp>
 #include <fleet/netfilter/links.hpp>
 #include <fleet/netfilter/nft.hpp>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -321,4 +324,66 @@ TEST_CASE("killed with -9 at any step, a restart finds and removes everything fl
         REQUIRE(nft->run(remove_script({})));
         require_clean();
     }
+}
+
+namespace {
+
+// One UDP datagram from `from` to `to` port 9 (the kernel tracks it as a
+// flow once a table asks for conntrack).
+void udp(int family, const char* from, const char* to)
+{
+    Fd s(::socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    REQUIRE(s);
+    sockaddr_storage a{}, b{};
+    socklen_t len = 0;
+    if (family == AF_INET) {
+        auto* x = reinterpret_cast<sockaddr_in*>(&a);
+        auto* y = reinterpret_cast<sockaddr_in*>(&b);
+        x->sin_family = y->sin_family = AF_INET;
+        REQUIRE(::inet_pton(AF_INET, from, &x->sin_addr) == 1);
+        REQUIRE(::inet_pton(AF_INET, to, &y->sin_addr) == 1);
+        y->sin_port = htons(9);
+        len = sizeof(sockaddr_in);
+    } else {
+        auto* x = reinterpret_cast<sockaddr_in6*>(&a);
+        auto* y = reinterpret_cast<sockaddr_in6*>(&b);
+        x->sin6_family = y->sin6_family = AF_INET6;
+        REQUIRE(::inet_pton(AF_INET6, from, &x->sin6_addr) == 1);
+        REQUIRE(::inet_pton(AF_INET6, to, &y->sin6_addr) == 1);
+        y->sin6_port = htons(9);
+        len = sizeof(sockaddr_in6);
+    }
+    REQUIRE(::bind(s.get(), reinterpret_cast<sockaddr*>(&a), len) == 0);
+    REQUIRE(::sendto(s.get(), "x", 1, 0, reinterpret_cast<sockaddr*>(&b), len) == 1);
+}
+
+}  // namespace
+
+TEST_CASE("a released address's tracked flows are forgotten, and no one else's", "[kernel][flows]")
+{
+    fresh_netns();
+    // Nothing tracked yet (conntrack may not even be on here): nothing to forget.
+    auto none = forget_flows(*parse_ipv4("127.0.0.3"), std::nullopt);
+    REQUIRE(none);
+    CHECK(*none == 0);
+
+    REQUIRE(sh("ip link set lo up && ip -6 addr add fd00::2/128 dev lo && ip -6 addr add fd00::3/128 dev lo && "
+               "nft add table inet t && "
+               "nft add chain inet t c '{ type filter hook output priority 0; policy accept; }' && "
+               "nft add rule inet t c ct state new accept")
+                .status == 0);
+    udp(AF_INET, "127.0.0.2", "127.0.0.3");  // the released VM's, as destination
+    udp(AF_INET, "127.0.0.3", "127.0.0.4");  // and as source
+    udp(AF_INET, "127.0.0.5", "127.0.0.6");  // someone else's
+    udp(AF_INET6, "fd00::2", "fd00::3");     // its IPv6 address
+
+    auto gone = forget_flows(*parse_ipv4("127.0.0.3"), *parse_ipv6("fd00::3"));
+    REQUIRE(gone);
+    CHECK(*gone == 3);
+    auto again = forget_flows(*parse_ipv4("127.0.0.3"), *parse_ipv6("fd00::3"));
+    REQUIRE(again);
+    CHECK(*again == 0);
+    auto other = forget_flows(*parse_ipv4("127.0.0.6"), std::nullopt);
+    REQUIRE(other);
+    CHECK(*other == 1);
 }

@@ -2,6 +2,7 @@
 #include <fleet/router/network.hpp>
 
 #include <fleet/netfilter/firewall.hpp>
+#include <fleet/netfilter/flows.hpp>
 #include <fleet/netfilter/identity.hpp>
 #include <fleet/netfilter/leases.hpp>
 #include <fleet/netfilter/links.hpp>
@@ -88,8 +89,20 @@ struct Network::Impl {
         std::vector<nf::Mac> stale;
         for (const auto& l : leases->leases().all())
             if (l.name == name && l.mac != mac) stale.push_back(l.mac);
-        for (const auto& old : stale) (void)leases->release(old);
+        for (const auto& old : stale) release(old);
         return leases->allocate(mac, name);
+    }
+
+    // A lease goes back, and with it the flows the kernel still tracks for
+    // its addresses: the next VM to get them must not inherit them.
+    void release(const nf::Mac& mac)
+    {
+        const nf::Lease* lease = leases->leases().find(mac);
+        if (lease == nullptr) return;
+        const nf::Lease gone = *lease;
+        if (auto r = leases->release(mac); !r) log.info("network: " + gone.name + "'s lease: " + r.error().what());
+        if (auto f = nf::forget_flows(gone.ipv4, gone.ipv6); !f)
+            log.info("network: " + gone.name + "'s flows: " + f.error().what());
     }
 
     // The guest's side of a tap: what QEMU and the guest ABI are told.
@@ -117,8 +130,7 @@ struct Network::Impl {
         vms.erase(name);
         attached.erase(name);
         if (auto l = firewall->leave(name); !l) log.info("firewall: " + name + " leaving: " + l.error().message);
-        if (auto r = leases->release(nf::derive_name_mac(name, 0)); !r)
-            log.info("network: " + name + "'s lease: " + r.error().what());
+        release(nf::derive_name_mac(name, 0));
     }
 
     // `name` is a running fleet-vmm VM's. One whose tap went since the
