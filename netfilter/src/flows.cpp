@@ -10,7 +10,6 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
-#include <array>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -35,8 +34,9 @@ bool is(const nl_addr* a, int family, const void* want, std::size_t len)
 
 }  // namespace
 
-Result<std::size_t> forget_flows(const Ipv4& ipv4, const std::optional<Ipv6>& ipv6)
+Result<std::size_t> forget_flows(const std::vector<Ipv4>& ipv4, const std::vector<Ipv6>& ipv6)
 {
+    if (ipv4.empty() && ipv6.empty()) return std::size_t{0};
     std::unique_ptr<nl_sock, SockDeleter> sock(nl_socket_alloc());
     if (!sock) return fail("conntrack: out of memory");
     if (int err = nfnl_connect(sock.get()); err < 0)
@@ -48,15 +48,21 @@ Result<std::size_t> forget_flows(const Ipv4& ipv4, const std::optional<Ipv6>& ip
         return fail(std::string("conntrack: cannot list the entries: ") + nl_geterror(err));
     }
     std::unique_ptr<nl_cache, CacheDeleter> cache(raw);
-    const std::uint32_t v4 = htonl(ipv4.value);
+    std::vector<std::uint32_t> v4;
+    for (const Ipv4& a : ipv4) v4.push_back(htonl(a.value));
+    auto ours = [&](const nl_addr* a) {
+        for (const std::uint32_t& x : v4)
+            if (is(a, AF_INET, &x, sizeof x)) return true;
+        for (const Ipv6& x : ipv6)
+            if (is(a, AF_INET6, x.bytes.data(), x.bytes.size())) return true;
+        return false;
+    };
     std::vector<nfnl_ct*> doomed;
     for (nl_object* o = nl_cache_get_first(cache.get()); o != nullptr; o = nl_cache_get_next(o)) {
         auto* ct = reinterpret_cast<nfnl_ct*>(o);
         bool match = false;
         for (int repl = 0; repl <= 1 && !match; ++repl)
-            for (const nl_addr* a : {nfnl_ct_get_src(ct, repl), nfnl_ct_get_dst(ct, repl)})
-                match = match || is(a, AF_INET, &v4, sizeof v4) ||
-                        (ipv6 && is(a, AF_INET6, ipv6->bytes.data(), ipv6->bytes.size()));
+            match = ours(nfnl_ct_get_src(ct, repl)) || ours(nfnl_ct_get_dst(ct, repl));
         if (match) doomed.push_back(ct);
     }
     std::size_t gone = 0;

@@ -363,7 +363,7 @@ TEST_CASE("a released address's tracked flows are forgotten, and no one else's",
 {
     fresh_netns();
     // Nothing tracked yet (conntrack may not even be on here): nothing to forget.
-    auto none = forget_flows(*parse_ipv4("127.0.0.3"), std::nullopt);
+    auto none = forget_flows({*parse_ipv4("127.0.0.3")}, {});
     REQUIRE(none);
     CHECK(*none == 0);
 
@@ -377,13 +377,13 @@ TEST_CASE("a released address's tracked flows are forgotten, and no one else's",
     udp(AF_INET, "127.0.0.5", "127.0.0.6");  // someone else's
     udp(AF_INET6, "fd00::2", "fd00::3");     // its IPv6 address
 
-    auto gone = forget_flows(*parse_ipv4("127.0.0.3"), *parse_ipv6("fd00::3"));
+    auto gone = forget_flows({*parse_ipv4("127.0.0.3")}, {*parse_ipv6("fd00::3")});
     REQUIRE(gone);
     CHECK(*gone == 3);
-    auto again = forget_flows(*parse_ipv4("127.0.0.3"), *parse_ipv6("fd00::3"));
+    auto again = forget_flows({*parse_ipv4("127.0.0.3")}, {*parse_ipv6("fd00::3")});
     REQUIRE(again);
     CHECK(*again == 0);
-    auto other = forget_flows(*parse_ipv4("127.0.0.6"), std::nullopt);
+    auto other = forget_flows({*parse_ipv4("127.0.0.6"), *parse_ipv4("127.0.0.9")}, {});
     REQUIRE(other);
     CHECK(*other == 1);
 }

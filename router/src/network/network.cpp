@@ -26,6 +26,8 @@ namespace {
 // name has no ':').
 constexpr std::string_view vmm_owner = "vmm:";
 constexpr std::string_view outbound_suffix = ":outbound";
+// The name of a released lease whose flows are still to be forgotten.
+const std::string released_prefix = "-released:";
 
 std::string vm_tap_owner(const std::string& name, bool outbound)
 {
@@ -83,26 +85,56 @@ struct Network::Impl {
 
     // The lease of `name` under `mac`. One lease per name: one under
     // another MAC is stale (a new transient domain of that name, or a
-    // changed definition).
+    // changed definition). A lease that `mac` holds under another name
+    // (a MAC given in a domain's XML, another's released address) changes
+    // hands here: its tracked flows go first, as at a release.
     Result<nf::Lease> lease_for(const std::string& name, const nf::Mac& mac)
     {
         std::vector<nf::Mac> stale;
         for (const auto& l : leases->leases().all())
             if (l.name == name && l.mac != mac) stale.push_back(l.mac);
         for (const auto& old : stale) release(old);
+        if (const nf::Lease* held = leases->leases().find(mac);
+            held && held->name != name && held->name != released_prefix + name)
+            if (auto f =
+                    nf::forget_flows({held->ipv4}, held->ipv6 ? std::vector{*held->ipv6} : std::vector<nf::Ipv6>{});
+                !f)
+                return fail("cannot forget the flows of " + nf::format(held->ipv4) + ": " + f.error().what());
         return leases->allocate(mac, name);
     }
 
-    // A lease goes back, and with it the flows the kernel still tracks for
-    // its addresses: the next VM to get them must not inherit them.
+    // A lease goes back in two steps. Here it is renamed
+    // "-released:NAME" (no VM name starts with '-'), so no one else is
+    // given its addresses; drain_released then deletes the flows the
+    // kernel still tracks for them (one walk of the conntrack table for
+    // all, off the path of a start) and frees them: the next VM given the
+    // addresses must not inherit the last one's flows. Its own name may
+    // take it back meanwhile (the same name: the same policy).
     void release(const nf::Mac& mac)
     {
         const nf::Lease* lease = leases->leases().find(mac);
-        if (lease == nullptr) return;
-        const nf::Lease gone = *lease;
-        if (auto r = leases->release(mac); !r) log.info("network: " + gone.name + "'s lease: " + r.error().what());
-        if (auto f = nf::forget_flows(gone.ipv4, gone.ipv6); !f)
-            log.info("network: " + gone.name + "'s flows: " + f.error().what());
+        if (lease == nullptr || lease->name.starts_with(released_prefix)) return;
+        const std::string name = lease->name;
+        if (auto r = leases->allocate(mac, released_prefix + name); !r)
+            log.info("network: " + name + "'s lease: " + r.error().what());
+    }
+
+    void drain_released()
+    {
+        std::vector<nf::Mac> macs;
+        std::vector<nf::Ipv4> v4;
+        std::vector<nf::Ipv6> v6;
+        for (const auto& l : leases->leases().all()) {
+            if (!l.name.starts_with(released_prefix)) continue;
+            macs.push_back(l.mac);
+            v4.push_back(l.ipv4);
+            if (l.ipv6) v6.push_back(*l.ipv6);
+        }
+        if (macs.empty()) return;
+        if (auto f = nf::forget_flows(v4, v6); !f)
+            return log.info("network: released addresses kept until their flows are forgotten: " + f.error().what());
+        for (const auto& mac : macs)
+            if (auto r = leases->release(mac); !r) log.info("network: a released lease: " + r.error().what());
     }
 
     // The guest's side of a tap: what QEMU and the guest ABI are told.
@@ -131,6 +163,16 @@ struct Network::Impl {
         attached.erase(name);
         if (auto l = firewall->leave(name); !l) log.info("firewall: " + name + " leaving: " + l.error().message);
         release(nf::derive_name_mac(name, 0));
+    }
+
+    // Forget the fleet-vmm VMs whose tap has gone; how many.
+    std::size_t sweep_vms()
+    {
+        std::vector<std::string> gone;
+        for (const auto& [name, vm] : vms)
+            if (tap_gone(vm)) gone.push_back(name);
+        for (const auto& name : gone) forget_vm(name);
+        return gone.size();
     }
 
     // `name` is a running fleet-vmm VM's. One whose tap went since the
@@ -210,6 +252,7 @@ Result<std::unique_ptr<Network>> Network::open(const NetworkOptions& options, Lo
     auto net = std::unique_ptr<Network>(new Network(std::move(m)));
     if (auto p = net->reload_policy(); !p) return std::unexpected(p.error());
     net->impl_->adopt_vms();
+    net->impl_->drain_released();  // an earlier router's, killed before it could
     return net;
 }
 
@@ -262,7 +305,7 @@ DomainResult<Tap> Network::attach_vm(const std::string& name, bool outbound, con
     Impl& m = *impl_;
     if (!vmm::is_valid_name(name))
         return domain_fail(Errc::invalid_argument, "bad VM name '" + name + "' (" + vmm::name_rule + ")");
-    sweep();  // the VMs that ended since the last sweep neither hold names nor count
+    m.sweep_vms();  // the VMs that ended since the last sweep neither hold names nor count
     if (m.vms.count(name) || m.attached.count(name))
         return domain_fail(Errc::invalid_argument, "'" + name + "' is on the network already: choose another name");
     if (m.vms.size() >= max_vms)
@@ -292,11 +335,9 @@ DomainResult<Tap> Network::attach_vm(const std::string& name, bool outbound, con
 std::size_t Network::sweep()
 {
     Impl& m = *impl_;
-    std::vector<std::string> gone;
-    for (const auto& [name, vm] : m.vms)
-        if (m.tap_gone(vm)) gone.push_back(name);
-    for (const auto& name : gone) m.forget_vm(name);
-    return gone.size();
+    const std::size_t gone = m.sweep_vms();
+    m.drain_released();
+    return gone;
 }
 
 void Network::detach(const std::string& name)

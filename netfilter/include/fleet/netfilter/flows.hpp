@@ -14,13 +14,15 @@
 #include <fleet/netfilter/address.hpp>
 
 #include <cstddef>
-#include <optional>
+#include <vector>
 
 namespace fleet::netfilter {
 
-// Delete the conntrack entries to or from these addresses; how many went.
-// No conntrack in the kernel (module not loaded, nothing tracked yet) is
-// zero entries, not an error.
-Result<std::size_t> forget_flows(const Ipv4& ipv4, const std::optional<Ipv6>& ipv6);
+// Delete the conntrack entries to or from any of these addresses; how
+// many went. One walk of the kernel's table, whose cost grows with the
+// table's size (a few ms at 262144 buckets), not with the addresses'
+// count. No conntrack in the kernel (module not loaded, nothing tracked
+// yet) is zero entries, not an error.
+Result<std::size_t> forget_flows(const std::vector<Ipv4>& ipv4, const std::vector<Ipv6>& ipv6);
 
 }  // namespace fleet::netfilter

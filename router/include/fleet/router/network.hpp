@@ -28,7 +28,10 @@
 // firewall while its tap lives: sweep() (every second) takes out those
 // whose tap has gone and releases their leases (a name is cheap: a user
 // cycling through names must not use up the subnet), and a restarted
-// router adopts the marked taps it finds on the bridge. VM names and domain names are one namespace here:
+// router adopts the marked taps it finds on the bridge. A released lease
+// is freed only once the kernel's tracked flows of its addresses are
+// deleted (the sweep does it for all in one walk): no VM inherits
+// another's established flows. VM names and domain names are one namespace here:
 // neither may take a name the other holds.
 #pragma once
 
@@ -73,7 +76,8 @@ public:
     // `name` while the tap lives. `owner` counts against the per-owner
     // limit ("" : none, an administrator).
     DomainResult<Tap> attach_vm(const std::string& name, bool outbound, const std::string& owner);
-    // Take out the VMs of attach_vm whose tap has gone; how many.
+    // Take out the VMs of attach_vm whose tap has gone (how many), and
+    // free the released leases once their tracked flows are deleted.
     std::size_t sweep();
     // At most this many VMs of attach_vm, and this many per owner.
     static constexpr std::size_t max_vms = 1024;
