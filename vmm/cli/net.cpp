@@ -10,6 +10,8 @@
 #include <fleet/wire/connect_messages.hpp>
 #include <fleet/wire/domain_messages.hpp>
 #include <fleet/wire/message.hpp>
+#include <fleet/wire/packet.hpp>
+#include <fleet/wire/xdr.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -50,11 +52,11 @@ public:
         for (;;) {
             auto head = vmm::recv_with_fds(sock_, wire::length_word_size, fds_, 0, timeout);
             if (!head) return std::unexpected(head.error());
-            const auto* b = reinterpret_cast<const unsigned char*>(head->data());
-            const std::uint32_t length = (std::uint32_t{b[0]} << 24) | (b[1] << 16) | (b[2] << 8) | b[3];
-            if (length > max_packet) return fail("a packet of " + std::to_string(length) + " bytes");
-            if (auto ok = wire::check_length(length); !ok) return std::unexpected(ok.error());
-            auto rest = vmm::recv_with_fds(sock_, length - wire::length_word_size, fds_, 0, timeout);
+            wire::XdrReader word(*head);
+            auto length = wire::check_length(*word.u32());
+            if (!length) return std::unexpected(length.error());
+            if (*length > max_packet) return fail("a packet of " + std::to_string(*length) + " bytes");
+            auto rest = vmm::recv_with_fds(sock_, *length - wire::length_word_size, fds_, 0, timeout);
             if (!rest) return std::unexpected(rest.error());
             auto p = wire::decode_packet(*head + *rest);
             if (!p) return std::unexpected(p.error());
