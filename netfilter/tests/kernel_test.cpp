@@ -12,10 +12,10 @@
 #include <fleet/netfilter/links.hpp>
 #include <fleet/netfilter/nft.hpp>
 
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
+#include <netdb.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <memory>
 
 using namespace fleet;
 using namespace fleet::netfilter;
@@ -328,33 +329,24 @@ TEST_CASE("killed with -9 at any step, a restart finds and removes everything fl
 
 namespace {
 
-// One UDP datagram from `from` to `to` port 9 (the kernel tracks it as a
-// flow once a table asks for conntrack).
-void udp(int family, const char* from, const char* to)
+// One UDP datagram from `from` to `to` port 9, numeric addresses of one
+// family (the kernel tracks it as a flow once a table asks for conntrack).
+void udp(const char* from, const char* to)
 {
-    Fd s(::socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    auto numeric = [](const char* host, const char* port) {
+        addrinfo hints{};
+        hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+        hints.ai_socktype = SOCK_DGRAM;
+        addrinfo* list = nullptr;
+        REQUIRE(::getaddrinfo(host, port, &hints, &list) == 0);
+        return std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)>(list, ::freeaddrinfo);
+    };
+    const auto a = numeric(from, "0");
+    const auto b = numeric(to, "9");
+    Fd s(::socket(a->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
     REQUIRE(s);
-    sockaddr_storage a{}, b{};
-    socklen_t len = 0;
-    if (family == AF_INET) {
-        auto* x = reinterpret_cast<sockaddr_in*>(&a);
-        auto* y = reinterpret_cast<sockaddr_in*>(&b);
-        x->sin_family = y->sin_family = AF_INET;
-        REQUIRE(::inet_pton(AF_INET, from, &x->sin_addr) == 1);
-        REQUIRE(::inet_pton(AF_INET, to, &y->sin_addr) == 1);
-        y->sin_port = htons(9);
-        len = sizeof(sockaddr_in);
-    } else {
-        auto* x = reinterpret_cast<sockaddr_in6*>(&a);
-        auto* y = reinterpret_cast<sockaddr_in6*>(&b);
-        x->sin6_family = y->sin6_family = AF_INET6;
-        REQUIRE(::inet_pton(AF_INET6, from, &x->sin6_addr) == 1);
-        REQUIRE(::inet_pton(AF_INET6, to, &y->sin6_addr) == 1);
-        y->sin6_port = htons(9);
-        len = sizeof(sockaddr_in6);
-    }
-    REQUIRE(::bind(s.get(), reinterpret_cast<sockaddr*>(&a), len) == 0);
-    REQUIRE(::sendto(s.get(), "x", 1, 0, reinterpret_cast<sockaddr*>(&b), len) == 1);
+    REQUIRE(::bind(s.get(), a->ai_addr, a->ai_addrlen) == 0);
+    REQUIRE(::sendto(s.get(), "x", 1, 0, b->ai_addr, b->ai_addrlen) == 1);
 }
 
 }  // namespace
@@ -372,10 +364,10 @@ TEST_CASE("a released address's tracked flows are forgotten, and no one else's",
                "nft add chain inet t c '{ type filter hook output priority 0; policy accept; }' && "
                "nft add rule inet t c ct state new accept")
                 .status == 0);
-    udp(AF_INET, "127.0.0.2", "127.0.0.3");  // the released VM's, as destination
-    udp(AF_INET, "127.0.0.3", "127.0.0.4");  // and as source
-    udp(AF_INET, "127.0.0.5", "127.0.0.6");  // someone else's
-    udp(AF_INET6, "fd00::2", "fd00::3");     // its IPv6 address
+    udp("127.0.0.2", "127.0.0.3");  // the released VM's, as destination
+    udp("127.0.0.3", "127.0.0.4");  // and as source
+    udp("127.0.0.5", "127.0.0.6");  // someone else's
+    udp("fd00::2", "fd00::3");      // its IPv6 address
 
     auto gone = forget_flows({*parse_ipv4("127.0.0.3")}, {*parse_ipv6("fd00::3")});
     REQUIRE(gone);
