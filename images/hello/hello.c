@@ -12,11 +12,14 @@
 #define COM2 FLEET_ISA_STDERR_PORT
 #define CTL  FLEET_ISA_CTL_PORT
 
-#define IOAPIC_BASE 0xfec00000u /* IOREGSEL at +0, IOWIN at +0x10 */
-#define LAPIC_BASE  0xfee00000u
-#define LAPIC_ID    0x020
-#define LAPIC_EOI   0x0b0
-#define LAPIC_SVR   0x0f0
+#define IOAPIC_BASE      0xfec00000u /* IOREGSEL at +0, IOWIN at +0x10 */
+#define LAPIC_BASE       0xfee00000u
+#define LAPIC_ID         0x020
+#define LAPIC_EOI        0x0b0
+#define LAPIC_SVR        0x0f0
+#define LAPIC_LVT_TIMER  0x320
+#define LAPIC_TIMER_INIT 0x380
+#define LAPIC_TIMER_DIV  0x3e0
 
 #define VEC_GED      0x30
 #define VEC_SPURIOUS 0xff
@@ -271,15 +274,32 @@ static uint64_t rdtsc(void)
     return ((uint64_t)hi << 32) | lo;
 }
 
-/* One byte from ctl. Before the block starts, wait as long as it takes (a
- * host may write it after boot); once it has started, the rest is already
- * in QEMU's socket, so a long silence means it was cut short. */
-static uint8_t ctl_getc(int started)
+/* ctl's receive FIFO interrupts once it holds `itl` bytes (14, 8, 4 or 1;
+ * QEMU offers at most that many per turn of its main loop), or 4
+ * character times after its last byte if fewer came. */
+static void ctl_set_trigger(uint32_t want)
+{
+    uint8_t bits = want >= 14 ? 0xc0 : want >= 8 ? 0x80 : want >= 4 ? 0x40 : 0x00;
+    outb(CTL + 2, (uint8_t)(0x01 | bits)); /* FIFO stays on, nothing cleared */
+}
+
+/* One byte from ctl, `more` of them (at least 1) surely on their way.
+ * Once the block has `started`, the rest is already in QEMU's socket, so a
+ * long silence means it was cut short. The guest halts until the FIFO fills to what it waits for instead of
+ * polling the line status: polling keeps its CPU busy, and where QEMU's
+ * main loop shares that CPU it then hands over one byte per time slice. */
+static uint8_t ctl_getc(int started, uint32_t more)
 {
     uint64_t t0 = rdtsc();
-    while (!(inb(CTL + FLEET_UART_LSR) & 1))
+    for (;;) {
+        __asm__ volatile("cli" ::: "memory");
+        if (inb(CTL + FLEET_UART_LSR) & 1) break;
         if (started && rdtsc() - t0 > (1ull << 35)) /* ~10 s at 3 GHz */
             bad_block("truncated (the channel went quiet)");
+        ctl_set_trigger(more);
+        if (inb(CTL + FLEET_UART_LSR) & 1) break;
+        __asm__ volatile("sti; hlt" ::: "memory");
+    }
     return inb(CTL);
 }
 
@@ -291,17 +311,31 @@ static void wait_for_ctl(void)
 {
     reading_block = 1;
     irq_init();
+    outb(CTL + 3, 0x80); /* divisor 1 (115200 baud): the FIFO's timeout is 4 x 87 us */
+    outb(CTL + 0, 1);
+    outb(CTL + 1, 0);
+    outb(CTL + 3, 0x03);
+    outb(CTL + 1, 0x01); /* IER: received data */
     for (;;) {
         __asm__ volatile("cli" ::: "memory");
         if (inb(CTL + FLEET_UART_LSR) & 1) break;
         __asm__ volatile("sti; hlt" ::: "memory");
     }
-    reading_block = 0;
+}
+
+/* While the block comes in, the LAPIC timer wakes a halted guest twice a
+ * second (QEMU's and KVM's APIC timers count 1 GHz before the divider), so
+ * that a channel gone quiet mid-block is seen (ctl_getc's deadline). */
+static void block_timer(int on)
+{
+    mmio_w32(LAPIC_BASE + LAPIC_TIMER_DIV, 0x0a);                                 /* divide by 128 */
+    mmio_w32(LAPIC_BASE + LAPIC_LVT_TIMER, on ? (1u << 17) | VEC_GED : 1u << 16); /* periodic, or masked */
+    mmio_w32(LAPIC_BASE + LAPIC_TIMER_INIT, on ? 500000000u / 128 : 0);
 }
 
 static void read_ctl(char* to, uint32_t n, int started)
 {
-    for (uint32_t i = 0; i < n; i++) to[i] = (char)ctl_getc(started || i > 0);
+    for (uint32_t i = 0; i < n; i++) to[i] = (char)ctl_getc(started || i > 0, n - i);
 }
 
 static const char* find_inline(const char* cmdline)
@@ -338,9 +372,10 @@ static void get_block(const char* cmdline)
         if (!(inb(CTL + FLEET_UART_LSR) & 1)) (void)inb(CTL);
         puts_(CTL, FLEET_CTL_WAITING "\n");
         wait_for_ctl();
+        block_timer(1);
         uint32_t magic = 0, skipped = 0;
         for (;;) {
-            magic = (magic >> 8) | ((uint32_t)ctl_getc(0) << 24);
+            magic = (magic >> 8) | ((uint32_t)ctl_getc(0, sizeof hdr) << 24);
             if (magic == FLEET_EXEC_MAGIC) break;
             if (++skipped > FLEET_EXEC_SKIP_MAX + 3) bad_block("bad magic (not an exec block)");
         }
@@ -354,6 +389,9 @@ static void get_block(const char* cmdline)
         if (have != sizeof hdr + hdr.size) bad_block("truncated (on the command line)");
     } else {
         read_ctl(block + sizeof hdr, hdr.size, 1);
+        block_timer(0);
+        ctl_set_trigger(1); /* a "signal N" line interrupts at its first byte, not 4 characters late */
+        reading_block = 0;
     }
     strings = block + sizeof hdr;
     why = fleet_exec_check_strings(&hdr, strings);
