@@ -46,10 +46,14 @@ Suites (--suite, comma-separated; default: all of them):
               Floor: fsh-warm-pipe3/fleet-vmm-wc p50 <= 1.3. (tools/fshbench has the
               64 MiB throughput through fsh and fsh without a router.)
   cold-minimal  `hello hold` through fleet-vmm and through fleet-router (python3-libvirt
-              createXML; teardown shutdown()) against QEMU's minimal microvm line
-              (`-M microvm -display none -serial stdio -kernel`, the exec block on
-              -append), ended by SIGKILL. Floors: p50 <= 1.10x minimal for fleet-vmm
-              and router-python start-to-ready and fleet-vmm teardown.
+              createXML) against QEMU's minimal microvm line (`-M microvm -display
+              none -serial stdio -kernel`, the exec block on -append), ended by
+              SIGKILL. Teardown both ways fleet has: graceful (Ctrl-C to fleet-vmm
+              run, shutdown() through the router: the program ends itself) and kill
+              (fleet-vmm-kill: SIGUSR1 to fleet-vmm run, what `fleet-vmm kill NAME`
+              sends; router-destroy: destroy()). Floors: p50 <= 1.10x minimal for
+              fleet-vmm and router-python start-to-ready and for the two kills'
+              teardown (like for like with SIGKILL); every teardown p50 <= 5 ms.
   snapshot    `echo hi` on linux-fleet restored from its snapshot (--snapshot; the
               warm-up round makes it) against a cold boot (--no-snapshot), one VM at
               a time, --linux-runs rounds. Floor: linux-snapshot/linux-cold p50 <=

@@ -47,6 +47,12 @@ def sigint_stop(proc, scratch, stack, timeout):
     return lambda: os.kill(proc.pid, signal.SIGINT)   # the fleet-vmm process only
 
 
+def usr1_stop(proc, scratch, stack, timeout):
+    """Kill the VM: SIGUSR1 to the `fleet-vmm run` process (its supervisor),
+    the request `fleet-vmm kill NAME` sends it, without that command's own start."""
+    return lambda: os.kill(proc.pid, signal.SIGUSR1)
+
+
 def raw_command(b, path, kind, scratch):
     argv = b.raw_argv(path.image, path.args[kind])
     if kind == "hold":
@@ -121,9 +127,10 @@ class RouterRun:
         self.router.cleanup()
 
 
-def router_python_measure(b, path, kind, r=None):
-    """createXML until it returns (ready); or, for hold, shutdown() until the
-    domain is gone (and, with path.ready_of_hold, its createXML as ready too).
+def router_python_measure(b, path, kind, r=None, stop="shutdown"):
+    """createXML until it returns (ready); or, for hold, shutdown() (stop=
+    "destroy": destroy()) until the domain is gone (and, with
+    path.ready_of_hold, its createXML as ready too).
     r: the RouterRun to use (default: the run's plain router)."""
     r = r or b.router_run()
     lv = r.libvirt
@@ -137,7 +144,7 @@ def router_python_measure(b, path, kind, r=None):
             return {"start-to-ready": t_ready - t0}
         ready = {"start-to-ready": t_ready - t0} if path.ready_of_hold else {}
         t_stop = time.perf_counter()
-        dom.shutdown()
+        getattr(dom, stop)()
         deadline = t_stop + b.opts.timeout
         while True:
             try:
@@ -147,7 +154,7 @@ def router_python_measure(b, path, kind, r=None):
                     return {**ready, "teardown": time.perf_counter() - t_stop}
                 raise
             if time.perf_counter() > deadline:
-                raise BootError(f"domain {name} still there {b.opts.timeout:g}s after shutdown")
+                raise BootError(f"domain {name} still there {b.opts.timeout:g}s after {stop}()")
             time.sleep(0.0005)
     except lv.libvirtError as e:
         raise BootError(f"python3-libvirt: {e.get_error_message()}") from None
@@ -159,3 +166,8 @@ def virsh_command(b, path, kind, scratch):
     with open(scratch + ".xml", "w") as f:
         f.write(r.domain_xml(name, path.image, path.args[kind]))
     return ["virsh", "-c", r.uri, "create", scratch + ".xml"]
+
+
+def router_destroy_measure(b, path, kind):
+    """router_python_measure, the domain ended by destroy() (virsh destroy)."""
+    return router_python_measure(b, path, kind, stop="destroy")
