@@ -37,6 +37,10 @@ static inline void outb(uint16_t port, uint8_t v)
 {
     __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port));
 }
+static inline void outw(uint16_t port, uint16_t v)
+{
+    __asm__ volatile("outw %0, %1" ::"a"(v), "Nd"(port));
+}
 static inline void outl(uint16_t port, uint32_t v)
 {
     __asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(port));
@@ -351,11 +355,88 @@ static const char* find_inline(const char* cmdline)
     return 0;
 }
 
+/* ---- fw_cfg: the block at a cold start of an exec=fw_cfg image ------------
+ * QEMU's fw_cfg: a 16-bit selector, an 8-bit data port, and (when its ID
+ * says so) DMA, one port write per transfer, done when the write returns.
+ * Multi-byte fields of the directory and of the DMA request are big-endian. */
+#define FW_CFG_SIGNATURE  0x0000
+#define FW_CFG_ID         0x0001
+#define FW_CFG_FILE_DIR   0x0019
+#define FW_CFG_DMA_READ   0x02u
+#define FW_CFG_DMA_SELECT 0x08u
+
+static uint32_t be32(uint32_t v)
+{
+    return __builtin_bswap32(v);
+}
+
+static struct {
+    uint32_t control, length, address_hi, address_lo;
+} __attribute__((aligned(16))) fw_cfg_req;
+static int fw_cfg_dma;
+
+/* n bytes of item `key` (select != 0: from its start; else on from where the
+ * last read stopped) into `to`; 0 if QEMU says the transfer failed. */
+static int fw_cfg_read(uint16_t key, int select, void* to, uint32_t n)
+{
+    if (!fw_cfg_dma) {
+        if (select) outw(FLEET_FWCFG_PORT_SEL, key);
+        for (uint32_t i = 0; i < n; i++) ((uint8_t*)to)[i] = inb(FLEET_FWCFG_PORT_DATA);
+        return 1;
+    }
+    fw_cfg_req.control = be32((select ? (uint32_t)key << 16 | FW_CFG_DMA_SELECT : 0) | FW_CFG_DMA_READ);
+    fw_cfg_req.length = be32(n);
+    fw_cfg_req.address_hi = 0;
+    fw_cfg_req.address_lo = be32((uint32_t)to);
+    __asm__ volatile("" ::: "memory");
+    outl(FLEET_FWCFG_PORT_DMA, 0);                               /* high half of the request's address */
+    outl(FLEET_FWCFG_PORT_DMA + 4, be32((uint32_t)&fw_cfg_req)); /* low half: the transfer */
+    __asm__ volatile("" ::: "memory");
+    return fw_cfg_req.control == 0;
+}
+
+/* The block from fw_cfg file FLEET_FWCFG_EXEC into `block`: its length,
+ * 0 if there is no such file (boot without it: the block comes on ctl). */
+static uint32_t fw_cfg_block(void)
+{
+    char sig[4];
+    outw(FLEET_FWCFG_PORT_SEL, FW_CFG_SIGNATURE);
+    for (int i = 0; i < 4; i++) sig[i] = (char)inb(FLEET_FWCFG_PORT_DATA);
+    if (sig[0] != 'Q' || sig[1] != 'E' || sig[2] != 'M' || sig[3] != 'U') return 0;
+    uint32_t id = 0;
+    outw(FLEET_FWCFG_PORT_SEL, FW_CFG_ID);
+    for (int i = 0; i < 4; i++) id |= (uint32_t)inb(FLEET_FWCFG_PORT_DATA) << (8 * i);
+    fw_cfg_dma = (id & 2) != 0;
+    uint32_t count;
+    if (!fw_cfg_read(FW_CFG_FILE_DIR, 1, &count, 4)) return 0;
+    count = be32(count);
+    static const char want[] = FLEET_FWCFG_EXEC;
+    for (uint32_t i = 0; i < count && i < 4096; i++) {
+        struct {
+            uint32_t size;
+            uint16_t select, reserved;
+            char name[56];
+        } f;
+        if (!fw_cfg_read(0, 0, &f, sizeof f)) return 0;
+        size_t k = 0;
+        while (k < sizeof want && f.name[k] == want[k]) k++;
+        if (k < sizeof want) continue;
+        uint32_t size = be32(f.size);
+        if (size < sizeof hdr || size > sizeof block) bad_block("fw_cfg's file has a bad size");
+        if (!fw_cfg_read(__builtin_bswap16(f.select), 1, block, size)) bad_block("fw_cfg would not hand it over");
+        return size;
+    }
+    return 0;
+}
+
 static void get_block(const char* cmdline)
 {
     const char* enc = find_inline(cmdline);
     uint32_t have = 0;
-    if (enc) {
+    uint32_t from_fw_cfg = enc ? 0 : fw_cfg_block();
+    if (from_fw_cfg) {
+        have = from_fw_cfg;
+    } else if (enc) {
         while (enc[have] && !is_space(enc[have]) && have < sizeof block) block[have] = enc[have], have++;
         long n = fleet_pct_decode(block, have);
         if (n < (long)sizeof hdr) bad_block("malformed on the command line");
@@ -385,7 +466,9 @@ static void get_block(const char* cmdline)
     for (uint32_t i = 0; i < sizeof hdr; i++) ((char*)&hdr)[i] = block[i];
     const char* why = fleet_exec_check_header(&hdr);
     if (why) bad_block(why);
-    if (enc) {
+    if (from_fw_cfg) {
+        if (have != sizeof hdr + hdr.size) bad_block("truncated (in fw_cfg)");
+    } else if (enc) {
         if (have != sizeof hdr + hdr.size) bad_block("truncated (on the command line)");
     } else {
         read_ctl(block + sizeof hdr, hdr.size, 1);

@@ -187,7 +187,7 @@ def test_4096_arguments_and_a_120k_one(fleet):
     p = fleet.vmm("run", "hello", *many, "exit=4")
     check(p.returncode == 4 and p.stdout == ("hello " + " ".join(many) + " exit=4\n").encode(),
           f"exit {p.returncode}, {len(p.stdout)} bytes")
-    # The tiny guest reads its block over a polled UART (about 25 KB/s under TCG).
+    # A cold hello reads its block through fw_cfg (exec=fw_cfg); a warm one over its UART.
     big = "y" * (120 * 1024)
     p = fleet.vmm("run", "--boot-timeout", "60", "hello", big, timeout=120)
     check(p.returncode == 0 and p.stdout == ("hello " + big + "\n").encode(), f"exit {p.returncode}, {len(p.stdout)} bytes")
@@ -204,17 +204,44 @@ def test_signals_reach_hello(fleet):
     one_line_error(fleet.vmm("kill", "-s", "NOPE", "x"), "unknown signal")
 
 
-def raw_hello_with_ctl(fleet, payload):
+def test_the_block_comes_through_fw_cfg_and_stays_out_of_argv(fleet):
+    """hello's image says exec=fw_cfg: a cold start hands the block over as
+    fw_cfg's file, an inherited fd, so its arguments are in no argv that
+    another user could read in /proc."""
+    fleet.vmm("start", "-n", "fwcfg", "hello", "hold", "s3cret-word", check_rc=0)
+    try:
+        pid = fleet.record("fwcfg")["pid"]
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            argv = f.read().split(b"\0")
+        check(b"-fw_cfg" in argv, f"QEMU has no -fw_cfg: {argv}")
+        check(any(a.startswith(b"name=opt/fleet/exec,file=/proc/self/fd/") for a in argv), f"{argv}")
+        check(not any(b"s3cret-word" in a for a in argv), "the program's argument is in QEMU's argv")
+        deadline = time.monotonic() + 10
+        while (log := fleet.vmm("logs", "fwcfg", check_rc=0).stdout) == b"" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        check(log == b"hello hold s3cret-word\n", f"console {log!r}")
+    finally:
+        fleet.vmm("rm", "-f", "fwcfg")
+
+
+def raw_hello_with_ctl(fleet, payload, fw_cfg=None):
     """hello under raw QEMU with its ctl UART on a socket this test writes
-    `payload` into (then closes): what a broken launcher would send."""
+    `payload` into (then closes): what a broken launcher would send. With
+    fw_cfg (bytes), that is the fw_cfg file and nothing comes on ctl."""
     line = fleet.vmm("cmdline", "hello", check_rc=0).stdout.decode()
     import shlex
     import socket
+    import tempfile
     argv = shlex.split(line)
     i = argv.index("-append")
     del argv[i:i + 2]  # no exec block on the command line: hello must read ctl
     ours, theirs = socket.socketpair()
     argv = [a.replace("null,id=fleet-ctl", f"socket,fd={theirs.fileno()},id=fleet-ctl") for a in argv]
+    if fw_cfg is not None:
+        tmp = tempfile.NamedTemporaryFile(prefix="fleet-fwcfg-")
+        tmp.write(fw_cfg)
+        tmp.flush()
+        argv += ["-fw_cfg", f"name=opt/fleet/exec,file={tmp.name}"]
     ours.sendall(payload)
     q = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          pass_fds=[theirs.fileno()])
@@ -249,6 +276,15 @@ def test_bad_exec_blocks_are_refused(fleet):
         rc, out, err, ctl = raw_hello_with_ctl(fleet, payload)
         check(b"bad exec block" in err and why in err, f"stderr {err!r} lacks {why!r}")
         check(b"exit 125\n" in ctl and out == b"", f"ctl {ctl!r}, stdout {out!r}")
+    # The same through fw_cfg (no preamble there), and one cut short.
+    rc, out, err, ctl = raw_hello_with_ctl(fleet, b"", fw_cfg=good)
+    check(out == b"hello ok\n" and b"ready\n" in ctl, f"a good fw_cfg block: {out!r} {err!r} {ctl!r}")
+    for payload, why in [(p[2:], w) for p, w in cases[1:]] + [(b"NOT A BLOCK AT ALL" * 3, b"bad magic"),
+                                                               (good[:-1], b"truncated (in fw_cfg)"),
+                                                               (good[:10], b"fw_cfg's file has a bad size")]:
+        rc, out, err, ctl = raw_hello_with_ctl(fleet, b"", fw_cfg=payload)
+        check(b"bad exec block" in err and why in err, f"fw_cfg: stderr {err!r} lacks {why!r}")
+        check(b"exit 125\n" in ctl and out == b"", f"fw_cfg: ctl {ctl!r}, stdout {out!r}")
     # Oversized at the host: a clear error before anything boots.
     one_line_error(fleet.vmm("run", "hello", *["z" * (100 * 1024)] * 3), "at most 262144")
 
@@ -260,5 +296,6 @@ if __name__ == "__main__":
           test_boot_timeout_is_an_error_not_a_hang, test_verbose_says_which_accelerator, test_closed_stdout_ends_like_sigpipe,
           test_a_middle_stage_loses_nothing_at_its_end,
           test_memory_and_cpus, test_cmdline_is_runnable, test_arguments_any_bytes,
-          test_4096_arguments_and_a_120k_one, test_signals_reach_hello, test_bad_exec_blocks_are_refused],
+          test_4096_arguments_and_a_120k_one, test_signals_reach_hello,
+          test_the_block_comes_through_fw_cfg_and_stays_out_of_argv, test_bad_exec_blocks_are_refused],
          lambda t: Fleet())

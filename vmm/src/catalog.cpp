@@ -113,6 +113,10 @@ Result<Image> load_image_entry(const std::string& path)
         } else if (key == "snapshot") {
             if (value != "yes" && value != "no") return fail(where() + ": bad snapshot '" + value + "' (yes or no)");
             img.snapshot = value == "yes";
+        } else if (key == "exec") {
+            if (value != "ctl" && value != "fw_cfg")
+                return fail(where() + ": bad exec '" + value + "' (ctl or fw_cfg)");
+            img.exec_fw_cfg = value == "fw_cfg";
         } else if (key == "max-args") {
             unsigned n = 0;
             auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
@@ -149,6 +153,7 @@ VmSpec spec_from_image(const Image& image)
     spec.stdio = image.stdio;
     spec.drain = image.drain;
     spec.snapshot = image.snapshot;
+    spec.exec_fw_cfg = image.exec_fw_cfg;
     if (image.boot_timeout) spec.boot_timeout = *image.boot_timeout;
     return spec;
 }

@@ -79,6 +79,9 @@ std::vector<std::string> qemu_argv(const std::string& qemu, const VmSpec& spec, 
     if (!wiring.exec_on_cmdline.empty())
         line += (line.empty() ? "" : " ") + std::string(FLEET_CMDLINE_EXEC) + wiring.exec_on_cmdline;
     if (!line.empty()) add({"-append", line});
+    if (wiring.exec_fw_cfg_fd >= 0)
+        add({"-fw_cfg",
+             std::string("name=") + FLEET_FWCFG_EXEC + ",file=/proc/self/fd/" + std::to_string(wiring.exec_fw_cfg_fd)});
 
     // Guest channels (images/README.md).
     if (spec.stdio == StdioKind::isa) {

@@ -60,13 +60,44 @@ Result<std::optional<SpawnOptions::Credentials>> qemu_credentials()
     return user;
 }
 
+namespace {
+
+bool write_fully(int fd, const char* p, std::size_t n)
+{
+    while (n > 0) {
+        ssize_t w = ::write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) return false;
+        p += w;
+        n -= static_cast<std::size_t>(w);
+    }
+    return true;
+}
+
+Result<Fd> new_boot_file(const std::string& what)
+{
+    Fd out(::memfd_create("fleet-boot-file", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+    if (!out) return fail_errno("cannot copy " + what);
+    return out;
+}
+
+Result<Fd> sealed(Fd out, const std::string& what)
+{
+    if (::fcntl(out.get(), F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) != 0)
+        return fail_errno("cannot seal the copy of " + what);
+    return out;
+}
+
+}  // namespace
+
 Result<Fd> sealed_copy(const std::string& path, int from)
 {
     Fd opened(from < 0 ? ::open(path.c_str(), O_RDONLY | O_CLOEXEC) : -1);
     if (from < 0 && !opened) return fail_errno("cannot read '" + path + "'");
     int in = from < 0 ? opened.get() : from;
-    Fd out(::memfd_create("fleet-boot-file", MFD_CLOEXEC | MFD_ALLOW_SEALING));
-    if (!out) return fail_errno("cannot copy '" + path + "'");
+    std::string what = "'" + path + "'";
+    auto out = new_boot_file(what);
+    if (!out) return out;
     char buf[65536];
     off_t offset = 0;
     for (;;) {
@@ -75,16 +106,17 @@ Result<Fd> sealed_copy(const std::string& path, int from)
         if (n < 0) return fail_errno("cannot read '" + path + "'");
         if (n == 0) break;
         offset += n;
-        for (ssize_t done = 0; done < n;) {
-            ssize_t w = ::write(out.get(), buf + done, static_cast<std::size_t>(n - done));
-            if (w < 0 && errno == EINTR) continue;
-            if (w < 0) return fail_errno("cannot copy '" + path + "'");
-            done += w;
-        }
+        if (!write_fully(out->get(), buf, static_cast<std::size_t>(n))) return fail_errno("cannot copy " + what);
     }
-    if (::fcntl(out.get(), F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) != 0)
-        return fail_errno("cannot seal the copy of '" + path + "'");
-    return out;
+    return sealed(std::move(*out), what);
+}
+
+Result<Fd> sealed_bytes(std::string_view bytes, const std::string& what)
+{
+    auto out = new_boot_file(what);
+    if (!out) return out;
+    if (!write_fully(out->get(), bytes.data(), bytes.size())) return fail_errno("cannot copy " + what);
+    return sealed(std::move(*out), what);
 }
 
 SpawnOptions::MountView qemu_mount_view(const std::string& qemu)

@@ -31,7 +31,8 @@ namespace fleet::vmm::vm_detail {
 
 // Child fd numbers for the channels (cmdline "socket,fd=N").
 inline constexpr int child_qmp = 3, child_out = 4, child_err = 5, child_ctl = 6, child_in = 7, child_console = 8,
-                     child_incoming = 9, child_hypervisor = 30;  // 30, 31, ...: the channel's ports
+                     child_incoming = 9, child_exec_block = 29,
+                     child_hypervisor = 30;  // 30, 31, ...: the channel's ports
 
 struct Pair {
     Fd host, guest;
@@ -42,6 +43,7 @@ struct Pair {
 struct Channels {
     Pair qmp, out, err, ctl, in, console;  // in, console: virtio guests only
     Fd log_rd, log_wr;
+    Fd exec_block;  // the exec block as fw_cfg's file (VmSpec::exec_fw_cfg); empty: it goes on ctl
 };
 
 Result<Pair> socket_pair();

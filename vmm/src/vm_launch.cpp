@@ -129,6 +129,7 @@ Result<> Vm::Impl::spawn_qemu(const std::string& qemu, Channels& c, const Fd& in
 {
     bool virtio = spec.stdio == StdioKind::virtio;
     Wiring w = wiring_for(virtio, static_cast<bool>(incoming), spec.hypervisor_fds.size(), options);
+    if (c.exec_block) w.exec_fw_cfg_fd = child_exec_block;
     auto run_as = qemu_credentials();
     if (!run_as) return std::unexpected(run_as.error());
     VmSpec argv_spec = spec;
@@ -156,6 +157,7 @@ Result<> Vm::Impl::spawn_qemu(const std::string& qemu, Channels& c, const Fd& in
         so.pass_fds.emplace_back(c.console.guest.get(), child_console);
     }
     if (incoming) so.pass_fds.emplace_back(incoming.get(), child_incoming);
+    if (c.exec_block) so.pass_fds.emplace_back(c.exec_block.get(), child_exec_block);
     for (std::size_t i = 0; i < spec.hypervisor_fds.size(); ++i)
         so.pass_fds.emplace_back(spec.hypervisor_fds[i], child_hypervisor + static_cast<int>(i));
     for (std::size_t i = 0; i < spec.nets.size(); ++i)
@@ -228,6 +230,14 @@ Result<std::unique_ptr<Vm>> Vm::launch(Loop& loop, VmSpec spec, const LaunchOpti
     if (m.spec.stdio == StdioKind::virtio && m.spec.drain) m.drain_state = Impl::Drain::wanted;
     auto channels = make_channels(m.spec.stdio == StdioKind::virtio);
     if (!channels) return std::unexpected(channels.error());
+    // An image that reads its block from fw_cfg gets it there at a cold
+    // start: a few port accesses, where ctl's UART hands it over a FIFO at
+    // a time (each a turn of QEMU's main loop).
+    if (m.spec.exec_fw_cfg && !options.defer_exec && !*incoming) {
+        auto file = sealed_bytes(*block, "the exec block");
+        if (!file) return std::unexpected(file.error());
+        channels->exec_block = std::move(*file);
+    }
     if (auto s = m.spawn_qemu(*qemu, *channels, *incoming, options); !s) return std::unexpected(s.error());
 
     // Guest stdin: isa guests read it from COM1, virtio guests from fleet.stdin.
@@ -236,7 +246,7 @@ Result<std::unique_ptr<Vm>> Vm::launch(Loop& loop, VmSpec spec, const LaunchOpti
     // finds it there when it asks, with no round trip.
     m.ctl_sink = std::make_unique<Sink>(loop, m.ctl.get());
     m.exec_deferred = options.defer_exec;
-    if (!m.exec_deferred) m.ctl_sink->write(FLEET_EXEC_PREAMBLE + std::move(*block));
+    if (!m.exec_deferred && !channels->exec_block) m.ctl_sink->write(FLEET_EXEC_PREAMBLE + std::move(*block));
     m.watch(std::move(channels->qmp.host));
     return std::unique_ptr<Vm>(new Vm(std::move(impl)));
 }

@@ -118,6 +118,12 @@ TEST_CASE("catalog: defaults, and the name from the file name", "[catalog]")
     REQUIRE(img);
     CHECK(img->boot_timeout == std::chrono::milliseconds(1));
     CHECK(img->kind == "tiny");
+    CHECK_FALSE(img->exec_fw_cfg);  // ctl unless the entry says otherwise
+    path = c.entry("fwcfg", "kernel=k/guest.elf\nexec=fw_cfg\n");
+    img = load_image_entry(path);
+    REQUIRE(img);
+    CHECK(img->exec_fw_cfg);
+    CHECK(load_image_entry(c.entry("ctl", "kernel=k/guest.elf\nexec=ctl\n"))->exec_fw_cfg == false);
 }
 
 TEST_CASE("catalog: entry errors name the file and line", "[catalog]")
@@ -134,6 +140,7 @@ TEST_CASE("catalog: entry errors name the file and line", "[catalog]")
              Case{"memory=1M\nkernel=k/guest.elf\n", ":1: memory size '1M' out of range"},
              Case{"kernel=k/guest.elf\nstdio=serial\n", ":2: unknown stdio kind 'serial'"},
              Case{"kernel=k/guest.elf\nkind=huge\n", ":2: unknown kind 'huge'"},
+             Case{"kernel=k/guest.elf\nexec=cmdline\n", ":2: bad exec 'cmdline' (ctl or fw_cfg)"},
              Case{"kernel=k/guest.elf\nboot-timeout=0\n", ":2: bad boot-timeout '0'"},
              Case{"kernel=k/guest.elf\nboot-timeout=-1\n", ":2: bad boot-timeout"},
              Case{"kernel=k/guest.elf\nboot-timeout=10s\n", ":2: bad boot-timeout"},
@@ -353,8 +360,10 @@ TEST_CASE("spec_from_image: what an image says, and nothing the caller chooses",
     img.memory_mib = 96;
     img.stdio = StdioKind::virtio;
     img.drain = true;
+    img.exec_fw_cfg = true;
     img.boot_timeout = std::chrono::milliseconds(7000);
     VmSpec s = spec_from_image(img);
+    CHECK(s.exec_fw_cfg);
     CHECK(s.kernel == "/k.elf");
     CHECK(s.initrd == "/i.cpio");
     CHECK(s.extra_cmdline == "quiet");

@@ -107,6 +107,18 @@ TEST_CASE("qemu_argv: -append is extra_cmdline; the args are not on it", "[cmdli
     CHECK(value_of(qemu_argv("qemu", s, Accel::tcg, Wiring{}), "-append") == "only=defaults");
 }
 
+TEST_CASE("qemu_argv: the exec block as fw_cfg's file is an inherited fd, its bytes in no argv", "[cmdline]")
+{
+    VmSpec s = basic_spec();
+    s.args = {"secret-token"};
+    CHECK_FALSE(has(qemu_argv("qemu", s, Accel::tcg, Wiring{}), "-fw_cfg"));
+    Wiring w;
+    w.exec_fw_cfg_fd = 29;
+    Argv a = qemu_argv("qemu", s, Accel::tcg, w);
+    CHECK(value_of(a, "-fw_cfg") == "name=opt/fleet/exec,file=/proc/self/fd/29");
+    for (const auto& word : a) CHECK_FALSE(contains(word, "secret-token"));
+}
+
 TEST_CASE("qemu_argv: initrd present and absent", "[cmdline]")
 {
     VmSpec s = basic_spec();

@@ -25,8 +25,9 @@ struct Image {
     std::string kind = "tiny";                              // tiny, runtime or linux: what sort of guest
     std::optional<std::chrono::milliseconds> boot_timeout;  // the image's own deadline
     std::optional<unsigned> max_args;                       // most arguments the guest can take
-    bool drain = false;     // the guest waits for "drained" after "exit N" (VmSpec::drain)
-    bool snapshot = false;  // later starts restore a saved boot (VmSpec::snapshot)
+    bool drain = false;        // the guest waits for "drained" after "exit N" (VmSpec::drain)
+    bool snapshot = false;     // later starts restore a saved boot (VmSpec::snapshot)
+    bool exec_fw_cfg = false;  // exec=fw_cfg: the guest reads its exec block from fw_cfg (VmSpec::exec_fw_cfg)
     // remote=yes: a stand-in for an image another host's router boots (fsh
     // inside a guest resolves names from such entries); its kernel and
     // initrd need not be here, and resolve_image refuses to boot it.

@@ -25,6 +25,9 @@ struct Wiring {
     // it goes on the kernel command line: FLEET_CMDLINE_EXEC + this, the
     // block percent-encoded (exec.hpp). Empty: not there.
     std::string exec_on_cmdline;
+    // The exec block as an inherited sealed memfd QEMU offers the guest as
+    // fw_cfg file FLEET_FWCFG_EXEC (VmSpec::exec_fw_cfg); -1: none.
+    int exec_fw_cfg_fd = -1;
     // A listening socket QEMU inherits for the public monitor (instead of
     // qmp_public's path); -1: none.
     int qmp_public_fd = -1;

@@ -39,6 +39,10 @@ Result<std::optional<SpawnOptions::Credentials>> qemu_credentials();
 // open it through /proc/self/fd/N.
 Result<Fd> sealed_copy(const std::string& path, int from = -1);
 
+// The same of bytes in memory (the exec block QEMU offers through fw_cfg);
+// `what` names them in an error.
+Result<Fd> sealed_bytes(std::string_view bytes, const std::string& what);
+
 // The files a client named, opened with its owner's rights rather than
 // the launcher's (base open_as): every disk and shared folder, and the
 // kernel and initrd when the client named them (an image of the launcher's

@@ -75,6 +75,11 @@ struct VmSpec {
     // Start from a saved boot of this guest, made on first use (snapshot.hpp):
     // Linux images. A spec a snapshot cannot serve boots cold.
     bool snapshot = false;
+    // A cold start hands the exec block over as the fw_cfg file
+    // FLEET_FWCFG_EXEC rather than on ctl (<fleet/abi/guest.h>): the guest
+    // reads it in a few port accesses instead of a UART's FIFO at a time.
+    // Images that say exec=fw_cfg; a warm pool's or a restored VM uses ctl.
+    bool exec_fw_cfg = false;
     std::vector<BlockDevice> disks;  // virtio-blk (block.hpp)
     std::optional<RngDevice> rng;    // virtio-rng (block.hpp)
     // Network interfaces (net.hpp): each a tap fd QEMU gets as -netdev

@@ -154,6 +154,14 @@ enum fleet_port {
  * the counts, the channel closing before the end) says why on stderr and
  * exits 125 (FLEET_EXIT_BAD_EXEC).
  *
+ * An image whose catalog entry says `exec=fw_cfg` gets it at a cold start
+ * as QEMU's fw_cfg file FLEET_FWCFG_EXEC instead (`-fw_cfg name=...,file=`
+ * on a sealed in-memory copy, so it is in no process's argv), whole, with
+ * its host trailer, and nothing on ctl: such a guest looks there first
+ * (QEMU's fw_cfg I/O ports, FLEET_FWCFG_*; the DMA interface when it has
+ * one). A warm pool's VM boots without the file and is given the block on
+ * ctl as always, so a guest that finds no such file reads ctl.
+ *
  * `fleet-vmm cmdline` (a raw QEMU command line, no launcher to write the
  * block) puts it on the kernel command line instead, percent-encoded
  * (FLEET_CMDLINE_EXEC "%XX..."); a guest whose command line has it reads
@@ -166,6 +174,10 @@ enum fleet_port {
  * every other restore of it; Linux init mixes the seed into the kernel's
  * RNG, reseeds it and sets the clock from it before the program starts.
  * The launcher sends it on ctl; a block on the command line has none. */
+#define FLEET_FWCFG_EXEC       "opt/fleet/exec"
+#define FLEET_FWCFG_PORT_SEL   0x510       /* 16-bit selector */
+#define FLEET_FWCFG_PORT_DATA  0x511       /* 8-bit data */
+#define FLEET_FWCFG_PORT_DMA   0x514       /* DMA address, big-endian: high half here, low half at +4 starts it */
 #define FLEET_EXEC_MAGIC       0x42584c46u /* "FLXB" */
 #define FLEET_EXEC_PREAMBLE    "\n\n"
 #define FLEET_EXEC_SKIP_MAX    8
