@@ -72,9 +72,9 @@ std::string device_line(const VmSpec& spec, const std::string& qemu)
     return shell_join(qemu_argv(qemu, s, spec.accel, Wiring{}));
 }
 
-std::string record_text(std::string_view key, std::uint64_t size, std::uint64_t hash)
+std::string record_text(std::string_view key, std::uint64_t size, std::uint64_t hash, const std::string& checked)
 {
-    json j = {{"format", format_name}, {"key", key}, {"size", size}, {"hash", hex64(hash)}};
+    json j = {{"format", format_name}, {"key", key}, {"size", size}, {"hash", hex64(hash)}, {"checked", checked}};
     return j.dump(2) + "\n";
 }
 
@@ -119,6 +119,15 @@ Result<std::uint64_t> content_hash(const std::string& path)
     return h;
 }
 
+std::string stream_identity(const struct stat& st)
+{
+    auto ns = [](const timespec& t) {
+        return std::to_string(static_cast<long long>(t.tv_sec) * 1000000000LL + t.tv_nsec);
+    };
+    return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" +
+           ns(st.st_mtim) + ":" + ns(st.st_ctim);
+}
+
 std::string check_snapshot(const std::string& stream_path, const std::string& record_path, std::string_view key)
 {
     json j = json::parse(accel::read_small(record_path, 256 * 1024), nullptr, false);
@@ -129,6 +138,10 @@ std::string check_snapshot(const std::string& stream_path, const std::string& re
     if (!j.contains("size") || !j["size"].is_number_unsigned() ||
         j["size"].get<std::uint64_t>() != static_cast<std::uint64_t>(st.st_size))
         return "the saved stream has the wrong size";
+    // The stream the record's hash was taken of, untouched since: no change
+    // to a file leaves its ctime as it was, and the record is as much the
+    // owner's as the stream is. Else the whole stream is hashed again.
+    if (j.value("checked", "") == stream_identity(st)) return "";
     auto h = content_hash(stream_path);
     if (!h) return h.error().what();
     if (j.value("hash", "") != hex64(*h)) return "the saved stream does not match its hash";
@@ -145,13 +158,15 @@ Result<> build(const VmSpec& spec, const SnapshotContext& ctx, const std::string
     ::unlink(tmp.c_str());
     auto saved = save_snapshot(spec, ctx, tmp);
     auto size = saved ? content_hash(tmp) : Result<std::uint64_t>(std::unexpected(saved.error()));
-    struct stat st {};
-    if (size && ::stat(tmp.c_str(), &st) != 0) size = fail_errno("cannot stat " + tmp);
-    if (!size || ::rename(tmp.c_str(), (dir + "/" + stem + ".vmstate").c_str()) != 0) {
+    std::string stream = dir + "/" + stem + ".vmstate";
+    if (!size || ::rename(tmp.c_str(), stream.c_str()) != 0) {
         ::unlink(tmp.c_str());
         return size ? fail_errno("cannot rename " + tmp) : std::unexpected(size.error());
     }
-    return replace_file(dir, stem + ".json", record_text(key, static_cast<std::uint64_t>(st.st_size), *size), Sync::no);
+    struct stat st {};  // after the rename, which sets the ctime
+    if (::stat(stream.c_str(), &st) != 0) return fail_errno("cannot stat " + stream);
+    return replace_file(dir, stem + ".json",
+                        record_text(key, static_cast<std::uint64_t>(st.st_size), *size, stream_identity(st)), Sync::no);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <fleet/test/support.hpp>
 #include <fleet/vmm/snapshot.hpp>
 
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cstdio>
 #include <fstream>
@@ -78,6 +79,21 @@ TEST_CASE("snapshot: a stream is used only if it matches its record", "[snapshot
     CHECK(check_snapshot(stream, record, "K").find("size") != std::string::npos);
     write_file(record, "not json");
     CHECK_FALSE(check_snapshot(stream, record, "K").empty());
+
+    // A record that names the stream's identity is taken without a hash;
+    // any later write changes the ctime, and the hash is checked again.
+    write_file(stream, std::string(100000, 'x') + "tail");
+    struct stat st {};
+    REQUIRE(::stat(stream.c_str(), &st) == 0);
+    std::string id = stream_identity(st);
+    write_file(record, std::string("{\"format\":\"fleet-snapshot/1\",\"key\":\"K\",\"size\":100004,\"hash\":\"") +
+                           "0000000000000000\",\"checked\":\"" + id + "\"}");
+    CHECK(check_snapshot(stream, record, "K").empty());
+    ::usleep(20000);                                        // a later tick of the file clock
+    write_file(stream, std::string(100000, 'x') + "TAIL");  // garbled in place
+    REQUIRE(::stat(stream.c_str(), &st) == 0);
+    CHECK(stream_identity(st) != id);
+    CHECK(check_snapshot(stream, record, "K").find("hash") != std::string::npos);
     ::unlink(stream.c_str());
     ::unlink(record.c_str());
     ::rmdir(dir.c_str());

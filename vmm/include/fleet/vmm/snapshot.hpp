@@ -24,6 +24,8 @@
 #include <fleet/base/error.hpp>
 #include <fleet/vmm/spec.hpp>
 
+#include <sys/stat.h>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -54,10 +56,16 @@ struct SnapshotPick {
 };
 SnapshotPick pick_snapshot(const VmSpec& spec, const SnapshotContext& ctx);
 
-// Checks a stream against its record: "" if good, else what is wrong.
+// Checks a stream against its record: "" if good, else what is wrong. The
+// whole stream is hashed unless it is the very file the record's hash was
+// taken of (its "checked" identity: device, inode, size, mtime and ctime).
 std::string check_snapshot(const std::string& stream_path, const std::string& record_path, std::string_view key);
 
-// A 64-bit hash of a file's contents, fast enough for every restore.
+// That identity of a stat'ed stream.
+std::string stream_identity(const struct stat& st);
+
+// A 64-bit hash of a file's contents (a few ms for a Linux guest's stream:
+// once at the build, and at a restore only when the stream has changed).
 Result<std::uint64_t> content_hash(const std::string& path);
 
 // Boot `spec` to "waiting" and save it to `stream_path` (not there before),
