@@ -38,6 +38,37 @@ TEST_CASE("sealed_copy: the same bytes, readable by reopening, never writable", 
     CHECK(contains(missing.error().what(), "/nonexistent/kernel"));
 }
 
+TEST_CASE("boot_file: a file anyone may read is handed as it is, another one as a sealed copy", "[confine]")
+{
+    std::string path = "/dev/shm/fleet-boot-file-test-" + std::to_string(::getpid());
+    std::ofstream(path) << "kernel bytes";
+    struct stat want {
+    }, got{};
+    REQUIRE(::stat(path.c_str(), &want) == 0);
+    REQUIRE(::chmod(path.c_str(), 0644) == 0);
+    auto shared = boot_file(path);
+    REQUIRE(shared);
+    REQUIRE(::fstat(shared->get(), &got) == 0);
+    CHECK((got.st_dev == want.st_dev && got.st_ino == want.st_ino));  // the file itself: no copy
+    CHECK((::fcntl(shared->get(), F_GETFL) & O_ACCMODE) == O_RDONLY);
+    REQUIRE(::chmod(path.c_str(), 0600) == 0);
+    auto copied = boot_file(path);
+    REQUIRE(copied);
+    REQUIRE(::fstat(copied->get(), &got) == 0);
+    CHECK_FALSE(got.st_ino == want.st_ino);  // not the file: a copy
+    CHECK(::fcntl(copied->get(), F_GET_SEALS) & F_SEAL_WRITE);
+    Fd opened(::open(path.c_str(), O_RDONLY | O_CLOEXEC));  // opened by the caller (a client's file)
+    REQUIRE(::chmod(path.c_str(), 0644) == 0);
+    auto given = boot_file("/elsewhere", std::move(opened));
+    REQUIRE(given);
+    REQUIRE(::fstat(given->get(), &got) == 0);
+    CHECK(got.st_ino == want.st_ino);
+    ::unlink(path.c_str());
+    auto missing = boot_file("/nonexistent/kernel");
+    REQUIRE_FALSE(missing);
+    CHECK(contains(missing.error().what(), "/nonexistent/kernel"));
+}
+
 TEST_CASE("qemu_credentials: a root launcher never falls back to root silently", "[confine]")
 {
     const char* before = std::getenv("FLEET_QEMU_USER");

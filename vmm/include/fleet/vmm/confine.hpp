@@ -43,6 +43,11 @@ Result<Fd> sealed_copy(const std::string& path, int from = -1);
 // `what` names them in an error.
 Result<Fd> sealed_bytes(std::string_view bytes, const std::string& what);
 
+// A kernel or initrd for QEMU at path (`opened`: already open, else opened
+// here with the launcher's rights): that open file itself when anyone may
+// read it, else its sealed_copy.
+Result<Fd> boot_file(const std::string& path, Fd opened = Fd());
+
 // The files a client named, opened with its owner's rights rather than
 // the launcher's (base open_as): every disk and shared folder, and the
 // kernel and initrd when the client named them (an image of the launcher's
