@@ -17,6 +17,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 
 using nlohmann::json;
 
@@ -150,6 +151,36 @@ std::string check_snapshot(const std::string& stream_path, const std::string& re
 
 namespace {
 
+// The part of a key that names the device line: the same image set up the
+// same way, whatever fleet, QEMU or kernel file made the snapshot.
+std::string_view line_of(std::string_view key)
+{
+    auto at = key.find("\nline ");
+    return at == std::string_view::npos ? std::string_view() : key.substr(at);
+}
+
+}  // namespace
+
+void drop_superseded(const std::string& dir, const std::string& stem, std::string_view key)
+{
+    std::string_view line = line_of(key);
+    if (line.empty()) return;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+        std::string name = entry.path().filename().string();
+        if (!name.ends_with(".json") || name == stem + ".json") continue;
+        json j = json::parse(accel::read_small(entry.path().string(), 256 * 1024), nullptr, false);
+        if (j.is_discarded() || !j.is_object() || j.value("format", "") != format_name) continue;
+        std::string other = j.value("key", "");
+        if (other == key || line_of(other) != line) continue;
+        std::string other_stem = name.substr(0, name.size() - 5);
+        ::unlink((dir + "/" + other_stem + ".vmstate").c_str());
+        ::unlink(entry.path().c_str());
+    }
+}
+
+namespace {
+
 // Saves the spec's snapshot as stream + record, atomically, under the lock.
 Result<> build(const VmSpec& spec, const SnapshotContext& ctx, const std::string& dir, const std::string& stem,
                const std::string& key)
@@ -165,8 +196,11 @@ Result<> build(const VmSpec& spec, const SnapshotContext& ctx, const std::string
     }
     struct stat st {};  // after the rename, which sets the ctime
     if (::stat(stream.c_str(), &st) != 0) return fail_errno("cannot stat " + stream);
-    return replace_file(dir, stem + ".json",
-                        record_text(key, static_cast<std::uint64_t>(st.st_size), *size, stream_identity(st)), Sync::no);
+    auto recorded =
+        replace_file(dir, stem + ".json",
+                     record_text(key, static_cast<std::uint64_t>(st.st_size), *size, stream_identity(st)), Sync::no);
+    if (recorded) drop_superseded(dir, stem, key);
+    return recorded;
 }
 
 }  // namespace

@@ -72,6 +72,11 @@ Result<Fd> open_incoming(const VmSpec& spec, const LaunchOptions& options, const
     std::string incoming = choose_incoming(spec, options, qemu, hooks);
     if (incoming.empty()) return Fd();
     Fd fd(::open(incoming.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd && errno == ENOENT && options.incoming.empty()) {
+        // Picked, then removed by a newer build's drop_superseded: boot.
+        if (hooks.note) hooks.note("snapshot " + incoming + " is gone; booting cold");
+        return Fd();
+    }
     if (!fd) return fail_errno("cannot open the snapshot " + incoming);
     std::string line = "fleet-vmm: restoring from snapshot " + incoming + "\n";
     if (options.qemu_log_fd >= 0) (void)!::write(options.qemu_log_fd, line.data(), line.size());

@@ -98,3 +98,30 @@ TEST_CASE("snapshot: a stream is used only if it matches its record", "[snapshot
     ::unlink(record.c_str());
     ::rmdir(dir.c_str());
 }
+
+TEST_CASE("snapshot: a new build removes those of the same device line under another key", "[snapshot]")
+{
+    std::string dir = "/tmp/fleet-snapshot-prune-" + std::to_string(::getpid());
+    REQUIRE(std::system(("mkdir -p " + dir).c_str()) == 0);
+    auto record = [&](const std::string& stem, const std::string& key) {
+        write_file(dir + "/" + stem + ".vmstate", "stream");
+        write_file(dir + "/" + stem + ".json", "{\"format\":\"fleet-snapshot/1\",\"key\":\"" + key + "\"}");
+    };
+    auto exists = [&](const std::string& f) { return ::access((dir + "/" + f).c_str(), F_OK) == 0; };
+    record("new", "fleet-snapshot/1 fleet 2\\nline qemu -kernel /k");
+    record("old", "fleet-snapshot/1 fleet 1\\nline qemu -kernel /k");        // superseded
+    record("other", "fleet-snapshot/1 fleet 1\\nline qemu -kernel /other");  // another image
+    write_file(dir + "/junk.json", "not json");
+    write_file(dir + "/lock", "");
+    drop_superseded(dir, "new", "fleet-snapshot/1 fleet 2\nline qemu -kernel /k");
+    CHECK(exists("new.vmstate"));
+    CHECK(exists("new.json"));
+    CHECK_FALSE(exists("old.vmstate"));
+    CHECK_FALSE(exists("old.json"));
+    CHECK(exists("other.vmstate"));
+    CHECK(exists("other.json"));
+    CHECK(exists("junk.json"));
+    CHECK(exists("lock"));
+    drop_superseded(dir + "/missing", "new", "x\nline y");  // no folder: nothing to do
+    REQUIRE(std::system(("rm -rf " + dir).c_str()) == 0);
+}

@@ -64,6 +64,13 @@ std::string check_snapshot(const std::string& stream_path, const std::string& re
 // That identity of a stat'ed stream.
 std::string stream_identity(const struct stat& st);
 
+// Removes the snapshots in `dir` made for the same device line as `key`
+// under another key (an older fleet, QEMU or kernel file): they cannot be
+// used again, and each is tens of MB, often in a tmpfs. Called under the
+// folder's lock once `stem`'s snapshot is in place; a start that had
+// already picked one of them boots cold (vm_launch's open_incoming).
+void drop_superseded(const std::string& dir, const std::string& stem, std::string_view key);
+
 // A 64-bit hash of a file's contents (a few ms for a Linux guest's stream:
 // once at the build, and at a restore only when the stream has changed).
 Result<std::uint64_t> content_hash(const std::string& path);
