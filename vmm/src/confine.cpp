@@ -124,7 +124,7 @@ Result<Fd> sealed_bytes(std::string_view bytes, const std::string& what)
 // may read it (a regular file with the others' read bit: QEMU's reopen
 // through /proc/self/fd passes the kernel's check of the inode's mode, and
 // fleet-qemu learns nothing it could not read), else a sealed copy. A Linux
-// image's kernel and initrd are 18 MB: copying them took 40 ms a start.
+// image's kernel and initrd are 18 MB: copying them took 20-40 ms a start.
 Result<Fd> boot_file(const std::string& path, Fd opened)
 {
     if (!opened) opened = Fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
