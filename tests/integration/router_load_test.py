@@ -314,6 +314,24 @@ def settle_rss(router):
     return min(samples)
 
 
+def settled_fds(router, at_most=None, wait=5.0):
+    """The router's open fds at rest: the lowest of samples every 20 ms for
+    a second (the probe's own connection comes and goes every PROBE_EVERY
+    s, and a VM's watcher closes just after its supervisor ends). With
+    at_most, keeps sampling up to `wait` s until the count is that low; a
+    leaked fd stays, so the lowest count stays over it."""
+    low = None
+    deadline = time.monotonic() + max(wait if at_most is not None else 0, 1.0)
+    start = time.monotonic()
+    while True:
+        n = len(os.listdir(f"/proc/{router.pid}/fd"))
+        low = n if low is None else min(low, n)
+        now = time.monotonic()
+        if now >= deadline or (at_most is not None and low <= at_most and now - start >= 1.0):
+            return low
+        time.sleep(0.02)
+
+
 def run_delay(pid):
     """Seconds the process has waited on a run queue (schedstat): CPU contention, not its own work."""
     try:
@@ -359,7 +377,7 @@ def main():
                 failures += c.errors
             wait_until(lambda: router.qemu_processes() == [], 20, "the warm-up's VMs to end")
             rss_before = settle_rss(router)
-            fds_before = len(os.listdir(f"/proc/{router.pid}/fd"))
+            fds_before = settled_fds(router)
             cpu0 = cpu_seconds(router.pid)
             wait0 = run_delay(router.pid)
             faults0 = minor_faults(router.pid)
@@ -372,7 +390,7 @@ def main():
                 failures += c.errors
             wait_until(lambda: router.qemu_processes() == [], 20, "the main round's VMs to end")
             rss_after = settle_rss(router)
-            fds_after = len(os.listdir(f"/proc/{router.pid}/fd"))
+            fds_after = settled_fds(router, at_most=fds_before)
         failures += probe.errors
         if fds_after > fds_before:
             failures.append(f"the router holds {fds_after} fds after the main round, {fds_before} before: "
