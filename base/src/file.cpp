@@ -11,18 +11,18 @@
 
 namespace fleet {
 
-namespace {
-
-Result<> write_all(int fd, std::string_view data, const std::string& path)
+Result<> write_all(int fd, std::string_view data, const std::string& what)
 {
     while (!data.empty()) {
         const ssize_t n = ::write(fd, data.data(), data.size());
         if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return fail_errno("cannot write " + path);
+        if (n <= 0) return fail_errno("cannot write " + what);
         data.remove_prefix(static_cast<std::size_t>(n));
     }
     return {};
 }
+
+namespace {
 
 Result<> sync_dir(const std::string& dir)
 {

@@ -1,6 +1,7 @@
 // fleet — confining QEMU (see confine.hpp).
 #include <fleet/vmm/confine.hpp>
 
+#include <fleet/base/file.hpp>
 #include <fleet/base/open_as.hpp>
 #include <fleet/base/socket.hpp>
 
@@ -63,16 +64,12 @@ Result<std::optional<SpawnOptions::Credentials>> qemu_credentials()
 
 namespace {
 
-bool write_fully(int fd, const char* p, std::size_t n)
+// base's write_all, its error worded as a copy's.
+Result<> copy_into(int fd, std::string_view bytes, const std::string& what)
 {
-    while (n > 0) {
-        ssize_t w = ::write(fd, p, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0) return false;
-        p += w;
-        n -= static_cast<std::size_t>(w);
-    }
-    return true;
+    auto w = write_all(fd, bytes, what);
+    if (!w) return fail("cannot copy " + what, w.error().sys_errno);
+    return {};
 }
 
 Result<Fd> new_boot_file(const std::string& what)
@@ -107,7 +104,8 @@ Result<Fd> sealed_copy(const std::string& path, int from)
         if (n < 0) return fail_errno("cannot read '" + path + "'");
         if (n == 0) break;
         offset += n;
-        if (!write_fully(out->get(), buf, static_cast<std::size_t>(n))) return fail_errno("cannot copy " + what);
+        if (auto w = copy_into(out->get(), {buf, static_cast<std::size_t>(n)}, what); !w)
+            return std::unexpected(w.error());
     }
     return sealed(std::move(*out), what);
 }
@@ -116,7 +114,7 @@ Result<Fd> sealed_bytes(std::string_view bytes, const std::string& what)
 {
     auto out = new_boot_file(what);
     if (!out) return out;
-    if (!write_fully(out->get(), bytes.data(), bytes.size())) return fail_errno("cannot copy " + what);
+    if (auto w = copy_into(out->get(), bytes, what); !w) return std::unexpected(w.error());
     return sealed(std::move(*out), what);
 }
 

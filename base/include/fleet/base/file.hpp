@@ -23,6 +23,10 @@ enum class Sync { no, yes };
 // rename and the folder after it. On failure the temp file is removed.
 Result<> replace_file(const std::string& dir, const std::string& name, std::string_view text, Sync sync);
 
+// All of data written to fd, across short writes and EINTR; the error says
+// "cannot write " + what and keeps errno.
+Result<> write_all(int fd, std::string_view data, const std::string& what);
+
 // A folder only this user may change, created (with its parents) if missing:
 // a runtime or state folder another local user must not be able to
 // pre-create, replace with a symlink or write into. An existing folder must
