@@ -289,9 +289,10 @@ static void ctl_set_trigger(uint32_t want)
 
 /* One byte from ctl, `more` of them (at least 1) surely on their way.
  * Once the block has `started`, the rest is already in QEMU's socket, so a
- * long silence means it was cut short. The guest halts until the FIFO fills to what it waits for instead of
- * polling the line status: polling keeps its CPU busy, and where QEMU's
- * main loop shares that CPU it then hands over one byte per time slice. */
+ * long silence means it was cut short. The guest halts until the FIFO
+ * fills to what it waits for instead of polling the line status: polling
+ * keeps its CPU busy, and where QEMU's main loop shares that CPU it then
+ * hands over one byte per time slice. */
 static uint8_t ctl_getc(int started, uint32_t more)
 {
     uint64_t t0 = rdtsc();
@@ -400,12 +401,11 @@ static int fw_cfg_read(uint16_t key, int select, void* to, uint32_t n)
 static uint32_t fw_cfg_block(void)
 {
     char sig[4];
-    outw(FLEET_FWCFG_PORT_SEL, FW_CFG_SIGNATURE);
-    for (int i = 0; i < 4; i++) sig[i] = (char)inb(FLEET_FWCFG_PORT_DATA);
+    uint32_t id;    /* little-endian, as x86 reads it */
+    fw_cfg_dma = 0; /* the data port, until the ID says there is DMA */
+    fw_cfg_read(FW_CFG_SIGNATURE, 1, sig, 4);
     if (sig[0] != 'Q' || sig[1] != 'E' || sig[2] != 'M' || sig[3] != 'U') return 0;
-    uint32_t id = 0;
-    outw(FLEET_FWCFG_PORT_SEL, FW_CFG_ID);
-    for (int i = 0; i < 4; i++) id |= (uint32_t)inb(FLEET_FWCFG_PORT_DATA) << (8 * i);
+    fw_cfg_read(FW_CFG_ID, 1, &id, 4);
     fw_cfg_dma = (id & 2) != 0;
     uint32_t count;
     if (!fw_cfg_read(FW_CFG_FILE_DIR, 1, &count, 4)) return 0;
