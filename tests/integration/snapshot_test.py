@@ -28,14 +28,17 @@ def snapshots(fleet):
     return sorted(glob.glob(os.path.join(fleet.runtime, "snapshots", "*.vmstate")))
 
 
-def run_kept(fleet, name, *args, input=b"", flags=(), images=None):
-    """fleet-vmm run --keep: the result and what vmm.log says about snapshots."""
+def run_kept(fleet, name, *args, input=b"", flags=(), images=None, env=None, log=None):
+    """fleet-vmm run --keep: the result and what vmm.log says about snapshots
+    (and the log itself into the list `log`, if given)."""
     glob_flags = ["--images", images] if images else []
-    p = fleet.vmm(*glob_flags, "run", "--keep", "--name", name, *flags, *args, input=input, timeout=120)
+    p = fleet.vmm(*glob_flags, "run", "--keep", "--name", name, *flags, *args, input=input, timeout=120, env=env)
     with open(os.path.join(fleet.vm_dir(name), "vmm.log"), errors="replace") as f:
-        log = f.read()
+        text = f.read()
+    if log is not None:
+        log.append(text)
     fleet.vmm("rm", name, check_rc=0)
-    m = re.search(r"restoring from snapshot (\S+)", log)
+    m = re.search(r"restoring from snapshot (\S+)", text)
     return p, (m.group(1) if m else None)
 
 
@@ -74,6 +77,33 @@ def test_each_restore_has_its_own_rng_and_the_right_clock(fleet):
         if i == 0:
             time.sleep(2)  # the clock must follow the host, not the snapshot
     check(outs[0] != outs[1], f"two restores gave the same random bytes: {outs}")
+
+
+def test_the_ram_is_mapped_or_copied_never_written(fleet):
+    """A QEMU of the launcher's own user maps the snapshot's RAM from the
+    file, privately; a confined one (fleet-qemu, under root) gets a copy.
+    Either way the guest writes its RAM and the file stays as it was."""
+    need_linux()
+    ways = [("mapped", {"FLEET_QEMU_USER": "root"}, "RAM mapped from the file")]
+    if os.geteuid() == 0:
+        ways.append(("copied", {}, "RAM copied for a confined QEMU"))
+    p, src = run_kept(fleet, "build", IMAGE, "-c", "true")
+    check(p.returncode == 0 and src, f"first run: exit {p.returncode}, source {src}, stderr {p.stderr!r}")
+    before = os.stat(src)
+    # The guest fills 16 MiB of its RAM (page cache) and reads it back.
+    script = "dd if=/dev/zero bs=1M count=16 2>/dev/null | tr '\\0' x > /tmp/f; wc -c < /tmp/f; echo done"
+    for way, env, said in ways:
+        log = []
+        p, got = run_kept(fleet, way, IMAGE, "-c", script, env=env, log=log)
+        check(p.returncode == 0 and p.stdout == b"16777216\ndone\n" and got == src,
+              f"{way}: exit {p.returncode} stdout {p.stdout!r} source {got} stderr {p.stderr!r}")
+        check(said in log[0], f"{way}: vmm.log says {log[0]!r}")
+        after = os.stat(src)
+        check((after.st_size, after.st_mtime_ns, after.st_ctime_ns) ==
+              (before.st_size, before.st_mtime_ns, before.st_ctime_ns), f"{way}: the restore changed {src}")
+    p, got = run_kept(fleet, "again", IMAGE, "-c", "echo same")
+    check(p.returncode == 0 and p.stdout == b"same\n" and got == src and p.stderr == b"",
+          f"after both: exit {p.returncode} {p.stdout!r} source {got} stderr {p.stderr!r}")
 
 
 def test_damaged_snapshot_boots_cold_with_a_note(fleet):
@@ -130,5 +160,5 @@ def test_a_changed_kernel_makes_a_new_snapshot(fleet):
 
 if __name__ == "__main__":
     main([test_restored_guest_runs_like_a_cold_one, test_each_restore_has_its_own_rng_and_the_right_clock,
-          test_damaged_snapshot_boots_cold_with_a_note, test_a_changed_kernel_makes_a_new_snapshot],
+          test_the_ram_is_mapped_or_copied_never_written, test_damaged_snapshot_boots_cold_with_a_note, test_a_changed_kernel_makes_a_new_snapshot],
          lambda t: Fleet())

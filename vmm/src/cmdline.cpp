@@ -67,7 +67,13 @@ std::vector<std::string> qemu_argv(const std::string& qemu, const VmSpec& spec, 
     add({"-M", machine_options});
     add({"-accel", std::string(to_string(accel))});
     add({"-cpu", !spec.cpu.empty() ? spec.cpu : accel == Accel::kvm ? "host" : "max"});
-    add({"-m", std::to_string(spec.memory_mib) + "M", "-smp", std::to_string(spec.vcpus)});
+    std::string memory = std::to_string(spec.memory_mib) + "M";
+    add({"-m", memory, "-smp", std::to_string(spec.vcpus)});
+    if (wiring.ram_fd >= 0)
+        add({"-object",
+             std::string("memory-backend-file,id=fleet-ram,share=") + (wiring.ram_private ? "off" : "on") +
+                 ",size=" + memory + ",mem-path=/proc/self/fd/" + std::to_string(wiring.ram_fd),
+             "-machine", "memory-backend=fleet-ram"});
     add({"-name", "guest=" + qemu_escape(spec.name)});
     add({"-nodefaults", "-no-user-config", "-display", "none", "-no-reboot"});
     add({"-sandbox", sandbox_options});

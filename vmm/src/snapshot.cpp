@@ -11,13 +11,14 @@
 #include <nlohmann/json.hpp>
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 
 using nlohmann::json;
 
@@ -25,7 +26,8 @@ namespace fleet::vmm {
 
 namespace {
 
-constexpr const char* format_name = "fleet-snapshot/1";
+constexpr const char* format_name = "fleet-snapshot/2";  // 2: the RAM before the stream
+constexpr std::string_view format_family = "fleet-snapshot/";
 
 std::string kvm_device()
 {
@@ -34,26 +36,35 @@ std::string kvm_device()
 }
 
 // Four independent multiply-xor lanes over 8-byte words: a few ms for the
-// tens of MB of a Linux guest's stream (a cryptographic hash would cost
+// tens of MB of a Linux guest's snapshot (a cryptographic hash would cost
 // more than the restore itself; this guards against damage, not an
-// attacker — the folder is private to the user).
-std::uint64_t hash_bytes(const unsigned char* p, std::size_t n)
-{
-    constexpr std::uint64_t k = 0x9e3779b97f4a7c15ull;
+// attacker — the folder is private to the user). Fed in pieces whose sizes
+// are multiples of 32 bytes, but for the last.
+struct Hasher {
+    static constexpr std::uint64_t k = 0x9e3779b97f4a7c15ull;
     std::uint64_t lane[4] = {1, 2, 3, 4};
-    std::size_t i = 0;
-    for (; i + 32 <= n; i += 32)
-        for (int l = 0; l < 4; ++l) {
-            std::uint64_t w;
-            std::memcpy(&w, p + i + 8 * static_cast<std::size_t>(l), 8);
-            lane[l] = (lane[l] ^ w) * k;
-            lane[l] ^= lane[l] >> 29;
-        }
-    std::uint64_t h = n;
-    for (; i < n; ++i) h = (h ^ p[i]) * k;
-    for (auto v : lane) h = (h ^ v) * k ^ (h >> 31);
-    return h;
-}
+    std::uint64_t n = 0, tail = 0;
+
+    void add(const unsigned char* p, std::size_t len)
+    {
+        n += len;
+        std::size_t i = 0;
+        for (; i + 32 <= len; i += 32)
+            for (int l = 0; l < 4; ++l) {
+                std::uint64_t w;
+                std::memcpy(&w, p + i + 8 * static_cast<std::size_t>(l), 8);
+                lane[l] = (lane[l] ^ w) * k;
+                lane[l] ^= lane[l] >> 29;
+            }
+        for (; i < len; ++i) tail = (tail ^ p[i]) * k;
+    }
+    std::uint64_t done() const
+    {
+        std::uint64_t h = n ^ tail;
+        for (auto v : lane) h = (h ^ v) * k ^ (h >> 31);
+        return h;
+    }
+};
 
 std::string hex64(std::uint64_t v)
 {
@@ -107,17 +118,25 @@ std::string snapshot_key(const VmSpec& spec, const std::string& qemu)
 
 Result<std::uint64_t> content_hash(const std::string& path)
 {
+    // Read, not mapped: a mapped read of a hole in a tmpfs file allocates
+    // it, and a snapshot's RAM is mostly holes.
     Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) return fail_errno("cannot open " + path);
-    struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) return fail_errno("cannot stat " + path);
-    auto n = static_cast<std::size_t>(st.st_size);
-    if (n == 0) return hash_bytes(nullptr, 0);
-    void* map = ::mmap(nullptr, n, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd.get(), 0);
-    if (map == MAP_FAILED) return fail_errno("cannot map " + path);
-    std::uint64_t h = hash_bytes(static_cast<const unsigned char*>(map), n);
-    ::munmap(map, n);
-    return h;
+    constexpr std::size_t chunk = 1 << 20;
+    std::unique_ptr<unsigned char[]> buf(new unsigned char[chunk]);
+    Hasher h;
+    for (;;) {
+        std::size_t have = 0;
+        while (have < chunk) {  // whole chunks, so every piece but the last is a multiple of 32
+            ssize_t r = ::read(fd.get(), buf.get() + have, chunk - have);
+            if (r < 0 && errno == EINTR) continue;
+            if (r < 0) return fail_errno("cannot read " + path);
+            if (r == 0) break;
+            have += static_cast<std::size_t>(r);
+        }
+        h.add(buf.get(), have);
+        if (have < chunk) return h.done();
+    }
 }
 
 std::string stream_identity(const struct stat& st)
@@ -170,7 +189,7 @@ void drop_superseded(const std::string& dir, const std::string& stem, std::strin
         std::string name = entry.path().filename().string();
         if (!name.ends_with(".json") || name == stem + ".json") continue;
         json j = json::parse(accel::read_small(entry.path().string(), 256 * 1024), nullptr, false);
-        if (j.is_discarded() || !j.is_object() || j.value("format", "") != format_name) continue;
+        if (j.is_discarded() || !j.is_object() || !j.value("format", "").starts_with(format_family)) continue;
         std::string other = j.value("key", "");
         if (other == key || line_of(other) != line) continue;
         std::string other_stem = name.substr(0, name.size() - 5);

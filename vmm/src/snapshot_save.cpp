@@ -5,11 +5,14 @@
 // its sandbox (spawn=deny) forbids `exec:`; a path of ours is out of reach
 // of a confined QEMU (confine.hpp). So QEMU gets the write end of a pipe
 // over the monitor (getfd, SCM_RIGHTS) and migrates to `fd:snapshot`; we
-// copy the read end to the file: the stream is whole when QEMU says
-// "completed" and the pipe has ended. The
-// guest keeps running while it is sent (it only waits on ctl), so a restore
-// starts running by itself once it has read the stream (a source paused
-// first would leave every restore paused).
+// copy the read end to the file, after the RAM's place: the stream is whole
+// when QEMU says "completed" and the pipe has ended. The guest's RAM is a
+// memfd of ours, left out of the stream (x-ignore-shared); QEMU stops the
+// guest when the migration completes, and once QEMU is gone the RAM's pages
+// go to the start of the file. The guest keeps running while the stream
+// is sent (it only waits on ctl), so a restore starts running by itself
+// once it has read the stream (a source paused first would leave every
+// restore paused).
 #include <fleet/vmm/snapshot.hpp>
 
 #include <fleet/base/loop.hpp>
@@ -99,7 +102,12 @@ struct SaveRun {
 
     void start_migration()
     {
+        vm->execute("migrate-set-capabilities", ram_out_of_stream(), [this](Result<json> r) {
+            if (done) return;
+            if (!r) return finish("QEMU cannot leave the RAM out of the stream: " + r.error().what());
+        });
         vm->execute("migrate", {{"uri", "fd:snapshot"}}, [this](Result<json> r) {
+            if (done) return;
             if (!r) return finish("QEMU refused the migration: " + r.error().what());
             poll();
         });
@@ -127,7 +135,7 @@ struct SaveRun {
 
 }  // namespace
 
-Result<> save_snapshot(const VmSpec& spec, const SnapshotContext& ctx, const std::string& stream_path)
+Result<> save_snapshot(const VmSpec& spec, const SnapshotContext& ctx, const std::string& path)
 {
     auto loop = Loop::create(32);
     if (!loop) return std::unexpected(loop.error());
@@ -141,13 +149,18 @@ Result<> save_snapshot(const VmSpec& spec, const SnapshotContext& ctx, const std
     lo.qemu = ctx.qemu;
     lo.runtime_dir = ctx.runtime_dir;
     lo.defer_exec = true;
+    const std::uint64_t ram_bytes = snapshot_ram_bytes(spec);
+    auto ram = new_ram(ram_bytes);
+    if (!ram) return std::unexpected(ram.error());
+    lo.ram_fd = ram->get();
     SaveRun run(**loop);
     int pipefd[2];
     if (::pipe2(pipefd, O_CLOEXEC) != 0) return fail_errno("cannot create a pipe");
     run.conn = Fd(pipefd[0]);
     run.sender = Fd(pipefd[1]);
-    run.file = Fd(::open(stream_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-    if (!run.file) return fail_errno("cannot create " + stream_path);
+    run.file = Fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    if (!run.file) return fail_errno("cannot create " + path);
+    if (::lseek(run.file.get(), static_cast<off_t>(ram_bytes), SEEK_SET) < 0) return fail_errno("cannot write " + path);
     run.receive();
     std::optional<ExitInfo> end;
     VmHooks hooks;
@@ -168,7 +181,7 @@ Result<> save_snapshot(const VmSpec& spec, const SnapshotContext& ctx, const std
     vm->reset();  // kills and reaps QEMU if the loop failed
     if (!ran) return std::unexpected(ran.error());
     if (run.failure) return fail(*run.failure);
-    return {};
+    return write_ram(ram->get(), run.file.get(), ram_bytes);
 }
 
 }  // namespace fleet::vmm

@@ -31,7 +31,7 @@ namespace fleet::vmm::vm_detail {
 
 // Child fd numbers for the channels (cmdline "socket,fd=N").
 inline constexpr int child_qmp = 3, child_out = 4, child_err = 5, child_ctl = 6, child_in = 7, child_console = 8,
-                     child_incoming = 9, child_exec_block = 29,
+                     child_incoming = 9, child_ram = 28, child_exec_block = 29,
                      child_hypervisor = 30;  // 30, 31, ...: the channel's ports
 
 struct Pair {
@@ -43,7 +43,11 @@ struct Pair {
 struct Channels {
     Pair qmp, out, err, ctl, in, console;  // in, console: virtio guests only
     Fd log_rd, log_wr;
-    Fd exec_block;  // the exec block as fw_cfg's file (VmSpec::exec_fw_cfg); empty: it goes on ctl
+    Fd exec_block;                      // the exec block as fw_cfg's file (VmSpec::exec_fw_cfg); empty: it goes on ctl
+    Fd incoming;                        // a restore: the snapshot file at its stream's offset (snapshot.hpp)
+    Fd ram;                             // a restore: the guest's RAM, the snapshot file or a copy of its RAM
+    bool ram_private = false;           // the snapshot file: QEMU maps it privately (Wiring::ram_private)
+    std::unique_ptr<RamFill> ram_fill;  // a restore's copy of the RAM, still being made
 };
 
 Result<Pair> socket_pair();
@@ -76,6 +80,9 @@ struct Vm::Impl {
     bool output_held = false;
     std::vector<std::function<void()>> parked;
     int qemu_log_fd = -1;
+    bool restoring = false;             // from a snapshot: watch() hands QEMU the stream
+    std::unique_ptr<RamFill> ram_fill;  // ... once this copy of its RAM is made
+    OpId ram_fill_op = 0;
     std::unique_ptr<QmpClient> qmp;
     VmState state = VmState::starting;
     bool ready = false;
@@ -104,7 +111,7 @@ struct Vm::Impl {
 
     explicit Impl(Loop& l) : loop(l) {}
 
-    Result<> spawn_qemu(const std::string& qemu, Channels& c, const Fd& incoming, const LaunchOptions& options);
+    Result<> spawn_qemu(const std::string& qemu, Channels& c, const LaunchOptions& options);
     void watch(Fd qmp_host);
 
     void set_state(VmState s)
@@ -321,7 +328,7 @@ struct Vm::Impl {
     void on_exit()
     {
         exiting = true;
-        for (OpId* op : {&boot_timer, &stop_timer, &drain_timer})
+        for (OpId* op : {&boot_timer, &stop_timer, &drain_timer, &ram_fill_op})
             if (*op) loop.cancel(std::exchange(*op, 0));
         exit_guard = loop.timer(std::chrono::milliseconds(1000), [this](int) {
             exit_guard = 0;

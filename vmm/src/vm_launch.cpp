@@ -66,21 +66,55 @@ Result<> settle_accel(VmSpec& spec, const LaunchOptions& options, const std::str
     return {};
 }
 
-// The saved boot to restore from, opened; an empty Fd to boot.
-Result<Fd> open_incoming(const VmSpec& spec, const LaunchOptions& options, const std::string& qemu, VmHooks& hooks)
+// What a restore starts from: the snapshot file, its offset at QEMU's
+// stream, and the guest's RAM: the file itself, mapped privately, or a copy
+// of its RAM. Both empty: boot.
+struct Incoming {
+    Fd stream, ram;
+    bool ram_private = false;
+    std::unique_ptr<RamFill> fill;  // the copy, made while QEMU starts
+};
+
+// The saved boot to restore from, opened and its RAM copied; empty to boot.
+Result<Incoming> open_incoming(const VmSpec& spec, const LaunchOptions& options, const std::string& qemu,
+                               VmHooks& hooks)
 {
     std::string incoming = choose_incoming(spec, options, qemu, hooks);
-    if (incoming.empty()) return Fd();
+    if (incoming.empty()) return Incoming{};
     Fd fd(::open(incoming.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd && errno == ENOENT && options.incoming.empty()) {
         // Picked, then removed by a newer build's drop_superseded: boot.
         if (hooks.note) hooks.note("snapshot " + incoming + " is gone; booting cold");
-        return Fd();
+        return Incoming{};
     }
     if (!fd) return fail_errno("cannot open the snapshot " + incoming);
-    std::string line = "fleet-vmm: restoring from snapshot " + incoming + "\n";
+    // A QEMU of the launcher's own user maps the file's RAM itself,
+    // privately: nothing is copied, and the pages the guest does not write
+    // stay one copy in the page cache for every restore. QEMU 7.2 opens a
+    // memory backend's file read-write, so a QEMU under another user
+    // (fleet-qemu, confine.hpp) gets a copy of its own instead, made while
+    // QEMU starts: it must never be able to write a snapshot other VMs
+    // restore from.
+    auto run_as = qemu_credentials();
+    if (!run_as) return std::unexpected(run_as.error());
+    std::uint64_t ram_bytes = snapshot_ram_bytes(spec);
+    Incoming in;
+    in.ram_private = !*run_as;
+    if (in.ram_private) {
+        in.ram = Fd(::fcntl(fd.get(), F_DUPFD_CLOEXEC, 0));
+        if (!in.ram) return fail_errno("cannot restore from " + incoming);
+    } else {
+        auto fill = RamFill::start(incoming, ram_bytes);
+        if (!fill) return fail("cannot restore from " + incoming + ": " + fill.error().what());
+        in.fill = std::move(*fill);
+    }
+    if (::lseek(fd.get(), static_cast<off_t>(ram_bytes), SEEK_SET) < 0)
+        return fail_errno("cannot read the snapshot " + incoming);
+    std::string line = "fleet-vmm: restoring from snapshot " + incoming +
+                       (in.ram_private ? " (RAM mapped from the file)\n" : " (RAM copied for a confined QEMU)\n");
     if (options.qemu_log_fd >= 0) (void)!::write(options.qemu_log_fd, line.data(), line.size());
-    return fd;
+    in.stream = std::move(fd);
+    return in;
 }
 
 Result<Channels> make_channels(bool virtio)
@@ -119,7 +153,7 @@ Wiring wiring_for(bool virtio, bool incoming, std::size_t hypervisor_ports, cons
         w.in = fd(child_in);
         w.console = fd(child_console);
     }
-    if (incoming) w.incoming = "fd:" + std::to_string(child_incoming);
+    if (incoming) w.incoming = "defer";  // the stream after x-ignore-shared (watch)
     if (virtio)
         for (std::size_t i = 0; i < hypervisor_ports; ++i)
             w.hypervisor.push_back(fd(child_hypervisor + static_cast<int>(i)));
@@ -130,11 +164,14 @@ Wiring wiring_for(bool virtio, bool incoming, std::size_t hypervisor_ports, cons
 
 // QEMU's argv and process: its channels placed by number, confined under
 // root (confine.hpp), in a session of its own, dying with its owner.
-Result<> Vm::Impl::spawn_qemu(const std::string& qemu, Channels& c, const Fd& incoming, const LaunchOptions& options)
+Result<> Vm::Impl::spawn_qemu(const std::string& qemu, Channels& c, const LaunchOptions& options)
 {
     bool virtio = spec.stdio == StdioKind::virtio;
-    Wiring w = wiring_for(virtio, static_cast<bool>(incoming), spec.hypervisor_fds.size(), options);
+    Wiring w = wiring_for(virtio, static_cast<bool>(c.incoming), spec.hypervisor_fds.size(), options);
     if (c.exec_block) w.exec_fw_cfg_fd = child_exec_block;
+    int ram = c.ram ? c.ram.get() : c.ram_fill ? c.ram_fill->ram() : options.ram_fd;
+    if (ram >= 0) w.ram_fd = child_ram;
+    w.ram_private = c.ram_private;
     auto run_as = qemu_credentials();
     if (!run_as) return std::unexpected(run_as.error());
     VmSpec argv_spec = spec;
@@ -161,7 +198,8 @@ Result<> Vm::Impl::spawn_qemu(const std::string& qemu, Channels& c, const Fd& in
         so.pass_fds.emplace_back(c.in.guest.get(), child_in);
         so.pass_fds.emplace_back(c.console.guest.get(), child_console);
     }
-    if (incoming) so.pass_fds.emplace_back(incoming.get(), child_incoming);
+    if (c.incoming) so.pass_fds.emplace_back(c.incoming.get(), child_incoming);
+    if (ram >= 0) so.pass_fds.emplace_back(ram, child_ram);
     if (c.exec_block) so.pass_fds.emplace_back(c.exec_block.get(), child_exec_block);
     for (std::size_t i = 0; i < spec.hypervisor_fds.size(); ++i)
         so.pass_fds.emplace_back(spec.hypervisor_fds[i], child_hypervisor + static_cast<int>(i));
@@ -206,6 +244,28 @@ void Vm::Impl::watch(Fd qmp_host)
         self->exit_op = 0;
         self->on_exit();
     });
+    if (restoring) {
+        // The stream has no RAM (snapshot.hpp): QEMU must know before it reads.
+        auto failed = [self](Result<json> r) {
+            if (r || self->state == VmState::exited) return;
+            self->on_qemu_message("fleet-vmm: the restore failed: " + r.error().what() + "\n");
+            self->signal(SIGKILL);
+        };
+        qmp->execute("migrate-set-capabilities", ram_out_of_stream(), failed);
+        auto incoming = [self, failed] {
+            self->qmp->execute("migrate-incoming", {{"uri", "fd:" + std::to_string(child_incoming)}}, failed);
+        };
+        if (!ram_fill) {
+            incoming();
+        } else {  // the stream once QEMU's RAM holds the snapshot's
+            ram_fill_op = loop.poll(ram_fill->done_fd(), POLLIN, [self, failed, incoming](int) {
+                self->ram_fill_op = 0;
+                auto copied = self->ram_fill->result();
+                if (!copied) return failed(std::unexpected(copied.error()));
+                incoming();
+            });
+        }
+    }
     if (spec.start_paused) {
         qmp->on_ready([self] {
             if (self->state == VmState::starting) self->set_state(VmState::paused);
@@ -238,12 +298,18 @@ Result<std::unique_ptr<Vm>> Vm::launch(Loop& loop, VmSpec spec, const LaunchOpti
     // An image that reads its block from fw_cfg gets it there at a cold
     // start: a few port accesses, where ctl's UART hands it over a FIFO at
     // a time (each a turn of QEMU's main loop).
-    if (m.spec.exec_fw_cfg && !options.defer_exec && !*incoming) {
+    m.restoring = static_cast<bool>(incoming->stream);
+    channels->incoming = std::move(incoming->stream);
+    channels->ram = std::move(incoming->ram);
+    channels->ram_private = incoming->ram_private;
+    channels->ram_fill = std::move(incoming->fill);
+    if (m.spec.exec_fw_cfg && !options.defer_exec && !channels->incoming) {
         auto file = sealed_bytes(*block, "the exec block");
         if (!file) return std::unexpected(file.error());
         channels->exec_block = std::move(*file);
     }
-    if (auto s = m.spawn_qemu(*qemu, *channels, *incoming, options); !s) return std::unexpected(s.error());
+    if (auto s = m.spawn_qemu(*qemu, *channels, options); !s) return std::unexpected(s.error());
+    m.ram_fill = std::move(channels->ram_fill);
 
     // Guest stdin: isa guests read it from COM1, virtio guests from fleet.stdin.
     m.stdin_sink = std::make_unique<Sink>(loop, m.in ? m.in.get() : m.out.get());

@@ -119,6 +119,23 @@ TEST_CASE("qemu_argv: the exec block as fw_cfg's file is an inherited fd, its by
     for (const auto& word : a) CHECK_FALSE(contains(word, "secret-token"));
 }
 
+TEST_CASE("qemu_argv: RAM on an inherited memfd or snapshot file", "[cmdline]")
+{
+    VmSpec s = basic_spec();
+    s.memory_mib = 96;
+    Argv plain = qemu_argv("qemu", s, Accel::tcg, Wiring{});
+    CHECK_FALSE(has(plain, "-object"));
+    Wiring w;
+    w.ram_fd = 28;
+    Argv a = qemu_argv("qemu", s, Accel::tcg, w);
+    CHECK(value_of(a, "-m") == "96M");
+    CHECK(value_of(a, "-object") == "memory-backend-file,id=fleet-ram,share=on,size=96M,mem-path=/proc/self/fd/28");
+    CHECK(value_of(a, "-machine") == "memory-backend=fleet-ram");
+    w.ram_private = true;  // the snapshot file itself: mapped privately, never written
+    CHECK(value_of(qemu_argv("qemu", s, Accel::tcg, w), "-object") ==
+          "memory-backend-file,id=fleet-ram,share=off,size=96M,mem-path=/proc/self/fd/28");
+}
+
 TEST_CASE("qemu_argv: initrd present and absent", "[cmdline]")
 {
     VmSpec s = basic_spec();

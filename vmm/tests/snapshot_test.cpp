@@ -3,6 +3,7 @@
 #include <fleet/test/support.hpp>
 #include <fleet/vmm/snapshot.hpp>
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cstdio>
@@ -70,7 +71,7 @@ TEST_CASE("snapshot: a stream is used only if it matches its record", "[snapshot
     char hex[24];
     std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(*h));
     write_file(record,
-               std::string("{\"format\":\"fleet-snapshot/1\",\"key\":\"K\",\"size\":100004,\"hash\":\"") + hex + "\"}");
+               std::string("{\"format\":\"fleet-snapshot/2\",\"key\":\"K\",\"size\":100004,\"hash\":\"") + hex + "\"}");
     CHECK(check_snapshot(stream, record, "K").empty());
     CHECK_FALSE(check_snapshot(stream, record, "another key").empty());
     write_file(stream, std::string(100000, 'x') + "TAIL");  // garbled, same size
@@ -86,7 +87,7 @@ TEST_CASE("snapshot: a stream is used only if it matches its record", "[snapshot
     struct stat st {};
     REQUIRE(::stat(stream.c_str(), &st) == 0);
     std::string id = stream_identity(st);
-    write_file(record, std::string("{\"format\":\"fleet-snapshot/1\",\"key\":\"K\",\"size\":100004,\"hash\":\"") +
+    write_file(record, std::string("{\"format\":\"fleet-snapshot/2\",\"key\":\"K\",\"size\":100004,\"hash\":\"") +
                            "0000000000000000\",\"checked\":\"" + id + "\"}");
     CHECK(check_snapshot(stream, record, "K").empty());
     ::usleep(20000);                                        // a later tick of the file clock
@@ -103,25 +104,77 @@ TEST_CASE("snapshot: a new build removes those of the same device line under ano
 {
     std::string dir = "/tmp/fleet-snapshot-prune-" + std::to_string(::getpid());
     REQUIRE(std::system(("mkdir -p " + dir).c_str()) == 0);
-    auto record = [&](const std::string& stem, const std::string& key) {
+    auto record = [&](const std::string& stem, const std::string& key, const std::string& format) {
         write_file(dir + "/" + stem + ".vmstate", "stream");
-        write_file(dir + "/" + stem + ".json", "{\"format\":\"fleet-snapshot/1\",\"key\":\"" + key + "\"}");
+        write_file(dir + "/" + stem + ".json", "{\"format\":\"" + format + "\",\"key\":\"" + key + "\"}");
     };
     auto exists = [&](const std::string& f) { return ::access((dir + "/" + f).c_str(), F_OK) == 0; };
-    record("new", "fleet-snapshot/1 fleet 2\\nline qemu -kernel /k");
-    record("old", "fleet-snapshot/1 fleet 1\\nline qemu -kernel /k");        // superseded
-    record("other", "fleet-snapshot/1 fleet 1\\nline qemu -kernel /other");  // another image
+    record("new", "fleet-snapshot/2 fleet 2\\nline qemu -kernel /k", "fleet-snapshot/2");
+    record("old", "fleet-snapshot/2 fleet 1\\nline qemu -kernel /k", "fleet-snapshot/2");        // superseded
+    record("older", "fleet-snapshot/1 fleet 1\\nline qemu -kernel /k", "fleet-snapshot/1");      // an older format
+    record("other", "fleet-snapshot/2 fleet 1\\nline qemu -kernel /other", "fleet-snapshot/2");  // another image
+    record("alien", "x\\nline qemu -kernel /k", "another-tool/1");                               // not ours
     write_file(dir + "/junk.json", "not json");
     write_file(dir + "/lock", "");
-    drop_superseded(dir, "new", "fleet-snapshot/1 fleet 2\nline qemu -kernel /k");
+    drop_superseded(dir, "new", "fleet-snapshot/2 fleet 2\nline qemu -kernel /k");
     CHECK(exists("new.vmstate"));
     CHECK(exists("new.json"));
     CHECK_FALSE(exists("old.vmstate"));
     CHECK_FALSE(exists("old.json"));
+    CHECK_FALSE(exists("older.vmstate"));
+    CHECK_FALSE(exists("older.json"));
+    CHECK(exists("alien.vmstate"));
     CHECK(exists("other.vmstate"));
     CHECK(exists("other.json"));
     CHECK(exists("junk.json"));
     CHECK(exists("lock"));
     drop_superseded(dir + "/missing", "new", "x\nline y");  // no folder: nothing to do
     REQUIRE(std::system(("rm -rf " + dir).c_str()) == 0);
+}
+
+TEST_CASE("snapshot: the RAM is written sparse and copied back whole", "[snapshot]")
+{
+    constexpr std::uint64_t ram_bytes = 8 << 20;
+    auto ram = new_ram(ram_bytes);
+    REQUIRE(ram);
+    // Data in three places, one of them a run across a 2 MiB boundary; a
+    // page written with zeros is data in the memfd but a hole in the file.
+    auto put = [&](off_t at, const std::string& bytes) {
+        REQUIRE(::pwrite(ram->get(), bytes.data(), bytes.size(), at) == static_cast<ssize_t>(bytes.size()));
+    };
+    put(0, "first page");
+    put((2 << 20) - 100, std::string(8192, 'r'));
+    put(5 << 20, std::string(4096, '\0'));
+    put((8 << 20) - 4, "end!");
+
+    std::string path = "/tmp/fleet-snapshot-ram-" + std::to_string(::getpid());
+    fleet::Fd file(::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    REQUIRE(file);
+    REQUIRE(write_ram(ram->get(), file.get(), ram_bytes));
+    REQUIRE(::pwrite(file.get(), "STREAM", 6, static_cast<off_t>(ram_bytes)) == 6);  // the stream after it
+    struct stat st {};
+    REQUIRE(::fstat(file.get(), &st) == 0);
+    CHECK(st.st_size == static_cast<off_t>(ram_bytes + 6));
+    CHECK(st.st_blocks * 512 <= 64 * 1024);  // five data pages and the stream's, not 8 MiB
+
+    auto back = restore_ram(file.get(), ram_bytes);
+    REQUIRE(back);
+    REQUIRE(::fstat(back->get(), &st) == 0);
+    CHECK(st.st_size == static_cast<off_t>(ram_bytes));
+    std::string a(ram_bytes, '\0'), b(ram_bytes, '\0');
+    REQUIRE(::pread(ram->get(), a.data(), ram_bytes, 0) == static_cast<ssize_t>(ram_bytes));
+    REQUIRE(::pread(back->get(), b.data(), ram_bytes, 0) == static_cast<ssize_t>(ram_bytes));
+    CHECK(a == b);
+    CHECK(b.substr(0, 10) == "first page");
+    CHECK(b.substr(ram_bytes - 4) == "end!");
+
+    // The hash reads holes as zeros: the sparse file hashes as a dense copy.
+    std::string dense = path + ".dense";
+    write_file(dense, a + "STREAM");
+    auto hs = content_hash(path), hd = content_hash(dense);
+    REQUIRE(hs);
+    REQUIRE(hd);
+    CHECK(*hs == *hd);
+    ::unlink(path.c_str());
+    ::unlink(dense.c_str());
 }

@@ -41,6 +41,14 @@ struct Wiring {
     // QEMU's -incoming: "fd:9" restores the guest from a saved migration
     // stream (snapshot.hpp) instead of booting it. Empty: boot.
     std::string incoming;
+    // Guest RAM in an inherited memfd QEMU maps shared (-object
+    // memory-backend-file on /proc/self/fd/N), left out of migration streams
+    // (x-ignore-shared): a snapshot's save, and each restore's own copy of
+    // the saved RAM (snapshot.hpp). -1: QEMU's own anonymous RAM.
+    int ram_fd = -1;
+    // ram_fd mapped privately (share=off): the snapshot file itself, whose
+    // first pages are the RAM, for a QEMU of the file's own user.
+    bool ram_private = false;
 };
 
 // The machine type and its options; shared with tools that run QEMU raw.

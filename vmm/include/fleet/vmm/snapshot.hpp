@@ -3,8 +3,20 @@
 // the same image started from that save instead of booting.
 //
 //   <runtime>/snapshots/lock               flock(2)ed by whoever builds
-//   <runtime>/snapshots/<16 hex>.vmstate    QEMU's migration stream
+//   <runtime>/snapshots/<16 hex>.vmstate    the saved guest (below)
 //   <runtime>/snapshots/<16 hex>.json       its key, size and content hash
+//
+// A .vmstate file is the guest's RAM, then QEMU's migration stream. The
+// RAM is the first memory_mib MiB, a sparse image (pages that were zero
+// are holes); the stream starts right after it and holds the devices only.
+// The guest runs on a memfd (cmdline.hpp: Wiring::ram_fd) that QEMU maps
+// shared, and migration leaves such RAM out (x-ignore-shared): the save
+// writes the memfd's pages out once QEMU has stopped; a restore copies the
+// image's data into a fresh memfd of its own and hands QEMU the stream from
+// its offset. QEMU never reads a snapshot file itself, and a VM writes only
+// its own copy. Against QEMU loading the RAM from its stream, this saves
+// faulting in and zeroing every huge page of the guest's RAM (~30 ms of a
+// Linux restore under TCG).
 //
 // The key names everything the saved guest depends on: this fleet (its
 // version, the guest ABI and the snapshot format), the host's boot, the QEMU
@@ -12,9 +24,10 @@
 // accelerator and CPU model, and QEMU's device line for the spec (memory,
 // devices, kernel command line): a change of any of them is another key,
 // hence another file, built on first use. A restore reads the record and
-// hashes the whole stream first: a stream that is missing, short, changed
-// or named by a record of another key is not used — the guest boots cold,
-// with a note, and the bad files are removed so the next start rebuilds.
+// hashes the whole file first unless it is the file the record was made of:
+// a file that is missing, short, changed or named by a record of another key
+// is not used — the guest boots cold, with a note, and the bad files are
+// removed so the next start rebuilds.
 //
 // A restored guest has its own channels (new socket pairs, as a cold boot)
 // and gets its own exec block, with the host trailer (<fleet/abi/guest.h>:
@@ -22,13 +35,18 @@
 #pragma once
 
 #include <fleet/base/error.hpp>
+#include <fleet/base/fd.hpp>
 #include <fleet/vmm/spec.hpp>
+
+#include <nlohmann/json.hpp>
 
 #include <sys/stat.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <thread>
 
 namespace fleet::vmm {
 
@@ -75,8 +93,51 @@ void drop_superseded(const std::string& dir, const std::string& stem, std::strin
 // once at the build, and at a restore only when the stream has changed).
 Result<std::uint64_t> content_hash(const std::string& path);
 
-// Boot `spec` to "waiting" and save it to `stream_path` (not there before),
-// within the spec's boot timeout.
-Result<> save_snapshot(const VmSpec& spec, const SnapshotContext& ctx, const std::string& stream_path);
+// Boot `spec` to "waiting" and save it to `path` (not there before; RAM,
+// then stream), within the spec's boot timeout.
+Result<> save_snapshot(const VmSpec& spec, const SnapshotContext& ctx, const std::string& path);
+
+// Where a spec's snapshot file has its stream: the RAM's size.
+std::uint64_t snapshot_ram_bytes(const VmSpec& spec);
+
+// migrate-set-capabilities' arguments that leave the memfd RAM out of the
+// stream (x-ignore-shared), as both the save and a restore (QEMU's
+// -incoming defer) must set them: the stream's RAM header differs with it.
+nlohmann::json ram_out_of_stream();
+
+// A new memfd of `ram_bytes` for a VM's RAM (Wiring::ram_fd).
+Result<Fd> new_ram(std::uint64_t ram_bytes);
+
+// A restore's RAM: a new memfd holding the first `ram_bytes` of the
+// snapshot file `file` (only its data extents are copied). `file`'s offset
+// moves.
+Result<Fd> restore_ram(int file, std::uint64_t ram_bytes);
+
+// restore_ram on a thread of its own, so that the copy runs while QEMU
+// starts (QEMU maps the memfd at once and reads it only when given the
+// stream). `file` is the snapshot's path, opened again: the copy moves its
+// own offset, never that of the stream QEMU reads.
+class RamFill {
+public:
+    static Result<std::unique_ptr<RamFill>> start(const std::string& file, std::uint64_t ram_bytes);
+    ~RamFill();  // waits for the copy
+    RamFill(const RamFill&) = delete;
+    RamFill& operator=(const RamFill&) = delete;
+
+    [[nodiscard]] int ram() const { return ram_.get(); }
+    [[nodiscard]] int done_fd() const { return done_.get(); }  // readable once the copy has ended
+    Result<> result();                                         // waits; how the copy ended
+
+private:
+    RamFill() = default;
+    Fd file_, ram_, done_;
+    std::uint64_t bytes_ = 0;
+    std::thread thread_;
+    Result<> result_;
+};
+
+// A save's RAM out to `file`: every page of `ram` that is not all zero, at
+// its own offset; the rest of the first `ram_bytes` stays a hole.
+Result<> write_ram(int ram, int file, std::uint64_t ram_bytes);
 
 }  // namespace fleet::vmm

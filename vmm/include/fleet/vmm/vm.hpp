@@ -48,9 +48,13 @@ struct LaunchOptions {
     // saved while it waits): the boot deadline ends at the guest's `waiting`
     // line, hooks.waiting runs, and deliver_exec writes the block later.
     bool defer_exec = false;
-    // Restore the guest from this saved migration stream (snapshot.hpp)
-    // instead of booting it; "" and spec.snapshot: find or make one.
+    // Restore the guest from this snapshot file (snapshot.hpp: its RAM,
+    // then QEMU's stream) instead of booting it; "" and spec.snapshot: find
+    // or make one.
     std::string incoming;
+    // The guest's RAM on this memfd, which the caller keeps (a snapshot's
+    // save writes it out once QEMU has stopped); -1: QEMU's own.
+    int ram_fd = -1;
     // A client's files, opened with its owner's rights (confine.hpp); they
     // reach QEMU as fds even when QEMU is not confined.
     std::optional<ClientFiles> client_files;
