@@ -83,9 +83,13 @@ nlohmann::json ram_out_of_stream()
 
 Result<Fd> new_ram(std::uint64_t ram_bytes)
 {
-    Fd ram(::memfd_create("fleet-ram", MFD_CLOEXEC));
+    Fd ram(::memfd_create("fleet-ram", MFD_CLOEXEC | MFD_ALLOW_SEALING));
     if (!ram) return fail_errno("cannot create the guest's RAM");
     if (::ftruncate(ram.get(), static_cast<off_t>(ram_bytes)) != 0) return fail_errno("cannot size the guest's RAM");
+    // QEMU opens it read-write: it must not shrink it under a launcher
+    // that reads it through a mapping (write_ram), which would then fault.
+    if (::fcntl(ram.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0)
+        return fail_errno("cannot seal the guest's RAM");
     return ram;
 }
 
@@ -115,11 +119,13 @@ Result<Fd> restore_ram(int file, std::uint64_t ram_bytes)
     return ram;
 }
 
-Result<std::unique_ptr<RamFill>> RamFill::start(const std::string& file, std::uint64_t ram_bytes)
+Result<std::unique_ptr<RamFill>> RamFill::start(int file, std::uint64_t ram_bytes)
 {
     std::unique_ptr<RamFill> f(new RamFill);
-    f->file_ = Fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!f->file_) return fail_errno("cannot open the snapshot " + file);
+    // The same file as `file` (not its path again, which a rebuild may
+    // have renamed over), with an offset of its own.
+    f->file_ = Fd(::open(("/proc/self/fd/" + std::to_string(file)).c_str(), O_RDONLY | O_CLOEXEC));
+    if (!f->file_) return fail_errno("cannot open the snapshot again");
     auto ram = new_ram(ram_bytes);
     if (!ram) return std::unexpected(ram.error());
     f->ram_ = std::move(*ram);

@@ -104,7 +104,7 @@ Result<Incoming> open_incoming(const VmSpec& spec, const LaunchOptions& options,
         in.ram = Fd(::fcntl(fd.get(), F_DUPFD_CLOEXEC, 0));
         if (!in.ram) return fail_errno("cannot restore from " + incoming);
     } else {
-        auto fill = RamFill::start(incoming, ram_bytes);
+        auto fill = RamFill::start(fd.get(), ram_bytes);
         if (!fill) return fail("cannot restore from " + incoming + ": " + fill.error().what());
         in.fill = std::move(*fill);
     }

@@ -105,7 +105,8 @@ std::uint64_t snapshot_ram_bytes(const VmSpec& spec);
 // -incoming defer) must set them: the stream's RAM header differs with it.
 nlohmann::json ram_out_of_stream();
 
-// A new memfd of `ram_bytes` for a VM's RAM (Wiring::ram_fd).
+// A new memfd of `ram_bytes` for a VM's RAM (Wiring::ram_fd), sealed at
+// that size.
 Result<Fd> new_ram(std::uint64_t ram_bytes);
 
 // A restore's RAM: a new memfd holding the first `ram_bytes` of the
@@ -115,11 +116,11 @@ Result<Fd> restore_ram(int file, std::uint64_t ram_bytes);
 
 // restore_ram on a thread of its own, so that the copy runs while QEMU
 // starts (QEMU maps the memfd at once and reads it only when given the
-// stream). `file` is the snapshot's path, opened again: the copy moves its
-// own offset, never that of the stream QEMU reads.
+// stream). `file` is the open snapshot, opened again through /proc: the
+// copy moves its own offset, never that of the stream QEMU reads.
 class RamFill {
 public:
-    static Result<std::unique_ptr<RamFill>> start(const std::string& file, std::uint64_t ram_bytes);
+    static Result<std::unique_ptr<RamFill>> start(int file, std::uint64_t ram_bytes);
     ~RamFill();  // waits for the copy
     RamFill(const RamFill&) = delete;
     RamFill& operator=(const RamFill&) = delete;
