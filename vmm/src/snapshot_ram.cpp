@@ -1,5 +1,5 @@
 // fleet — a snapshot's RAM (snapshot.hpp): written out sparse at the save,
-// copied into a restore's own memfd.
+// copied into a confined restore's own memfd.
 #include <fleet/vmm/snapshot.hpp>
 
 #include <fcntl.h>
@@ -110,14 +110,6 @@ Result<> fill_ram(int file, int ram, std::uint64_t ram_bytes)
 }
 
 }  // namespace
-
-Result<Fd> restore_ram(int file, std::uint64_t ram_bytes)
-{
-    auto ram = new_ram(ram_bytes);
-    if (!ram) return ram;
-    if (auto f = fill_ram(file, ram->get(), ram_bytes); !f) return std::unexpected(f.error());
-    return ram;
-}
 
 Result<std::unique_ptr<RamFill>> RamFill::start(int file, std::uint64_t ram_bytes)
 {

@@ -38,16 +38,22 @@ struct Pair {
     Fd host, guest;
 };
 
+// What a restore starts from (snapshot.hpp): the snapshot file, its offset
+// at QEMU's stream, and the guest's RAM: the file itself, mapped privately
+// (ram_private), or a copy of its RAM being made (fill). All empty: boot.
+struct Incoming {
+    Fd stream, ram;
+    bool ram_private = false;
+    std::unique_ptr<RamFill> fill;
+};
+
 // Every channel between the launcher and QEMU: socket pairs (the guest end
 // is QEMU's) and the pipe QEMU's own messages come through.
 struct Channels {
     Pair qmp, out, err, ctl, in, console;  // in, console: virtio guests only
     Fd log_rd, log_wr;
-    Fd exec_block;                      // the exec block as fw_cfg's file (VmSpec::exec_fw_cfg); empty: it goes on ctl
-    Fd incoming;                        // a restore: the snapshot file at its stream's offset (snapshot.hpp)
-    Fd ram;                             // a restore: the guest's RAM, the snapshot file or a copy of its RAM
-    bool ram_private = false;           // the snapshot file: QEMU maps it privately (Wiring::ram_private)
-    std::unique_ptr<RamFill> ram_fill;  // a restore's copy of the RAM, still being made
+    Fd exec_block;  // the exec block as fw_cfg's file (VmSpec::exec_fw_cfg); empty: it goes on ctl
+    Incoming restore;
 };
 
 Result<Pair> socket_pair();
@@ -111,7 +117,8 @@ struct Vm::Impl {
 
     explicit Impl(Loop& l) : loop(l) {}
 
-    Result<> spawn_qemu(const std::string& qemu, Channels& c, const LaunchOptions& options);
+    Result<> spawn_qemu(const std::string& qemu, Channels& c, const std::optional<SpawnOptions::Credentials>& run_as,
+                        const LaunchOptions& options);
     void watch(Fd qmp_host);
 
     void set_state(VmState s)

@@ -66,18 +66,10 @@ Result<> settle_accel(VmSpec& spec, const LaunchOptions& options, const std::str
     return {};
 }
 
-// What a restore starts from: the snapshot file, its offset at QEMU's
-// stream, and the guest's RAM: the file itself, mapped privately, or a copy
-// of its RAM. Both empty: boot.
-struct Incoming {
-    Fd stream, ram;
-    bool ram_private = false;
-    std::unique_ptr<RamFill> fill;  // the copy, made while QEMU starts
-};
-
-// The saved boot to restore from, opened and its RAM copied; empty to boot.
+// The saved boot to restore from, opened, its RAM mapped or being copied;
+// empty to boot. `run_as`: QEMU's user (qemu_credentials).
 Result<Incoming> open_incoming(const VmSpec& spec, const LaunchOptions& options, const std::string& qemu,
-                               VmHooks& hooks)
+                               const std::optional<SpawnOptions::Credentials>& run_as, VmHooks& hooks)
 {
     std::string incoming = choose_incoming(spec, options, qemu, hooks);
     if (incoming.empty()) return Incoming{};
@@ -95,11 +87,9 @@ Result<Incoming> open_incoming(const VmSpec& spec, const LaunchOptions& options,
     // (fleet-qemu, confine.hpp) gets a copy of its own instead, made while
     // QEMU starts: it must never be able to write a snapshot other VMs
     // restore from.
-    auto run_as = qemu_credentials();
-    if (!run_as) return std::unexpected(run_as.error());
     std::uint64_t ram_bytes = snapshot_ram_bytes(spec);
     Incoming in;
-    in.ram_private = !*run_as;
+    in.ram_private = !run_as;
     if (in.ram_private) {
         in.ram = Fd(::fcntl(fd.get(), F_DUPFD_CLOEXEC, 0));
         if (!in.ram) return fail_errno("cannot restore from " + incoming);
@@ -164,19 +154,19 @@ Wiring wiring_for(bool virtio, bool incoming, std::size_t hypervisor_ports, cons
 
 // QEMU's argv and process: its channels placed by number, confined under
 // root (confine.hpp), in a session of its own, dying with its owner.
-Result<> Vm::Impl::spawn_qemu(const std::string& qemu, Channels& c, const LaunchOptions& options)
+Result<> Vm::Impl::spawn_qemu(const std::string& qemu, Channels& c,
+                              const std::optional<SpawnOptions::Credentials>& run_as, const LaunchOptions& options)
 {
     bool virtio = spec.stdio == StdioKind::virtio;
-    Wiring w = wiring_for(virtio, static_cast<bool>(c.incoming), spec.hypervisor_fds.size(), options);
+    const Incoming& restore = c.restore;
+    Wiring w = wiring_for(virtio, static_cast<bool>(restore.stream), spec.hypervisor_fds.size(), options);
     if (c.exec_block) w.exec_fw_cfg_fd = child_exec_block;
-    int ram = c.ram ? c.ram.get() : c.ram_fill ? c.ram_fill->ram() : options.ram_fd;
+    int ram = restore.ram ? restore.ram.get() : restore.fill ? restore.fill->ram() : options.ram_fd;
     if (ram >= 0) w.ram_fd = child_ram;
-    w.ram_private = c.ram_private;
-    auto run_as = qemu_credentials();
-    if (!run_as) return std::unexpected(run_as.error());
+    w.ram_private = restore.ram_private;
     VmSpec argv_spec = spec;
     Confinement confined;
-    if (*run_as || options.client_files) {
+    if (run_as || options.client_files) {
         auto cf = confine_files(argv_spec, w, options.public_qmp_path, options.client_files);
         if (!cf) return std::unexpected(cf.error());
         confined = std::move(*cf);
@@ -185,7 +175,7 @@ Result<> Vm::Impl::spawn_qemu(const std::string& qemu, Channels& c, const Launch
     // absolute path, whose folder the namespace shows.
     std::string program = qemu;
     char real[PATH_MAX];
-    if (*run_as && ::realpath(qemu.c_str(), real)) program = real;
+    if (run_as && ::realpath(qemu.c_str(), real)) program = real;
     argv = qemu_argv(program, argv_spec, accel, w);
 
     SpawnOptions so;
@@ -198,7 +188,7 @@ Result<> Vm::Impl::spawn_qemu(const std::string& qemu, Channels& c, const Launch
         so.pass_fds.emplace_back(c.in.guest.get(), child_in);
         so.pass_fds.emplace_back(c.console.guest.get(), child_console);
     }
-    if (c.incoming) so.pass_fds.emplace_back(c.incoming.get(), child_incoming);
+    if (restore.stream) so.pass_fds.emplace_back(restore.stream.get(), child_incoming);
     if (ram >= 0) so.pass_fds.emplace_back(ram, child_ram);
     if (c.exec_block) so.pass_fds.emplace_back(c.exec_block.get(), child_exec_block);
     for (std::size_t i = 0; i < spec.hypervisor_fds.size(); ++i)
@@ -206,8 +196,8 @@ Result<> Vm::Impl::spawn_qemu(const std::string& qemu, Channels& c, const Launch
     for (std::size_t i = 0; i < spec.nets.size(); ++i)
         so.pass_fds.emplace_back(spec.nets[i].tap_fd, child_tap_fd_base + static_cast<int>(i));
     so.pass_fds.insert(so.pass_fds.end(), confined.pass_fds.begin(), confined.pass_fds.end());
-    so.run_as = *run_as;
-    if (*run_as) so.mount_view = qemu_mount_view(program);
+    so.run_as = run_as;
+    if (run_as) so.mount_view = qemu_mount_view(program);
     so.stderr_fd = c.log_wr.get();
     so.stdout_fd = c.log_wr.get();
     so.parent_death_signal = SIGKILL;  // a VM never outlives the process that owns it
@@ -283,7 +273,9 @@ Result<std::unique_ptr<Vm>> Vm::launch(Loop& loop, VmSpec spec, const LaunchOpti
     auto block = exec_block_now(spec);
     if (!block) return std::unexpected(block.error());
     if (auto a = settle_accel(spec, options, *qemu); !a) return std::unexpected(a.error());
-    auto incoming = open_incoming(spec, options, *qemu, hooks);
+    auto run_as = qemu_credentials();
+    if (!run_as) return std::unexpected(run_as.error());
+    auto incoming = open_incoming(spec, options, *qemu, *run_as, hooks);
     if (!incoming) return std::unexpected(incoming.error());
 
     auto impl = std::make_unique<Impl>(loop);
@@ -295,21 +287,18 @@ Result<std::unique_ptr<Vm>> Vm::launch(Loop& loop, VmSpec spec, const LaunchOpti
     if (m.spec.stdio == StdioKind::virtio && m.spec.drain) m.drain_state = Impl::Drain::wanted;
     auto channels = make_channels(m.spec.stdio == StdioKind::virtio);
     if (!channels) return std::unexpected(channels.error());
+    m.restoring = static_cast<bool>(incoming->stream);
+    channels->restore = std::move(*incoming);
     // An image that reads its block from fw_cfg gets it there at a cold
     // start: a few port accesses, where ctl's UART hands it over a FIFO at
     // a time (each a turn of QEMU's main loop).
-    m.restoring = static_cast<bool>(incoming->stream);
-    channels->incoming = std::move(incoming->stream);
-    channels->ram = std::move(incoming->ram);
-    channels->ram_private = incoming->ram_private;
-    channels->ram_fill = std::move(incoming->fill);
-    if (m.spec.exec_fw_cfg && !options.defer_exec && !channels->incoming) {
+    if (m.spec.exec_fw_cfg && !options.defer_exec && !m.restoring) {
         auto file = sealed_bytes(*block, "the exec block");
         if (!file) return std::unexpected(file.error());
         channels->exec_block = std::move(*file);
     }
-    if (auto s = m.spawn_qemu(*qemu, *channels, options); !s) return std::unexpected(s.error());
-    m.ram_fill = std::move(channels->ram_fill);
+    if (auto s = m.spawn_qemu(*qemu, *channels, *run_as, options); !s) return std::unexpected(s.error());
+    m.ram_fill = std::move(channels->restore.fill);
 
     // Guest stdin: isa guests read it from COM1, virtio guests from fleet.stdin.
     m.stdin_sink = std::make_unique<Sink>(loop, m.in ? m.in.get() : m.out.get());

@@ -158,20 +158,16 @@ TEST_CASE("snapshot: the RAM is written sparse and copied back whole", "[snapsho
     CHECK(st.st_size == static_cast<off_t>(ram_bytes + 6));
     CHECK(st.st_blocks * 512 <= 64 * 1024);  // five data pages and the stream's, not 8 MiB
 
-    auto back = restore_ram(file.get(), ram_bytes);
-    REQUIRE(back);
-    auto filled = RamFill::start(file.get(), ram_bytes);  // the same copy, on a thread
+    auto filled = RamFill::start(file.get(), ram_bytes);
     REQUIRE(filled);
     CHECK((*filled)->result());
-    REQUIRE(::fstat(back->get(), &st) == 0);
+    int back = (*filled)->ram();
+    REQUIRE(::fstat(back, &st) == 0);
     CHECK(st.st_size == static_cast<off_t>(ram_bytes));
     std::string a(ram_bytes, '\0'), b(ram_bytes, '\0');
     REQUIRE(::pread(ram->get(), a.data(), ram_bytes, 0) == static_cast<ssize_t>(ram_bytes));
-    REQUIRE(::pread(back->get(), b.data(), ram_bytes, 0) == static_cast<ssize_t>(ram_bytes));
+    REQUIRE(::pread(back, b.data(), ram_bytes, 0) == static_cast<ssize_t>(ram_bytes));
     CHECK(a == b);
-    std::string c(ram_bytes, '\1');
-    REQUIRE(::pread((*filled)->ram(), c.data(), ram_bytes, 0) == static_cast<ssize_t>(ram_bytes));
-    CHECK(a == c);
     CHECK(b.substr(0, 10) == "first page");
     CHECK(b.substr(ram_bytes - 4) == "end!");
 

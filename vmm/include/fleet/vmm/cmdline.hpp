@@ -38,8 +38,9 @@ struct Wiring {
     // on the host files (security_model=mapped-xattr): a guest makes no
     // setuid or device file there. Else security_model=none.
     bool mapped_shares = false;
-    // QEMU's -incoming: "fd:9" restores the guest from a saved migration
-    // stream (snapshot.hpp) instead of booting it. Empty: boot.
+    // QEMU's -incoming: "defer" restores the guest from a saved migration
+    // stream that the launcher hands over the monitor (migrate-incoming,
+    // snapshot.hpp) instead of booting it. Empty: boot.
     std::string incoming;
     // Guest RAM in an inherited memfd QEMU maps shared (-object
     // memory-backend-file on /proc/self/fd/N), left out of migration streams

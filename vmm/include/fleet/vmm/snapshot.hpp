@@ -11,12 +11,13 @@
 // are holes); the stream starts right after it and holds the devices only.
 // The guest runs on a memfd (cmdline.hpp: Wiring::ram_fd) that QEMU maps
 // shared, and migration leaves such RAM out (x-ignore-shared): the save
-// writes the memfd's pages out once QEMU has stopped; a restore copies the
-// image's data into a fresh memfd of its own and hands QEMU the stream from
-// its offset. QEMU never reads a snapshot file itself, and a VM writes only
-// its own copy. Against QEMU loading the RAM from its stream, this saves
-// faulting in and zeroing every huge page of the guest's RAM (~30 ms of a
-// Linux restore under TCG).
+// writes the memfd's pages out once QEMU has stopped. A restore sets the
+// same capability, then hands QEMU the stream from its offset, after the
+// RAM is in place: a QEMU of the launcher's own user maps the file's RAM
+// privately (nothing copied; the pages no guest writes stay one copy in the
+// page cache), a confined QEMU gets a memfd copy of its own (RamFill),
+// since QEMU 7.2 opens a backend's file read-write. No VM ever writes the
+// file. docs/cold-path.md has the figures.
 //
 // The key names everything the saved guest depends on: this fleet (its
 // version, the guest ABI and the snapshot format), the host's boot, the QEMU
@@ -89,8 +90,8 @@ std::string stream_identity(const struct stat& st);
 // already picked one of them boots cold (vm_launch's open_incoming).
 void drop_superseded(const std::string& dir, const std::string& stem, std::string_view key);
 
-// A 64-bit hash of a file's contents (a few ms for a Linux guest's stream:
-// once at the build, and at a restore only when the stream has changed).
+// A 64-bit hash of a file's contents, read through (holes as zeros): once
+// at the build, and at a restore only when the file has changed.
 Result<std::uint64_t> content_hash(const std::string& path);
 
 // Boot `spec` to "waiting" and save it to `path` (not there before; RAM,
@@ -109,15 +110,12 @@ nlohmann::json ram_out_of_stream();
 // that size.
 Result<Fd> new_ram(std::uint64_t ram_bytes);
 
-// A restore's RAM: a new memfd holding the first `ram_bytes` of the
-// snapshot file `file` (only its data extents are copied). `file`'s offset
-// moves.
-Result<Fd> restore_ram(int file, std::uint64_t ram_bytes);
-
-// restore_ram on a thread of its own, so that the copy runs while QEMU
-// starts (QEMU maps the memfd at once and reads it only when given the
-// stream). `file` is the open snapshot, opened again through /proc: the
-// copy moves its own offset, never that of the stream QEMU reads.
+// A confined restore's RAM: a new memfd (ram()) getting the first
+// `ram_bytes` of the snapshot `file` (only its data extents are copied) on
+// a thread of its own, so that the copy runs while QEMU starts (QEMU maps
+// the memfd at once and reads it only when given the stream). `file` is
+// the open snapshot, opened again through /proc: the copy moves its own
+// offset, never that of the stream QEMU reads.
 class RamFill {
 public:
     static Result<std::unique_ptr<RamFill>> start(int file, std::uint64_t ram_bytes);
