@@ -2,8 +2,8 @@
 //
 // Mounts proc, sysfs and devtmpfs, loads the modules listed in
 // /lib/modules/load, opens the virtio-serial ports fleet.{stdin,stdout,
-// stderr,ctl}, mounts the 9p shares named by fleet.shareN= on the kernel
-// command line, configures the network interfaces named by fleet.netN=
+// stderr,ctl}, reads the exec block, mounts the 9p shares where the block
+// says, configures the network interfaces named by fleet.netN=
 // (net.c), writes "ready" on ctl, runs the program named after "--" on
 // the kernel command line with stdin/stdout/stderr on the ports, writes
 // "exit N" on ctl and ends the VM through isa-debug-exit. The ACPI power
@@ -18,6 +18,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/input.h>
 #include <linux/random.h>
 #include <poll.h>
@@ -177,7 +178,7 @@ static void __attribute__((noreturn)) fatal(int status, const char* fmt, ...)
 
 static void mkdirs(const char* path)
 {
-    char p[256];
+    char p[PATH_MAX];
     snprintf(p, sizeof p, "%s", path);
     for (char* s = p + 1; *s; ++s) {
         if (*s != '/') continue;
@@ -254,9 +255,8 @@ static int split_words(char* s, char** words, int max)
 }
 
 struct share {
-    char path[256];
+    char* path;  // in the exec block's strings
     bool rw;
-    bool set;
 };
 
 static int read_port_name(const char* dev, char* name, size_t size)
@@ -333,13 +333,10 @@ static void open_ports(void)
     }
 }
 
-static void mount_shares(struct share* shares)
+static void mount_shares(const struct share* shares, int nshares)
 {
-    bool loaded = false;
-    for (int i = 0; i < MAX_SHARES; ++i) {
-        if (!shares[i].set) continue;
-        if (!loaded) load_modules("share");
-        loaded = true;
+    if (nshares > 0) load_modules("share");
+    for (int i = 0; i < nshares; ++i) {
         char tag[32];
         snprintf(tag, sizeof tag, FLEET_SHARE_TAG "%d", i);
         mkdirs(shares[i].path);
@@ -496,31 +493,36 @@ static void on_program_line(const char* line)
     if (sig >= 1 && sig <= FLEET_SIGNAL_MAX && program > 0) signal_program(program, sig);
 }
 
-/* fleet.shareN=PATH[:rw|:ro] words of the command line. */
-static void parse_shares(char** words, int nwords, struct share* shares)
+/* The words of the command line init acts on: the drain request and the
+ * hypervisor channel. */
+static void parse_words(char** words, int nwords)
 {
     for (int i = 0; i < nwords; ++i) {
         if (strcmp(words[i], FLEET_CMDLINE_DRAIN) == 0) drain_wanted = true;
         if (strcmp(words[i], FLEET_CMDLINE_HYPERVISOR) == 0) hypervisor_wanted = true;
-        int idx, off = 0;
-        if (sscanf(words[i], FLEET_CMDLINE_SHARE "%d=%n", &idx, &off) != 1 || off <= 0 || idx < 0 || idx >= MAX_SHARES)
-            continue;
-        struct share* sh = &shares[idx];
-        snprintf(sh->path, sizeof sh->path, "%s", words[i] + off);
-        size_t len = strlen(sh->path);
-        if (len > 3 && strcmp(sh->path + len - 3, FLEET_SHARE_RW) == 0) {
-            sh->path[len - 3] = 0;
-            sh->rw = true;
-        } else if (len > 3 && strcmp(sh->path + len - 3, ":ro") == 0) {
-            sh->path[len - 3] = 0;
-        }
-        sh->set = sh->path[0] == '/';
     }
+}
+
+/* The shares' mount points, after the working folder in the exec block
+ * ("PATH" or "PATH:rw"; fleet_exec_check_strings has seen that each is
+ * absolute). Share i is the device tagged FLEET_SHARE_TAG "i". */
+static int shares_from_block(struct share* shares)
+{
+    char* s = strings;
+    for (uint32_t i = 0; i < hdr.argc + hdr.envc + 1; ++i) s += strlen(s) + 1;
+    for (uint32_t i = 0; i < hdr.sharec; ++i) {
+        size_t len = strlen(s);
+        shares[i].path = s;
+        shares[i].rw = len > 3 && strcmp(s + len - 3, FLEET_SHARE_RW) == 0;
+        if (shares[i].rw) s[len - 3] = 0;
+        s += len + 1;
+    }
+    return (int)hdr.sharec;
 }
 
 /* argv and the environment from the exec block (fleet's defaults first),
  * and the working folder entered: the host's, else the first share, else /. */
-static char** program_args(const struct share* shares)
+static char** program_args(const struct share* shares, int nshares)
 {
     char** args = calloc(hdr.argc + 1, sizeof *args);
     char* s = strings;
@@ -536,8 +538,7 @@ static char** program_args(const struct share* shares)
             putenv(s);
     }
     const char* workdir = s;
-    for (int i = 0; i < MAX_SHARES && !*workdir; ++i)
-        if (shares[i].set) workdir = shares[i].path;
+    if (!*workdir && nshares > 0) workdir = shares[0].path;
     if (!*workdir) workdir = "/";
     if (hdr.argc == 0) fatal(127, "no program given (the image and the command name none)");
     if (chdir(workdir) != 0) fatal(FLEET_EXIT_BAD_EXEC, "cannot enter the working folder %s: %m", workdir);
@@ -627,20 +628,21 @@ int main(void)
     memcpy(words_buf, cmdline, sizeof cmdline);
     static char* words[1024];
     int nwords = split_words(words_buf, words, 1024);
-    struct share shares[MAX_SHARES] = {0};
-    parse_shares(words, nwords, shares);
+    parse_words(words, nwords);
 
     open_ports();
     get_block(cmdline);
     apply_host_trailer();
-    mount_shares(shares);
+    struct share shares[MAX_SHARES] = {{0}};
+    int nshares = shares_from_block(shares);
+    mount_shares(shares, nshares);
     if (nets_wanted(words, nwords)) {
         load_modules("net");
         const char* net_error = configure_nets(words, nwords, PORT_WAIT_MS);
         if (net_error) fatal(125, "%s", net_error);
     }
     open_power_buttons();
-    char** args = program_args(shares);
+    char** args = program_args(shares, nshares);
 
     int sfd = signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
     // The channel's socket is there before the program starts.

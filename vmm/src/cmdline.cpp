@@ -126,7 +126,7 @@ std::vector<std::string> qemu_argv(const std::string& qemu, const VmSpec& spec, 
         }
     }
     // Shared folders: virtio-9p, tag fleet-shareN (the guest mounts it where
-    // fleet.shareN= on its command line says).
+    // the exec block says).
     for (std::size_t i = 0; i < spec.shares.size(); ++i) {
         const auto& s = spec.shares[i];
         std::string id = FLEET_SHARE_TAG + std::to_string(i);

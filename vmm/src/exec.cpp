@@ -46,14 +46,22 @@ Result<std::string> exec_block(const VmSpec& spec, const ExecHost* host)
     for (const auto* list : {&spec.args, &spec.env})
         for (const auto& s : *list) body.append(s).push_back('\0');
     body.append(spec.workdir).push_back('\0');
+    if (spec.shares.size() > FLEET_MAX_SHARES)
+        return fail("at most " + std::to_string(FLEET_MAX_SHARES) + " shared folders");
+    for (const auto& share : spec.shares) {
+        if (share.guest_path.empty() || share.guest_path[0] != '/' || share.guest_path.find('\0') != std::string::npos)
+            return fail("shared folder's mount point '" + share.guest_path + "' is not an absolute path");
+        body.append(share.guest_path).append(share.read_only ? "" : FLEET_SHARE_RW).push_back('\0');
+    }
     if (body.size() > FLEET_EXEC_MAX_SIZE)
-        return fail("arguments, environment and working folder take " + std::to_string(body.size()) +
+        return fail("arguments, environment, working folder and mount points take " + std::to_string(body.size()) +
                     " bytes, at most " + std::to_string(FLEET_EXEC_MAX_SIZE));
     std::string block(sizeof(fleet_exec_header), '\0');
     put_u32(block, offsetof(fleet_exec_header, magic), FLEET_EXEC_MAGIC);
     put_u32(block, offsetof(fleet_exec_header, version), FLEET_ABI_VERSION);
     put_u32(block, offsetof(fleet_exec_header, argc), static_cast<std::uint32_t>(spec.args.size()));
     put_u32(block, offsetof(fleet_exec_header, envc), static_cast<std::uint32_t>(spec.env.size()));
+    put_u32(block, offsetof(fleet_exec_header, sharec), static_cast<std::uint32_t>(spec.shares.size()));
     if (host) {
         if (host->seed.size() != FLEET_EXEC_SEED_SIZE) return fail("a seed of the wrong size");
         body += host->seed;

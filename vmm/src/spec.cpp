@@ -166,13 +166,9 @@ Result<SharedFolder> parse_share(std::string_view text)
 
 std::string kernel_cmdline(const VmSpec& spec)
 {
-    // Share mount points and the drain request go before the image's line.
+    // The drain request goes before the image's line; the shares' mount
+    // points travel in the exec block (<fleet/abi/guest.h>).
     std::string line;
-    for (std::size_t i = 0; i < spec.shares.size(); ++i) {
-        const auto& s = spec.shares[i];
-        line +=
-            FLEET_CMDLINE_SHARE + std::to_string(i) + "=" + s.guest_path + (s.read_only ? "" : FLEET_SHARE_RW) + " ";
-    }
     if (spec.drain && spec.stdio == StdioKind::virtio) line += FLEET_CMDLINE_DRAIN " ";
     if (!spec.hypervisor_fds.empty()) line += FLEET_CMDLINE_HYPERVISOR " ";
     line += net_cmdline(spec.nets);

@@ -230,7 +230,8 @@ TEST_CASE("qemu_argv: shared folders", "[cmdline]")
     Argv devices = values_of(a, "-device");
     CHECK(has(devices, "virtio-9p-device,fsdev=fleet-share0,mount_tag=fleet-share0"));
     CHECK(has(devices, "virtio-9p-device,fsdev=fleet-share1,mount_tag=fleet-share1"));
-    CHECK(value_of(a, "-append") == "fleet.share0=/mnt/ab fleet.share1=/data:rw");
+    // The mount points travel in the exec block, never in QEMU's argv.
+    for (const auto& word : a) CHECK(word.find("/mnt/ab") == std::string::npos);
 }
 
 // A confined QEMU (confine.hpp): read-write shares keep the guest's modes in

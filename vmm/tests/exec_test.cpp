@@ -12,7 +12,7 @@ using namespace fleet::vmm;
 namespace {
 
 struct Parsed {
-    std::vector<std::string> args, env;
+    std::vector<std::string> args, env, shares;
     std::string workdir;
 };
 
@@ -27,15 +27,17 @@ Parsed guest_parse(const std::string& block)
     const char* s = block.data() + sizeof h;
     REQUIRE(fleet_exec_check_strings(&h, s) == nullptr);
     Parsed p;
-    for (uint32_t i = 0; i < h.argc + h.envc + 1; ++i) {
+    for (uint32_t i = 0; i < h.argc + h.envc + 1 + h.sharec; ++i) {
         std::string str(s);
         s += str.size() + 1;
         if (i < h.argc)
             p.args.push_back(str);
         else if (i < h.argc + h.envc)
             p.env.push_back(str);
-        else
+        else if (i == h.argc + h.envc)
             p.workdir = str;
+        else
+            p.shares.push_back(str);
     }
     return p;
 }
@@ -116,6 +118,42 @@ TEST_CASE("exec block: the guest's checks refuse bad blocks", "[exec]")
     bad = h;
     bad.size = static_cast<uint32_t>(novalue.size());
     CHECK(fleet_exec_check_strings(&bad, novalue.data()) != nullptr);  // "A" is not NAME=VALUE
+}
+
+TEST_CASE("exec block: the shares' mount points follow the working folder", "[exec]")
+{
+    VmSpec s;
+    s.args = {"ls"};
+    s.workdir = "/home/me/src dir";
+    s.shares = {SharedFolder{"/home/me/src dir", "/home/me/src dir", true}, SharedFolder{"/srv/out", "/out", false}};
+    auto block = exec_block(s);
+    REQUIRE(block);
+    Parsed p = guest_parse(*block);
+    CHECK(p.workdir == "/home/me/src dir");
+    CHECK(p.shares == std::vector<std::string>{"/home/me/src dir", "/out:rw"});
+
+    fleet_exec_header h;
+    std::memcpy(&h, block->data(), sizeof h);
+    CHECK(h.sharec == 2);
+    const char* strings = block->data() + sizeof h;
+    fleet_exec_header bad = h;
+    bad.sharec = FLEET_MAX_SHARES + 1;
+    CHECK(std::string_view(fleet_exec_check_header(&bad)) == "too many shared folders");
+    bad = h;
+    bad.sharec = 1;  // one string left over
+    CHECK(fleet_exec_check_strings(&bad, strings) != nullptr);
+    std::string relative = std::string("ls\0\0out\0", 8);
+    bad = h;
+    bad.sharec = 1;
+    bad.size = static_cast<uint32_t>(relative.size());
+    CHECK(std::string_view(fleet_exec_check_strings(&bad, relative.data())) == "a mount point is not an absolute path");
+
+    VmSpec nine = s;
+    nine.shares.assign(FLEET_MAX_SHARES + 1, SharedFolder{"/srv", "/srv", true});
+    CHECK_FALSE(exec_block(nine));
+    VmSpec rel = s;
+    rel.shares = {SharedFolder{"/srv", "srv", true}};
+    CHECK_FALSE(exec_block(rel));
 }
 
 TEST_CASE("exec block: the host trailer (seed and clock) follows the strings", "[exec]")

@@ -362,13 +362,13 @@ TEST_CASE("parse_share", "[spec]")
     }
 }
 
-TEST_CASE("kernel_cmdline puts share mount points first", "[spec]")
+TEST_CASE("kernel_cmdline leaves the shares' mount points to the exec block", "[spec]")
 {
     VmSpec s;
     s.stdio = StdioKind::virtio;
     s.shares = {SharedFolder{"/srv/a", "/mnt/a", true}, SharedFolder{"/srv/b", "/data", false}};
-    CHECK(kernel_cmdline(s) == "fleet.share0=/mnt/a fleet.share1=/data:rw");
+    CHECK(kernel_cmdline(s).empty());
     s.extra_cmdline = "console=ttyS0";
     s.args = {"--flag", "x"};
-    CHECK(kernel_cmdline(s) == "fleet.share0=/mnt/a fleet.share1=/data:rw console=ttyS0");
+    CHECK(kernel_cmdline(s) == "console=ttyS0");
 }

@@ -1,6 +1,6 @@
-// fleet — the exec block: a program's argv, environment and working folder
-// as the guest reads them from its ctl channel (<fleet/abi/guest.h>,
-// "the exec block"; images/README.md).
+// fleet — the exec block: a program's argv, environment, working folder
+// and shared folders' mount points as the guest reads them from its ctl
+// channel (<fleet/abi/guest.h>, "the exec block"; images/README.md).
 #pragma once
 
 #include <fleet/base/error.hpp>
@@ -12,9 +12,10 @@
 
 namespace fleet::vmm {
 
-// The block for a spec: its args, env and workdir. Fails, naming the limit,
-// when they are over the ABI's (FLEET_EXEC_MAX_SIZE bytes of strings,
-// FLEET_EXEC_MAX_STRINGS arguments and variables).
+// The block for a spec: its args, env, workdir and the shares' mount
+// points. Fails, naming the limit, when they are over the ABI's
+// (FLEET_EXEC_MAX_SIZE bytes of strings, FLEET_EXEC_MAX_STRINGS arguments
+// and variables, FLEET_MAX_SHARES shares).
 // With `host`, the block carries it as its trailer (FLEET_EXEC_F_HOST): a
 // fresh seed and the host's clock, which a guest restored from a snapshot
 // needs; host_trailer() makes one.

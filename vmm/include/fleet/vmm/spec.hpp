@@ -27,7 +27,7 @@ std::string_view to_string(StdioKind k);
 Result<StdioKind> parse_stdio(std::string_view text);
 
 // A host folder shared into a virtio guest over virtio-9p. The guest learns
-// where to mount it from `fleet.shareN=GUEST_PATH[:rw]` on its command line.
+// where to mount it from the exec block (exec.hpp), not its command line.
 struct SharedFolder {
     std::string host_path;
     std::string guest_path;
@@ -108,9 +108,10 @@ Result<> validate_name(std::string_view name);
 // a readable ELF with a PVH note, that the initrd is readable.
 Result<> validate(const VmSpec& spec);
 
-// The kernel command line QEMU gets (-append): the shares' mount points,
-// the drain request, then extra_cmdline. The program's arguments are not
-// on it: they travel in the exec block.
+// The kernel command line QEMU gets (-append): the drain request, the
+// hypervisor channel and network words, then extra_cmdline. The program's
+// arguments and the shares' mount points are not on it: they travel in the
+// exec block.
 std::string kernel_cmdline(const VmSpec& spec);
 
 // "NAME=VALUE" with a non-empty NAME without '=' or NUL.

@@ -16,7 +16,9 @@
 
 #include <stdint.h>
 
-#define FLEET_ABI_VERSION 3 /* 2: argv, environment and working folder in the exec block; 3: its host trailer */
+#define FLEET_ABI_VERSION                                                                \
+    4 /* 2: argv, environment and working folder in the exec block; 3: its host trailer; \
+       4: the shares' mount points in it, not on the kernel command line */
 
 /* ---- stdio=virtio: one virtio-serial device, four named ports -------------
  * The launcher adds `virtio-serial-device,max_ports=FLEET_VSERIAL_MAX_PORTS`
@@ -113,15 +115,9 @@ enum fleet_port {
 #define FLEET_EXIT_STATUS_MAX 255
 
 /* ---- the kernel command line ------------------------------------------------
- * FLEET_CMDLINE_SHARE "N=PATH[:rw]": share N (virtio-9p, mount tag
- * FLEET_SHARE_TAG "N") goes on PATH, read-only unless ":rw".
  * FLEET_CMDLINE_DRAIN: after "exit N" the guest waits for the host's
  * "drained" line (at most FLEET_DRAIN_WAIT_MS) before it ends the VM; the
  * launcher sends it once QEMU has handed over all of stdout and stderr. */
-#define FLEET_CMDLINE_SHARE "fleet.share"
-#define FLEET_SHARE_TAG     "fleet-share"
-#define FLEET_SHARE_RW      ":rw"
-#define FLEET_MAX_SHARES    8
 #define FLEET_CMDLINE_DRAIN "fleet.drain=1"
 #define FLEET_DRAIN_WAIT_MS 30000
 #define FLEET_CMDLINE_MAX   2048 /* bytes, as Linux on x86 takes it */
@@ -134,13 +130,25 @@ enum fleet_port {
 #define FLEET_CMDLINE_NET "fleet.net"
 #define FLEET_MAX_NETS    4
 
-/* ---- the exec block: argv, environment, working folder ---------------------
+/* ---- shared folders ---------------------------------------------------------
+ * Share N is a virtio-9p device with mount tag FLEET_SHARE_TAG "N"; where
+ * the guest mounts it comes in the exec block (below), as "PATH" (read-only)
+ * or "PATH" FLEET_SHARE_RW, PATH absolute. Not on the kernel command line:
+ * a guest restored from a snapshot has the command line of the boot that
+ * was saved, and one snapshot serves any mount points (the devices are
+ * the same; QEMU's folder behind each is not in the saved state). */
+#define FLEET_SHARE_TAG  "fleet-share"
+#define FLEET_SHARE_RW   ":rw"
+#define FLEET_MAX_SHARES 8
+
+/* ---- the exec block: argv, environment, working folder, shares -------------
  * The host writes it on ctl (host -> guest) before anything else, once; the
  * guest reads it before its program starts. Little-endian:
  *
  *   struct fleet_exec_header (32 bytes), then `size` bytes of strings, each
- *   ending in a NUL: `argc` arguments, `envc` "NAME=VALUE" variables, then
- *   the working folder ("" = the guest's default).
+ *   ending in a NUL: `argc` arguments, `envc` "NAME=VALUE" variables, the
+ *   working folder ("" = the guest's default), then `sharec` mount points
+ *   (shares 0, 1, ...: "PATH" or "PATH:rw", above).
  *
  * On ctl the host writes FLEET_EXEC_PREAMBLE first; a guest skips bytes
  * until the magic, at most FLEET_EXEC_SKIP_MAX of them (an isa guest may
@@ -191,9 +199,10 @@ struct fleet_exec_header {
     uint32_t version; /* FLEET_ABI_VERSION */
     uint32_t argc;
     uint32_t envc;
-    uint32_t size;  /* bytes of strings that follow */
-    uint32_t flags; /* FLEET_EXEC_F_* */
-    uint32_t reserved[2];
+    uint32_t size;   /* bytes of strings that follow */
+    uint32_t flags;  /* FLEET_EXEC_F_* */
+    uint32_t sharec; /* mount points after the working folder, at most FLEET_MAX_SHARES */
+    uint32_t reserved;
 };
 
 #define FLEET_EXEC_F_HOST    1u
@@ -219,16 +228,18 @@ static inline const char* fleet_exec_check_header(const struct fleet_exec_header
     if ((h->flags & FLEET_EXEC_F_HOST) && h->size < FLEET_EXEC_HOST_SIZE) return "no room for the host trailer";
     if (fleet_exec_strings_size(h) > FLEET_EXEC_MAX_SIZE) return "too large";
     if (h->argc > FLEET_EXEC_MAX_STRINGS || h->envc > FLEET_EXEC_MAX_STRINGS - h->argc) return "too many strings";
-    if (fleet_exec_strings_size(h) < h->argc + h->envc + 1) return "strings do not match the counts";
+    if (h->sharec > FLEET_MAX_SHARES) return "too many shared folders";
+    if (fleet_exec_strings_size(h) < h->argc + h->envc + 1 + h->sharec) return "strings do not match the counts";
     return 0;
 }
 
-/* Checks the strings after a good header: exactly argc + envc + 1 NULs, the
- * last byte one of them, and every variable has a '=' after a non-empty
- * name. NULL if good, else why not. */
+/* Checks the strings after a good header: exactly argc + envc + 1 + sharec
+ * NULs, the last byte one of them, every variable has a '=' after a
+ * non-empty name, and every mount point is an absolute path. NULL if good,
+ * else why not. */
 static inline const char* fleet_exec_check_strings(const struct fleet_exec_header* h, const char* s)
 {
-    uint32_t want = h->argc + h->envc + 1, seen = 0, start = 0, size = fleet_exec_strings_size(h);
+    uint32_t want = h->argc + h->envc + 1 + h->sharec, seen = 0, start = 0, size = fleet_exec_strings_size(h);
     if (size == 0 || s[size - 1] != 0) return "strings do not match the counts";
     for (uint32_t i = 0; i < size; i++) {
         if (s[i] != 0) continue;
@@ -237,6 +248,7 @@ static inline const char* fleet_exec_check_strings(const struct fleet_exec_heade
             while (j < i && s[j] != '=') j++;
             if (j == start || j == i) return "a variable is not NAME=VALUE";
         }
+        if (seen > h->argc + h->envc && seen < want && s[start] != '/') return "a mount point is not an absolute path";
         seen++;
         start = i + 1;
     }
