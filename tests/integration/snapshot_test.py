@@ -106,6 +106,49 @@ def test_the_ram_is_mapped_or_copied_never_written(fleet):
           f"after both: exit {p.returncode} {p.stdout!r} source {got} stderr {p.stderr!r}")
 
 
+def test_shared_folders_restore_from_one_snapshot(fleet):
+    """A start with shared folders restores too: the mount points come in
+    the exec block, so one snapshot serves every start with the same number
+    of shares, wherever the folders are, read-only or read-write."""
+    need_linux()
+    src, out = os.path.join(fleet.root, "src"), os.path.join(fleet.root, "out")
+    os.mkdir(src)
+    os.mkdir(out)
+    with open(os.path.join(src, "in.txt"), "w") as f:
+        f.write("from the host\n")
+    os.chmod(src, 0o755)  # a confined QEMU (fleet-qemu) opens the share itself
+    os.chmod(out, 0o777 if os.geteuid() == 0 else 0o755)  # and writes as fleet-qemu
+    script = "cat in.txt; pwd; cat /proc/cmdline"
+    sources = []
+    for name in ("first", "second"):  # the first builds it, the second restores it
+        p, got = run_kept(fleet, name, "--share", f"{src}:/src", IMAGE, "-c", script)
+        lines = p.stdout.decode().split("\n")
+        check(p.returncode == 0 and lines[:2] == ["from the host", "/src"] and p.stderr == b"",
+              f"{name}: exit {p.returncode} stdout {p.stdout!r} stderr {p.stderr!r}")
+        check("fleet.share" not in lines[2] and fleet.root not in lines[2], f"{name}: a share on the command line: {lines[2]!r}")
+        sources.append(got)
+    check(sources[0] and sources[0] == sources[1], f"the share did not restore from one snapshot: {sources}")
+    # Another folder, mounted elsewhere and read-write: the same snapshot.
+    p, got = run_kept(fleet, "rw", "--share", f"{out}:/elsewhere/out:rw", IMAGE, "-c", "echo made > new; pwd")
+    check(p.returncode == 0 and p.stdout == b"/elsewhere/out\n" and got == sources[0],
+          f"rw: exit {p.returncode} stdout {p.stdout!r} source {got} stderr {p.stderr!r}")
+    with open(os.path.join(out, "new")) as f:
+        check(f.read() == "made\n", "the read-write share did not get the file")
+    # The read-only one stays read-only after a restore.
+    p, got = run_kept(fleet, "ro", "--share", f"{src}:/src", IMAGE, "-c", "echo x > in.txt")
+    check(p.returncode != 0 and got == sources[0], f"ro: exit {p.returncode} source {got}")
+    with open(os.path.join(src, "in.txt")) as f:
+        check(f.read() == "from the host\n", "a read-only share was written after a restore")
+    # Two shares are other devices: a snapshot of their own; both mount.
+    p, got = run_kept(fleet, "two", "--share", f"{src}:/a", "--share", f"{out}:/b:rw", "-w", "/b", IMAGE,
+                      "-c", "cat /a/in.txt > copied; pwd")
+    check(p.returncode == 0 and p.stdout == b"/b\n" and got and got != sources[0],
+          f"two: exit {p.returncode} stdout {p.stdout!r} source {got} stderr {p.stderr!r}")
+    with open(os.path.join(out, "copied")) as f:
+        check(f.read() == "from the host\n", "two shares: the copy did not arrive")
+    check(len(snapshots(fleet)) == 2, f"one snapshot per number of shares: {snapshots(fleet)}")
+
+
 def test_damaged_snapshot_boots_cold_with_a_note(fleet):
     need_linux()
     p, src = run_kept(fleet, "build", IMAGE, "-c", "true")
@@ -160,5 +203,6 @@ def test_a_changed_kernel_makes_a_new_snapshot(fleet):
 
 if __name__ == "__main__":
     main([test_restored_guest_runs_like_a_cold_one, test_each_restore_has_its_own_rng_and_the_right_clock,
-          test_the_ram_is_mapped_or_copied_never_written, test_damaged_snapshot_boots_cold_with_a_note, test_a_changed_kernel_makes_a_new_snapshot],
+          test_the_ram_is_mapped_or_copied_never_written, test_shared_folders_restore_from_one_snapshot,
+          test_damaged_snapshot_boots_cold_with_a_note, test_a_changed_kernel_makes_a_new_snapshot],
          lambda t: Fleet())

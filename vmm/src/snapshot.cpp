@@ -73,15 +73,11 @@ std::string hex64(std::uint64_t v)
     return s;
 }
 
-// The device line of the spec, its per-VM parts (name, arguments) left out.
+// The device line of the spec, its per-VM parts (name, program, the
+// shares' folders) left out.
 std::string device_line(const VmSpec& spec, const std::string& qemu)
 {
-    VmSpec s = spec;
-    s.name = "snapshot";
-    s.args.clear();
-    s.env.clear();
-    s.workdir.clear();
-    return shell_join(qemu_argv(qemu, s, spec.accel, Wiring{}));
+    return shell_join(qemu_argv(qemu, saved_spec(spec, "SHARE"), spec.accel, Wiring{}));
 }
 
 std::string record_text(std::string_view key, std::uint64_t size, std::uint64_t hash, const std::string& checked)
@@ -92,11 +88,23 @@ std::string record_text(std::string_view key, std::uint64_t size, std::uint64_t 
 
 }  // namespace
 
+VmSpec saved_spec(const VmSpec& spec, const std::string& share_folder)
+{
+    VmSpec s = spec;
+    s.name = "snapshot";
+    s.snapshot = false;
+    s.args.clear();
+    s.env.clear();
+    s.workdir.clear();
+    for (std::size_t i = 0; i < s.shares.size(); ++i)
+        s.shares[i] = SharedFolder{share_folder, "/mnt/share" + std::to_string(i), true};
+    return s;
+}
+
 std::string snapshot_unfit(const VmSpec& spec)
 {
     if (spec.stdio != StdioKind::virtio || spec.initrd.empty()) return "not a Linux guest";
     if (spec.accel == Accel::automatic || spec.cpu.empty()) return "the accelerator is not settled";
-    if (!spec.shares.empty()) return "shared folders";
     if (!spec.disks.empty() || spec.rng) return "disks or rng";
     if (!spec.nets.empty()) return "network interfaces";
     if (!spec.hypervisor_fds.empty()) return "a hypervisor channel";

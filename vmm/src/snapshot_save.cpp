@@ -15,12 +15,14 @@
 // restore paused).
 #include <fleet/vmm/snapshot.hpp>
 
+#include <fleet/base/file.hpp>
 #include <fleet/base/loop.hpp>
 #include <fleet/base/socket.hpp>
 #include <fleet/vmm/vm.hpp>
 
 #include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -139,12 +141,16 @@ Result<> save_snapshot(const VmSpec& spec, const SnapshotContext& ctx, const std
 {
     auto loop = Loop::create(32);
     if (!loop) return std::unexpected(loop.error());
-    VmSpec s = spec;
-    s.snapshot = false;
-    s.name = "snapshot";
-    s.args.clear();
-    s.env.clear();
-    s.workdir.clear();
+    // Shares: the same devices on an empty folder, never mounted (the guest
+    // mounts them once its exec block names where). Readable by all: a
+    // confined QEMU opens it by its /proc/self/fd link (confine.cpp), as
+    // its own user.
+    std::string empty = ctx.runtime_dir + "/snapshots/empty";
+    if (!spec.shares.empty()) {
+        if (auto r = ensure_private_dir(empty, 0555); !r) return r;
+        if (::chmod(empty.c_str(), 0555) != 0) return fail_errno("cannot make " + empty + " readable");
+    }
+    VmSpec s = saved_spec(spec, empty);
     LaunchOptions lo;
     lo.qemu = ctx.qemu;
     lo.runtime_dir = ctx.runtime_dir;

@@ -39,7 +39,10 @@ TEST_CASE("snapshot: which specs a snapshot can serve", "[snapshot]")
     CHECK_FALSE(snapshot_unfit(tiny).empty());
     VmSpec shared = linux_spec();
     shared.shares.push_back({"/tmp", "/mnt/tmp", true});
-    CHECK_FALSE(snapshot_unfit(shared).empty());
+    CHECK(snapshot_unfit(shared).empty());
+    VmSpec disk = linux_spec();
+    disk.disks.push_back({});
+    CHECK_FALSE(snapshot_unfit(disk).empty());
     VmSpec unsettled = linux_spec();
     unsettled.accel = Accel::automatic;
     CHECK_FALSE(snapshot_unfit(unsettled).empty());
@@ -58,6 +61,28 @@ TEST_CASE("snapshot: the key follows the device line, not the program", "[snapsh
     c.kernel = "/bin/cat";
     CHECK(snapshot_key(a, "/bin/true") != snapshot_key(c, "/bin/true"));
     CHECK(snapshot_key(a, "/bin/true") != snapshot_key(a, "/bin/false"));
+}
+
+TEST_CASE("snapshot: one key per number of shares, wherever they are", "[snapshot]")
+{
+    VmSpec none = linux_spec(), a = linux_spec(), b = linux_spec(), two = linux_spec();
+    a.shares = {{"/home/me/src", "/home/me/src", true}};
+    a.workdir = "/home/me/src/sub";
+    b.shares = {{"/srv/other,dir", "/out", false}};
+    two.shares = {{"/srv/a", "/a", true}, {"/srv/b", "/b", true}};
+    CHECK(snapshot_key(a, "/bin/true") == snapshot_key(b, "/bin/true"));
+    CHECK(snapshot_key(a, "/bin/true") != snapshot_key(none, "/bin/true"));
+    CHECK(snapshot_key(a, "/bin/true") != snapshot_key(two, "/bin/true"));
+    CHECK(snapshot_key(a, "/bin/true").find("/home/me") == std::string::npos);
+
+    // The boot that is saved: no program, every share read-only on the folder given.
+    VmSpec saved = saved_spec(b, "/run/empty");
+    CHECK(saved.args.empty());
+    CHECK(saved.workdir.empty());
+    CHECK_FALSE(saved.snapshot);
+    REQUIRE(saved.shares.size() == 1);
+    CHECK(saved.shares[0].host_path == "/run/empty");
+    CHECK(saved.shares[0].read_only);
 }
 
 TEST_CASE("snapshot: a stream is used only if it matches its record", "[snapshot]")

@@ -57,9 +57,18 @@ struct SnapshotContext {
 };
 
 // "" if a snapshot can serve this spec, else why not: virtio guests with an
-// initrd (Linux) whose accelerator is settled, without shares, disks, rng
-// or network interfaces (their devices are not saved), not started paused.
+// initrd (Linux) whose accelerator is settled, without disks, rng or
+// network interfaces (their state is outside QEMU, or their devices'
+// settings are in the guest), not started paused. Shared folders are fine:
+// the guest mounts them only once its exec block names where, and neither
+// the folder behind a share nor its mode is in the saved state.
 std::string snapshot_unfit(const VmSpec& spec);
+
+// The spec a snapshot is booted with: the same devices, no program, and
+// every share a read-only one on `share_folder` (an empty folder of the
+// snapshots' own: snapshot_save.cpp). One snapshot serves every start with
+// the same number of shares, wherever they are and are mounted.
+VmSpec saved_spec(const VmSpec& spec, const std::string& share_folder);
 
 // The full key for a spec (see above).
 std::string snapshot_key(const VmSpec& spec, const std::string& qemu);
