@@ -22,6 +22,7 @@ namespace {
 constexpr std::uint32_t claim_magic = 0x51434c46u;  // "FLCQ"
 constexpr std::uint32_t claim_version = 1;
 constexpr std::uint32_t flag_stdin = 1, flag_remove = 2, flag_detached = 4;
+constexpr std::chrono::milliseconds claim_deadline_max{86400000};  // a day
 constexpr std::size_t claim_body_max = 64 + sizeof(fleet_exec_header) + FLEET_EXEC_MAX_SIZE;
 
 void put_u32(std::string& out, std::uint32_t v)
@@ -82,7 +83,8 @@ Result<std::string> encode_claim(const ClaimRequest& r)
     put_u32(out, claim_version);
     put_u32(out,
             (r.forward_stdin ? flag_stdin : 0) | (r.auto_remove ? flag_remove : 0) | (r.detached ? flag_detached : 0));
-    put_u32(out, static_cast<std::uint32_t>(std::clamp<long long>(r.stop_deadline.count(), 0, 86400000)));
+    put_u32(out,
+            static_cast<std::uint32_t>(std::clamp<long long>(r.stop_deadline.count(), 0, claim_deadline_max.count())));
     put_u32(out, static_cast<std::uint32_t>(body.size()));
     return out + body;
 }
@@ -109,6 +111,7 @@ Result<ClaimRequest> decode_claim(std::string_view bytes)
     r.auto_remove = flags & flag_remove;
     r.detached = flags & flag_detached;
     r.stop_deadline = std::chrono::milliseconds(get_u32(bytes, 12));
+    if (r.stop_deadline > claim_deadline_max) return fail("claim: a stop deadline over a day");
     std::string_view body = bytes.substr(claim_header_size);
     auto nul = body.find('\0');
     if (nul == std::string_view::npos) return fail("claim: no name");
@@ -121,6 +124,7 @@ Result<ClaimRequest> decode_claim(std::string_view bytes)
     if (const char* why = fleet_exec_check_header(&h)) return fail(std::string("claim: exec block: ") + why);
     std::string_view s = block.substr(sizeof h);
     if (s.size() != h.size) return fail("claim: exec block: the size does not match");
+    if (h.sharec != 0) return fail("claim: exec block: shared folders (a pooled VM has none)");
     if (const char* why = fleet_exec_check_strings(&h, s.data())) return fail(std::string("claim: exec block: ") + why);
     for (std::uint32_t i = 0; i < h.argc + h.envc + 1; ++i) {
         std::string str(s.data());  // the checks above guarantee a NUL
