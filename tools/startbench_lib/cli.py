@@ -56,8 +56,10 @@ Suites (--suite, comma-separated; default: all of them):
               teardown (like for like with SIGKILL); every teardown p50 <= 5 ms.
   snapshot    `echo hi` on linux-fleet restored from its snapshot (--snapshot; the
               warm-up round makes it) against a cold boot (--no-snapshot), one VM at
-              a time, --linux-runs rounds. Floor: linux-snapshot/linux-cold p50 <=
-              0.1 for start-to-ready (docs/cold-path.md).
+              a time, --linux-runs rounds; and the same with a read-only share
+              (/usr/share, mounted and entered: what fsh's Linux commands get),
+              restored and cold. Floor: linux-snapshot/linux-cold p50 <= 0.1 for
+              start-to-ready (docs/cold-path.md).
 
 Metrics:
   start-to-ready  from just before spawning the command to the first byte of the

@@ -41,15 +41,18 @@ def print_table(results):
             at_once = "one at a time" if width == 1 else f"{width} VMs at once"
             print(f"{name} {mode}: {data['note']}; {at_once}, {runs} rounds, {runs * width} samples per path "
                   f"and metric; times in ms, throughput in MB/s")
-            head = f"  {'metric':<16}" + "".join(f"{nm + ' p50':>18}{'p90':>8}" for nm in names)
-            print(head + "".join(f"{r + ' p50':>30}{'p90':>7}" for r in md["ratios"]))
+            # Each column as wide as its name needs, so that long names stay apart.
+            pw = {nm: max(18, len(nm) + 6) for nm in names}
+            rw = {r: max(30, len(r) + 6) for r in md["ratios"]}
+            head = f"  {'metric':<16}" + "".join(f"{nm + ' p50':>{pw[nm]}}{'p90':>8}" for nm in names)
+            print(head + "".join(f"{r + ' p50':>{rw[r]}}{'p90':>7}" for r in md["ratios"]))
             for m in data["metrics"]:
                 row = f"  {m:<16}"
                 for nm in names:
                     st = md["paths"][nm][m]
-                    row += f"{fmt(st['p50'], '.1f'):>18}{fmt(st['p90'], '.1f'):>8}"
-                for r in md["ratios"].values():
-                    row += f"{fmt(r[m]['p50'], '.3f'):>30}{fmt(r[m]['p90'], '.3f'):>7}"
+                    row += f"{fmt(st['p50'], '.1f'):>{pw[nm]}}{fmt(st['p90'], '.1f'):>8}"
+                for r, rv in md["ratios"].items():
+                    row += f"{fmt(rv[m]['p50'], '.3f'):>{rw[r]}}{fmt(rv[m]['p90'], '.3f'):>7}"
                 print(row)
             print()
     for v in results["verdicts"]:

@@ -15,6 +15,8 @@ DEFINITIONS = {"start-to-ready": "spawn to the guest's first stdout byte",
                "rss-per-vm": "RSS of one waiting pooled VM's QEMU (MiB)"}
 UNITS = {"start-to-ready": "ms", "start-to-exit": "ms", "teardown": "ms", "throughput": "MB/s",
          "start-rate": "VMs/s", "rss-per-vm": "MiB"}
+# A folder every user may read, shared read-only (the guest mounts it and enters it).
+SHARE = ("--share", "/usr/share:/work")
 SUITE_NAMES = ("hello", "runtime", "linux", "throughput", "router", "warm", "snapshot", "cold-minimal", "fsh")
 
 
@@ -132,9 +134,16 @@ def make_suites(o):
                       flags=("--snapshot",)),
             BenchPath("linux-cold", fleet_command, None, {"plain": 0}, "linux-fleet", echo, expect=b"hi\n",
                       flags=("--no-snapshot",)),
+            # fsh's Linux commands share the working folder: the same with a
+            # share (mounted, entered) restored and cold.
+            BenchPath("linux-share-snapshot", fleet_command, None, {"plain": 0}, "linux-fleet", echo,
+                      expect=b"hi\n", flags=("--snapshot",) + SHARE),
+            BenchPath("linux-share-cold", fleet_command, None, {"plain": 0}, "linux-fleet", echo, expect=b"hi\n",
+                      flags=("--no-snapshot",) + SHARE),
         ], "linux-cold", ("plain",), ("start-to-ready", "start-to-exit"),
             [Check("ratio", "start-to-ready", "linux-snapshot", 0.1)], o.linux_runs, max(min(o.warmup, 1), 1), 0,
-            "fleet-vmm run linux-fleet echo hi: restored from a snapshot vs booted cold (--no-snapshot)"),
+            "fleet-vmm run linux-fleet echo hi: restored from a snapshot vs booted cold (--no-snapshot); "
+            "the same with --share " + SHARE[1]),
     }
 
 
