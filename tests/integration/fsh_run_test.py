@@ -6,11 +6,14 @@ A pipeline of VM commands is one run: the router starts its stages at once
 and joins them with pipes itself (its log names the run as `a | b`), fsh
 relays only the ends; exit statuses, pipefail, binary data, an early close
 (`yes | head`), exported variables and the shared working folder reach the
-programs; Ctrl-C on a pty destroys the run's domains; a command that
+programs (Linux commands restored from the router's snapshots, the shared
+folder's too); Ctrl-C on a pty destroys the run's domains; a command that
 cannot start and a router that goes away mid-run give one clear line and
 leave no domain behind. docs/fleet-protocol.md is the protocol.
 """
+import glob
 import hashlib
+import json
 import os
 import re
 import signal
@@ -119,6 +122,16 @@ def test_linux_applets_and_shared_folder(router):
     r = fsh(router, "ls", env={"FSH_SHARE": "no"}, cwd=proj, timeout=180)
     check(b"a.c" not in r.stdout, f"--no-share still shows the folder: {r!r}")
     no_domain_left(router)
+    # The router started them from snapshots (the applets' catalog entries
+    # say snapshot=yes): one for the shared working folder, whose key has
+    # the 9p device but not the folder, and one without.
+    keys = []
+    for rec in glob.glob(os.path.join(router.runtime, "snapshots", "*.json")):
+        with open(rec) as f:
+            keys.append(json.load(f)["key"])
+    shared = [k for k in keys if "mount_tag=fleet-share0" in k]
+    check(len(keys) == 2 and len(shared) == 1 and proj not in shared[0],
+          f"the router's snapshots: {len(keys)} records, {len(shared)} with a share")
 
 
 def test_interrupt_destroys_the_run(router):
