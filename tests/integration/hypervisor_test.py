@@ -150,8 +150,9 @@ def share_dir(router):
 
 def start_parent(router, name="parent", quota="children='1' memory='128MiB' depth='1'"):
     share = share_dir(router)
+    # A libvirt-style tag, not a path: the guest mounts it at /mnt/x.
     fs = (f"<filesystem type='mount' accessmode='passthrough'><source dir='{share}'/>"
-          "<target dir='/mnt/x'/></filesystem>")
+          "<target dir='x'/></filesystem>")
     xml = domain_xml(name, image="linux-sh", args=["-c", SCRIPT], devices=fs,
                      metadata=f"<fleet:hypervisor {quota}/>")
     path = router.folder.path(f"{name}.xml")

@@ -49,8 +49,8 @@ Result<std::string> exec_block(const VmSpec& spec, const ExecHost* host)
     if (spec.shares.size() > FLEET_MAX_SHARES)
         return fail("at most " + std::to_string(FLEET_MAX_SHARES) + " shared folders");
     for (const auto& share : spec.shares) {
-        if (share.guest_path.empty() || share.guest_path[0] != '/' || share.guest_path.find('\0') != std::string::npos)
-            return fail("shared folder's mount point '" + share.guest_path + "' is not an absolute path");
+        if (!is_mount_point(share.guest_path))
+            return fail("shared folder's mount point '" + share.guest_path + "': " + std::string(mount_point_rule));
         body.append(share.guest_path).append(share.read_only ? "" : FLEET_SHARE_RW).push_back('\0');
     }
     if (body.size() > FLEET_EXEC_MAX_SIZE)

@@ -127,11 +127,19 @@ Result<> validate(const VmSpec& spec)
     if (spec.shares.size() > FLEET_MAX_SHARES)
         return fail("at most " + std::to_string(FLEET_MAX_SHARES) + " shared folders");
     for (const auto& s : spec.shares) {
+        if (!is_mount_point(s.guest_path))
+            return fail("shared folder '" + s.host_path + "': mount point '" + s.guest_path +
+                        "': " + std::string(mount_point_rule));
         struct stat st {};
         if (::stat(s.host_path.c_str(), &st) != 0) return fail_errno("shared folder '" + s.host_path + "'");
         if (!S_ISDIR(st.st_mode)) return fail("shared folder '" + s.host_path + "' is not a folder");
     }
     return {};
+}
+
+bool is_mount_point(std::string_view path)
+{
+    return !path.empty() && path[0] == '/' && path.find_first_of(std::string_view(":\0", 2)) == path.npos;
 }
 
 Result<SharedFolder> parse_share(std::string_view text)
@@ -159,8 +167,7 @@ Result<SharedFolder> parse_share(std::string_view text)
         if (base.empty() || base == "/" || base == "." || base == "..") base = "share";
         s.guest_path = "/mnt/" + base;
     }
-    if (s.guest_path[0] != '/' || s.guest_path.find_first_of(" \t\n:,") != std::string::npos)
-        return fail(bad + ": the guest path must be absolute, without spaces, ':' or ','");
+    if (!is_mount_point(s.guest_path)) return fail(bad + ": " + std::string(mount_point_rule));
     return s;
 }
 

@@ -80,7 +80,11 @@ DomainResult<vmm::SupervisorOptions> supervisor_options(const DomainDef& def, co
     for (const auto& fs : def.filesystems) {
         if (spec.stdio != vmm::StdioKind::virtio)
             return domain_fail(Errc::unsupported, "<filesystem>: only Linux images (virtio guests) can mount shares");
-        spec.shares.push_back(vmm::SharedFolder{fs.source_dir, fs.target_dir, fs.read_only});
+        // libvirt's target dir is a tag the guest mounts by; fleet's guest
+        // mounts each share itself: at the target if it is a path, else at
+        // /mnt/TAG (as fleet-vmm's --share HOST does).
+        std::string at = fs.target_dir.starts_with('/') ? fs.target_dir : "/mnt/" + fs.target_dir;
+        spec.shares.push_back(vmm::SharedFolder{fs.source_dir, std::move(at), fs.read_only});
     }
     for (const auto& d : def.disks) spec.disks.push_back(vmm::BlockDevice{d.source, d.format, d.read_only});
     if (def.rng)

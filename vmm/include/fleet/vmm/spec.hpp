@@ -34,6 +34,13 @@ struct SharedFolder {
     bool read_only = true;
 };
 
+// A share's guest path: absolute, without ':' (the exec block's ":rw"
+// follows it) or NUL. Blanks and commas are fine: it travels in the exec
+// block, never on a command line. validate() and parse_share() hold every
+// share to it.
+inline constexpr std::string_view mount_point_rule = "the guest path must be absolute, without ':'";
+bool is_mount_point(std::string_view path);
+
 // "HOST[:GUEST][:ro|:rw]" -> a share; GUEST defaults to /mnt/<basename>.
 Result<SharedFolder> parse_share(std::string_view text);
 

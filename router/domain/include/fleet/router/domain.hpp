@@ -60,7 +60,10 @@
 //    accessmode 'passthrough' (the default) and 'squash' are accepted —
 //    fleet serves files as they are on the host (virtio-9p,
 //    security_model=none, which is libvirt's 'squash') — and 'passthrough'
-//    is written back; 'mapped' is refused. At most 8 filesystems.
+//    is written back; 'mapped' is refused. At most 8 filesystems. The
+//    guest mounts each at its target dir, or at /mnt/TARGET where the
+//    target is a libvirt-style tag (not a path); the mount point is held
+//    to vmm::is_mount_point when the domain starts.
 //  - <console> and <serial>: at most one of each; both together are one
 //    device, as in libvirt (the console is serial port 0).
 //  - <on_*>: only destroy (a fleet domain ends when its guest stops); they
@@ -133,7 +136,7 @@ struct Interface {
 
 struct Filesystem {
     std::string source_dir;  // host folder (absolute)
-    std::string target_dir;  // the mount tag / guest path
+    std::string target_dir;  // the guest path, or a tag (mounted at /mnt/TAG)
     bool read_only = true;   // written back as <readonly/>; in XML, no <readonly/> means read-write
     bool operator==(const Filesystem&) const = default;
 };
