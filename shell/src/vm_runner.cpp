@@ -92,7 +92,7 @@ bool host_only_variable(std::string_view name)
 
 bool shareable_folder(const std::string& dir)
 {
-    if (dir.empty() || dir[0] != '/' || dir.find_first_of(":,") != std::string::npos) return false;
+    if (dir.empty() || dir[0] != '/' || dir.find(':') != std::string::npos) return false;
     // The guest's own folders and those above them: a share there hides
     // them (/usr would hide /usr/bin). Below /proc and /sys no folder can
     // be made for it.

@@ -176,8 +176,9 @@ TEST_CASE("folders the guest needs itself, or that --share cannot name, are not 
     CHECK(shareable_folder("/usr/share/doc"));
     CHECK(shareable_folder("/binaries"));
     CHECK(shareable_folder("/dev/shm/work"));
+    CHECK(shareable_folder("/home/me/My Project, v2"));
     for (const char* dir :
-         {"/", "/usr", "/bin", "/usr/bin", "/dev", "/proc/1", "/sys/x", "/etc", "/a:b", "/a,b", "relative", ""}) {
+         {"/", "/usr", "/bin", "/usr/bin", "/dev", "/proc/1", "/sys/x", "/etc", "/a:b", "relative", ""}) {
         INFO(dir);
         CHECK_FALSE(shareable_folder(dir));
     }

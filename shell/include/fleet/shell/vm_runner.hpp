@@ -122,7 +122,7 @@ bool background_on_terminal(int fd);
 
 // Whether a host folder can be shared into a Linux guest at the same path
 // without hiding the guest's own files (/, /usr, /bin, /dev, ...) or
-// breaking the --share syntax (a ':' or ',' in it).
+// breaking the --share syntax (a ':' in it; blanks and commas are fine).
 bool shareable_folder(const std::string& dir);
 
 // Variables that describe the host, not the guest (PATH, HOME, SHELL, USER,
