@@ -113,7 +113,7 @@ def test_early_close_and_pipefail(router):
 
 
 def test_linux_applets_and_shared_folder(router):
-    proj = os.path.join(router.root, "proj")
+    proj = os.path.join(router.root, "my proj, v2")  # shared at its own path: blanks and commas too
     os.makedirs(proj, exist_ok=True)
     with open(os.path.join(proj, "a.c"), "w") as f:
         f.write("int x;\n// TODO: fix\n")

@@ -20,9 +20,14 @@ using xml::unsupported_at;
 
 namespace {
 
+bool has_control(std::string_view s)
+{
+    return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < ' ' || c == 127; });
+}
+
 bool has_blank_or_control(std::string_view s)
 {
-    return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) <= ' ' || c == 127; });
+    return has_control(s) || s.find(' ') != std::string_view::npos;
 }
 
 // A Linux interface name (bridge) or a libvirt network name.
@@ -141,8 +146,11 @@ Result<> parse_fs_target(pugi::xml_node node, const std::string& path, Filesyste
     if (auto r = xml::check_leaf(node, path, {"dir"}); !r) return r;
     auto dir = xml::required_attr(node, path, "dir");
     if (!dir) return std::unexpected(dir.error());
-    if (dir->empty() || has_blank_or_control(*dir))
-        return fail_at(path, "dir=" + quote(*dir) + " must be non-empty, without blanks");
+    // Blanks are fine (the guest learns its mount points from the exec
+    // block); a ':' is refused when the domain starts (vmm::is_mount_point),
+    // not here, so that a stored definition still loads.
+    if (dir->empty() || has_control(*dir))
+        return fail_at(path, "dir=" + quote(*dir) + " must be non-empty, without control characters");
     c.fs.target_dir = *dir;
     c.has_target = true;
     return {};

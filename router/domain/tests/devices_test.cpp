@@ -6,6 +6,7 @@
 
 using namespace fleet::router;
 using namespace fleet::router::testing;
+using Catch::Matchers::Contains;
 using Catch::Matchers::Equals;
 using Catch::Matchers::Matches;
 
@@ -138,9 +139,12 @@ TEST_CASE("filesystems: what is refused", "[devices][filesystem]")
     CHECK_THAT(error_of(fs("", "<source dir='srv'/><target dir='/srv'/>")),
                Equals("<devices/filesystem/source>: dir='srv' is not an absolute path"));
     CHECK_THAT(error_of(fs("", "<source dir='/srv'/><target dir=''/>")),
-               Equals("<devices/filesystem/target>: dir='' must be non-empty, without blanks"));
-    CHECK_THAT(error_of(fs("", "<source dir='/srv'/><target dir='/my share'/>")),
-               Equals("<devices/filesystem/target>: dir='/my share' must be non-empty, without blanks"));
+               Equals("<devices/filesystem/target>: dir='' must be non-empty, without control characters"));
+    CHECK_THAT(error_of(fs("", "<source dir='/srv'/><target dir='/my&#9;share'/>")),
+               Contains("must be non-empty, without control characters"));
+    // Blanks are fine: the guest learns its mount points from the exec block.
+    CHECK(parsed(fs("", "<source dir='/srv'/><target dir='/my share, v2'/>")).filesystems[0].target_dir ==
+          "/my share, v2");
     CHECK_THAT(error_of(fs("", ok + "<readonly>yes</readonly>")),
                Equals("<devices/filesystem/readonly>: takes no text"));
     CHECK_THAT(error_of(devices("<filesystem>" + ok + "</filesystem><filesystem>" + ok + "</filesystem>")),
