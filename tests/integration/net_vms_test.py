@@ -11,7 +11,10 @@ process moves into it first (unshare(CLONE_NEWNET)), so the bridge, the
 taps and fleet's nft tables die with it. Not root: exit 77.
 """
 import ctypes
+import json
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -225,6 +228,100 @@ def test_vmm_vms_join_the_routers_firewall(fleet):
     check("no-eth0" in p.stdout.decode(errors="replace"), f"a dead router's bridge was used: {p.stdout!r}")
 
 
+# A client of the router's read-write socket as another user: FLEET_NET_ATTACH
+# by hand (docs/fleet-protocol.md), keeping every tap's fd, as fleet-vmm's
+# QEMU would. Reads "attach PREFIX COUNT" lines; answers one JSON line each.
+ATTACHER = r"""
+import json, socket, struct, sys
+path, fds = sys.argv[1], []
+def xdr(b):
+    return struct.pack(">I", len(b)) + b + b"\0" * ((4 - len(b) % 4) % 4)
+def read(s, n):
+    b = b""
+    while len(b) < n:
+        c = s.recv(n - len(b))
+        if not c:
+            raise EOFError("the router closed the connection")
+        b += c
+    return b
+def call(s, proc, serial, payload):
+    body = struct.pack(">IIiiIi", 0x20008086, 1, proc, 0, serial, 0) + payload
+    s.sendall(struct.pack(">I", len(body) + 4) + body)
+    data = read(s, struct.unpack(">I", read(s, 4))[0] - 4)
+    return struct.unpack(">IIiiIi", data[:24]), data[24:]
+for line in sys.stdin:
+    _, prefix, count = line.split()
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(20)
+    s.connect(path)
+    call(s, 1, 0, struct.pack(">I", 1) + xdr(b"qemu:///system") + struct.pack(">I", 0))  # CONNECT_OPEN
+    done, error = 0, None
+    for i in range(int(count)):
+        h, payload = call(s, 1003, i + 1, xdr(f"{prefix}{i}".encode()) + struct.pack(">I", 0))
+        if h[5] != 0:
+            error = payload.decode(errors="replace")
+            break
+        _, got, _, _ = socket.recv_fds(s, 1, 1)
+        fds += got
+        done += 1
+    s.close()
+    print(json.dumps({"done": done, "error": error}), flush=True)
+"""
+
+
+def test_vmm_vms_count_for_their_owner_after_a_router_restart(fleet):
+    """A user's fleet-vmm VMs on the router's network count against the
+    per-user limit (64), and still do once a restarted router has adopted
+    them: their taps carry the owner (`fleet:tap:vmm:NAME by uid N`). A
+    failed attach leaves no lease behind."""
+    if not shutil.which("setpriv"):
+        skip("setpriv (util-linux) is not installed")
+    r = Router(extra_args=["--bridge", "fleet0", "--group", "users"])
+    user = None
+    try:
+        r.start()
+        os.chmod(r.root, 0o755)  # nobody must reach the socket in <root>/run
+        user = subprocess.Popen(["setpriv", "--reuid=65534", "--regid=65534", "--groups=100", sys.executable, "-c",
+                                 ATTACHER, r.socket_path], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+        def attach(prefix, count):
+            user.stdin.write(f"attach {prefix} {count}\n")
+            user.stdin.flush()
+            return json.loads(user.stdout.readline())
+
+        # An attach that fails after its lease (a link already has the
+        # tap's name) gives the address back.
+        _, taken = vm_link("leak0")
+        sh("ip", "link", "add", taken, "type", "bridge")
+        got = attach("leak", 1)
+        check(got["done"] == 0 and taken in (got["error"] or ""), f"an attach onto a taken tap name: {got}")
+        check("leak0" not in leased(r), f"a failed attach kept its lease: {leased(r)}")
+        sh("ip", "link", "del", taken)
+        got = attach("own", 64)
+        check(got == {"done": 64, "error": None}, f"nobody's 64 attaches: {got}")
+        _, tap = vm_link("own0")
+        alias = sh("ip", "-d", "link", "show", tap).stdout
+        check("fleet:tap:vmm:own0 by uid 65534" in alias, f"own0's tap has no owner: {alias}")
+        got = attach("more", 1)
+        check(got["done"] == 0 and "the most one user may" in (got["error"] or ""), f"a 65th attach: {got}")
+        r.restart()
+        check(tap in ports(), f"the restarted router did not adopt own0: {ports()}")
+        got = attach("after", 1)
+        check(got["done"] == 0 and "the most one user may" in (got["error"] or ""),
+              f"a 65th attach after the restart: {got}")
+        user.stdin.close()
+        user.wait(20)
+        user = None
+        wait_until(lambda: not re.search(r"\bfl[0-9a-f]{12}\b", ports()), 10, "the taps leaving with their fds")
+        r.stop()
+        check_nothing_left()
+    finally:
+        if user is not None:
+            user.kill()
+            user.wait()
+        r.cleanup()
+
+
 def leased(r):
     """The names in the router's lease file."""
     with open(os.path.join(r.state, "leases")) as f:
@@ -413,9 +510,11 @@ test_policy_between_two_guests.timeout = 120
 test_router_gives_domains_the_bridge.timeout = 150
 test_outbound_and_groups_from_metadata.timeout = 150
 test_vmm_vms_join_the_routers_firewall.timeout = 200
+test_vmm_vms_count_for_their_owner_after_a_router_restart.timeout = 120
 
 if __name__ == "__main__":
     enter_own_netns()
     main([test_policy_between_two_guests, test_router_gives_domains_the_bridge, test_outbound_and_groups_from_metadata,
-          test_vmm_vms_join_the_routers_firewall, test_net_flags_are_checked],
+          test_vmm_vms_join_the_routers_firewall, test_vmm_vms_count_for_their_owner_after_a_router_restart,
+          test_net_flags_are_checked],
          lambda t: Fleet("net"))

@@ -360,7 +360,7 @@ std::vector<InterfaceAddress> SupervisorLauncher::interface_addresses(const std:
 DomainResult<Tap> SupervisorLauncher::attach_vm(const std::string& name, bool outbound, const Principal& by)
 {
     if (!o_.network) return Launcher::attach_vm(name, outbound, by);
-    return o_.network->attach_vm(name, outbound, by.administrator() ? "" : by.describe());
+    return o_.network->attach_vm(name, outbound, by.administrator() ? "" : by.record());
 }
 
 std::uint64_t SupervisorLauncher::image_memory_kib(const std::string& image) const

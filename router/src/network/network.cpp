@@ -22,19 +22,36 @@ namespace nf = netfilter;
 
 namespace {
 
-// The ifalias owner of a fleet-vmm VM's tap: "vmm:NAME[:outbound]" (a VM
-// name has no ':').
 constexpr std::string_view vmm_owner = "vmm:";
 constexpr std::string_view outbound_suffix = ":outbound";
+constexpr std::string_view by_separator = " by ";
 // The name of a released lease whose flows are still to be forgotten.
 const std::string released_prefix = "-released:";
 
-std::string vm_tap_owner(const std::string& name, bool outbound)
+}  // namespace
+
+std::string vm_tap_owner(const VmTapMark& mark)
 {
-    return std::string(vmm_owner) + name + (outbound ? std::string(outbound_suffix) : "");
+    return std::string(vmm_owner) + mark.name + (mark.outbound ? std::string(outbound_suffix) : "") +
+           (mark.owner.empty() ? "" : std::string(by_separator) + mark.owner);
 }
 
-}  // namespace
+std::optional<VmTapMark> parse_vm_tap_owner(std::string_view owner)
+{
+    if (!owner.starts_with(vmm_owner)) return std::nullopt;
+    owner.remove_prefix(vmm_owner.size());
+    VmTapMark mark;
+    if (auto by = owner.find(by_separator); by != owner.npos) {  // a VM name has no blank
+        mark.owner = std::string(owner.substr(by + by_separator.size()));
+        owner = owner.substr(0, by);
+        if (mark.owner.empty()) return std::nullopt;
+    }
+    mark.outbound = owner.ends_with(outbound_suffix);
+    if (mark.outbound) owner.remove_suffix(outbound_suffix.size());
+    mark.name = std::string(owner);
+    if (!vmm::is_valid_name(mark.name)) return std::nullopt;
+    return mark;
+}
 
 struct Network::Impl {
     NetworkOptions o;
@@ -192,12 +209,12 @@ struct Network::Impl {
     {
         auto owned = links->owned();
         if (!owned) return log.info("network: cannot list fleet's links: " + owned.error().what());
-        const std::string prefix = std::string(nf::tap_alias_prefix) + std::string(vmm_owner);
         for (const auto& link : *owned) {
-            if (link.master != o.bridge || !link.alias.starts_with(prefix)) continue;
-            std::string name = link.alias.substr(prefix.size());
-            const bool outbound = name.ends_with(outbound_suffix);
-            if (outbound) name.resize(name.size() - outbound_suffix.size());
+            if (link.master != o.bridge || !link.alias.starts_with(nf::tap_alias_prefix)) continue;
+            auto mark = parse_vm_tap_owner(std::string_view(link.alias).substr(nf::tap_alias_prefix.size()));
+            if (!mark) continue;  // a domain's tap
+            const std::string& name = mark->name;
+            const bool outbound = mark->outbound;
             auto lease = std::find_if(leases->leases().all().begin(), leases->leases().all().end(),
                                       [&](const nf::Lease& l) { return l.name == name; });
             const unsigned ifindex = ::if_nametoindex(link.name.c_str());
@@ -211,7 +228,7 @@ struct Network::Impl {
                 log.info("firewall: fleet-vmm's " + name + " joining again: " + j.error().message);
                 continue;
             }
-            vms[name] = VmTap{link.name, ifindex, ""};
+            vms[name] = VmTap{link.name, ifindex, mark->owner};  // counted for its owner again
             attached[name] = {address};
         }
     }
@@ -319,13 +336,21 @@ DomainResult<Tap> Network::attach_vm(const std::string& name, bool outbound, con
     const nf::Mac mac = nf::derive_name_mac(name, 0);
     auto lease = m.lease_for(name, mac);
     if (!lease) return domain_fail(Errc::failed, "address lease: " + lease.error().what());
+    // A start that fails from here gives the address back: failed attaches
+    // under ever new names must not use up the subnet.
+    auto failed = [&](std::string why) {
+        (void)m.firewall->leave(name);
+        m.release(mac);
+        return domain_fail(Errc::failed, std::move(why));
+    };
     auto [endpoint, address] = m.endpoint(name, {}, outbound, *lease);
-    auto fd = m.links->create_tap({.name = endpoint.port, .bridge = m.o.bridge, .owner = vm_tap_owner(name, outbound)});
-    if (!fd) return domain_fail(Errc::failed, "tap " + endpoint.port + ": " + fd.error().what());
+    auto fd = m.links->create_tap(
+        {.name = endpoint.port, .bridge = m.o.bridge, .owner = vm_tap_owner({name, outbound, owner})});
+    if (!fd) return failed("tap " + endpoint.port + ": " + fd.error().what());
     const unsigned ifindex = ::if_nametoindex(endpoint.port.c_str());
-    if (ifindex == 0) return domain_fail(Errc::failed, "tap " + endpoint.port + ": gone as soon as made");
+    if (ifindex == 0) return failed("tap " + endpoint.port + ": gone as soon as made");
     (void)m.firewall->leave(name);  // a stale entry, if any
-    if (auto j = m.firewall->join(endpoint); !j) return domain_fail(Errc::failed, "firewall: " + j.error().message);
+    if (auto j = m.firewall->join(endpoint); !j) return failed("firewall: " + j.error().message);
     m.vms[name] = Impl::VmTap{endpoint.port, ifindex, owner};
     m.attached[name] = {address};
     vmm::NetInterface nic = m.nic(fd->get(), address);

@@ -23,7 +23,7 @@
 //
 // A VM fleet-vmm runs itself joins too (attach_vm, FLEET_NET_ATTACH): the
 // router makes its tap (MAC derived from the VM's name, a lease by name),
-// marks it `fleet:tap:vmm:NAME[:outbound]`, puts it in the firewall as
+// marks it `fleet:tap:vmm:NAME[:outbound][ by OWNER]`, puts it in the firewall as
 // NAME and hands the fd over; it closes its own copy. The VM is in the
 // firewall while its tap lives: sweep() (every second) takes out those
 // whose tap has gone and releases their leases (a name is cheap: a user
@@ -45,7 +45,9 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace fleet::router {
@@ -56,6 +58,20 @@ struct NetworkOptions {
     std::string ipv6 = "fd66:6c65:6574::1/64";  // or "none"
     std::string state_dir;                      // leases and the policy file live here
 };
+
+// What the router writes on a fleet-vmm VM's tap (its ifalias after
+// "fleet:tap:"): "vmm:NAME[:outbound][ by OWNER]", OWNER the attaching
+// user's Principal::record() ("uid 1000"; none for an administrator), so
+// that a restarted router adopting the tap counts it for that user again.
+struct VmTapMark {
+    std::string name;
+    bool outbound = false;
+    std::string owner;
+    bool operator==(const VmTapMark&) const = default;
+};
+std::string vm_tap_owner(const VmTapMark& mark);
+// nullopt: not a fleet-vmm VM's mark (a domain's tap), or a damaged one.
+std::optional<VmTapMark> parse_vm_tap_owner(std::string_view owner);
 
 class Network {
 public:
@@ -73,8 +89,9 @@ public:
     // leases (its taps are there, held by its QEMU).
     void adopt(const DomainDef& def);
     // A tap for a VM its caller runs (fleet-vmm --net): in the firewall as
-    // `name` while the tap lives. `owner` counts against the per-owner
-    // limit ("" : none, an administrator).
+    // `name` while the tap lives. `owner` (Principal::record()) counts
+    // against the per-owner limit ("" : none, an administrator), and it is
+    // on the tap's mark, so it still counts after a router restart.
     DomainResult<Tap> attach_vm(const std::string& name, bool outbound, const std::string& owner);
     // Take out the VMs of attach_vm whose tap has gone (how many), and
     // free the released leases once their tracked flows are deleted.
