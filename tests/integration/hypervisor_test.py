@@ -33,6 +33,7 @@ import time
 
 sys.path.append(os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "lib"))  # run by hand: HACKING.md
 from fleet_test import paths, procs  # noqa: E402
+from fleet_test.rawwire import xdr_string  # noqa: E402
 from fleet_test import router as routers  # noqa: E402
 from fleet_test.check import check, wait_until  # noqa: E402
 from fleet_test.router import domain_xml, need_router  # noqa: E402
@@ -62,11 +63,6 @@ while :; do
   i=$((i+1))
 done
 """
-
-
-def xdr_string(s):
-    b = s.encode() if isinstance(s, str) else s
-    return struct.pack(">I", len(b)) + b + b"\0" * (-len(b) % 4)
 
 
 def packet(proc, serial, payload=b""):

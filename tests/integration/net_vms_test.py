@@ -11,6 +11,7 @@ process moves into it first (unshare(CLONE_NEWNET)), so the bridge, the
 taps and fleet's nft tables die with it. Not root: exit 77.
 """
 import ctypes
+import inspect
 import json
 import os
 import re
@@ -21,6 +22,7 @@ import sys
 import time
 
 sys.path.append(os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "lib"))  # run by hand: HACKING.md
+from fleet_test import rawwire  # noqa: E402
 from fleet_test.check import check, skip, wait_until  # noqa: E402
 from fleet_test.fleet import Fleet  # noqa: E402
 from fleet_test.router import Router, domain_xml  # noqa: E402
@@ -231,33 +233,18 @@ def test_vmm_vms_join_the_routers_firewall(fleet):
 # A client of the router's read-write socket as another user: FLEET_NET_ATTACH
 # by hand (docs/fleet-protocol.md), keeping every tap's fd, as fleet-vmm's
 # QEMU would. Reads "attach PREFIX COUNT" lines; answers one JSON line each.
-ATTACHER = r"""
+ATTACHER = inspect.getsource(rawwire) + r"""
 import json, socket, struct, sys
 path, fds = sys.argv[1], []
-def xdr(b):
-    return struct.pack(">I", len(b)) + b + b"\0" * ((4 - len(b) % 4) % 4)
-def read(s, n):
-    b = b""
-    while len(b) < n:
-        c = s.recv(n - len(b))
-        if not c:
-            raise EOFError("the router closed the connection")
-        b += c
-    return b
-def call(s, proc, serial, payload):
-    body = struct.pack(">IIiiIi", 0x20008086, 1, proc, 0, serial, 0) + payload
-    s.sendall(struct.pack(">I", len(body) + 4) + body)
-    data = read(s, struct.unpack(">I", read(s, 4))[0] - 4)
-    return struct.unpack(">IIiiIi", data[:24]), data[24:]
 for line in sys.stdin:
     _, prefix, count = line.split()
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(20)
     s.connect(path)
-    call(s, 1, 0, struct.pack(">I", 1) + xdr(b"qemu:///system") + struct.pack(">I", 0))  # CONNECT_OPEN
+    connect_open(s)
     done, error = 0, None
     for i in range(int(count)):
-        h, payload = call(s, 1003, i + 1, xdr(f"{prefix}{i}".encode()) + struct.pack(">I", 0))
+        h, payload = call(s, 1003, i + 1, xdr_string(f"{prefix}{i}") + struct.pack(">I", 0))  # FLEET_NET_ATTACH
         if h[5] != 0:
             error = payload.decode(errors="replace")
             break

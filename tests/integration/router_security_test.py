@@ -44,7 +44,7 @@ import tempfile
 import time
 
 sys.path.append(os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "lib"))  # run by hand: HACKING.md
-from fleet_test import paths  # noqa: E402
+from fleet_test import paths, rawwire  # noqa: E402
 from fleet_test import router as routers  # noqa: E402
 from fleet_test.check import Failure, check, skip, wait_until  # noqa: E402
 from fleet_test.libvirt_client import need_libvirt_python  # noqa: E402
@@ -138,33 +138,12 @@ def test_unprivileged_local_user(router):
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
         s.settimeout(10)
         s.connect(router.socket_ro_path)
-        open_ro = struct.pack(">I", 1) + struct.pack(">I", 14) + b"qemu:///system\0\0" + struct.pack(">I", 1)
-        _call(s, 1, 0, open_ro)
-        xml = domain_xml("sneaky").encode()
-        pad = b"\0" * ((4 - len(xml) % 4) % 4)
-        h, payload = _call(s, 11, 1, struct.pack(">I", len(xml)) + xml + pad)  # DOMAIN_DEFINE_XML
+        rawwire.connect_open(s, read_only=True)
+        h, payload = rawwire.call(s, 11, 1, rawwire.xdr_string(domain_xml("sneaky")))  # DOMAIN_DEFINE_XML
         check(h[5] == 1 and struct.unpack(">i", payload[:4])[0] == OPERATION_DENIED,
               f"a raw define on the read-only socket: status {h[5]}, {payload[:40]!r}")
     check([d.name() for d in router_conn.listAllDomains(0)] == ["root-dom"], "a read-only client defined a domain")
     router_conn.close()
-
-
-def _call(s, proc, serial, payload):
-    body = struct.pack(">IIiiIi", 0x20008086, 1, proc, 0, serial, 0) + payload
-    s.sendall(struct.pack(">I", len(body) + 4) + body)
-    n = struct.unpack(">I", _read(s, 4))[0]
-    data = _read(s, n - 4)
-    return struct.unpack(">IIiiIi", data[:24]), data[24:]
-
-
-def _read(s, n):
-    b = b""
-    while len(b) < n:
-        chunk = s.recv(n - len(b))
-        if not chunk:
-            raise Failure("the router closed the connection")
-        b += chunk
-    return b
 
 
 def test_group_member_owns_its_domains(router):
@@ -525,22 +504,18 @@ def test_event_registration_flood(router):
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
         s.settimeout(20)
         s.connect(router.socket_path)
-        h, _ = _call(s, 1, 0, struct.pack(">I", 1) + xdr_string(b"qemu:///system") + struct.pack(">I", 0))
+        h, _ = rawwire.connect_open(s)
         check(h[5] == 0, "CONNECT_OPEN failed")
         refused = 0
         for serial in range(1, 41):  # CALLBACK_REGISTER_ANY: lifecycle, any domain
-            h, payload = _call(s, 316, serial, struct.pack(">iI", 0, 0))
+            h, payload = rawwire.call(s, 316, serial, struct.pack(">iI", 0, 0))
             refused += h[5] == 1
         check(refused == 40 - 32, f"{refused} of 40 registrations refused with a cap of 32")
-        h, _ = _call(s, 59, 99, b"")  # CONNECT_GET_HOSTNAME still answers
+        h, _ = rawwire.call(s, 59, 99, b"")  # CONNECT_GET_HOSTNAME still answers
         check(h[5] == 0, "the connection stopped working after the flood")
 
 
 test_event_registration_flood.router_kwargs = {"extra_args": ["--max-client-callbacks", "32"]}
-
-
-def xdr_string(b):
-    return struct.pack(">I", len(b)) + b + b"\0" * ((4 - len(b) % 4) % 4)
 
 
 def test_pipelined_suspends(router):
@@ -554,9 +529,9 @@ def test_pipelined_suspends(router):
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
         s.settimeout(20)
         s.connect(router.socket_path)
-        h, _ = _call(s, 1, 0, struct.pack(">I", 1) + xdr_string(b"qemu:///system") + struct.pack(">I", 0))
+        h, _ = rawwire.connect_open(s)
         check(h[5] == 0, "CONNECT_OPEN failed")
-        args = xdr_string(b"pipe") + uuid + struct.pack(">i", dom_id)
+        args = rawwire.xdr_string(b"pipe") + uuid + struct.pack(">i", dom_id)
         data = b""
         for serial in range(1, 7):  # DOMAIN_SUSPEND = 34
             body = struct.pack(">IIiiIi", 0x20008086, 1, 34, 0, serial, 0) + args
@@ -566,8 +541,8 @@ def test_pipelined_suspends(router):
         check(dt < 1.0, f"another client waited {dt:.2f}s while six suspends were pending")
         statuses = []
         for _ in range(6):
-            n = struct.unpack(">I", _read(s, 4))[0]
-            h = struct.unpack(">IIiiIi", _read(s, n - 4)[:24])
+            n = struct.unpack(">I", rawwire.read_exact(s, 4))[0]
+            h = struct.unpack(">IIiiIi", rawwire.read_exact(s, n - 4)[:24])
             statuses.append(h[5])
         check(0 in statuses, f"no suspend succeeded: statuses {statuses}")
     check(dom.state()[0] == libvirt.VIR_DOMAIN_PAUSED, f"pipe is in state {dom.state()} after the suspends")

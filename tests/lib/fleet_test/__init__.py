@@ -12,6 +12,7 @@ and tools/startbench share. One concept per module:
   libvirt_client  python3-libvirt: import or skip, the default event loop
   terminal  a program on a pseudo-terminal (virsh console, virsh event)
   qmp       a QMP client (QEMU's monitor, as docs/interop/qmp-spec.rst says)
+  rawwire   libvirt's wire protocol by hand: raw calls a real client never sends
   runner    the mini test runner (main, variant) and Tally for check scripts
   avahi     a private dbus-daemon and avahi-daemon in a network namespace
 
