@@ -125,7 +125,8 @@ def test_shared_folders_restore_from_one_snapshot(fleet):
         lines = p.stdout.decode().split("\n")
         check(p.returncode == 0 and lines[:2] == ["from the host", "/src"] and p.stderr == b"",
               f"{name}: exit {p.returncode} stdout {p.stdout!r} stderr {p.stderr!r}")
-        check("fleet.share" not in lines[2] and fleet.root not in lines[2], f"{name}: a share on the command line: {lines[2]!r}")
+        check("fleet.share" not in lines[2] and fleet.root not in lines[2],
+              f"{name}: a share on the command line: {lines[2]!r}")
         sources.append(got)
     check(sources[0] and sources[0] == sources[1], f"the share did not restore from one snapshot: {sources}")
     # Another folder, mounted elsewhere and read-write: the same snapshot.

@@ -22,7 +22,7 @@ namespace nf = netfilter;
 
 namespace {
 
-constexpr std::string_view vmm_owner = "vmm:";
+constexpr std::string_view vmm_prefix = "vmm:";  // VmTapMark (network.hpp)
 constexpr std::string_view outbound_suffix = ":outbound";
 constexpr std::string_view by_separator = " by ";
 // The name of a released lease whose flows are still to be forgotten.
@@ -30,25 +30,25 @@ const std::string released_prefix = "-released:";
 
 }  // namespace
 
-std::string vm_tap_owner(const VmTapMark& mark)
+std::string vm_tap_mark(const VmTapMark& mark)
 {
-    return std::string(vmm_owner) + mark.name + (mark.outbound ? std::string(outbound_suffix) : "") +
+    return std::string(vmm_prefix) + mark.name + (mark.outbound ? std::string(outbound_suffix) : "") +
            (mark.owner.empty() ? "" : std::string(by_separator) + mark.owner);
 }
 
-std::optional<VmTapMark> parse_vm_tap_owner(std::string_view owner)
+std::optional<VmTapMark> parse_vm_tap_mark(std::string_view text)
 {
-    if (!owner.starts_with(vmm_owner)) return std::nullopt;
-    owner.remove_prefix(vmm_owner.size());
+    if (!text.starts_with(vmm_prefix)) return std::nullopt;
+    text.remove_prefix(vmm_prefix.size());
     VmTapMark mark;
-    if (auto by = owner.find(by_separator); by != owner.npos) {  // a VM name has no blank
-        mark.owner = std::string(owner.substr(by + by_separator.size()));
-        owner = owner.substr(0, by);
+    if (auto by = text.find(by_separator); by != text.npos) {  // a VM name has no blank
+        mark.owner = std::string(text.substr(by + by_separator.size()));
+        text = text.substr(0, by);
         if (mark.owner.empty()) return std::nullopt;
     }
-    mark.outbound = owner.ends_with(outbound_suffix);
-    if (mark.outbound) owner.remove_suffix(outbound_suffix.size());
-    mark.name = std::string(owner);
+    mark.outbound = text.ends_with(outbound_suffix);
+    if (mark.outbound) text.remove_suffix(outbound_suffix.size());
+    mark.name = std::string(text);
     if (!vmm::is_valid_name(mark.name)) return std::nullopt;
     return mark;
 }
@@ -211,7 +211,7 @@ struct Network::Impl {
         if (!owned) return log.info("network: cannot list fleet's links: " + owned.error().what());
         for (const auto& link : *owned) {
             if (link.master != o.bridge || !link.alias.starts_with(nf::tap_alias_prefix)) continue;
-            auto mark = parse_vm_tap_owner(std::string_view(link.alias).substr(nf::tap_alias_prefix.size()));
+            auto mark = parse_vm_tap_mark(std::string_view(link.alias).substr(nf::tap_alias_prefix.size()));
             if (!mark) continue;  // a domain's tap
             const std::string& name = mark->name;
             const bool outbound = mark->outbound;
@@ -345,7 +345,7 @@ DomainResult<Tap> Network::attach_vm(const std::string& name, bool outbound, con
     };
     auto [endpoint, address] = m.endpoint(name, {}, outbound, *lease);
     auto fd = m.links->create_tap(
-        {.name = endpoint.port, .bridge = m.o.bridge, .owner = vm_tap_owner({name, outbound, owner})});
+        {.name = endpoint.port, .bridge = m.o.bridge, .owner = vm_tap_mark({name, outbound, owner})});
     if (!fd) return failed("tap " + endpoint.port + ": " + fd.error().what());
     const unsigned ifindex = ::if_nametoindex(endpoint.port.c_str());
     if (ifindex == 0) return failed("tap " + endpoint.port + ": gone as soon as made");

@@ -23,12 +23,12 @@
 //
 // A VM fleet-vmm runs itself joins too (attach_vm, FLEET_NET_ATTACH): the
 // router makes its tap (MAC derived from the VM's name, a lease by name),
-// marks it `fleet:tap:vmm:NAME[:outbound][ by OWNER]`, puts it in the firewall as
-// NAME and hands the fd over; it closes its own copy. The VM is in the
-// firewall while its tap lives: sweep() (every second) takes out those
-// whose tap has gone and releases their leases (a name is cheap: a user
-// cycling through names must not use up the subnet), and a restarted
-// router adopts the marked taps it finds on the bridge. A released lease
+// marks it `fleet:tap:vmm:NAME[:outbound][ by OWNER]` (VmTapMark), puts it
+// in the firewall as NAME and hands the fd over; it closes its own copy.
+// The VM is in the firewall while its tap lives: sweep() (every second)
+// takes out those whose tap has gone and releases their leases (a name is
+// cheap: a user cycling through names must not use up the subnet), and a
+// restarted router adopts the marked taps it finds on the bridge. A released lease
 // is freed only once the kernel's tracked flows of its addresses are
 // deleted (the sweep does it for all in one walk): no VM inherits
 // another's established flows. VM names and domain names are one namespace here:
@@ -69,9 +69,9 @@ struct VmTapMark {
     std::string owner;
     bool operator==(const VmTapMark&) const = default;
 };
-std::string vm_tap_owner(const VmTapMark& mark);
+std::string vm_tap_mark(const VmTapMark& mark);
 // nullopt: not a fleet-vmm VM's mark (a domain's tap), or a damaged one.
-std::optional<VmTapMark> parse_vm_tap_owner(std::string_view owner);
+std::optional<VmTapMark> parse_vm_tap_mark(std::string_view text);
 
 class Network {
 public:
