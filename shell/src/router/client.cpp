@@ -159,7 +159,7 @@ Result<std::string> RouterClient::read_some(std::chrono::steady_clock::time_poin
         ssize_t n = ::read(fd_.get(), buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) return fail("lost the router", errno);
-        if (n == 0) return fail("the router closed the connection");
+        if (n == 0) return fail("lost the router (it closed the connection)");
         std::string bytes(buf, static_cast<std::size_t>(n));
         if (!tls_) return bytes;
         auto plain = tls_->receive(bytes);
