@@ -3,9 +3,9 @@
 // Mounts proc, sysfs and devtmpfs, loads the modules listed in
 // /lib/modules/load, opens the virtio-serial ports fleet.{stdin,stdout,
 // stderr,ctl}, reads the exec block, mounts the 9p shares where the block
-// says, configures the network interfaces named by fleet.netN=
-// (net.c), writes "ready" on ctl, runs the program named after "--" on
-// the kernel command line with stdin/stdout/stderr on the ports, writes
+// says, configures the network interfaces the block names (net.c),
+// writes "ready" on ctl, runs the program the block names with
+// stdin/stdout/stderr on the ports, writes
 // "exit N" on ctl and ends the VM through isa-debug-exit. The ACPI power
 // button (fleet-vmm stop) sends the program SIGTERM (SIGKILL after a grace
 // period), then init writes "exit 0" and powers off through ACPI S5.
@@ -520,6 +520,15 @@ static int shares_from_block(struct share* shares)
     return (int)hdr.sharec;
 }
 
+/* The network interfaces, after the mount points in the exec block. */
+static int nets_from_block(char** nets)
+{
+    char* s = strings;
+    for (uint32_t i = 0; i < hdr.argc + hdr.envc + 1 + hdr.sharec; ++i) s += strlen(s) + 1;
+    for (uint32_t i = 0; i < hdr.netc; ++i, s += strlen(s) + 1) nets[i] = s;
+    return (int)hdr.netc;
+}
+
 /* argv and the environment from the exec block (fleet's defaults first),
  * and the working folder entered: the host's, else the first share, else /. */
 static char** program_args(const struct share* shares, int nshares)
@@ -633,12 +642,14 @@ int main(void)
     open_ports();
     get_block(cmdline);
     apply_host_trailer();
+    char* nets[FLEET_MAX_NETS];
+    int nnets = nets_from_block(nets);  // before shares_from_block cuts ":rw" off
     struct share shares[MAX_SHARES] = {{0}};
     int nshares = shares_from_block(shares);
     mount_shares(shares, nshares);
-    if (nets_wanted(words, nwords)) {
+    if (nnets > 0) {
         load_modules("net");
-        const char* net_error = configure_nets(words, nwords, PORT_WAIT_MS);
+        const char* net_error = configure_nets(nets, nnets, PORT_WAIT_MS);
         if (net_error) fatal(125, "%s", net_error);
     }
     open_power_buttons();

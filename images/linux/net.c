@@ -6,8 +6,10 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
+#include <net/if_arp.h>
 #include <net/route.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,17 +72,45 @@ static const char* set_up(int sock, const char* name)
     return NULL;
 }
 
-// "MAC[,A.B.C.D/P[,GW]]"
-static const char* configure_one(int sock, const char* spec, int wait_ms)
+// "xx:xx:xx:xx:xx:xx" at the start of s, into mac.
+static bool parse_mac(const char* s, unsigned char mac[6])
 {
     unsigned m[6];
     int off = 0;
-    if (sscanf(spec, "%2x:%2x:%2x:%2x:%2x:%2x%n", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5], &off) != 6 || off != 17)
-        return snprintf(error, sizeof error, "network: bad MAC in '%s'", spec), error;
-    unsigned char mac[6];
+    if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%n", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5], &off) != 6 || off != 17)
+        return false;
     for (int i = 0; i < 6; ++i) mac[i] = (unsigned char)m[i];
+    return true;
+}
+
+// A guest restored from a snapshot has the MAC the snapshot was made with
+// (FLEET_NET_SNAPSHOT_MAC "N"); the interface is down, so its MAC can be set.
+static const char* set_mac(int sock, const char* name, const unsigned char mac[6])
+{
+    struct ifreq r = {0};
+    snprintf(r.ifr_name, IFNAMSIZ, "%s", name);
+    r.ifr_hwaddr.sa_family = ARPHRD_ETHER;
+    memcpy(r.ifr_hwaddr.sa_data, mac, 6);
+    if (ioctl(sock, SIOCSIFHWADDR, &r) != 0) return failed("MAC", name);
+    return NULL;
+}
+
+// Interface `index`: "MAC[,A.B.C.D/P[,GW]]"
+static const char* configure_one(int sock, int index, const char* spec, int wait_ms)
+{
+    unsigned char mac[6], saved[6];
+    if (!parse_mac(spec, mac) || (spec[17] != 0 && spec[17] != ','))
+        return snprintf(error, sizeof error, "network: bad MAC in '%s'", spec), error;
+    char saved_text[32];
+    snprintf(saved_text, sizeof saved_text, FLEET_NET_SNAPSHOT_MAC "%d", index);
+    parse_mac(saved_text, saved);
     char name[IFNAMSIZ] = "";
     for (int waited = 0; !find_by_mac(sock, mac, name); waited += 10) {
+        if (find_by_mac(sock, saved, name)) {
+            const char* e = set_mac(sock, name, mac);
+            if (e) return e;
+            break;
+        }
         if (waited >= wait_ms)
             return snprintf(error, sizeof error, "network: no interface with MAC %.17s", spec), error;
         nap();
@@ -117,24 +147,13 @@ static const char* configure_one(int sock, const char* spec, int wait_ms)
     return set_up(sock, name);
 }
 
-bool nets_wanted(char* const* words, int nwords)
+const char* configure_nets(char* const* nets, int n, int wait_ms)
 {
-    for (int i = 0; i < nwords; ++i)
-        if (strncmp(words[i], FLEET_CMDLINE_NET, strlen(FLEET_CMDLINE_NET)) == 0) return true;
-    return false;
-}
-
-const char* configure_nets(char* const* words, int nwords, int wait_ms)
-{
-    if (!nets_wanted(words, nwords)) return NULL;
+    if (n == 0) return NULL;
     int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (sock < 0) return failed("socket", "");
     const char* e = set_up(sock, "lo");
-    for (int i = 0; i < nwords && !e; ++i) {
-        int idx, off = 0;
-        if (sscanf(words[i], FLEET_CMDLINE_NET "%d=%n", &idx, &off) == 1 && off > 0 && idx >= 0 && idx < FLEET_MAX_NETS)
-            e = configure_one(sock, words[i] + off, wait_ms);
-    }
+    for (int i = 0; i < n && !e; ++i) e = configure_one(sock, i, nets[i], wait_ms);
     close(sock);
     return e;
 }

@@ -1,13 +1,10 @@
-// fleet Linux guest init: network interfaces from the kernel command line
-// (FLEET_CMDLINE_NET, <fleet/abi/guest.h>). See net.c.
+// fleet Linux guest init: network interfaces from the exec block
+// (<fleet/abi/guest.h>). See net.c.
 #pragma once
 
-#include <stdbool.h>
-
-// Configure every fleet.netN= word: find the interface by its MAC (waiting
-// up to wait_ms for it to appear), set its IPv4 address and default route,
-// bring it and lo up. Returns NULL, or a message saying what failed.
-const char* configure_nets(char* const* words, int nwords, int wait_ms);
-
-// Does the command line name any interface (modules to load first)?
-bool nets_wanted(char* const* words, int nwords);
+// Configure interface i from nets[i] ("MAC[,A.B.C.D/P[,GW]]"), i < n: find
+// it by its MAC (waiting up to wait_ms for it to appear), or by the MAC a
+// snapshot was made with and then give it its own; set its IPv4 address
+// and default route, bring it and lo up. Returns NULL, or a message saying
+// what failed.
+const char* configure_nets(char* const* nets, int n, int wait_ms);

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Real Linux-image guests on fleet's bridge, and the firewall between
 them: `fleet-vmm --net` taps made through netfilter/ (or by the router, on
-its bridge), addresses through the guest contract (fleet.netN=), the
+its bridge), addresses through the guest contract (the exec block), the
 policy applied by `fleet-net` or the router and read back with the real
 `nft`, and real packets (busybox ping and nc) that pass when the policy
 allows them and do not when it denies them.
@@ -79,12 +79,14 @@ def client(fleet, forks=0):
     busybox ping's ICMP id is its pid, the same in every fresh guest: a
     second run would be the first run's conntrack flow, which a reload does
     not cut (netfilter/README.md). `forks` subshells first move the pid on."""
-    script = ("x=$(true); " * forks + "ping -c 1 -W 2 10.77.0.3 >/dev/null; echo ping=$?; "
-              "nc -w 2 10.77.0.3 7000 </dev/null; echo nc=$?")
+    script = ("x=$(true); " * forks + "echo mac=$(cat /sys/class/net/eth0/address); "
+              "ping -c 1 -W 2 10.77.0.3 >/dev/null; echo ping=$?; nc -w 2 10.77.0.3 7000 </dev/null; echo nc=$?")
     p = fleet.vmm("run", "--name", "cli", "--net", "fleet0", "--ip", "10.77.0.2/24", *BOOT, "linux-sh", "-c", script,
                   timeout=90)
     out = p.stdout.decode(errors="replace")
     check(p.returncode == 0, f"client guest: exit {p.returncode}: {out} {p.stderr!r}")
+    # Restored from the snapshot made with the ABI's MAC: the guest set its own.
+    check(f"mac={vm_link('cli')[0]}\n" in out, f"the client's interface has another MAC: {out!r}")
     return out
 
 
@@ -107,6 +109,11 @@ def test_policy_between_two_guests(fleet):
     check("master fleet0" in links and "fleet:tap:srv" in links, f"the server's tap: {links}")
 
     wait_until(lambda: "pong" in host_asks_server(), 15, "the server guest's nc, from the host")
+    with open(os.path.join(fleet.vm_dir("srv"), "vmm.log"), errors="replace") as f:
+        log = f.read()
+    # A guest with an interface restores from a snapshot (ABI 5), and
+    # gets through the firewall, whose rules know its own MAC only.
+    check("restoring from snapshot" in log, f"the server guest booted cold: {log[-800:]}")
     out = client(fleet)
     check("ping=0" in out and "pong" in out and "nc=0" in out, f"allowed: the client did not get through: {out!r}")
 

@@ -265,13 +265,14 @@ def raw_hello_with_ctl(fleet, payload, fw_cfg=None):
 
 def test_bad_exec_blocks_are_refused(fleet):
     import struct
-    good = struct.pack("<8I", 0x42584C46, 4, 1, 0, 4, 0, 0, 0) + b"ok\0\0"
+    v = paths.abi_version()
+    good = struct.pack("<8I", 0x42584C46, v, 1, 0, 4, 0, 0, 0) + b"ok\0\0"
     rc, out, err, ctl = raw_hello_with_ctl(fleet, b"\n\n" + good)
     check(out == b"hello ok\n", f"a good block: {out!r} {err!r} {ctl!r}")
     cases = [(b"\n\nNOT A BLOCK AT ALL", b"bad magic"),
              (b"\n\n" + struct.pack("<8I", 0x42584C46, 9, 1, 0, 4, 0, 0, 0) + b"ok\0\0", b"unsupported version"),
-             (b"\n\n" + struct.pack("<8I", 0x42584C46, 4, 1, 0, 1 << 30, 0, 0, 0), b"too large"),
-             (b"\n\n" + struct.pack("<8I", 0x42584C46, 4, 2, 0, 4, 0, 0, 0) + b"ok\0\0", b"do not match")]
+             (b"\n\n" + struct.pack("<8I", 0x42584C46, v, 1, 0, 1 << 30, 0, 0, 0), b"too large"),
+             (b"\n\n" + struct.pack("<8I", 0x42584C46, v, 2, 0, 4, 0, 0, 0) + b"ok\0\0", b"do not match")]
     for payload, why in cases:
         rc, out, err, ctl = raw_hello_with_ctl(fleet, payload)
         check(b"bad exec block" in err and why in err, f"stderr {err!r} lacks {why!r}")

@@ -2,6 +2,7 @@
 #include <fleet/vmm/exec.hpp>
 
 #include <fleet/abi/guest.h>
+#include <fleet/vmm/net.hpp>
 
 #include <sys/random.h>
 
@@ -53,15 +54,19 @@ Result<std::string> exec_block(const VmSpec& spec, const ExecHost* host)
             return fail("shared folder's mount point '" + share.guest_path + "': " + std::string(mount_point_rule));
         body.append(share.guest_path).append(share.read_only ? "" : FLEET_SHARE_RW).push_back('\0');
     }
+    if (spec.nets.size() > FLEET_MAX_NETS)
+        return fail("at most " + std::to_string(FLEET_MAX_NETS) + " network interfaces");
+    for (const auto& n : spec.nets) body.append(net_exec_string(n)).push_back('\0');
     if (body.size() > FLEET_EXEC_MAX_SIZE)
-        return fail("arguments, environment, working folder and mount points take " + std::to_string(body.size()) +
-                    " bytes, at most " + std::to_string(FLEET_EXEC_MAX_SIZE));
+        return fail("arguments, environment, working folder, mount points and interfaces take " +
+                    std::to_string(body.size()) + " bytes, at most " + std::to_string(FLEET_EXEC_MAX_SIZE));
     std::string block(sizeof(fleet_exec_header), '\0');
     put_u32(block, offsetof(fleet_exec_header, magic), FLEET_EXEC_MAGIC);
     put_u32(block, offsetof(fleet_exec_header, version), FLEET_ABI_VERSION);
     put_u32(block, offsetof(fleet_exec_header, argc), static_cast<std::uint32_t>(spec.args.size()));
     put_u32(block, offsetof(fleet_exec_header, envc), static_cast<std::uint32_t>(spec.env.size()));
     put_u32(block, offsetof(fleet_exec_header, sharec), static_cast<std::uint32_t>(spec.shares.size()));
+    put_u32(block, offsetof(fleet_exec_header, netc), static_cast<std::uint32_t>(spec.nets.size()));
     if (host) {
         if (host->seed.size() != FLEET_EXEC_SEED_SIZE) return fail("a seed of the wrong size");
         body += host->seed;

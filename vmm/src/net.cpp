@@ -55,13 +55,25 @@ bool valid_ipv4(std::string_view text, bool with_prefix)
     return true;
 }
 
+std::string snapshot_mac(std::size_t index)
+{
+    return FLEET_NET_SNAPSHOT_MAC + std::to_string(index);
+}
+
 Result<> validate_nets(const std::vector<NetInterface>& nets)
 {
     if (nets.size() > FLEET_MAX_NETS) return fail("at most " + std::to_string(FLEET_MAX_NETS) + " network interfaces");
     std::set<std::string> macs;
-    for (const auto& n : nets) {
-        if (n.tap_fd < 0 || ::fcntl(n.tap_fd, F_GETFD) < 0) return fail("network interface " + n.mac + ": no open tap");
+    for (std::size_t i = 0; i < nets.size(); ++i) {
+        const auto& n = nets[i];
         if (!valid_mac(n.mac)) return fail("'" + n.mac + "' is not a unicast MAC (xx:xx:xx:xx:xx:xx, lower case)");
+        // Only a snapshot's boot has its MACs, and no tap: a network of its own.
+        if (n.mac.starts_with(FLEET_NET_SNAPSHOT_MAC)) {
+            if (n.mac != snapshot_mac(i) || n.tap_fd >= 0)
+                return fail("MAC " + n.mac + " is reserved for fleet's snapshots (" FLEET_NET_SNAPSHOT_MAC "N)");
+        } else if (n.tap_fd < 0 || ::fcntl(n.tap_fd, F_GETFD) < 0) {
+            return fail("network interface " + n.mac + ": no open tap");
+        }
         if (!macs.insert(n.mac).second) return fail("MAC " + n.mac + " given twice");
         if (!n.ipv4.empty() && !valid_ipv4(n.ipv4, true))
             return fail("'" + n.ipv4 + "' is not an IPv4 address with a prefix (10.77.0.2/24)");
@@ -71,17 +83,12 @@ Result<> validate_nets(const std::vector<NetInterface>& nets)
     return {};
 }
 
-std::string net_cmdline(const std::vector<NetInterface>& nets)
+std::string net_exec_string(const NetInterface& n)
 {
-    std::string line;
-    for (std::size_t i = 0; i < nets.size(); ++i) {
-        const auto& n = nets[i];
-        line += FLEET_CMDLINE_NET + std::to_string(i) + "=" + n.mac;
-        if (!n.ipv4.empty()) line += "," + n.ipv4;
-        if (!n.gateway.empty()) line += "," + n.gateway;
-        line += ' ';
-    }
-    return line;
+    std::string s = n.mac;
+    if (!n.ipv4.empty()) s += "," + n.ipv4;
+    if (!n.gateway.empty()) s += "," + n.gateway;
+    return s;
 }
 
 std::vector<std::string> net_qemu_args(const std::vector<NetInterface>& nets)
@@ -89,8 +96,11 @@ std::vector<std::string> net_qemu_args(const std::vector<NetInterface>& nets)
     std::vector<std::string> a;
     for (std::size_t i = 0; i < nets.size(); ++i) {
         const std::string id = "fleet-net" + std::to_string(i);
-        a.insert(a.end(), {"-netdev", "tap,id=" + id + ",fd=" + std::to_string(child_tap_fd_base + static_cast<int>(i)),
-                           "-device", "virtio-net-device,netdev=" + id + ",mac=" + nets[i].mac});
+        // A snapshot's boot: a hub port of its own, a network of one.
+        const std::string backend =
+            nets[i].tap_fd < 0 ? "hubport,id=" + id + ",hubid=" + std::to_string(i)
+                               : "tap,id=" + id + ",fd=" + std::to_string(child_tap_fd_base + static_cast<int>(i));
+        a.insert(a.end(), {"-netdev", backend, "-device", "virtio-net-device,netdev=" + id + ",mac=" + nets[i].mac});
     }
     return a;
 }

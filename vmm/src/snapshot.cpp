@@ -7,6 +7,7 @@
 #include <fleet/abi/guest.h>
 #include <fleet/base/file.hpp>
 #include <fleet/vmm/cmdline.hpp>
+#include <fleet/vmm/net.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -74,7 +75,7 @@ std::string hex64(std::uint64_t v)
 }
 
 // The device line of the spec, its per-VM parts (name, program, the
-// shares' folders) left out.
+// shares' folders, the interfaces' taps and MACs) left out.
 std::string device_line(const VmSpec& spec, const std::string& qemu)
 {
     return shell_join(qemu_argv(qemu, saved_spec(spec, "SHARE"), spec.accel, Wiring{}));
@@ -98,6 +99,10 @@ VmSpec saved_spec(const VmSpec& spec, const std::string& share_folder)
     s.workdir.clear();
     for (std::size_t i = 0; i < s.shares.size(); ++i)
         s.shares[i] = SharedFolder{share_folder, "/mnt/share" + std::to_string(i), true};
+    for (std::size_t i = 0; i < s.nets.size(); ++i) {
+        s.nets[i] = NetInterface{};  // no tap: a network of its own (net.hpp)
+        s.nets[i].mac = snapshot_mac(i);
+    }
     return s;
 }
 
@@ -106,7 +111,6 @@ std::string snapshot_unfit(const VmSpec& spec)
     if (spec.stdio != StdioKind::virtio || spec.initrd.empty()) return "not a Linux guest";
     if (spec.accel == Accel::automatic || spec.cpu.empty()) return "the accelerator is not settled";
     if (!spec.disks.empty() || spec.rng) return "disks or rng";
-    if (!spec.nets.empty()) return "network interfaces";
     if (!spec.hypervisor_fds.empty()) return "a hypervisor channel";
     if (spec.start_paused) return "started paused";
     return "";

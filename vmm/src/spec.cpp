@@ -174,11 +174,11 @@ Result<SharedFolder> parse_share(std::string_view text)
 std::string kernel_cmdline(const VmSpec& spec)
 {
     // The drain request goes before the image's line; the shares' mount
-    // points travel in the exec block (<fleet/abi/guest.h>).
+    // points and the interfaces' addresses travel in the exec block
+    // (<fleet/abi/guest.h>).
     std::string line;
     if (spec.drain && spec.stdio == StdioKind::virtio) line += FLEET_CMDLINE_DRAIN " ";
     if (!spec.hypervisor_fds.empty()) line += FLEET_CMDLINE_HYPERVISOR " ";
-    line += net_cmdline(spec.nets);
     line += spec.extra_cmdline;
     if (!line.empty() && line.back() == ' ') line.pop_back();
     return line;

@@ -194,7 +194,8 @@ Result<> Vm::Impl::spawn_qemu(const std::string& qemu, Channels& c,
     for (std::size_t i = 0; i < spec.hypervisor_fds.size(); ++i)
         so.pass_fds.emplace_back(spec.hypervisor_fds[i], child_hypervisor + static_cast<int>(i));
     for (std::size_t i = 0; i < spec.nets.size(); ++i)
-        so.pass_fds.emplace_back(spec.nets[i].tap_fd, child_tap_fd_base + static_cast<int>(i));
+        if (spec.nets[i].tap_fd >= 0)  // none in a snapshot's boot (net.hpp)
+            so.pass_fds.emplace_back(spec.nets[i].tap_fd, child_tap_fd_base + static_cast<int>(i));
     so.pass_fds.insert(so.pass_fds.end(), confined.pass_fds.begin(), confined.pass_fds.end());
     so.run_as = run_as;
     if (run_as) so.mount_view = qemu_mount_view(program);

@@ -12,7 +12,7 @@ using namespace fleet::vmm;
 namespace {
 
 struct Parsed {
-    std::vector<std::string> args, env, shares;
+    std::vector<std::string> args, env, shares, nets;
     std::string workdir;
 };
 
@@ -27,7 +27,7 @@ Parsed guest_parse(const std::string& block)
     const char* s = block.data() + sizeof h;
     REQUIRE(fleet_exec_check_strings(&h, s) == nullptr);
     Parsed p;
-    for (uint32_t i = 0; i < h.argc + h.envc + 1 + h.sharec; ++i) {
+    for (uint32_t i = 0; i < h.argc + h.envc + 1 + h.sharec + h.netc; ++i) {
         std::string str(s);
         s += str.size() + 1;
         if (i < h.argc)
@@ -36,8 +36,10 @@ Parsed guest_parse(const std::string& block)
             p.env.push_back(str);
         else if (i == h.argc + h.envc)
             p.workdir = str;
-        else
+        else if (i <= h.argc + h.envc + h.sharec)
             p.shares.push_back(str);
+        else
+            p.nets.push_back(str);
     }
     return p;
 }
@@ -154,6 +156,42 @@ TEST_CASE("exec block: the shares' mount points follow the working folder", "[ex
     VmSpec rel = s;
     rel.shares = {SharedFolder{"/srv", "srv", true}};
     CHECK_FALSE(exec_block(rel));
+}
+
+TEST_CASE("exec block: the network interfaces follow the mount points", "[exec]")
+{
+    VmSpec s;
+    s.args = {"ping"};
+    s.shares = {SharedFolder{"/srv/out", "/out", false}};
+    s.nets = {
+        NetInterface{
+            .tap_fd = 3, .tap_name = "t0", .mac = "0e:00:00:00:00:01", .ipv4 = "10.77.0.2/24", .gateway = "10.77.0.1"},
+        NetInterface{.tap_fd = 4, .tap_name = "t1", .mac = "0e:00:00:00:00:02", .ipv4 = "", .gateway = ""}};
+    auto block = exec_block(s);
+    REQUIRE(block);
+    Parsed p = guest_parse(*block);
+    CHECK(p.shares == std::vector<std::string>{"/out:rw"});
+    CHECK(p.nets == std::vector<std::string>{"0e:00:00:00:00:01,10.77.0.2/24,10.77.0.1", "0e:00:00:00:00:02"});
+
+    fleet_exec_header h;
+    std::memcpy(&h, block->data(), sizeof h);
+    CHECK(h.netc == 2);
+    fleet_exec_header bad = h;
+    bad.netc = FLEET_MAX_NETS + 1;
+    CHECK(std::string_view(fleet_exec_check_header(&bad)) == "too many network interfaces");
+    bad = h;
+    bad.netc = 1;  // one string left over
+    CHECK(fleet_exec_check_strings(&bad, block->data() + sizeof h) != nullptr);
+    std::string empty = std::string("ping\0\0\0", 7);
+    bad = h;
+    bad.sharec = 0;
+    bad.netc = 1;
+    bad.size = static_cast<uint32_t>(empty.size());
+    CHECK(std::string_view(fleet_exec_check_strings(&bad, empty.data())) == "a network interface is empty");
+
+    VmSpec five = s;
+    five.nets.assign(FLEET_MAX_NETS + 1, s.nets[0]);
+    CHECK_FALSE(exec_block(five));
 }
 
 TEST_CASE("exec block: the host trailer (seed and clock) follows the strings", "[exec]")

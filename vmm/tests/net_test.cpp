@@ -1,4 +1,4 @@
-// A VM's network interfaces: checks, the guest's command line, QEMU's argv.
+// A VM's network interfaces: checks, the guest's exec block strings, QEMU's argv.
 #include <fleet/test/support.hpp>
 
 #include <fleet/vmm/cmdline.hpp>
@@ -17,6 +17,14 @@ NetInterface nic(std::string mac, std::string ipv4 = "", std::string gateway = "
 {
     return NetInterface{
         .tap_fd = 0, .tap_name = "", .mac = std::move(mac), .ipv4 = std::move(ipv4), .gateway = std::move(gateway)};
+}
+
+// An interface without a tap (a snapshot's boot).
+NetInterface unconnected(std::string mac)
+{
+    NetInterface n = nic(std::move(mac));
+    n.tap_fd = -1;
+    return n;
 }
 
 }  // namespace
@@ -51,15 +59,37 @@ TEST_CASE("interfaces are validated as a whole")
     CHECK_FALSE(validate_nets(many));
 }
 
-TEST_CASE("the guest learns its addresses from the kernel command line")
+TEST_CASE("the guest learns its addresses from the exec block, not the kernel command line")
 {
-    CHECK(net_cmdline({}).empty());
-    CHECK(net_cmdline({nic("0e:00:00:00:00:01", "10.77.0.2/24", "10.77.0.1"), nic("0e:00:00:00:00:02")}) ==
-          "fleet.net0=0e:00:00:00:00:01,10.77.0.2/24,10.77.0.1 fleet.net1=0e:00:00:00:00:02 ");
+    CHECK(net_exec_string(nic("0e:00:00:00:00:01", "10.77.0.2/24", "10.77.0.1")) ==
+          "0e:00:00:00:00:01,10.77.0.2/24,10.77.0.1");
+    CHECK(net_exec_string(nic("0e:00:00:00:00:02")) == "0e:00:00:00:00:02");
     VmSpec s;
     s.extra_cmdline = "quiet";
     s.nets = {nic("0e:00:00:00:00:01", "10.77.0.2/24")};
-    CHECK(kernel_cmdline(s) == "fleet.net0=0e:00:00:00:00:01,10.77.0.2/24 quiet");
+    CHECK(kernel_cmdline(s) == "quiet");  // a restored guest keeps the saved boot's line
+}
+
+TEST_CASE("a snapshot's boot has its own MACs and no taps; no VM may take them")
+{
+    CHECK(snapshot_mac(0) == "02:66:6c:00:00:00");
+    CHECK(snapshot_mac(3) == "02:66:6c:00:00:03");
+    NetInterface saving = unconnected(snapshot_mac(0));
+    CHECK(validate_nets({saving}));
+    auto taken = validate_nets({nic(snapshot_mac(0))});  // with a tap: a real VM's
+    REQUIRE_FALSE(taken);
+    CHECK(contains(taken.error().message, "reserved"));
+    CHECK_FALSE(validate_nets({nic("02:66:6c:00:00:0a")}));
+    CHECK_FALSE(validate_nets({unconnected(snapshot_mac(1))}));      // interface 0 with interface 1's MAC
+    CHECK_FALSE(validate_nets({unconnected("0e:00:00:00:00:01")}));  // no tap, not a snapshot's
+    VmSpec s;
+    s.name = "snapshot";
+    s.kernel = "/k";
+    s.nets = {saving};
+    auto argv = qemu_argv("qemu", s, Accel::tcg, Wiring{});
+    auto has = [&](const std::string& w) { return std::find(argv.begin(), argv.end(), w) != argv.end(); };
+    CHECK(has("hubport,id=fleet-net0,hubid=0"));
+    CHECK(has("virtio-net-device,netdev=fleet-net0,mac=02:66:6c:00:00:00"));
 }
 
 TEST_CASE("QEMU gets each tap as an inherited fd, never a tap name")

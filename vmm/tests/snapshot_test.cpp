@@ -1,6 +1,7 @@
 // Snapshot keys and checks (snapshot.hpp); the restore itself is tested with
 // real guests in tests/integration/snapshot_test.py.
 #include <fleet/test/support.hpp>
+#include <fleet/vmm/net.hpp>
 #include <fleet/vmm/snapshot.hpp>
 
 #include <fcntl.h>
@@ -40,6 +41,10 @@ TEST_CASE("snapshot: which specs a snapshot can serve", "[snapshot]")
     VmSpec shared = linux_spec();
     shared.shares.push_back({"/tmp", "/mnt/tmp", true});
     CHECK(snapshot_unfit(shared).empty());
+    VmSpec networked = linux_spec();
+    networked.nets.push_back(
+        NetInterface{.tap_fd = 3, .tap_name = "t", .mac = "0e:00:00:00:00:01", .ipv4 = "", .gateway = ""});
+    CHECK(snapshot_unfit(networked).empty());
     VmSpec disk = linux_spec();
     disk.disks.push_back({});
     CHECK_FALSE(snapshot_unfit(disk).empty());
@@ -83,6 +88,30 @@ TEST_CASE("snapshot: one key per number of shares, wherever they are", "[snapsho
     REQUIRE(saved.shares.size() == 1);
     CHECK(saved.shares[0].host_path == "/run/empty");
     CHECK(saved.shares[0].read_only);
+}
+
+TEST_CASE("snapshot: one key per number of interfaces, whatever their taps, MACs and addresses", "[snapshot]")
+{
+    VmSpec none = linux_spec(), a = linux_spec(), b = linux_spec(), two = linux_spec();
+    a.nets = {NetInterface{.tap_fd = 3,
+                           .tap_name = "fleet-a",
+                           .mac = "0e:00:00:00:00:01",
+                           .ipv4 = "10.77.0.2/24",
+                           .gateway = "10.77.0.1"}};
+    b.nets = {NetInterface{.tap_fd = 4, .tap_name = "fleet-b", .mac = "0e:00:00:00:00:02", .ipv4 = "", .gateway = ""}};
+    two.nets = {a.nets[0], b.nets[0]};
+    CHECK(snapshot_key(a, "/bin/true") == snapshot_key(b, "/bin/true"));
+    CHECK(snapshot_key(a, "/bin/true") != snapshot_key(none, "/bin/true"));
+    CHECK(snapshot_key(a, "/bin/true") != snapshot_key(two, "/bin/true"));
+    CHECK(snapshot_key(a, "/bin/true").find("0e:00") == std::string::npos);
+
+    // The boot that is saved: each interface on a network of its own, with the ABI's MAC.
+    VmSpec saved = saved_spec(two, "/run/empty");
+    REQUIRE(saved.nets.size() == 2);
+    CHECK(saved.nets[1].mac == snapshot_mac(1));
+    CHECK(saved.nets[1].tap_fd == -1);
+    CHECK(saved.nets[0].ipv4.empty());
+    CHECK(validate_nets(saved.nets));
 }
 
 TEST_CASE("snapshot: a stream is used only if it matches its record", "[snapshot]")

@@ -21,6 +21,13 @@ VIRSH = shutil.which("virsh") or "/usr/bin/virsh"
 PYTHON = "/usr/bin/python3"  # Debian's: the one python3-libvirt is installed for
 
 
+def abi_version():
+    """FLEET_ABI_VERSION from the guest ABI header: what an exec block says."""
+    import re
+    with open(os.path.join(SOURCE_ROOT, "images", "abi", "include", "fleet", "abi", "guest.h")) as f:
+        return int(re.search(r"#define FLEET_ABI_VERSION[\s\\]+(\d+)", f.read()).group(1))
+
+
 def built_or_path(name, *parts):
     """build/PARTS if it was built, else NAME on PATH, else the build path
     (for the error message): startbench's defaults."""

@@ -57,17 +57,20 @@ struct SnapshotContext {
 };
 
 // "" if a snapshot can serve this spec, else why not: virtio guests with an
-// initrd (Linux) whose accelerator is settled, without disks, rng or
-// network interfaces (their state is outside QEMU, or their devices'
-// settings are in the guest), not started paused. Shared folders are fine:
-// the guest mounts them only once its exec block names where, and neither
-// the folder behind a share nor its mode is in the saved state.
+// initrd (Linux) whose accelerator is settled, without disks or rng (their
+// state is outside QEMU, or their devices' settings are in the guest), not
+// started paused. Shared folders and network interfaces are fine: the
+// guest mounts the one and configures the other only once its exec block
+// says how, and neither the folder behind a share nor the tap behind an
+// interface is in the saved state (the guest sets the interface's MAC).
 std::string snapshot_unfit(const VmSpec& spec);
 
 // The spec a snapshot is booted with: the same devices, no program, and
 // every share a read-only one on `share_folder` (an empty folder of the
-// snapshots' own: snapshot_save.cpp). One snapshot serves every start with
-// the same number of shares, wherever they are and are mounted.
+// snapshots' own: snapshot_save.cpp), every interface on no network with
+// MAC snapshot_mac(N) (net.hpp). One snapshot serves every start with the
+// same number of shares and interfaces, wherever they are and are
+// mounted, whatever their taps, MACs and addresses.
 VmSpec saved_spec(const VmSpec& spec, const std::string& share_folder);
 
 // The full key for a spec (see above).

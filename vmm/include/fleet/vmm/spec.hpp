@@ -47,7 +47,8 @@ Result<SharedFolder> parse_share(std::string_view text);
 // One network interface: a virtio-net device on an open tap. The tap fd
 // (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR) is the caller's; QEMU gets a copy at
 // launch and never opens a tap by name. The guest learns its address from
-// the kernel command line (FLEET_CMDLINE_NET, <fleet/abi/guest.h>).
+// the exec block (<fleet/abi/guest.h>). A snapshot's boot has no tap
+// (tap_fd -1, MAC snapshot_mac(N), net.hpp).
 struct NetInterface {
     int tap_fd = -1;
     std::string tap_name;  // for listings ("" if unknown)

@@ -17,8 +17,9 @@
 #include <stdint.h>
 
 #define FLEET_ABI_VERSION                                                                \
-    4 /* 2: argv, environment and working folder in the exec block; 3: its host trailer; \
-       4: the shares' mount points in it, not on the kernel command line */
+    5 /* 2: argv, environment and working folder in the exec block; 3: its host trailer; \
+       4: the shares' mount points in it, 5: the network interfaces too, not on the      \
+       kernel command line */
 
 /* ---- stdio=virtio: one virtio-serial device, four named ports -------------
  * The launcher adds `virtio-serial-device,max_ports=FLEET_VSERIAL_MAX_PORTS`
@@ -122,13 +123,22 @@ enum fleet_port {
 #define FLEET_DRAIN_WAIT_MS 30000
 #define FLEET_CMDLINE_MAX   2048 /* bytes, as Linux on x86 takes it */
 
-/* FLEET_CMDLINE_NET "N=MAC[,IPV4/PREFIX[,GATEWAY]]": network interface N
- * (a virtio-net device with that MAC, MAC in lower-case hex with colons)
- * is brought up, with that IPv4 address and default route if given; the
- * guest finds the interface by its MAC, not by its name. Guests without a
- * network stack (the runtime) ignore it. */
-#define FLEET_CMDLINE_NET "fleet.net"
-#define FLEET_MAX_NETS    4
+/* ---- network interfaces -----------------------------------------------------
+ * Interface N is a virtio-net device; what the guest does with it comes in
+ * the exec block (below), as "MAC[,IPV4/PREFIX[,GATEWAY]]" (MAC in
+ * lower-case hex with colons): the guest finds the interface with that MAC,
+ * gives it that IPv4 address and default route if given, and brings it and
+ * lo up. Not on the kernel command line, for the shares' reason below.
+ *
+ * A snapshot (a saved boot that later VMs start from) is made with
+ * interface N's MAC set to FLEET_NET_SNAPSHOT_MAC "N" (so one snapshot
+ * serves every MAC) and on no network; a guest that finds no interface
+ * with the MAC it was given looks for that one, and sets the MAC it was
+ * given on it before it brings it up. The launcher gives no VM a MAC that
+ * starts with FLEET_NET_SNAPSHOT_MAC. Guests without a network stack (the
+ * runtime, hello) ignore the interfaces. */
+#define FLEET_NET_SNAPSHOT_MAC "02:66:6c:00:00:0" /* "fl", locally administered; then N */
+#define FLEET_MAX_NETS         4
 
 /* ---- shared folders ---------------------------------------------------------
  * Share N is a virtio-9p device with mount tag FLEET_SHARE_TAG "N"; where
@@ -141,14 +151,15 @@ enum fleet_port {
 #define FLEET_SHARE_RW   ":rw"
 #define FLEET_MAX_SHARES 8
 
-/* ---- the exec block: argv, environment, working folder, shares -------------
+/* ---- the exec block: argv, environment, working folder, shares, nets -------
  * The host writes it on ctl (host -> guest) before anything else, once; the
  * guest reads it before its program starts. Little-endian:
  *
  *   struct fleet_exec_header (32 bytes), then `size` bytes of strings, each
  *   ending in a NUL: `argc` arguments, `envc` "NAME=VALUE" variables, the
  *   working folder ("" = the guest's default), then `sharec` mount points
- *   (shares 0, 1, ...: "PATH" or "PATH:rw", above).
+ *   (shares 0, 1, ...: "PATH" or "PATH:rw", above), then `netc` network
+ *   interfaces (interfaces 0, 1, ...: "MAC[,IPV4/PREFIX[,GATEWAY]]", above).
  *
  * On ctl the host writes FLEET_EXEC_PREAMBLE first; a guest skips bytes
  * until the magic, at most FLEET_EXEC_SKIP_MAX of them (an isa guest may
@@ -202,7 +213,7 @@ struct fleet_exec_header {
     uint32_t size;   /* bytes of strings that follow */
     uint32_t flags;  /* FLEET_EXEC_F_* */
     uint32_t sharec; /* mount points after the working folder, at most FLEET_MAX_SHARES */
-    uint32_t reserved;
+    uint32_t netc;   /* network interfaces after the mount points, at most FLEET_MAX_NETS */
 };
 
 #define FLEET_EXEC_F_HOST    1u
@@ -229,17 +240,21 @@ static inline const char* fleet_exec_check_header(const struct fleet_exec_header
     if (fleet_exec_strings_size(h) > FLEET_EXEC_MAX_SIZE) return "too large";
     if (h->argc > FLEET_EXEC_MAX_STRINGS || h->envc > FLEET_EXEC_MAX_STRINGS - h->argc) return "too many strings";
     if (h->sharec > FLEET_MAX_SHARES) return "too many shared folders";
-    if (fleet_exec_strings_size(h) < h->argc + h->envc + 1 + h->sharec) return "strings do not match the counts";
+    if (h->netc > FLEET_MAX_NETS) return "too many network interfaces";
+    if (fleet_exec_strings_size(h) < h->argc + h->envc + 1 + h->sharec + h->netc)
+        return "strings do not match the counts";
     return 0;
 }
 
 /* Checks the strings after a good header: exactly argc + envc + 1 + sharec
- * NULs, the last byte one of them, every variable has a '=' after a
- * non-empty name, and every mount point is an absolute path. NULL if good,
+ * + netc NULs, the last byte one of them, every variable has a '=' after a
+ * non-empty name, every mount point is an absolute path and no network
+ * interface is empty (the guest that uses one parses it). NULL if good,
  * else why not. */
 static inline const char* fleet_exec_check_strings(const struct fleet_exec_header* h, const char* s)
 {
-    uint32_t want = h->argc + h->envc + 1 + h->sharec, seen = 0, start = 0, size = fleet_exec_strings_size(h);
+    uint32_t shares_end = h->argc + h->envc + 1 + h->sharec, want = shares_end + h->netc;
+    uint32_t seen = 0, start = 0, size = fleet_exec_strings_size(h);
     if (size == 0 || s[size - 1] != 0) return "strings do not match the counts";
     for (uint32_t i = 0; i < size; i++) {
         if (s[i] != 0) continue;
@@ -248,7 +263,9 @@ static inline const char* fleet_exec_check_strings(const struct fleet_exec_heade
             while (j < i && s[j] != '=') j++;
             if (j == start || j == i) return "a variable is not NAME=VALUE";
         }
-        if (seen > h->argc + h->envc && seen < want && s[start] != '/') return "a mount point is not an absolute path";
+        if (seen > h->argc + h->envc && seen < shares_end && s[start] != '/')
+            return "a mount point is not an absolute path";
+        if (seen >= shares_end && seen < want && i == start) return "a network interface is empty";
         seen++;
         start = i + 1;
     }
