@@ -124,9 +124,9 @@ Result<ClaimRequest> decode_claim(std::string_view bytes)
     if (const char* why = fleet_exec_check_header(&h)) return fail(std::string("claim: exec block: ") + why);
     std::string_view s = block.substr(sizeof h);
     if (s.size() != h.size) return fail("claim: exec block: the size does not match");
+    if (const char* why = fleet_exec_check_strings(&h, s.data())) return fail(std::string("claim: exec block: ") + why);
     if (h.sharec != 0) return fail("claim: exec block: shared folders (a pooled VM has none)");
     if (h.netc != 0) return fail("claim: exec block: network interfaces (a pooled VM has none)");
-    if (const char* why = fleet_exec_check_strings(&h, s.data())) return fail(std::string("claim: exec block: ") + why);
     for (std::uint32_t i = 0; i < h.argc + h.envc + 1; ++i) {
         std::string str(s.data());  // the checks above guarantee a NUL
         s.remove_prefix(str.size() + 1);
