@@ -10,7 +10,9 @@ network lists of a router without a bridge (empty), virt-install --import --disk
 read-only storage pools (and what a stranger may not learn from them), and
 a domain's title, description, max memory, vCPUs and memory stats.
 """
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -97,6 +99,35 @@ def test_disks_and_rng_reach_qemu(router):
     check(rng is not None and rng.find("backend").text == "/dev/urandom" and
           rng.find("rate").get("bytes") == "2048", f"dumpxml's rng: {ET.tostring(rng) if rng is not None else None}")
     virsh_ok(uri, "destroy", "disks")
+
+
+def test_rng_domain_restores_from_a_snapshot(router):
+    """virt-install gives every domain an <rng>: a Linux domain with one
+    starts from a snapshot like one without (the rng's source and rate are
+    in the snapshot's key), twice from the one snapshot, its rng there."""
+    uri = router.uri_unix
+    rng = "<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>"
+    path = router.folder.path("rngsnap.xml")
+    with open(path, "w") as f:
+        f.write(domain_xml("rngsnap", image="linux-sh", args=["-c", "sleep 600"], devices=rng))
+    virsh_ok(uri, "define", path)
+    sources = []
+    for _ in range(2):  # the first start makes the snapshot, the second finds it
+        virsh_ok(uri, "start", "rngsnap", timeout=120)
+        running(uri, "rngsnap", timeout=60)
+        with open(os.path.join(router.vms_dir(), "rngsnap", "vmm.log"), errors="replace") as f:
+            log = f.read()
+        m = re.search(r"restoring from snapshot (\S+)", log)
+        check(m is not None, f"a domain with an rng booted cold: {log[-800:]}")
+        sources.append(m.group(1))
+        with qmp_of(router, "rngsnap") as q:
+            kinds = {d["type"] for d in q.execute("qom-list", {"path": "/machine/peripheral-anon"})}
+            check("child<virtio-rng-device>" in kinds, f"the restored VM's devices: {sorted(kinds)}")
+        virsh_ok(uri, "destroy", "rngsnap")
+    check(sources[0] == sources[1], f"two snapshots for one domain: {sources}")
+    with open(sources[0][: -len(".vmstate")] + ".json") as f:
+        check("virtio-rng-device" in json.load(f)["key"], "the snapshot's key lacks the rng")
+    virsh_ok(uri, "undefine", "rngsnap")
 
 
 def test_disk_refusals(router):
@@ -407,7 +438,7 @@ if __name__ == "__main__":
     need_virsh()
     if not shutil.which("qemu-img"):
         skip("qemu-img is not installed (apt-get install qemu-utils)")
-    tests = [test_disks_and_rng_reach_qemu, test_disk_refusals, test_tck_domain, test_virt_install_import,
+    tests = [test_disks_and_rng_reach_qemu, test_rng_domain_restores_from_a_snapshot, test_disk_refusals, test_tck_domain, test_virt_install_import,
              test_host_memory, test_domain_capabilities, test_qemu_commands_are_not_supported,
              test_networks_are_honestly_empty, test_virt_install_import_disk, test_storage_hidden_from_strangers,
              test_domain_facts_and_description]

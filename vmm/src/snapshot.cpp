@@ -110,7 +110,7 @@ std::string snapshot_unfit(const VmSpec& spec)
 {
     if (spec.stdio != StdioKind::virtio || spec.initrd.empty()) return "not a Linux guest";
     if (spec.accel == Accel::automatic || spec.cpu.empty()) return "the accelerator is not settled";
-    if (!spec.disks.empty() || spec.rng) return "disks or rng";
+    if (!spec.disks.empty()) return "disks";
     if (!spec.hypervisor_fds.empty()) return "a hypervisor channel";
     if (spec.start_paused) return "started paused";
     return "";

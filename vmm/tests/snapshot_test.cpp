@@ -45,6 +45,10 @@ TEST_CASE("snapshot: which specs a snapshot can serve", "[snapshot]")
     networked.nets.push_back(
         NetInterface{.tap_fd = 3, .tap_name = "t", .mac = "0e:00:00:00:00:01", .ipv4 = "", .gateway = ""});
     CHECK(snapshot_unfit(networked).empty());
+    VmSpec rng = linux_spec();
+    rng.rng = RngDevice{};
+    CHECK(snapshot_unfit(rng).empty());
+    CHECK(snapshot_key(rng, "/bin/true") != snapshot_key(linux_spec(), "/bin/true"));
     VmSpec disk = linux_spec();
     disk.disks.push_back({});
     CHECK_FALSE(snapshot_unfit(disk).empty());

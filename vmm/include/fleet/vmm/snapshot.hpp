@@ -57,12 +57,15 @@ struct SnapshotContext {
 };
 
 // "" if a snapshot can serve this spec, else why not: virtio guests with an
-// initrd (Linux) whose accelerator is settled, without disks or rng (their
-// state is outside QEMU, or their devices' settings are in the guest), not
-// started paused. Shared folders and network interfaces are fine: the
-// guest mounts the one and configures the other only once its exec block
-// says how, and neither the folder behind a share nor the tap behind an
-// interface is in the saved state (the guest sets the interface's MAC).
+// initrd (Linux) whose accelerator is settled, without disks (their
+// contents are outside QEMU, and a guest caches what it read of them at
+// boot), not started paused. Shared folders and network interfaces are
+// fine: the guest mounts the one and configures the other only once its
+// exec block says how, and neither the folder behind a share nor the tap
+// behind an interface is in the saved state (the guest sets the
+// interface's MAC). So is an rng: its source and rate are in the device
+// line (the key), and whatever the saved boot took from it is mixed with
+// the exec block's fresh seed.
 std::string snapshot_unfit(const VmSpec& spec);
 
 // The spec a snapshot is booted with: the same devices, no program, and
