@@ -505,8 +505,9 @@ static void parse_words(char** words, int nwords)
 
 /* The shares' mount points, after the working folder in the exec block
  * ("PATH" or "PATH:rw"; fleet_exec_check_strings has seen that each is
- * absolute). Share i is the device tagged FLEET_SHARE_TAG "i". */
-static int shares_from_block(struct share* shares)
+ * absolute). Share i is the device tagged FLEET_SHARE_TAG "i". Returns
+ * where the shares end: the network interfaces follow. */
+static char* shares_from_block(struct share* shares)
 {
     char* s = strings;
     for (uint32_t i = 0; i < hdr.argc + hdr.envc + 1; ++i) s += strlen(s) + 1;
@@ -517,16 +518,13 @@ static int shares_from_block(struct share* shares)
         if (shares[i].rw) s[len - 3] = 0;
         s += len + 1;
     }
-    return (int)hdr.sharec;
+    return s;
 }
 
-/* The network interfaces, after the mount points in the exec block. */
-static int nets_from_block(char** nets)
+/* The network interfaces, from where the shares end. */
+static void nets_from_block(char* s, char** nets)
 {
-    char* s = strings;
-    for (uint32_t i = 0; i < hdr.argc + hdr.envc + 1 + hdr.sharec; ++i) s += strlen(s) + 1;
     for (uint32_t i = 0; i < hdr.netc; ++i, s += strlen(s) + 1) nets[i] = s;
-    return (int)hdr.netc;
 }
 
 /* argv and the environment from the exec block (fleet's defaults first),
@@ -642,10 +640,11 @@ int main(void)
     open_ports();
     get_block(cmdline);
     apply_host_trailer();
-    char* nets[FLEET_MAX_NETS];
-    int nnets = nets_from_block(nets);  // before shares_from_block cuts ":rw" off
     struct share shares[MAX_SHARES] = {{0}};
-    int nshares = shares_from_block(shares);
+    int nshares = (int)hdr.sharec;
+    char* nets[FLEET_MAX_NETS];
+    int nnets = (int)hdr.netc;
+    nets_from_block(shares_from_block(shares), nets);
     mount_shares(shares, nshares);
     if (nnets > 0) {
         load_modules("net");
