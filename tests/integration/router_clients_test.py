@@ -438,8 +438,9 @@ if __name__ == "__main__":
     need_virsh()
     if not shutil.which("qemu-img"):
         skip("qemu-img is not installed (apt-get install qemu-utils)")
-    tests = [test_disks_and_rng_reach_qemu, test_rng_domain_restores_from_a_snapshot, test_disk_refusals, test_tck_domain, test_virt_install_import,
-             test_host_memory, test_domain_capabilities, test_qemu_commands_are_not_supported,
-             test_networks_are_honestly_empty, test_virt_install_import_disk, test_storage_hidden_from_strangers,
-             test_domain_facts_and_description]
+    tests = [test_disks_and_rng_reach_qemu, test_rng_domain_restores_from_a_snapshot,
+             test_disk_refusals, test_tck_domain, test_virt_install_import, test_host_memory,
+             test_domain_capabilities, test_qemu_commands_are_not_supported,
+             test_networks_are_honestly_empty, test_virt_install_import_disk,
+             test_storage_hidden_from_strangers, test_domain_facts_and_description]
     main(tests, routers.fixture(), timeout=routers.TEST_TIMEOUT)
