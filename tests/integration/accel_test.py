@@ -14,11 +14,12 @@ runs the real QEMU, but under `-accel kvm` it behaves like one kind of KVM —
 FLEET_KVM_DEVICE points at a file this test owns, so the cheap device check
 passes and the probes decide. The guests are the real hello guest, the
 runtime's echo and cat, and a "Linux" catalog entry (kind=linux, the hello
-kernel with an initrd).
+kernel with an initrd); the snapshot cases use the real linux-sh image.
 tests/integration/kvm_test.py is the same decision against the real KVM.
 """
 import glob
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -238,6 +239,59 @@ def test_good_kvm_keeps_cpu_host_with_one_probe(fleet):
     check(" -accel kvm -cpu host " in host.calls()[-1], f"the VM ran with {host.calls()[-1]}")
 
 
+LINUX = "linux-sh"  # a real Linux image (images/linux), for the snapshot cases
+
+
+def snapshot_run(host, name, *args):
+    """fleet-vmm run --keep of LINUX: the result, and the snapshot it restored
+    from (None: a cold boot), from the VM's vmm.log."""
+    fleet = host.fleet
+    p = fleet.vmm("run", "--keep", "--name", name, *args, timeout=120)
+    with open(os.path.join(fleet.vm_dir(name), "vmm.log"), errors="replace") as f:
+        m = re.search(r"restoring from snapshot (\S+)", f.read())
+    fleet.vmm("rm", name, check_rc=0)
+    return p, (m.group(1) if m else None)
+
+
+def restores(host):
+    return [c for c in host.calls() if " -incoming " in c]
+
+
+def test_good_kvm_snapshots_are_kept_apart_by_accelerator(fleet):
+    """A snapshot is the saved state of one accelerator and CPU model: a KVM
+    host's is made and restored under -accel kvm -cpu host, and a start under
+    TCG on the same host makes and uses its own, never the other's."""
+    host = Host(fleet, "good")
+    runs = {}
+    for name, flags in (("kvm1", []), ("kvm2", []), ("tcg1", ["--accel", "tcg"]), ("tcg2", ["--accel", "tcg"]),
+                        ("kvm3", [])):
+        p, src = snapshot_run(host, name, *flags, LINUX, "-c", f"echo {name}")
+        check(p.returncode == 0 and p.stdout == f"{name}\n".encode(), f"{name}: {p}")
+        check(src is not None, f"{name} booted cold: {p.stderr!r}")
+        runs[name] = src
+        check(restores(host) and restores(host)[-1] == host.calls()[-1], f"{name}: the VM was not a restore")
+        accel = "tcg -cpu max" if flags else "kvm -cpu host"
+        check(f" -accel {accel} " in host.calls()[-1], f"{name} restored with {host.calls()[-1]}")
+    check(runs["kvm1"] == runs["kvm2"] == runs["kvm3"], f"KVM starts used different snapshots: {runs}")
+    check(runs["tcg1"] == runs["tcg2"] != runs["kvm1"], f"TCG and KVM shared a snapshot: {runs}")
+    made = glob.glob(os.path.join(fleet.runtime, "snapshots", "*.vmstate"))
+    check(len(made) == 2, f"one snapshot per accelerator: {made}")
+
+
+def test_nested_host_snapshots_under_the_accelerator_its_verdict_names(fleet):
+    """On a nested host a Linux kernel hangs under KVM, so auto settles on
+    TCG: the snapshot is made and restored under TCG, after one probe."""
+    host = Host(fleet, "nested")
+    srcs = []
+    for i in range(2):
+        p, src = snapshot_run(host, f"n{i}", LINUX, "-c", f"echo n{i}")
+        check(p.returncode == 0 and p.stdout == f"n{i}\n".encode(), f"n{i}: {p}")
+        check(src is not None and " -accel tcg " in host.calls()[-1], f"n{i}: {src} {host.calls()[-1]}")
+        srcs.append(src)
+    check(srcs[0] == srcs[1], f"two snapshots on one host: {srcs}")
+    check(len(host.probes()) == 2, f"probes {host.probe_cpus()}")
+
+
 def test_a_new_qemu_is_probed_again(fleet):
     host = Host(fleet, "good")
     fleet.vmm("run", "hello", check_rc=0)
@@ -359,6 +413,11 @@ if __name__ == "__main__":
              test_good_kvm_keeps_cpu_host_with_one_probe, test_a_new_qemu_is_probed_again,
              test_a_corrupt_verdict_is_not_trusted, test_concurrent_starts_probe_once,
              test_a_hang_under_kvm_keeps_the_boot_deadline]
+    if os.path.exists(os.path.join(IMAGES, "linux", LINUX + ".image")):
+        tests += [test_good_kvm_snapshots_are_kept_apart_by_accelerator,
+                  test_nested_host_snapshots_under_the_accelerator_its_verdict_names]
+    else:
+        print(f"note: the snapshot cases are left out: no {LINUX} image in {IMAGES} (the Linux images are not built)")
     why = router_missing()
     if why:
         print(f"note: the fleet-router cases are left out: {why}")
