@@ -50,7 +50,8 @@ VmCommand RouterRunner::command_of(const CommandSpec& spec, bool remote)
     std::string cwd = ::getcwd(buf, sizeof buf) ? buf : "";
     VmOptions o = options_;
     o.share_cwd = o.share_cwd && !remote;  // a router on another host cannot see this folder
-    return vm_command(o, spec.program, linux_program(catalog_, spec.program), spec.argv, spec.env, cwd);
+    std::string program = program_for(catalog_, spec.program, spec.argv);
+    return vm_command(o, program, linux_program(catalog_, program), spec.argv, spec.env, cwd);
 }
 
 // Unique on this host while the process lives: its pid and a count.

@@ -29,7 +29,8 @@ void VmCatalog::load()
 {
     if (loaded_) return;
     loaded_ = true;
-    for (auto& img : vmm::list_images(dirs_)) images_.push_back(VmImage{img.name, img.kind, img.description});
+    for (auto& img : vmm::list_images(dirs_))
+        images_.push_back(VmImage{img.name, img.kind, img.description, img.options});
 }
 
 const std::vector<VmImage>& VmCatalog::images()
@@ -57,7 +58,7 @@ const VmImage* VmCatalog::find(const std::string& name)
         for (const auto& c : candidates) {
             if (!fs::is_regular_file(c, ec)) continue;
             auto img = vmm::load_image_entry(c.string());
-            if (img && img->name == name) result = VmImage{img->name, img->kind, img->description};
+            if (img && img->name == name) result = VmImage{img->name, img->kind, img->description, img->options};
             break;
         }
         if (result) break;
@@ -98,6 +99,31 @@ bool VmCatalog::has_applet(const std::string& name)
 {
     load_applets();
     return std::binary_search(applets_.begin(), applets_.end(), name);
+}
+
+bool understands(const std::vector<std::string>& specs, const std::vector<std::string>& args)
+{
+    auto has = [&](std::string_view spec) { return std::find(specs.begin(), specs.end(), spec) != specs.end(); };
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        if (a == "-") {
+            if (!has("-")) return false;
+        } else if (a.starts_with("--")) {
+            if (!has(a)) return false;  // "--" too: no runtime program ends its options with it
+        } else if (a.size() > 1 && a[0] == '-') {
+            if (has("-#") && a.find_first_not_of("0123456789", 1) == std::string::npos) continue;
+            for (std::size_t j = 1; j < a.size(); ++j) {
+                std::string flag = {'-', a[j]};
+                if (has(flag)) continue;
+                if (!has(flag + ":")) return false;
+                if (j + 1 == a.size() && ++i == args.size()) return false;  // its value is the next word: none
+                break;                                                      // the rest of the word is the value
+            }
+        } else {
+            return false;  // an operand: a file, for the programs that declare options=
+        }
+    }
+    return true;
 }
 
 }  // namespace fleet::shell

@@ -138,6 +138,18 @@ bool linux_program(VmCatalog& catalog, const std::string& program)
     return image && image->kind == "linux";
 }
 
+std::string program_for(VmCatalog& catalog, const std::string& program, const std::vector<std::string>& argv)
+{
+    std::string_view p = program;
+    if (!p.starts_with(runtime_prefix)) return program;
+    std::string name(p.substr(runtime_prefix.size()));
+    const VmImage* image = catalog.find(name);
+    if (!image || !image->options) return program;
+    std::vector<std::string> args(argv.begin() + (argv.empty() ? 0 : 1), argv.end());
+    if (understands(*image->options, args) || !catalog.has_applet(name)) return program;
+    return std::string(applet_prefix) + name;
+}
+
 std::vector<std::string> vm_launch_argv(const VmOptions& options, const std::string& program, bool linux,
                                         const std::vector<std::string>& argv, const std::vector<std::string>& env,
                                         const std::string& cwd, bool no_stdin)
@@ -169,14 +181,15 @@ bool background_on_terminal(int fd)
 
 Result<pid_t> VmRunner::start(const CommandSpec& spec)
 {
-    bool linux = linux_program(catalog_, spec.program);
+    std::string program = program_for(catalog_, spec.program, spec.argv);
+    bool linux = linux_program(catalog_, program);
     std::string name = spec.argv.empty() ? spec.program : spec.argv[0];
     if (options_.launcher.empty()) {
         return std::unexpected(Error{name + ": no fleet-vmm (looked at $FLEET_VMM, beside fsh, on PATH)", ENOENT});
     }
     char buf[PATH_MAX];
     std::string cwd = ::getcwd(buf, sizeof buf) ? buf : "";
-    VmCommand command = vm_command(options_, spec.program, linux, spec.argv, spec.env, cwd);
+    VmCommand command = vm_command(options_, program, linux, spec.argv, spec.env, cwd);
     if (!command.hypervisor.empty())
         return std::unexpected(Error{name + ": " + std::string(hypervisor_variable) +
                                          ": a hypervisor channel is fleet-router's; fsh runs commands on the local "

@@ -43,14 +43,15 @@ std::string sample_cpio()
            entry("init", 0100755, "x") + entry("lib/modules/load", 0120777, "y") + entry("TRAILER!!!", 0, "");
 }
 
-// A catalog folder: runtime `cat` and `wc`, tiny `hello`, and `linux` with
-// an initramfs whose busybox has grep, sort and cat.
+// A catalog folder: runtime `cat` (no arguments), `wc` (-l, -w, --lines)
+// and `upper` (any words), tiny `hello`, and `linux` with an initramfs
+// whose busybox has grep, sort and cat.
 void write_catalog(const TempDir& dir)
 {
     write_file(dir / "k.elf", "kernel");
-    for (const char* name : {"cat", "wc"}) {
+    for (auto [name, options] : {std::pair{"cat", "options=\n"}, {"wc", "options=-l -w --lines\n"}, {"upper", ""}}) {
         write_file(dir / ("runtime/" + std::string(name) + ".image"),
-                   "name=" + std::string(name) + "\nkernel=../k.elf\nkind=runtime\nstdio=virtio\n");
+                   "name=" + std::string(name) + "\nkernel=../k.elf\nkind=runtime\nstdio=virtio\n" + options);
     }
     write_file(dir / "hello.image", "kernel=k.elf\nkind=tiny\ndescription=says hello\n");
     write_file(dir / "linux/initramfs.cpio", sample_cpio());
@@ -102,6 +103,52 @@ TEST_CASE("a name is a runtime program first, then a Linux applet, then any imag
     REQUIRE(text);
     CHECK(text->find("hello            tiny     says hello\n") != std::string::npos);
     CHECK(text->find("busybox cat grep sort\n") != std::string::npos);
+}
+
+TEST_CASE("a runtime program's options= says which command lines it understands")
+{
+    using V = std::vector<std::string>;
+    V head = {"-n:", "-c:", "-#"}, wc = {"-l", "-w", "-c", "-m", "--lines"}, sum = {"-"};
+    CHECK(understands(head, {}));
+    CHECK(understands(head, {"-n", "2"}));
+    CHECK(understands(head, {"-n2"}));
+    CHECK(understands(head, {"-5"}));
+    CHECK(understands(head, {"-c", "3", "-n", "4"}));
+    CHECK_FALSE(understands(head, {"-n"}));  // its value is missing
+    CHECK_FALSE(understands(head, {"-n", "2", "notes.txt"}));
+    CHECK_FALSE(understands(head, {"-q"}));
+    CHECK_FALSE(understands(head, {"-"}));
+    CHECK(understands(wc, {"-lw", "--lines"}));
+    CHECK_FALSE(understands(wc, {"-lL"}));
+    CHECK_FALSE(understands(wc, {"--max-line-length"}));
+    CHECK_FALSE(understands(wc, {"--"}));
+    CHECK_FALSE(understands(wc, {"-5"}));  // no -#
+    CHECK(understands(sum, {"-"}));
+    CHECK_FALSE(understands(sum, {"-c"}));
+    CHECK_FALSE(understands({}, {"x"}));
+    CHECK(understands({}, {}));
+}
+
+TEST_CASE("a runtime program given what it does not understand runs as the Linux applet of its name")
+{
+    TempDir dir;
+    write_catalog(dir);
+    VmCatalog catalog({dir.path()});
+    using V = std::vector<std::string>;
+    CHECK(program_for(catalog, "runtime/cat", V{"cat"}) == "runtime/cat");
+    CHECK(program_for(catalog, "runtime/cat", V{"cat", "notes.txt"}) == "applet/cat");
+    CHECK(program_for(catalog, "runtime/cat", V{"cat", "-n"}) == "applet/cat");
+    CHECK(program_for(catalog, "runtime/wc", V{"wc", "-l"}) == "runtime/wc");
+    CHECK(program_for(catalog, "runtime/wc", V{"wc", "-l", "notes.txt"}) == "runtime/wc");    // no wc applet
+    CHECK(program_for(catalog, "runtime/upper", V{"upper", "anything"}) == "runtime/upper");  // no options=
+    CHECK(program_for(catalog, "applet/grep", V{"grep", "x", "f"}) == "applet/grep");
+    CHECK(program_for(catalog, "image/hello", V{"hello", "a"}) == "image/hello");
+    // The launcher's argv for the applet: busybox's cat, the working folder shared.
+    std::string program = program_for(catalog, "runtime/cat", V{"cat", "notes.txt"});
+    auto argv = vm_launch_argv({"fleet-vmm", true}, program, linux_program(catalog, program), V{"cat", "notes.txt"}, {},
+                               "/home/u/src");
+    CHECK(argv == V{"fleet-vmm", "run", "--share", "/home/u/src:/home/u/src:ro", "-w", "/home/u/src", "linux", "cat",
+                    "notes.txt"});
 }
 
 TEST_CASE("without a Linux image only catalog names resolve, and images says why")

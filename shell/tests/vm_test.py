@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """fsh's VM runner where the differential corpus cannot compare with dash:
-`images`, that a command really runs in a guest, `host CMD` beside a VM, the shared working folder turned off
+`images`, that a command really runs in a guest, `host CMD` beside a VM,
+a runtime program given a file (busybox's runs it), the shared working folder turned off
 (--no-share, FSH_SHARE=no) and read-only, a background VM job killed with
 kill %1, a missing launcher, and on a pseudo-terminal Ctrl-C, Ctrl-Z and
 fg of a pipeline of VMs, a background VM job, and Tab completing an image
@@ -103,6 +104,15 @@ def test_share(e):
         check(status != 0 and out == "", f"{args or env}: the folder was shared: {status} {out!r}")
 
 
+def test_runtime_program_with_a_file_runs_as_the_applet(e):
+    # `cat data.txt`: the runtime's cat reads stdin only, so busybox's runs
+    # it (in a Linux guest, the folder shared); the runtime's serves stdin.
+    status, out, err = e.run("-c", "cat data.txt; wc -l data.txt; head -n 1 data.txt")
+    check((status, out) == (0, "a\nb\nc\n3 data.txt\na\n"), f"file operands: {status} {out!r} {err}")
+    status, out, err = e.run("-c", "cat < data.txt | wc -l; head -n 2 < data.txt | sha256sum -")
+    check(status == 0 and out.startswith("3\n") and out.endswith("  -\n"), f"stdin: {status} {out!r} {err}")
+
+
 def test_kill_job(e):
     start = time.monotonic()
     status, out, err = e.run("-c", "sleep 30 & sleep 1; kill %1; wait %1; echo killed $?")
@@ -200,7 +210,8 @@ def main():
         return 77
     e = Env(os.path.abspath(sys.argv[1]))
     failures = 0
-    tests = [test_images, test_is_a_vm, test_host_beside_vm, test_share, test_kill_job, test_missing_launcher, test_terminal]
+    tests = [test_images, test_is_a_vm, test_host_beside_vm, test_share,
+             test_runtime_program_with_a_file_runs_as_the_applet, test_kill_job, test_missing_launcher, test_terminal]
     try:
         for test in tests:
             started = time.monotonic()

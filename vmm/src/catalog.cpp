@@ -15,14 +15,24 @@ namespace fleet::vmm {
 
 namespace {
 
-std::vector<std::string> split_colons(const std::string& s)
+// The non-empty parts of s between the separators.
+std::vector<std::string> split_on(const std::string& s, char sep)
 {
     std::vector<std::string> out;
     std::stringstream in(s);
     std::string part;
-    while (std::getline(in, part, ':'))
+    while (std::getline(in, part, sep))
         if (!part.empty()) out.push_back(part);
     return out;
+}
+
+std::vector<std::string> split_colons(const std::string& s)
+{
+    return split_on(s, ':');
+}
+std::vector<std::string> split_spaces(const std::string& s)
+{
+    return split_on(s, ' ');
 }
 
 std::string trim(std::string s)
@@ -82,14 +92,12 @@ Result<Image> load_image_entry(const std::string& path)
         else if (key == "cmdline")
             img.cmdline = value;
         else if (key == "args") {
-            img.args.clear();
-            std::size_t i = 0;
-            while (i < value.size()) {
-                auto end = value.find(' ', i);
-                if (end == std::string::npos) end = value.size();
-                if (end > i) img.args.push_back(value.substr(i, end - i));
-                i = end + 1;
-            }
+            img.args = split_spaces(value);
+        } else if (key == "options") {
+            img.options = split_spaces(value);
+            for (const auto& o : *img.options)
+                if (o[0] != '-' || o.size() > 64)
+                    return fail(where() + ": bad option '" + o + "' (-x, -x:, --word, -# or -)");
         } else if (key == "description")
             img.description = value;
         else if (key == "memory") {

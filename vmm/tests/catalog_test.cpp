@@ -124,6 +124,14 @@ TEST_CASE("catalog: defaults, and the name from the file name", "[catalog]")
     REQUIRE(img);
     CHECK(img->exec_fw_cfg);
     CHECK(load_image_entry(c.entry("ctl", "kernel=k/guest.elf\nexec=ctl\n"))->exec_fw_cfg == false);
+    // options=: unset (any words), empty (none), or the specs.
+    CHECK_FALSE(img->options);
+    img = load_image_entry(c.entry("noargs", "kernel=k/guest.elf\noptions=\n"));
+    REQUIRE(img);
+    CHECK(img->options == std::vector<std::string>{});
+    img = load_image_entry(c.entry("head", "kernel=k/guest.elf\noptions=-n:  -c: -# --lines -\n"));
+    REQUIRE(img);
+    CHECK(img->options == std::vector<std::string>{"-n:", "-c:", "-#", "--lines", "-"});
 }
 
 TEST_CASE("catalog: entry errors name the file and line", "[catalog]")
@@ -141,6 +149,7 @@ TEST_CASE("catalog: entry errors name the file and line", "[catalog]")
              Case{"kernel=k/guest.elf\nstdio=serial\n", ":2: unknown stdio kind 'serial'"},
              Case{"kernel=k/guest.elf\nkind=huge\n", ":2: unknown kind 'huge'"},
              Case{"kernel=k/guest.elf\nexec=cmdline\n", ":2: bad exec 'cmdline' (ctl or fw_cfg)"},
+             Case{"kernel=k/guest.elf\noptions=-n file\n", ":2: bad option 'file'"},
              Case{"kernel=k/guest.elf\nboot-timeout=0\n", ":2: bad boot-timeout '0'"},
              Case{"kernel=k/guest.elf\nboot-timeout=-1\n", ":2: bad boot-timeout"},
              Case{"kernel=k/guest.elf\nboot-timeout=10s\n", ":2: bad boot-timeout"},

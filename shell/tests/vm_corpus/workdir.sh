@@ -8,3 +8,9 @@ sort data.txt | tr a-z A-Z > ../sorted.txt
 cd ..
 cat < sorted.txt
 ls sub
+# File operands: the runtime's cat, wc, head and sha256sum read stdin only,
+# so busybox's applet of the name runs these, in the shared folder.
+cat sorted.txt
+wc -l sub/data.txt
+head -n 2 sub/data.txt
+sha256sum notes.txt

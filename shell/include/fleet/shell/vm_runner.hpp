@@ -4,7 +4,9 @@
 // A command name resolves, in order, to a runtime program of that name
 // (cat, wc, head, ...), else an applet of the Linux image's busybox (as
 // `fleet-vmm run linux NAME` runs it), else any other catalog image by its
-// exact name (hello, linux-grep); else it is not found (127).
+// exact name (hello, linux-grep); else it is not found (127). A runtime
+// program given a command line it does not understand (its entry's
+// options=: `cat notes.txt`) runs as the busybox applet instead.
 //
 // The VmRunner launches each command as a `fleet-vmm run IMAGE ARGS...`
 // child process with the shell's fds as the VM's stdin, stdout and stderr:
@@ -31,7 +33,13 @@ struct VmImage {
     std::string name;
     std::string kind;
     std::string description;
+    std::optional<std::vector<std::string>> options;  // the entry's options= (vmm::Image::options)
 };
+
+// Whether a program whose entry says options=SPECS understands these
+// arguments (those after its name): each word is one of its options, an
+// option's value, or a lone dash it takes (vmm/catalog.hpp has the specs).
+bool understands(const std::vector<std::string>& specs, const std::vector<std::string>& args);
 
 // The image catalog as fsh sees it: each name looked up once, the whole
 // listing and the Linux applets read on first use.
@@ -103,6 +111,11 @@ VmCommand vm_command(const VmOptions& options, const std::string& program, bool 
                      const std::vector<std::string>& argv, const std::vector<std::string>& env, const std::string& cwd);
 // Whether a resolved program runs on a Linux image.
 bool linux_program(VmCatalog& catalog, const std::string& program);
+// The program a command line runs as: a runtime program given words its
+// entry's options= does not cover (a file, an option it lacks) runs as the
+// Linux applet of its name when there is one (`cat notes.txt`, `wc -L`);
+// otherwise the program as resolved. argv: with the command's name first.
+std::string program_for(VmCatalog& catalog, const std::string& program, const std::vector<std::string>& argv);
 
 // The launcher's argv for a resolved command (pure; unit-tested):
 // fleet-vmm run [--no-stdin] [-e NAME=VALUE]... [--share DIR:DIR:ro -w DIR] IMAGE [APPLET] ARGS...

@@ -32,6 +32,13 @@ struct Image {
     // inside a guest resolves names from such entries); its kernel and
     // initrd need not be here, and resolve_image refuses to boot it.
     bool remote = false;
+    // options=SPEC...: every command line the program understands (fsh's
+    // concern; the launcher passes any): `-x` a flag (flags combine, -lw),
+    // `-x:` an option with a value (attached or the next word), `--word`,
+    // `-#` a count (-5), `-` a lone dash. Unset: the program takes any
+    // words. A runtime program given anything else (a file, an option it
+    // lacks) runs in fsh as the Linux applet of its name (shell/README.md).
+    std::optional<std::vector<std::string>> options;
     std::string description;
     std::string entry_file;  // the .image it came from; empty for a bare kernel
 };
