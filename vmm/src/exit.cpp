@@ -81,7 +81,8 @@ ExitInfo boot_timeout(const ExitFacts& f, const std::string& name)
     std::string hint =
         f.accel == Accel::kvm ? "; nested KVM can hang guests: try --accel tcg" : "; try a longer --boot-timeout";
     char secs[32];
-    std::snprintf(secs, sizeof secs, "%.1f", static_cast<double>(f.boot_timeout.count()) / 1000.0);
+    double s = static_cast<double>(f.boot_timeout.count()) / 1000.0;
+    std::snprintf(secs, sizeof secs, s < 0.1 ? "%.3g" : "%.1f", s);  // 2.5 s, 0.01 s: never "0.0 s"
     return {ExitReason::boot_timeout, 124,
             name + " did not become ready within " + secs + " s under " + std::string(to_string(f.accel)) + hint};
 }

@@ -102,6 +102,16 @@ TEST_CASE("decide_exit: a boot timeout under kvm suggests tcg", "[exit]")
           "VM 'v' did not become ready within 2.5 s under kvm; nested KVM can hang guests: try --accel tcg");
 }
 
+TEST_CASE("decide_exit: a short boot timeout is said as given, never 0.0 s", "[exit]")
+{
+    ExitFacts f = facts(SIGKILL, true);
+    f.boot_timed_out = true;
+    for (auto [ms, said] : {std::pair{10, "0.01 s"}, {1, "0.001 s"}, {100, "0.1 s"}, {60000, "60.0 s"}}) {
+        f.boot_timeout = std::chrono::milliseconds(ms);
+        CHECK_THAT(decide_exit(f).message, Catch::Matchers::Contains(std::string("within ") + said + " under"));
+    }
+}
+
 TEST_CASE("foreground_exit: which endings a foreground run reports", "[exit]")
 {
     struct Row {
