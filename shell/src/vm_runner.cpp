@@ -103,6 +103,16 @@ bool shareable_folder(const std::string& dir)
     return dir != "/" && !dir.starts_with("/proc/") && !dir.starts_with("/sys/");
 }
 
+std::string share_point(const std::string& dir)
+{
+    if (shareable_folder(dir)) return dir;
+    if (dir.empty() || dir[0] != '/' || dir == "/" || dir.find(':') != std::string::npos) return "";
+    for (std::string_view special : {"/proc", "/sys", "/dev"})
+        if (dir == special || dir.starts_with(std::string(special) + "/")) return "";
+    std::string at = std::string(host_folders) + dir;
+    return shareable_folder(at) ? at : "";
+}
+
 VmCommand vm_command(const VmOptions& options, const std::string& program, bool linux,
                      const std::vector<std::string>& argv, const std::vector<std::string>& env, const std::string& cwd)
 {
@@ -115,7 +125,12 @@ VmCommand vm_command(const VmOptions& options, const std::string& program, bool 
         if (name == hypervisor_variable) c.hypervisor = e.substr(eq + 1);
         if (name == accel_variable) c.accel = e.substr(eq + 1);
     }
-    if (linux && options.share_cwd && shareable_folder(cwd)) c.share = c.workdir = cwd;
+    if (linux && options.share_cwd) {
+        if (std::string at = share_point(cwd); !at.empty()) {
+            c.share = cwd;
+            c.share_at = c.workdir = at;
+        }
+    }
     std::string_view p = program;
     if (p.starts_with(applet_prefix)) {
         c.image = "linux";
@@ -165,7 +180,7 @@ std::vector<std::string> vm_launch_argv(const VmOptions& options, const VmComman
         out.push_back("-e");
         out.push_back(e);
     }
-    if (!c.share.empty()) out.insert(out.end(), {"--share", c.share + ":" + c.share + ":ro", "-w", c.workdir});
+    if (!c.share.empty()) out.insert(out.end(), {"--share", c.share + ":" + c.share_at + ":ro", "-w", c.workdir});
     out.push_back(c.image);
     // Past this point every word is the program's, even one that looks like an option.
     out.insert(out.end(), c.args.begin(), c.args.end());

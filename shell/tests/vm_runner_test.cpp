@@ -216,7 +216,21 @@ TEST_CASE("a stage's domain: FLEET_ACCEL and FLEET_HYPERVISOR configure it and n
     CHECK(r.error().message.starts_with("FLEET_HYPERVISOR: children=N and memory=SIZE are both needed"));
 }
 
-TEST_CASE("folders the guest needs itself, or that --share cannot name, are not shared")
+TEST_CASE("a Linux stage's domain gets the working folder where the guest can mount it")
+{
+    VmOptions o{"/x/fleet-vmm", true};
+    for (auto [cwd, at] : {std::pair{"/src", "/src"}, {"/etc", "/host/etc"}}) {
+        INFO(cwd);
+        auto xml = stage_xml(vm_command(o, "applet/ls", true, {"ls"}, {}, cwd), "s-0", false);
+        REQUIRE(xml.has_value());
+        auto def = fleet::router::parse_domain_xml(*xml);
+        REQUIRE(def.has_value());
+        CHECK(def->filesystems == std::vector<fleet::router::Filesystem>{{cwd, at, true}});
+        CHECK(def->workdir == at);
+    }
+}
+
+TEST_CASE("folders the guest needs itself go under /host; those --share cannot name are not shared")
 {
     CHECK(shareable_folder("/home/me/src"));
     CHECK(shareable_folder("/tmp"));
@@ -229,6 +243,27 @@ TEST_CASE("folders the guest needs itself, or that --share cannot name, are not 
         INFO(dir);
         CHECK_FALSE(shareable_folder(dir));
     }
+    // The working folder: at its own path, a folder of the guest's under /host, or nowhere.
+    CHECK(share_point("/home/me/src") == "/home/me/src");
+    CHECK(share_point("/etc/apt") == "/etc/apt");
+    for (auto [dir, at] : {std::pair{"/etc", "/host/etc"},
+                           {"/usr", "/host/usr"},
+                           {"/usr/bin", "/host/usr/bin"},
+                           {"/root", "/host/root"},
+                           {"/run", "/host/run"}}) {
+        INFO(dir);
+        CHECK(share_point(dir) == at);
+    }
+    for (const char* dir : {"/", "/proc", "/proc/1", "/sys/x", "/dev", "/a:b", "relative", ""}) {
+        INFO(dir);
+        CHECK(share_point(dir).empty());
+    }
+    CHECK(share_point("/dev/shm/work") == "/dev/shm/work");
+    CHECK(vm_launch_argv({"/x/fleet-vmm", true}, "applet/ls", true, {"ls"}, {}, "/etc") ==
+          std::vector<std::string>{"/x/fleet-vmm", "run", "--share", "/etc:/host/etc:ro", "-w", "/host/etc", "linux",
+                                   "ls"});
+    CHECK(vm_launch_argv({"/x/fleet-vmm", true}, "applet/ls", true, {"ls"}, {}, "/") ==
+          std::vector<std::string>{"/x/fleet-vmm", "run", "linux", "ls"});
     CHECK(host_only_variable("PATH"));
     CHECK(host_only_variable("FLEET_IMAGES"));
     CHECK_FALSE(host_only_variable("LC_ALL"));

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """fsh's VM runner where the differential corpus cannot compare with dash:
 `images`, that a command really runs in a guest, `host CMD` beside a VM,
-a runtime program given a file (busybox's runs it), the shared working folder turned off
+a runtime program given a file (busybox's runs it), the working folder
+/etc (shared under /host), the shared working folder turned off
 (--no-share, FSH_SHARE=no) and read-only, a background VM job killed with
 kill %1, a missing launcher, and on a pseudo-terminal Ctrl-C, Ctrl-Z and
 fg of a pipeline of VMs, a background VM job, and Tab completing an image
@@ -48,10 +49,10 @@ class Env:
         for v in ("FLEET_VMM", "FLEET_IMAGES", "FLEET_ACCEL"):
             self.env[v] = os.environ[v]
 
-    def run(self, *args, env=None):
+    def run(self, *args, env=None, cwd=None):
         e = dict(self.env, **(env or {}))
-        p = subprocess.run([self.fsh, *args], cwd=self.work, env=e, stdin=subprocess.DEVNULL, capture_output=True,
-                           timeout=TIMEOUT)
+        p = subprocess.run([self.fsh, *args], cwd=cwd or self.work, env=e, stdin=subprocess.DEVNULL,
+                           capture_output=True, timeout=TIMEOUT)
         return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
 
     def vms(self):
@@ -102,6 +103,15 @@ def test_share(e):
     for args, env in ((["--no-share"], None), ([], {"FSH_SHARE": "no"})):
         status, out, err = e.run(*args, "-c", "grep -c . data.txt", env=env)
         check(status != 0 and out == "", f"{args or env}: the folder was shared: {status} {out!r}")
+
+
+def test_a_folder_of_the_guests_own_is_the_hosts(e):
+    # In /etc (a folder the guest has itself) a Linux command sees the
+    # host's /etc, shared under /host: never the guest's own files.
+    with open("/etc/passwd") as f:
+        lines = sum(1 for line in f if line.strip())
+    status, out, err = e.run("-c", "grep -c . passwd; ls | grep -cx passwd", cwd="/etc")
+    check((status, out) == (0, f"{lines}\n1\n"), f"in /etc: {status} {out!r} {err}")
 
 
 def test_runtime_program_with_a_file_runs_as_the_applet(e):
@@ -211,7 +221,8 @@ def main():
     e = Env(os.path.abspath(sys.argv[1]))
     failures = 0
     tests = [test_images, test_is_a_vm, test_host_beside_vm, test_share,
-             test_runtime_program_with_a_file_runs_as_the_applet, test_kill_job, test_missing_launcher, test_terminal]
+             test_runtime_program_with_a_file_runs_as_the_applet, test_a_folder_of_the_guests_own_is_the_hosts,
+             test_kill_job, test_missing_launcher, test_terminal]
     try:
         for test in tests:
             started = time.monotonic()

@@ -298,7 +298,7 @@ Result<std::string> stage_xml(const VmCommand& command, const std::string& name,
         def.env.emplace_back(e.substr(0, eq), eq == std::string::npos ? "" : e.substr(eq + 1));
     }
     def.workdir = command.workdir;
-    if (!command.share.empty()) def.filesystems.push_back(router::Filesystem{command.share, command.share, true});
+    if (!command.share.empty()) def.filesystems.push_back(router::Filesystem{command.share, command.share_at, true});
     if (!command.hypervisor.empty()) {
         auto q = router::parse_hypervisor_quota(command.hypervisor);
         if (!q) return fail(std::string(hypervisor_variable) + ": " + q.error().message);

@@ -92,7 +92,7 @@ struct VmOptions {
 // A resolved command as a VM (pure): its image, the program's arguments
 // (an applet's name first: `linux NAME ARGS`), its environment (guest
 // variables only), and for a Linux image with share_cwd the shell's working
-// folder, shared read-only at the same path, as its working folder.
+// folder, shared read-only (at share_point), as its working folder.
 // `FLEET_HYPERVISOR=children=N,memory=SIZE[,depth=N] cmd`: cmd's domain
 // gets a hypervisor channel with these quotas (docs/hypervisor.md).
 inline constexpr std::string_view hypervisor_variable = "FLEET_HYPERVISOR";
@@ -103,7 +103,8 @@ struct VmCommand {
     std::vector<std::string> args;
     std::vector<std::string> env;  // NAME=VALUE
     std::string workdir;           // "" : the guest's default
-    std::string share;             // a host folder shared read-only at the same path; "" : none
+    std::string share;             // a host folder shared read-only; "" : none
+    std::string share_at;          // where the guest mounts it (share_point)
     std::string hypervisor;        // FLEET_HYPERVISOR's quota words: a hypervisor channel (router only); "" : none
     std::string accel;             // FLEET_ACCEL as the command sees it: "kvm", "tcg"; "" or "auto": the host's best
 };
@@ -118,7 +119,7 @@ bool linux_program(VmCatalog& catalog, const std::string& program);
 std::string program_for(VmCatalog& catalog, const std::string& program, const std::vector<std::string>& argv);
 
 // The launcher's argv for a resolved command (pure; unit-tested):
-// fleet-vmm run [--no-stdin] [-e NAME=VALUE]... [--share DIR:DIR:ro -w DIR] IMAGE [APPLET] ARGS...
+// fleet-vmm run [--no-stdin] [-e NAME=VALUE]... [--share DIR:AT:ro -w AT] IMAGE [APPLET] ARGS...
 // cwd: the shell's working folder. linux: whether the image is a Linux one.
 // no_stdin: the VM gets end-of-file at once (see background_on_terminal).
 std::vector<std::string> vm_launch_argv(const VmOptions& options, const std::string& program, bool linux,
@@ -137,6 +138,13 @@ bool background_on_terminal(int fd);
 // without hiding the guest's own files (/, /usr, /bin, /dev, ...) or
 // breaking the --share syntax (a ':' in it; blanks and commas are fine).
 bool shareable_folder(const std::string& dir);
+// Where a Linux VM gets the working folder dir: at the same path when it
+// can (shareable_folder), else one of the guest's own folders (/etc, /usr,
+// /root, ...) under /host (/host/etc), so `ls` and relative names there
+// mean the host's files, never the guest's; "": nowhere (/, and /proc,
+// /sys, /dev and below, whose files are not files; a ':' in it).
+inline constexpr std::string_view host_folders = "/host";
+std::string share_point(const std::string& dir);
 
 // Variables that describe the host, not the guest (PATH, HOME, SHELL, USER,
 // LOGNAME) and the launcher's own settings (FLEET_*): not passed with -e.
