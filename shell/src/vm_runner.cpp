@@ -59,6 +59,21 @@ std::optional<std::string> VmResolver::resolve(const std::string& name, const st
     return std::nullopt;
 }
 
+std::string VmResolver::describe(const std::string& program)
+{
+    std::string_view p = program;
+    if (p.starts_with(runtime_prefix)) {
+        std::string name(p.substr(runtime_prefix.size()));
+        const VmImage* image = catalog_.find(name);
+        bool falls_back = image && image->options && catalog_.has_applet(name);
+        return "a VM: the runtime program " + name + (falls_back ? " (busybox's " + name + " when given a file)" : "");
+    }
+    if (p.starts_with(applet_prefix))
+        return "a VM: busybox's " + std::string(p.substr(applet_prefix.size())) + " on the Linux image";
+    if (p.starts_with(image_prefix)) return "a VM: the image " + std::string(p.substr(image_prefix.size()));
+    return program;
+}
+
 std::optional<std::string> VmResolver::listing()
 {
     std::string text = "IMAGE            KIND     DESCRIPTION\n";

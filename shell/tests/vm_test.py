@@ -73,6 +73,10 @@ def test_images(e):
     check(status == 0, f"images: status {status}: {err}")
     check(re.search(r"^cat +runtime ", out, re.M), f"images lists no runtime cat:\n{out}")
     check(re.search(r"^Linux applets", out, re.M) and re.search(r"\bgrep\b", out), f"no Linux applets:\n{out}")
+    # type and command -v say what each name runs as.
+    status, out, err = e.run("-c", "type upper grep hello; command -v grep")
+    check((status, out) == (0, "upper is a VM: the runtime program upper\ngrep is a VM: busybox's grep on the Linux "
+                               "image\nhello is a VM: the image hello\ngrep\n"), f"type: {status} {out!r} {err}")
 
 
 def test_is_a_vm(e):

@@ -74,6 +74,7 @@ FSH_BUILTIN(host);
 FSH_BUILTIN(help);
 FSH_BUILTIN(exec);
 FSH_BUILTIN(command);
+FSH_BUILTIN(type);
 #undef FSH_BUILTIN
 
 }  // namespace fleet::shell

@@ -16,7 +16,8 @@ constexpr auto table = std::to_array<Builtin>({
     {"bg", builtin_bg, false, "bg [%JOB]", "resume a stopped job in the background"},
     {"break", builtin_break_, true, "break [N]", "leave the innermost N loops"},
     {"cd", builtin_cd, false, "cd [DIR|-]", "change the working folder"},
-    {"command", builtin_command, false, "command NAME [ARG...]", "run NAME skipping functions"},
+    {"command", builtin_command, false, "command [-v|-V] NAME [ARG...]",
+     "run NAME skipping functions; -v, -V: say how it would run"},
     {"continue", builtin_continue_, true, "continue [N]", "next iteration of the Nth loop"},
     {"echo", builtin_echo, false, "echo [-n] [ARG...]", "print the arguments (with \\n-style escapes)"},
     {"eval", builtin_eval, true, "eval [ARG...]", "run the arguments as shell text"},
@@ -44,6 +45,7 @@ constexpr auto table = std::to_array<Builtin>({
     {"test", builtin_test, false, "test EXPR", "evaluate a condition"},
     {"trap", builtin_trap, true, "trap [ACTION SIGNAL...]", "run ACTION on EXIT or a signal"},
     {"true", builtin_true_, false, "true", "succeed"},
+    {"type", builtin_type, false, "type NAME...", "say how each name would run (builtin, function, VM, ...)"},
     {"unset", builtin_unset, true, "unset [-fv] NAME...", "remove variables or functions"},
     {"wait", builtin_wait, false, "wait [PID|%JOB...]", "wait for background jobs"},
 });

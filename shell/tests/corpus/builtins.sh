@@ -25,3 +25,10 @@ trap 'echo trapped exit' EXIT
 command echo via command
 type_check() { echo function; }; command -v >/dev/null 2>&1 || true
 echo "${PWD:+pwd set}"
+# type and command -v/-V: how a name would run (a host program: its path).
+tf() { :; }
+type cd if tf export cat nosuch-command; echo "type status $?"
+command -v cd; command -v if; command -v tf; command -v cat
+command -v nosuch-command; echo "command -v status $?"
+command -V cd; command -V nosuch-command; echo "command -V status $?"
+command -p echo via command -p

@@ -61,6 +61,9 @@ public:
     // What `images` prints: the commands this resolver offers; nullopt
     // when it has no catalog (host programs).
     virtual std::optional<std::string> listing() { return std::nullopt; }
+    // What `type NAME` says after "NAME is " for what resolve() answered:
+    // by default the answer itself (a host program's path).
+    virtual std::string describe(const std::string& program) { return program; }
 };
 
 // fork + exec of host programs.

@@ -79,6 +79,7 @@ public:
     explicit VmResolver(VmCatalog& catalog) : catalog_(catalog) {}
     std::optional<std::string> resolve(const std::string& name, const std::string& path) override;
     std::optional<std::string> listing() override;
+    std::string describe(const std::string& program) override;
 
 private:
     VmCatalog& catalog_;
