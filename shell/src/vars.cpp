@@ -27,6 +27,7 @@ Shell::Shell(Settings s) : settings(std::move(s)), shell_pid(::getpid())
     if (!vars.contains("PS2")) vars["PS2"] = Variable{"> ", false, false};
     if (!vars.contains("PS4")) vars["PS4"] = Variable{"+ ", false, false};
     vars["PPID"] = Variable{std::to_string(::getppid()), false, false};
+    vars["OPTIND"] = Variable{"1", false, false};
     char cwd[4096];
     if (::getcwd(cwd, sizeof cwd)) vars["PWD"] = Variable{cwd, true, false};
 }

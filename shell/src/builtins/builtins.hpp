@@ -75,6 +75,8 @@ FSH_BUILTIN(help);
 FSH_BUILTIN(exec);
 FSH_BUILTIN(command);
 FSH_BUILTIN(type);
+FSH_BUILTIN(getopts);
+FSH_BUILTIN(umask);
 #undef FSH_BUILTIN
 
 }  // namespace fleet::shell

@@ -26,6 +26,7 @@ constexpr auto table = std::to_array<Builtin>({
     {"export", builtin_export_, true, "export [-p] NAME[=VALUE]...", "pass variables to commands"},
     {"false", builtin_false_, false, "false", "fail"},
     {"fg", builtin_fg, false, "fg [%JOB]", "bring a job to the foreground"},
+    {"getopts", builtin_getopts, false, "getopts OPTSTRING NAME [ARG...]", "the next option of the arguments"},
     {"help", builtin_help, false, "help [NAME]", "list builtins, or describe one"},
     {"host", builtin_host, false, "host CMD [ARG...]", "run a host program (not a VM)"},
     {"images", builtin_images, false, "images", "list the images and Linux applets commands run as"},
@@ -46,6 +47,7 @@ constexpr auto table = std::to_array<Builtin>({
     {"trap", builtin_trap, true, "trap [ACTION SIGNAL...]", "run ACTION on EXIT or a signal"},
     {"true", builtin_true_, false, "true", "succeed"},
     {"type", builtin_type, false, "type NAME...", "say how each name would run (builtin, function, VM, ...)"},
+    {"umask", builtin_umask, false, "umask [-S] [MASK]", "the file mode mask of files fsh creates"},
     {"unset", builtin_unset, true, "unset [-fv] NAME...", "remove variables or functions"},
     {"wait", builtin_wait, false, "wait [PID|%JOB...]", "wait for background jobs"},
 });

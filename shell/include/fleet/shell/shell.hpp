@@ -188,6 +188,10 @@ public:
     int eval_depth = 0;
     long substitution_count = 0;  // command substitutions run so far
     std::vector<std::map<std::string, std::optional<Variable>>> local_frames;
+    struct GetoptsState {
+        std::size_t pos = 0;     // the next option's place in the word before OPTIND; 0: a new word
+        std::string optind_set;  // the OPTIND getopts last set: another value starts over
+    } getopts_state;
 };
 
 }  // namespace fleet::shell

@@ -1,0 +1,34 @@
+# getopts: options alone and together, values attached and apart, --,
+# unknown options and missing values (loud and silent), OPTIND after each,
+# the positional parameters by default; and umask, octal and symbolic.
+# (POSIX unsets OPTARG after an option without a value, dash empties it:
+# ${OPTARG:-none} reads the same either way.)
+f() {
+    OPTIND=1
+    while getopts "ab:c" opt "$@"; do
+        echo "opt=$opt OPTARG=${OPTARG:-none} OPTIND=$OPTIND"
+    done
+    echo "end opt=$opt OPTIND=$OPTIND"
+}
+f -a -b val -c rest
+f -acb v x
+f -bval -- -a
+f -x -a 2>/dev/null
+f -b 2>/dev/null
+f
+g() { OPTIND=1; while getopts ":b:x" o "$@"; do echo "o=$o OPTARG=$OPTARG"; done; }
+g -q -b
+set -- -a -c file
+OPTIND=1
+while getopts ac o; do echo "pos $o $OPTIND"; done
+shift $((OPTIND - 1)); echo "left: $*"
+getopts a 1bad -a 2>/dev/null; echo "bad name $?"
+getopts a 2>/dev/null; echo "no name $?"
+umask 022; umask; umask -S
+umask 027; umask
+umask u=rwx,g=rx,o=; umask
+umask g+w,o+r; umask -S
+umask a-x; umask -S
+umask 999 2>/dev/null; echo "bad mask $?"
+umask u=q 2>/dev/null; echo "bad mode $?"
+umask 077; echo made > "$TMPDIR/umask-made"; ls -l "$TMPDIR/umask-made" | cut -c1-10
