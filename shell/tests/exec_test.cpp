@@ -63,6 +63,17 @@ TEST_CASE("builtin output follows redirections, and they are undone afterwards")
     CHECK(r.err == "err\n");
 }
 
+TEST_CASE("source is ., and hash checks that names resolve")
+{
+    fleet::test::TempDir dir;
+    fleet::test::write_file(dir / "lib.sh", "LIBVAR=\"from $1\"\n");
+    TestShell t;
+    auto r = t.run("source " + (dir / "lib.sh") +
+                   " arg; echo \"$LIBVAR\"; hash echo grep; echo $?; hash missing_x; echo $?");
+    CHECK(r.out == "from arg\n0\n1\n");
+    CHECK(r.err.find("hash: missing_x: not found") != std::string::npos);
+}
+
 TEST_CASE("without router support, routers and router say so; ps lists no job VMs")
 {
     for (const char* cmd : {"routers", "router x"}) {

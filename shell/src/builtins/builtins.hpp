@@ -77,6 +77,9 @@ FSH_BUILTIN(command);
 FSH_BUILTIN(type);
 FSH_BUILTIN(getopts);
 FSH_BUILTIN(umask);
+FSH_BUILTIN(ulimit);
+FSH_BUILTIN(times);
+FSH_BUILTIN(hash);
 #undef FSH_BUILTIN
 
 }  // namespace fleet::shell

@@ -1,6 +1,7 @@
 # getopts: options alone and together, values attached and apart, --,
 # unknown options and missing values (loud and silent), OPTIND after each,
-# the positional parameters by default; and umask, octal and symbolic.
+# the positional parameters by default; and umask, octal and symbolic;
+# ulimit, times and hash.
 # (POSIX unsets OPTARG after an option without a value, dash empties it:
 # ${OPTARG:-none} reads the same either way.)
 f() {
@@ -32,3 +33,10 @@ umask a-x; umask -S
 umask 999 2>/dev/null; echo "bad mask $?"
 umask u=q 2>/dev/null; echo "bad mode $?"
 umask 077; echo made > "$TMPDIR/umask-made"; ls -l "$TMPDIR/umask-made" | cut -c1-10
+
+ulimit; ulimit -f; ulimit -n; ulimit -Hn; ulimit -a
+(ulimit -n 100; ulimit -n; ulimit -Sn); ulimit -n
+ulimit -q 2>/dev/null; echo "bad option $?"
+ulimit -n lots 2>/dev/null; echo "bad limit $?"
+times | wc -l
+hash cat; hash nosuch-command 2>/dev/null; echo "hash $?"
