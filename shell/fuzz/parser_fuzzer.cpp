@@ -3,7 +3,8 @@
 // The input is a script, which fsh takes from anyone (a file, -c, eval).
 // Tokenizing and parsing may refuse it, never crash, hang or read out of
 // bounds; an error names a position inside the text; whatever parses also
-// dumps, and parsing it one command at a time agrees with parsing it whole.
+// dumps, and parsing it one command at a time agrees with parsing it whole;
+// parsed again with aliases to substitute, it is refused or parsed.
 #include <fleet/shell/dump.hpp>
 #include <fleet/shell/parser.hpp>
 
@@ -53,5 +54,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         items += (*command)->items.size();
     }
     if (items != program->items.size()) die("one command at a time gives other items", input);
+    // The same text with aliases to substitute: ones that refer to each
+    // other, to themselves, end in a blank, hold operators, a $( ) and an
+    // open quote. Refused or parsed, never a crash or an endless expansion.
+    static const Aliases aliases = {{"a", "b c"},        {"b", "a "},   {"c", "c c"},      {"e", "echo "},
+                                    {"p", "x | y; z &"}, {"s", "$(a)"}, {"q", "echo 'it"}, {"n", ""},
+                                    {"i", "if"},         {"f", "fi"},   {"h", "cat <<E"}};
+    Parser with_aliases(input, &aliases);
+    for (int i = 0; i < 10000; ++i) {
+        auto command = with_aliases.next_command();
+        if (!command) {
+            if (command.error().message.empty()) die("an alias error without a message", input);
+            break;
+        }
+        if (!*command) break;
+    }
     return 0;
 }

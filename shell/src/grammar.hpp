@@ -6,14 +6,18 @@
 
 #include <fleet/shell/lexer.hpp>
 
+#include <deque>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 
 namespace fleet::shell {
 
 class Grammar {
 public:
-    explicit Grammar(Source& src) : src_(src), lexer_(src) {}
+    // The aliases substituted are src.aliases (the shell's, or none).
+    explicit Grammar(Source& src) : src_(src), lexer_(src), aliases_(src.aliases) {}
 
     std::optional<List> complete_command();  // nullopt at the end of input
     List compound_list(bool may_be_empty = false);
@@ -47,9 +51,26 @@ private:
     void expect_reserved(std::string_view word, std::string_view context);
     void expect_op(std::string_view op, std::string_view context);
 
+    // Alias substitution (POSIX XCU 2.3.1) of the word in command position:
+    // its value's tokens go before the rest of the input; a value ending in
+    // a blank makes the next word a command word too. A word from an
+    // alias's own value never expands that alias again.
+    void expand_alias();
+
     Source& src_;
     Lexer lexer_;
     std::optional<Token> peeked_;
+    const Aliases* aliases_;
+    struct Pending {
+        Token token;
+        std::set<std::string> within;  // the aliases whose values it came from
+        bool blank_after = false;      // the last of a value that ends in a blank
+    };
+    std::deque<Pending> pending_;
+    std::set<std::string> peeked_within_;
+    bool peeked_blank_after_ = false;
+    bool expand_next_ = false;  // the word just read ended an alias's value that ends in a blank
+    int alias_tokens_ = 0;      // tokens made from aliases in this complete command: bounded
 };
 
 [[noreturn]] void throw_error(Pos pos, std::string message, bool incomplete = false);

@@ -38,11 +38,50 @@ bool is_reserved(std::string_view s)
 const Token& Grammar::peek()
 {
     if (!peeked_) {
+        if (!pending_.empty()) {
+            peeked_ = std::move(pending_.front().token);
+            peeked_within_ = std::move(pending_.front().within);
+            peeked_blank_after_ = pending_.front().blank_after;
+            pending_.pop_front();
+            return *peeked_;
+        }
         auto tok = lexer_.next();
         if (!tok) throw tok.error();
         peeked_ = std::move(*tok);
+        peeked_within_.clear();
+        peeked_blank_after_ = false;
     }
     return *peeked_;
+}
+
+void Grammar::expand_alias()
+{
+    constexpr int max_alias_tokens = 10000;  // alias a='a a' a b='a' ... cannot grow without end
+    expand_next_ = false;
+    while (aliases_ && !aliases_->empty()) {
+        const Token& tok = peek();
+        if (tok.kind != TokenKind::word || !tok.plain || is_reserved(tok.text)) return;
+        auto it = aliases_->find(tok.text);
+        if (it == aliases_->end() || peeked_within_.count(tok.text)) return;
+        Source text{it->second, 0, tok.pos, src_.depth, aliases_};
+        Lexer lexer(text);
+        std::set<std::string> within = peeked_within_;
+        within.insert(tok.text);
+        std::vector<Pending> made;
+        for (;;) {
+            auto t = lexer.next();
+            if (!t) throw_error(tok.pos, "in alias " + tok.text + ": " + t.error().message);
+            if (t->kind == TokenKind::end) break;
+            if (++alias_tokens_ > max_alias_tokens) throw_error(tok.pos, "aliases expand too far");
+            made.push_back(Pending{std::move(*t), within});
+        }
+        const std::string& value = it->second;
+        bool blank_after = !value.empty() && (value.back() == ' ' || value.back() == '\t');
+        if (!made.empty()) made.back().blank_after = blank_after || peeked_blank_after_;
+        peeked_.reset();
+        pending_.insert(pending_.begin(), std::make_move_iterator(made.begin()), std::make_move_iterator(made.end()));
+        // An empty value: the word after it is in command position, checked next.
+    }
 }
 
 Token Grammar::next()
@@ -50,6 +89,8 @@ Token Grammar::next()
     peek();
     Token tok = std::move(*peeked_);
     peeked_.reset();
+    expand_next_ = peeked_blank_after_;
+    peeked_blank_after_ = false;
     return tok;
 }
 
@@ -135,6 +176,7 @@ void Grammar::sequential_sep()
 // complete_command: list separator_op? — one line's worth (up to a newline).
 std::optional<List> Grammar::complete_command()
 {
+    alias_tokens_ = 0;  // the bound is per complete command
     linebreak();
     if (peek().kind == TokenKind::end) return std::nullopt;
     List list;
@@ -214,7 +256,10 @@ Pipeline Grammar::pipeline()
 
 // --- the API -------------------------------------------------------------
 
-Parser::Parser(std::string_view text) : src_{text, 0, {}}, grammar_(std::make_unique<Grammar>(src_)) {}
+Parser::Parser(std::string_view text, const Aliases* aliases)
+    : src_{text, 0, {}, 0, aliases}, grammar_(std::make_unique<Grammar>(src_))
+{
+}
 Parser::~Parser() = default;
 
 ParseResult<std::optional<List>> Parser::next_command()
@@ -256,9 +301,10 @@ ParseResult<std::shared_ptr<Program>> parse_command_substitution(Source& src)
     }
 }
 
-ParseResult<std::shared_ptr<Program>> parse_backquoted(std::string_view text, Pos pos, int depth)
+ParseResult<std::shared_ptr<Program>> parse_backquoted(std::string_view text, Pos pos, int depth,
+                                                       const Aliases* aliases)
 {
-    Source src{text, 0, pos, depth + 1};
+    Source src{text, 0, pos, depth + 1, aliases};
     if (src.depth >= max_depth) return std::unexpected(ParseError{pos, "nesting too deep"});
     try {
         Grammar grammar(src);

@@ -77,6 +77,7 @@ Assignment make_assignment(Token tok, std::size_t name_length)
 // command: simple_command | compound_command redirect_list? | function_definition
 CommandPtr Grammar::command()
 {
+    expand_alias();
     const Token& tok = peek();
     if (tok.kind == TokenKind::op && tok.text == "(") return compound_command();
     if (tok.kind == TokenKind::word && tok.plain && is_reserved(tok.text)) {
@@ -265,6 +266,10 @@ CommandPtr Grammar::simple_command()
     cmd->pos = peek().pos;
     SimpleCommand simple;
     for (;;) {
+        // After assignments and redirections the word is still the command's
+        // name; after an alias ending in a blank, the next word is checked too.
+        if (expand_next_ || (simple.words.empty() && (!simple.assignments.empty() || !cmd->redirects.empty())))
+            expand_alias();
         if (io_redirect(cmd->redirects)) continue;
         if (peek().kind != TokenKind::word) break;
         Token tok = next();

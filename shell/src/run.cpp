@@ -19,7 +19,7 @@ int Shell::run_text(std::string_view text, std::string_view name)
         int& depth;
         ~Leave() { --depth; }
     } leave{eval_depth};
-    Parser parser(text);
+    Parser parser(text, &aliases);
     int status = 0;
     for (;;) {
         auto command = parser.next_command();

@@ -12,6 +12,7 @@ ParseResult<std::shared_ptr<Program>> parse_command_substitution(Source& src);
 
 // Parse the whole of text (the inside of backquotes) as a program whose
 // first character sits at pos.
-ParseResult<std::shared_ptr<Program>> parse_backquoted(std::string_view text, Pos pos, int depth);
+ParseResult<std::shared_ptr<Program>> parse_backquoted(std::string_view text, Pos pos, int depth,
+                                                       const Aliases* aliases);
 
 }  // namespace fleet::shell

@@ -233,7 +233,7 @@ ParseResult<void> scan_backquote(Source& src, std::vector<WordPart>& parts, bool
         }
         text += c;
     }
-    auto program = parse_backquoted(text, inner, src.depth);
+    auto program = parse_backquoted(text, inner, src.depth, src.aliases);
     if (!program) return std::unexpected(program.error());
     WordPart part;
     part.kind = PartKind::command;

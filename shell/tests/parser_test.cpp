@@ -165,3 +165,30 @@ TEST_CASE("here-document delimiters: quoting turns expansion off")
     CHECK(r[2].here->expand);
     CHECK(r[2].here->body.parts.at(0).kind == PartKind::param);
 }
+
+TEST_CASE("aliases: substituted in command position, bounded, errors at the alias's word")
+{
+    Aliases aliases = {
+        {"ll", "ls -l"}, {"grow", "grow2 grow2 "}, {"grow2", "grow grow "}, {"q", "echo 'open"}, {"e", "echo "}};
+    auto words_of = [&](std::string_view text) {
+        Parser parser(text, &aliases);
+        auto c = parser.next_command();
+        REQUIRE(c);
+        REQUIRE(*c);
+        const auto& simple = std::get<SimpleCommand>((*c)->items.at(0).and_or.pipelines.at(0).commands.at(0)->node);
+        std::vector<std::string> out;
+        for (const auto& w : simple.words) out.push_back(w.parts.at(0).text);
+        return out;
+    };
+    CHECK(words_of("ll /tmp") == std::vector<std::string>{"ls", "-l", "/tmp"});
+    CHECK(words_of("echo ll") == std::vector<std::string>{"echo", "ll"});     // not in command position
+    CHECK(words_of("e ll") == std::vector<std::string>{"echo", "ls", "-l"});  // after a value ending in a blank
+    CHECK(words_of("'ll'") == std::vector<std::string>{"ll"});                // quoted: never an alias
+    // Each alias stops at itself, so this grows a little and ends.
+    CHECK(words_of("grow x").size() < 20);
+    Parser open("q\necho next\n", &aliases);
+    auto bad = open.next_command();
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().pos.line == 1);
+    CHECK(bad.error().message.find("in alias q") != std::string::npos);
+}

@@ -80,6 +80,8 @@ FSH_BUILTIN(umask);
 FSH_BUILTIN(ulimit);
 FSH_BUILTIN(times);
 FSH_BUILTIN(hash);
+FSH_BUILTIN(alias);
+FSH_BUILTIN(unalias);
 #undef FSH_BUILTIN
 
 }  // namespace fleet::shell

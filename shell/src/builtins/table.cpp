@@ -13,6 +13,7 @@ constexpr auto table = std::to_array<Builtin>({
     {".", builtin_dot, true, ". FILE [ARG...]", "run FILE's commands in this shell"},
     {":", builtin_colon, true, ": [ARG...]", "do nothing, successfully"},
     {"[", builtin_test, false, "[ EXPR ]", "evaluate a condition (as test)"},
+    {"alias", builtin_alias, false, "alias [NAME[=VALUE]...]", "define or show aliases"},
     {"bg", builtin_bg, false, "bg [%JOB]", "resume a stopped job in the background"},
     {"break", builtin_break_, true, "break [N]", "leave the innermost N loops"},
     {"cd", builtin_cd, false, "cd [DIR|-]", "change the working folder"},
@@ -52,6 +53,7 @@ constexpr auto table = std::to_array<Builtin>({
     {"type", builtin_type, false, "type NAME...", "say how each name would run (builtin, function, VM, ...)"},
     {"ulimit", builtin_ulimit, false, "ulimit [-H|-S] [-a|-tfdscmlpnvwr] [LIMIT]", "resource limits"},
     {"umask", builtin_umask, false, "umask [-S] [MASK]", "the file mode mask of files fsh creates"},
+    {"unalias", builtin_unalias, false, "unalias [-a] NAME...", "remove aliases"},
     {"unset", builtin_unset, true, "unset [-fv] NAME...", "remove variables or functions"},
     {"wait", builtin_wait, false, "wait [PID|%JOB...]", "wait for background jobs"},
 });

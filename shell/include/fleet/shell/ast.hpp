@@ -8,6 +8,7 @@
 // characters again.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,6 +16,10 @@
 #include <vector>
 
 namespace fleet::shell {
+
+// The shell's aliases, NAME -> VALUE (alias, unalias): the parser
+// substitutes them in command position.
+using Aliases = std::map<std::string, std::string>;
 
 struct Pos {
     int line = 1;

@@ -37,7 +37,8 @@ struct Source {
     std::string_view text;
     std::size_t offset = 0;
     Pos pos;
-    int depth = 0;  // nesting of compound commands, ${ }, $( ): bounded (max_depth)
+    int depth = 0;                     // nesting of compound commands, ${ }, $( ): bounded (max_depth)
+    const Aliases* aliases = nullptr;  // substituted in command position, $( ) included; none if null
 
     [[nodiscard]] bool at_end() const { return offset >= text.size(); }
     [[nodiscard]] char peek(std::size_t ahead = 0) const

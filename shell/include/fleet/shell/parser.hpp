@@ -21,7 +21,9 @@ class Grammar;
 class Parser {
 public:
     // text must outlive the parser; the tree it returns owns its strings.
-    explicit Parser(std::string_view text);
+    // aliases (the shell's, NAME -> VALUE) are substituted in command
+    // position; they must outlive the parser too.
+    explicit Parser(std::string_view text, const Aliases* aliases = nullptr);
     ~Parser();
     Parser(const Parser&) = delete;
     Parser& operator=(const Parser&) = delete;

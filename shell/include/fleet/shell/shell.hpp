@@ -169,6 +169,7 @@ public:
     std::vector<std::string> positional;
     std::string arg0;
     std::map<std::string, std::shared_ptr<const FunctionDef>> functions;
+    Aliases aliases;                   // alias NAME=VALUE: substituted as later commands are parsed
     std::map<int, std::string> traps;  // signal (0 = EXIT) -> action
     std::vector<std::unique_ptr<Job>> jobs;
     int last_status = 0;
