@@ -54,7 +54,8 @@ constexpr const char* usage_text =
     "                   commands run on the one chosen, else on this host's\n"
     "  --no-router      run commands through fleet-vmm, never a router (also\n"
     "                   FSH_RUNNER=vmm)\n"
-    "  -i               interactive even if stdin is not a terminal\n"
+    "  -i               interactive even if stdin is not a terminal; an\n"
+    "                   interactive fsh first runs $ENV, else ~/.fshrc\n"
     "  -e -u -x -f -n   as `set -e` etc.; -o pipefail as `set -o pipefail`\n"
     "  --no-share       do not share the working folder (read-only, same path)\n"
     "                   into Linux-image commands (also FSH_SHARE=no)\n"
@@ -211,9 +212,29 @@ void greet(Shell& sh, RouterSession* routers)
     if (auto c = routers->client(); !c) sh.error(c.error().message);
 }
 
+// The startup file of an interactive shell, run in it before the first
+// prompt (aliases, functions, PS1): $ENV, a path, else ~/.fshrc; none if
+// neither is a readable file, or the shell runs with another user's rights.
+// A status: the file ended the shell (exit).
+std::optional<int> run_startup_file(Shell& sh)
+{
+    if (::getuid() != ::geteuid() || ::getgid() != ::getegid()) return std::nullopt;
+    std::string path = sh.get("ENV").value_or("");
+    if (path.empty()) {
+        std::string home = sh.get("HOME").value_or("");
+        if (home.empty()) return std::nullopt;
+        path = home + "/.fshrc";
+    }
+    if (::access(path.c_str(), R_OK) != 0) return std::nullopt;
+    std::string quoted;
+    for (char c : path) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return sh.run_interactive(". '" + quoted + "'");
+}
+
 int interactive_loop(Shell& sh, VmCatalog* catalog, RouterSession* routers)
 {
     sh.start_interactive();
+    if (auto status = run_startup_file(sh)) return *status;
     greet(sh, routers);
     fsh::LineEditor editor(command_names(catalog));
     std::string pending;

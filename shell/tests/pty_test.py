@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """fsh on a pseudo-terminal, as a person uses it: job control with host
-commands. Ctrl-C at the prompt, Ctrl-C of a running pipeline (`yes | cat`),
+commands. An alias from ~/.fshrc, Ctrl-C at the prompt, Ctrl-C of a running pipeline (`yes | cat`),
 Ctrl-Z and fg, a background job with jobs/wait/kill %1, and exit.
 
 usage: pty_test.py FSH
@@ -75,9 +75,13 @@ def main():
     fsh = os.path.abspath(sys.argv[1])
     home = tempfile.mkdtemp(prefix="fsh-pty-")
     env = {"PATH": "/usr/bin:/bin", "HOME": home, "PS1": PROMPT, "TERM": "xterm", "LC_ALL": "C"}
+    with open(os.path.join(home, ".fshrc"), "w") as f:  # the startup file: run before the first prompt
+        f.write("alias greet='echo from-fshrc'\n")
     t = Terminal([fsh, "--host-commands"], env)
     steps = 0
     try:
+        t.expect(re.escape(PROMPT))
+        t.command("greet", r"\r?\nfrom-fshrc")
         t.expect(re.escape(PROMPT))
         # Ctrl-C at the prompt: a fresh prompt, the shell lives on.
         t.send("echo half-typed\x03")
