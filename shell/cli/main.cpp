@@ -226,9 +226,7 @@ std::optional<int> run_startup_file(Shell& sh)
         path = home + "/.fshrc";
     }
     if (::access(path.c_str(), R_OK) != 0) return std::nullopt;
-    std::string quoted;
-    for (char c : path) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return sh.run_interactive(". '" + quoted + "'");
+    return sh.run_interactive(". " + single_quoted(path));
 }
 
 int interactive_loop(Shell& sh, VmCatalog* catalog, RouterSession* routers)

@@ -137,4 +137,16 @@ void Shell::fatal(const std::string& message, int status)
     throw ShellAbort{status};
 }
 
+std::string single_quoted(std::string_view text, std::string_view quote_escape)
+{
+    std::string q = "'";
+    for (char c : text) {
+        if (c == '\'')
+            q += quote_escape;
+        else
+            q += c;
+    }
+    return q + "'";
+}
+
 }  // namespace fleet::shell

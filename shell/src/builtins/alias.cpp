@@ -7,12 +7,10 @@
 namespace fleet::shell {
 namespace {
 
-// NAME='VALUE', quoted so that the shell reads it back.
+// NAME='VALUE', quoted so that the shell reads it back (dash's way).
 std::string quoted(const std::string& name, const std::string& value)
 {
-    std::string q = name + "='";
-    for (char c : value) q += c == '\'' ? std::string("'\"'\"'") : std::string(1, c);
-    return q + "'\n";
+    return name + "=" + single_quoted(value, "'\"'\"'") + "\n";
 }
 
 bool alias_name(std::string_view name)

@@ -12,9 +12,7 @@ int declare_names(Shell& sh, Args& args, bool exported)
     if (i < args.size() && args[i] == "-p") {
         for (const auto& [name, v] : sh.vars) {
             if (exported ? v.exported : v.readonly) {
-                std::string quoted;
-                for (char c : v.value) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-                out(std::string(exported ? "export " : "readonly ") + name + "='" + quoted + "'\n");
+                out(std::string(exported ? "export " : "readonly ") + name + "=" + single_quoted(v.value) + "\n");
             }
         }
         return 0;

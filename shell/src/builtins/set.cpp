@@ -53,9 +53,7 @@ void print_options(const Shell& sh)
 void print_variables(const Shell& sh)
 {
     for (const auto& [name, v] : sh.vars) {
-        std::string quoted;
-        for (char c : v.value) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-        out(name + "='" + quoted + "'\n");
+        out(name + "=" + single_quoted(v.value) + "\n");
     }
 }
 

@@ -10,9 +10,7 @@ int builtin_trap(Shell& sh, Args& args)
 {
     if (args.size() == 1) {
         for (const auto& [sig, action] : sh.traps) {
-            std::string quoted;
-            for (char c : action) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-            out("trap -- '" + quoted + "' " + signal_name(sig) + "\n");
+            out("trap -- " + single_quoted(action) + " " + signal_name(sig) + "\n");
         }
         return 0;
     }

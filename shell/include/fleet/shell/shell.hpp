@@ -195,4 +195,9 @@ public:
     } getopts_state;
 };
 
+// text in single quotes, as the shell reads it back (set, export -p, trap,
+// alias): each ' inside written as quote_escape; dash's alias lists
+// write it '"'"'.
+std::string single_quoted(std::string_view text, std::string_view quote_escape = "'\\''");
+
 }  // namespace fleet::shell
