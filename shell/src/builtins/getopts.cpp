@@ -31,6 +31,11 @@ int builtin_getopts(Shell& sh, Args& args)
         return status;
     };
     std::size_t n = list.size();
+    // Mid-word only while that word is still there and long enough (set --
+    // may have changed the arguments since): else a new word at OPTIND.
+    if (st.pos != 0 && (optind < 2 || static_cast<std::size_t>(optind) - 2 >= n ||
+                        st.pos >= list[static_cast<std::size_t>(optind) - 2].size()))
+        st.pos = 0;
     if (st.pos == 0) {
         if (static_cast<std::size_t>(optind) > n) return finish("?", 1);
         const std::string& a = list[static_cast<std::size_t>(optind) - 1];
@@ -41,10 +46,6 @@ int builtin_getopts(Shell& sh, Args& args)
         if (a.size() < 2 || a[0] != '-') return finish("?", 1);
         st.pos = 1;
         ++optind;
-    }
-    if (optind < 2 || static_cast<std::size_t>(optind) - 2 >= n) {  // OPTIND moved under us
-        st.pos = 0;
-        return finish("?", 1);
     }
     const std::string& word = list[static_cast<std::size_t>(optind) - 2];
     char c = word[st.pos++];
