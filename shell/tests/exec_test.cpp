@@ -74,6 +74,15 @@ TEST_CASE("source is ., and hash checks that names resolve")
     CHECK(r.err.find("hash: missing_x: not found") != std::string::npos);
 }
 
+TEST_CASE("getopts keeps its place in a word only while the word is still there")
+{
+    TestShell t;
+    auto r = t.run(
+        "set -- -abc; getopts abc o; echo $o $OPTIND; set -- -x; getopts abcx o; echo $o $OPTIND $?; "
+        "OPTIND=1; getopts abcx o; echo $o $OPTIND");
+    CHECK(r.out == "a 2\n? 2 1\nx 2\n");
+}
+
 TEST_CASE("without router support, routers and router say so; ps lists no job VMs")
 {
     for (const char* cmd : {"routers", "router x"}) {
