@@ -119,9 +119,14 @@ int Shell::execute_simple(const Command& command, const SimpleCommand& simple)
     return execute_external(words, env);
 }
 
+std::optional<std::string> Shell::resolve(const std::string& name)
+{
+    return settings.resolver->resolve(name, get("PATH").value_or("/usr/bin:/bin"));
+}
+
 int Shell::execute_external(const std::vector<std::string>& words, const std::vector<std::string>& env)
 {
-    auto program = settings.resolver->resolve(words[0], get("PATH").value_or("/usr/bin:/bin"));
+    auto program = resolve(words[0]);
     if (!program) {
         error(words[0] + ": command not found");
         return 127;
@@ -168,7 +173,7 @@ bool Shell::joinable(const Command& command)
         name += part.text;
     }
     if (name.empty() || find_builtin(name) || functions.count(name)) return false;
-    return settings.resolver->resolve(name, get("PATH").value_or("/usr/bin:/bin")).has_value();
+    return resolve(name).has_value();
 }
 
 int Shell::execute_joined(const std::vector<const Command*>& commands)
@@ -181,8 +186,7 @@ int Shell::execute_joined(const std::vector<const Command*>& commands)
         trace(*this, assigned, words);
         // The first one's stdin, the last one's stdout (the grouping keeps others out).
         if (!apply_redirects(*this, command->redirects, nullptr)) return 2;
-        auto program =
-            words.empty() ? std::nullopt : settings.resolver->resolve(words[0], get("PATH").value_or("/usr/bin:/bin"));
+        auto program = words.empty() ? std::nullopt : resolve(words[0]);
         if (!program) {
             error((words.empty() ? std::string() : words[0]) + ": command not found");
             return 127;

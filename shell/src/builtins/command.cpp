@@ -23,7 +23,7 @@ std::optional<Found> look_up(Shell& sh, const std::string& name)
     if (b && b->special) return Found{name, name + " is a special shell builtin"};
     if (sh.functions.count(name)) return Found{name, name + " is a shell function"};
     if (b) return Found{name, name + " is a shell builtin"};
-    auto program = sh.settings.resolver->resolve(name, sh.get("PATH").value_or("/usr/bin:/bin"));
+    auto program = sh.resolve(name);
     if (!program) return std::nullopt;
     return Found{program->starts_with('/') ? *program : name, name + " is " + sh.settings.resolver->describe(*program)};
 }

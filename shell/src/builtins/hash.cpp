@@ -11,7 +11,7 @@ int builtin_hash(Shell& sh, Args& args)
     for (std::size_t i = 1; i < args.size(); ++i) {
         if (args[i] == "-r") continue;
         if (find_builtin(args[i]) || sh.functions.count(args[i])) continue;
-        if (!sh.settings.resolver->resolve(args[i], sh.get("PATH").value_or("/usr/bin:/bin"))) {
+        if (!sh.resolve(args[i])) {
             sh.error("hash: " + args[i] + ": not found");
             status = 1;
         }
