@@ -1,7 +1,7 @@
 // fleet shell — `alias [NAME[=VALUE]...]` and `unalias [-a] NAME...`. An
 // alias takes effect for commands parsed after the one that defines it
-// (a script is parsed a complete command at a time), as in sh; not inside
-// $( ), which is parsed with its command.
+// (a script is parsed a complete command at a time), as in sh, inside
+// their $( ) and ` ` too (the grammar substitutes it: parser.cpp).
 #include "builtins.hpp"
 
 namespace fleet::shell {
