@@ -23,14 +23,19 @@ bool read_whole(const std::string& path, std::string& out)
     return static_cast<bool>(in.read(out.data(), static_cast<std::streamsize>(out.size())));
 }
 
+// What fsh keeps of a catalog entry.
+VmImage shell_view(const vmm::Image& img)
+{
+    return VmImage{img.name, img.kind, img.description, img.options};
+}
+
 }  // namespace
 
 void VmCatalog::load()
 {
     if (loaded_) return;
     loaded_ = true;
-    for (auto& img : vmm::list_images(dirs_))
-        images_.push_back(VmImage{img.name, img.kind, img.description, img.options});
+    for (auto& img : vmm::list_images(dirs_)) images_.push_back(shell_view(img));
 }
 
 const std::vector<VmImage>& VmCatalog::images()
@@ -58,7 +63,7 @@ const VmImage* VmCatalog::find(const std::string& name)
         for (const auto& c : candidates) {
             if (!fs::is_regular_file(c, ec)) continue;
             auto img = vmm::load_image_entry(c.string());
-            if (img && img->name == name) result = VmImage{img->name, img->kind, img->description, img->options};
+            if (img && img->name == name) result = shell_view(*img);
             break;
         }
         if (result) break;
