@@ -188,6 +188,36 @@ def test_stop_power_button(fleet):
     check(p.returncode == 0, f"stop: exit {p.returncode}: {p.stderr!r}")
 
 
+NOBODY = 65534
+
+
+def test_every_user_has_the_kernel(fleet):
+    """Each Linux entry names a kernel beside it in the catalog, readable by
+    everyone, never the cache in the home of whoever built it (root's is
+    0700: other users saw no Linux image at all). Then, where this catalog
+    and fleet-vmm are reachable by nobody (not in a CI clone under a
+    private /tmp folder), nobody boots linux-echo."""
+    folder = os.path.join(IMAGES, "linux")
+    for entry in sorted(f for f in os.listdir(folder) if f.endswith(".image")):
+        with open(os.path.join(folder, entry)) as f:
+            kernel = next(line.split("=", 1)[1].strip() for line in f if line.startswith("kernel="))
+        path = os.path.realpath(os.path.join(folder, kernel))
+        check(path.startswith(os.path.realpath(IMAGES) + "/"), f"{entry}: kernel {kernel} is outside the catalog")
+        check(os.stat(path).st_mode & 0o004, f"{entry}: kernel {path} is not readable by everyone")
+    as_nobody = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+    probe = subprocess.run(as_nobody + ["test", "-r", os.path.join(folder, "linux-echo.image"), "-a", "-x", VMM])
+    if probe.returncode != 0:
+        print(f"note: nobody cannot reach {folder} or {VMM}; the boot as nobody is not checked here")
+        return
+    with tempfile.TemporaryDirectory() as d:
+        os.chown(d, NOBODY, NOBODY)
+        env = {"PATH": os.environ["PATH"], "HOME": d, "XDG_CACHE_HOME": os.path.join(d, "cache"),
+               "FLEET_RUNTIME_DIR": os.path.join(d, "run"), "FLEET_IMAGES": IMAGES, "FLEET_ACCEL": "tcg"}
+        p = subprocess.run(as_nobody + [VMM, "run", "linux-echo", "hi"], env=env, capture_output=True, timeout=T)
+        check(p.returncode == 0 and p.stdout == b"hi\n", f"linux-echo as nobody: exit {p.returncode}, "
+              f"stdout {p.stdout!r}, stderr {p.stderr[-400:]!r}")
+
+
 # Each kernel by name (meson writes linux-fleet and linux-generic when they exist).
 KERNEL_IMAGES = ("linux-fleet", "linux-generic")
 
@@ -227,4 +257,4 @@ if __name__ == "__main__":
           test_slow_reader_loses_nothing, test_arguments_any_bytes, test_4096_arguments_and_a_120k_one,
           test_environment_round_trip, test_working_folder_on_a_share, test_signals_reach_the_program,
           test_signal_is_128_plus, test_cat_binary_roundtrip, test_unknown_program_127, test_share_ls,
-          test_stop_power_button] + kernel_tests(), lambda t: Fleet("linux"))
+          test_stop_power_button, test_every_user_has_the_kernel] + kernel_tests(), lambda t: Fleet("linux"))
