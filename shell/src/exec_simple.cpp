@@ -142,7 +142,14 @@ int Shell::execute_external(const std::vector<std::string>& words, const std::ve
     auto pid = settings.runner->start(spec);
     if (!pid) {
         forget_job(job.id);
+        // No errno: the runner's line says it all, and the command never
+        // started (a setting of its own refused it): 125, as a run that
+        // cannot start.
         int e = pid.error().sys_errno;
+        if (e == 0) {
+            error(pid.error().message);
+            return 125;
+        }
         error(pid.error().message + ": " + (e == ENOENT ? "not found" : std::strerror(e)));
         return e == ENOENT ? 127 : 126;
     }

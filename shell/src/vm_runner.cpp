@@ -224,7 +224,7 @@ Result<pid_t> VmRunner::start(const CommandSpec& spec)
         return std::unexpected(Error{name + ": " + std::string(hypervisor_variable) +
                                          ": a hypervisor channel is fleet-router's; fsh runs commands on the local "
                                          "launcher (no router, or --no-router)",
-                                     EINVAL});
+                                     0});
     CommandSpec launch = spec;
     launch.program = options_.launcher;
     // A new foreground group takes the terminal before the launcher reads it.

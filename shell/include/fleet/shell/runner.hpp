@@ -41,7 +41,8 @@ class CommandRunner {
 public:
     virtual ~CommandRunner() = default;
     // The started process's pid, or an error naming the command with the
-    // errno of the failed start (ENOENT gives status 127, others 126).
+    // errno of the failed start (ENOENT gives status 127, others 126; none,
+    // a command its own settings refuse, 125 with the message alone).
     virtual Result<pid_t> start(const CommandSpec& spec) = 0;
     // Whether consecutive commands of a pipeline can run as one joined run
     // (a router joins their stdio itself: router_run.hpp).
