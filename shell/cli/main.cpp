@@ -57,8 +57,10 @@ constexpr const char* usage_text =
     "  -i               interactive even if stdin is not a terminal; an\n"
     "                   interactive fsh first runs $ENV, else ~/.fshrc\n"
     "  -e -u -x -f -n   as `set -e` etc.; -o pipefail as `set -o pipefail`\n"
-    "  --no-share       do not share the working folder (read-only, same path)\n"
-    "                   into Linux-image commands (also FSH_SHARE=no)\n"
+    "  --share MODE     how Linux-image commands get the working folder, at\n"
+    "                   the same path: ro (default), rw, or no; a command's\n"
+    "                   FSH_SHARE decides over it (FSH_SHARE=rw cp a b)\n"
+    "  --no-share       as --share no\n"
     "  --host-commands  developer option: run command names as host programs\n"
     "                   found on $PATH (also FSH_RUNNER=host)\n"
     "  --dump-ast       print the syntax tree of SCRIPT or -c TEXT; run nothing\n"
@@ -70,7 +72,7 @@ constexpr const char* usage_text =
 struct Cli {
     bool dump = false;
     bool host_commands = false;
-    bool no_share = false;
+    Share share = Share::ro;
     bool no_router = false;
     bool interactive = false;
     bool have_text = false;
@@ -112,7 +114,19 @@ int parse_options(int argc, char** argv, Cli& cli)
         } else if (a == "--host-commands") {
             cli.host_commands = true;
         } else if (a == "--no-share") {
-            cli.no_share = true;
+            cli.share = Share::no;
+        } else if (a == "--share" || a.starts_with("--share=")) {
+            if (a == "--share" && i + 1 >= argc) {
+                std::fputs("fsh: --share: needs ro, rw or no\n", stderr);
+                return 2;
+            }
+            std::string mode = a == "--share" ? std::string(argv[++i]) : a.substr(8);
+            auto share = parse_share(mode);
+            if (!share) {
+                std::fprintf(stderr, "fsh: --share: '%s' is not ro, rw or no\n", mode.c_str());
+                return 2;
+            }
+            cli.share = *share;
         } else if (a == "--no-router") {
             cli.no_router = true;
         } else if (a == "--connect" || a.starts_with("--connect=")) {
@@ -286,7 +300,6 @@ int main(int argc, char** argv)
 
     // 3. The runner and resolver: VMs, host programs only on request.
     const char* runner_env = std::getenv("FSH_RUNNER");
-    const char* share_env = std::getenv("FSH_SHARE");
     bool host = cli.host_commands || (runner_env && std::strcmp(runner_env, "host") == 0);
     HostRunner host_runner;
     HostResolver host_resolver;
@@ -294,7 +307,7 @@ int main(int argc, char** argv)
     VmResolver vm_resolver(catalog);
     VmOptions vm_options;
     vm_options.launcher = find_launcher(std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin").value_or("");
-    vm_options.share_cwd = !cli.no_share && !(share_env && std::strcmp(share_env, "no") == 0);
+    vm_options.share = cli.share;  // a command's FSH_SHARE (also from the environment) decides over it
     VmRunner vm_runner(catalog, vm_options);
     RouterSession::Config router_config;
     router_config.connect_uri = cli.connect;

@@ -47,11 +47,10 @@ bool RouterRunner::can_join()
 VmCommand RouterRunner::command_of(const CommandSpec& spec, bool remote)
 {
     char buf[PATH_MAX];
-    std::string cwd = ::getcwd(buf, sizeof buf) ? buf : "";
-    VmOptions o = options_;
-    o.share_cwd = o.share_cwd && !remote;  // a router on another host cannot see this folder
+    // No folder to share with a router on another host: it cannot see this one.
+    std::string cwd = !remote && ::getcwd(buf, sizeof buf) ? buf : "";
     std::string program = program_for(catalog_, spec.program, spec.argv);
-    return vm_command(o, program, linux_program(catalog_, program), spec.argv, spec.env, cwd);
+    return vm_command(options_, program, linux_program(catalog_, program), spec.argv, spec.env, cwd);
 }
 
 // Unique on this host while the process lives: its pid and a count.

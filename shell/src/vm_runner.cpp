@@ -102,7 +102,15 @@ bool host_only_variable(std::string_view name)
     for (std::string_view n : {"PATH", "HOME", "SHELL", "USER", "LOGNAME"}) {
         if (name == n) return true;
     }
-    return name.starts_with("FLEET_");
+    return name.starts_with("FLEET_") || name == share_variable;
+}
+
+std::optional<Share> parse_share(std::string_view value)
+{
+    if (value == "ro" || value == "yes") return Share::ro;
+    if (value == "rw") return Share::rw;
+    if (value == "no") return Share::no;
+    return std::nullopt;
 }
 
 bool shareable_folder(const std::string& dir)
@@ -133,17 +141,27 @@ VmCommand vm_command(const VmOptions& options, const std::string& program, bool 
 {
     VmCommand c;
     c.env = guest_env(env);
+    Share share = options.share;
     for (const auto& e : env) {
         auto eq = e.find('=');
         std::string_view name = std::string_view(e).substr(0, eq);
         if (eq == std::string::npos) continue;
-        if (name == hypervisor_variable) c.hypervisor = e.substr(eq + 1);
-        if (name == accel_variable) c.accel = e.substr(eq + 1);
+        std::string value = e.substr(eq + 1);
+        if (name == hypervisor_variable) c.hypervisor = value;
+        if (name == accel_variable) c.accel = value;
+        if (name == share_variable && !value.empty()) {
+            auto s = parse_share(value);
+            if (s)
+                share = *s;
+            else
+                c.refused = std::string(share_variable) + ": '" + value + "' is not ro, rw or no";
+        }
     }
-    if (linux && options.share_cwd) {
+    if (linux && share != Share::no) {
         if (std::string at = share_point(cwd); !at.empty()) {
             c.share = cwd;
             c.share_at = c.workdir = at;
+            c.share_writable = share == Share::rw;
         }
     }
     std::string_view p = program;
@@ -195,7 +213,9 @@ std::vector<std::string> vm_launch_argv(const VmOptions& options, const VmComman
         out.push_back("-e");
         out.push_back(e);
     }
-    if (!c.share.empty()) out.insert(out.end(), {"--share", c.share + ":" + c.share_at + ":ro", "-w", c.workdir});
+    if (!c.share.empty())
+        out.insert(out.end(),
+                   {"--share", c.share + ":" + c.share_at + (c.share_writable ? ":rw" : ":ro"), "-w", c.workdir});
     out.push_back(c.image);
     // Past this point every word is the program's, even one that looks like an option.
     out.insert(out.end(), c.args.begin(), c.args.end());
@@ -220,6 +240,7 @@ Result<pid_t> VmRunner::start(const CommandSpec& spec)
     char buf[PATH_MAX];
     std::string cwd = ::getcwd(buf, sizeof buf) ? buf : "";
     VmCommand command = vm_command(options_, program, linux, spec.argv, spec.env, cwd);
+    if (!command.refused.empty()) return std::unexpected(Error{name + ": " + command.refused, 0});
     if (!command.hypervisor.empty())
         return std::unexpected(Error{name + ": " + std::string(hypervisor_variable) +
                                          ": a hypervisor channel is fleet-router's; fsh runs commands on the local "

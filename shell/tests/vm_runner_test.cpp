@@ -145,8 +145,8 @@ TEST_CASE("a runtime program given what it does not understand runs as the Linux
     CHECK(program_for(catalog, "image/hello", V{"hello", "a"}) == "image/hello");
     // The launcher's argv for the applet: busybox's cat, the working folder shared.
     std::string program = program_for(catalog, "runtime/cat", V{"cat", "notes.txt"});
-    auto argv = vm_launch_argv({"fleet-vmm", true}, program, linux_program(catalog, program), V{"cat", "notes.txt"}, {},
-                               "/home/u/src");
+    auto argv = vm_launch_argv({"fleet-vmm", Share::ro}, program, linux_program(catalog, program),
+                               V{"cat", "notes.txt"}, {}, "/home/u/src");
     CHECK(argv == V{"fleet-vmm", "run", "--share", "/home/u/src:/home/u/src:ro", "-w", "/home/u/src", "linux", "cat",
                     "notes.txt"});
 }
@@ -165,7 +165,7 @@ TEST_CASE("without a Linux image only catalog names resolve, and images says why
 
 TEST_CASE("the launcher's argv: environment, the shared working folder, image, applet, arguments")
 {
-    VmOptions o{"/x/fleet-vmm", true};
+    VmOptions o{"/x/fleet-vmm", Share::ro};
     std::vector<std::string> env = {"PATH=/usr/bin", "A=1", "HOME=/root", "B=x=y", "FLEET_ACCEL=tcg", "A=2"};
     CHECK(vm_launch_argv(o, "runtime/head", false, {"head", "-n", "3"}, env, "/src") ==
           std::vector<std::string>{"/x/fleet-vmm", "run", "-e", "A=2", "-e", "B=x=y", "head", "-n", "3"});
@@ -176,14 +176,14 @@ TEST_CASE("the launcher's argv: environment, the shared working folder, image, a
           std::vector<std::string>{"/x/fleet-vmm", "run", "hello", "a"});
     CHECK(vm_launch_argv(o, "runtime/cat", false, {"cat"}, {}, "/src", true) ==
           std::vector<std::string>{"/x/fleet-vmm", "run", "--no-stdin", "cat"});
-    o.share_cwd = false;
+    o.share = Share::no;
     CHECK(vm_launch_argv(o, "applet/ls", true, {"ls"}, {}, "/src") ==
           std::vector<std::string>{"/x/fleet-vmm", "run", "linux", "ls"});
 }
 
 TEST_CASE("a stage's domain: FLEET_ACCEL and FLEET_HYPERVISOR configure it and never reach the program")
 {
-    VmOptions o{"/x/fleet-vmm", false};
+    VmOptions o{"/x/fleet-vmm", Share::no};
     auto stage = [&](std::vector<std::string> env, bool router_kvm) {
         VmCommand c = vm_command(o, "runtime/spawn", false, {"spawn", "upper"}, env, "/src");
         auto xml = stage_xml(c, "s-0", router_kvm);
@@ -218,7 +218,7 @@ TEST_CASE("a stage's domain: FLEET_ACCEL and FLEET_HYPERVISOR configure it and n
 
 TEST_CASE("a Linux stage's domain gets the working folder where the guest can mount it")
 {
-    VmOptions o{"/x/fleet-vmm", true};
+    VmOptions o{"/x/fleet-vmm", Share::ro};
     for (auto [cwd, at] : {std::pair{"/src", "/src"}, {"/etc", "/host/etc"}}) {
         INFO(cwd);
         auto xml = stage_xml(vm_command(o, "applet/ls", true, {"ls"}, {}, cwd), "s-0", false);
@@ -228,6 +228,52 @@ TEST_CASE("a Linux stage's domain gets the working folder where the guest can mo
         CHECK(def->filesystems == std::vector<fleet::router::Filesystem>{{cwd, at, true}});
         CHECK(def->workdir == at);
     }
+}
+
+TEST_CASE("FSH_SHARE: a command's own says how its folder is shared, over the shell's --share")
+{
+    CHECK(parse_share("ro") == Share::ro);
+    CHECK(parse_share("yes") == Share::ro);
+    CHECK(parse_share("rw") == Share::rw);
+    CHECK(parse_share("no") == Share::no);
+    CHECK_FALSE(parse_share("RW"));
+    CHECK_FALSE(parse_share(""));
+    for (Share shell : {Share::ro, Share::no}) {
+        VmOptions o{"/x/fleet-vmm", shell};
+        CHECK(vm_launch_argv(o, "applet/cp", true, {"cp", "a", "b"}, {"FSH_SHARE=rw", "X=1"}, "/src") ==
+              std::vector<std::string>{"/x/fleet-vmm", "run", "-e", "X=1", "--share", "/src:/src:rw", "-w", "/src",
+                                       "linux", "cp", "a", "b"});
+        CHECK(vm_launch_argv(o, "applet/ls", true, {"ls"}, {"FSH_SHARE=ro"}, "/src") ==
+              std::vector<std::string>{"/x/fleet-vmm", "run", "--share", "/src:/src:ro", "-w", "/src", "linux", "ls"});
+        CHECK(vm_launch_argv(o, "applet/ls", true, {"ls"}, {"FSH_SHARE=no"}, "/src") ==
+              std::vector<std::string>{"/x/fleet-vmm", "run", "linux", "ls"});
+        // Empty is unset: the shell's --share.
+        CHECK(vm_command(o, "applet/ls", true, {"ls"}, {"FSH_SHARE="}, "/src").share.empty() == (shell == Share::no));
+    }
+    // The last assignment wins, as for the guest's variables.
+    VmCommand c =
+        vm_command({"/x/fleet-vmm", Share::ro}, "applet/cp", true, {"cp"}, {"FSH_SHARE=no", "FSH_SHARE=rw"}, "/src");
+    CHECK(c.share_writable);
+    // No folder, no share: a runtime program, or nowhere the guest can mount it.
+    CHECK(vm_command({"/x/fleet-vmm", Share::rw}, "runtime/cat", false, {"cat"}, {}, "/src").share.empty());
+    CHECK(vm_command({"/x/fleet-vmm", Share::rw}, "applet/ls", true, {"ls"}, {}, "/proc").share.empty());
+
+    // Through the router: a read-write <filesystem>.
+    auto xml = stage_xml(vm_command({"/x/fleet-vmm", Share::ro}, "applet/cp", true, {"cp"}, {"FSH_SHARE=rw"}, "/src"),
+                         "s-0", false);
+    REQUIRE(xml.has_value());
+    auto def = fleet::router::parse_domain_xml(*xml);
+    REQUIRE(def.has_value());
+    CHECK(def->filesystems == std::vector<fleet::router::Filesystem>{{"/src", "/src", false}});
+    CHECK(def->env.empty());  // FSH_SHARE is the shell's, not the guest's
+
+    // A value it does not know stops the command with one line, both ways.
+    VmCommand bad =
+        vm_command({"/x/fleet-vmm", Share::ro}, "applet/ls", true, {"ls"}, {"FSH_SHARE=yes please"}, "/src");
+    CHECK(bad.refused == "FSH_SHARE: 'yes please' is not ro, rw or no");
+    auto r = stage_xml(bad, "s-0", false);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().message == bad.refused);
 }
 
 TEST_CASE("folders the guest needs itself go under /host; those --share cannot name are not shared")
@@ -259,10 +305,10 @@ TEST_CASE("folders the guest needs itself go under /host; those --share cannot n
         CHECK(share_point(dir).empty());
     }
     CHECK(share_point("/dev/shm/work") == "/dev/shm/work");
-    CHECK(vm_launch_argv({"/x/fleet-vmm", true}, "applet/ls", true, {"ls"}, {}, "/etc") ==
+    CHECK(vm_launch_argv({"/x/fleet-vmm", Share::ro}, "applet/ls", true, {"ls"}, {}, "/etc") ==
           std::vector<std::string>{"/x/fleet-vmm", "run", "--share", "/etc:/host/etc:ro", "-w", "/host/etc", "linux",
                                    "ls"});
-    CHECK(vm_launch_argv({"/x/fleet-vmm", true}, "applet/ls", true, {"ls"}, {}, "/") ==
+    CHECK(vm_launch_argv({"/x/fleet-vmm", Share::ro}, "applet/ls", true, {"ls"}, {}, "/") ==
           std::vector<std::string>{"/x/fleet-vmm", "run", "linux", "ls"});
     CHECK(host_only_variable("PATH"));
     CHECK(host_only_variable("FLEET_IMAGES"));
@@ -280,7 +326,7 @@ TEST_CASE("the runner starts the launcher with the command's words and reports a
     TempDir catalog_dir;
     write_catalog(catalog_dir);
     VmCatalog catalog({catalog_dir.path()});
-    VmRunner runner(catalog, VmOptions{launcher, false});
+    VmRunner runner(catalog, VmOptions{launcher, Share::no});
     CommandSpec spec;
     spec.program = "runtime/wc";
     spec.argv = {"wc", "-l"};
@@ -292,7 +338,13 @@ TEST_CASE("the runner starts the launcher with the command's words and reports a
     CHECK(WEXITSTATUS(status) == 7);
     CHECK(fleet::test::read_file(dir / "argv") == "run\n-e\nOUT=" + (dir / "argv") + "\nwc\n-l\n");
 
-    VmRunner missing(catalog, VmOptions{"", true});
+    CommandSpec bad = spec;
+    bad.env.push_back("FSH_SHARE=maybe");
+    auto refused = runner.start(bad);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().message == "wc: FSH_SHARE: 'maybe' is not ro, rw or no");
+
+    VmRunner missing(catalog, VmOptions{"", Share::ro});
     auto none = missing.start(spec);
     REQUIRE_FALSE(none);
     CHECK(none.error().message.find("$FLEET_VMM") != std::string::npos);

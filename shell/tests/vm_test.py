@@ -3,7 +3,8 @@
 `images`, that a command really runs in a guest, `host CMD` beside a VM,
 a runtime program given a file (busybox's runs it), the working folder
 /etc (shared under /host), the shared working folder turned off
-(--no-share, FSH_SHARE=no) and read-only, a background VM job killed with
+(--no-share, FSH_SHARE=no), read-only, and read-write where asked
+(FSH_SHARE=rw cmd, --share rw), a background VM job killed with
 kill %1, a missing launcher, and on a pseudo-terminal Ctrl-C, Ctrl-Z and
 fg of a pipeline of VMs, a background VM job, and Tab completing an image
 name. After each step no VM may be left in the launcher's runtime
@@ -107,6 +108,32 @@ def test_share(e):
     for args, env in ((["--no-share"], None), ([], {"FSH_SHARE": "no"})):
         status, out, err = e.run(*args, "-c", "grep -c . data.txt", env=env)
         check(status != 0 and out == "", f"{args or env}: the folder was shared: {status} {out!r}")
+
+
+def test_share_rw(e):
+    # Asked for, the folder is writable: cp, mkdir, a redirection inside the
+    # guest and rm land on the host; the next command is read-only again.
+    rw = os.path.join(e.work, "rw")
+    os.mkdir(rw)
+    os.chmod(rw, 0o777)  # under root the guest writes as fleet-qemu (docs/SECURITY.md)
+    with open(os.path.join(rw, "src.txt"), "w") as f:
+        f.write("payload\n")
+    status, out, err = e.run("-c", "FSH_SHARE=rw cp src.txt copy.txt && FSH_SHARE=rw mkdir sub && "
+                             "FSH_SHARE=rw sh -c 'echo made > sub/f' && FSH_SHARE=rw rm src.txt; echo $?; "
+                             "touch not-here; cat copy.txt sub/f", cwd=rw)
+    check(status == 0 and out == "0\npayload\nmade\n", f"FSH_SHARE=rw: {status} {out!r} {err}")
+    check(sorted(os.listdir(rw)) == ["copy.txt", "sub"], f"the host's folder: {sorted(os.listdir(rw))}")
+    with open(os.path.join(rw, "copy.txt")) as f:
+        check(f.read() == "payload\n", "cp's copy differs on the host")
+    # The shell's default, and a bad value: one line, 125, nothing run.
+    status, out, err = e.run("--share", "rw", "-c", "touch by-default; FSH_SHARE=ro touch not-this", cwd=rw)
+    check(os.path.exists(os.path.join(rw, "by-default")) and not os.path.exists(os.path.join(rw, "not-this")),
+          f"--share rw then FSH_SHARE=ro: {status} {sorted(os.listdir(rw))} {err}")
+    status, out, err = e.run("-c", "FSH_SHARE=write touch x; echo $?", cwd=rw)
+    check(out == "125\n" and err.strip() == "fsh: touch: FSH_SHARE: 'write' is not ro, rw or no",
+          f"a bad FSH_SHARE: {out!r} {err!r}")
+    status, out, err = e.run("--share", "maybe", "-c", "true")
+    check(status == 2 and err.strip() == "fsh: --share: 'maybe' is not ro, rw or no", f"--share maybe: {status} {err!r}")
 
 
 def test_a_folder_of_the_guests_own_is_the_hosts(e):
@@ -224,7 +251,7 @@ def main():
         return 77
     e = Env(os.path.abspath(sys.argv[1]))
     failures = 0
-    tests = [test_images, test_is_a_vm, test_host_beside_vm, test_share,
+    tests = [test_images, test_is_a_vm, test_host_beside_vm, test_share, test_share_rw,
              test_runtime_program_with_a_file_runs_as_the_applet, test_a_folder_of_the_guests_own_is_the_hosts,
              test_kill_job, test_missing_launcher, test_terminal]
     try:

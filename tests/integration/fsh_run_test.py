@@ -132,6 +132,15 @@ def test_linux_applets_and_shared_folder(router):
     shared = [k for k in keys if "mount_tag=fleet-share0" in k]
     check(len(keys) == 2 and len(shared) == 1 and proj not in shared[0],
           f"the router's snapshots: {len(keys)} records, {len(shared)} with a share")
+    # FSH_SHARE=rw: a read-write <filesystem>, so cp writes into the folder
+    # (under root the guest writes as fleet-qemu: docs/SECURITY.md).
+    os.chmod(proj, 0o777)
+    r = fsh(router, "FSH_SHARE=rw cp a.c b.c; echo $?; touch c.c", cwd=proj, timeout=180)
+    check(r.stdout.startswith(b"0\n"), f"FSH_SHARE=rw cp: {r!r}")
+    check(sorted(os.listdir(proj)) == ["a.c", "b.c"], f"the folder after cp and a read-only touch: {os.listdir(proj)}")
+    r = fsh(router, "FSH_SHARE=write ls; echo $?", cwd=proj, timeout=60)
+    check(r.stdout == b"125\n" and b"FSH_SHARE: 'write' is not ro, rw or no" in r.stderr, f"a bad FSH_SHARE: {r!r}")
+    no_domain_left(router)
 
 
 def test_interrupt_destroys_the_run(router):

@@ -285,6 +285,7 @@ Result<vmm::Accel> accel_of(const VmCommand& command)
 Result<std::string> stage_xml(const VmCommand& command, const std::string& name, bool router_kvm)
 {
     router::DomainDef def;
+    if (!command.refused.empty()) return fail(command.refused);
     auto accel = accel_of(command);
     if (!accel) return std::unexpected(accel.error());
     bool kvm = *accel == vmm::Accel::kvm || (*accel == vmm::Accel::automatic && router_kvm);
@@ -298,7 +299,8 @@ Result<std::string> stage_xml(const VmCommand& command, const std::string& name,
         def.env.emplace_back(e.substr(0, eq), eq == std::string::npos ? "" : e.substr(eq + 1));
     }
     def.workdir = command.workdir;
-    if (!command.share.empty()) def.filesystems.push_back(router::Filesystem{command.share, command.share_at, true});
+    if (!command.share.empty())
+        def.filesystems.push_back(router::Filesystem{command.share, command.share_at, !command.share_writable});
     if (!command.hypervisor.empty()) {
         auto q = router::parse_hypervisor_quota(command.hypervisor);
         if (!q) return fail(std::string(hypervisor_variable) + ": " + q.error().message);

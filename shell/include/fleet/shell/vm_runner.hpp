@@ -13,8 +13,8 @@
 // the launcher's pid is the job member fsh waits for, stops and signals,
 // and its exit status is the program's (128+N after signal N). Exported
 // variables go to the program with `-e`, and a Linux-image command gets
-// the shell's working folder shared read-only at the same path as its
-// working folder. It is what fsh uses without a router; with one, commands
+// the shell's working folder shared at the same path as its working
+// folder: read-only unless FSH_SHARE=rw. It is what fsh uses without a router; with one, commands
 // are the router's domains (router_run.hpp).
 #pragma once
 
@@ -85,15 +85,23 @@ private:
     VmCatalog& catalog_;
 };
 
+// How a Linux command gets the shell's working folder: not at all,
+// read-only (the default) or read-write. A command's FSH_SHARE (`ro`,
+// `rw`, `no`; `yes` is `ro`) decides, as the command sees it, so
+// `FSH_SHARE=rw cp a b` writes; unset or empty, the shell's --share does.
+enum class Share { no, ro, rw };
+inline constexpr std::string_view share_variable = "FSH_SHARE";
+std::optional<Share> parse_share(std::string_view value);
+
 struct VmOptions {
-    std::string launcher;   // the fleet-vmm binary
-    bool share_cwd = true;  // Linux images: the working folder, read-only, at the same path
+    std::string launcher;     // the fleet-vmm binary
+    Share share = Share::ro;  // Linux images: the working folder, at the same path
 };
 
 // A resolved command as a VM (pure): its image, the program's arguments
 // (an applet's name first: `linux NAME ARGS`), its environment (guest
-// variables only), and for a Linux image with share_cwd the shell's working
-// folder, shared read-only (at share_point), as its working folder.
+// variables only), and for a Linux image, unless its share is `no`, the
+// shell's working folder, shared (at share_point) as its working folder.
 // `FLEET_HYPERVISOR=children=N,memory=SIZE[,depth=N] cmd`: cmd's domain
 // gets a hypervisor channel with these quotas (docs/hypervisor.md).
 inline constexpr std::string_view hypervisor_variable = "FLEET_HYPERVISOR";
@@ -104,8 +112,10 @@ struct VmCommand {
     std::vector<std::string> args;
     std::vector<std::string> env;  // NAME=VALUE
     std::string workdir;           // "" : the guest's default
-    std::string share;             // a host folder shared read-only; "" : none
+    std::string share;             // a host folder shared; "" : none
     std::string share_at;          // where the guest mounts it (share_point)
+    bool share_writable = false;   // FSH_SHARE=rw
+    std::string refused;           // why the command's own variables stop it (a bad FSH_SHARE); "": none
     std::string hypervisor;        // FLEET_HYPERVISOR's quota words: a hypervisor channel (router only); "" : none
     std::string accel;             // FLEET_ACCEL as the command sees it: "kvm", "tcg"; "" or "auto": the host's best
 };
@@ -120,7 +130,7 @@ bool linux_program(VmCatalog& catalog, const std::string& program);
 std::string program_for(VmCatalog& catalog, const std::string& program, const std::vector<std::string>& argv);
 
 // The launcher's argv for a resolved command (pure; unit-tested):
-// fleet-vmm run [--no-stdin] [-e NAME=VALUE]... [--share DIR:AT:ro -w AT] IMAGE [APPLET] ARGS...
+// fleet-vmm run [--no-stdin] [-e NAME=VALUE]... [--share DIR:AT:ro|rw -w AT] IMAGE [APPLET] ARGS...
 // cwd: the shell's working folder. linux: whether the image is a Linux one.
 // no_stdin: the VM gets end-of-file at once (see background_on_terminal).
 std::vector<std::string> vm_launch_argv(const VmOptions& options, const std::string& program, bool linux,
@@ -148,7 +158,8 @@ inline constexpr std::string_view host_folders = "/host";
 std::string share_point(const std::string& dir);
 
 // Variables that describe the host, not the guest (PATH, HOME, SHELL, USER,
-// LOGNAME) and the launcher's own settings (FLEET_*): not passed with -e.
+// LOGNAME), the launcher's own settings (FLEET_*) and FSH_SHARE: not
+// passed with -e.
 bool host_only_variable(std::string_view name);
 
 class VmRunner : public CommandRunner {
