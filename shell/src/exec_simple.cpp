@@ -119,18 +119,26 @@ int Shell::execute_simple(const Command& command, const SimpleCommand& simple)
     return execute_external(words, env);
 }
 
+std::string Shell::search_path() const
+{
+    return get("PATH").value_or("/usr/bin:/bin");
+}
+
 std::optional<std::string> Shell::resolve(const std::string& name)
 {
-    return settings.resolver->resolve(name, get("PATH").value_or("/usr/bin:/bin"));
+    return settings.resolver->resolve(name, search_path());
+}
+
+int Shell::not_found(const std::string& name)
+{
+    error(name + ": command not found" + settings.resolver->not_found_note(name, search_path()));
+    return 127;
 }
 
 int Shell::execute_external(const std::vector<std::string>& words, const std::vector<std::string>& env)
 {
     auto program = resolve(words[0]);
-    if (!program) {
-        error(words[0] + ": command not found");
-        return 127;
-    }
+    if (!program) return not_found(words[0]);
     CommandSpec spec;
     spec.program = *program;
     spec.argv = words;
@@ -194,10 +202,7 @@ int Shell::execute_joined(const std::vector<const Command*>& commands)
         // The first one's stdin, the last one's stdout (the grouping keeps others out).
         if (!apply_redirects(*this, command->redirects, nullptr)) return 2;
         auto program = words.empty() ? std::nullopt : resolve(words[0]);
-        if (!program) {
-            error((words.empty() ? std::string() : words[0]) + ": command not found");
-            return 127;
-        }
+        if (!program) return not_found(words.empty() ? std::string() : words[0]);
         CommandSpec spec;
         spec.program = *program;
         spec.argv = words;

@@ -74,6 +74,13 @@ std::string VmResolver::describe(const std::string& program)
     return program;
 }
 
+std::string VmResolver::not_found_note(const std::string& name, const std::string& path)
+{
+    // A name with a slash resolves to itself, there or not.
+    auto host = HostResolver().resolve(name, path);
+    return host && executable(*host) ? " (a host program, " + *host + ": `host " + name + "` runs it)" : "";
+}
+
 std::optional<std::string> VmResolver::listing()
 {
     std::string text = "IMAGE            KIND     DESCRIPTION\n";

@@ -105,6 +105,27 @@ TEST_CASE("a name is a runtime program first, then a Linux applet, then any imag
     CHECK(text->find("busybox cat grep sort\n") != std::string::npos);
 }
 
+TEST_CASE("not found: the note names a host program of that name, which `host` would run")
+{
+    TempDir dir;
+    write_catalog(dir);
+    VmCatalog catalog({dir.path()});
+    VmResolver resolver(catalog);
+    std::string bin = dir / "bin";
+    REQUIRE(::mkdir(bin.c_str(), 0755) == 0);
+    write_file(bin + "/tool", "#!/bin/sh\n");
+    REQUIRE(::chmod((bin + "/tool").c_str(), 0755) == 0);
+    write_file(bin + "/plain", "not a program\n");
+    CHECK(resolver.not_found_note("tool", bin) == " (a host program, " + bin + "/tool: `host tool` runs it)");
+    CHECK(resolver.not_found_note(bin + "/tool", "") ==
+          " (a host program, " + bin + "/tool: `host " + bin + "/tool` runs it)");
+    CHECK(resolver.not_found_note("plain", bin) == "");
+    CHECK(resolver.not_found_note(bin + "/plain", "") == "");
+    CHECK(resolver.not_found_note("./no-such-file", "") == "");
+    CHECK(resolver.not_found_note("nosuchcommand", bin) == "");
+    CHECK(HostResolver().not_found_note("tool", bin) == "");  // --host-commands: nothing to point at
+}
+
 TEST_CASE("a runtime program's options= says which command lines it understands")
 {
     using V = std::vector<std::string>;

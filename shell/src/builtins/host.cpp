@@ -14,7 +14,7 @@ int builtin_host(Shell& sh, Args& args)
     if (args.size() < 2) return usage_error(sh, args, "usage: host CMD [ARG...]");
     std::vector<std::string> words(args.begin() + 1, args.end());
     HostResolver resolver;
-    auto program = resolver.resolve(words[0], sh.get("PATH").value_or("/usr/bin:/bin"));
+    auto program = resolver.resolve(words[0], sh.search_path());
     if (!program) {
         sh.error(words[0] + ": host command not found");
         return 127;

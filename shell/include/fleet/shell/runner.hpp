@@ -65,6 +65,10 @@ public:
     // What `type NAME` says after "NAME is " for what resolve() answered:
     // by default the answer itself (a host program's path).
     virtual std::string describe(const std::string& program) { return program; }
+    // What "NAME: command not found" adds for a name resolve() does not
+    // know ("" by default): a VM resolver names the host program of that
+    // name, which `host NAME` would run.
+    virtual std::string not_found_note(const std::string&, const std::string&) { return ""; }
 };
 
 // fork + exec of host programs.

@@ -119,9 +119,13 @@ public:
     int execute_async(const AndOr& and_or);
     int execute_simple(const Command& command, const SimpleCommand& simple);
     int execute_external(const std::vector<std::string>& words, const std::vector<std::string>& env);
-    // What the resolver makes of a command name with this shell's $PATH
-    // (/usr/bin:/bin when unset); nullopt: not found.
+    // $PATH, or /usr/bin:/bin when unset.
+    std::string search_path() const;
+    // What the resolver makes of a command name with search_path();
+    // nullopt: not found.
     std::optional<std::string> resolve(const std::string& name);
+    // "NAME: command not found" with the resolver's note; 127.
+    int not_found(const std::string& name);
     // A pipeline's VM command the runner may join with its neighbours: a
     // simple command without redirections whose name is literal and is
     // neither a builtin nor a function but resolves (checked before any

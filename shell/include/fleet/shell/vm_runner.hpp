@@ -80,6 +80,7 @@ public:
     std::optional<std::string> resolve(const std::string& name, const std::string& path) override;
     std::optional<std::string> listing() override;
     std::string describe(const std::string& program) override;
+    std::string not_found_note(const std::string& name, const std::string& path) override;
 
 private:
     VmCatalog& catalog_;
