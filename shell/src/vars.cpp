@@ -49,6 +49,7 @@ bool Shell::set(const std::string& name, std::string value)
         return false;
     }
     v.value = std::move(value);
+    if (name == "OPTIND") getopts_state = {};  // the script says where getopts goes on
     return true;
 }
 
@@ -61,6 +62,7 @@ bool Shell::unset(const std::string& name)
         return false;
     }
     vars.erase(it);
+    if (name == "OPTIND") getopts_state = {};
     return true;
 }
 

@@ -76,11 +76,15 @@ TEST_CASE("source is ., and hash checks that names resolve")
 
 TEST_CASE("getopts keeps its place in a word only while the word is still there")
 {
+    // set -- starts getopts over at the first argument, as dash does.
     TestShell t;
     auto r = t.run(
         "set -- -abc; getopts abc o; echo $o $OPTIND; set -- -x; getopts abcx o; echo $o $OPTIND $?; "
         "OPTIND=1; getopts abcx o; echo $o $OPTIND");
-    CHECK(r.out == "a 2\n? 2 1\nx 2\n");
+    CHECK(r.out == "a 2\nx 2 0\nx 2\n");
+    // OPTIND set after set --: there, never mid-way into the old word.
+    r = t.run("set -- -abc; getopts abc o; set -- -x; OPTIND=3; getopts abcx o; echo $o $OPTIND $?");
+    CHECK(r.out == "? 3 1\n");
 }
 
 TEST_CASE("without router support, routers and router say so; ps lists no job VMs")

@@ -24,10 +24,18 @@ int builtin_getopts(Shell& sh, Args& args)
     auto& st = sh.getopts_state;
     if (optind_text != st.optind_set) st.pos = 0;  // set by the script: start over there
     long optind = parse_number(optind_text).value_or(1);
+    if (st.restart) {
+        optind = 1;
+        st.pos = 0;
+        st.restart = false;
+    }
     if (optind < 1) optind = 1;
     auto finish = [&](std::string value, int status) {
+        const auto kept = st;  // setting OPTIND clears the state: getopts's own setting keeps it
+        if (!sh.set("OPTIND", std::to_string(optind))) return 2;
+        st = kept;
         st.optind_set = std::to_string(optind);
-        if (!sh.set("OPTIND", st.optind_set) || !sh.set(name, std::move(value))) return 2;
+        if (!sh.set(name, std::move(value))) return 2;
         return status;
     };
     std::size_t n = list.size();

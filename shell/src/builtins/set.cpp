@@ -88,7 +88,10 @@ int builtin_set(Shell& sh, Args& args)
             if (!set_letter(sh, a[k], on)) return usage_error(sh, args, std::string("illegal option -") + a[k]);
         }
     }
-    if (set_positional || i < args.size()) sh.positional.assign(args.begin() + static_cast<long>(i), args.end());
+    if (set_positional || i < args.size()) {
+        sh.positional.assign(args.begin() + static_cast<long>(i), args.end());
+        sh.getopts_state.restart = true;
+    }
     return 0;
 }
 

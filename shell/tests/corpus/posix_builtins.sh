@@ -1,7 +1,7 @@
 # getopts: options alone and together, values attached and apart, --,
 # unknown options and missing values (loud and silent), OPTIND after each,
 # the positional parameters by default; and umask, octal and symbolic;
-# ulimit, times and hash.
+# ulimit, times and hash; getopts after set --.
 # (POSIX unsets OPTARG after an option without a value, dash empties it:
 # ${OPTARG:-none} reads the same either way.)
 f() {
@@ -40,3 +40,18 @@ ulimit -q 2>/dev/null; echo "bad option $?"
 ulimit -n lots 2>/dev/null; echo "bad limit $?"
 times | wc -l
 hash cat; hash nosuch-command 2>/dev/null; echo "hash $?"
+# set -- starts getopts over at the first argument (OPTIND reads as before
+# until getopts runs); OPTIND set after it decides instead.
+set -- -a -b x
+getopts ab o; echo "1 $o $OPTIND"
+set -- -c -d
+echo "visible $OPTIND"
+getopts cd o; echo "2 $o $OPTIND"
+getopts cd o; echo "3 $o $OPTIND"
+set -- -ab
+getopts ab o; echo "4 $o $OPTIND"
+set -- -xy
+getopts xy o; echo "5 $o $OPTIND"
+set -- -p -q
+OPTIND=2
+getopts pq o; echo "6 $o $OPTIND"

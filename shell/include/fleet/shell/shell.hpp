@@ -199,6 +199,10 @@ public:
     struct GetoptsState {
         std::size_t pos = 0;     // the next option's place in the word before OPTIND; 0: a new word
         std::string optind_set;  // the OPTIND getopts last set: another value starts over
+        // set -- replaced the arguments: the next getopts starts at the
+        // first one (as dash does). Setting or unsetting OPTIND clears
+        // this whole state: getopts then starts where OPTIND says.
+        bool restart = false;
     } getopts_state;
 };
 
