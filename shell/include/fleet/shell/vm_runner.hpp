@@ -14,8 +14,8 @@
 // and its exit status is the program's (128+N after signal N). Exported
 // variables go to the program with `-e`, and a Linux-image command gets
 // the shell's working folder shared at the same path as its working
-// folder: read-only unless FSH_SHARE=rw. It is what fsh uses without a router; with one, commands
-// are the router's domains (router_run.hpp).
+// folder: read-only unless FSH_SHARE=rw. It is what fsh uses without a
+// router; with one, commands are the router's domains (router_run.hpp).
 #pragma once
 
 #include <fleet/shell/runner.hpp>
