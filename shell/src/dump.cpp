@@ -108,7 +108,9 @@ private:
 
     void pipeline(const Pipeline& p, int depth)
     {
-        line(depth, "pipeline", p.pos, p.bang ? "!" : "");
+        std::string marks = p.timed == Timed::posix ? "time -p" : p.timed == Timed::yes ? "time" : "";
+        if (p.bang) marks += marks.empty() ? "!" : " !";
+        line(depth, "pipeline", p.pos, marks);
         for (const auto& c : p.commands) command(*c, depth + 1);
     }
 

@@ -3,10 +3,15 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <utility>
 
 namespace fleet::shell {
 namespace {
@@ -79,7 +84,59 @@ int Shell::execute_and_or(const AndOr& and_or)
     return status;
 }
 
+namespace {
+
+// The clock and the CPU times `time` reports: this shell's own and its
+// waited-for children's (a VM command's launcher, and its QEMU with it).
+struct Times {
+    std::chrono::steady_clock::time_point real;
+    double user = 0, sys = 0;
+    static Times now()
+    {
+        Times t{std::chrono::steady_clock::now()};
+        for (int who : {RUSAGE_SELF, RUSAGE_CHILDREN}) {
+            struct rusage ru {};
+            ::getrusage(who, &ru);
+            t.user += static_cast<double>(ru.ru_utime.tv_sec) + static_cast<double>(ru.ru_utime.tv_usec) / 1e6;
+            t.sys += static_cast<double>(ru.ru_stime.tv_sec) + static_cast<double>(ru.ru_stime.tv_usec) / 1e6;
+        }
+        return t;
+    }
+};
+
+// bash's formats: "\nreal\t0m0.012s" ..., and with -p POSIX's "real 0.01".
+std::string format_times(const Times& start, const Times& end, Timed how)
+{
+    const double real = std::chrono::duration<double>(end.real - start.real).count();
+    const std::pair<const char*, double> rows[] = {
+        {"real", real}, {"user", end.user - start.user}, {"sys", end.sys - start.sys}};
+    std::string out = how == Timed::posix ? "" : "\n";
+    char buf[64];
+    for (auto [name, secs] : rows) {
+        secs = std::max(secs, 0.0);
+        if (how == Timed::posix) {
+            std::snprintf(buf, sizeof buf, "%s %.2f\n", name, secs);
+        } else {
+            auto ms = static_cast<long long>(secs * 1000 + 0.5);
+            std::snprintf(buf, sizeof buf, "%s\t%lldm%lld.%03llds\n", name, ms / 60000, ms / 1000 % 60, ms % 1000);
+        }
+        out += buf;
+    }
+    return out;
+}
+
+}  // namespace
+
 int Shell::execute_pipeline(const Pipeline& p)
+{
+    if (p.timed == Timed::no) return run_pipeline(p);
+    const Times start = Times::now();
+    int status = p.commands.empty() ? 0 : run_pipeline(p);
+    write_all(2, format_times(start, Times::now(), p.timed));
+    return status;
+}
+
+int Shell::run_pipeline(const Pipeline& p)
 {
     int status = 0;
     if (p.commands.size() == 1) {
@@ -179,7 +236,8 @@ int Shell::execute_command(const Command& command)
 
 std::string describe(const Pipeline& pipeline)
 {
-    std::string text = pipeline.bang ? "! " : "";
+    std::string text = pipeline.timed == Timed::posix ? "time -p " : pipeline.timed == Timed::yes ? "time " : "";
+    if (pipeline.bang) text += "! ";
     for (std::size_t i = 0; i < pipeline.commands.size(); ++i) {
         if (i > 0) text += " | ";
         const Command& c = *pipeline.commands[i];

@@ -28,6 +28,8 @@ public:
 private:
     AndOr and_or();
     Pipeline pipeline();
+    // Whether tok can begin a command (a bare `time` is followed by none).
+    static bool starts_command(const Token& tok);
     CommandPtr command();
     CommandPtr compound_command();
     CommandPtr simple_command();

@@ -110,6 +110,17 @@ void Grammar::unexpected(const Token& tok, std::string_view context)
     throw_error(tok.pos, "unexpected " + what + std::string(context));
 }
 
+bool Grammar::starts_command(const Token& tok)
+{
+    if (tok.kind == TokenKind::io_number) return true;
+    if (tok.kind == TokenKind::op) return tok.text == "(" || tok.text.find_first_of("<>") != std::string::npos;
+    if (tok.kind != TokenKind::word) return false;
+    if (!tok.plain || !is_reserved(tok.text)) return true;
+    for (std::string_view s : {"!", "{", "if", "while", "until", "for", "case"})
+        if (tok.text == s) return true;
+    return false;
+}
+
 bool Grammar::peek_reserved(std::string_view word)
 {
     const Token& tok = peek();
@@ -235,12 +246,23 @@ AndOr Grammar::and_or()
     }
 }
 
-// pipeline: pipe_sequence | Bang pipe_sequence
+// pipeline: [time [-p]] pipe_sequence | [time [-p]] Bang pipe_sequence
 // pipe_sequence: command | pipe_sequence '|' linebreak command
+// `time` (bash's and ksh's, not POSIX's) is reserved only here, before
+// any alias: elsewhere it is a command name like any other.
 Pipeline Grammar::pipeline()
 {
     Pipeline result;
     result.pos = peek().pos;
+    if (peek_reserved("time")) {
+        next();
+        result.timed = Timed::yes;
+        if (peek_reserved("-p")) {
+            next();
+            result.timed = Timed::posix;
+        }
+        if (!starts_command(peek())) return result;  // bare `time`: the shell's own times
+    }
     if (peek_reserved("!")) {
         next();
         result.bang = true;

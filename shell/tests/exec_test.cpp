@@ -2,6 +2,9 @@
 // runner, statuses, lookup order, builtins, control flow.
 #include "support.hpp"
 
+#include <regex>
+#include <string>
+
 using namespace fleet::shell;
 using fleet::shell::test::TestShell;
 
@@ -72,6 +75,24 @@ TEST_CASE("source is ., and hash checks that names resolve")
                    " arg; echo \"$LIBVAR\"; hash echo grep; echo $?; hash missing_x; echo $?");
     CHECK(r.out == "from arg\n0\n1\n");
     CHECK(r.err.find("hash: missing_x: not found") != std::string::npos);
+}
+
+TEST_CASE("time: a pipeline's real, user and sys times on stderr, its status kept")
+{
+    const std::string bash_form = R"(\nreal\t0m0\.\d{3}s\nuser\t0m0\.\d{3}s\nsys\t0m0\.\d{3}s\n)";
+    const std::string posix_form = R"(real 0\.\d\d\nuser 0\.\d\d\nsys 0\.\d\d\n)";
+    TestShell t;
+    auto r = t.run("time false; echo $?; time ! false; echo $?");
+    CHECK(r.out == "1\n0\n");
+    CHECK(std::regex_match(r.err, std::regex(bash_form + bash_form)));
+    r = t.run("time -p :; time");
+    CHECK(std::regex_match(r.err, std::regex(posix_form + bash_form)));
+    // Its own output goes where the shell's stderr goes, not the command's.
+    r = t.run("time : 2>/dev/null");
+    CHECK(std::regex_match(r.err, std::regex(bash_form)));
+    r = t.run("{ time :; } 2>/dev/null; echo done");
+    CHECK(r.err.empty());
+    CHECK(r.out == "done\n");
 }
 
 TEST_CASE("getopts keeps its place in a word only while the word is still there")

@@ -101,6 +101,31 @@ TEST_CASE("reserved words are reserved only in command position")
     must_parse("'if' true");  // quoted: an ordinary command name
 }
 
+TEST_CASE("time is reserved at a pipeline's start only")
+{
+    auto p = must_parse("time -p ! a | b; time; time c 2>f; echo time; d | time e; time=1 f; 'time' g");
+    auto pipeline = [&](std::size_t i) -> const Pipeline& { return p.items.at(i).and_or.pipelines.at(0); };
+    CHECK(pipeline(0).timed == Timed::posix);
+    CHECK(pipeline(0).bang);
+    CHECK(pipeline(0).commands.size() == 2);
+    CHECK(pipeline(1).timed == Timed::yes);  // bare: no command
+    CHECK(pipeline(1).commands.empty());
+    CHECK(pipeline(2).timed == Timed::yes);
+    CHECK(std::get<SimpleCommand>(pipeline(2).commands.at(0)->node).words.size() == 1);
+    for (std::size_t i : {3, 4, 5, 6}) {
+        INFO(i);
+        CHECK(pipeline(i).timed == Timed::no);
+    }
+    CHECK(std::get<SimpleCommand>(pipeline(4).commands.at(1)->node).words.at(0).raw == "time");
+    CHECK(pipeline(6).commands.size() == 1);
+    // Before a compound command, a redirection, and bare at a list's end.
+    CHECK(must_parse("time { a; }").items.at(0).and_or.pipelines.at(0).timed == Timed::yes);
+    CHECK(must_parse("time >f a").items.at(0).and_or.pipelines.at(0).commands.size() == 1);
+    CHECK(must_parse("if time; then :; fi").items.size() == 1);
+    CHECK(must_parse("a && time").items.at(0).and_or.pipelines.at(1).commands.empty());
+    must_fail("time |");
+}
+
 TEST_CASE("nodes carry positions")
 {
     auto p = must_parse("echo a\n  if true; then\n    x=1 cmd\n  fi\n");

@@ -90,10 +90,15 @@ struct Redirect {
 struct Command;
 using CommandPtr = std::shared_ptr<Command>;
 
+// `time [-p] pipeline`: the reserved word of bash and ksh, at a
+// pipeline's start only; its real, user and sys times go to stderr.
+enum class Timed { no, yes, posix };
+
 struct Pipeline {
     Pos pos;
     bool bang = false;  // ! pipeline
-    std::vector<CommandPtr> commands;
+    Timed timed = Timed::no;
+    std::vector<CommandPtr> commands;  // empty only for a bare `time`
 };
 
 enum class AndOrOp { and_if, or_if };

@@ -117,6 +117,7 @@ public:
     int execute_pipeline(const Pipeline& pipeline);
     int execute_command(const Command& command);
     int execute_async(const AndOr& and_or);
+    int run_pipeline(const Pipeline& p);  // execute_pipeline without `time`
     int execute_simple(const Command& command, const SimpleCommand& simple);
     int execute_external(const std::vector<std::string>& words, const std::vector<std::string>& env);
     // $PATH, or /usr/bin:/bin when unset.
