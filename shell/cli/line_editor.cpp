@@ -17,6 +17,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
+#include <utility>
 
 namespace fsh {
 namespace {
@@ -99,17 +101,39 @@ unsigned char complete_fn(EditLine* el, int)
     return CC_REDISPLAY;
 }
 
+// head without its trailing blanks: what comes before its last word, and
+// that word ("" after an operator or at the start).
+std::pair<std::string, std::string> split_last_word(std::string head)
+{
+    head.erase(head.find_last_not_of(" \t") + 1);
+    std::size_t start = head.find_last_of(" \t;|&(") + 1;
+    return {head.substr(0, start), head.substr(start)};
+}
+
+// Whether a word typed after `head` names a command: at the start, after
+// an operator, or after a reserved word a command follows (`if gr`,
+// `! gr`, `time -p gr`) that is itself where a command goes.
+bool at_command(const std::string& head)
+{
+    auto [rest, last] = split_last_word(head);
+    if (last.empty()) return true;
+    if (last == "-p") {
+        auto [before, time] = split_last_word(rest);
+        return time == "time" && at_command(before);
+    }
+    for (std::string_view w : {"!", "{", "if", "then", "else", "elif", "while", "until", "do", "time"})
+        if (last == w) return at_command(rest);
+    return false;
+}
+
 }  // namespace
 
 std::vector<std::string> complete(const std::string& before, const std::vector<std::string>& names)
 {
     std::size_t start = before.find_last_of(" \t;|&(") + 1;
     std::string word = before.substr(start);
-    std::string head = before.substr(0, start);
-    head.erase(head.find_last_not_of(" \t") + 1);
-    bool command_position = head.empty() || std::string_view(";|&(").find(head.back()) != std::string_view::npos;
     std::vector<std::string> out;
-    if (command_position && word.find('/') == std::string::npos) {
+    if (at_command(before.substr(0, start)) && word.find('/') == std::string::npos) {
         for (const auto& n : names) {
             if (n.starts_with(word)) out.push_back(n);
         }

@@ -20,5 +20,10 @@ TEST_CASE("completion offers builtins first, then files")
     CHECK(fsh::complete("cat s", names) == std::vector<std::string>{"sub/"});
     CHECK(fsh::complete("cat sub/i", names) == std::vector<std::string>{"sub/inner"});
     CHECK(fsh::complete("true | ec", names) == std::vector<std::string>{"echo"});
+    // After a reserved word that a command follows, names again.
+    for (const char* head : {"time ", "time -p ", "if ", "while true; do ", "! ", "{ "})
+        CHECK(fsh::complete(std::string(head) + "ec", names) == std::vector<std::string>{"echo"});
+    CHECK(fsh::complete("echo time ec", names).empty());  // an argument, only files
+    CHECK(fsh::complete("ls -p ec", names).empty());
     REQUIRE(::chdir(old) == 0);
 }
