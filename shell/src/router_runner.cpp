@@ -50,7 +50,9 @@ VmCommand RouterRunner::command_of(const CommandSpec& spec, bool remote)
     // No folder to share with a router on another host: it cannot see this one.
     std::string cwd = !remote && ::getcwd(buf, sizeof buf) ? buf : "";
     std::string program = program_for(catalog_, spec.program, spec.argv);
-    return vm_command(options_, program, linux_program(catalog_, program), spec.argv, spec.env, cwd);
+    VmCommand command = vm_command(options_, program, linux_program(catalog_, program), spec.argv, spec.env, cwd);
+    note_unshared_(command);
+    return command;
 }
 
 // Unique on this host while the process lives: its pid and a count.

@@ -4,12 +4,14 @@
 #include <fleet/shell/vm_runner.hpp>
 
 #include <signal.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
+#include <functional>
 #include <map>
 
 namespace fleet::shell {
@@ -164,11 +166,13 @@ VmCommand vm_command(const VmOptions& options, const std::string& program, bool 
                 c.refused = std::string(share_variable) + ": '" + value + "' is not ro, rw or no";
         }
     }
-    if (linux && share != Share::no) {
+    if (linux && share != Share::no && !cwd.empty()) {
         if (std::string at = share_point(cwd); !at.empty()) {
             c.share = cwd;
             c.share_at = c.workdir = at;
             c.share_writable = share == Share::rw;
+        } else {
+            c.unshared = cwd;
         }
     }
     std::string_view p = program;
@@ -229,6 +233,43 @@ std::vector<std::string> vm_launch_argv(const VmOptions& options, const VmComman
     return out;
 }
 
+namespace {
+constexpr std::size_t told_slots = 512;
+}
+
+UnsharedNote::UnsharedNote()
+{
+    void* page =
+        ::mmap(nullptr, told_slots * sizeof(std::uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (page != MAP_FAILED) told_ = static_cast<std::uint64_t*>(page);
+}
+
+UnsharedNote::~UnsharedNote()
+{
+    if (told_) ::munmap(told_, told_slots * sizeof(std::uint64_t));
+}
+
+void UnsharedNote::operator()(const VmCommand& command)
+{
+    if (command.unshared.empty() || !told_) return;
+    std::uint64_t h = std::hash<std::string>{}(command.unshared) | 1;  // never 0, a free slot
+    // The first stage to claim a free slot for h tells; one that finds h tells nothing.
+    bool first = false;
+    for (std::size_t i = 0; i < told_slots && !first; ++i) {
+        std::uint64_t expected = 0;
+        if (__atomic_compare_exchange_n(&told_[i], &expected, h, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+            first = true;
+        } else if (expected == h) {
+            return;
+        }
+    }
+    if (!first) return;  // every slot taken: no more notes
+    std::string text =
+        "fsh: note: " + command.unshared + " is not shared into VMs; Linux commands here see the guest's own files\n";
+    ssize_t n = ::write(2, text.data(), text.size());
+    (void)n;
+}
+
 bool background_on_terminal(int fd)
 {
     if (!::isatty(fd)) return false;
@@ -248,6 +289,7 @@ Result<pid_t> VmRunner::start(const CommandSpec& spec)
     std::string cwd = ::getcwd(buf, sizeof buf) ? buf : "";
     VmCommand command = vm_command(options_, program, linux, spec.argv, spec.env, cwd);
     if (!command.refused.empty()) return std::unexpected(Error{name + ": " + command.refused, 0});
+    note_unshared_(command);
     if (!command.hypervisor.empty())
         return std::unexpected(Error{name + ": " + std::string(hypervisor_variable) +
                                          ": a hypervisor channel is fleet-router's; fsh runs commands on the local "

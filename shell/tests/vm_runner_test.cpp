@@ -297,6 +297,47 @@ TEST_CASE("FSH_SHARE: a command's own says how its folder is shared, over the sh
     CHECK(r.error().message == bad.refused);
 }
 
+TEST_CASE("a Linux command in a folder that cannot be shared: noted once per folder, across forks")
+{
+    VmOptions o{"/x/fleet-vmm", Share::ro};
+    CHECK(vm_command(o, "applet/ls", true, {"ls"}, {}, "/").unshared == "/");
+    CHECK(vm_command(o, "applet/ls", true, {"ls"}, {}, "/proc/1").unshared == "/proc/1");
+    CHECK(vm_command(o, "applet/ls", true, {"ls"}, {}, "/src").unshared.empty());
+    CHECK(vm_command(o, "applet/ls", true, {"ls"}, {"FSH_SHARE=no"}, "/").unshared.empty());  // asked for none
+    CHECK(vm_command(o, "runtime/cat", false, {"cat"}, {}, "/").unshared.empty());            // no folder wanted
+    CHECK(vm_command(o, "applet/ls", true, {"ls"}, {}, "").unshared.empty());  // a router on another host
+
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    int saved = ::dup(2);
+    ::dup2(fds[1], 2);
+    {
+        UnsharedNote note;
+        VmCommand root = vm_command(o, "applet/ls", true, {"ls"}, {}, "/");
+        VmCommand proc = vm_command(o, "applet/ls", true, {"ls"}, {}, "/proc");
+        pid_t child = ::fork();
+        if (child == 0) {  // a pipeline stage
+            note(root);
+            ::_exit(0);
+        }
+        int status = 0;
+        ::waitpid(child, &status, 0);
+        note(root);  // told already, by the stage
+        note(proc);
+        note(proc);
+    }
+    ::dup2(saved, 2);
+    ::close(saved);
+    ::close(fds[1]);
+    std::string err;
+    char buf[512];
+    for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) err.append(buf, static_cast<std::size_t>(n));
+    ::close(fds[0]);
+    CHECK(err ==
+          "fsh: note: / is not shared into VMs; Linux commands here see the guest's own files\n"
+          "fsh: note: /proc is not shared into VMs; Linux commands here see the guest's own files\n");
+}
+
 TEST_CASE("folders the guest needs itself go under /host; those --share cannot name are not shared")
 {
     CHECK(shareable_folder("/home/me/src"));

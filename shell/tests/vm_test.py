@@ -143,6 +143,11 @@ def test_a_folder_of_the_guests_own_is_the_hosts(e):
         lines = sum(1 for line in f if line.strip())
     status, out, err = e.run("-c", "grep -c . passwd; ls | grep -cx passwd", cwd="/etc")
     check((status, out) == (0, f"{lines}\n1\n"), f"in /etc: {status} {out!r} {err}")
+    # In /, which is never shared: the guest's own /, and a note saying so,
+    # once, though each ls runs in a forked pipeline stage.
+    status, out, err = e.run("-c", "ls | grep -cx init; ls | grep -cx init", cwd="/")
+    note = "fsh: note: / is not shared into VMs; Linux commands here see the guest's own files\n"
+    check((status, out, err) == (0, "1\n1\n", note), f"in /: {status} {out!r} {err!r}")
 
 
 def test_runtime_program_with_a_file_runs_as_the_applet(e):

@@ -86,6 +86,7 @@ private:
     RouterSession& routers_;
     std::string runtime_dir_;
     CommandRunner& fallback_;
+    UnsharedNote note_unshared_;
     unsigned runs_ = 0;
 };
 

@@ -20,6 +20,7 @@
 
 #include <fleet/shell/runner.hpp>
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -116,6 +117,7 @@ struct VmCommand {
     std::string share;             // a host folder shared; "" : none
     std::string share_at;          // where the guest mounts it (share_point)
     bool share_writable = false;   // FSH_SHARE=rw
+    std::string unshared;          // the working folder a Linux command wanted but cannot get (/, /proc, ...)
     std::string refused;           // why the command's own variables stop it (a bad FSH_SHARE); "": none
     std::string hypervisor;        // FLEET_HYPERVISOR's quota words: a hypervisor channel (router only); "" : none
     std::string accel;             // FLEET_ACCEL as the command sees it: "kvm", "tcg"; "" or "auto": the host's best
@@ -163,6 +165,24 @@ std::string share_point(const std::string& dir);
 // passed with -e.
 bool host_only_variable(std::string_view name);
 
+// Once per folder and fsh: "fsh: note: DIR is not shared into VMs; ..."
+// for a command whose working folder could not be shared
+// (VmCommand::unshared), so `ls` in / does not quietly list the guest's
+// own files. Pipeline stages are forked fsh processes, so the folders told
+// are kept in one shared page made before any fork: 512 of them, then no
+// more notes.
+class UnsharedNote {
+public:
+    UnsharedNote();
+    ~UnsharedNote();
+    UnsharedNote(const UnsharedNote&) = delete;
+    UnsharedNote& operator=(const UnsharedNote&) = delete;
+    void operator()(const VmCommand& command);
+
+private:
+    std::uint64_t* told_ = nullptr;  // hashes of the folders told; 0: a free slot
+};
+
 class VmRunner : public CommandRunner {
 public:
     VmRunner(VmCatalog& catalog, VmOptions options) : catalog_(catalog), options_(std::move(options)) {}
@@ -172,6 +192,7 @@ private:
     VmCatalog& catalog_;
     VmOptions options_;
     HostRunner host_;
+    UnsharedNote note_unshared_;
 };
 
 // The fleet-vmm to use: $FLEET_VMM, else one beside the running fsh, else
