@@ -78,5 +78,8 @@ private:
 [[noreturn]] void throw_error(Pos pos, std::string message, bool incomplete = false);
 bool is_name(std::string_view s);
 bool is_reserved(std::string_view s);
+// `time`: reserved at a pipeline's start only (Grammar::pipeline), so not
+// one of is_reserved's words, yet a keyword to `type` as in bash.
+inline constexpr std::string_view time_keyword = "time";
 
 }  // namespace fleet::shell

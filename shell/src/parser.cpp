@@ -254,7 +254,7 @@ Pipeline Grammar::pipeline()
 {
     Pipeline result;
     result.pos = peek().pos;
-    if (peek_reserved("time")) {
+    if (peek_reserved(time_keyword)) {
         next();
         result.timed = Timed::yes;
         if (peek_reserved("-p")) {

@@ -93,6 +93,8 @@ TEST_CASE("time: a pipeline's real, user and sys times on stderr, its status kep
     r = t.run("{ time :; } 2>/dev/null; echo done");
     CHECK(r.err.empty());
     CHECK(r.out == "done\n");
+    r = t.run("type time; command -v time");
+    CHECK(r.out == "time is a shell keyword\ntime\n");
 }
 
 TEST_CASE("getopts keeps its place in a word only while the word is still there")

@@ -18,7 +18,7 @@ struct Found {
 
 std::optional<Found> look_up(Shell& sh, const std::string& name)
 {
-    if (is_reserved(name)) return Found{name, name + " is a shell keyword"};
+    if (is_reserved(name) || name == time_keyword) return Found{name, name + " is a shell keyword"};
     const Builtin* b = find_builtin(name);
     if (b && b->special) return Found{name, name + " is a special shell builtin"};
     if (sh.functions.count(name)) return Found{name, name + " is a shell function"};
