@@ -167,9 +167,14 @@ def test_share_ls(fleet):
         p = run(fleet, "--share", f"{d}:/mnt/data", "linux-sh", "-c", "echo x > gamma.txt", rc=1)
         check(not os.path.exists(os.path.join(d, "gamma.txt")), "a read-only share was written")
         if os.geteuid() == 0:  # a confined QEMU writes as fleet-qemu (docs/SECURITY.md)
+            # ... and the launcher says so when fleet-qemu cannot write there.
+            p = run(fleet, "--share", f"{d}:/mnt/data:rw", "linux-sh", "-c", "echo x > gamma.txt", rc=1)
+            check(b"cannot write " + d.encode() + b" (shared read-write)" in p.stderr and b"setfacl" in p.stderr,
+                  f"no word on why the write failed: {p.stderr!r}")
             os.chmod(d, 0o777)
         p = run(fleet, "--share", f"{d}:/mnt/data:rw", "linux-sh", "-c", "pwd; echo x > gamma.txt", rc=0)
         check(p.stdout == b"/mnt/data\n", f"pwd gave {p.stdout!r}")
+        check(b"cannot write" not in p.stderr, f"a note though fleet-qemu can write: {p.stderr!r}")
         with open(os.path.join(d, "gamma.txt")) as f:
             check(f.read() == "x\n", "the rw share did not get the file")
 

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <sys/fsuid.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -48,11 +49,16 @@ std::optional<SpawnOptions::Credentials> local_user(const std::string& name)
 
 }  // namespace
 
+std::string qemu_user_name()
+{
+    const char* env = std::getenv("FLEET_QEMU_USER");
+    return env && *env ? env : "fleet-qemu";
+}
+
 Result<std::optional<SpawnOptions::Credentials>> qemu_credentials()
 {
     if (::geteuid() != 0) return std::nullopt;
-    const char* env = std::getenv("FLEET_QEMU_USER");
-    std::string name = env && *env ? env : "fleet-qemu";
+    std::string name = qemu_user_name();
     if (name == "root") return std::nullopt;
     auto user = local_user(name);
     if (!user)
@@ -164,6 +170,25 @@ std::string proc_fd(int child)
 }
 
 }  // namespace
+
+std::vector<std::string> shares_unwritable_by(const VmSpec& spec, const SpawnOptions::Credentials& qemu)
+{
+    std::vector<std::string> out;
+    for (const auto& sh : spec.shares) {
+        if (sh.read_only) continue;
+        Fd dir(::open(sh.host_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+        if (!dir) continue;  // the launch says why
+        // The file-system ids are this thread's alone; their capabilities
+        // (CAP_DAC_OVERRIDE) go with a non-zero fsuid and come back with 0.
+        const int old_uid = ::setfsuid(qemu.uid);
+        const int old_gid = ::setfsgid(qemu.gid);
+        const bool ok = ::faccessat(dir.get(), ".", W_OK | X_OK, AT_EACCESS) == 0;
+        ::setfsgid(static_cast<gid_t>(old_gid));
+        ::setfsuid(static_cast<uid_t>(old_uid));
+        if (!ok) out.push_back(sh.host_path);
+    }
+    return out;
+}
 
 namespace {
 

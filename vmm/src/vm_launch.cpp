@@ -276,6 +276,11 @@ Result<std::unique_ptr<Vm>> Vm::launch(Loop& loop, VmSpec spec, const LaunchOpti
     if (auto a = settle_accel(spec, options, *qemu); !a) return std::unexpected(a.error());
     auto run_as = qemu_credentials();
     if (!run_as) return std::unexpected(run_as.error());
+    if (*run_as && hooks.note)
+        for (const auto& dir : shares_unwritable_by(spec, **run_as))
+            hooks.note("QEMU runs as " + qemu_user_name() + ", which cannot write " + dir +
+                       " (shared read-write): the guest's writes there will fail; allow them with setfacl -m u:" +
+                       qemu_user_name() + ":rwx " + dir + " (Debian's acl package)");
     auto incoming = open_incoming(spec, options, *qemu, *run_as, hooks);
     if (!incoming) return std::unexpected(incoming.error());
 

@@ -33,6 +33,15 @@ inline constexpr const char* sandbox_options =
 // missing user is an error: a root launcher never falls back to root. A
 // local user: read from /etc/passwd and /etc/group, not through NSS.
 Result<std::optional<SpawnOptions::Credentials>> qemu_credentials();
+// The name qemu_credentials looks up: FLEET_QEMU_USER, else fleet-qemu.
+std::string qemu_user_name();
+
+// The read-write shares of spec that QEMU running as `qemu` (a confined
+// QEMU's user) could not write into: checked with that user's file-system
+// ids (setfsuid), on the folder itself, not the path to it (QEMU gets the
+// folder open). The guest's writes there would fail with EACCES, so the
+// launcher says why before they do.
+std::vector<std::string> shares_unwritable_by(const VmSpec& spec, const SpawnOptions::Credentials& qemu);
 
 // A sealed, read-only in-memory copy of the file at path, made with the
 // launcher's rights (of the open file `from`, when given); any user may
