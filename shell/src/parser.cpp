@@ -248,12 +248,16 @@ AndOr Grammar::and_or()
 
 // pipeline: [time [-p]] pipe_sequence | [time [-p]] Bang pipe_sequence
 // pipe_sequence: command | pipe_sequence '|' linebreak command
-// `time` (bash's and ksh's, not POSIX's) is reserved only here, before
-// any alias: elsewhere it is a command name like any other.
+// `time` (bash's and ksh's, not POSIX's) is reserved only here:
+// elsewhere it is a command name like any other. Aliases come first, as
+// in bash: one at a pipeline's start may give `time` or `!` (`alias
+// n='! grep -q x'`, which dash takes too), and an alias named time
+// replaces the keyword.
 Pipeline Grammar::pipeline()
 {
     Pipeline result;
     result.pos = peek().pos;
+    expand_alias();
     if (peek_reserved(time_keyword)) {
         next();
         result.timed = Timed::yes;
@@ -262,6 +266,7 @@ Pipeline Grammar::pipeline()
             result.timed = Timed::posix;
         }
         if (!starts_command(peek())) return result;  // bare `time`: the shell's own times
+        expand_alias();
     }
     if (peek_reserved("!")) {
         next();

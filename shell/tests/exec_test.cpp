@@ -95,6 +95,12 @@ TEST_CASE("time: a pipeline's real, user and sys times on stderr, its status kep
     CHECK(r.out == "done\n");
     r = t.run("type time; command -v time");
     CHECK(r.out == "time is a shell keyword\ntime\n");
+    // An alias may give it, as in bash; one named time replaces it.
+    r = t.run("alias t='time -p'\nt :");
+    CHECK(std::regex_match(r.err, std::regex(posix_form)));
+    r = t.run("alias time=echo\ntime -p x");
+    CHECK(r.out == "-p x\n");
+    CHECK(r.err.empty());
 }
 
 TEST_CASE("getopts keeps its place in a word only while the word is still there")

@@ -23,3 +23,9 @@ for i in 1 2; do w "loop $i"; done | cat
 unalias ll; alias ll 2>/dev/null; echo "unaliased $?"
 unalias nope 2>/dev/null; echo "unalias missing $?"
 unalias -a; alias; echo cleared
+# An alias at a pipeline's start may give its `!`.
+alias notfalse='! false'
+alias neg='! '
+notfalse; echo "notfalse $?"
+neg true; echo "neg true $?"
+notfalse | cat; echo "piped $?"
