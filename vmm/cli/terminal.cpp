@@ -3,11 +3,11 @@
 
 #include <fleet/base/fd.hpp>
 #include <fleet/base/socket.hpp>
+#include <fleet/base/terminal.hpp>
 
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -18,29 +18,6 @@ namespace fleet::cli {
 namespace {
 
 constexpr char detach_key = 0x1d;  // Ctrl-], as virsh console
-
-// Puts the terminal in raw mode for its lifetime, when stdin is one.
-class RawTerminal {
-public:
-    RawTerminal()
-    {
-        if (!::isatty(0) || ::tcgetattr(0, &saved_) != 0) return;
-        termios raw = saved_;
-        ::cfmakeraw(&raw);
-        active_ = ::tcsetattr(0, TCSANOW, &raw) == 0;
-    }
-    ~RawTerminal()
-    {
-        if (active_) ::tcsetattr(0, TCSANOW, &saved_);
-    }
-    RawTerminal(const RawTerminal&) = delete;
-    RawTerminal& operator=(const RawTerminal&) = delete;
-    [[nodiscard]] bool active() const { return active_; }
-
-private:
-    termios saved_{};
-    bool active_ = false;
-};
 
 bool write_all(int fd, const char* p, std::size_t n)
 {
@@ -63,7 +40,7 @@ Result<> attach_console(const std::string& socket_path, const std::string& name)
     Fd sock = std::move(*connected);
     bool tty = ::isatty(0);
     if (tty) std::fprintf(stderr, "Connected to %s (Ctrl-] to detach)\r\n", name.c_str());
-    RawTerminal raw;
+    RawTerminal raw(0);
     bool stdin_open = true;
     char buf[65536];
     for (;;) {
