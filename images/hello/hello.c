@@ -259,7 +259,7 @@ static int print_word(const char* w, size_t n)
  * From the kernel command line when a raw QEMU line carries it
  * (fleet.exec=%XX...), else from the ctl UART: the launcher wrote it into
  * ctl's socket before QEMU started. */
-static char block[sizeof(struct fleet_exec_header) + FLEET_EXEC_MAX_SIZE + FLEET_EXEC_HOST_SIZE];
+static char block[sizeof(struct fleet_exec_header) + FLEET_EXEC_MAX_SIZE + FLEET_EXEC_TTY_SIZE + FLEET_EXEC_HOST_SIZE];
 static struct fleet_exec_header hdr;
 static const char* strings;
 

@@ -4,17 +4,23 @@
 Boots the real kernel the linux-* images use (fleet's own when it is built,
 else Debian's generic one) with the fleet initramfs under TCG through the
 real fleet-vmm: end of input, exit statuses, binary-exact stdio, a missing
-program, shared folders and the power button. Then the basics again on each
+program, shared folders, the power button and the program's terminal. Then the basics again on each
 kernel by name, linux-fleet and linux-generic, whichever exist: true, an
 exit status, sort to end of input, a shared folder. Environment: FLEET_VMM,
 FLEET_IMAGES (meson sets both). Exit 77 (skipped) when the Linux images
 were not built, e.g. because neither kernel could be obtained.
 """
+import fcntl
 import os
+import pty
+import re
+import select
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import time
 
 sys.path.append(os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "..", "tests", "lib"))  # by hand
@@ -232,6 +238,74 @@ def test_every_user_has_the_kernel(fleet):
 KERNEL_IMAGES = ("linux-fleet", "linux-generic")
 
 
+def on_a_terminal(fleet, args, rows, cols, steps, timeout=T):
+    """fleet-vmm ARGS on a new pseudo-terminal of ROWS x COLS, in front of it
+    as under a shell. steps(screen, fd) is called as output comes: it may
+    type or resize, and returns True when done. Then the output to the end
+    and the exit status."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execve(VMM, [VMM, *args], fleet.env)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    screen, done = b"", False
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            if not done:
+                done = steps(screen, fd)
+            r, _, _ = select.select([fd], [], [], 0.25)
+            if not r:
+                continue
+            try:
+                data = os.read(fd, 65536)
+            except OSError:  # EIO: every process on the terminal has closed it
+                data = b""
+            if not data:
+                _, st = os.waitpid(pid, 0)
+                return screen, os.waitstatus_to_exitcode(st)
+            screen += data
+        raise Failure(f"fleet-vmm {' '.join(args)} on a terminal: no end within {timeout} s; screen: {screen[-600:]!r}")
+    finally:
+        try:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+        except OSError:
+            pass
+        os.close(fd)
+
+
+def test_the_program_gets_a_terminal(fleet):
+    """On a terminal, the program has one of its own: its size, a new size
+    when ours changes, keys as typed (Ctrl-C interrupts it in the guest)."""
+    state = {"resized": False, "typed": 0.0, "interrupted": False}
+
+    def steps(screen, fd):
+        if b"30 100" in screen and not state["resized"]:
+            fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+            state["resized"] = True
+        if state["resized"] and b"40 120" not in screen and time.monotonic() - state["typed"] > 0.5:
+            os.write(fd, b"x\r")  # each line prints the size again, until the new one has arrived
+            state["typed"] = time.monotonic()
+        if b"40 120" in screen:
+            os.write(fd, b"\x03")
+            return True
+        return False
+
+    screen, rc = on_a_terminal(fleet, ["run", "linux-sh", "-c",
+                                       "tty; stty size; while IFS= read -r l; do stty size; done"], 30, 100, steps)
+    check(re.search(rb"/dev/pts/\d+\r\n30 100\r\n", screen), f"no terminal of 30x100 in the guest: {screen!r}")
+    check(b"40 120\r\n" in screen, f"the new size did not reach the guest: {screen!r}")
+    check(rc == 130, f"Ctrl-C: exit {rc}, wanted 130; screen {screen!r}")
+    # --no-tty: none, even on a terminal; the output is the program's bytes.
+    screen, rc = on_a_terminal(fleet, ["run", "--no-tty", "linux-sh", "-c", "tty; exit 3"], 30, 100,
+                               lambda s, fd: True)
+    check(rc == 3 and b"not a tty" in screen, f"--no-tty: exit {rc}, screen {screen!r}")
+    # --tty on a pipe: a terminal of 24x80; the end of input is its end-of-file key.
+    p = run(fleet, "--tty", "linux-sh", "-c", "stty size; cat", input=b"typed\n", rc=0)
+    check(p.stdout == b"typed\r\n24 80\r\ntyped\r\n" or p.stdout == b"24 80\r\ntyped\r\ntyped\r\n",
+          f"--tty on a pipe: {p.stdout!r}")
+
+
 def kernel_basics(image):
     def test(fleet):
         p = run(fleet, image, "true", rc=0)
@@ -267,4 +341,4 @@ if __name__ == "__main__":
           test_slow_reader_loses_nothing, test_arguments_any_bytes, test_4096_arguments_and_a_120k_one,
           test_environment_round_trip, test_working_folder_on_a_share, test_signals_reach_the_program,
           test_signal_is_128_plus, test_cat_binary_roundtrip, test_unknown_program_127, test_share_ls,
-          test_stop_power_button, test_every_user_has_the_kernel] + kernel_tests(), lambda t: Fleet("linux"))
+          test_stop_power_button, test_every_user_has_the_kernel, test_the_program_gets_a_terminal] + kernel_tests(), lambda t: Fleet("linux"))

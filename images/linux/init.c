@@ -5,7 +5,8 @@
 // stderr,ctl}, reads the exec block, mounts the 9p shares where the block
 // says, configures the network interfaces the block names (net.c),
 // writes "ready" on ctl, runs the program the block names with
-// stdin/stdout/stderr on the ports, writes
+// stdin/stdout/stderr on the ports (or on a pseudo-terminal that init
+// relays to and from them, when the block asks for one), writes
 // "exit N" on ctl and ends the VM through isa-debug-exit. The ACPI power
 // button (fleet-vmm stop) sends the program SIGTERM (SIGKILL after a grace
 // period), then init writes "exit 0" and powers off through ACPI S5.
@@ -36,6 +37,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -470,7 +472,7 @@ static void apply_host_trailer(void)
 {
     if (!(hdr.flags & FLEET_EXEC_F_HOST)) return;
     struct fleet_exec_host host;
-    memcpy(&host, strings + fleet_exec_strings_size(&hdr), sizeof host);
+    memcpy(&host, strings + fleet_exec_host_offset(&hdr), sizeof host);
     struct {
         int entropy_count, buf_size;
         uint8_t buf[FLEET_EXEC_SEED_SIZE];
@@ -484,10 +486,142 @@ static void apply_host_trailer(void)
     if (clock_settime(CLOCK_REALTIME, &now) != 0) fatal(FLEET_EXIT_BAD_EXEC, "cannot set the clock: %m");
 }
 
+// ---- the program's terminal (FLEET_EXEC_F_TTY): a pseudo-terminal whose
+// master init relays: fleet.stdin to it, it to fleet.stdout. init keeps
+// the terminal itself open too, so the master never reads a hangup (while
+// the program opens it, or after it has closed it) and a reader sees the
+// program's last output after it ends. Nothing blocks PID 1: the master
+// and both ports are non-blocking, each direction has one buffer, and a
+// full side is waited for with poll.
+static int tty_master = -1, tty_held = -1;
+static char tty_name[64];
+static bool tty_stderr;
+static char tty_in[4096], tty_out[4096];  // port -> master, master -> port
+static size_t tty_in_len, tty_in_off, tty_out_len, tty_out_off;
+static bool tty_in_open = true;
+
+static void open_terminal(void)
+{
+    if (!(hdr.flags & FLEET_EXEC_F_TTY)) return;
+    struct fleet_exec_tty t = fleet_exec_tty_of(&hdr, strings);
+    tty_master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (tty_master < 0 || grantpt(tty_master) != 0 || unlockpt(tty_master) != 0 ||
+        ptsname_r(tty_master, tty_name, sizeof tty_name) != 0)
+        fatal(125, "cannot open a terminal for the program: %m");
+    tty_held = open(tty_name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (tty_held < 0) fatal(125, "cannot open the program's terminal %s: %m", tty_name);
+    struct winsize ws = {.ws_row = t.rows, .ws_col = t.cols};
+    ioctl(tty_master, TIOCSWINSZ, &ws);
+    tty_stderr = t.flags & FLEET_TTY_STDERR;
+    int relayed[] = {tty_master, port_fd[P_IN], port_fd[P_OUT]};
+    for (size_t i = 0; i < sizeof relayed / sizeof relayed[0]; ++i)
+        fcntl(relayed[i], F_SETFL, fcntl(relayed[i], F_GETFL) | O_NONBLOCK);
+}
+
+// In the program's process, a session leader: the terminal becomes its
+// controlling terminal and its stdin and stdout (and stderr).
+static void enter_terminal(void)
+{
+    int fd = open(tty_name, O_RDWR);
+    if (fd < 0 || ioctl(fd, TIOCSCTTY, 0) != 0) {
+        say("cannot take the terminal %s: %m", tty_name);
+        _exit(125);
+    }
+    dup2(fd, 0);
+    dup2(fd, 1);
+    dup2(tty_stderr ? fd : port_fd[P_ERR], 2);
+    if (fd > 2) close(fd);
+}
+
+// The host's stdin ended: the terminal's end-of-file key, once, as a user
+// at a keyboard would type it.
+static void terminal_input_ended(void)
+{
+    tty_in_open = false;
+    struct termios tio;
+    if (tcgetattr(tty_held, &tio) == 0 && tio.c_cc[VEOF]) (void)!write(tty_master, &tio.c_cc[VEOF], 1);
+}
+
+// What to wait for: r[0] stdin port, r[1] master, r[2] stdout port.
+static void terminal_poll(struct pollfd* r)
+{
+    bool reading_in = tty_in_open && tty_in_len == 0;
+    r[0] = (struct pollfd){.fd = reading_in ? port_fd[P_IN] : -1, .events = POLLIN};
+    r[1] = (struct pollfd){.fd = tty_master,
+                           .events = (short)((tty_out_len == 0 ? POLLIN : 0) | (tty_in_len ? POLLOUT : 0))};
+    r[2] = (struct pollfd){.fd = tty_out_len ? port_fd[P_OUT] : -1, .events = POLLOUT};
+}
+
+// One step each way, as far as it goes without blocking.
+static void terminal_relay(const struct pollfd* r)
+{
+    if (tty_in_open && tty_in_len == 0 && (r[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+        ssize_t n = read(port_fd[P_IN], tty_in, sizeof tty_in);
+        if (n > 0) {
+            tty_in_len = (size_t)n;
+            tty_in_off = 0;
+        } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+            terminal_input_ended();
+        }
+    }
+    if (tty_in_len) {
+        ssize_t n = write(tty_master, tty_in + tty_in_off, tty_in_len - tty_in_off);
+        if (n > 0 && (tty_in_off += (size_t)n) == tty_in_len) tty_in_len = tty_in_off = 0;
+    }
+    if (tty_out_len == 0 && (r[1].revents & POLLIN)) {
+        ssize_t n = read(tty_master, tty_out, sizeof tty_out);
+        if (n > 0) {
+            tty_out_len = (size_t)n;
+            tty_out_off = 0;
+        }
+    }
+    if (tty_out_len) {
+        ssize_t n = write(port_fd[P_OUT], tty_out + tty_out_off, tty_out_len - tty_out_off);
+        if (n > 0 && (tty_out_off += (size_t)n) == tty_out_len) tty_out_len = tty_out_off = 0;
+        if (n < 0 && errno != EAGAIN && errno != EINTR) tty_out_len = tty_out_off = 0;  // nobody to take it
+        if (r[2].revents & (POLLHUP | POLLERR)) tty_out_len = tty_out_off = 0;
+    }
+}
+
+// After the program: what it wrote last, still in the terminal, to the
+// stdout port (waiting at most DRAIN_WAIT_MS for the host to take it).
+static void drain_terminal(void)
+{
+    if (tty_master < 0) return;
+    long long deadline = now_ms() + DRAIN_WAIT_MS;
+    for (;;) {
+        if (tty_out_len == 0) {
+            ssize_t n = read(tty_master, tty_out, sizeof tty_out);  // non-blocking: EAGAIN once it is empty
+            if (n <= 0) return;
+            tty_out_len = (size_t)n;
+            tty_out_off = 0;
+        }
+        ssize_t n = write(port_fd[P_OUT], tty_out + tty_out_off, tty_out_len - tty_out_off);
+        if (n > 0) {
+            if ((tty_out_off += (size_t)n) == tty_out_len) tty_out_len = tty_out_off = 0;
+            continue;
+        }
+        long long left = deadline - now_ms();
+        if ((n < 0 && errno != EAGAIN && errno != EINTR) || left <= 0) return;
+        struct pollfd p = {.fd = port_fd[P_OUT], .events = POLLOUT};
+        if (poll(&p, 1, (int)left) <= 0 || (p.revents & (POLLHUP | POLLERR))) return;
+    }
+}
+
+static void resize_terminal(const char* args)
+{
+    int rows = 0, cols = 0;
+    if (tty_master < 0 || sscanf(args, "%d %d", &rows, &cols) != 2) return;
+    if (rows < 1 || rows > FLEET_TTY_MAX || cols < 1 || cols > FLEET_TTY_MAX) return;
+    struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
+    ioctl(tty_master, TIOCSWINSZ, &ws);  // the program's foreground group gets SIGWINCH
+}
+
 static pid_t program;
 static void on_program_line(const char* line)
 {
-    static const char word[] = FLEET_CTL_SIGNAL " ";
+    static const char word[] = FLEET_CTL_SIGNAL " ", winsize[] = FLEET_CTL_WINSIZE " ";
+    if (strncmp(line, winsize, sizeof winsize - 1) == 0) return resize_terminal(line + sizeof winsize - 1);
     if (strncmp(line, word, sizeof word - 1) != 0) return;
     int sig = atoi(line + sizeof word - 1);
     if (sig >= 1 && sig <= FLEET_SIGNAL_MAX && program > 0) signal_program(program, sig);
@@ -562,7 +696,10 @@ static pid_t start_program(char** args)
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
         setsid();
-        for (int i = 0; i < 3; ++i) dup2(port_fd[i], i);
+        if (tty_master >= 0)
+            enter_terminal();
+        else
+            for (int i = 0; i < 3; ++i) dup2(port_fd[i], i);
         execvp(args[0], args);
         int err = errno;
         char msg[400];
@@ -570,7 +707,7 @@ static pid_t start_program(char** args)
         write_all(2, msg, (size_t)n);
         _exit(err == ENOENT ? 127 : 126);
     }
-    close(port_fd[P_IN]);
+    if (tty_master < 0) close(port_fd[P_IN]);  // the program's alone; with a terminal, init relays it
     return child;
 }
 
@@ -583,18 +720,25 @@ static int wait_program(pid_t child, int sfd, bool* stopped)
     bool stopping = false, ctl_open = true;
     long long kill_at = 0;
     while (status < 0) {
-        struct pollfd pfd[MAX_INPUTS + 2];
+        struct pollfd pfd[MAX_INPUTS + 5];
         pfd[0] = (struct pollfd){.fd = sfd, .events = POLLIN};
         for (int i = 0; i < n_inputs; ++i) pfd[i + 1] = (struct pollfd){.fd = input_fd[i], .events = POLLIN};
         pfd[n_inputs + 1] = (struct pollfd){.fd = ctl_open ? port_fd[P_CTL] : -1, .events = POLLIN};
+        struct pollfd* relay = &pfd[n_inputs + 2];
+        nfds_t nfds = (nfds_t)n_inputs + 2;
+        if (tty_master >= 0) {
+            terminal_poll(relay);
+            nfds += 3;
+        }
         int timeout = -1;
         if (stopping) {
             long long left = kill_at - now_ms();
             timeout = left < 0 ? 0 : (int)left;
         }
-        poll(pfd, (nfds_t)n_inputs + 2, timeout);
-        // "signal N" from the host (fleet-vmm kill -s, Ctrl-C, the router's shutdown).
+        poll(pfd, nfds, timeout);  // on an error every revents stays 0
+        // "signal N" from the host (fleet-vmm kill -s, Ctrl-C, the router's shutdown), "winsize R C".
         if (pfd[n_inputs + 1].revents & (POLLIN | POLLHUP)) ctl_open = read_ctl_lines(on_program_line);
+        if (tty_master >= 0) terminal_relay(relay);
 
         bool stop = false;
         struct signalfd_siginfo si;
@@ -653,6 +797,7 @@ int main(void)
     }
     open_power_buttons();
     char** args = program_args(shares, nshares);
+    open_terminal();
 
     int sfd = signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
     // The channel's socket is there before the program starts.
@@ -664,6 +809,7 @@ int main(void)
     program = start_program(args);
     bool stopped = false;
     int status = wait_program(program, sfd, &stopped);
+    drain_terminal();
     // Stopped by the power button: a guest shutdown, as the tiny guests do.
     finish(stopped ? 0 : status, stopped);
 }

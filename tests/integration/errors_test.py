@@ -39,6 +39,8 @@ def test_bad_accel_and_options(fleet):
     one_line_error(fleet.vmm("launch"), "unknown command 'launch'")
     one_line_error(fleet.vmm("run"), "no image given")
     one_line_error(fleet.vmm("run", "--name", "bad/name", "hello"), "bad VM name")
+    one_line_error(fleet.vmm("run", "--tty", "hello"), "only a Linux image gives its program a terminal")
+    one_line_error(fleet.vmm("run", "-t", "-T", "hello"), "--tty and --no-tty exclude each other")
 
 
 def test_duplicate_name(fleet):

@@ -3,6 +3,7 @@
 // status is the program's, its signals reach the program, Ctrl-Z stops it.
 #include "pool.hpp"
 
+#include <fleet/base/terminal.hpp>
 #include <fleet/vmm/claim.hpp>
 #include <fleet/vmm/pool.hpp>
 
@@ -22,9 +23,11 @@ using namespace fleet::vmm;
 namespace {
 
 // Lines from the pooled supervisor until its `exit`; signals go the other way.
-int stand_in(Fd sock, Fd sigfd, bool& vanished)
+// With `tty`, the terminal is raw while the program runs, as a cold run's.
+int stand_in(Fd sock, Fd sigfd, bool tty, bool& vanished)
 {
     std::string line;
+    std::optional<RawTerminal> raw;
     for (;;) {
         pollfd p[2] = {{sock.get(), POLLIN, 0}, {sigfd.get(), POLLIN, 0}};
         if (::poll(p, 2, -1) < 0) {
@@ -55,8 +58,14 @@ int stand_in(Fd sock, Fd sigfd, bool& vanished)
             auto e = parse_event(line);
             line.clear();
             if (!e) return report(e.error());
-            if (e->kind == ClaimEvent::stopped) ::raise(SIGSTOP);  // as a cold run stops itself
+            if (e->kind == ClaimEvent::ready && tty) raw.emplace(0, true);
+            if (e->kind == ClaimEvent::stopped) {
+                if (raw) raw->restore();
+                ::raise(SIGSTOP);  // as a cold run stops itself
+                if (raw) raw->apply();
+            }
             if (e->kind != ClaimEvent::exit) continue;
+            raw.reset();
             if (e->report) std::fprintf(stderr, "fleet-vmm: %s\n", e->message.c_str());
             return e->status;
         }
@@ -77,7 +86,8 @@ Result<Fd> forwarded_signals()
 {
     sigset_t set;
     sigemptyset(&set);
-    for (int s : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, program_signal_request, SIGTSTP, SIGCONT}) sigaddset(&set, s);
+    for (int s : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, program_signal_request, SIGTSTP, SIGCONT, SIGWINCH})
+        sigaddset(&set, s);
     if (::sigprocmask(SIG_BLOCK, &set, nullptr) != 0) return fail_errno("cannot block signals");
     Fd fd(::signalfd(-1, &set, SFD_CLOEXEC));
     if (!fd) return fail_errno("cannot create a signalfd");
@@ -101,7 +111,8 @@ std::optional<int> run_from_pool(const Context& ctx, const SupervisorOptions& o,
     if (!sock) {
         sigset_t set;
         ::sigprocmask(SIG_SETMASK, nullptr, &set);
-        for (int s : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, program_signal_request, SIGTSTP, SIGCONT}) sigdelset(&set, s);
+        for (int s : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, program_signal_request, SIGTSTP, SIGCONT, SIGWINCH})
+            sigdelset(&set, s);
         ::sigprocmask(SIG_SETMASK, &set, nullptr);  // the cold supervisor sets up its own
         return std::nullopt;
     }
@@ -118,7 +129,7 @@ std::optional<int> run_from_pool(const Context& ctx, const SupervisorOptions& o,
         forget(ctx, req);
         return report(s.error());
     }
-    int status = stand_in(std::move(*sock), std::move(*sigfd), vanished);
+    int status = stand_in(std::move(*sock), std::move(*sigfd), req.tty.has_value(), vanished);
     if (vanished) forget(ctx, req);
     return status;
 }

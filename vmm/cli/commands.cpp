@@ -83,11 +83,17 @@ int cmd_run(const Context& ctx, const Args& args)
     add_net_options(d, f.net);
     d.add_options()("keep", "keep the VM's record after it ends (default: remove it)")(
         "no-stdin", "do not forward standard input to the guest")(
+        "tty,t", "give the program a terminal (Linux images; default: when stdin and stdout are one)")(
+        "no-tty,T", "give the program no terminal, even on one")(
         "no-pool", "boot a VM even when a warm pool of the image has one waiting ('fleet-vmm pool')")(
         "verbose,v", "say on stderr which accelerator runs the VM, and why");
     int status = 0;
     auto p = parse("run", args, d, "[OPTIONS] IMAGE [ARGS...]", status, true);
     if (!p) return status;
+    if (p->vm.count("tty") && p->vm.count("no-tty")) return report("--tty and --no-tty exclude each other");
+    f.tty = p->vm.count("tty")                                 ? LaunchFlags::Tty::always
+            : p->vm.count("no-tty") || p->vm.count("no-stdin") ? LaunchFlags::Tty::never
+                                                               : LaunchFlags::Tty::automatic;
     auto prepared = prepare_launch(ctx, f, *p, false);
     if (!prepared) return report(prepared.error());
     auto& [store, o] = *prepared;

@@ -14,6 +14,7 @@
 
 #include <fleet/abi/guest.h>
 #include <fleet/base/process.hpp>
+#include <fleet/base/terminal.hpp>
 #include <fleet/vmm/qmp.hpp>
 #include <fleet/vmm/supervisor.hpp>
 
@@ -28,6 +29,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -193,6 +195,26 @@ std::string accel_note(Accel requested, const AccelChoice& c)
     return label + " (-cpu " + c.cpu + "; " + c.why + "; " + when + ")";
 }
 
+// The terminal a run's program gets, if any (LaunchFlags::tty): the size
+// of ours, else 24x80 (forced onto a pipe).
+Result<std::optional<Terminal>> program_terminal(LaunchFlags::Tty wanted, const Image& image)
+{
+    if (wanted == LaunchFlags::Tty::never) return std::nullopt;
+    bool linux = guest_kind(image.kind) == GuestKind::linux_image;
+    if (wanted == LaunchFlags::Tty::always && !linux)
+        return fail("--tty: only a Linux image gives its program a terminal; '" + image.name + "' is a " + image.kind +
+                    " image");
+    bool ours = ::isatty(0) && ::isatty(1) && ::tcgetpgrp(0) == ::getpgrp();
+    if (!linux || (wanted == LaunchFlags::Tty::automatic && !ours)) return std::nullopt;
+    Terminal t;
+    if (auto size = terminal_size(0)) {
+        t.rows = static_cast<std::uint16_t>(std::min<unsigned>(size->rows, FLEET_TTY_MAX));
+        t.cols = static_cast<std::uint16_t>(std::min<unsigned>(size->cols, FLEET_TTY_MAX));
+    }
+    t.stderr_too = ::isatty(2);
+    return t;
+}
+
 Result<std::pair<VmSpec, Image>> build_spec(const Context& ctx, const LaunchFlags& f, const Args& positional)
 {
     if (positional.empty()) return fail("no image given (a catalog name like 'hello', or a kernel path)");
@@ -207,6 +229,12 @@ Result<std::pair<VmSpec, Image>> build_spec(const Context& ctx, const LaunchFlag
     if (!env) return std::unexpected(env.error());
     spec.env = std::move(*env);
     spec.workdir = f.workdir;
+    if (auto t = program_terminal(f.tty, *image); !t)
+        return std::unexpected(t.error());
+    else
+        spec.tty = *t;
+    if (spec.tty && std::none_of(spec.env.begin(), spec.env.end(), [](auto& e) { return e.starts_with("TERM="); }))
+        if (const char* term = std::getenv("TERM"); term && *term) spec.env.push_back(std::string("TERM=") + term);
     if (!f.memory.empty()) {
         auto mib = parse_memory(f.memory);
         if (!mib) return std::unexpected(mib.error());

@@ -40,6 +40,10 @@ struct LaunchFlags {
     double stop_timeout = 10;
     bool snapshot = false, no_snapshot = false;  // default: the image's snapshot=
     NetFlags net;                                // run and start only (net.hpp)
+    // The program's terminal (run only): automatic gives one to a Linux
+    // image's program when stdin and stdout are this process's terminal
+    // and it is in the foreground.
+    enum class Tty { never, automatic, always } tty = Tty::never;
 };
 void add_launch_options(boost::program_options::options_description& d, LaunchFlags& f);
 

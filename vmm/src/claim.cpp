@@ -63,6 +63,7 @@ ClaimRequest claim_request(const SupervisorOptions& o, bool detached)
                         .args = o.spec.args,
                         .env = o.spec.env,
                         .workdir = o.spec.workdir,
+                        .tty = o.spec.tty,
                         .forward_stdin = o.forward_stdin,
                         .auto_remove = o.auto_remove,
                         .detached = detached,
@@ -75,6 +76,7 @@ Result<std::string> encode_claim(const ClaimRequest& r)
     program.args = r.args;
     program.env = r.env;
     program.workdir = r.workdir;
+    program.tty = r.tty;
     auto block = exec_block(program);
     if (!block) return std::unexpected(block.error());
     std::string body = r.name + std::string(1, '\0') + *block;
@@ -127,6 +129,10 @@ Result<ClaimRequest> decode_claim(std::string_view bytes)
     if (const char* why = fleet_exec_check_strings(&h, s.data())) return fail(std::string("claim: exec block: ") + why);
     if (h.sharec != 0) return fail("claim: exec block: shared folders (a pooled VM has none)");
     if (h.netc != 0) return fail("claim: exec block: network interfaces (a pooled VM has none)");
+    if (h.flags & FLEET_EXEC_F_TTY) {
+        fleet_exec_tty t = fleet_exec_tty_of(&h, s.data());
+        r.tty = Terminal{t.rows, t.cols, (t.flags & FLEET_TTY_STDERR) != 0};
+    }
     for (std::uint32_t i = 0; i < h.argc + h.envc + 1; ++i) {
         std::string str(s.data());  // the checks above guarantee a NUL
         s.remove_prefix(str.size() + 1);

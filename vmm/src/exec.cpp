@@ -67,12 +67,28 @@ Result<std::string> exec_block(const VmSpec& spec, const ExecHost* host)
     put_u32(block, offsetof(fleet_exec_header, envc), static_cast<std::uint32_t>(spec.env.size()));
     put_u32(block, offsetof(fleet_exec_header, sharec), static_cast<std::uint32_t>(spec.shares.size()));
     put_u32(block, offsetof(fleet_exec_header, netc), static_cast<std::uint32_t>(spec.nets.size()));
+    std::uint32_t flags = 0;
+    if (spec.tty) {
+        const Terminal& t = *spec.tty;
+        if (t.rows < 1 || t.rows > FLEET_TTY_MAX || t.cols < 1 || t.cols > FLEET_TTY_MAX)
+            return fail("a terminal of " + std::to_string(t.rows) + "x" + std::to_string(t.cols) +
+                        " (rows and columns are 1.." + std::to_string(FLEET_TTY_MAX) + ")");
+        std::string trailer(FLEET_EXEC_TTY_SIZE, '\0');
+        trailer[0] = static_cast<char>(t.rows & 0xff);
+        trailer[1] = static_cast<char>(t.rows >> 8);
+        trailer[2] = static_cast<char>(t.cols & 0xff);
+        trailer[3] = static_cast<char>(t.cols >> 8);
+        put_u32(trailer, 4, t.stderr_too ? FLEET_TTY_STDERR : 0);
+        body += trailer;
+        flags |= FLEET_EXEC_F_TTY;
+    }
     if (host) {
         if (host->seed.size() != FLEET_EXEC_SEED_SIZE) return fail("a seed of the wrong size");
         body += host->seed;
         for (int i = 0; i < 8; ++i) body.push_back(static_cast<char>((host->realtime_ns >> (8 * i)) & 0xff));
-        put_u32(block, offsetof(fleet_exec_header, flags), FLEET_EXEC_F_HOST);
+        flags |= FLEET_EXEC_F_HOST;
     }
+    put_u32(block, offsetof(fleet_exec_header, flags), flags);
     put_u32(block, offsetof(fleet_exec_header, size), static_cast<std::uint32_t>(body.size()));
     return block + body;
 }

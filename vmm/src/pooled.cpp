@@ -112,6 +112,7 @@ Result<> Supervisor::adopt_claim(const ClaimRequest& req, std::vector<Fd>& fds)
     o_.spec.args = req.args;
     o_.spec.env = req.env;
     o_.spec.workdir = req.workdir;
+    o_.spec.tty = req.tty;
     o_.forward_stdin = req.forward_stdin;
     o_.auto_remove = req.auto_remove;
     o_.stop_deadline = req.stop_deadline;

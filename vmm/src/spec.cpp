@@ -122,6 +122,8 @@ Result<> validate(const VmSpec& spec)
         return fail("a hypervisor channel has at most " + std::to_string(FLEET_HYPERVISOR_PORTS) + " ports");
     if (!spec.hypervisor_fds.empty() && spec.stdio != StdioKind::virtio)
         return fail("a hypervisor channel needs a virtio guest (a runtime or Linux image); this image is stdio=isa");
+    if (spec.tty && spec.stdio != StdioKind::virtio)
+        return fail("a terminal for the program needs a Linux image; this image is stdio=isa");
     if (!spec.shares.empty() && spec.stdio != StdioKind::virtio)
         return fail("shared folders need a virtio guest (a Linux image); this image is stdio=isa");
     if (spec.shares.size() > FLEET_MAX_SHARES)

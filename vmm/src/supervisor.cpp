@@ -52,7 +52,7 @@ Result<> Supervisor::setup_signals()
     sigemptyset(&set);
     for (int s : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, program_signal_request}) sigaddset(&set, s);
     if (!o_.detached)  // foreground and pooled (the claimant's Ctrl-Z comes as a line)
-        for (int s : {SIGTSTP, SIGCONT}) sigaddset(&set, s);
+        for (int s : {SIGTSTP, SIGCONT, SIGWINCH}) sigaddset(&set, s);
     if (::sigprocmask(SIG_BLOCK, &set, nullptr) != 0) return fail_errno("cannot block signals");
     signal_fd_ = Fd(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
     if (!signal_fd_) return fail_errno("cannot create a signalfd");
@@ -77,7 +77,8 @@ void Supervisor::watch_signals()
 void Supervisor::on_signal(const signalfd_siginfo& si)
 {
     if (!vm_) return;
-    if (pooled() && !claimed_) {  // no program yet: any request to end ends it now
+    if (si.ssi_signo == SIGWINCH) return send_terminal_size();  // not a request to end
+    if (pooled() && !claimed_) {                                // no program yet: any request to end ends it now
         if (si.ssi_signo != SIGTSTP && si.ssi_signo != SIGCONT) vm_->kill();
         return;
     }
@@ -112,7 +113,8 @@ void Supervisor::suspend_self()
 {
     suspending_ = false;
     if (!claimed_) {
-        ::raise(SIGSTOP);  // the stop the default SIGTSTP action would have been
+        if (raw_) raw_->restore();  // the shell gets its terminal back as it left it
+        ::raise(SIGSTOP);           // the stop the default SIGTSTP action would have been
         return;
     }
     // The claimant stands in for the VM: it stops itself. Meanwhile the
@@ -124,7 +126,16 @@ void Supervisor::suspend_self()
 void Supervisor::resume_self()
 {
     if (std::exchange(paused_for_tstp_, false)) vm_->resume();
+    if (raw_ && !raw_->active() && raw_->apply()) send_terminal_size();  // resized while stopped?
     if (claimed_ && o_.forward_stdin && !stdin_op_ && stdin_waiting_.empty()) read_stdin();
+}
+
+// The terminal's size to the program's (SIGWINCH): read from the guest's
+// stdin, ours or the claimant's.
+void Supervisor::send_terminal_size()
+{
+    if (!vm_ || !o_.spec.tty || (pooled() && !claimed_)) return;
+    if (auto size = terminal_size(stdio_fd(0))) vm_->resize_terminal(size->rows, size->cols);
 }
 
 void Supervisor::deliver(int sig, std::chrono::milliseconds stop_after)
@@ -260,6 +271,7 @@ void Supervisor::save()
 
 void Supervisor::on_exit(const ExitInfo& info)
 {
+    raw_.reset();  // the shell's terminal as it was, before any message of ours
     ended_ = info;
     rec_.state = VmState::exited;
     rec_.exit_reason = info.reason;
@@ -273,6 +285,7 @@ void Supervisor::on_exit(const ExitInfo& info)
 
 int Supervisor::fail_start(const Error& e)
 {
+    raw_.reset();
     std::string msg = e.what();
     if (pooled() && !claimed_) {  // no claimant yet, nor a folder in the store
         tell_pool("error " + msg);
@@ -344,6 +357,10 @@ Result<> Supervisor::launch()
     VmHooks hooks;
     hooks.output = [this](int stream, std::string_view b) { on_output(stream, b); };
     hooks.ready = [this] {
+        // Keys go to the guest's terminal as typed, once its program runs
+        // (our own messages before it keep their line ends); Ctrl-Z still
+        // stops this run (the VM pauses), as it stops any job.
+        if (o_.spec.tty && !claimed_ && !o_.detached) raw_.emplace(0, true);
         tell_starter("ready");
         if (claimed_) tell_claimant({ClaimEvent::ready, 0, false, {}});
     };

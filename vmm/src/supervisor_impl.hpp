@@ -5,6 +5,7 @@
 
 #include <fleet/base/rotating_log.hpp>
 #include <fleet/base/sink.hpp>
+#include <fleet/base/terminal.hpp>
 #include <fleet/vmm/claim.hpp>
 #include <fleet/vmm/supervisor.hpp>
 
@@ -65,6 +66,7 @@ private:
     void tell_starter(const std::string& line);
     void suspend_self();
     void resume_self();
+    void send_terminal_size();
 
     // pooled.cpp: boot, wait at `waiting`, publish, take one claim.
     [[nodiscard]] bool pooled() const { return !o_.pool.dir.empty(); }
@@ -99,6 +101,9 @@ private:
     // Ctrl-Z (foreground): pause the guest, then stop this process; SIGCONT
     // resumes the guest. QEMU is in a session of its own (vm.cpp).
     bool suspending_ = false, paused_for_tstp_ = false;
+    // A foreground run whose program has a terminal (VmSpec::tty): ours,
+    // raw while the guest has it. A claimant keeps its own (claimant.cpp).
+    std::optional<RawTerminal> raw_;
     OpId stop_timer_ = 0;
 
     // Pooled: the claim socket until claimed, then the claimant's connection.

@@ -106,6 +106,8 @@ Result<> Vm::deliver_exec(const VmSpec& program)
     with.args = program.args;
     with.env = program.env;
     with.workdir = program.workdir;
+    with.tty = program.tty;
+    if (with.tty && with.stdio != StdioKind::virtio) return fail("a terminal for the program needs a Linux image");
     auto block = exec_block_now(with);
     if (!block) return std::unexpected(block.error());
     m.exec_deferred = false;
@@ -163,6 +165,14 @@ void Vm::signal_program(int sig)
     Impl& m = *impl_;
     if (m.state == VmState::exited || !m.ctl_sink || sig < 1 || sig > FLEET_SIGNAL_MAX) return;
     m.ctl_sink->write(std::string(FLEET_CTL_SIGNAL " ") + std::to_string(sig) + "\n");
+}
+
+void Vm::resize_terminal(std::uint16_t rows, std::uint16_t cols)
+{
+    Impl& m = *impl_;
+    if (m.state == VmState::exited || !m.ctl_sink || m.exec_deferred || !m.spec.tty) return;
+    if (rows < 1 || rows > FLEET_TTY_MAX || cols < 1 || cols > FLEET_TTY_MAX) return;
+    m.ctl_sink->write(std::string(FLEET_CTL_WINSIZE " ") + std::to_string(rows) + " " + std::to_string(cols) + "\n");
 }
 
 void Vm::kill()

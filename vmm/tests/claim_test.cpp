@@ -61,6 +61,26 @@ TEST_CASE("a claim request round-trips")
     CHECK_FALSE(r->detached);
 }
 
+TEST_CASE("a claim carries the program's terminal, size and all")
+{
+    ClaimRequest want = sample();
+    auto plain = decode_claim(*encode_claim(want));
+    REQUIRE(plain);
+    CHECK_FALSE(plain->tty);
+    want.tty = Terminal{50, 132, false};
+    auto bytes = encode_claim(want);
+    REQUIRE(bytes);
+    auto r = decode_claim(*bytes);
+    REQUIRE(r);
+    REQUIRE(r->tty);
+    CHECK(r->tty->rows == 50);
+    CHECK(r->tty->cols == 132);
+    CHECK_FALSE(r->tty->stderr_too);
+    CHECK(r->args == want.args);
+    want.tty = Terminal{0, 80, true};  // no rows: refused before it is sent
+    CHECK_FALSE(encode_claim(want));
+}
+
 TEST_CASE("a detached claim (the router's) says so")
 {
     ClaimRequest d = sample();

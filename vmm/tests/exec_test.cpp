@@ -218,12 +218,55 @@ TEST_CASE("exec block: the host trailer (seed and clock) follows the strings", "
     CHECK(std::string_view(reinterpret_cast<const char*>(t.seed), sizeof t.seed) == host->seed);
     CHECK(t.realtime_ns == host->realtime_ns);
     fleet_exec_header bad = h;
-    bad.flags = 2;  // an unknown flag
+    bad.flags = 4;  // an unknown flag
     CHECK(fleet_exec_check_header(&bad) != nullptr);
     bad = h;
     bad.size = FLEET_EXEC_HOST_SIZE - 1;  // no room for the trailer
     CHECK(fleet_exec_check_header(&bad) != nullptr);
     static_assert(sizeof(fleet_exec_host) == FLEET_EXEC_HOST_SIZE);
+}
+
+TEST_CASE("exec block: the terminal trailer comes before the host's", "[exec]")
+{
+    VmSpec s;
+    s.args = {"vi", "notes"};
+    s.tty = Terminal{40, 120, true};
+    auto host = host_trailer();
+    REQUIRE(host);
+    auto block = exec_block(s, &*host);
+    REQUIRE(block);
+    fleet_exec_header h;
+    std::memcpy(&h, block->data(), sizeof h);
+    CHECK(h.flags == (FLEET_EXEC_F_TTY | FLEET_EXEC_F_HOST));
+    CHECK(h.size == 10 + FLEET_EXEC_TTY_SIZE + FLEET_EXEC_HOST_SIZE);  // "vi", "notes", "" and both trailers
+    CHECK(fleet_exec_strings_size(&h) == 10);
+    const char* strings = block->data() + sizeof h;
+    REQUIRE(fleet_exec_check_header(&h) == nullptr);
+    REQUIRE(fleet_exec_check_strings(&h, strings) == nullptr);
+    fleet_exec_tty t = fleet_exec_tty_of(&h, strings);
+    CHECK(t.rows == 40);
+    CHECK(t.cols == 120);
+    CHECK(t.flags == FLEET_TTY_STDERR);
+    fleet_exec_host ht;
+    std::memcpy(&ht, strings + fleet_exec_host_offset(&h), sizeof ht);
+    CHECK(ht.realtime_ns == host->realtime_ns);
+    static_assert(sizeof(fleet_exec_tty) == FLEET_EXEC_TTY_SIZE);
+
+    // What the guest refuses: a size out of range, unknown terminal flags.
+    std::string bytes(strings, h.size);
+    std::size_t at = fleet_exec_strings_size(&h);
+    std::string zero_rows = bytes;
+    zero_rows[at] = zero_rows[at + 1] = 0;
+    CHECK(fleet_exec_check_strings(&h, zero_rows.data()) != nullptr);
+    std::string wide = bytes;
+    wide[at + 3] = 0x7f;  // cols 0x7f78
+    CHECK(fleet_exec_check_strings(&h, wide.data()) != nullptr);
+    std::string flags = bytes;
+    flags[at + 4] = 2;
+    CHECK(fleet_exec_check_strings(&h, flags.data()) != nullptr);
+
+    s.tty = Terminal{24, FLEET_TTY_MAX + 1, true};
+    CHECK_FALSE(exec_block(s));  // the launcher never sends one
 }
 
 TEST_CASE("percent encoding round-trips through the guests' decoder", "[exec]")

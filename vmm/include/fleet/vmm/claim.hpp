@@ -30,6 +30,7 @@
 
 #include <fleet/base/error.hpp>
 #include <fleet/base/fd.hpp>
+#include <fleet/vmm/spec.hpp>
 
 #include <array>
 #include <chrono>
@@ -45,6 +46,7 @@ struct ClaimRequest {
     std::string name;  // the VM's name in the store
     std::vector<std::string> args, env;
     std::string workdir;
+    std::optional<Terminal> tty;  // the program's terminal, in the exec block
     bool forward_stdin = true;
     bool auto_remove = true;
     bool detached = false;  // one fd (a ready pipe) instead of stdio

@@ -57,6 +57,14 @@ struct NetInterface {
     std::string gateway;   // "10.77.0.1", or "" for none
 };
 
+// The program's terminal (Linux images, FLEET_EXEC_F_TTY): a pseudo-
+// terminal in the guest, the program's stdin and stdout, stderr too if
+// stderr_too; the launcher's side relays it raw.
+struct Terminal {
+    std::uint16_t rows = 24, cols = 80;  // 1..FLEET_TTY_MAX
+    bool stderr_too = true;
+};
+
 struct VmSpec {
     std::string name;
     std::string kernel;  // ELF with a PVH entry note
@@ -67,7 +75,8 @@ struct VmSpec {
     std::vector<std::string> args;
     std::vector<std::string> env;
     std::string workdir;
-    std::string extra_cmdline;  // the kernel command line (image defaults)
+    std::optional<Terminal> tty;  // in the exec block too; virtio guests whose init makes one (Linux)
+    std::string extra_cmdline;    // the kernel command line (image defaults)
     std::uint64_t memory_mib = 64;
     unsigned vcpus = 1;
     Accel accel = Accel::automatic;

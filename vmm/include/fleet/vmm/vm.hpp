@@ -108,6 +108,9 @@ public:
     // ("signal N" on ctl, <fleet/abi/guest.h>); the VM ends when the program
     // does. A guest that does not speak the ABI ignores it.
     void signal_program(int sig);
+    // The program's terminal (VmSpec::tty) has a new size ("winsize" on
+    // ctl); nothing for a VM without one, or before its exec block.
+    void resize_terminal(std::uint16_t rows, std::uint16_t cols);
 
 private:
     struct Impl;

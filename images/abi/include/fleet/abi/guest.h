@@ -17,9 +17,9 @@
 #include <stdint.h>
 
 #define FLEET_ABI_VERSION                                                                \
-    5 /* 2: argv, environment and working folder in the exec block; 3: its host trailer; \
+    6 /* 2: argv, environment and working folder in the exec block; 3: its host trailer; \
        4: the shares' mount points in it, 5: the network interfaces too, not on the      \
-       kernel command line */
+       kernel command line; 6: a terminal for the program (FLEET_EXEC_F_TTY) */
 
 /* ---- stdio=virtio: one virtio-serial device, four named ports -------------
  * The launcher adds `virtio-serial-device,max_ports=FLEET_VSERIAL_MAX_PORTS`
@@ -102,15 +102,18 @@ enum fleet_port {
  * and the program starts; "exit N\n" (N = 0..255, decimal; 128 + S for a
  * program ended by signal S) just before it ends.
  * Host -> guest: the exec block (below), at once at launch; then lines:
- * "drained\n" (see FLEET_CMDLINE_DRAIN) and "signal S\n" (deliver signal S,
+ * "drained\n" (see FLEET_CMDLINE_DRAIN), "signal S\n" (deliver signal S,
  * Linux numbering, to the program: Linux init kill()s it; the runtime calls
- * the program's handler or exits 128 + S; hello exits 128 + S).
+ * the program's handler or exits 128 + S; hello exits 128 + S) and
+ * "winsize ROWS COLS\n" (the program's terminal has a new size, both
+ * 1..FLEET_TTY_MAX; a guest that gave the program no terminal ignores it).
  * A line is at most FLEET_CTL_LINE_MAX bytes; a longer one is cut. */
 #define FLEET_CTL_WAITING     "waiting"
 #define FLEET_CTL_READY       "ready"
 #define FLEET_CTL_EXIT        "exit" /* followed by one space and the status */
 #define FLEET_CTL_DRAINED     "drained"
-#define FLEET_CTL_SIGNAL      "signal" /* followed by one space and the number */
+#define FLEET_CTL_SIGNAL      "signal"  /* followed by one space and the number */
+#define FLEET_CTL_WINSIZE     "winsize" /* followed by " ROWS COLS" */
 #define FLEET_SIGNAL_MAX      64
 #define FLEET_CTL_LINE_MAX    256
 #define FLEET_EXIT_STATUS_MAX 255
@@ -192,7 +195,16 @@ enum fleet_port {
  * guest restored from a snapshot shares its RNG state and its clock with
  * every other restore of it; Linux init mixes the seed into the kernel's
  * RNG, reseeds it and sets the clock from it before the program starts.
- * The launcher sends it on ctl; a block on the command line has none. */
+ * The launcher sends it on ctl; a block on the command line has none.
+ *
+ * With FLEET_EXEC_F_TTY in `flags`, the program runs on a terminal: the
+ * FLEET_EXEC_TTY_SIZE bytes before the host trailer (or at the end) are a
+ * struct fleet_exec_tty. Linux init opens a pseudo-terminal of that size,
+ * makes it the program's controlling terminal and its stdin and stdout
+ * (and stderr with FLEET_TTY_STDERR), and relays fleet.stdin to it and it
+ * to fleet.stdout; the host's terminal is raw, so keys such as Ctrl-C
+ * reach the guest's line discipline. The runtime and hello have no
+ * terminal: the launcher sends them no such block. */
 #define FLEET_FWCFG_EXEC       "opt/fleet/exec"
 #define FLEET_FWCFG_PORT_SEL   0x510       /* 16-bit selector */
 #define FLEET_FWCFG_PORT_DATA  0x511       /* 8-bit data */
@@ -224,10 +236,44 @@ struct fleet_exec_host {
 };
 #define FLEET_EXEC_HOST_SIZE 40 /* sizeof(struct fleet_exec_host) */
 
-/* The bytes of strings: `size` without the host trailer. */
+#define FLEET_EXEC_F_TTY 2u
+#define FLEET_TTY_STDERR 1u   /* fleet_exec_tty.flags: stderr on the terminal too */
+#define FLEET_TTY_MAX    4096 /* rows and columns */
+struct fleet_exec_tty {
+    uint16_t rows, cols; /* 1..FLEET_TTY_MAX */
+    uint32_t flags;      /* FLEET_TTY_* */
+};
+#define FLEET_EXEC_TTY_SIZE 8 /* sizeof(struct fleet_exec_tty) */
+
+/* The bytes of the trailers: the terminal's, then the host's. */
+static inline uint32_t fleet_exec_trailers_size(const struct fleet_exec_header* h)
+{
+    return ((h->flags & FLEET_EXEC_F_HOST) ? FLEET_EXEC_HOST_SIZE : 0) +
+           ((h->flags & FLEET_EXEC_F_TTY) ? FLEET_EXEC_TTY_SIZE : 0);
+}
+
+/* The bytes of strings: `size` without the trailers. */
 static inline uint32_t fleet_exec_strings_size(const struct fleet_exec_header* h)
 {
-    return (h->flags & FLEET_EXEC_F_HOST) ? h->size - FLEET_EXEC_HOST_SIZE : h->size;
+    return h->size - fleet_exec_trailers_size(h);
+}
+
+/* The terminal trailer (FLEET_EXEC_F_TTY) of the strings `s` after a good
+ * header, little-endian, read byte by byte (it need not be aligned). */
+static inline struct fleet_exec_tty fleet_exec_tty_of(const struct fleet_exec_header* h, const char* s)
+{
+    const unsigned char* b = (const unsigned char*)s + fleet_exec_strings_size(h);
+    struct fleet_exec_tty t;
+    t.rows = (uint16_t)(b[0] | b[1] << 8);
+    t.cols = (uint16_t)(b[2] | b[3] << 8);
+    t.flags = (uint32_t)b[4] | (uint32_t)b[5] << 8 | (uint32_t)b[6] << 16 | (uint32_t)b[7] << 24;
+    return t;
+}
+
+/* Where the host trailer (FLEET_EXEC_F_HOST) starts in the strings: last. */
+static inline uint32_t fleet_exec_host_offset(const struct fleet_exec_header* h)
+{
+    return h->size - FLEET_EXEC_HOST_SIZE;
 }
 
 /* Checks a header; NULL if it is good, else why not. */
@@ -235,8 +281,8 @@ static inline const char* fleet_exec_check_header(const struct fleet_exec_header
 {
     if (h->magic != FLEET_EXEC_MAGIC) return "bad magic (not an exec block)";
     if (h->version != FLEET_ABI_VERSION) return "unsupported version";
-    if (h->flags & ~FLEET_EXEC_F_HOST) return "unknown flags";
-    if ((h->flags & FLEET_EXEC_F_HOST) && h->size < FLEET_EXEC_HOST_SIZE) return "no room for the host trailer";
+    if (h->flags & ~(FLEET_EXEC_F_HOST | FLEET_EXEC_F_TTY)) return "unknown flags";
+    if (h->size < fleet_exec_trailers_size(h)) return "no room for the trailers";
     if (fleet_exec_strings_size(h) > FLEET_EXEC_MAX_SIZE) return "too large";
     if (h->argc > FLEET_EXEC_MAX_STRINGS || h->envc > FLEET_EXEC_MAX_STRINGS - h->argc) return "too many strings";
     if (h->sharec > FLEET_MAX_SHARES) return "too many shared folders";
@@ -269,7 +315,14 @@ static inline const char* fleet_exec_check_strings(const struct fleet_exec_heade
         seen++;
         start = i + 1;
     }
-    return seen == want ? 0 : "strings do not match the counts";
+    if (seen != want) return "strings do not match the counts";
+    if (h->flags & FLEET_EXEC_F_TTY) {
+        struct fleet_exec_tty t = fleet_exec_tty_of(h, s);
+        if (t.rows < 1 || t.rows > FLEET_TTY_MAX || t.cols < 1 || t.cols > FLEET_TTY_MAX)
+            return "a terminal size out of range";
+        if (t.flags & ~FLEET_TTY_STDERR) return "unknown terminal flags";
+    }
+    return 0;
 }
 
 /* Decodes percent-encoding in place (FLEET_CMDLINE_EXEC); the length, or
