@@ -22,6 +22,7 @@ void Shell::start_interactive()
     ::setpgid(0, 0);
     shell_pgid = ::getpgrp();
     ::tcsetpgrp(tty_fd, shell_pgid);
+    if (termios t{}; ::tcgetattr(tty_fd, &t) == 0) tty_modes = t;
     options.monitor = true;
 }
 

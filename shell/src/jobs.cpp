@@ -124,7 +124,10 @@ int Shell::wait_job(Job& job)
         }
         record(*this, pid, st);
     }
-    if (control) take_terminal();
+    if (control) {
+        take_terminal();
+        keep_terminal_modes(job.stopped() || job.status() > 128);
+    }
     int id = job.id;
     if (job.stopped()) {
         job.reported = false;
@@ -186,6 +189,16 @@ void Shell::give_terminal(pid_t pgid)
 void Shell::take_terminal()
 {
     if (tty_fd >= 0) ::tcsetpgrp(tty_fd, shell_pgid);
+}
+
+void Shell::keep_terminal_modes(bool put_back)
+{
+    if (tty_fd < 0) return;
+    if (put_back && tty_modes) {
+        ::tcsetattr(tty_fd, TCSADRAIN, &*tty_modes);
+    } else if (termios t{}; !put_back && ::tcgetattr(tty_fd, &t) == 0) {
+        tty_modes = t;
+    }
 }
 
 }  // namespace fleet::shell

@@ -6,19 +6,22 @@ a runtime program given a file (busybox's runs it), the working folder
 (--no-share, FSH_SHARE=no), read-only, and read-write where asked
 (FSH_SHARE=rw cmd, --share rw), a background VM job killed with
 kill %1, a missing launcher, and on a pseudo-terminal Ctrl-C, Ctrl-Z and
-fg of a pipeline of VMs, a background VM job, and Tab completing an image
-name. After each step no VM may be left in the launcher's runtime
+fg of a pipeline of VMs, a background VM job, Tab completing an image
+name, and a Linux command's own terminal (its size, keys, Ctrl-Z and fg). After each step no VM may be left in the launcher's runtime
 folder. Real guests under FLEET_ACCEL (meson sets tcg).
 
 usage: vm_test.py FSH
 """
+import fcntl
 import os
 import re
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -230,6 +233,47 @@ def test_terminal(e):
             pass
 
 
+def test_program_terminal(e):
+    """A Linux command in the foreground on fsh's terminal gets a terminal
+    of its own in the guest: its size, keys as typed, Ctrl-Z and fg."""
+    t = Terminal([e.fsh], dict(e.env, PS1=PROMPT, TERM="xterm"))
+    try:
+        fcntl.ioctl(t.fd, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 91, 0, 0))
+        t.expect(re.escape(PROMPT), 20)
+        t.command("tty; stty size", r"/dev/pts/\d+\r\n", TIMEOUT)
+        t.expect(r"33 91\r\n", TIMEOUT)
+        t.expect(re.escape(PROMPT))
+        # On a pipe the same command has none.
+        t.command("tty | cat; echo piped $?", r"not a tty\r\npiped 0", TIMEOUT)
+        t.expect(re.escape(PROMPT))
+        t.command("sh -c 'while IFS= read -r l; do echo \"line:$l\"; done'", r"done'")
+        t.send("one\r")
+        t.expect(r"line:one", TIMEOUT)
+        t.send("\x1a")
+        t.expect(r"\[1\]\+\s+Stopped", 20)
+        t.expect(re.escape(PROMPT))
+        check(len(e.vms()) == 1, f"Ctrl-Z: the stopped command's VM is gone: {e.vms()}")
+        t.command("host stty -a | grep -c ' icanon'", r"\r\n1\r\n", TIMEOUT)  # fsh's terminal is cooked again
+        t.expect(re.escape(PROMPT))
+        t.command("fg", r"while IFS")
+        t.send("two\r")
+        t.expect(r"line:two", 20)
+        t.send("\x03")  # a byte for the guest's terminal, which interrupts sh there
+        t.expect(re.escape(PROMPT), 20)
+        t.command("echo after $?", r"after 130")
+        t.expect(re.escape(PROMPT))
+        t.send("exit\n")
+        t.wait_exit()
+    except AssertionError as err:
+        raise Failed(str(err))
+    finally:
+        try:
+            os.kill(t.pid, signal.SIGKILL)
+            os.waitpid(t.pid, 0)
+        except OSError:
+            pass
+
+
 def has_linux_image():
     """The `linux` image that busybox applets run on, in a catalog folder or one below."""
     for d in os.environ.get("FLEET_IMAGES", "").split(":"):
@@ -258,7 +302,7 @@ def main():
     failures = 0
     tests = [test_images, test_is_a_vm, test_host_beside_vm, test_share, test_share_rw,
              test_runtime_program_with_a_file_runs_as_the_applet, test_a_folder_of_the_guests_own_is_the_hosts,
-             test_kill_job, test_missing_launcher, test_terminal]
+             test_kill_job, test_missing_launcher, test_terminal, test_program_terminal]
     try:
         for test in tests:
             started = time.monotonic()

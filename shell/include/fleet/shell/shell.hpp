@@ -12,6 +12,7 @@
 #include <fleet/shell/runner.hpp>
 
 #include <sys/types.h>
+#include <termios.h>
 
 #include <functional>
 #include <map>
@@ -159,6 +160,7 @@ public:
     pid_t fork_child(pid_t pgid, bool foreground, bool async);  // a subshell; -1 on failure
     void give_terminal(pid_t pgid);
     void take_terminal();
+    void keep_terminal_modes(bool put_back);
     [[nodiscard]] bool job_control() const { return options.monitor && tty_fd >= 0; }
 
     // --- traps and signals (trap.cpp) ---
@@ -191,6 +193,11 @@ public:
     int flow_count = 0;       // break/continue N
     int condition_depth = 0;  // inside if/while conditions, && || operands, ! : set -e does not apply
     int tty_fd = -1;
+    // The terminal's modes as the shell keeps them: put back when a job
+    // stops or a signal ends it (it may have left the terminal raw, as a
+    // killed launcher of a VM with a terminal does); taken again when a
+    // job ends normally, so `stty` changes stay.
+    std::optional<termios> tty_modes;
     pid_t shell_pgid = 0;
     bool exit_trap_ran = false;
     std::string source_name = "fsh";  // for messages
