@@ -12,6 +12,7 @@ folder. Real guests under FLEET_ACCEL (meson sets tcg).
 
 usage: vm_test.py FSH
 """
+import contextlib
 import fcntl
 import os
 import re
@@ -185,9 +186,24 @@ def wait_vms(e, n):
     check(len(e.vms()) == n, f"the pipeline's {n} VMs did not start: {e.vms()}")
 
 
-def test_terminal(e):
+@contextlib.contextmanager
+def fsh_on_a_terminal(e):
+    """An interactive fsh on a new pseudo-terminal; killed at the end, whatever happened."""
     t = Terminal([e.fsh], dict(e.env, PS1=PROMPT, TERM="xterm"))
     try:
+        yield t
+    except AssertionError as err:
+        raise Failed(str(err))
+    finally:
+        try:
+            os.kill(t.pid, signal.SIGKILL)
+            os.waitpid(t.pid, 0)
+        except OSError:
+            pass
+
+
+def test_terminal(e):
+    with fsh_on_a_terminal(e) as t:
         t.expect(re.escape(PROMPT), 20)
         t.command("yes | cat > /dev/null", r"yes \| cat > /dev/null")
         wait_vms(e, 2)
@@ -223,21 +239,12 @@ def test_terminal(e):
         t.expect(re.escape(PROMPT))
         t.send("exit\n")
         t.wait_exit()
-    except AssertionError as err:
-        raise Failed(str(err))
-    finally:
-        try:
-            os.kill(t.pid, signal.SIGKILL)
-            os.waitpid(t.pid, 0)
-        except OSError:
-            pass
 
 
 def test_program_terminal(e):
     """A Linux command in the foreground on fsh's terminal gets a terminal
     of its own in the guest: its size, keys as typed, Ctrl-Z and fg."""
-    t = Terminal([e.fsh], dict(e.env, PS1=PROMPT, TERM="xterm"))
-    try:
+    with fsh_on_a_terminal(e) as t:
         fcntl.ioctl(t.fd, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 91, 0, 0))
         t.expect(re.escape(PROMPT), 20)
         t.command("tty; stty size", r"/dev/pts/\d+\r\n", TIMEOUT)
@@ -264,14 +271,6 @@ def test_program_terminal(e):
         t.expect(re.escape(PROMPT))
         t.send("exit\n")
         t.wait_exit()
-    except AssertionError as err:
-        raise Failed(str(err))
-    finally:
-        try:
-            os.kill(t.pid, signal.SIGKILL)
-            os.waitpid(t.pid, 0)
-        except OSError:
-            pass
 
 
 def has_linux_image():
