@@ -90,6 +90,12 @@ DomainResult<> FakeLauncher::kill(const std::string& name)
     return {};
 }
 
+DomainResult<> FakeLauncher::resize_terminal(const std::string& name, std::uint16_t rows, std::uint16_t cols)
+{
+    calls.push_back("resize " + name + " " + std::to_string(rows) + "x" + std::to_string(cols));
+    return {};
+}
+
 void FakeLauncher::pause(const std::string& name, bool pause, std::function<void(DomainResult<>)> done)
 {
     calls.push_back((pause ? "pause " : "resume ") + name);

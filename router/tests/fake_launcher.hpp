@@ -25,7 +25,7 @@ public:
 
     // ---- What it was asked, in order: "start web", "start web paused",
     // "shutdown web", "kill web", "pause web", "resume web", "adopt web",
-    // "clear web", "detach".
+    // "clear web", "detach", "resize web 40x120".
     std::vector<std::string> calls;
 
     // ---- Events a test makes happen ----
@@ -48,6 +48,7 @@ public:
     void clear(const std::string& name) override;
     DomainResult<> shutdown(const std::string& name) override;
     DomainResult<> kill(const std::string& name) override;
+    DomainResult<> resize_terminal(const std::string& name, std::uint16_t rows, std::uint16_t cols) override;
     void pause(const std::string& name, bool pause, std::function<void(DomainResult<>)> done) override;
     void detach() override;
 

@@ -482,6 +482,47 @@ TEST_CASE("runs: a stage that cannot start ends the run; bad requests", "[runs]"
     CHECK(fd.code == err::invalid_arg);
 }
 
+TEST_CASE("runs: the client's terminal size reaches a stage with a terminal", "[runs][terminal]")
+{
+    RunClient c;
+    c.open();
+    const std::string ns = " xmlns:fleet='https://fleet.dev/xmlns/domain/1'";
+    auto run =
+        c.call(RemoteProc::fleet_domain_run,
+               FleetDomainRunArgs{
+                   {domain_xml("t", uuid_a, "<metadata" + ns + "><fleet:terminal rows='30' cols='100'/></metadata>"),
+                    domain_xml("p", uuid_b)},
+                   0});
+    c.turn_until([&] { return c.launcher.asked("start t") && c.launcher.asked("start p"); });
+    c.launcher.ready("t");
+    c.launcher.ready("p");
+    auto doms = c.ok<FleetDomainRunRet>(run).doms;
+    REQUIRE(doms.size() == 2);
+    c.ok<Void>(c.call(RemoteProc::fleet_domain_resize_terminal, FleetDomainResizeTerminalArgs{doms[0], 40, 120, 0}));
+    CHECK(c.launcher.asked("resize t 40x120"));
+    auto resize = [&](const NonnullDomain& d, std::uint32_t rows, std::uint32_t cols, std::uint32_t flags = 0) {
+        return c.error(
+            c.call(RemoteProc::fleet_domain_resize_terminal, FleetDomainResizeTerminalArgs{d, rows, cols, flags}));
+    };
+    auto none = resize(doms[1], 40, 120);
+    CHECK(none.code == err::operation_invalid);
+    CHECK_THAT(*none.message, Catch::Contains("has no terminal"));
+    CHECK(resize(doms[0], 0, 120).code == err::invalid_arg);
+    CHECK(resize(doms[0], 40, 4097).code == err::invalid_arg);
+    CHECK(resize(doms[0], 40, 120, 1).code == err::invalid_arg);
+    // Only a stage of this connection's runs: a domain it merely started is not one.
+    CHECK(resize(NonnullDomain{"web", {}, -1}, 40, 120).code == err::no_domain);
+    const std::string term = "<metadata" + ns + "><fleet:terminal rows='1' cols='1'/></metadata>";
+    auto lone = c.call(RemoteProc::domain_create_xml, DomainCreateXmlArgs{domain_xml("lone", "", term), 0});
+    c.turn_until([&] { return c.launcher.asked("start lone"); });
+    c.launcher.ready("lone");
+    auto d = c.ok<DomainRet>(lone).dom;
+    CHECK(resize(d, 1, 1).code == err::no_domain);
+    CHECK_FALSE(c.launcher.asked("resize lone 1x1"));
+    c.launcher.end("t", EndKind::exited, 0);
+    c.launcher.end("p", EndKind::exited, 0);
+}
+
 TEST_CASE("runs: a connection holds at most max_runs runs", "[runs]")
 {
     RunClient c;

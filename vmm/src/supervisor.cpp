@@ -50,9 +50,9 @@ Result<> Supervisor::setup_signals()
 {
     sigset_t set;
     sigemptyset(&set);
-    for (int s : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, program_signal_request}) sigaddset(&set, s);
+    for (int s : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, program_signal_request, terminal_size_request}) sigaddset(&set, s);
     if (!o_.detached)  // foreground and pooled (the claimant's Ctrl-Z comes as a line)
-        for (int s : {SIGTSTP, SIGCONT, SIGWINCH}) sigaddset(&set, s);
+        for (int s : {SIGTSTP, SIGCONT}) sigaddset(&set, s);
     if (::sigprocmask(SIG_BLOCK, &set, nullptr) != 0) return fail_errno("cannot block signals");
     signal_fd_ = Fd(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
     if (!signal_fd_) return fail_errno("cannot create a signalfd");
@@ -77,8 +77,11 @@ void Supervisor::watch_signals()
 void Supervisor::on_signal(const signalfd_siginfo& si)
 {
     if (!vm_) return;
-    if (si.ssi_signo == SIGWINCH) return send_terminal_size();  // not a request to end
-    if (pooled() && !claimed_) {                                // no program yet: any request to end ends it now
+    if (si.ssi_signo == terminal_size_request) {  // not a request to end
+        if (si.ssi_code == SI_QUEUE) return resize_terminal(si.ssi_int);
+        return send_terminal_size();
+    }
+    if (pooled() && !claimed_) {  // no program yet: any request to end ends it now
         if (si.ssi_signo != SIGTSTP && si.ssi_signo != SIGCONT) vm_->kill();
         return;
     }
@@ -136,6 +139,13 @@ void Supervisor::send_terminal_size()
 {
     if (!vm_ || !o_.spec.tty || (pooled() && !claimed_)) return;
     if (auto size = terminal_size(stdio_fd(0))) vm_->resize_terminal(size->rows, size->cols);
+}
+
+// A size told with terminal_size_request (the router's client's terminal).
+void Supervisor::resize_terminal(int value)
+{
+    if (!vm_ || !o_.spec.tty || (pooled() && !claimed_)) return;
+    vm_->resize_terminal(static_cast<std::uint16_t>(value >> 16), static_cast<std::uint16_t>(value & 0xffff));
 }
 
 void Supervisor::deliver(int sig, std::chrono::milliseconds stop_after)
@@ -458,6 +468,11 @@ int Supervisor::run()
 }
 
 }  // namespace detail
+
+int terminal_size_value(std::uint16_t rows, std::uint16_t cols)
+{
+    return static_cast<int>((std::min<unsigned>(rows, 0x7fff) << 16) | cols);
+}
 
 int program_signal_value(int sig, std::chrono::milliseconds stop_after)
 {

@@ -67,6 +67,7 @@ private:
     void suspend_self();
     void resume_self();
     void send_terminal_size();
+    void resize_terminal(int value);
 
     // pooled.cpp: boot, wait at `waiting`, publish, take one claim.
     [[nodiscard]] bool pooled() const { return !o_.pool.dir.empty(); }

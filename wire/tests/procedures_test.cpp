@@ -20,8 +20,9 @@ static_assert(std::is_same_v<Procedure<RemoteProc::domain_get_state>::Ret, Domai
 static_assert(std::is_same_v<Procedure<RemoteProc::domain_lookup_by_uuid>::Ret, DomainRet>);
 static_assert(Procedure<RemoteProc::domain_open_console>::kind == ProcKind::stream);
 static_assert(Procedure<RemoteProc::domain_event_callback_lifecycle>::kind == ProcKind::event);
-static_assert(KnownProcedures::size == 112);
+static_assert(KnownProcedures::size == 113);
 static_assert(to_int(RemoteProc::fleet_net_attach) == 1003);
+static_assert(to_int(RemoteProc::fleet_domain_resize_terminal) == 1004);
 static_assert(to_int(RemoteProc::fleet_domain_run) == 1000);
 static_assert(Procedure<RemoteProc::fleet_domain_open_stdio>::kind == ProcKind::stream);
 static_assert(Procedure<RemoteProc::fleet_domain_open_stdio>::access == ProcAccess::write);

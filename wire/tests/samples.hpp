@@ -120,6 +120,7 @@ template <> inline FleetDomainRunArgs sample<FleetDomainRunArgs>() { return {{"<
 template <> inline FleetDomainRunRet sample<FleetDomainRunRet>() { return {{sample_domain("fsh-1-0", 3), sample_domain("fsh-1-1", 4)}}; }
 template <> inline FleetDomainOpenStdioArgs sample<FleetDomainOpenStdioArgs>() { return {sample_domain(), 1, 0}; }
 template <> inline FleetDomainEventExitedMsg sample<FleetDomainEventExitedMsg>() { return {sample_domain(), 130}; }
+template <> inline FleetDomainResizeTerminalArgs sample<FleetDomainResizeTerminalArgs>() { return {sample_domain(), 40, 120, 0}; }
 template <> inline FleetNetAttachArgs sample<FleetNetAttachArgs>() { return {"web", net_attach_outbound}; }
 template <> inline FleetNetAttachRet sample<FleetNetAttachRet>() { return {"fl0e0011223344", "0e:00:11:22:33:44", "10.77.0.2/24", "10.77.0.1"}; }
 template <> inline StringArgs sample<StringArgs>() { return {"/var/lib/fleet/disks/root.qcow2"}; }

@@ -20,7 +20,7 @@ void write_identity(xml::Writer& w, const DomainDef& def)
 void write_metadata(xml::Writer& w, const DomainDef& def)
 {
     const bool fleet = !def.image.empty() || !def.args.empty() || !def.env.empty() || !def.workdir.empty() ||
-                       def.outbound || !def.groups.empty() || def.hypervisor;
+                       def.outbound || !def.groups.empty() || def.hypervisor || def.terminal;
     if (!fleet && def.foreign_metadata.empty()) return;
     if (fleet)
         w.open("metadata", {{"xmlns:fleet", fleet_xmlns}});
@@ -40,6 +40,10 @@ void write_metadata(xml::Writer& w, const DomainDef& def)
         w.empty("fleet:hypervisor", {{"children", std::to_string(h->children)},
                                      {"memory", std::to_string(h->memory_mib) + "MiB"},
                                      {"depth", std::to_string(h->depth)}});
+    if (const auto& t = def.terminal)
+        w.empty("fleet:terminal", {{"rows", std::to_string(t->rows)},
+                                   {"cols", std::to_string(t->cols)},
+                                   {"stderr", t->stderr_too ? "yes" : "no"}});
     for (const auto& element : def.foreign_metadata) w.raw(element);
     w.close("metadata");
 }

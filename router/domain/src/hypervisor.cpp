@@ -15,17 +15,6 @@ namespace fleet::router {
 
 namespace {
 
-// One quota, whatever wrote it: a count in [lo, hi], or a memory size.
-Result<unsigned> count_of(std::string_view text, std::string_view name, unsigned lo, unsigned hi)
-{
-    unsigned n = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-    if (text.empty() || ec != std::errc() || end != text.data() + text.size() || n < lo || n > hi)
-        return fail(std::string(name) + " " + xml::quote(std::string(text)) + " is not a number from " +
-                    std::to_string(lo) + " to " + std::to_string(hi));
-    return n;
-}
-
 Result<std::uint64_t> memory_of(std::string_view text)
 {
     auto mib = vmm::parse_memory(std::string(text));
@@ -37,9 +26,9 @@ Result<std::uint64_t> memory_of(std::string_view text)
 Result<HypervisorQuota> quota_of(std::string_view children, std::string_view memory, std::string_view depth)
 {
     HypervisorQuota q;
-    auto c = count_of(children, "children", 1, HypervisorQuota::max_children);
+    auto c = xml::count_of(children, "children", 1, HypervisorQuota::max_children);
     if (!c) return std::unexpected(c.error());
-    auto d = count_of(depth, "depth", 1, HypervisorQuota::max_depth);
+    auto d = xml::count_of(depth, "depth", 1, HypervisorQuota::max_depth);
     if (!d) return std::unexpected(d.error());
     auto m = memory_of(memory);
     if (!m) return std::unexpected(m.error());

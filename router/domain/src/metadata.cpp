@@ -140,6 +140,28 @@ Result<> parse_net(pugi::xml_node node, const std::string& path, ParseState& st)
     return {};
 }
 
+// <fleet:terminal rows='N' cols='N' [stderr='yes|no']/>
+Result<> parse_terminal(pugi::xml_node node, const std::string& path, ParseState& st)
+{
+    if (st.def.terminal) return fail("duplicate element " + xml::tag(path));
+    if (auto r = xml::check_leaf(node, path, {"rows", "cols", "stderr", "xmlns"}); !r) return r;
+    DomainTerminal t;
+    for (auto [name, field] : {std::pair{"rows", &t.rows}, std::pair{"cols", &t.cols}}) {
+        auto value = xml::required_attr(node, path, name);
+        if (!value) return std::unexpected(value.error());
+        auto n = xml::count_of(*value, name, 1, DomainTerminal::max_size);
+        if (!n) return fail_at(path, n.error().message);
+        *field = static_cast<std::uint16_t>(*n);
+    }
+    if (pugi::xml_attribute a = node.attribute("stderr")) {
+        std::string_view v = a.value();
+        if (v != "yes" && v != "no") return fail_at(path, "stderr " + quote(v) + " is not yes or no");
+        t.stderr_too = v == "yes";
+    }
+    st.def.terminal = t;
+    return {};
+}
+
 // A name the policy can say group:NAME of (netfilter/README.md).
 bool valid_group_name(std::string_view name)
 {
@@ -175,6 +197,7 @@ Result<> parse_fleet_element(pugi::xml_node node, const std::string& path, Parse
     if (local == "env") return parse_env(node, path, st);
     if (local == "net") return parse_net(node, path, st);
     if (local == "hypervisor") return detail::parse_hypervisor(node, path, st);
+    if (local == "terminal") return parse_terminal(node, path, st);
     if (auto r = xml::only_attrs(node, path, {"xmlns"}); !r) return r;
     if (local == "workdir") return parse_workdir(node, path, st);
     if (local == "groups") return parse_groups(node, path, st);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <optional>
 #include <span>
 
@@ -299,6 +300,16 @@ void Writer::raw(std::string_view element)
     out_.append(2 * depth_, ' ');
     out_ += element;
     out_ += '\n';
+}
+
+Result<unsigned> count_of(std::string_view text, std::string_view name, unsigned lo, unsigned hi)
+{
+    unsigned n = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size() || n < lo || n > hi)
+        return fail(std::string(name) + " " + quote(text) + " is not a number from " + std::to_string(lo) + " to " +
+                    std::to_string(hi));
+    return n;
 }
 
 }  // namespace fleet::router::xml

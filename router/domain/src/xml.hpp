@@ -60,6 +60,9 @@ Result<> check_leaf(pugi::xml_node node, std::string_view path, std::initializer
 // short with "...". quote() puts a value in quotes, at most 64 bytes.
 std::string shorten(std::string_view text, std::size_t max);
 std::string quote(std::string_view value);
+// A count in [lo, hi], whatever wrote it; else "NAME 'TEXT' is not a
+// number from LO to HI".
+Result<unsigned> count_of(std::string_view text, std::string_view name, unsigned lo, unsigned hi);
 
 // One allowed child element and what reads it.
 template <class Ctx>

@@ -205,6 +205,39 @@ TEST_CASE("fleet:hypervisor: what is refused", "[metadata][hypervisor]")
                Equals("duplicate element <metadata/f:hypervisor>"));
 }
 
+TEST_CASE("fleet:terminal: the program's terminal, written back", "[metadata][terminal]")
+{
+    const std::string x = " xmlns:f=" + ns;
+    const DomainDef d = parsed(metadata("<f:image>linux</f:image><f:terminal rows='30' cols='100'/>", x));
+    REQUIRE(d.terminal.has_value());
+    CHECK(*d.terminal == DomainTerminal{30, 100, true});
+    const std::string xml = format_domain_xml(d);
+    CHECK(xml.find("<fleet:terminal rows='30' cols='100' stderr='yes'/>") != std::string::npos);
+    CHECK(parsed(xml) == d);
+    const DomainDef no = parsed(metadata("<f:image>a</f:image><f:terminal rows='4096' cols='1' stderr='no'/>", x));
+    CHECK(*no.terminal == DomainTerminal{4096, 1, false});
+    CHECK(parsed(format_domain_xml(no)) == no);
+    CHECK_FALSE(parsed(metadata("<f:image>a</f:image>", x)).terminal.has_value());
+}
+
+TEST_CASE("fleet:terminal: what is refused", "[metadata][terminal]")
+{
+    const std::string x = " xmlns:f=" + ns;
+    auto t = [&](const std::string& attrs) { return error_of(metadata("<f:terminal " + attrs + "/>", x)); };
+    CHECK_THAT(t("rows='0' cols='80'"), Equals("<metadata/f:terminal>: rows '0' is not a number from 1 to 4096"));
+    CHECK_THAT(t("rows='24' cols='4097'"), Equals("<metadata/f:terminal>: cols '4097' is not a number from 1 to 4096"));
+    CHECK_THAT(t("rows='24' cols=' 80'"), Catch::Matchers::Contains("is not a number"));
+    CHECK_THAT(t("rows='-1' cols='80'"), Catch::Matchers::Contains("is not a number"));
+    CHECK_THAT(t("cols='80'"), Catch::Matchers::Contains("missing attribute rows"));
+    CHECK_THAT(t("rows='24' cols='80' stderr='maybe'"),
+               Equals("<metadata/f:terminal>: stderr 'maybe' is not yes or no"));
+    CHECK_THAT(t("rows='24' cols='80' bold='1'"), Catch::Matchers::Contains("unsupported attribute"));
+    CHECK_THAT(error_of(metadata("<f:terminal rows='1' cols='1'/><f:terminal rows='1' cols='1'/>", x)),
+               Equals("duplicate element <metadata/f:terminal>"));
+    CHECK_THAT(error_of(metadata("<f:terminal rows='1' cols='1'>text</f:terminal>", x)),
+               Catch::Matchers::Contains("f:terminal"));
+}
+
 TEST_CASE("parse_hypervisor_quota: fsh's FLEET_HYPERVISOR words, checked as the XML's", "[metadata][hypervisor]")
 {
     auto q = parse_hypervisor_quota("children=2,memory=64MiB");

@@ -75,6 +75,7 @@ Rule rule_of(std::int32_t proc)
         case RemoteProc::fleet_domain_run:  // each stage is a child, as a create's
             return Rule::run;
         case RemoteProc::fleet_domain_open_stdio:  // the connection's own runs only (run_procs.cpp)
+        case RemoteProc::fleet_domain_resize_terminal:
             return Rule::pass;
         default:
             return Rule::deny;

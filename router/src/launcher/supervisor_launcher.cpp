@@ -308,6 +308,16 @@ DomainResult<> SupervisorLauncher::kill(const std::string& name)
     return {};
 }
 
+DomainResult<> SupervisorLauncher::resize_terminal(const std::string& name, std::uint16_t rows, std::uint16_t cols)
+{
+    auto vm = find(name);
+    if (!vm) return domain_fail(Errc::invalid_state, "domain is not running");
+    sigval v{};
+    v.sival_int = vmm::terminal_size_value(rows, cols);
+    if (::sigqueue(vm->supervisor, vmm::terminal_size_request, v) != 0 && errno != ESRCH) return cannot_signal();
+    return {};
+}
+
 // ---- Facts --------------------------------------------------------------------------------
 
 std::string SupervisorLauncher::console_socket(const std::string& name) const

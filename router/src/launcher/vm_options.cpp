@@ -62,6 +62,11 @@ DomainResult<vmm::SupervisorOptions> supervisor_options(const DomainDef& def, co
     spec.args.insert(spec.args.end(), def.args.begin(), def.args.end());
     for (const auto& [name, value] : def.env) spec.env.push_back(name + "=" + value);
     spec.workdir = def.workdir;
+    if (const auto& t = def.terminal) {
+        if (spec.stdio != vmm::StdioKind::virtio)
+            return domain_fail(Errc::unsupported, "fleet:terminal: only Linux images give a program a terminal");
+        spec.tty = vmm::Terminal{t->rows, t->cols, t->stderr_too};
+    }
     if (def.memory_kib > 0) spec.memory_mib = (def.memory_kib + 1023) / 1024;
     spec.vcpus = def.vcpus;
     spec.accel = def.type == "kvm" ? vmm::Accel::kvm : vmm::Accel::tcg;

@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 namespace fleet::router::libvirt {
@@ -195,6 +196,28 @@ void fleet_domain_open_stdio(const Call& call, const FleetDomainOpenStdioArgs& a
     Connection& conn = call.connection();
     conn.open_stdio(call.header(), std::move(end), a.fd == 0);
     forget_if_done(s, run);
+}
+
+// The client's terminal has a new size: a stage of its own run that has a
+// terminal gets it. Only the run's connection may: the terminal is its.
+void fleet_domain_resize_terminal(const Call& call, const FleetDomainResizeTerminalArgs& a)
+{
+    if (a.flags != 0) return call.fail(LibvirtError{err::invalid_arg, "unsupported flags for a terminal's size"});
+    constexpr std::uint32_t max = DomainTerminal::max_size;
+    if (a.rows < 1 || a.cols < 1 || a.rows > max || a.cols > max)
+        return call.fail(LibvirtError{err::invalid_arg, "a terminal is 1 to " + std::to_string(max) +
+                                                            " rows and columns, not " + std::to_string(a.rows) + "x" +
+                                                            std::to_string(a.cols)});
+    Session& s = call.session();
+    bool ours = std::any_of(s.runs.begin(), s.runs.end(),
+                            [&](const RunPtr& r) { return r->replied && stage_of(*r, a.dom.name); });
+    if (!ours)
+        return call.fail(LibvirtError{
+            err::no_domain, "domain '" + a.dom.name + "' is not a stage of a run of this connection", errdom::remote});
+    auto d = call.registry().by_name(a.dom.name);
+    if (!d) return call.fail(d.error());
+    call.answer(
+        call.registry().resize_terminal(*d, static_cast<std::uint16_t>(a.rows), static_cast<std::uint16_t>(a.cols)));
 }
 
 // A stage ended: its run's client hears its status (after the RUN reply).

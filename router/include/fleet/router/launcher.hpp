@@ -111,6 +111,9 @@ public:
     virtual DomainResult<> shutdown(const std::string& name) = 0;
     // Kill it now (a destroy).
     virtual DomainResult<> kill(const std::string& name) = 0;
+    // Its program's terminal (fleet:terminal) is now rows x cols: the
+    // program gets SIGWINCH. Nothing happens for a VM without a terminal.
+    virtual DomainResult<> resize_terminal(const std::string& name, std::uint16_t rows, std::uint16_t cols) = 0;
     // Pause or resume its vCPUs; done is called once, maybe later.
     virtual void pause(const std::string& name, bool pause, std::function<void(DomainResult<>)> done) = 0;
     // Stop watching every VM (the router is stopping): they keep running,

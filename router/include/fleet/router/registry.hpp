@@ -150,6 +150,8 @@ public:
     // done once the VM is gone.
     void destroy(const DomainPtr& d, Done done);
     void suspend(const DomainPtr& d, bool pause, Done done);
+    // Its program's terminal is now rows x cols (fleet:terminal).
+    DomainResult<> resize_terminal(const DomainPtr& d, std::uint16_t rows, std::uint16_t cols);
 
 private:
     void emit(const Domain& d, Lifecycle event);

@@ -52,6 +52,7 @@ public:
     void clear(const std::string& name) override;
     DomainResult<> shutdown(const std::string& name) override;
     DomainResult<> kill(const std::string& name) override;
+    DomainResult<> resize_terminal(const std::string& name, std::uint16_t rows, std::uint16_t cols) override;
     void pause(const std::string& name, bool pause, std::function<void(DomainResult<>)> done) override;
     void detach() override;
 

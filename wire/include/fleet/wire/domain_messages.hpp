@@ -233,6 +233,18 @@ struct FleetDomainEventExitedMsg {
     bool operator==(const FleetDomainEventExitedMsg&) const = default;
 };
 
+// FLEET_DOMAIN_RESIZE_TERMINAL (1004): the client's terminal is now rows x
+// cols; a stage of its own run with a fleet:terminal gets that size (its
+// program SIGWINCH).
+struct FleetDomainResizeTerminalArgs {
+    NonnullDomain dom;
+    std::uint32_t rows = 0, cols = 0;  // 1..4096
+    std::uint32_t flags = 0;           // none yet: must be 0
+    static constexpr auto xdr = std::tuple{&FleetDomainResizeTerminalArgs::dom, &FleetDomainResizeTerminalArgs::rows,
+                                           &FleetDomainResizeTerminalArgs::cols, &FleetDomainResizeTerminalArgs::flags};
+    bool operator==(const FleetDomainResizeTerminalArgs&) const = default;
+};
+
 // FLEET_NET_ATTACH (1003): a tap on the router's bridge for a VM the
 // caller runs itself (fleet-vmm --net): a REPLY_WITH_FDS carrying the tap
 // fd; the VM joins the firewall under `name` until the tap goes (when the

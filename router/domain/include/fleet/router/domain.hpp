@@ -40,6 +40,7 @@
 //       <fleet:env name='NAME' value='VALUE'/>…  <fleet:workdir>/PATH</fleet:workdir>
 //       <fleet:net outbound='yes|no'/>  <fleet:groups>NAME …</fleet:groups>
 //       <fleet:hypervisor children='N' memory='SIZE' depth='N'/>
+//       <fleet:terminal rows='N' cols='N' stderr='yes|no'/>
 //       <other:thing xmlns:other='…'>…</other:thing>
 //     </metadata>
 //   </domain>
@@ -85,6 +86,13 @@
 //    uplink) is off unless outbound='yes'; groups are names the policy's
 //    group:NAME matches, blank-separated, each [A-Za-z0-9_][A-Za-z0-9_.-]*
 //    of at most 64 bytes, none twice. Both are written back as given.
+//  - fleet:terminal gives the program a terminal of its own in the guest
+//    (a Linux image's pseudo-terminal, images/README.md) of rows x cols,
+//    each 1 to 4096, on its stdin and stdout, and stderr too unless
+//    stderr='no' (the default is yes). The domain's stdio stay byte
+//    streams: the client relays its own terminal raw, and tells a new size
+//    with FLEET_DOMAIN_RESIZE (docs/fleet-protocol.md). A runtime image
+//    has no terminal: the launcher refuses the start.
 //  - What virt-install, virt-manager and libvirt-tck write for a plain
 //    x86_64 domain (docs/domain-xml.md is the table, one line per choice):
 //    <features> acpi, apic, pae are what every fleet VM has (kept, written
@@ -164,6 +172,14 @@ struct HypervisorQuota {
     bool operator==(const HypervisorQuota&) const = default;
 };
 
+// <fleet:terminal>: the program's terminal in the guest.
+struct DomainTerminal {
+    std::uint16_t rows = 24, cols = 80;  // 1..max_size
+    bool stderr_too = true;
+    static constexpr std::uint16_t max_size = 4096;  // FLEET_TTY_MAX
+    bool operator==(const DomainTerminal&) const = default;
+};
+
 // <rng model='virtio'>: virtio-rng fed from a host file.
 struct Rng {
     std::string source = "/dev/urandom";  // <backend model='random'>
@@ -190,6 +206,7 @@ struct DomainDef {
     std::optional<bool> outbound;                          // <fleet:net outbound=>; none: off
     std::vector<std::string> groups;                       // <fleet:groups>, for the policy's group:NAME
     std::optional<HypervisorQuota> hypervisor;             // <fleet:hypervisor>: a hypervisor channel
+    std::optional<DomainTerminal> terminal;                // <fleet:terminal>: the program's terminal
     bool console = true;                                   // a console/serial pty is declared
     std::vector<Interface> interfaces;
     std::vector<Filesystem> filesystems;
