@@ -84,6 +84,7 @@ Result<pid_t> RouterRunner::start(const CommandSpec& spec)
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // no run outlives the fsh that waits for it
     if (::getppid() != parent) ::_exit(128 + SIGTERM);
     o.name_prefix = next_prefix();
+    o.terminal = true;  // if it is Linux and fsh's terminal is its fds 0 and 1, in the foreground (run_stages)
     ::_exit(run_stages(*uri, runtime_dir_, {command}, o));
 }
 

@@ -149,6 +149,7 @@ VmCommand vm_command(const VmOptions& options, const std::string& program, bool 
                      const std::vector<std::string>& argv, const std::vector<std::string>& env, const std::string& cwd)
 {
     VmCommand c;
+    c.linux = linux;
     c.env = guest_env(env);
     Share share = options.share;
     for (const auto& e : env) {

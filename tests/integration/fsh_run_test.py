@@ -7,18 +7,22 @@ and joins them with pipes itself (its log names the run as `a | b`), fsh
 relays only the ends; exit statuses, pipefail, binary data, an early close
 (`yes | head`), exported variables and the shared working folder reach the
 programs (Linux commands restored from the router's snapshots, the shared
-folder's too); Ctrl-C on a pty destroys the run's domains; a command that
+folder's too); Ctrl-C on a pty destroys the run's domains; a Linux command
+on the pty gets a terminal of its own in the guest; a command that
 cannot start and a router that goes away mid-run give one clear line and
 leave no domain behind. docs/fleet-protocol.md is the protocol.
 """
+import fcntl
 import glob
 import hashlib
 import json
 import os
 import re
 import signal
+import struct
 import subprocess
 import sys
+import termios
 import time
 
 sys.path.append(os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "lib"))  # run by hand: HACKING.md
@@ -208,6 +212,66 @@ def test_ctrl_z_suspends_fg_resumes(router):
         t.close()
 
 
+def set_size(t, rows, cols):
+    fcntl.ioctl(t.fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+
+def test_program_terminal(router):
+    """A Linux command alone in the foreground on fsh's terminal gets a
+    terminal of its own in the guest through the router (fleet:terminal):
+    the size, TERM, each resize (FLEET_DOMAIN_RESIZE_TERMINAL), Ctrl-Z and
+    fg with the terminal cooked between, Ctrl-C as a byte that interrupts
+    the guest's program; on a pipe it has none."""
+    t = PtyProcess([paths.FSH], env=fsh_env(router, TERM="xterm"))
+    try:
+        set_size(t, 33, 91)
+        t.expect(b"$ ", 20, "the prompt")
+        t.write(b"tty; stty size; echo term=$TERM\n")
+        t.expect(b"term=xterm", 180, "the Linux command's output")
+        check(re.search(rb"/dev/pts/\d+\r\n33 91\r\n", t.buf), f"a terminal of 33x91: {t.buf!r}")
+        t.buf = b""
+        t.write(b"tty | cat; echo piped=$?\n")
+        t.expect(b"piped=0", 180, "the piped tty")
+        check(b"not a tty" in t.buf, f"a pipeline's stage has no terminal: {t.buf!r}")
+        t.buf = b""
+        t.write(b"sh -c 'while read l; do echo \"$l:$(stty size)\"; done'\n")
+        wait_until(lambda: states(router) == ["running"], 120, "the command's domain running")
+        t.write(b"one\r")
+        t.expect(b"one:33 91", 60, "the first line")
+        set_size(t, 40, 120)  # the kernel sends fsh's job SIGWINCH
+        time.sleep(0.5)
+        t.write(b"two\r")
+        t.expect(b"two:40 120", 60, "the size after a resize")
+        t.write(b"\x1a")
+        t.expect(b"Stopped", 30, "the job stopped")
+        wait_until(lambda: states(router) == ["paused"], 30, "the domain paused")
+        t.buf = b""
+        t.write(b"host stty -a | grep -c ' icanon'\n")  # fsh's terminal is cooked again
+        t.expect(b"\r\n1\r\n", 30, "the terminal cooked while the job is stopped")
+        set_size(t, 20, 70)  # resized while stopped: told at fg
+        t.write(b"fg\n")
+        wait_until(lambda: states(router) == ["running"], 30, "the domain running again")
+        t.write(b"three\r")
+        t.expect(b"three:20 70", 60, "the size after fg")
+        t.buf = b""
+        t.write(b"\x03")  # a byte for the guest's terminal: SIGINT for sh there
+        t.expect(b"$ ", 30, "the prompt after Ctrl-C")
+        t.write(b"echo after=$?\n")
+        t.expect(b"after=130", 20, "status 130 after Ctrl-C")
+        no_domain_left(router)
+        t.write(b"exit\n")
+        t.wait(10)
+    finally:
+        t.close()
+    # A runtime program has no terminal to give: the start is refused.
+    xml = os.path.join(router.root, "hello-tty.xml")
+    with open(xml, "w") as f:
+        f.write("<domain type='qemu'><name>hello-tty</name><metadata xmlns:fleet='https://fleet.dev/xmlns/domain/1'>"
+                "<fleet:image>hello</fleet:image><fleet:terminal rows='24' cols='80'/></metadata></domain>")
+    r = subprocess.run([paths.VIRSH, "-c", router.uri_unix, "create", xml], capture_output=True, text=True, timeout=60)
+    check(r.returncode != 0 and "only Linux images give a program a terminal" in r.stderr, f"virsh create: {r!r}")
+
+
 def test_ps_lists_the_jobs_domains(router):
     """`ps`: the router's domains of fsh's own jobs; `kill %1` destroys them."""
     out = os.path.join(router.root, "ps.txt")
@@ -271,7 +335,7 @@ def main_():
         skip(f"no fsh at {paths.FSH}")
     main([test_command_status_and_env, test_joined_pipeline_binary, test_warm_pool_stages, test_early_close_and_pipefail,
           test_linux_applets_and_shared_folder, test_interrupt_destroys_the_run, test_ctrl_z_suspends_fg_resumes,
-          test_ps_lists_the_jobs_domains,
+          test_program_terminal, test_ps_lists_the_jobs_domains,
           test_bad_commands_and_lost_router],
          fixture(verbose=True))
 

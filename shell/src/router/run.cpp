@@ -2,6 +2,7 @@
 // RUN call, and the relay of its ends (router_run.hpp).
 #include "exec_internal.hpp"  // write_all
 
+#include <fleet/base/terminal.hpp>
 #include <fleet/router/domain.hpp>
 #include <fleet/shell/router_run.hpp>
 #include <fleet/vmm/spec.hpp>
@@ -41,8 +42,9 @@ constexpr std::size_t max_unsent = 256 * 1024;  // queued for the router before 
 // The relay's state: the connection, the three streams, each stage's status.
 class Relay {
 public:
-    Relay(RouterClient& client, std::vector<wire::NonnullDomain> doms, bool pipefail)
-        : c_(client), doms_(std::move(doms)), status_(doms_.size()), pipefail_(pipefail)
+    // raw: the terminal the run's only stage has (fleet:terminal), or null.
+    Relay(RouterClient& client, std::vector<wire::NonnullDomain> doms, bool pipefail, RawTerminal* raw)
+        : c_(client), doms_(std::move(doms)), status_(doms_.size()), pipefail_(pipefail), raw_(raw)
     {
     }
 
@@ -55,6 +57,7 @@ private:
     Result<> flush_some(bool wait);
     void on_packet(const Packet& p);
     void suspend(bool pause);
+    void send_terminal_size();
     bool done() const;
     Header stream_header(std::uint32_t serial) const
     {
@@ -70,6 +73,7 @@ private:
     std::vector<wire::NonnullDomain> doms_;
     std::vector<std::optional<int>> status_;
     bool pipefail_;
+    RawTerminal* raw_;
     std::uint32_t serial_[3] = {0, 0, 0};
     bool reading_stdin_ = false;
     bool ended_[3] = {true, false, false};  // stdout and stderr: their end of file came
@@ -178,6 +182,15 @@ void Relay::suspend(bool pause)
     }
 }
 
+// SIGWINCH: the run's terminal takes the size of fsh's.
+void Relay::send_terminal_size()
+{
+    auto size = terminal_size(0);
+    if (!raw_ || status_.front() || !size) return;
+    (void)queue(wire::encode_call(RemoteProc::fleet_domain_resize_terminal, c_.next_serial(),
+                                  wire::FleetDomainResizeTerminalArgs{doms_.front(), size->rows, size->cols, 0}));
+}
+
 int Relay::run(int signal_fd)
 {
     for (auto& p : early_) on_packet(p);
@@ -204,9 +217,13 @@ int Relay::run(int signal_fd)
                 if (sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
                     suspend(true);
                     (void)flush_some(true);
-                    ::raise(SIGSTOP);  // the stop the default action would have been
+                    if (raw_) raw_->restore();  // the shell gets its terminal back as it left it
+                    ::raise(SIGSTOP);           // the stop the default action would have been
                 } else if (sig == SIGCONT) {
                     suspend(false);
+                    if (raw_ && !raw_->active() && raw_->apply()) send_terminal_size();  // resized while stopped?
+                } else if (sig == SIGWINCH) {
+                    send_terminal_size();
                 } else {
                     return -sig;  // the caller closes the connection and dies of it
                 }
@@ -282,7 +299,8 @@ Result<vmm::Accel> accel_of(const VmCommand& command)
 
 }  // namespace
 
-Result<std::string> stage_xml(const VmCommand& command, const std::string& name, bool router_kvm)
+Result<std::string> stage_xml(const VmCommand& command, const std::string& name, bool router_kvm,
+                              const std::optional<router::DomainTerminal>& terminal)
 {
     router::DomainDef def;
     if (!command.refused.empty()) return fail(command.refused);
@@ -299,6 +317,7 @@ Result<std::string> stage_xml(const VmCommand& command, const std::string& name,
         def.env.emplace_back(e.substr(0, eq), eq == std::string::npos ? "" : e.substr(eq + 1));
     }
     def.workdir = command.workdir;
+    def.terminal = terminal;
     if (!command.share.empty())
         def.filesystems.push_back(router::Filesystem{command.share, command.share_at, !command.share_writable});
     if (!command.hypervisor.empty()) {
@@ -341,9 +360,21 @@ int run_stages(const RouterUri& uri, const std::string& runtime_dir, const std::
         auto caps = c.call<wire::ConnectGetCapabilitiesRet>(RemoteProc::connect_get_capabilities, wire::Void{});
         router_kvm = caps && caps->capabilities.find("<domain type='kvm'") != std::string::npos;
     }
+    // The terminal of a Linux command alone on fsh's (fleet-vmm's rule,
+    // vmm/cli/launch.cpp): fd 0's size; stderr on it too if fd 2 is a terminal.
+    std::optional<router::DomainTerminal> terminal;
+    if (o.terminal && stages.size() == 1 && stages[0].linux && ::isatty(0) && ::isatty(1) &&
+        ::tcgetpgrp(0) == ::getpgrp()) {
+        terminal.emplace();
+        if (auto size = terminal_size(0)) {
+            terminal->rows = std::min<std::uint16_t>(size->rows, router::DomainTerminal::max_size);
+            terminal->cols = std::min<std::uint16_t>(size->cols, router::DomainTerminal::max_size);
+        }
+        terminal->stderr_too = ::isatty(2);
+    }
     wire::FleetDomainRunArgs args;
     for (std::size_t i = 0; i < stages.size(); ++i) {
-        auto xml = stage_xml(stages[i], o.name_prefix + "-" + std::to_string(i), router_kvm);
+        auto xml = stage_xml(stages[i], o.name_prefix + "-" + std::to_string(i), router_kvm, terminal);
         if (!xml) {
             say(xml.error().message);
             return 125;
@@ -367,14 +398,19 @@ int run_stages(const RouterUri& uri, const std::string& runtime_dir, const std::
     // From here the relay takes the signals a job gets, through a signalfd.
     set = stops;
     for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&set, s);
+    if (terminal) sigaddset(&set, SIGWINCH);
     ::sigprocmask(SIG_BLOCK, &set, nullptr);
     Fd signal_fd(::signalfd(-1, &set, SFD_CLOEXEC));
-    Relay relay(c, std::move(doms), o.pipefail);
+    std::optional<RawTerminal> raw;
+    if (terminal) raw.emplace(0, true);
+    Relay relay(c, std::move(doms), o.pipefail, raw ? &*raw : nullptr);
     if (auto ok = relay.open_streams(o.forward_stdin); !ok) {
         say(ok.error().message);
         return 125;
     }
+    if (raw) raw->apply();  // from here the keys are the program's: Ctrl-C reaches its terminal as a byte
     int status = relay.run(signal_fd.get());
+    if (raw) raw->restore();
     if (status < 0) {
         client->reset();  // the connection closes: the router destroys the run
         die_of(-status);

@@ -12,7 +12,12 @@
 // (a "stand-in", as a VM runner's launcher process is): Ctrl-C (SIGINT,
 // SIGTERM, SIGHUP) closes its connection, and the router destroys whatever
 // of the run still runs, then it dies of that signal; Ctrl-Z suspends the
-// run's domains and stops the stand-in, SIGCONT resumes them. Its exit
+// run's domains and stops the stand-in, SIGCONT resumes them. A Linux
+// command alone in the foreground on fsh's terminal gets a terminal of its
+// own in the guest (fleet:terminal): the stand-in relays its terminal raw
+// (Ctrl-C is a byte for the guest's terminal, Ctrl-Z still stops the job)
+// and tells each new size (SIGWINCH) with FLEET_DOMAIN_RESIZE_TERMINAL.
+// Its exit
 // status is the last stage's, or with pipefail the rightmost non-zero one;
 // 125 with a message when the run could not start or the router was lost.
 //
@@ -22,6 +27,7 @@
 // A router announced over mDNS is used only once chosen.
 #pragma once
 
+#include <fleet/router/domain.hpp>
 #include <fleet/shell/router_session.hpp>
 #include <fleet/shell/router_uri.hpp>
 #include <fleet/shell/runner.hpp>
@@ -39,11 +45,14 @@ namespace fleet::shell {
 // hypervisor channel (an error: FLEET_HYPERVISOR's words are bad). Its
 // type: 'kvm' or 'qemu' (TCG) as the command's FLEET_ACCEL says, else
 // 'kvm' where the router has KVM (router_kvm: its capabilities say so).
-Result<std::string> stage_xml(const VmCommand& command, const std::string& name, bool router_kvm);
+// terminal: the program gets one of this size (fleet:terminal).
+Result<std::string> stage_xml(const VmCommand& command, const std::string& name, bool router_kvm,
+                              const std::optional<router::DomainTerminal>& terminal = std::nullopt);
 
 struct RunOptions {
     bool pipefail = false;
     bool forward_stdin = true;                        // false: the run's stdin ends at once
+    bool terminal = false;                            // one Linux stage in the foreground gets fd 0's terminal
     std::string name_prefix;                          // stage i is NAME_PREFIX-i
     std::chrono::milliseconds timeout{5000};          // connect and each call
     std::chrono::milliseconds start_timeout{120000};  // every stage ready (a Linux boot under TCG)

@@ -121,6 +121,7 @@ struct VmCommand {
     std::string refused;           // why the command's own variables stop it (a bad FSH_SHARE); "": none
     std::string hypervisor;        // FLEET_HYPERVISOR's quota words: a hypervisor channel (router only); "" : none
     std::string accel;             // FLEET_ACCEL as the command sees it: "kvm", "tcg"; "" or "auto": the host's best
+    bool linux = false;            // a Linux image's program (it can have a terminal)
 };
 VmCommand vm_command(const VmOptions& options, const std::string& program, bool linux,
                      const std::vector<std::string>& argv, const std::vector<std::string>& env, const std::string& cwd);
