@@ -3,14 +3,18 @@
 // launcher's process.
 #include <fleet/shell/vm_runner.hpp>
 
+#include <fleet/abi/guest.h>  // FLEET_MAX_SHARES
+
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <map>
 
@@ -47,6 +51,49 @@ std::vector<std::string> guest_env(const std::vector<std::string>& env)
     std::vector<std::string> out;
     for (const auto& name : order) out.push_back(last[name]);
     return out;
+}
+
+// The share holding host path `path` (longest match), if one does.
+const VmCommand::Shared* share_holding(const VmCommand& c, const std::string& path)
+{
+    const VmCommand::Shared* best = nullptr;
+    for (const auto& s : c.shares)
+        if ((path == s.host || path.starts_with(s.host + "/")) && (!best || s.host.size() > best->host.size()))
+            best = &s;
+    return best;
+}
+
+bool is_folder(const std::string& path)
+{
+    struct ::stat st {};
+    return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+// The folders of c.args[first..]'s absolute host paths, shared, and those
+// the guest mounts elsewhere rewritten to where it does (vm_runner.hpp).
+void share_operands(VmCommand& c, std::size_t first)
+{
+    auto normal = [](const std::string& arg) {
+        std::string path = std::filesystem::path(arg).lexically_normal().string();
+        while (path.size() > 1 && path.back() == '/') path.pop_back();
+        return path;
+    };
+    for (std::size_t i = first; i < c.args.size() && c.shares.size() < FLEET_MAX_SHARES; ++i) {
+        if (c.args[i].size() < 2 || c.args[i][0] != '/') continue;
+        std::string path = normal(c.args[i]);
+        if (share_holding(c, path)) continue;
+        // The folder it names, or the one its file (or new name) is in;
+        // neither on the host: not a host path (a pattern, a guest path).
+        std::string folder = is_folder(path) ? path : dirname_of(path);
+        if (!is_folder(folder)) continue;
+        if (std::string at = share_point(folder); !at.empty()) c.shares.push_back({folder, at});
+    }
+    for (std::size_t i = first; i < c.args.size(); ++i) {
+        if (c.args[i].size() < 2 || c.args[i][0] != '/') continue;
+        std::string path = normal(c.args[i]);
+        const VmCommand::Shared* s = share_holding(c, path);
+        if (s && s->at != s->host) c.args[i] = s->at + path.substr(s->host.size());
+    }
 }
 
 }  // namespace
@@ -169,12 +216,12 @@ VmCommand vm_command(const VmOptions& options, const std::string& program, bool 
     }
     if (linux && share != Share::no && !cwd.empty()) {
         if (std::string at = share_point(cwd); !at.empty()) {
-            c.share = cwd;
-            c.share_at = c.workdir = at;
-            c.share_writable = share == Share::rw;
+            c.shares.push_back({cwd, at});
+            c.workdir = at;
         } else {
             c.unshared = cwd;
         }
+        c.share_writable = share == Share::rw;
     }
     std::string_view p = program;
     if (p.starts_with(applet_prefix)) {
@@ -185,7 +232,10 @@ VmCommand vm_command(const VmOptions& options, const std::string& program, bool 
     } else {
         c.image = p.starts_with(image_prefix) ? p.substr(image_prefix.size()) : p;
     }
+    const std::size_t operands = c.args.size();
     c.args.insert(c.args.end(), argv.begin() + (argv.empty() ? 0 : 1), argv.end());
+    // No host folder for a router on another host (cwd "": it cannot see this one).
+    if (linux && share != Share::no && !cwd.empty()) share_operands(c, operands);
     return c;
 }
 
@@ -225,9 +275,9 @@ std::vector<std::string> vm_launch_argv(const VmOptions& options, const VmComman
         out.push_back("-e");
         out.push_back(e);
     }
-    if (!c.share.empty())
-        out.insert(out.end(),
-                   {"--share", c.share + ":" + c.share_at + (c.share_writable ? ":rw" : ":ro"), "-w", c.workdir});
+    for (const auto& s : c.shares)
+        out.insert(out.end(), {"--share", s.host + ":" + s.at + (c.share_writable ? ":rw" : ":ro")});
+    if (!c.workdir.empty()) out.insert(out.end(), {"-w", c.workdir});
     out.push_back(c.image);
     // Past this point every word is the program's, even one that looks like an option.
     out.insert(out.end(), c.args.begin(), c.args.end());

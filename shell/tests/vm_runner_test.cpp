@@ -269,15 +269,15 @@ TEST_CASE("FSH_SHARE: a command's own says how its folder is shared, over the sh
         CHECK(vm_launch_argv(o, "applet/ls", true, {"ls"}, {"FSH_SHARE=no"}, "/src") ==
               std::vector<std::string>{"/x/fleet-vmm", "run", "linux", "ls"});
         // Empty is unset: the shell's --share.
-        CHECK(vm_command(o, "applet/ls", true, {"ls"}, {"FSH_SHARE="}, "/src").share.empty() == (shell == Share::no));
+        CHECK(vm_command(o, "applet/ls", true, {"ls"}, {"FSH_SHARE="}, "/src").shares.empty() == (shell == Share::no));
     }
     // The last assignment wins, as for the guest's variables.
     VmCommand c =
         vm_command({"/x/fleet-vmm", Share::ro}, "applet/cp", true, {"cp"}, {"FSH_SHARE=no", "FSH_SHARE=rw"}, "/src");
     CHECK(c.share_writable);
     // No folder, no share: a runtime program, or nowhere the guest can mount it.
-    CHECK(vm_command({"/x/fleet-vmm", Share::rw}, "runtime/cat", false, {"cat"}, {}, "/src").share.empty());
-    CHECK(vm_command({"/x/fleet-vmm", Share::rw}, "applet/ls", true, {"ls"}, {}, "/proc").share.empty());
+    CHECK(vm_command({"/x/fleet-vmm", Share::rw}, "runtime/cat", false, {"cat"}, {}, "/src").shares.empty());
+    CHECK(vm_command({"/x/fleet-vmm", Share::rw}, "applet/ls", true, {"ls"}, {}, "/proc").shares.empty());
 
     // Through the router: a read-write <filesystem>.
     auto xml = stage_xml(vm_command({"/x/fleet-vmm", Share::ro}, "applet/cp", true, {"cp"}, {"FSH_SHARE=rw"}, "/src"),
@@ -295,6 +295,67 @@ TEST_CASE("FSH_SHARE: a command's own says how its folder is shared, over the sh
     auto r = stage_xml(bad, "s-0", false);
     REQUIRE_FALSE(r.has_value());
     CHECK(r.error().message == bad.refused);
+}
+
+TEST_CASE("a Linux command's absolute host paths: their folders shared, rewritten where the guest mounts elsewhere")
+{
+    TempDir tmp;
+    const std::string data = tmp.path() + "/my data";  // blanks are fine
+    REQUIRE(::mkdir(data.c_str(), 0755) == 0);
+    write_file(data + "/log.txt", "x\n");
+    using Shared = VmCommand::Shared;
+    VmOptions o{"/x/fleet-vmm", Share::ro};
+    auto cmd = [&](std::vector<std::string> argv, const std::string& cwd = "/src", std::vector<std::string> env = {}) {
+        return vm_command(o, "applet/" + argv[0], true, argv, env, cwd);
+    };
+    // A file's folder, a folder, a new name's folder: one share, after the working folder's.
+    for (const std::string& arg : {data + "/log.txt", data, data + "/", data + "/new.txt", data + "/./log.txt"}) {
+        INFO(arg);
+        VmCommand c = cmd({"wc", "-l", arg});
+        CHECK(c.shares == std::vector<Shared>{{"/src", "/src"}, {data, data}});
+        CHECK(c.args == std::vector<std::string>{"wc", "-l", arg});  // the same path in the guest
+        CHECK(c.workdir == "/src");
+    }
+    CHECK(cmd({"cat", data + "/log.txt", data + "/other"}).shares.size() == 2);  // one folder, once
+    // Under the working folder: its share holds it already.
+    CHECK(cmd({"cat", data + "/log.txt"}, data).shares == std::vector<Shared>{{data, data}});
+    // Not a host path (no such folder), or never shared: the guest's own.
+    for (std::string arg : {"/no/such/dir/x", "/", "/proc/cpuinfo", "/sys/kernel", "/-v", "/x:y/z"})
+        CHECK(cmd({"cat", arg}).shares == std::vector<Shared>{{"/src", "/src"}});
+    // A folder the guest has itself is mounted under /host: the operand follows it.
+    VmCommand etc = cmd({"cat", "/etc/hostname", "-n", "/etc/../etc"});
+    CHECK(etc.shares == std::vector<Shared>{{"/src", "/src"}, {"/etc", "/host/etc"}});
+    CHECK(etc.args == std::vector<std::string>{"cat", "/host/etc/hostname", "-n", "/host/etc"});
+    // FSH_SHARE=no, a runtime program, a router on another host (no cwd): nothing.
+    CHECK(cmd({"cat", data + "/log.txt"}, "/src", {"FSH_SHARE=no"}).shares.empty());
+    CHECK(vm_command(o, "runtime/cat", false, {"cat", data + "/log.txt"}, {}, "/src").shares.empty());
+    CHECK(cmd({"cat", data + "/log.txt"}, "").shares.empty());
+    // In a folder that cannot be shared, the operands still are; no working folder then.
+    VmCommand root = cmd({"cat", data + "/log.txt"}, "/");
+    CHECK(root.shares == std::vector<Shared>{{data, data}});
+    CHECK(root.workdir.empty());
+    // At most FLEET_MAX_SHARES (8) folders, the working folder's first.
+    std::vector<std::string> many{"cat"};
+    for (int i = 0; i < 10; ++i) {
+        std::string d = tmp.path() + "/d" + std::to_string(i);
+        REQUIRE(::mkdir(d.c_str(), 0755) == 0);
+        many.push_back(d + "/f");
+    }
+    VmCommand capped = cmd(many);
+    REQUIRE(capped.shares.size() == 8);
+    CHECK(capped.shares.front().host == "/src");
+    CHECK(capped.shares.back().host == tmp.path() + "/d6");
+    // The launcher's argv: every share, then the working folder; read-write as asked.
+    CHECK(vm_launch_argv(o, cmd({"cp", "a", data + "/b"}, "/src", {"FSH_SHARE=rw"}), false) ==
+          std::vector<std::string>{"/x/fleet-vmm", "run", "--share", "/src:/src:rw", "--share",
+                                   data + ":" + data + ":rw", "-w", "/src", "linux", "cp", "a", data + "/b"});
+    // Through the router: one <filesystem> each.
+    auto xml = stage_xml(etc, "s-0", false);
+    REQUIRE(xml.has_value());
+    auto def = fleet::router::parse_domain_xml(*xml);
+    REQUIRE(def.has_value());
+    CHECK(def->filesystems ==
+          std::vector<fleet::router::Filesystem>{{"/src", "/src", true}, {"/etc", "/host/etc", true}});
 }
 
 TEST_CASE("a Linux command in a folder that cannot be shared: noted once per folder, across forks")

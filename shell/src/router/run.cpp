@@ -318,8 +318,8 @@ Result<std::string> stage_xml(const VmCommand& command, const std::string& name,
     }
     def.workdir = command.workdir;
     def.terminal = terminal;
-    if (!command.share.empty())
-        def.filesystems.push_back(router::Filesystem{command.share, command.share_at, !command.share_writable});
+    for (const auto& s : command.shares)
+        def.filesystems.push_back(router::Filesystem{s.host, s.at, !command.share_writable});
     if (!command.hypervisor.empty()) {
         auto q = router::parse_hypervisor_quota(command.hypervisor);
         if (!q) return fail(std::string(hypervisor_variable) + ": " + q.error().message);

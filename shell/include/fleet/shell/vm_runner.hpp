@@ -100,10 +100,16 @@ struct VmOptions {
     Share share = Share::ro;  // Linux images: the working folder, at the same path
 };
 
-// A resolved command as a VM (pure): its image, the program's arguments
-// (an applet's name first: `linux NAME ARGS`), its environment (guest
+// A resolved command as a VM: its image, the program's arguments (an
+// applet's name first: `linux NAME ARGS`), its environment (guest
 // variables only), and for a Linux image, unless its share is `no`, the
-// shell's working folder, shared (at share_point) as its working folder.
+// shell's working folder, shared (at share_point) as its working folder,
+// and the folder of each operand that is an absolute host path (the
+// folder it names, or the one a file or a new name is in) unless a share
+// holds it already: `wc -l /srv/data/log.txt` reads the host's file. An
+// operand whose folder the guest mounts elsewhere (`/etc/hosts` at
+// /host/etc) is rewritten to that path; at most FLEET_MAX_SHARES folders
+// in all (the working folder first). Pure but for stat() of operands.
 // `FLEET_HYPERVISOR=children=N,memory=SIZE[,depth=N] cmd`: cmd's domain
 // gets a hypervisor channel with these quotas (docs/hypervisor.md).
 inline constexpr std::string_view hypervisor_variable = "FLEET_HYPERVISOR";
@@ -114,14 +120,17 @@ struct VmCommand {
     std::vector<std::string> args;
     std::vector<std::string> env;  // NAME=VALUE
     std::string workdir;           // "" : the guest's default
-    std::string share;             // a host folder shared; "" : none
-    std::string share_at;          // where the guest mounts it (share_point)
-    bool share_writable = false;   // FSH_SHARE=rw
-    std::string unshared;          // the working folder a Linux command wanted but cannot get (/, /proc, ...)
-    std::string refused;           // why the command's own variables stop it (a bad FSH_SHARE); "": none
-    std::string hypervisor;        // FLEET_HYPERVISOR's quota words: a hypervisor channel (router only); "" : none
-    std::string accel;             // FLEET_ACCEL as the command sees it: "kvm", "tcg"; "" or "auto": the host's best
-    bool linux = false;            // a Linux image's program (it can have a terminal)
+    struct Shared {
+        std::string host, at;  // a host folder, and where the guest mounts it (share_point)
+        bool operator==(const Shared&) const = default;
+    };
+    std::vector<Shared> shares;   // the working folder's first, if it is shared; then operands'
+    bool share_writable = false;  // FSH_SHARE=rw: all of them
+    std::string unshared;         // the working folder a Linux command wanted but cannot get (/, /proc, ...)
+    std::string refused;          // why the command's own variables stop it (a bad FSH_SHARE); "": none
+    std::string hypervisor;       // FLEET_HYPERVISOR's quota words: a hypervisor channel (router only); "" : none
+    std::string accel;            // FLEET_ACCEL as the command sees it: "kvm", "tcg"; "" or "auto": the host's best
+    bool linux = false;           // a Linux image's program (it can have a terminal)
 };
 VmCommand vm_command(const VmOptions& options, const std::string& program, bool linux,
                      const std::vector<std::string>& argv, const std::vector<std::string>& env, const std::string& cwd);
