@@ -242,6 +242,13 @@ def test_program_terminal(router):
         time.sleep(0.5)
         t.write(b"two\r")
         t.expect(b"two:40 120", 60, "the size after a resize")
+        for rows in range(41, 51):  # a drag: sizes faster than the router tells them; the last one wins
+            set_size(t, rows, 120)
+        time.sleep(0.5)
+        t.write(b"drag\r")
+        t.expect(b"drag:50 120", 60, "the last size of a drag")
+        told = re.findall(r"': terminal (\d+x\d+)", router.log_text())
+        check(told[-1] == "50x120" and len(told) < 12, f"the sizes the router told: {told}")
         t.write(b"\x1a")
         t.expect(b"Stopped", 30, "the job stopped")
         wait_until(lambda: states(router) == ["paused"], 30, "the domain paused")

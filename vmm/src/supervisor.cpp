@@ -50,7 +50,8 @@ Result<> Supervisor::setup_signals()
 {
     sigset_t set;
     sigemptyset(&set);
-    for (int s : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, program_signal_request, terminal_size_request}) sigaddset(&set, s);
+    for (int s : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, program_signal_request, SIGWINCH, terminal_size_request()})
+        sigaddset(&set, s);
     if (!o_.detached)  // foreground and pooled (the claimant's Ctrl-Z comes as a line)
         for (int s : {SIGTSTP, SIGCONT}) sigaddset(&set, s);
     if (::sigprocmask(SIG_BLOCK, &set, nullptr) != 0) return fail_errno("cannot block signals");
@@ -77,10 +78,9 @@ void Supervisor::watch_signals()
 void Supervisor::on_signal(const signalfd_siginfo& si)
 {
     if (!vm_) return;
-    if (si.ssi_signo == terminal_size_request) {  // not a request to end
-        if (si.ssi_code == SI_QUEUE) return resize_terminal(si.ssi_int);
-        return send_terminal_size();
-    }
+    // Not requests to end: the terminal's size, from stdin or as told.
+    if (si.ssi_signo == SIGWINCH) return send_terminal_size();
+    if (static_cast<int>(si.ssi_signo) == terminal_size_request()) return resize_terminal(si.ssi_int);
     if (pooled() && !claimed_) {  // no program yet: any request to end ends it now
         if (si.ssi_signo != SIGTSTP && si.ssi_signo != SIGCONT) vm_->kill();
         return;
@@ -468,6 +468,11 @@ int Supervisor::run()
 }
 
 }  // namespace detail
+
+int terminal_size_request()
+{
+    return SIGRTMIN + 1;
+}
 
 int terminal_size_value(std::uint16_t rows, std::uint16_t cols)
 {

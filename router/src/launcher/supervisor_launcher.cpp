@@ -21,6 +21,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 namespace fleet::router {
@@ -38,6 +39,12 @@ struct SupervisorLauncher::Vm {
     Fd ready;
     OpId ready_op = 0;
     std::string ready_line;
+    // The terminal's size, told at most once per resize_spacing: a client
+    // sending sizes faster cannot fill the signal queue; the last one
+    // waits on resize_timer and is sent then.
+    std::chrono::steady_clock::time_point resized_at{};
+    std::optional<std::pair<std::uint16_t, std::uint16_t>> resize_pending;
+    OpId resize_timer = 0;
 };
 
 namespace {
@@ -247,6 +254,7 @@ void SupervisorLauncher::on_end(const VmPtr& vm)
     (void)store_.remove(vm->name);
     if (o_.network) o_.network->detach(vm->name);  // its taps went with its QEMU
     vm->pidfd.reset();
+    if (vm->resize_timer) loop_.cancel(std::exchange(vm->resize_timer, 0));
     if (find(vm->name) == vm) vms_.erase(vm->name);
     if (vm->watch.ended) vm->watch.ended(ending);
 }
@@ -283,6 +291,7 @@ void SupervisorLauncher::detach()
     for (auto& [name, vm] : vms_) {
         if (vm->pidfd_op) loop_.cancel(std::exchange(vm->pidfd_op, 0));
         if (vm->ready_op) loop_.cancel(std::exchange(vm->ready_op, 0));
+        if (vm->resize_timer) loop_.cancel(std::exchange(vm->resize_timer, 0));
     }
 }
 
@@ -312,9 +321,30 @@ DomainResult<> SupervisorLauncher::resize_terminal(const std::string& name, std:
 {
     auto vm = find(name);
     if (!vm) return domain_fail(Errc::invalid_state, "domain is not running");
+    vm->resize_pending = std::pair{rows, cols};
+    if (vm->resize_timer) return {};  // it sends the latest size
+    auto now = std::chrono::steady_clock::now();
+    if (now >= vm->resized_at + resize_spacing) return send_terminal_size(*vm);
+    auto wait = std::chrono::ceil<std::chrono::milliseconds>(vm->resized_at + resize_spacing - now);
+    std::weak_ptr<Vm> weak = vm;
+    vm->resize_timer = loop_.timer(wait, [this, weak](int) {
+        auto vm = weak.lock();
+        if (!vm) return;
+        vm->resize_timer = 0;
+        if (find(vm->name) == vm) (void)send_terminal_size(*vm);
+    });
+    return {};
+}
+
+DomainResult<> SupervisorLauncher::send_terminal_size(Vm& vm)
+{
+    if (!vm.resize_pending) return {};
+    auto [rows, cols] = *std::exchange(vm.resize_pending, std::nullopt);
+    vm.resized_at = std::chrono::steady_clock::now();
+    log_.debug("domain '" + vm.name + "': terminal " + std::to_string(rows) + "x" + std::to_string(cols));
     sigval v{};
     v.sival_int = vmm::terminal_size_value(rows, cols);
-    if (::sigqueue(vm->supervisor, vmm::terminal_size_request, v) != 0 && errno != ESRCH) return cannot_signal();
+    if (::sigqueue(vm.supervisor, vmm::terminal_size_request(), v) != 0 && errno != ESRCH) return cannot_signal();
     return {};
 }
 

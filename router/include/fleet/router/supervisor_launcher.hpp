@@ -79,6 +79,8 @@ private:
     void on_ready_line(const VmPtr& vm);
     void watch_end(const VmPtr& vm);
     void on_end(const VmPtr& vm);
+    static constexpr std::chrono::milliseconds resize_spacing{20};
+    DomainResult<> send_terminal_size(Vm& vm);
     VmPtr find(const std::string& name) const;
     pid_t qemu_pid(const std::string& name) const;  // 0 if not running
     // One QMP command on a VM's public monitor (monitor.cpp): pause,

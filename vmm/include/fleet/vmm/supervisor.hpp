@@ -68,10 +68,13 @@ inline constexpr int program_signal_request = SIGUSR2;
 // bits, stop_after in ms above them (at most 16777 s).
 int program_signal_value(int sig, std::chrono::milliseconds stop_after);
 
-// A new size for the program's terminal (a launcher whose stdin is not
-// the terminal, as the router's): SIGWINCH sent with sigqueue, the value
-// rows << 16 | cols. A plain SIGWINCH reads the size from stdin.
-inline constexpr int terminal_size_request = SIGWINCH;
+// A new size for the program's terminal from a launcher whose stdin is
+// not the terminal (the router's): this real-time signal, sent with
+// sigqueue, the value rows << 16 | cols. Real-time signals queue, each
+// with its value, so the last size sent is the last one applied (a second
+// SIGWINCH pending would be dropped, its size with it). A plain SIGWINCH
+// reads the size from the supervisor's stdin.
+int terminal_size_request();  // SIGRTMIN + 1
 int terminal_size_value(std::uint16_t rows, std::uint16_t cols);
 
 // "TERM", "SIGTERM", "term" or "15" -> 15; nullopt for anything else.
