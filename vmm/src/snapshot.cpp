@@ -210,7 +210,36 @@ void drop_superseded(const std::string& dir, const std::string& stem, std::strin
     }
 }
 
+// Past max_snapshots in the folder, the least recently used go (a restore
+// touches its record), so a client varying memory sizes or share counts
+// cannot fill the runtime folder (a tmpfs on most hosts) with snapshots.
+void drop_least_used(const std::string& dir, const std::string& stem)
+{
+    std::vector<std::pair<std::filesystem::file_time_type, std::string>> others;  // (used, stem)
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+        std::string name = entry.path().filename().string();
+        if (!name.ends_with(".json") || name.starts_with(".") || name == stem + ".json") continue;
+        json j = json::parse(accel::read_small(entry.path().string(), 256 * 1024), nullptr, false);
+        if (j.is_discarded() || !j.is_object() || !j.value("format", "").starts_with(format_family)) continue;
+        auto used = entry.last_write_time(ec);
+        if (!ec) others.emplace_back(used, name.substr(0, name.size() - 5));
+    }
+    if (others.size() < max_snapshots) return;
+    std::sort(others.begin(), others.end());
+    for (std::size_t i = 0; i + max_snapshots <= others.size(); ++i) {
+        ::unlink((dir + "/" + others[i].second + ".vmstate").c_str());
+        ::unlink((dir + "/" + others[i].second + ".json").c_str());
+    }
+}
+
 namespace {
+
+// A snapshot chosen for a start is the most recently used.
+void touch(const std::string& record)
+{
+    (void)::utimensat(AT_FDCWD, record.c_str(), nullptr, 0);
+}
 
 // Saves the spec's snapshot as stream + record, atomically, under the lock.
 Result<> build(const VmSpec& spec, const SnapshotContext& ctx, const std::string& dir, const std::string& stem,
@@ -230,7 +259,10 @@ Result<> build(const VmSpec& spec, const SnapshotContext& ctx, const std::string
     auto recorded =
         replace_file(dir, stem + ".json",
                      record_text(key, static_cast<std::uint64_t>(st.st_size), *size, stream_identity(st)), Sync::no);
-    if (recorded) drop_superseded(dir, stem, key);
+    if (recorded) {
+        drop_superseded(dir, stem, key);
+        drop_least_used(dir, stem);
+    }
     return recorded;
 }
 
@@ -244,11 +276,17 @@ SnapshotPick pick_snapshot(const VmSpec& spec, const SnapshotContext& ctx)
         return {"", "no snapshot (" + r.error().what() + "); booting cold", false};
     std::string key = snapshot_key(spec, ctx.qemu), stem = accel::key_digest(key);
     std::string stream = dir + "/" + stem + ".vmstate", record = dir + "/" + stem + ".json";
-    if (check_snapshot(stream, record, key).empty()) return {stream, "", false};
+    if (check_snapshot(stream, record, key).empty()) {
+        touch(record);
+        return {stream, "", false};
+    }
     auto lock = accel::lock_file(dir + "/lock");
     if (!lock) return {"", "no snapshot (" + lock.error().what() + "); booting cold", false};
     std::string why = check_snapshot(stream, record, key);  // another start may have built it meanwhile
-    if (why.empty()) return {stream, "", false};
+    if (why.empty()) {
+        touch(record);
+        return {stream, "", false};
+    }
     bool damaged = ::access(stream.c_str(), F_OK) == 0 || ::access(record.c_str(), F_OK) == 0;
     if (damaged) {  // a bad one: not used, removed, rebuilt by the next start
         ::unlink(stream.c_str());

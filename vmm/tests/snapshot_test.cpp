@@ -190,6 +190,34 @@ TEST_CASE("snapshot: a new build removes those of the same device line under ano
     REQUIRE(std::system(("rm -rf " + dir).c_str()) == 0);
 }
 
+TEST_CASE("snapshot: past max_snapshots in a folder, the least recently used go", "[snapshot]")
+{
+    fleet::test::TempDir tmp;
+    const std::string dir = tmp.path();
+    auto exists = [&](const std::string& f) { return ::access((dir + "/" + f).c_str(), F_OK) == 0; };
+    auto record = [&](const std::string& stem, long age) {
+        write_file(dir + "/" + stem + ".vmstate", "stream");
+        write_file(dir + "/" + stem + ".json", "{\"format\":\"fleet-snapshot/2\",\"key\":\"k " + stem + "\"}");
+        timespec t[2] = {{::time(nullptr) - age, 0}, {::time(nullptr) - age, 0}};
+        REQUIRE(::utimensat(AT_FDCWD, (dir + "/" + stem + ".json").c_str(), t, 0) == 0);
+    };
+    for (std::size_t i = 0; i + 1 < max_snapshots; ++i) record("s" + std::to_string(i), 100 + static_cast<long>(i));
+    record("new", 0);
+    write_file(dir + "/alien.json", "{\"format\":\"another-tool/1\"}");  // not ours: neither counted nor removed
+    drop_least_used(dir, "new");                                         // max_snapshots in all: none goes
+    for (std::size_t i = 0; i + 1 < max_snapshots; ++i) CHECK(exists("s" + std::to_string(i) + ".json"));
+    record("newer", 0);
+    record("newest", 0);
+    drop_least_used(dir, "newest");  // two over: the two used longest ago go
+    const std::string oldest = "s" + std::to_string(max_snapshots - 2), next = "s" + std::to_string(max_snapshots - 3);
+    CHECK_FALSE(exists(oldest + ".json"));
+    CHECK_FALSE(exists(oldest + ".vmstate"));
+    CHECK_FALSE(exists(next + ".json"));
+    CHECK(exists("s0.json"));
+    for (const char* f : {"new.json", "newer.json", "newest.json", "newest.vmstate", "alien.json"}) CHECK(exists(f));
+    drop_least_used(dir + "/missing", "new");  // no folder: nothing to do
+}
+
 TEST_CASE("snapshot: the RAM is written sparse and copied back whole", "[snapshot]")
 {
     constexpr std::uint64_t ram_bytes = 8 << 20;

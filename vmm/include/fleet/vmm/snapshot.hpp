@@ -105,6 +105,14 @@ std::string stream_identity(const struct stat& st);
 // already picked one of them boots cold (vm_launch's open_incoming).
 void drop_superseded(const std::string& dir, const std::string& stem, std::string_view key);
 
+// At most this many snapshots in a folder: each key (memory size, vCPUs,
+// number of shares and interfaces) has its own, and a client of the
+// router chooses those. Once `stem`'s is in place (under the lock), the
+// least recently used others go until max_snapshots are left; a start
+// that picks one marks it used (its record's mtime).
+inline constexpr std::size_t max_snapshots = 16;
+void drop_least_used(const std::string& dir, const std::string& stem);
+
 // A 64-bit hash of a file's contents, read through (holes as zeros): once
 // at the build, and at a restore only when the file has changed.
 Result<std::uint64_t> content_hash(const std::string& path);
