@@ -69,19 +69,30 @@ bool is_folder(const std::string& path)
     return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-// The folders of c.args[first..]'s absolute host paths, shared, and those
-// the guest mounts elsewhere rewritten to where it does (vm_runner.hpp).
-void share_operands(VmCommand& c, std::size_t first)
+std::string normal_path(const std::string& path)
 {
-    auto normal = [](const std::string& arg) {
-        std::string path = std::filesystem::path(arg).lexically_normal().string();
-        while (path.size() > 1 && path.back() == '/') path.pop_back();
-        return path;
-    };
+    std::string p = std::filesystem::path(path).lexically_normal().string();
+    while (p.size() > 1 && p.back() == '/') p.pop_back();
+    return p;
+}
+
+// The host path an operand names outside the working folder: an absolute
+// one, or one that climbs out of cwd (`..`, `../x`); "" for any other.
+std::string outside_operand(const std::string& arg, const std::string& cwd)
+{
+    if (arg.size() >= 2 && arg[0] == '/') return normal_path(arg);
+    if (arg == ".." || arg.starts_with("../")) return normal_path(cwd + "/" + arg);
+    return "";
+}
+
+// The folders of c.args[first..]'s host paths outside the working folder,
+// shared; an operand is rewritten to where the guest finds it when that is
+// not where its own text leads there (vm_runner.hpp).
+void share_operands(VmCommand& c, std::size_t first, const std::string& cwd)
+{
     for (std::size_t i = first; i < c.args.size() && c.shares.size() < FLEET_MAX_SHARES; ++i) {
-        if (c.args[i].size() < 2 || c.args[i][0] != '/') continue;
-        std::string path = normal(c.args[i]);
-        if (share_holding(c, path)) continue;
+        std::string path = outside_operand(c.args[i], cwd);
+        if (path.empty() || share_holding(c, path)) continue;
         // The folder it names, or the one its file (or new name) is in;
         // neither on the host: not a host path (a pattern, a guest path).
         std::string folder = is_folder(path) ? path : dirname_of(path);
@@ -89,10 +100,15 @@ void share_operands(VmCommand& c, std::size_t first)
         if (std::string at = share_point(folder); !at.empty()) c.shares.push_back({folder, at});
     }
     for (std::size_t i = first; i < c.args.size(); ++i) {
-        if (c.args[i].size() < 2 || c.args[i][0] != '/') continue;
-        std::string path = normal(c.args[i]);
-        const VmCommand::Shared* s = share_holding(c, path);
-        if (s && s->at != s->host) c.args[i] = s->at + path.substr(s->host.size());
+        std::string& arg = c.args[i];
+        std::string path = outside_operand(arg, cwd);
+        const VmCommand::Shared* s = path.empty() ? nullptr : share_holding(c, path);
+        if (!s) continue;
+        std::string guest = s->at + path.substr(s->host.size());
+        // Where the text leads in the guest: itself, or from the working folder.
+        std::string leads =
+            arg[0] == '/' ? normal_path(arg) : normal_path((c.workdir.empty() ? "/" : c.workdir) + "/" + arg);
+        if (leads != guest) arg = guest;
     }
 }
 
@@ -235,7 +251,7 @@ VmCommand vm_command(const VmOptions& options, const std::string& program, bool 
     const std::size_t operands = c.args.size();
     c.args.insert(c.args.end(), argv.begin() + (argv.empty() ? 0 : 1), argv.end());
     // No host folder for a router on another host (cwd "": it cannot see this one).
-    if (linux && share != Share::no && !cwd.empty()) share_operands(c, operands);
+    if (linux && share != Share::no && !cwd.empty()) share_operands(c, operands, cwd);
     return c;
 }
 

@@ -297,7 +297,14 @@ TEST_CASE("FSH_SHARE: a command's own says how its folder is shared, over the sh
     CHECK(r.error().message == bad.refused);
 }
 
-TEST_CASE("a Linux command's absolute host paths: their folders shared, rewritten where the guest mounts elsewhere")
+static bool is_folder_here(const char* path)
+{
+    struct stat st {};
+    return ::stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+TEST_CASE(
+    "a Linux command's host paths outside its folder: their folders shared, rewritten where the guest mounts elsewhere")
 {
     TempDir tmp;
     const std::string data = tmp.path() + "/my data";  // blanks are fine
@@ -326,6 +333,22 @@ TEST_CASE("a Linux command's absolute host paths: their folders shared, rewritte
     VmCommand etc = cmd({"cat", "/etc/hostname", "-n", "/etc/../etc"});
     CHECK(etc.shares == std::vector<Shared>{{"/src", "/src"}, {"/etc", "/host/etc"}});
     CHECK(etc.args == std::vector<std::string>{"cat", "/host/etc/hostname", "-n", "/host/etc"});
+    // An operand that climbs out of the working folder is one outside it.
+    const std::string in = data + "/in";
+    REQUIRE(::mkdir(in.c_str(), 0755) == 0);
+    for (std::string arg : {"../log.txt", "..", "../", "../new.txt"}) {
+        INFO(arg);
+        VmCommand c = cmd({"cat", arg}, in);
+        CHECK(c.shares == std::vector<Shared>{{in, in}, {data, data}});
+        CHECK(c.args == std::vector<std::string>{"cat", arg});  // it leads there in the guest as it is
+    }
+    CHECK(cmd({"cat", "../in/x", "..x", "./.."}, in).shares == std::vector<Shared>{{in, in}});
+    // ... and is rewritten where its folder is mounted elsewhere than its text leads.
+    if (is_folder_here("/etc/ssh")) {
+        VmCommand up = cmd({"cat", "../hostname", "sshd_config"}, "/etc/ssh");
+        CHECK(up.shares == std::vector<Shared>{{"/etc/ssh", "/etc/ssh"}, {"/etc", "/host/etc"}});
+        CHECK(up.args == std::vector<std::string>{"cat", "/host/etc/hostname", "sshd_config"});
+    }
     // FSH_SHARE=no, a runtime program, a router on another host (no cwd): nothing.
     CHECK(cmd({"cat", data + "/log.txt"}, "/src", {"FSH_SHARE=no"}).shares.empty());
     CHECK(vm_command(o, "runtime/cat", false, {"cat", data + "/log.txt"}, {}, "/src").shares.empty());

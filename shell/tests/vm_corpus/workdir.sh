@@ -14,11 +14,15 @@ cat sorted.txt
 wc -l sub/data.txt
 head -n 2 sub/data.txt
 sha256sum notes.txt
-# An absolute operand outside the working folder: its folder is shared too.
+# An operand outside the working folder: its folder is shared too, an
+# absolute one ...
 top=$PWD
 cd sub
 cat "$top/sorted.txt"
 head -n 1 "$top/notes.txt"
 ls "$top"
 wc -l "$top/notes.txt" | sed "s|$top|TOP|"
+# ... and one that climbs out of it.
+tail -n 1 ../notes.txt
+ls ..
 cd ..

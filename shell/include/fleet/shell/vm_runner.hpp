@@ -104,12 +104,14 @@ struct VmOptions {
 // applet's name first: `linux NAME ARGS`), its environment (guest
 // variables only), and for a Linux image, unless its share is `no`, the
 // shell's working folder, shared (at share_point) as its working folder,
-// and the folder of each operand that is an absolute host path (the
-// folder it names, or the one a file or a new name is in) unless a share
-// holds it already: `wc -l /srv/data/log.txt` reads the host's file. An
-// operand whose folder the guest mounts elsewhere (`/etc/hosts` at
-// /host/etc) is rewritten to that path; at most FLEET_MAX_SHARES folders
-// in all (the working folder first). Pure but for stat() of operands.
+// and the folder of each operand outside it, an absolute host path or one
+// climbing out (`..`, `../x`): the folder it names, or the one a file or
+// a new name is in, unless a share holds it already, so `wc -l
+// /srv/data/log.txt` reads the host's file. An operand that would not
+// lead there in the guest as written (`/etc/hosts`, its folder mounted at
+// /host/etc) is rewritten to where it does; at most FLEET_MAX_SHARES
+// folders in all (the working folder first). Pure but for stat() of
+// operands.
 // `FLEET_HYPERVISOR=children=N,memory=SIZE[,depth=N] cmd`: cmd's domain
 // gets a hypervisor channel with these quotas (docs/hypervisor.md).
 inline constexpr std::string_view hypervisor_variable = "FLEET_HYPERVISOR";
