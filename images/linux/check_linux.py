@@ -306,6 +306,52 @@ def test_the_program_gets_a_terminal(fleet):
           f"--tty on a pipe: {p.stdout!r}")
 
 
+def test_a_started_program_keeps_its_terminal(fleet):
+    """start -t: the program's terminal outlives the consoles; each
+    `fleet-vmm console` gives it the console's size at once and at each
+    resize; Ctrl-] leaves it running, Ctrl-C interrupts it in the guest."""
+    name = "lx-tty"
+    fleet.vmm("start", "-t", "-n", name, "linux-sh", "-c", 'while IFS= read -r l; do echo "$l:$(stty size)"; done',
+              check_rc=0, timeout=T)
+
+    def typing(line, want, then):
+        state = {"typed": 0.0}
+
+        def steps(screen, fd):
+            if want in screen:
+                return then(fd)
+            if b"Connected" in screen and time.monotonic() - state["typed"] > 0.5:
+                os.write(fd, line + b"\r")  # again until the size it waits for has arrived
+                state["typed"] = time.monotonic()
+            return False
+        return steps
+
+    def resize_then(fd):
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+        return True
+
+    # First console: 33x91, then a resize to 40x120, then Ctrl-] to leave.
+    phase = {"n": 0}
+    first = typing(b"a", b"a:33 91", resize_then)
+    second = typing(b"b", b"b:40 120", lambda fd: os.write(fd, b"\x1d") > 0)
+
+    def steps(screen, fd):
+        if phase["n"] == 0 and first(screen, fd):
+            phase["n"] = 1
+        return phase["n"] == 1 and second(screen, fd)
+    screen, rc = on_a_terminal(fleet, ["console", name], 33, 91, steps)
+    check(rc == 0 and b"a:33 91" in screen and b"b:40 120" in screen, f"first console: exit {rc}, {screen!r}")
+    # Still running; a second console at 20x70, then Ctrl-C for the program.
+    screen, rc = on_a_terminal(fleet, ["console", name], 20, 70,
+                               typing(b"c", b"c:20 70", lambda fd: os.write(fd, b"\x03") > 0))
+    check(rc == 0 and b"c:20 70" in screen, f"second console: exit {rc}, {screen!r}")
+    p = fleet.vmm("wait", name, timeout=60)
+    check(p.returncode == 130, f"Ctrl-C through the console: wait gave {p.returncode}")
+    p = fleet.vmm("start", "-t", "-n", "lx-tty-hello", "hello", timeout=T)
+    check(p.returncode != 0 and b"only a Linux image gives its program a terminal" in p.stderr,
+          f"start -t hello: {p.returncode} {p.stderr!r}")
+
+
 def kernel_basics(image):
     def test(fleet):
         p = run(fleet, image, "true", rc=0)
@@ -341,4 +387,5 @@ if __name__ == "__main__":
           test_slow_reader_loses_nothing, test_arguments_any_bytes, test_4096_arguments_and_a_120k_one,
           test_environment_round_trip, test_working_folder_on_a_share, test_signals_reach_the_program,
           test_signal_is_128_plus, test_cat_binary_roundtrip, test_unknown_program_127, test_share_ls,
-          test_stop_power_button, test_every_user_has_the_kernel, test_the_program_gets_a_terminal] + kernel_tests(), lambda t: Fleet("linux"))
+          test_stop_power_button, test_every_user_has_the_kernel, test_the_program_gets_a_terminal,
+          test_a_started_program_keeps_its_terminal] + kernel_tests(), lambda t: Fleet("linux"))

@@ -38,6 +38,8 @@ int report(const std::string& message);
 
 // Attach the terminal to a VM's console socket until the VM ends or the
 // user types Ctrl-] (terminal.cpp). Returns 0, or an error.
-Result<> attach_console(const std::string& socket_path, const std::string& name);
+// resize: the supervisor of a VM whose program has a terminal, told this
+// terminal's size at once and at each SIGWINCH (terminal_size_request); 0: none.
+Result<> attach_console(const std::string& socket_path, const std::string& name, pid_t resize);
 
 }  // namespace fleet::cli

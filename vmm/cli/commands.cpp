@@ -114,11 +114,14 @@ int cmd_start(const Context& ctx, const Args& args)
     add_net_options(d, f.net);
     d.add_options()("rm", "remove the VM's record when it ends")(
         "interactive,i", "keep the guest's stdin open for 'fleet-vmm console' (default: it reads end-of-file)")(
+        "tty,t",
+        "give the program a terminal (Linux images; implies -i): 'fleet-vmm console' attaches to it at its own size")(
         "verbose,v", "say on stderr which accelerator runs the VM, and why (always, on a terminal)")(
         "paused", "create the VM paused; 'fleet-vmm resume NAME' starts it");
     int status = 0;
     auto p = parse("start", args, d, "[OPTIONS] IMAGE [ARGS...]", status, true);
     if (!p) return status;
+    f.tty = p->vm.count("tty") ? LaunchFlags::Tty::always : LaunchFlags::Tty::never;
     auto prepared = prepare_launch(ctx, f, *p, p->vm.count("paused") > 0);
     if (!prepared) return report(prepared.error());
     auto& [store_value, o] = *prepared;
@@ -126,7 +129,8 @@ int cmd_start(const Context& ctx, const Args& args)
     std::string name = o.spec.name;
     o.auto_remove = p->vm.count("rm") > 0;
     o.detached = true;
-    o.forward_stdin = p->vm.count("interactive") > 0;
+    o.forward_stdin = p->vm.count("interactive") > 0 || o.spec.tty;
+    if (o.spec.tty) o.spec.tty->stderr_too = true;  // a console shows all of it
 
     // The supervisor tells us on a pipe when the guest is ready or failed.
     auto started = start_detached(*store, std::move(o), DetachOptions{.orphan = true, .in_child = {}});

@@ -313,7 +313,7 @@ int cmd_console(const Context& ctx, const Args& args)
     if (!r) return report(r.error());
     if (!r->detached)
         return report("VM '" + name + "' runs in the foreground of 'fleet-vmm run'; its console is there");
-    auto a = attach_console(store->path(name, "console.sock"), name);
+    auto a = attach_console(store->path(name, "console.sock"), name, r->tty ? r->supervisor_pid : 0);
     if (!a) return report(a.error());
     return 0;
 }

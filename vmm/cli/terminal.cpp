@@ -5,7 +5,11 @@
 #include <fleet/base/socket.hpp>
 #include <fleet/base/terminal.hpp>
 
+#include <fleet/vmm/supervisor.hpp>
+
 #include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -31,9 +35,19 @@ bool write_all(int fd, const char* p, std::size_t n)
     return true;
 }
 
+// Our terminal's size to the program's (a VM started with -t).
+void tell_size(pid_t supervisor)
+{
+    auto size = terminal_size(0);
+    if (supervisor <= 0 || !size) return;
+    sigval v{};
+    v.sival_int = vmm::terminal_size_value(size->rows, size->cols);
+    (void)::sigqueue(supervisor, vmm::terminal_size_request(), v);
+}
+
 }  // namespace
 
-Result<> attach_console(const std::string& socket_path, const std::string& name)
+Result<> attach_console(const std::string& socket_path, const std::string& name, pid_t resize)
 {
     auto connected = connect_unix(socket_path, "the console of VM '" + name + "'");
     if (!connected) return std::unexpected(connected.error());
@@ -41,13 +55,30 @@ Result<> attach_console(const std::string& socket_path, const std::string& name)
     bool tty = ::isatty(0);
     if (tty) std::fprintf(stderr, "Connected to %s (Ctrl-] to detach)\r\n", name.c_str());
     RawTerminal raw(0);
+    // SIGWINCH through a signalfd, blocked until we return.
+    sigset_t winch, old;
+    sigemptyset(&winch);
+    sigaddset(&winch, SIGWINCH);
+    ::sigprocmask(SIG_BLOCK, &winch, &old);
+    struct Unblock {
+        sigset_t old;
+        ~Unblock() { ::sigprocmask(SIG_SETMASK, &old, nullptr); }
+    } unblock{old};
+    Fd winch_fd(resize > 0 ? ::signalfd(-1, &winch, SFD_CLOEXEC | SFD_NONBLOCK) : -1);
+    tell_size(resize);
     bool stdin_open = true;
     char buf[65536];
     for (;;) {
-        pollfd fds[2] = {{sock.get(), POLLIN, 0}, {stdin_open ? 0 : -1, POLLIN, 0}};
-        if (::poll(fds, 2, -1) < 0) {
+        pollfd fds[3] = {{sock.get(), POLLIN, 0}, {stdin_open ? 0 : -1, POLLIN, 0}, {winch_fd.get(), POLLIN, 0}};
+        if (::poll(fds, 3, -1) < 0) {
             if (errno == EINTR) continue;
             return fail_errno("poll failed");
+        }
+        if (fds[2].revents) {
+            signalfd_siginfo si;
+            while (::read(winch_fd.get(), &si, sizeof si) == sizeof si) {
+            }
+            tell_size(resize);
         }
         if (fds[0].revents) {
             ssize_t n = ::read(sock.get(), buf, sizeof buf);

@@ -45,6 +45,7 @@ json to_json(const VmRecord& r)
            {"ended_at_ms", r.ended_at_ms},
            {"auto_remove", r.auto_remove},
            {"detached", r.detached},
+           {"tty", r.tty},
            {"networks", r.networks},
            {"exit_status", r.exit_status},
            {"exit_message", r.exit_message}};
@@ -96,6 +97,7 @@ Result<VmRecord> from_json(const json& j)
         r.ended_at_ms = j.value("ended_at_ms", std::int64_t{0});
         r.auto_remove = j.value("auto_remove", false);
         r.detached = j.value("detached", false);
+        r.tty = j.value("tty", false);
         r.networks = j.value("networks", std::vector<std::string>{});
         r.exit_status = j.value("exit_status", 0);
         r.exit_message = j.value("exit_message", "");

@@ -419,6 +419,7 @@ void Supervisor::fill_record()
     rec_.started_at_ms = now_ms();
     rec_.auto_remove = o_.auto_remove;
     rec_.detached = o_.detached;
+    rec_.tty = o_.spec.tty.has_value();
 }
 
 // Until the VM ends: then its output flushed, its record final, the status.

@@ -42,6 +42,7 @@ struct VmRecord {
     std::int64_t ended_at_ms = 0;
     bool auto_remove = false;
     bool detached = false;
+    bool tty = false;  // its program has a terminal: terminal_size_request resizes it
     // Its network interfaces, "TAP MAC [A.B.C.D/P]" each (net.hpp).
     std::vector<std::string> networks;
     // Set once state is exited.
