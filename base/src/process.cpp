@@ -25,6 +25,17 @@ Result<Fd> open_pidfd(pid_t pid)
     return Fd(fd);
 }
 
+int queue_signal(int pidfd, int sig, int value)
+{
+    siginfo_t info{};
+    info.si_signo = sig;
+    info.si_code = SI_QUEUE;
+    info.si_pid = ::getpid();
+    info.si_uid = ::getuid();
+    info.si_value.sival_int = value;
+    return ::syscall(SYS_pidfd_send_signal, pidfd, sig, &info, 0) == 0 ? 0 : errno;
+}
+
 Result<std::string> find_program(const std::string& name)
 {
     if (name.find('/') != std::string::npos) {

@@ -215,6 +215,31 @@ TEST_CASE("process: a zombie is not alive", "[process]")
     CHECK_FALSE(process_alive(pid, info->start_time));
 }
 
+TEST_CASE("process: queue_signal carries a value to the pidfd's process, and only to it", "[process]")
+{
+    // A child that waits for one queued real-time signal and exits with its value.
+    const int sig = SIGRTMIN + 1;
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    REQUIRE(::sigprocmask(SIG_BLOCK, &set, &old) == 0);  // inherited: none is lost before sigwaitinfo
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        siginfo_t info{};
+        ::_exit(::sigwaitinfo(&set, &info) == sig && info.si_code == SI_QUEUE ? info.si_value.sival_int : 99);
+    }
+    ::sigprocmask(SIG_SETMASK, &old, nullptr);
+    auto fd = open_pidfd(pid);
+    REQUIRE(fd);
+    CHECK(queue_signal(fd->get(), sig, 42) == 0);
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 42);
+    CHECK(queue_signal(fd->get(), sig, 1) == ESRCH);  // reaped: the pidfd reaches nobody, not a new owner of its pid
+}
+
 TEST_CASE("process: a command name with spaces and parentheses", "[process]")
 {
     // /proc/PID/stat puts the name in parentheses; it may contain ") (".

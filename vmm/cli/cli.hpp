@@ -2,6 +2,7 @@
 #pragma once
 
 #include <fleet/base/error.hpp>
+#include <fleet/base/fd.hpp>
 #include <fleet/vmm/store.hpp>
 
 #include <string>
@@ -38,8 +39,9 @@ int report(const std::string& message);
 
 // Attach the terminal to a VM's console socket until the VM ends or the
 // user types Ctrl-] (terminal.cpp). Returns 0, or an error.
-// resize: the supervisor of a VM whose program has a terminal, told this
-// terminal's size at once and at each SIGWINCH (terminal_size_request); 0: none.
-Result<> attach_console(const std::string& socket_path, const std::string& name, pid_t resize);
+// resize: a pidfd of the supervisor of a VM whose program has a terminal,
+// told this terminal's size at once and at each SIGWINCH
+// (terminal_size_request); none: no such program.
+Result<> attach_console(const std::string& socket_path, const std::string& name, Fd resize);
 
 }  // namespace fleet::cli

@@ -313,7 +313,13 @@ int cmd_console(const Context& ctx, const Args& args)
     if (!r) return report(r.error());
     if (!r->detached)
         return report("VM '" + name + "' runs in the foreground of 'fleet-vmm run'; its console is there");
-    auto a = attach_console(store->path(name, "console.sock"), name, r->tty ? r->supervisor_pid : 0);
+    // Its supervisor, for the terminal's size: the pidfd is of the process
+    // the record names only if it is still the one started then.
+    Fd supervisor;
+    if (r->tty)
+        if (auto fd = open_pidfd(r->supervisor_pid); fd && process_alive(r->supervisor_pid, r->supervisor_start))
+            supervisor = std::move(*fd);
+    auto a = attach_console(store->path(name, "console.sock"), name, std::move(supervisor));
     if (!a) return report(a.error());
     return 0;
 }

@@ -2,6 +2,7 @@
 #include "cli.hpp"
 
 #include <fleet/base/fd.hpp>
+#include <fleet/base/process.hpp>
 #include <fleet/base/socket.hpp>
 #include <fleet/base/terminal.hpp>
 
@@ -35,19 +36,19 @@ bool write_all(int fd, const char* p, std::size_t n)
     return true;
 }
 
-// Our terminal's size to the program's (a VM started with -t).
-void tell_size(pid_t supervisor)
+// Our terminal's size to the program's (a VM started with -t), through
+// the supervisor's pidfd: never to a process that reused its pid.
+void tell_size(const Fd& supervisor)
 {
     auto size = terminal_size(0);
-    if (supervisor <= 0 || !size) return;
-    sigval v{};
-    v.sival_int = vmm::terminal_size_value(size->rows, size->cols);
-    (void)::sigqueue(supervisor, vmm::terminal_size_request(), v);
+    if (!supervisor || !size) return;
+    (void)queue_signal(supervisor.get(), vmm::terminal_size_request(),
+                       vmm::terminal_size_value(size->rows, size->cols));
 }
 
 }  // namespace
 
-Result<> attach_console(const std::string& socket_path, const std::string& name, pid_t resize)
+Result<> attach_console(const std::string& socket_path, const std::string& name, Fd resize)
 {
     auto connected = connect_unix(socket_path, "the console of VM '" + name + "'");
     if (!connected) return std::unexpected(connected.error());
@@ -64,7 +65,7 @@ Result<> attach_console(const std::string& socket_path, const std::string& name,
         sigset_t old;
         ~Unblock() { ::sigprocmask(SIG_SETMASK, &old, nullptr); }
     } unblock{old};
-    Fd winch_fd(resize > 0 ? ::signalfd(-1, &winch, SFD_CLOEXEC | SFD_NONBLOCK) : -1);
+    Fd winch_fd(resize ? ::signalfd(-1, &winch, SFD_CLOEXEC | SFD_NONBLOCK) : -1);
     tell_size(resize);
     bool stdin_open = true;
     char buf[65536];

@@ -79,4 +79,9 @@ bool process_alive(pid_t pid, std::uint64_t start_time);
 // pidfd_open(2) for a process we did not start (not our child).
 Result<Fd> open_pidfd(pid_t pid);
 
+// sigqueue(3) through a pidfd: sig with value to the very process the
+// pidfd was opened for, never to another that reused its pid. 0 or errno
+// (ESRCH: it has ended).
+int queue_signal(int pidfd, int sig, int value);
+
 }  // namespace fleet
