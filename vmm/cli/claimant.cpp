@@ -58,7 +58,12 @@ int stand_in(Fd sock, Fd sigfd, bool tty, bool& vanished)
             auto e = parse_event(line);
             line.clear();
             if (!e) return report(e.error());
-            if (e->kind == ClaimEvent::ready && tty) raw.emplace(0, true);
+            if (e->kind == ClaimEvent::ready && tty) {
+                raw.emplace(0, true);
+                // A resize while the claim went through: the size again.
+                std::string text = format_signal(ClaimSignal{SIGWINCH, -1});
+                (void)!::send(sock.get(), text.data(), text.size(), MSG_NOSIGNAL);
+            }
             if (e->kind == ClaimEvent::stopped) {
                 if (raw) raw->restore();
                 ::raise(SIGSTOP);  // as a cold run stops itself

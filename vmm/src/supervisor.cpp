@@ -370,7 +370,10 @@ Result<> Supervisor::launch()
         // Keys go to the guest's terminal as typed, once its program runs
         // (our own messages before it keep their line ends); Ctrl-Z still
         // stops this run (the VM pauses), as it stops any job.
-        if (o_.spec.tty && !claimed_ && !o_.detached) raw_.emplace(0, true);
+        if (o_.spec.tty && !claimed_ && !o_.detached) {
+            raw_.emplace(0, true);
+            send_terminal_size();  // resized while it booted?
+        }
         tell_starter("ready");
         if (claimed_) tell_claimant({ClaimEvent::ready, 0, false, {}});
     };

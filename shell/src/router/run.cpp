@@ -49,6 +49,8 @@ public:
     }
 
     Result<> open_streams(bool forward_stdin);
+    // The terminal's size to the program's (SIGWINCH, or a resize missed).
+    void send_terminal_size();
     // Until every stage ended and stdout and stderr reached their ends.
     int run(int signal_fd);
 
@@ -57,7 +59,6 @@ private:
     Result<> flush_some(bool wait);
     void on_packet(const Packet& p);
     void suspend(bool pause);
-    void send_terminal_size();
     bool done() const;
     Header stream_header(std::uint32_t serial) const
     {
@@ -408,7 +409,10 @@ int run_stages(const RouterUri& uri, const std::string& runtime_dir, const std::
         say(ok.error().message);
         return 125;
     }
-    if (raw) raw->apply();  // from here the keys are the program's: Ctrl-C reaches its terminal as a byte
+    if (raw && raw->apply()) {        // from here the keys are the program's: Ctrl-C reaches its terminal as a byte
+        auto now = terminal_size(0);  // resized while it booted?
+        if (now && (now->rows != terminal->rows || now->cols != terminal->cols)) relay.send_terminal_size();
+    }
     int status = relay.run(signal_fd.get());
     if (raw) raw->restore();
     if (status < 0) {
