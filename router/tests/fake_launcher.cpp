@@ -99,8 +99,21 @@ DomainResult<> FakeLauncher::resize_terminal(const std::string& name, std::uint1
 void FakeLauncher::pause(const std::string& name, bool pause, std::function<void(DomainResult<>)> done)
 {
     calls.push_back((pause ? "pause " : "resume ") + name);
+    if (hold_pauses) {
+        held_pauses.push_back([this, done = std::move(done)] {
+            if (refuse_pause) return done(std::unexpected(*refuse_pause));
+            done({});
+        });
+        return;
+    }
     if (refuse_pause) return done(std::unexpected(*refuse_pause));
     done({});
+}
+
+void FakeLauncher::answer_pauses()
+{
+    auto held = std::exchange(held_pauses, {});
+    for (auto& answer : held) answer();
 }
 
 void FakeLauncher::detach()

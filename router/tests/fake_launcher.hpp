@@ -6,6 +6,7 @@
 
 #include <fleet/router/launcher.hpp>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -20,6 +21,8 @@ public:
     std::optional<DomainError> refuse_start;      // the next start fails at once with this
     std::map<std::string, Adopted> left_running;  // what adopt finds (name -> paused?)
     std::optional<DomainError> refuse_pause;      // pause/resume fail with this
+    bool hold_pauses = false;                     // pause/resume answer at answer_pauses(), in order
+    void answer_pauses();
     // attach_vm's answer (unset: the Launcher's "no network").
     std::function<DomainResult<Tap>(const std::string& name, bool outbound)> attach;
 
@@ -27,6 +30,7 @@ public:
     // "shutdown web", "kill web", "pause web", "resume web", "adopt web",
     // "clear web", "detach", "resize web 40x120".
     std::vector<std::string> calls;
+    std::vector<std::function<void()>> held_pauses;
 
     // ---- Events a test makes happen ----
     void ready(const std::string& name);

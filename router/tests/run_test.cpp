@@ -212,6 +212,44 @@ TEST_CASE("suspend and resume", "[run]")
     CHECK(d->state == RunState::running);
 }
 
+TEST_CASE("a resume asked while the pause is under way goes after it", "[run]")
+{
+    // Ctrl-Z, then fg at once: the resume comes before the monitor has
+    // paused the guest; refused, it would leave the domain paused for good.
+    Fixture f;
+    auto d = f.define("web");
+    f.start(d);
+    f.launcher.ready("web");
+    f.launcher.hold_pauses = true;
+    std::vector<DomainResult<>> answers;
+    auto keep = [&](DomainResult<> x) { answers.push_back(x); };
+    f.registry->suspend(d, true, keep);
+    f.registry->suspend(d, false, keep);
+    f.registry->suspend(d, false, keep);  // resumed already, once the first resume is done
+    REQUIRE(answers.size() == 1);
+    CHECK(answers[0].error().message == "domain is not paused");
+    CHECK(f.launcher.asked("pause web"));
+    CHECK(f.launcher.asked("resume web"));
+    f.launcher.answer_pauses();
+    REQUIRE(answers.size() == 3);
+    CHECK(answers[1].has_value());
+    CHECK(answers[2].has_value());
+    CHECK(d->state == RunState::running);
+    CHECK_FALSE(d->pausing);
+    auto events = f.events_of("web");
+    REQUIRE(events.size() >= 2);
+    CHECK(events[events.size() - 2] == Lifecycle::suspended);
+    CHECK(events.back() == Lifecycle::resumed);
+    // And a pause asked while a resume is under way.
+    f.registry->suspend(d, true, keep);
+    f.launcher.answer_pauses();
+    f.registry->suspend(d, false, keep);
+    f.registry->suspend(d, true, keep);
+    f.launcher.answer_pauses();
+    CHECK(d->state == RunState::paused);
+    CHECK(answers.back().has_value());
+}
+
 TEST_CASE("stop_reason: the launcher's verdict and what was asked", "[run]")
 {
     using E = EndKind;

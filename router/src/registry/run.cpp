@@ -202,11 +202,17 @@ DomainResult<> DomainRegistry::resize_terminal(const DomainPtr& d, std::uint16_t
 void DomainRegistry::suspend(const DomainPtr& d, bool pause, Done done)
 {
     if (!d->active() || d->starting) return done(not_running());
-    if (pause && d->state == RunState::paused) return done({});
-    if (!pause && d->state != RunState::paused) return done(domain_fail(Errc::invalid_state, "domain is not paused"));
+    // The state once what was asked before is done: the launcher answers
+    // one domain's pauses and resumes in the order asked (monitor.cpp).
+    bool paused = d->pausing ? *d->pausing : d->state == RunState::paused;
+    if (pause && paused) return done({});
+    if (!pause && !paused) return done(domain_fail(Errc::invalid_state, "domain is not paused"));
     std::weak_ptr<Domain> weak = d;
-    launcher_.pause(d->def.name, pause, [this, weak, pause, done = std::move(done)](DomainResult<> r) {
+    d->pausing = pause;
+    const unsigned ask = ++d->pause_asks;
+    launcher_.pause(d->def.name, pause, [this, weak, pause, ask, done = std::move(done)](DomainResult<> r) {
         auto d = weak.lock();
+        if (d && d->pause_asks == ask) d->pausing.reset();  // the last one asked is answered
         if (r && d && d->active()) {
             d->state = pause ? RunState::paused : RunState::running;
             d->reason = pause ? Reason::user : Reason::unpaused;

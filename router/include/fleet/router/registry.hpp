@@ -73,7 +73,12 @@ struct Domain {
     RunState state = RunState::shutoff;
     Reason reason = Reason::unknown;
     bool starting = false;  // launched, not ready yet
-    int exit_status = 0;    // how its last run ended, as a shell's $? (set before the stopped event)
+    // A pause (true) or resume (false) asked of the launcher and not yet
+    // answered, the last one asked: what the state will be. A resume right
+    // after a pause (Ctrl-Z, then fg at once) goes after it, not refused.
+    std::optional<bool> pausing;
+    unsigned pause_asks = 0;
+    int exit_status = 0;  // how its last run ended, as a shell's $? (set before the stopped event)
     // A run's stage (create with stdio): its pipes until the launcher has
     // its copies. A stage lives no longer than its client: a router that
     // adopts one (its live record says run) destroys it.
