@@ -16,6 +16,7 @@ import pty
 import re
 import select
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -306,6 +307,49 @@ def test_the_program_gets_a_terminal(fleet):
           f"--tty on a pipe: {p.stdout!r}")
 
 
+def test_the_program_redraws_after_fg(fleet):
+    """Ctrl-Z pauses the VM; when the run continues, its terminal signals
+    the program (SIGWINCH) though the size is the same, as a full-screen
+    program needs to redraw over what the shell printed meanwhile."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execve(VMM, [VMM, "run", "linux-sh", "-c",
+                        'trap "echo winch" WINCH; while :; do IFS= read -r l && echo "got:$l"; done'], fleet.env)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    screen = b""
+
+    def until(want, what, typing=None):
+        nonlocal screen
+        deadline, typed = time.monotonic() + T, 0.0
+        while want not in screen:
+            if time.monotonic() > deadline:
+                raise Failure(f"{what}: not seen within {T} s; screen: {screen[-600:]!r}")
+            if typing and time.monotonic() - typed > 0.5:
+                os.write(fd, typing)
+                typed = time.monotonic()
+            if select.select([fd], [], [], 0.1)[0]:
+                screen += os.read(fd, 65536)
+
+    try:
+        until(b"got:a", "the first line", b"a\r")
+        check(b"winch" not in screen, f"a SIGWINCH before any pause or resize: {screen!r}")
+        os.write(fd, b"\x1a")  # Ctrl-Z: the VM pauses and fleet-vmm stops
+        _, st = os.waitpid(pid, os.WUNTRACED)
+        check(os.WIFSTOPPED(st), f"Ctrl-Z did not stop fleet-vmm: {st}")
+        os.kill(pid, signal.SIGCONT)  # what fg does
+        until(b"winch", "the SIGWINCH after the resume", b"b\r")
+        os.write(fd, b"\x03")
+        _, st = os.waitpid(pid, 0)
+        check(os.waitstatus_to_exitcode(st) == 130, f"Ctrl-C after the resume: {st}")
+    finally:
+        try:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+        except OSError:
+            pass
+        os.close(fd)
+
+
 def test_a_started_program_keeps_its_terminal(fleet):
     """start -t: the program's terminal outlives the consoles; each
     `fleet-vmm console` gives it the console's size at once and at each
@@ -388,4 +432,4 @@ if __name__ == "__main__":
           test_environment_round_trip, test_working_folder_on_a_share, test_signals_reach_the_program,
           test_signal_is_128_plus, test_cat_binary_roundtrip, test_unknown_program_127, test_share_ls,
           test_stop_power_button, test_every_user_has_the_kernel, test_the_program_gets_a_terminal,
-          test_a_started_program_keeps_its_terminal] + kernel_tests(), lambda t: Fleet("linux"))
+          test_the_program_redraws_after_fg, test_a_started_program_keeps_its_terminal] + kernel_tests(), lambda t: Fleet("linux"))

@@ -613,8 +613,13 @@ static void resize_terminal(const char* args)
     int rows = 0, cols = 0;
     if (tty_master < 0 || sscanf(args, "%d %d", &rows, &cols) != 2) return;
     if (rows < 1 || rows > FLEET_TTY_MAX || cols < 1 || cols > FLEET_TTY_MAX) return;
-    struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
-    ioctl(tty_master, TIOCSWINSZ, &ws);  // the program's foreground group gets SIGWINCH
+    struct winsize old = {0}, ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
+    int same = ioctl(tty_master, TIOCGWINSZ, &old) == 0 && old.ws_row == ws.ws_row && old.ws_col == ws.ws_col;
+    ioctl(tty_master, TIOCSWINSZ, &ws);  // a new size: the foreground group gets SIGWINCH
+    // The same size: the host asks the program to redraw (it was paused,
+    // and the host's screen has been the shell's meanwhile).
+    pid_t fg = tcgetpgrp(tty_master);
+    if (same && fg > 0) kill(-fg, SIGWINCH);
 }
 
 static pid_t program;

@@ -234,7 +234,8 @@ def test_program_terminal(router):
         t.expect(b"piped=0", 180, "the piped tty")
         check(b"not a tty" in t.buf, f"a pipeline's stage has no terminal: {t.buf!r}")
         t.buf = b""
-        t.write(b"sh -c 'while read l; do echo \"$l:$(stty size)\"; done'\n")
+        # A trapped SIGWINCH interrupts read (status > 128): the loop goes on.
+        t.write(b"sh -c 'trap \"echo winch\" WINCH; while :; do read l && echo \"$l:$(stty size)\"; done'\n")
         wait_until(lambda: states(router) == ["running"], 120, "the command's domain running")
         t.write(b"one\r")
         t.expect(b"one:33 91", 60, "the first line")
@@ -260,6 +261,15 @@ def test_program_terminal(router):
         wait_until(lambda: states(router) == ["running"], 30, "the domain running again")
         t.write(b"three\r")
         t.expect(b"three:20 70", 60, "the size after fg")
+        # A pause with no resize: at fg the program is signalled all the same (a redraw).
+        t.buf = b""
+        t.write(b"\x1a")
+        t.expect(b"Stopped", 30, "the job stopped again")
+        t.write(b"fg\n")
+        wait_until(lambda: states(router) == ["running"], 30, "the domain running again")
+        t.write(b"four\r")
+        t.expect(b"four:20 70", 60, "a line after the second fg")
+        check(b"winch" in t.buf, f"no SIGWINCH for the program at fg: {t.buf!r}")
         t.buf = b""
         t.write(b"\x03")  # a byte for the guest's terminal: SIGINT for sh there
         t.expect(b"$ ", 30, "the prompt after Ctrl-C")

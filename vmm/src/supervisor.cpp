@@ -79,7 +79,7 @@ void Supervisor::on_signal(const signalfd_siginfo& si)
 {
     if (!vm_) return;
     // Not requests to end: the terminal's size, from stdin or as told.
-    if (si.ssi_signo == SIGWINCH) return send_terminal_size();
+    if (si.ssi_signo == SIGWINCH) return send_terminal_size(false);
     if (static_cast<int>(si.ssi_signo) == terminal_size_request()) return resize_terminal(si.ssi_int);
     if (pooled() && !claimed_) {  // no program yet: any request to end ends it now
         if (si.ssi_signo != SIGTSTP && si.ssi_signo != SIGCONT) vm_->kill();
@@ -129,16 +129,26 @@ void Supervisor::suspend_self()
 void Supervisor::resume_self()
 {
     if (std::exchange(paused_for_tstp_, false)) vm_->resume();
-    if (raw_ && !raw_->active() && raw_->apply()) send_terminal_size();  // resized while stopped?
+    // The size again, changed or not: the guest's terminal signals the
+    // program either way, so a full-screen one redraws after fg.
+    if (raw_ && !raw_->active() && raw_->apply()) send_terminal_size(true);
+    if (claimed_ && o_.spec.tty) send_terminal_size(true);
     if (claimed_ && o_.forward_stdin && !stdin_op_ && stdin_waiting_.empty()) read_stdin();
 }
 
 // The terminal's size to the program's (SIGWINCH): read from the guest's
-// stdin, ours or the claimant's.
-void Supervisor::send_terminal_size()
+// stdin, ours or the claimant's; unless `again`, only a size the program
+// has not been told (each winsize line signals it: images/README.md).
+void Supervisor::send_terminal_size(bool again)
 {
     if (!vm_ || !o_.spec.tty || (pooled() && !claimed_)) return;
-    if (auto size = terminal_size(stdio_fd(0))) vm_->resize_terminal(size->rows, size->cols);
+    auto size = terminal_size(stdio_fd(0));
+    if (!size) return;
+    if (!told_) told_ = std::pair{o_.spec.tty->rows, o_.spec.tty->cols};
+    std::pair<std::uint16_t, std::uint16_t> now{size->rows, size->cols};
+    if (!again && *told_ == now) return;
+    told_ = now;
+    vm_->resize_terminal(now.first, now.second);
 }
 
 // A size told with terminal_size_request (the router's client's terminal).
@@ -372,7 +382,7 @@ Result<> Supervisor::launch()
         // stops this run (the VM pauses), as it stops any job.
         if (o_.spec.tty && !claimed_ && !o_.detached) {
             raw_.emplace(0, true);
-            send_terminal_size();  // resized while it booted?
+            send_terminal_size(false);  // resized while it booted?
         }
         tell_starter("ready");
         if (claimed_) tell_claimant({ClaimEvent::ready, 0, false, {}});

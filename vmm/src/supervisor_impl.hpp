@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace fleet::vmm::detail {
@@ -66,7 +67,8 @@ private:
     void tell_starter(const std::string& line);
     void suspend_self();
     void resume_self();
-    void send_terminal_size();
+    void send_terminal_size(bool again);
+    std::optional<std::pair<std::uint16_t, std::uint16_t>> told_;  // the size the program was last told
     void resize_terminal(int value);
 
     // pooled.cpp: boot, wait at `waiting`, publish, take one claim.
