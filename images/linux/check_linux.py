@@ -10,6 +10,7 @@ exit status, sort to end of input, a shared folder. Environment: FLEET_VMM,
 FLEET_IMAGES (meson sets both). Exit 77 (skipped) when the Linux images
 were not built, e.g. because neither kernel could be obtained.
 """
+import contextlib
 import fcntl
 import os
 import pty
@@ -239,18 +240,32 @@ def test_every_user_has_the_kernel(fleet):
 KERNEL_IMAGES = ("linux-fleet", "linux-generic")
 
 
-def on_a_terminal(fleet, args, rows, cols, steps, timeout=T):
+@contextlib.contextmanager
+def vmm_on_a_pty(fleet, args, rows, cols):
     """fleet-vmm ARGS on a new pseudo-terminal of ROWS x COLS, in front of it
-    as under a shell. steps(screen, fd) is called as output comes: it may
-    type or resize, and returns True when done. Then the output to the end
-    and the exit status."""
+    as under a shell: (pid, the terminal's fd); killed at the end."""
     pid, fd = pty.fork()
     if pid == 0:
         os.execve(VMM, [VMM, *args], fleet.env)
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    try:
+        yield pid, fd
+    finally:
+        try:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+        except OSError:
+            pass
+        os.close(fd)
+
+
+def on_a_terminal(fleet, args, rows, cols, steps, timeout=T):
+    """fleet-vmm ARGS on a pseudo-terminal (vmm_on_a_pty). steps(screen, fd)
+    is called as output comes: it may type or resize, and returns True when
+    done. Then the output to the end and the exit status."""
     screen, done = b"", False
     deadline = time.monotonic() + timeout
-    try:
+    with vmm_on_a_pty(fleet, args, rows, cols) as (pid, fd):
         while time.monotonic() < deadline:
             if not done:
                 done = steps(screen, fd)
@@ -266,13 +281,6 @@ def on_a_terminal(fleet, args, rows, cols, steps, timeout=T):
                 return screen, os.waitstatus_to_exitcode(st)
             screen += data
         raise Failure(f"fleet-vmm {' '.join(args)} on a terminal: no end within {timeout} s; screen: {screen[-600:]!r}")
-    finally:
-        try:
-            os.kill(pid, 9)
-            os.waitpid(pid, 0)
-        except OSError:
-            pass
-        os.close(fd)
 
 
 def test_the_program_gets_a_terminal(fleet):
@@ -311,14 +319,10 @@ def test_the_program_redraws_after_fg(fleet):
     """Ctrl-Z pauses the VM; when the run continues, its terminal signals
     the program (SIGWINCH) though the size is the same, as a full-screen
     program needs to redraw over what the shell printed meanwhile."""
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.execve(VMM, [VMM, "run", "linux-sh", "-c",
-                        'trap "echo winch" WINCH; while :; do IFS= read -r l && echo "got:$l"; done'], fleet.env)
-    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    args = ["run", "linux-sh", "-c", 'trap "echo winch" WINCH; while :; do IFS= read -r l && echo "got:$l"; done']
     screen = b""
 
-    def until(want, what, typing=None):
+    def until(fd, want, what, typing=None):
         nonlocal screen
         deadline, typed = time.monotonic() + T, 0.0
         while want not in screen:
@@ -330,24 +334,17 @@ def test_the_program_redraws_after_fg(fleet):
             if select.select([fd], [], [], 0.1)[0]:
                 screen += os.read(fd, 65536)
 
-    try:
-        until(b"got:a", "the first line", b"a\r")
+    with vmm_on_a_pty(fleet, args, 30, 100) as (pid, fd):
+        until(fd, b"got:a", "the first line", b"a\r")
         check(b"winch" not in screen, f"a SIGWINCH before any pause or resize: {screen!r}")
         os.write(fd, b"\x1a")  # Ctrl-Z: the VM pauses and fleet-vmm stops
         _, st = os.waitpid(pid, os.WUNTRACED)
         check(os.WIFSTOPPED(st), f"Ctrl-Z did not stop fleet-vmm: {st}")
         os.kill(pid, signal.SIGCONT)  # what fg does
-        until(b"winch", "the SIGWINCH after the resume", b"b\r")
+        until(fd, b"winch", "the SIGWINCH after the resume", b"b\r")
         os.write(fd, b"\x03")
         _, st = os.waitpid(pid, 0)
         check(os.waitstatus_to_exitcode(st) == 130, f"Ctrl-C after the resume: {st}")
-    finally:
-        try:
-            os.kill(pid, 9)
-            os.waitpid(pid, 0)
-        except OSError:
-            pass
-        os.close(fd)
 
 
 def test_a_started_program_keeps_its_terminal(fleet):
