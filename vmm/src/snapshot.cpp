@@ -20,6 +20,7 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 using nlohmann::json;
 
@@ -190,24 +191,43 @@ std::string_view line_of(std::string_view key)
     return at == std::string_view::npos ? std::string_view() : key.substr(at);
 }
 
-}  // namespace
-
-void drop_superseded(const std::string& dir, const std::string& stem, std::string_view key)
+// fleet's snapshot records in dir other than stem's: each one's stem, key
+// and when it was last used (its record's mtime; none if unreadable).
+struct RecordInfo {
+    std::optional<std::filesystem::file_time_type> used;
+    std::string stem, key;
+};
+std::vector<RecordInfo> other_records(const std::string& dir, const std::string& stem)
 {
-    std::string_view line = line_of(key);
-    if (line.empty()) return;
+    std::vector<RecordInfo> out;
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
         std::string name = entry.path().filename().string();
         if (!name.ends_with(".json") || name == stem + ".json") continue;
         json j = json::parse(accel::read_small(entry.path().string(), 256 * 1024), nullptr, false);
         if (j.is_discarded() || !j.is_object() || !j.value("format", "").starts_with(format_family)) continue;
-        std::string other = j.value("key", "");
-        if (other == key || line_of(other) != line) continue;
-        std::string other_stem = name.substr(0, name.size() - 5);
-        ::unlink((dir + "/" + other_stem + ".vmstate").c_str());
-        ::unlink(entry.path().c_str());
+        std::error_code time_ec;
+        auto used = entry.last_write_time(time_ec);
+        out.push_back(
+            {time_ec ? std::nullopt : std::optional(used), name.substr(0, name.size() - 5), j.value("key", "")});
     }
+    return out;
+}
+
+void drop_snapshot(const std::string& dir, const std::string& stem)
+{
+    ::unlink((dir + "/" + stem + ".vmstate").c_str());
+    ::unlink((dir + "/" + stem + ".json").c_str());
+}
+
+}  // namespace
+
+void drop_superseded(const std::string& dir, const std::string& stem, std::string_view key)
+{
+    std::string_view line = line_of(key);
+    if (line.empty()) return;
+    for (const auto& r : other_records(dir, stem))
+        if (r.key != key && line_of(r.key) == line) drop_snapshot(dir, r.stem);
 }
 
 // Past max_snapshots in the folder, the least recently used go (a restore
@@ -215,22 +235,11 @@ void drop_superseded(const std::string& dir, const std::string& stem, std::strin
 // cannot fill the runtime folder (a tmpfs on most hosts) with snapshots.
 void drop_least_used(const std::string& dir, const std::string& stem)
 {
-    std::vector<std::pair<std::filesystem::file_time_type, std::string>> others;  // (used, stem)
-    std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-        std::string name = entry.path().filename().string();
-        if (!name.ends_with(".json") || name.starts_with(".") || name == stem + ".json") continue;
-        json j = json::parse(accel::read_small(entry.path().string(), 256 * 1024), nullptr, false);
-        if (j.is_discarded() || !j.is_object() || !j.value("format", "").starts_with(format_family)) continue;
-        auto used = entry.last_write_time(ec);
-        if (!ec) others.emplace_back(used, name.substr(0, name.size() - 5));
-    }
+    auto others = other_records(dir, stem);
+    std::erase_if(others, [](const RecordInfo& r) { return !r.used; });
     if (others.size() < max_snapshots) return;
-    std::sort(others.begin(), others.end());
-    for (std::size_t i = 0; i + max_snapshots <= others.size(); ++i) {
-        ::unlink((dir + "/" + others[i].second + ".vmstate").c_str());
-        ::unlink((dir + "/" + others[i].second + ".json").c_str());
-    }
+    std::sort(others.begin(), others.end(), [](const auto& a, const auto& b) { return a.used < b.used; });
+    for (std::size_t i = 0; i + max_snapshots <= others.size(); ++i) drop_snapshot(dir, others[i].stem);
 }
 
 namespace {
