@@ -2,7 +2,6 @@
 #include "cli.hpp"
 
 #include <fleet/base/fd.hpp>
-#include <fleet/base/process.hpp>
 #include <fleet/base/socket.hpp>
 #include <fleet/base/terminal.hpp>
 
@@ -42,8 +41,7 @@ void tell_size(const Fd& supervisor)
 {
     auto size = terminal_size(0);
     if (!supervisor || !size) return;
-    (void)queue_signal(supervisor.get(), vmm::terminal_size_request(),
-                       vmm::terminal_size_value(size->rows, size->cols));
+    (void)vmm::request_terminal_size(supervisor.get(), -1, size->rows, size->cols);
 }
 
 }  // namespace

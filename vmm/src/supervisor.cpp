@@ -141,21 +141,25 @@ void Supervisor::resume_self()
 // has not been told (each winsize line signals it: images/README.md).
 void Supervisor::send_terminal_size(bool again)
 {
-    if (!vm_ || !o_.spec.tty || (pooled() && !claimed_)) return;
-    auto size = terminal_size(stdio_fd(0));
-    if (!size) return;
-    if (!told_) told_ = std::pair{o_.spec.tty->rows, o_.spec.tty->cols};
-    std::pair<std::uint16_t, std::uint16_t> now{size->rows, size->cols};
-    if (!again && *told_ == now) return;
-    told_ = now;
-    vm_->resize_terminal(now.first, now.second);
+    if (auto size = terminal_size(stdio_fd(0))) tell_terminal_size({size->rows, size->cols}, again);
 }
 
-// A size told with terminal_size_request (the router's client's terminal).
+// A size told with terminal_size_request (the router's client's terminal,
+// a console's): always sent on, as its sender asks for a redraw too.
 void Supervisor::resize_terminal(int value)
 {
+    tell_terminal_size({static_cast<std::uint16_t>(value >> 16), static_cast<std::uint16_t>(value & 0xffff)}, true);
+}
+
+// The one way a size reaches the guest: unless `again`, only one the
+// program has not been told yet (the start's is the exec block's).
+void Supervisor::tell_terminal_size(std::pair<std::uint16_t, std::uint16_t> size, bool again)
+{
     if (!vm_ || !o_.spec.tty || (pooled() && !claimed_)) return;
-    vm_->resize_terminal(static_cast<std::uint16_t>(value >> 16), static_cast<std::uint16_t>(value & 0xffff));
+    if (!told_) told_ = std::pair{o_.spec.tty->rows, o_.spec.tty->cols};
+    if (!again && *told_ == size) return;
+    told_ = size;
+    vm_->resize_terminal(size.first, size.second);
 }
 
 void Supervisor::deliver(int sig, std::chrono::milliseconds stop_after)
@@ -491,6 +495,15 @@ int terminal_size_request()
 int terminal_size_value(std::uint16_t rows, std::uint16_t cols)
 {
     return static_cast<int>((std::min<unsigned>(rows, 0x7fff) << 16) | cols);
+}
+
+int request_terminal_size(int pidfd, pid_t pid, std::uint16_t rows, std::uint16_t cols)
+{
+    const int value = terminal_size_value(rows, cols);
+    if (pidfd >= 0) return queue_signal(pidfd, terminal_size_request(), value);
+    sigval v{};
+    v.sival_int = value;
+    return ::sigqueue(pid, terminal_size_request(), v) == 0 ? 0 : errno;
 }
 
 int program_signal_value(int sig, std::chrono::milliseconds stop_after)

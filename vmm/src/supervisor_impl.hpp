@@ -68,8 +68,9 @@ private:
     void suspend_self();
     void resume_self();
     void send_terminal_size(bool again);
-    std::optional<std::pair<std::uint16_t, std::uint16_t>> told_;  // the size the program was last told
     void resize_terminal(int value);
+    void tell_terminal_size(std::pair<std::uint16_t, std::uint16_t> size, bool again);
+    std::optional<std::pair<std::uint16_t, std::uint16_t>> told_;  // the size the program was last told
 
     // pooled.cpp: boot, wait at `waiting`, publish, take one claim.
     [[nodiscard]] bool pooled() const { return !o_.pool.dir.empty(); }

@@ -344,15 +344,7 @@ DomainResult<> SupervisorLauncher::send_terminal_size(Vm& vm)
     log_.debug("domain '" + vm.name + "': terminal " + std::to_string(rows) + "x" + std::to_string(cols));
     // Through its pidfd where there is one: a real-time signal to a pid
     // reused meanwhile would end that process.
-    const int value = vmm::terminal_size_value(rows, cols);
-    int e = 0;
-    if (vm.pidfd) {
-        e = queue_signal(vm.pidfd.get(), vmm::terminal_size_request(), value);
-    } else {
-        sigval v{};
-        v.sival_int = value;
-        e = ::sigqueue(vm.supervisor, vmm::terminal_size_request(), v) == 0 ? 0 : errno;
-    }
+    int e = vmm::request_terminal_size(vm.pidfd ? vm.pidfd.get() : -1, vm.supervisor, rows, cols);
     if (e != 0 && e != ESRCH) {
         errno = e;
         return cannot_signal();

@@ -76,6 +76,10 @@ int program_signal_value(int sig, std::chrono::milliseconds stop_after);
 // reads the size from the supervisor's stdin.
 int terminal_size_request();  // SIGRTMIN + 1
 int terminal_size_value(std::uint16_t rows, std::uint16_t cols);
+// That signal to a supervisor: through its pidfd where there is one
+// (pidfd >= 0; never to a process that reused its pid), else to pid.
+// 0 or errno (ESRCH: it has ended).
+int request_terminal_size(int pidfd, pid_t pid, std::uint16_t rows, std::uint16_t cols);
 
 // "TERM", "SIGTERM", "term" or "15" -> 15; nullopt for anything else.
 std::optional<int> parse_signal(std::string_view text);
