@@ -28,6 +28,10 @@ int stand_in(Fd sock, Fd sigfd, bool tty, bool& vanished)
 {
     std::string line;
     std::optional<RawTerminal> raw;
+    auto forward = [&](ClaimSignal s) {
+        std::string text = format_signal(s);
+        (void)!::send(sock.get(), text.data(), text.size(), MSG_NOSIGNAL);
+    };
     for (;;) {
         pollfd p[2] = {{sock.get(), POLLIN, 0}, {sigfd.get(), POLLIN, 0}};
         if (::poll(p, 2, -1) < 0) {
@@ -36,11 +40,8 @@ int stand_in(Fd sock, Fd sigfd, bool tty, bool& vanished)
         }
         if (p[1].revents & POLLIN) {
             signalfd_siginfo si;
-            if (::read(sigfd.get(), &si, sizeof si) == sizeof si) {
-                ClaimSignal s{static_cast<int>(si.ssi_signo), si.ssi_code == SI_QUEUE ? si.ssi_int : -1};
-                std::string text = format_signal(s);
-                (void)!::send(sock.get(), text.data(), text.size(), MSG_NOSIGNAL);
-            }
+            if (::read(sigfd.get(), &si, sizeof si) == sizeof si)
+                forward(ClaimSignal{static_cast<int>(si.ssi_signo), si.ssi_code == SI_QUEUE ? si.ssi_int : -1});
         }
         if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR))) continue;
         char buf[1024];
@@ -60,9 +61,7 @@ int stand_in(Fd sock, Fd sigfd, bool tty, bool& vanished)
             if (!e) return report(e.error());
             if (e->kind == ClaimEvent::ready && tty) {
                 raw.emplace(0, true);
-                // A resize while the claim went through: the size again.
-                std::string text = format_signal(ClaimSignal{SIGWINCH, -1});
-                (void)!::send(sock.get(), text.data(), text.size(), MSG_NOSIGNAL);
+                forward(ClaimSignal{SIGWINCH, -1});  // a resize while the claim went through: the size again
             }
             if (e->kind == ClaimEvent::stopped) {
                 if (raw) raw->restore();
