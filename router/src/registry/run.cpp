@@ -192,10 +192,6 @@ DomainResult<> DomainRegistry::resize_terminal(const DomainPtr& d, std::uint16_t
 {
     if (!d->active()) return not_running();
     if (!d->def.terminal) return domain_fail(Errc::invalid_state, "domain '" + d->def.name + "' has no terminal");
-    if (rows < 1 || cols < 1 || rows > DomainTerminal::max_size || cols > DomainTerminal::max_size)
-        return domain_fail(Errc::invalid_argument, "a terminal is 1 to " + std::to_string(DomainTerminal::max_size) +
-                                                       " rows and columns, not " + std::to_string(rows) + "x" +
-                                                       std::to_string(cols));
     return launcher_.resize_terminal(d->def.name, rows, cols);
 }
 

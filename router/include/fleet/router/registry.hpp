@@ -155,7 +155,8 @@ public:
     // done once the VM is gone.
     void destroy(const DomainPtr& d, Done done);
     void suspend(const DomainPtr& d, bool pause, Done done);
-    // Its program's terminal is now rows x cols (fleet:terminal).
+    // Its program's terminal is now rows x cols (fleet:terminal; each 1 to
+    // DomainTerminal::max_size, as the caller has checked).
     DomainResult<> resize_terminal(const DomainPtr& d, std::uint16_t rows, std::uint16_t cols);
 
 private:
