@@ -90,8 +90,10 @@ std::string outside_operand(const std::string& arg, const std::string& cwd)
 // not where its own text leads there (vm_runner.hpp).
 void share_operands(VmCommand& c, std::size_t first, const std::string& cwd)
 {
-    for (std::size_t i = first; i < c.args.size() && c.shares.size() < FLEET_MAX_SHARES; ++i) {
-        std::string path = outside_operand(c.args[i], cwd);
+    std::vector<std::string> paths;  // by operand, from `first`
+    for (std::size_t i = first; i < c.args.size(); ++i) paths.push_back(outside_operand(c.args[i], cwd));
+    for (const auto& path : paths) {
+        if (c.shares.size() >= FLEET_MAX_SHARES) break;
         if (path.empty() || share_holding(c, path)) continue;
         // The folder it names, or the one its file (or new name) is in;
         // neither on the host: not a host path (a pattern, a guest path).
@@ -99,15 +101,13 @@ void share_operands(VmCommand& c, std::size_t first, const std::string& cwd)
         if (!is_folder(folder)) continue;
         if (std::string at = share_point(folder); !at.empty()) c.shares.push_back({folder, at});
     }
-    for (std::size_t i = first; i < c.args.size(); ++i) {
-        std::string& arg = c.args[i];
-        std::string path = outside_operand(arg, cwd);
-        const VmCommand::Shared* s = path.empty() ? nullptr : share_holding(c, path);
+    for (std::size_t i = 0; i < paths.size(); ++i) {
+        const VmCommand::Shared* s = paths[i].empty() ? nullptr : share_holding(c, paths[i]);
         if (!s) continue;
-        std::string guest = s->at + path.substr(s->host.size());
+        std::string& arg = c.args[first + i];
+        std::string guest = s->at + paths[i].substr(s->host.size());
         // Where the text leads in the guest: itself, or from the working folder.
-        std::string leads =
-            arg[0] == '/' ? normal_path(arg) : normal_path((c.workdir.empty() ? "/" : c.workdir) + "/" + arg);
+        std::string leads = arg[0] == '/' ? paths[i] : normal_path((c.workdir.empty() ? "/" : c.workdir) + "/" + arg);
         if (leads != guest) arg = guest;
     }
 }
