@@ -14,7 +14,6 @@
 
 #include <fleet/abi/guest.h>
 #include <fleet/base/process.hpp>
-#include <fleet/base/terminal.hpp>
 #include <fleet/vmm/qmp.hpp>
 #include <fleet/vmm/supervisor.hpp>
 
@@ -204,15 +203,8 @@ Result<std::optional<Terminal>> program_terminal(LaunchFlags::Tty wanted, const 
     if (wanted == LaunchFlags::Tty::always && !linux)
         return fail("--tty: only a Linux image gives its program a terminal; '" + image.name + "' is a " + image.kind +
                     " image");
-    bool ours = ::isatty(0) && ::isatty(1) && ::tcgetpgrp(0) == ::getpgrp();
-    if (!linux || (wanted == LaunchFlags::Tty::automatic && !ours)) return std::nullopt;
-    Terminal t;
-    if (auto size = terminal_size(0)) {
-        t.rows = static_cast<std::uint16_t>(std::min<unsigned>(size->rows, FLEET_TTY_MAX));
-        t.cols = static_cast<std::uint16_t>(std::min<unsigned>(size->cols, FLEET_TTY_MAX));
-    }
-    t.stderr_too = ::isatty(2);
-    return t;
+    if (!linux || (wanted == LaunchFlags::Tty::automatic && !in_front_of_terminal())) return std::nullopt;
+    return terminal_here();
 }
 
 Result<std::pair<VmSpec, Image>> build_spec(const Context& ctx, const LaunchFlags& f, const Args& positional)

@@ -1,6 +1,7 @@
 // fleet — VM spec parsing and validation (see spec.hpp).
 #include <fleet/vmm/spec.hpp>
 
+#include <fleet/base/terminal.hpp>
 #include <fleet/vmm/net.hpp>
 
 #include "elf.hpp"
@@ -192,6 +193,22 @@ Result<> validate_env(std::string_view var)
     if (eq == 0 || eq == std::string_view::npos || var.find('\0') != std::string_view::npos)
         return fail("bad environment variable '" + std::string(var.substr(0, 64)) + "' (use NAME=VALUE)");
     return {};
+}
+
+bool in_front_of_terminal()
+{
+    return ::isatty(0) && ::isatty(1) && ::tcgetpgrp(0) == ::getpgrp();
+}
+
+Terminal terminal_here()
+{
+    Terminal t;
+    if (auto size = terminal_size(0)) {
+        t.rows = static_cast<std::uint16_t>(std::min<unsigned>(size->rows, FLEET_TTY_MAX));
+        t.cols = static_cast<std::uint16_t>(std::min<unsigned>(size->cols, FLEET_TTY_MAX));
+    }
+    t.stderr_too = ::isatty(2);
+    return t;
 }
 
 }  // namespace fleet::vmm

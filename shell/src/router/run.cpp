@@ -361,17 +361,11 @@ int run_stages(const RouterUri& uri, const std::string& runtime_dir, const std::
         auto caps = c.call<wire::ConnectGetCapabilitiesRet>(RemoteProc::connect_get_capabilities, wire::Void{});
         router_kvm = caps && caps->capabilities.find("<domain type='kvm'") != std::string::npos;
     }
-    // The terminal of a Linux command alone on fsh's (fleet-vmm's rule,
-    // vmm/cli/launch.cpp): fd 0's size; stderr on it too if fd 2 is a terminal.
+    // The terminal of a Linux command alone on fsh's, by fleet-vmm's rule.
     std::optional<router::DomainTerminal> terminal;
-    if (o.terminal && stages.size() == 1 && stages[0].linux && ::isatty(0) && ::isatty(1) &&
-        ::tcgetpgrp(0) == ::getpgrp()) {
-        terminal.emplace();
-        if (auto size = terminal_size(0)) {
-            terminal->rows = std::min<std::uint16_t>(size->rows, router::DomainTerminal::max_size);
-            terminal->cols = std::min<std::uint16_t>(size->cols, router::DomainTerminal::max_size);
-        }
-        terminal->stderr_too = ::isatty(2);
+    if (o.terminal && stages.size() == 1 && stages[0].linux && vmm::in_front_of_terminal()) {
+        vmm::Terminal t = vmm::terminal_here();
+        terminal = router::DomainTerminal{t.rows, t.cols, t.stderr_too};
     }
     wire::FleetDomainRunArgs args;
     for (std::size_t i = 0; i < stages.size(); ++i) {

@@ -64,6 +64,12 @@ struct Terminal {
     std::uint16_t rows = 24, cols = 80;  // 1..FLEET_TTY_MAX
     bool stderr_too = true;
 };
+// The rule every launcher on a terminal follows (fleet-vmm run, fsh's
+// router runs): stdin and stdout are a terminal this process's group is in
+// front of; the program then gets stdin's size (24x80 if it has none,
+// capped at FLEET_TTY_MAX), and stderr on it too if fd 2 is a terminal.
+bool in_front_of_terminal();
+Terminal terminal_here();
 
 struct VmSpec {
     std::string name;
