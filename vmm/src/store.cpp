@@ -257,4 +257,18 @@ Result<> Store::remove(const std::string& name) const
     return {};
 }
 
+Result<> Store::clear(const std::string& name) const
+{
+    if (auto v = validate_name(name); !v) return v;
+    auto held = lock();
+    if (!held) return std::unexpected(held.error());
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir(name), ec)) {
+        fs::remove_all(entry.path(), ec);
+        if (ec) break;
+    }
+    if (ec) return fail("cannot empty " + dir(name) + ": " + ec.message());
+    return {};
+}
+
 }  // namespace fleet::vmm

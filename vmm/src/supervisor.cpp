@@ -85,7 +85,7 @@ void Supervisor::on_signal(const signalfd_siginfo& si)
         if (si.ssi_signo != SIGTSTP && si.ssi_signo != SIGCONT) vm_->kill();
         return;
     }
-    if (si.ssi_signo == SIGUSR1) return vm_->kill();
+    if (si.ssi_signo == SIGUSR1) return kill_now();
     if (si.ssi_signo == program_signal_request)
         return deliver(si.ssi_int & 127, std::chrono::milliseconds(si.ssi_int >> 7));
     if (si.ssi_signo == SIGTSTP) {
@@ -103,13 +103,22 @@ void Supervisor::on_signal(const signalfd_siginfo& si)
             return vm_->signal_program(SIGINT);
         }
     }
-    if (vm_->state() == VmState::stopping) {
-        vm_->kill();  // asked twice: do not wait any longer
-        return;
-    }
+    if (vm_->state() == VmState::stopping) return kill_now();  // asked twice: do not wait any longer
     auto deadline = o_.stop_deadline;
     if (si.ssi_code == SI_QUEUE && si.ssi_int > 0) deadline = std::chrono::milliseconds(si.ssi_int);
     vm_->stop(deadline);
+}
+
+// SIGKILL to QEMU, and what its end would clean up done while it dies
+// (tearing down its memory takes milliseconds, on another CPU): the sockets
+// go, and a --rm VM's record and logs, but not its folder, which keeps the
+// name taken until QEMU is gone (serve).
+void Supervisor::kill_now()
+{
+    vm_->kill();
+    ::unlink((dir_ + "/qmp.sock").c_str());
+    ::unlink((dir_ + "/console.sock").c_str());
+    if (o_.auto_remove) (void)store_.clear(o_.spec.name);
 }
 
 void Supervisor::suspend_self()

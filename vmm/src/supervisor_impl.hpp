@@ -66,6 +66,7 @@ private:
     void save();
     void tell_starter(const std::string& line);
     void suspend_self();
+    void kill_now();
     void resume_self();
     void send_terminal_size(bool again);
     void resize_terminal(int value);

@@ -412,6 +412,26 @@ TEST_CASE("store: remove", "[store]")
     CHECK(s.remove("never-existed"));
 }
 
+TEST_CASE("store: clear empties the folder of a VM being killed, and keeps its name taken", "[store]")
+{
+    TempDir tmp;
+    Store s = open_store(tmp);
+    REQUIRE(s.create("dying"));
+    REQUIRE(s.write(sample("dying")));
+    fleet::test::write_file(s.path("dying", "vmm.log"), "started\n");
+    REQUIRE(s.clear("dying"));
+    CHECK(std::filesystem::is_empty(s.dir("dying")));
+    auto listed = s.list();
+    REQUIRE(listed);
+    CHECK(listed->empty());  // no record: not listed
+    auto again = s.create("dying");
+    REQUIRE_FALSE(again);  // until remove, once its QEMU is gone
+    CHECK(contains(again.error().message, "already exists"));
+    REQUIRE(s.remove("dying"));
+    CHECK(s.create("dying"));
+    CHECK_FALSE(s.clear("../outside"));
+}
+
 TEST_CASE("store: a record with bytes that are not UTF-8", "[store]")
 {
     // Paths and QEMU's messages are bytes, not UTF-8: `fleet-vmm run

@@ -77,6 +77,9 @@ public:
     Result<std::vector<VmRecord>> list() const;
     // Delete the folder of an ended VM (or of one that never started).
     Result<> remove(const std::string& name) const;
+    // Delete what the folder of a VM being killed holds, but not the folder:
+    // the name stays taken until remove(), once its QEMU is gone.
+    Result<> clear(const std::string& name) const;
 
     Result<Fd> lock() const;
 
