@@ -11,10 +11,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 
 namespace fleet {
 
@@ -81,7 +83,8 @@ bool drop_privileges(const SpawnOptions::Credentials& c)
 }
 
 // In the child, between fork and exec: only async-signal-safe calls.
-[[noreturn]] void exec_child(const SpawnOptions& o, MountPlan* view, char* const* argv, int err_pipe, pid_t parent)
+[[noreturn]] void exec_child(const SpawnOptions& o, MountPlan* view, char* const* argv, char* const* envp, int err_pipe,
+                             pid_t parent)
 {
     // Undo what the parent set up for itself: blocked signals (a supervisor
     // blocks SIGTERM for its signalfd) and an ignored SIGPIPE survive exec.
@@ -119,7 +122,7 @@ bool drop_privileges(const SpawnOptions::Credentials& c)
             if (::getppid() != parent) ::_exit(127);
         }
     }
-    ::execv(argv[0], argv);
+    ::execve(argv[0], argv, envp);
     child_failed(err_pipe);
 }
 
@@ -129,6 +132,9 @@ Result<Child> spawn(const SpawnOptions& o)
 {
     if (o.argv.empty()) return fail("nothing to run");
     if (o.pass_fds.size() > max_pass_fds) return fail("internal: too many fds to pass");
+    for (const auto& set : o.env)
+        if (set.find('=') == std::string::npos || set.front() == '=')
+            return fail("internal: environment entry '" + set + "' is not NAME=VALUE");
     for (auto [from, to] : o.pass_fds)
         if (from < 0 || to < 3 || to >= 200) return fail("internal: passed fds must land on 3..199");
     std::optional<MountPlan> view;
@@ -140,6 +146,18 @@ Result<Child> spawn(const SpawnOptions& o)
     std::vector<char*> argv;
     for (const auto& a : o.argv) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
+    // The child's environment, built here: the vfork child must not allocate.
+    std::vector<char*> envp;
+    for (char** e = environ; *e; ++e) {
+        std::string_view var(*e);
+        bool replaced = std::any_of(o.env.begin(), o.env.end(), [&](const std::string& set) {
+            auto name = set.substr(0, set.find('=') + 1);
+            return var.starts_with(name);
+        });
+        if (!replaced) envp.push_back(*e);
+    }
+    for (const auto& set : o.env) envp.push_back(const_cast<char*>(set.c_str()));
+    envp.push_back(nullptr);
     int pipefd[2];
     if (::pipe2(pipefd, O_CLOEXEC) != 0) return fail_errno("cannot create a pipe");
     Fd rd(pipefd[0]), wr(pipefd[1]);
@@ -149,7 +167,7 @@ Result<Child> spawn(const SpawnOptions& o)
     // system calls on its own locals.
     pid_t pid = ::vfork();
     if (pid < 0) return fail_errno("cannot fork");
-    if (pid == 0) exec_child(o, view ? &*view : nullptr, argv.data(), wr.get(), parent);
+    if (pid == 0) exec_child(o, view ? &*view : nullptr, argv.data(), envp.data(), wr.get(), parent);
     wr.reset();
     int child_errno = 0;
     ssize_t n = ::read(rd.get(), &child_errno, sizeof child_errno);

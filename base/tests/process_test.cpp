@@ -163,6 +163,30 @@ TEST_CASE("process: stdio and what the child does not inherit", "[process]")
     CHECK_FALSE(contains(got, " " + std::to_string(secret.r.get()) + " "));
 }
 
+TEST_CASE("process: env sets variables in the child, replacing the inherited ones", "[process]")
+{
+    ::setenv("FLEET_SPAWN_TEST_A", "inherited", 1);
+    ::setenv("FLEET_SPAWN_TEST_B", "kept", 1);
+    Pipe out = make_pipe();
+    SpawnOptions o;
+    o.argv = {"/bin/sh", "-c", "env | grep '^FLEET_SPAWN_TEST_' | sort | tr '\\n' ' '"};
+    o.stdout_fd = out.w.get();
+    o.env = {"FLEET_SPAWN_TEST_A=set", "FLEET_SPAWN_TEST_C=new"};
+    auto c = spawn(o);
+    REQUIRE(c);
+    out.w.reset();
+    std::string got = read_all(out.r.get());
+    REQUIRE(reap(*c));
+    CHECK(got == "FLEET_SPAWN_TEST_A=set FLEET_SPAWN_TEST_B=kept FLEET_SPAWN_TEST_C=new ");
+    ::unsetenv("FLEET_SPAWN_TEST_A");
+    ::unsetenv("FLEET_SPAWN_TEST_B");
+
+    o.env = {"NOT_AN_ASSIGNMENT"};
+    auto bad = spawn(o);
+    REQUIRE_FALSE(bad);
+    CHECK(contains(bad.error().what(), "NAME=VALUE"));
+}
+
 TEST_CASE("process: find_program", "[process]")
 {
     auto sh = find_program("sh");

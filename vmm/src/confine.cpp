@@ -153,6 +153,16 @@ SpawnOptions::MountView qemu_mount_view(const std::string& qemu)
     return v;
 }
 
+std::vector<std::string> qemu_environment()
+{
+    const std::string ours = "glibc.malloc.hugetlb=1";
+    const char* user = std::getenv("GLIBC_TUNABLES");
+    if (!user || !*user) return {"GLIBC_TUNABLES=" + ours};
+    std::string theirs = user;
+    if (theirs.find("glibc.malloc.hugetlb=") != std::string::npos) return {"GLIBC_TUNABLES=" + theirs};
+    return {"GLIBC_TUNABLES=" + theirs + ":" + ours};
+}
+
 namespace {
 
 // Where the handed fds land in QEMU: above the channels and the taps.

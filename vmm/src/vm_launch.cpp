@@ -202,6 +202,7 @@ Result<> Vm::Impl::spawn_qemu(const std::string& qemu, Channels& c,
     so.stderr_fd = c.log_wr.get();
     so.stdout_fd = c.log_wr.get();
     so.parent_death_signal = SIGKILL;  // a VM never outlives the process that owns it
+    so.env = qemu_environment();
     // Its own session: the terminal's Ctrl-C, Ctrl-Z and hangup go to the
     // process that owns the VM, which tells the program (QEMU would quit).
     so.new_session = true;

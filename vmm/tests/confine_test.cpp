@@ -166,3 +166,19 @@ TEST_CASE("confine_files: a client's files are opened as its owner", "[confine][
     CHECK(w.fd_sets.size() == 2);  // read-write: its read-only fd too
     CHECK(spec.shares[0].host_path == "/proc/self/fd/46");
 }
+
+TEST_CASE("qemu_environment: malloc in huge pages, a user's own tunables kept", "[confine]")
+{
+    const char* saved = std::getenv("GLIBC_TUNABLES");
+    std::string restore = saved ? saved : "";
+    ::unsetenv("GLIBC_TUNABLES");
+    CHECK(qemu_environment() == std::vector<std::string>{"GLIBC_TUNABLES=glibc.malloc.hugetlb=1"});
+    ::setenv("GLIBC_TUNABLES", "glibc.malloc.check=3", 1);
+    CHECK(qemu_environment() == std::vector<std::string>{"GLIBC_TUNABLES=glibc.malloc.check=3:glibc.malloc.hugetlb=1"});
+    ::setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=0", 1);  // the user turned it off
+    CHECK(qemu_environment() == std::vector<std::string>{"GLIBC_TUNABLES=glibc.malloc.hugetlb=0"});
+    if (saved)
+        ::setenv("GLIBC_TUNABLES", restore.c_str(), 1);
+    else
+        ::unsetenv("GLIBC_TUNABLES");
+}

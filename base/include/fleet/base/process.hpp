@@ -41,6 +41,9 @@ struct SpawnOptions {
         std::vector<std::string> devices;
     };
     std::optional<MountView> mount_view;
+    // Environment variables ("NAME=VALUE") set in the child, replacing any
+    // of the same name; the rest of the environment is inherited.
+    std::vector<std::string> env;
 };
 
 struct Child {

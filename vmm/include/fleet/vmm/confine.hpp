@@ -76,6 +76,13 @@ struct ClientFiles {
 // as fds.
 SpawnOptions::MountView qemu_mount_view(const std::string& qemu);
 
+// What QEMU's environment gets on top of the launcher's: glibc's malloc in
+// transparent huge pages where the host allows them (THP "madvise" or
+// "always"), so QEMU's heap faults in 2 MiB at a time; it is ready sooner
+// and its exit frees far fewer pages (docs/cold-path.md). A GLIBC_TUNABLES
+// of the launcher's is kept; one that sets glibc.malloc.hugetlb wins.
+std::vector<std::string> qemu_environment();
+
 // What a confined QEMU is handed instead of paths: fds the launcher keeps
 // open until QEMU has started, and where each lands in QEMU.
 struct Confinement {
