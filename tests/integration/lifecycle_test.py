@@ -106,6 +106,21 @@ def test_kill(fleet):
     check(not alive(pid), "QEMU alive after kill")
     rec = fleet.record("k")
     check(rec["exit_reason"] == "killed" and rec["exit_status"] == 137, f"{rec}")
+    # Kept (no --rm): its log too, with the end in it.
+    with open(os.path.join(fleet.vm_dir("k"), "vmm.log")) as log:
+        check("killed" in log.read(), "vmm.log does not say how it ended")
+
+
+def test_kill_rm_frees_the_name(fleet):
+    # The folder is emptied while QEMU dies and removed once it is gone:
+    # when kill returns, nothing is left and the name is free.
+    start(fleet, "--rm", "--name", "kr", "hello", "hold")
+    rec = fleet.record("kr")
+    fleet.vmm("kill", "kr", check_rc=0)
+    check(not alive(rec["pid"]) and not alive(rec["supervisor_pid"]), "a process outlived kill")
+    check(not os.path.exists(fleet.vm_dir("kr")), "kill left the folder of a --rm VM")
+    start(fleet, "--rm", "--name", "kr", "hello", "hold")
+    fleet.vmm("kill", "kr", check_rc=0)
 
 
 def test_qemu_killed_behind_our_back(fleet):
@@ -162,6 +177,6 @@ def test_name_race_has_one_winner(fleet):
 if __name__ == "__main__":
     main([test_start_ls_logs_stop, test_wait_returns_program_status, test_wait_blocks_until_stop,
           test_console_sees_output_until_end, test_pause_resume, test_created_paused_then_resumed,
-          test_stop_deadline_then_kill, test_kill, test_qemu_killed_behind_our_back,
+          test_stop_deadline_then_kill, test_kill, test_kill_rm_frees_the_name, test_qemu_killed_behind_our_back,
           test_supervisor_killed_behind_our_back, test_rm_running_needs_force, test_start_rm_removes_on_end,
           test_name_race_has_one_winner], lambda t: Fleet())
