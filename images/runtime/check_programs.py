@@ -172,6 +172,22 @@ def check_all(c):
         p.communicate()
         c.report(False, "Ctrl-C ends sleep 60", "still running after 10 s")
 
+    # The power button of a power=ctl image: QEMU has no ACPI, `fleet-vmm
+    # stop` sends the ctl line "power" and the program's default action
+    # ends it with 143, long before the stop deadline's kill (137).
+    line = c.fleet.vmm("cmdline", "sleep", "60", timeout=30).stdout.decode()
+    c.report("acpi=off" in line, "a power=ctl image's QEMU has no ACPI", "" if "acpi=off" in line else line[:200])
+    name = c.fleet.vmm("start", "sleep", "60", timeout=30).stdout.decode().strip()
+    time.sleep(1.0)
+    t = time.monotonic()
+    c.fleet.vmm("stop", "--timeout", "20", name, timeout=60)
+    took = time.monotonic() - t
+    rec = c.fleet.record(name)
+    ok = rec["exit_status"] == 143 and took < 10
+    c.report(ok, f"stop presses the power button on ctl (status {rec['exit_status']}, {rec['exit_reason']}, "
+                 f"{took:.2f} s)")
+    c.fleet.vmm("rm", name, timeout=30)
+
 
 if __name__ == "__main__":
     if not shutil.which(VMM) and not os.path.exists(VMM):

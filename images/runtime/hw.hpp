@@ -89,6 +89,9 @@ void wait_until(F cond);
 // Power button: set by the GED interrupt, acted upon by check_power(),
 // which also delivers the signals the host sent on ctl (exec.cpp).
 extern volatile bool power_pressed;
+// The GSI QEMU's command line gives the virtio-mmio slot at `base` (a
+// machine without ACPI); 0 if it gives none.
+unsigned cmdline_virtio_gsi(uintptr_t base);
 void check_power();
 void check_signals();
 

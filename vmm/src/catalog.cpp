@@ -125,6 +125,9 @@ Result<Image> load_image_entry(const std::string& path)
             if (value != "ctl" && value != "fw_cfg")
                 return fail(where() + ": bad exec '" + value + "' (ctl or fw_cfg)");
             img.exec_fw_cfg = value == "fw_cfg";
+        } else if (key == "power") {
+            if (value != "acpi" && value != "ctl") return fail(where() + ": bad power '" + value + "' (acpi or ctl)");
+            img.power_ctl = value == "ctl";
         } else if (key == "max-args") {
             unsigned n = 0;
             auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
@@ -162,6 +165,7 @@ VmSpec spec_from_image(const Image& image)
     spec.drain = image.drain;
     spec.snapshot = image.snapshot;
     spec.exec_fw_cfg = image.exec_fw_cfg;
+    spec.power_ctl = image.power_ctl;
     if (image.boot_timeout) spec.boot_timeout = *image.boot_timeout;
     return spec;
 }

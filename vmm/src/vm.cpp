@@ -149,8 +149,13 @@ void Vm::stop(std::chrono::milliseconds deadline)
     m.stop_requested = true;
     if (m.boot_timer) m.loop.cancel(std::exchange(m.boot_timer, 0));
     // The button first: the state change below may do I/O (the supervisor
-    // records it), which must not delay the guest's power-off.
-    execute("system_powerdown", json(), [](Result<json>) {});
+    // records it), which must not delay the guest's power-off. Without ACPI
+    // (power=ctl) it is a ctl line; a guest still waiting for its exec
+    // block has no program to stop: the deadline's kill ends it.
+    if (!m.spec.power_ctl)
+        execute("system_powerdown", json(), [](Result<json>) {});
+    else if (m.ctl_sink && !m.exec_deferred)
+        m.ctl_sink->write(FLEET_CTL_POWER "\n");
     m.set_state(VmState::stopping);
     Impl* self = &m;
     m.stop_timer = m.loop.timer(deadline, [self](int) {

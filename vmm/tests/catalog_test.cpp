@@ -124,6 +124,13 @@ TEST_CASE("catalog: defaults, and the name from the file name", "[catalog]")
     REQUIRE(img);
     CHECK(img->exec_fw_cfg);
     CHECK(load_image_entry(c.entry("ctl", "kernel=k/guest.elf\nexec=ctl\n"))->exec_fw_cfg == false);
+    // power=: ACPI's button unless the entry says ctl; the spec follows.
+    CHECK_FALSE(img->power_ctl);
+    auto ctl_power = load_image_entry(c.entry("ctlpower", "kernel=k/guest.elf\npower=ctl\n"));
+    REQUIRE(ctl_power);
+    CHECK(ctl_power->power_ctl);
+    CHECK(spec_from_image(*ctl_power).power_ctl);
+    CHECK_FALSE(load_image_entry(c.entry("acpipower", "kernel=k/guest.elf\npower=acpi\n"))->power_ctl);
     // options=: unset (any words), empty (none), or the specs.
     CHECK_FALSE(img->options);
     img = load_image_entry(c.entry("noargs", "kernel=k/guest.elf\noptions=\n"));
@@ -149,6 +156,7 @@ TEST_CASE("catalog: entry errors name the file and line", "[catalog]")
              Case{"kernel=k/guest.elf\nstdio=serial\n", ":2: unknown stdio kind 'serial'"},
              Case{"kernel=k/guest.elf\nkind=huge\n", ":2: unknown kind 'huge'"},
              Case{"kernel=k/guest.elf\nexec=cmdline\n", ":2: bad exec 'cmdline' (ctl or fw_cfg)"},
+             Case{"kernel=k/guest.elf\npower=button\n", ":2: bad power 'button' (acpi or ctl)"},
              Case{"kernel=k/guest.elf\noptions=-n file\n", ":2: bad option 'file'"},
              Case{"kernel=k/guest.elf\nboot-timeout=0\n", ":2: bad boot-timeout '0'"},
              Case{"kernel=k/guest.elf\nboot-timeout=-1\n", ":2: bad boot-timeout"},

@@ -70,6 +70,18 @@ TEST_CASE("qemu_argv: the machine and the basics", "[cmdline]")
     CHECK_FALSE(has(a, "-mon"));     // no monitor asked for
 }
 
+TEST_CASE("qemu_argv: a power=ctl image's QEMU has no ACPI", "[cmdline]")
+{
+    VmSpec spec = basic_spec();
+    spec.power_ctl = true;
+    Argv a = qemu_argv("qemu", spec, Accel::tcg, Wiring{});
+    CHECK(value_of(a, "-M") == machine_options_no_acpi);
+    CHECK(contains(value_of(a, "-M"), ",acpi=off"));
+    // Everything else of the machine is the same.
+    std::string with = machine_options, without = machine_options_no_acpi;
+    CHECK(with.substr(0, with.rfind(",acpi=")) == without.substr(0, without.rfind(",acpi=")));
+}
+
 TEST_CASE("qemu_argv: kvm uses the host CPU", "[cmdline]")
 {
     Argv a = qemu_argv("qemu", basic_spec(), Accel::kvm, Wiring{});

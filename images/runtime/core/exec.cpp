@@ -86,6 +86,8 @@ void on_line()
     if (line_len > wlen && strncmp(line, FLEET_CTL_SIGNAL " ", wlen) == 0 && parse_u64(line + wlen, &v) && v >= 1 &&
         v <= FLEET_SIGNAL_MAX)
         pending = static_cast<int>(v);
+    else if (strcmp(line, FLEET_CTL_POWER) == 0)  // power=ctl: the button, without ACPI
+        hw::power_pressed = true;
 }
 
 }  // namespace

@@ -100,6 +100,9 @@ void Device::ack_irq() const
 
 unsigned Device::gsi() const
 {
+    // Without ACPI (power=ctl) QEMU puts the slots on GSI 5 and up of the
+    // one IOAPIC and says so on the command line.
+    if (unsigned g = hw::cmdline_virtio_gsi(base)) return g;
     return (hw::have_ioapic2() ? 24u : 16u) + static_cast<unsigned>(slot);
 }
 

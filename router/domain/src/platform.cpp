@@ -54,7 +54,7 @@ Result<> parse_vmport(pugi::xml_node node, const std::string& path, ParseState& 
 }
 
 constexpr std::array<xml::Rule<ParseState>, 4> feature_rules{{
-    {"acpi", false, parse_plain_feature},  // always on: the power button is ACPI's
+    {"acpi", false, parse_plain_feature},  // always a power button (ACPI's, or ctl's for power=ctl images)
     {"apic", false, parse_plain_feature},  // every x86_64 VM has its local APIC
     {"pae", false, parse_plain_feature},   // a 64-bit CPU has PAE
     {"vmport", false, parse_vmport},

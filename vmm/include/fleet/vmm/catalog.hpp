@@ -28,6 +28,7 @@ struct Image {
     bool drain = false;        // the guest waits for "drained" after "exit N" (VmSpec::drain)
     bool snapshot = false;     // later starts restore a saved boot (VmSpec::snapshot)
     bool exec_fw_cfg = false;  // exec=fw_cfg: the guest reads its exec block from fw_cfg (VmSpec::exec_fw_cfg)
+    bool power_ctl = false;    // power=ctl: the power button is a ctl line, QEMU has no ACPI (VmSpec::power_ctl)
     // remote=yes: a stand-in for an image another host's router boots (fsh
     // inside a guest resolves names from such entries); its kernel and
     // initrd need not be here, and resolve_image refuses to boot it.

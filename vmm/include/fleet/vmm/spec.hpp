@@ -103,6 +103,10 @@ struct VmSpec {
     // reads it in a few port accesses instead of a UART's FIFO at a time.
     // Images that say exec=fw_cfg; a warm pool's or a restored VM uses ctl.
     bool exec_fw_cfg = false;
+    // The power button is the ctl line FLEET_CTL_POWER, not ACPI's: QEMU
+    // runs without ACPI, which saves ~3-5 ms of every start
+    // (docs/cold-path.md). Images that say power=ctl (the runtime's).
+    bool power_ctl = false;
     std::vector<BlockDevice> disks;  // virtio-blk (block.hpp)
     std::optional<RngDevice> rng;    // virtio-rng (block.hpp)
     // Network interfaces (net.hpp): each a tap fd QEMU gets as -netdev

@@ -106,7 +106,10 @@ enum fleet_port {
  * Linux numbering, to the program: Linux init kill()s it; the runtime calls
  * the program's handler or exits 128 + S; hello exits 128 + S) and
  * "winsize ROWS COLS\n" (the program's terminal has a new size, both
- * 1..FLEET_TTY_MAX; a guest that gave the program no terminal ignores it).
+ * 1..FLEET_TTY_MAX; a guest that gave the program no terminal ignores it)
+ * and, for a guest whose image says power=ctl (QEMU then has no ACPI),
+ * "power\n": the power button, pressed (a guest powers off with
+ * isa-debug-exit where S5 is not there).
  * A line is at most FLEET_CTL_LINE_MAX bytes; a longer one is cut. */
 #define FLEET_CTL_WAITING     "waiting"
 #define FLEET_CTL_READY       "ready"
@@ -114,6 +117,7 @@ enum fleet_port {
 #define FLEET_CTL_DRAINED     "drained"
 #define FLEET_CTL_SIGNAL      "signal"  /* followed by one space and the number */
 #define FLEET_CTL_WINSIZE     "winsize" /* followed by " ROWS COLS" */
+#define FLEET_CTL_POWER       "power"   /* power=ctl images: the power button */
 #define FLEET_SIGNAL_MAX      64
 #define FLEET_CTL_LINE_MAX    256
 #define FLEET_EXIT_STATUS_MAX 255

@@ -96,18 +96,14 @@
 //  - What virt-install, virt-manager and libvirt-tck write for a plain
 //    x86_64 domain (docs/domain-xml.md is the table, one line per choice):
 //    <features> acpi, apic, pae are what every fleet VM has (kept, written
-//    back); vmport only state='off'. <cpu>: host-passthrough, host-model
-//    and maximum are all fleet's CPU (the host's under KVM, QEMU's max under
-//    TCG); custom models and <topology> are refused. <clock> timers: hpet
-//    and pit may only be absent (present='no', or a tick policy for a timer
-//    microvm does not have, which changes nothing); kept as written. <pm>:
-//    suspend only enabled='no'. USB and virtio-serial <controller>s and ps2
-//    <input>s are kept, not given to the VM: microvm has no USB bus and no
-//    i8042, and nothing fleet accepts would sit on them. <graphics>, <video>
-//    other than model none, tablets and USB inputs are refused: fleet's VMs
-//    have no display (virt-install --graphics none).
-//    <disk>: virtio-blk on microvm, a raw or qcow2 file or a block device,
-//    at most 8, targets vda..vdz. <rng>: virtio-rng fed from the host file.
+//    back; a power=ctl image's button is a ctl line, not ACPI's); vmport only state='off'. <cpu>: host-passthrough,
+//    host-model and maximum are all fleet's CPU (the host's under KVM, QEMU's max under TCG); custom models and
+//    <topology> are refused. <clock> timers: hpet and pit may only be absent (present='no', or a tick policy for a
+//    timer microvm does not have, which changes nothing); kept as written. <pm>: suspend only enabled='no'. USB and
+//    virtio-serial <controller>s and ps2 <input>s are kept, not given to the VM: microvm has no USB bus and no i8042,
+//    and nothing fleet accepts would sit on them. <graphics>, <video> other than model none, tablets and USB inputs are
+//    refused: fleet's VMs have no display (virt-install --graphics none). <disk>: virtio-blk on microvm, a raw or qcow2
+//    file or a block device, at most 8, targets vda..vdz. <rng>: virtio-rng fed from the host file.
 //  - Refused outright: documents over 1 MiB, nesting deeper than 32,
 //    duplicate attributes, a second copy of a single-valued element,
 //    non-blank text between elements. Syntax errors read
