@@ -1,6 +1,7 @@
 // fleet runtime: boot. From entry.S's 64-bit code to main: the PVH start
 // info (command line, memory map), the heap, constructors, interrupts,
 // virtio-serial, "ready".
+#include "core/cmdline.hpp"
 #include "core/exec.hpp"
 #include "core/heap.hpp"
 #include "hw.hpp"
@@ -57,31 +58,9 @@ size_t ram_total()
 }
 
 namespace hw {
-// QEMU's word for a virtio-mmio slot when the machine has no ACPI (an
-// image's power=ctl; microvm's auto-kernel-cmdline):
-// "virtio_mmio.device=512@0xfeb00000:5" -> the slot at 0xfeb00000 is on
-// GSI 5. 0: no such word for `base`.
 unsigned cmdline_virtio_gsi(uintptr_t base)
 {
-    constexpr char key[] = "virtio_mmio.device=";
-    for (const char* p = cmdline_copy; *p; p++) {
-        if ((p != cmdline_copy && p[-1] != ' ') || strncmp(p, key, sizeof key - 1) != 0) continue;
-        const char* at = p + sizeof key - 1;
-        while (*at && *at != ' ' && *at != '@') at++;
-        if (at[0] != '@' || at[1] != '0' || at[2] != 'x') continue;
-        uint64_t addr = 0;
-        const char* h = at + 3;
-        for (; *h && *h != ':' && *h != ' '; h++) {
-            int d = *h >= '0' && *h <= '9' ? *h - '0' : *h >= 'a' && *h <= 'f' ? *h - 'a' + 10 : -1;
-            if (d < 0 || addr >> 60) break;
-            addr = addr << 4 | static_cast<uint64_t>(d);
-        }
-        if (*h != ':' || addr != base) continue;
-        unsigned gsi = 0;
-        for (h++; *h >= '0' && *h <= '9' && gsi < 1000; h++) gsi = gsi * 10 + static_cast<unsigned>(*h - '0');
-        if (*h == 0 || *h == ' ') return gsi;
-    }
-    return 0;
+    return virtio_gsi_from_cmdline(cmdline_copy, base);
 }
 }  // namespace hw
 
