@@ -64,7 +64,7 @@ std::vector<std::string> qemu_argv(const std::string& qemu, const VmSpec& spec, 
 {
     std::vector<std::string> a = {qemu};
     auto add = [&a](std::initializer_list<std::string> words) { a.insert(a.end(), words); };
-    add({"-M", spec.power_ctl ? machine_options_no_acpi : machine_options});
+    add({"-M", std::string(machine_options) + (spec.power_ctl ? ",acpi=off" : ",acpi=on")});
     add({"-accel", std::string(to_string(accel))});
     add({"-cpu", !spec.cpu.empty() ? spec.cpu : accel == Accel::kvm ? "host" : "max"});
     std::string memory = std::to_string(spec.memory_mib) + "M";

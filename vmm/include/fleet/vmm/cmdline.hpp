@@ -52,13 +52,11 @@ struct Wiring {
     bool ram_private = false;
 };
 
-// The machine type and its options; shared with tools that run QEMU raw.
-inline constexpr const char* machine_options = "microvm,x-option-roms=off,pit=off,pic=off,rtc=on,isa-serial=on,acpi=on";
-// The same without ACPI, for VmSpec::power_ctl. There is one IOAPIC then:
-// QEMU puts virtio-mmio slots on GSI 5 and up and adds
+// The machine type and its options but ACPI, which qemu_argv adds: on, or
+// off for VmSpec::power_ctl. Without ACPI there is one IOAPIC: QEMU puts
+// virtio-mmio slots on GSI 5 and up and adds
 // "virtio_mmio.device=512@ADDR:GSI" words to the kernel command line.
-inline constexpr const char* machine_options_no_acpi =
-    "microvm,x-option-roms=off,pit=off,pic=off,rtc=on,isa-serial=on,acpi=off";
+inline constexpr const char* machine_options = "microvm,x-option-roms=off,pit=off,pic=off,rtc=on,isa-serial=on";
 
 // argv for QEMU (argv[0] = qemu). `accel` must be kvm or tcg (resolved).
 std::vector<std::string> qemu_argv(const std::string& qemu, const VmSpec& spec, Accel accel, const Wiring& wiring);
