@@ -147,14 +147,13 @@ Result<Child> spawn(const SpawnOptions& o)
     for (const auto& a : o.argv) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
     // The child's environment, built here: the vfork child must not allocate.
+    std::vector<std::string_view> set_names;  // "NAME=" of each variable set
+    for (const auto& set : o.env) set_names.push_back(std::string_view(set).substr(0, set.find('=') + 1));
     std::vector<char*> envp;
     for (char** e = environ; *e; ++e) {
         std::string_view var(*e);
-        bool replaced = std::any_of(o.env.begin(), o.env.end(), [&](const std::string& set) {
-            auto name = set.substr(0, set.find('=') + 1);
-            return var.starts_with(name);
-        });
-        if (!replaced) envp.push_back(*e);
+        if (std::none_of(set_names.begin(), set_names.end(), [&](std::string_view n) { return var.starts_with(n); }))
+            envp.push_back(*e);
     }
     for (const auto& set : o.env) envp.push_back(const_cast<char*>(set.c_str()));
     envp.push_back(nullptr);
