@@ -116,8 +116,7 @@ void Supervisor::on_signal(const signalfd_siginfo& si)
 void Supervisor::kill_now()
 {
     vm_->kill();
-    ::unlink((dir_ + "/qmp.sock").c_str());
-    ::unlink((dir_ + "/console.sock").c_str());
+    unlink_sockets();
     if (!o_.auto_remove) return;
     (void)store_.clear(o_.spec.name);
     // The logs' last close now too (a file system's release of the inode:
@@ -127,6 +126,14 @@ void Supervisor::kill_now()
     console_log_.reset();
     if (Fd null{::open("/dev/null", O_WRONLY | O_CLOEXEC)}; null && vmm_log_)
         ::dup3(null.get(), vmm_log_.get(), O_CLOEXEC);
+}
+
+// The public monitor's and the console's sockets: nobody can connect to
+// an ended VM.
+void Supervisor::unlink_sockets() const
+{
+    ::unlink((dir_ + "/qmp.sock").c_str());
+    ::unlink((dir_ + "/console.sock").c_str());
 }
 
 void Supervisor::suspend_self()
@@ -473,8 +480,7 @@ int Supervisor::serve()
     if (!ran && !ended_) return fail_start(ran.error());
     if (pooled() && !claimed_) return 125;  // ended while it waited: nothing to record
 
-    ::unlink((dir_ + "/qmp.sock").c_str());
-    ::unlink((dir_ + "/console.sock").c_str());
+    unlink_sockets();
     if (o_.auto_remove)
         (void)store_.remove(o_.spec.name);
     else

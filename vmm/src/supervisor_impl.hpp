@@ -67,6 +67,7 @@ private:
     void tell_starter(const std::string& line);
     void suspend_self();
     void kill_now();
+    void unlink_sockets() const;
     void resume_self();
     void send_terminal_size(bool again);
     void resize_terminal(int value);
