@@ -236,6 +236,30 @@ def test_every_user_has_the_kernel(fleet):
               f"stdout {p.stdout!r}, stderr {p.stderr[-400:]!r}")
 
 
+def elf_section_types(path):
+    """The sh_type of each section of a little-endian ELF64 file."""
+    with open(path, "rb") as f:
+        head = f.read(64)
+        check(head[:4] == b"\x7fELF" and head[4] == 2 and head[5] == 1, f"{path} is not a little-endian ELF64")
+        shoff, = struct.unpack_from("<Q", head, 0x28)
+        shentsize, shnum = struct.unpack_from("<HH", head, 0x3A)
+        f.seek(shoff)
+        table = f.read(shentsize * shnum)
+    return [struct.unpack_from("<I", table, i * shentsize + 4)[0] for i in range(shnum)]
+
+
+def test_fleet_kernel_has_no_symbol_table(fleet):
+    """QEMU's ELF loader reads and sorts a -kernel's whole symbol table at
+    every start, a snapshot restore's too: the catalog's copy of fleet's
+    kernel has none (the cache keeps the full vmlinux)."""
+    kernel = os.path.join(IMAGES, "linux", "vmlinux-fleet")
+    if not os.path.exists(kernel):
+        print("note: fleet's kernel is not built here; only Debian's, which has no symbol table")
+        return
+    SHT_SYMTAB = 2
+    check(SHT_SYMTAB not in elf_section_types(kernel), f"{kernel} still has a symbol table (.symtab)")
+
+
 # Each kernel by name (meson writes linux-fleet and linux-generic when they exist).
 KERNEL_IMAGES = ("linux-fleet", "linux-generic")
 
@@ -428,5 +452,6 @@ if __name__ == "__main__":
           test_slow_reader_loses_nothing, test_arguments_any_bytes, test_4096_arguments_and_a_120k_one,
           test_environment_round_trip, test_working_folder_on_a_share, test_signals_reach_the_program,
           test_signal_is_128_plus, test_cat_binary_roundtrip, test_unknown_program_127, test_share_ls,
-          test_stop_power_button, test_every_user_has_the_kernel, test_the_program_gets_a_terminal,
+          test_stop_power_button, test_every_user_has_the_kernel, test_fleet_kernel_has_no_symbol_table,
+          test_the_program_gets_a_terminal,
           test_the_program_redraws_after_fg, test_a_started_program_keeps_its_terminal] + kernel_tests(), lambda t: Fleet("linux"))
