@@ -2,6 +2,7 @@
 // and <Tab> completing builtins and file names.
 #include "line_editor.hpp"
 
+#include <fleet/base/lazy_library.hpp>
 #include <fleet/shell/shell.hpp>
 
 #include <dirent.h>
@@ -22,6 +23,11 @@
 
 namespace fsh {
 namespace {
+
+// Opened when the interactive loop starts: `fsh -c` and scripts do not
+// load it (fleet/base/lazy_library.hpp).
+fleet::LazyLibrary libedit("libedit.so.2", "line editing");
+#define EDIT_CALL(fn) FLEET_LAZY(libedit, fn)
 
 std::string current_prompt;
 const std::vector<std::string>* completion_names = nullptr;
@@ -82,7 +88,7 @@ std::string common_prefix(const std::vector<std::string>& v)
 
 unsigned char complete_fn(EditLine* el, int)
 {
-    const LineInfo* li = el_line(el);
+    const LineInfo* li = EDIT_CALL(el_line)(el);
     std::string before(li->buffer, li->cursor);
     auto matches = complete(before, *completion_names);
     if (matches.empty()) return CC_REFRESH_BEEP;
@@ -92,7 +98,7 @@ unsigned char complete_fn(EditLine* el, int)
     if (prefix.size() > word.size()) {
         std::string add = prefix.substr(word.size());
         if (matches.size() == 1 && add.back() != '/') add += ' ';
-        el_insertstr(el, add.c_str());
+        EDIT_CALL(el_insertstr)(el, add.c_str());
         return CC_REFRESH;
     }
     std::fputc('\n', stdout);
@@ -170,27 +176,27 @@ LineEditor::LineEditor(std::vector<std::string> words) : impl_(std::make_unique<
 {
     impl_->names = std::move(words);
     completion_names = &impl_->names;
-    impl_->hist = history_init();
-    history(impl_->hist, &impl_->ev, H_SETSIZE, 1000);
-    history(impl_->hist, &impl_->ev, H_SETUNIQUE, 1);
+    impl_->hist = EDIT_CALL(history_init)();
+    EDIT_CALL(history)(impl_->hist, &impl_->ev, H_SETSIZE, 1000);
+    EDIT_CALL(history)(impl_->hist, &impl_->ev, H_SETUNIQUE, 1);
     if (const char* home = std::getenv("HOME")) {
         impl_->history_file = std::string(home) + "/.fsh_history";
-        history(impl_->hist, &impl_->ev, H_LOAD, impl_->history_file.c_str());
+        EDIT_CALL(history)(impl_->hist, &impl_->ev, H_LOAD, impl_->history_file.c_str());
     }
-    impl_->el = el_init("fsh", stdin, stdout, stderr);
-    el_set(impl_->el, EL_EDITOR, "emacs");
-    el_set(impl_->el, EL_PROMPT, prompt_fn);
-    el_set(impl_->el, EL_GETCFN, getc_fn);
-    el_set(impl_->el, EL_HIST, history, impl_->hist);
-    el_set(impl_->el, EL_ADDFN, "fsh-complete", "complete a builtin or file name", complete_fn);
-    el_set(impl_->el, EL_BIND, "^I", "fsh-complete", nullptr);
+    impl_->el = EDIT_CALL(el_init)("fsh", stdin, stdout, stderr);
+    EDIT_CALL(el_set)(impl_->el, EL_EDITOR, "emacs");
+    EDIT_CALL(el_set)(impl_->el, EL_PROMPT, prompt_fn);
+    EDIT_CALL(el_set)(impl_->el, EL_GETCFN, getc_fn);
+    EDIT_CALL(el_set)(impl_->el, EL_HIST, EDIT_CALL(history), impl_->hist);
+    EDIT_CALL(el_set)(impl_->el, EL_ADDFN, "fsh-complete", "complete a builtin or file name", complete_fn);
+    EDIT_CALL(el_set)(impl_->el, EL_BIND, "^I", "fsh-complete", nullptr);
 }
 
 LineEditor::~LineEditor()
 {
-    if (!impl_->history_file.empty()) history(impl_->hist, &impl_->ev, H_SAVE, impl_->history_file.c_str());
-    el_end(impl_->el);
-    history_end(impl_->hist);
+    if (!impl_->history_file.empty()) EDIT_CALL(history)(impl_->hist, &impl_->ev, H_SAVE, impl_->history_file.c_str());
+    EDIT_CALL(el_end)(impl_->el);
+    EDIT_CALL(history_end)(impl_->hist);
 }
 
 std::optional<std::string> LineEditor::read(const std::string& prompt, bool& interrupted)
@@ -198,7 +204,7 @@ std::optional<std::string> LineEditor::read(const std::string& prompt, bool& int
     current_prompt = prompt;
     int count = 0;
     errno = 0;
-    const char* line = el_gets(impl_->el, &count);
+    const char* line = EDIT_CALL(el_gets)(impl_->el, &count);
     interrupted = false;
     if (!line || count <= 0) {
         if (errno == EINTR) {
@@ -214,7 +220,7 @@ std::optional<std::string> LineEditor::read(const std::string& prompt, bool& int
 
 void LineEditor::remember(const std::string& entry)
 {
-    if (!entry.empty()) history(impl_->hist, &impl_->ev, H_ENTER, entry.c_str());
+    if (!entry.empty()) EDIT_CALL(history)(impl_->hist, &impl_->ev, H_ENTER, entry.c_str());
 }
 
 }  // namespace fsh

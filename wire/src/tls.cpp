@@ -1,6 +1,8 @@
 // fleet — TLS for the libvirt transport, on GnuTLS (tls.hpp).
 #include <fleet/wire/tls.hpp>
 
+#include <fleet/base/lazy_library.hpp>
+
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
@@ -14,9 +16,20 @@ namespace fleet::wire {
 
 namespace {
 
+// Opened at the first TLS set-up: a client that never speaks TLS (fsh on
+// a local router, most runs) does not load it (fleet/base/lazy_library.hpp).
+LazyLibrary gnutls_library("libgnutls.so.30", "TLS (qemu+tls://, the router's TLS listener)");
+#define GNUTLS_CALL(fn) FLEET_LAZY(gnutls_library, fn)
+
+// What GnuTLS allocated, given back (its gnutls_free is an object).
+void gnutls_release(void* p)
+{
+    (*GNUTLS_CALL(gnutls_free))(p);
+}
+
 std::unexpected<Error> tls_fail(const std::string& what, int gnutls_error)
 {
-    return fail(what + ": " + gnutls_strerror(gnutls_error));
+    return fail(what + ": " + GNUTLS_CALL(gnutls_strerror)(gnutls_error));
 }
 
 Result<> readable(const std::string& path, const char* what)
@@ -48,7 +61,7 @@ PkiPaths pki_paths(TlsRole role, const std::string& pki_dir)
 
 TlsCredentials::~TlsCredentials()
 {
-    if (cred_) gnutls_certificate_free_credentials(cred_of(cred_));
+    if (cred_) GNUTLS_CALL(gnutls_certificate_free_credentials)(cred_of(cred_));
 }
 
 Result<std::shared_ptr<TlsCredentials>> TlsCredentials::load(const PkiPaths& paths)
@@ -59,16 +72,19 @@ Result<std::shared_ptr<TlsCredentials>> TlsCredentials::load(const PkiPaths& pat
     }
     std::shared_ptr<TlsCredentials> c(new TlsCredentials);
     gnutls_certificate_credentials_t cred = nullptr;
-    if (int e = gnutls_certificate_allocate_credentials(&cred); e < 0) return tls_fail("cannot set up TLS", e);
+    if (int e = GNUTLS_CALL(gnutls_certificate_allocate_credentials)(&cred); e < 0)
+        return tls_fail("cannot set up TLS", e);
     c->cred_ = cred;
-    int n = gnutls_certificate_set_x509_trust_file(cred, paths.ca.c_str(), GNUTLS_X509_FMT_PEM);
+    int n = GNUTLS_CALL(gnutls_certificate_set_x509_trust_file)(cred, paths.ca.c_str(), GNUTLS_X509_FMT_PEM);
     if (n < 0) return tls_fail("cannot load the CA certificate " + paths.ca, n);
     if (n == 0) return fail("the CA file " + paths.ca + " holds no certificate");
     if (!paths.crl.empty() && ::access(paths.crl.c_str(), F_OK) == 0) {
-        if (int e = gnutls_certificate_set_x509_crl_file(cred, paths.crl.c_str(), GNUTLS_X509_FMT_PEM); e < 0)
+        if (int e = GNUTLS_CALL(gnutls_certificate_set_x509_crl_file)(cred, paths.crl.c_str(), GNUTLS_X509_FMT_PEM);
+            e < 0)
             return tls_fail("cannot load the revocation list " + paths.crl, e);
     }
-    int e = gnutls_certificate_set_x509_key_file(cred, paths.cert.c_str(), paths.key.c_str(), GNUTLS_X509_FMT_PEM);
+    int e = GNUTLS_CALL(gnutls_certificate_set_x509_key_file)(cred, paths.cert.c_str(), paths.key.c_str(),
+                                                              GNUTLS_X509_FMT_PEM);
     if (e < 0)
         return tls_fail("cannot load the certificate " + paths.cert + " with its key " + paths.key +
                             " (both PEM, and the key must belong to the certificate)",
@@ -80,7 +96,7 @@ Result<std::shared_ptr<TlsCredentials>> TlsCredentials::load(const PkiPaths& pat
 
 TlsSession::~TlsSession()
 {
-    if (session_) gnutls_deinit(static_cast<gnutls_session_t>(session_));
+    if (session_) GNUTLS_CALL(gnutls_deinit)(static_cast<gnutls_session_t>(session_));
 }
 
 Result<std::unique_ptr<TlsSession>> TlsSession::create(TlsRole role, std::shared_ptr<TlsCredentials> creds,
@@ -92,17 +108,18 @@ Result<std::unique_ptr<TlsSession>> TlsSession::create(TlsRole role, std::shared
     s->peer_name_ = std::move(peer_name);
     gnutls_session_t session = nullptr;
     unsigned flags = (role == TlsRole::server ? GNUTLS_SERVER : GNUTLS_CLIENT) | GNUTLS_NONBLOCK;
-    if (int e = gnutls_init(&session, flags); e < 0) return tls_fail("cannot start a TLS session", e);
+    if (int e = GNUTLS_CALL(gnutls_init)(&session, flags); e < 0) return tls_fail("cannot start a TLS session", e);
     s->session_ = session;
-    if (int e = gnutls_set_default_priority(session); e < 0) return tls_fail("cannot set TLS priorities", e);
-    if (int e = gnutls_credentials_set(session, GNUTLS_CRD_CERTIFICATE, s->creds_->cred_); e < 0)
+    if (int e = GNUTLS_CALL(gnutls_set_default_priority)(session); e < 0)
+        return tls_fail("cannot set TLS priorities", e);
+    if (int e = GNUTLS_CALL(gnutls_credentials_set)(session, GNUTLS_CRD_CERTIFICATE, s->creds_->cred_); e < 0)
         return tls_fail("cannot use the TLS credentials", e);
-    if (role == TlsRole::server) gnutls_certificate_server_set_request(session, GNUTLS_CERT_REQUIRE);
+    if (role == TlsRole::server) GNUTLS_CALL(gnutls_certificate_server_set_request)(session, GNUTLS_CERT_REQUIRE);
     if (role == TlsRole::client && !s->peer_name_.empty())
-        gnutls_server_name_set(session, GNUTLS_NAME_DNS, s->peer_name_.data(), s->peer_name_.size());
-    gnutls_transport_set_ptr(session, s.get());
-    gnutls_transport_set_push_function(session, &TlsSession::push);
-    gnutls_transport_set_pull_function(session, &TlsSession::pull);
+        GNUTLS_CALL(gnutls_server_name_set)(session, GNUTLS_NAME_DNS, s->peer_name_.data(), s->peer_name_.size());
+    GNUTLS_CALL(gnutls_transport_set_ptr)(session, s.get());
+    GNUTLS_CALL(gnutls_transport_set_push_function)(session, &TlsSession::push);
+    GNUTLS_CALL(gnutls_transport_set_pull_function)(session, &TlsSession::pull);
     return s;
 }
 
@@ -118,7 +135,7 @@ ssize_t TlsSession::pull(void* self, void* data, std::size_t size)
     auto* s = static_cast<TlsSession*>(self);
     std::size_t left = s->in_.size() - s->in_pos_;
     if (left == 0) {
-        gnutls_transport_set_errno(static_cast<gnutls_session_t>(s->session_), EAGAIN);
+        GNUTLS_CALL(gnutls_transport_set_errno)(static_cast<gnutls_session_t>(s->session_), EAGAIN);
         return -1;
     }
     std::size_t n = std::min(left, size);
@@ -129,13 +146,13 @@ ssize_t TlsSession::pull(void* self, void* data, std::size_t size)
 
 Result<> TlsSession::handshake()
 {
-    int e = gnutls_handshake(static_cast<gnutls_session_t>(session_));
+    int e = GNUTLS_CALL(gnutls_handshake)(static_cast<gnutls_session_t>(session_));
     if (e == GNUTLS_E_SUCCESS) {
         established_ = true;
         return {};
     }
     if (e == GNUTLS_E_AGAIN || e == GNUTLS_E_INTERRUPTED) return {};
-    if (!gnutls_error_is_fatal(e)) return {};  // a warning alert: carry on
+    if (!GNUTLS_CALL(gnutls_error_is_fatal)(e)) return {};  // a warning alert: carry on
     return tls_fail("TLS handshake failed", e);
 }
 
@@ -154,7 +171,7 @@ Result<std::string> TlsSession::receive(std::string_view ciphertext)
     }
     while (established_) {
         char buf[16384];
-        ssize_t n = gnutls_record_recv(session, buf, sizeof buf);
+        ssize_t n = GNUTLS_CALL(gnutls_record_recv)(session, buf, sizeof buf);
         if (n > 0) {
             plain.append(buf, static_cast<std::size_t>(n));
             continue;
@@ -162,7 +179,7 @@ Result<std::string> TlsSession::receive(std::string_view ciphertext)
         if (n == 0) break;  // the peer said goodbye: end of stream
         if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) break;
         if (n == GNUTLS_E_REHANDSHAKE) return fail("the TLS peer asked for a renegotiation, which is refused");
-        if (!gnutls_error_is_fatal(static_cast<int>(n))) continue;
+        if (!GNUTLS_CALL(gnutls_error_is_fatal)(static_cast<int>(n))) continue;
         return tls_fail("TLS record error", static_cast<int>(n));
     }
     // Drop what GnuTLS has consumed, so the buffer does not grow.
@@ -176,7 +193,7 @@ Result<> TlsSession::send(std::string_view plaintext)
     if (!established_) return fail("TLS: sending before the handshake is complete");
     auto session = static_cast<gnutls_session_t>(session_);
     while (!plaintext.empty()) {
-        ssize_t n = gnutls_record_send(session, plaintext.data(), plaintext.size());
+        ssize_t n = GNUTLS_CALL(gnutls_record_send)(session, plaintext.data(), plaintext.size());
         // push() never blocks, so GNUTLS_E_AGAIN cannot come back here: any
         // negative answer is a failure (and never a busy loop).
         if (n < 0) return tls_fail("TLS send failed", static_cast<int>(n));
@@ -196,14 +213,14 @@ Result<> TlsSession::verify_peer(const std::vector<std::string>& allowed_dn)
     auto session = static_cast<gnutls_session_t>(session_);
     unsigned status = 0;
     const char* host = role_ == TlsRole::client && !peer_name_.empty() ? peer_name_.c_str() : nullptr;
-    if (int e = gnutls_certificate_verify_peers3(session, host, &status); e < 0)
+    if (int e = GNUTLS_CALL(gnutls_certificate_verify_peers3)(session, host, &status); e < 0)
         return tls_fail("cannot verify the peer's certificate", e);
     if (status != 0) {
         gnutls_datum_t text{};
         std::string why = "certificate rejected";
-        if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &text, 0) == 0) {
+        if (GNUTLS_CALL(gnutls_certificate_verification_status_print)(status, GNUTLS_CRT_X509, &text, 0) == 0) {
             why = reinterpret_cast<const char*>(text.data);
-            gnutls_free(text.data);
+            gnutls_release(text.data);
         }
         return fail("the peer's certificate is not trusted: " + why);
     }
@@ -218,24 +235,24 @@ std::string TlsSession::peer_dn() const
 {
     auto session = static_cast<gnutls_session_t>(session_);
     unsigned count = 0;
-    const gnutls_datum_t* certs = gnutls_certificate_get_peers(session, &count);
+    const gnutls_datum_t* certs = GNUTLS_CALL(gnutls_certificate_get_peers)(session, &count);
     if (certs == nullptr || count == 0) return {};
     gnutls_x509_crt_t crt = nullptr;
-    if (gnutls_x509_crt_init(&crt) < 0) return {};
+    if (GNUTLS_CALL(gnutls_x509_crt_init)(&crt) < 0) return {};
     std::string dn;
     gnutls_datum_t text{};
-    if (gnutls_x509_crt_import(crt, &certs[0], GNUTLS_X509_FMT_DER) == 0 &&
-        gnutls_x509_crt_get_dn3(crt, &text, 0) == 0) {
+    if (GNUTLS_CALL(gnutls_x509_crt_import)(crt, &certs[0], GNUTLS_X509_FMT_DER) == 0 &&
+        GNUTLS_CALL(gnutls_x509_crt_get_dn3)(crt, &text, 0) == 0) {
         dn.assign(reinterpret_cast<const char*>(text.data), text.size);
-        gnutls_free(text.data);
+        gnutls_release(text.data);
     }
-    gnutls_x509_crt_deinit(crt);
+    GNUTLS_CALL(gnutls_x509_crt_deinit)(crt);
     return dn;
 }
 
 void TlsSession::close()
 {
-    if (established_) gnutls_bye(static_cast<gnutls_session_t>(session_), GNUTLS_SHUT_WR);
+    if (established_) GNUTLS_CALL(gnutls_bye)(static_cast<gnutls_session_t>(session_), GNUTLS_SHUT_WR);
 }
 
 }  // namespace fleet::wire

@@ -15,6 +15,8 @@
 #include <avahi-common/error.h>
 #include <avahi-common/simple-watch.h>
 #include <avahi-common/strlst.h>
+
+#include <fleet/base/lazy_library.hpp>
 #endif
 
 namespace fleet::shell {
@@ -22,6 +24,12 @@ namespace fleet::shell {
 #if FLEET_HAVE_AVAHI
 
 namespace {
+
+// Opened at the first browse (`routers`, a router found by name): other
+// runs do not load it nor D-Bus below it (fleet/base/lazy_library.hpp).
+// avahi-common's calls are found through it too: it depends on that.
+LazyLibrary avahi_library("libavahi-client.so.3", "finding routers over mDNS");
+#define AVAHI_CALL(fn) FLEET_LAZY(avahi_library, fn)
 
 struct Browse {
     AvahiSimplePoll* poll = nullptr;
@@ -34,15 +42,16 @@ struct Browse {
 
     void settle()
     {
-        if (all_for_now && resolving == 0) avahi_simple_poll_quit(poll);
+        if (all_for_now && resolving == 0) AVAHI_CALL(avahi_simple_poll_quit)(poll);
     }
 };
 
 std::vector<std::string> txt_strings(AvahiStringList* txt)
 {
     std::vector<std::string> out;
-    for (AvahiStringList* s = txt; s != nullptr; s = avahi_string_list_get_next(s)) {
-        out.emplace_back(reinterpret_cast<const char*>(avahi_string_list_get_text(s)), avahi_string_list_get_size(s));
+    for (AvahiStringList* s = txt; s != nullptr; s = AVAHI_CALL(avahi_string_list_get_next)(s)) {
+        out.emplace_back(reinterpret_cast<const char*>(AVAHI_CALL(avahi_string_list_get_text)(s)),
+                         AVAHI_CALL(avahi_string_list_get_size)(s));
     }
     return out;
 }
@@ -54,12 +63,12 @@ void on_resolved(AvahiServiceResolver* r, AvahiIfIndex, AvahiProtocol, AvahiReso
     auto* b = static_cast<Browse*>(userdata);
     if (event == AVAHI_RESOLVER_FOUND && address != nullptr) {
         char text[AVAHI_ADDRESS_STR_MAX] = {};
-        avahi_address_snprint(text, sizeof text, address);
+        AVAHI_CALL(avahi_address_snprint)(text, sizeof text, address);
         auto entry = entry_from_announcement(name, text, port, txt_strings(txt));
         bool seen = entry && std::find(b->found.begin(), b->found.end(), *entry) != b->found.end();
         if (entry && !seen) b->found.push_back(std::move(*entry));
     }
-    avahi_service_resolver_free(r);
+    AVAHI_CALL(avahi_service_resolver_free)(r);
     --b->resolving;
     b->settle();
 }
@@ -70,8 +79,9 @@ void on_browse(AvahiServiceBrowser*, AvahiIfIndex interface, AvahiProtocol proto
     auto* b = static_cast<Browse*>(userdata);
     switch (event) {
         case AVAHI_BROWSER_NEW:
-            if (avahi_service_resolver_new(b->client, interface, protocol, name, type, domain, AVAHI_PROTO_UNSPEC,
-                                           AvahiLookupFlags{}, on_resolved, b) != nullptr)
+            if (AVAHI_CALL(avahi_service_resolver_new)(b->client, interface, protocol, name, type, domain,
+                                                       AVAHI_PROTO_UNSPEC, AvahiLookupFlags{}, on_resolved,
+                                                       b) != nullptr)
                 ++b->resolving;
             break;
         case AVAHI_BROWSER_ALL_FOR_NOW:
@@ -80,8 +90,8 @@ void on_browse(AvahiServiceBrowser*, AvahiIfIndex interface, AvahiProtocol proto
             break;
         case AVAHI_BROWSER_FAILURE:
             b->failed = true;
-            b->failure = avahi_strerror(avahi_client_errno(b->client));
-            avahi_simple_poll_quit(b->poll);
+            b->failure = AVAHI_CALL(avahi_strerror)(AVAHI_CALL(avahi_client_errno)(b->client));
+            AVAHI_CALL(avahi_simple_poll_quit)(b->poll);
             break;
         case AVAHI_BROWSER_REMOVE:
         case AVAHI_BROWSER_CACHE_EXHAUSTED:
@@ -94,27 +104,29 @@ void on_browse(AvahiServiceBrowser*, AvahiIfIndex interface, AvahiProtocol proto
 Result<std::vector<RouterEntry>> browse_fleet_routers(std::chrono::milliseconds timeout)
 {
     Browse b;
-    b.poll = avahi_simple_poll_new();
+    b.poll = AVAHI_CALL(avahi_simple_poll_new)();
     if (b.poll == nullptr) return fail("mDNS: cannot make avahi's poll");
     int error = 0;
-    b.client = avahi_client_new(avahi_simple_poll_get(b.poll), AvahiClientFlags{}, nullptr, nullptr, &error);
+    b.client = AVAHI_CALL(avahi_client_new)(AVAHI_CALL(avahi_simple_poll_get)(b.poll), AvahiClientFlags{}, nullptr,
+                                            nullptr, &error);
     if (b.client == nullptr) {
-        avahi_simple_poll_free(b.poll);
-        return fail(std::string("mDNS: no avahi-daemon (") + avahi_strerror(error) + ")");
+        AVAHI_CALL(avahi_simple_poll_free)(b.poll);
+        return fail(std::string("mDNS: no avahi-daemon (") + AVAHI_CALL(avahi_strerror)(error) + ")");
     }
-    AvahiServiceBrowser* browser = avahi_service_browser_new(
+    AvahiServiceBrowser* browser = AVAHI_CALL(avahi_service_browser_new)(
         b.client, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC, "_libvirt._tcp", nullptr, AvahiLookupFlags{}, on_browse, &b);
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (browser != nullptr) {
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) break;
         // One wait of at most `left` (avahi's own timeouts may wake it earlier).
-        if (avahi_simple_poll_prepare(b.poll, static_cast<int>(left.count())) != 0) break;
-        if (avahi_simple_poll_run(b.poll) != 0 || avahi_simple_poll_dispatch(b.poll) != 0) break;
+        if (AVAHI_CALL(avahi_simple_poll_prepare)(b.poll, static_cast<int>(left.count())) != 0) break;
+        if (AVAHI_CALL(avahi_simple_poll_run)(b.poll) != 0 || AVAHI_CALL(avahi_simple_poll_dispatch)(b.poll) != 0)
+            break;
     }
-    if (browser == nullptr) b.failure = avahi_strerror(avahi_client_errno(b.client));
-    avahi_client_free(b.client);  // frees the browser and any resolver still out
-    avahi_simple_poll_free(b.poll);
+    if (browser == nullptr) b.failure = AVAHI_CALL(avahi_strerror)(AVAHI_CALL(avahi_client_errno)(b.client));
+    AVAHI_CALL(avahi_client_free)(b.client);  // frees the browser and any resolver still out
+    AVAHI_CALL(avahi_simple_poll_free)(b.poll);
     if (browser == nullptr || b.failed) return fail("mDNS: cannot browse: " + b.failure);
     return b.found;
 }
