@@ -217,6 +217,20 @@ std::optional<ProcInfo> proc_info(pid_t pid)
     return info;
 }
 
+std::optional<std::uint64_t> proc_pss_kib(pid_t pid)
+{
+    if (pid <= 0) return std::nullopt;
+    std::ifstream rollup("/proc/" + std::to_string(pid) + "/smaps_rollup");
+    for (std::string line; std::getline(rollup, line);) {
+        if (!line.starts_with("Pss:")) continue;
+        std::istringstream in(line.substr(4));
+        std::uint64_t kib = 0;
+        if (in >> kib) return kib;
+        return std::nullopt;
+    }
+    return std::nullopt;
+}
+
 bool process_alive(pid_t pid, std::uint64_t start_time)
 {
     auto info = proc_info(pid);

@@ -218,6 +218,28 @@ TEST_CASE("process: proc_info of this process", "[process]")
     CHECK(proc_info(1));  // init, or the container's first process
 }
 
+TEST_CASE("process: proc_pss_kib counts a page shared by two as half", "[process]")
+{
+    std::vector<char> block(8u << 20, 1);  // 8 MiB, every page touched
+    auto before = proc_pss_kib(::getpid());
+    REQUIRE(before);
+    CHECK(*before <= proc_info(::getpid())->rss_kib + 64);  // never more than RSS (the two are read apart)
+    pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        ::pause();  // shares every page of ours, copy-on-write, until killed
+        ::_exit(0);
+    }
+    auto after = proc_pss_kib(::getpid());
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, 0);
+    REQUIRE(after);
+    CHECK(*after + 3 * 1024 < *before);  // the block is now half ours: ~4 MiB less
+    CHECK(block[block.size() / 2] == 1);
+    CHECK_FALSE(proc_pss_kib(0));
+    CHECK_FALSE(proc_pss_kib(-1));
+}
+
 TEST_CASE("process: a zombie is not alive", "[process]")
 {
     pid_t pid = ::fork();

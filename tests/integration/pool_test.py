@@ -168,6 +168,20 @@ def test_a_vm_is_never_used_twice(fleet):
         wait_until(lambda: not procs.alive(pid) and not procs.alive(sup), 10, f"a used VM ends: {pid}/{sup}")
 
 
+def test_pool_memory_reported(fleet):
+    """pool ls gives the waiting QEMUs' RSS and their PSS, in which the
+    program and libraries two QEMUs share count half in each."""
+    fleet.pool_start("echo", size=2)
+    fleet.wait_idle("echo", 2)
+    p = fleet.pools()["echo"]
+    check(p["rss_kib_per_vm"] > 1024 and p["pss_kib_per_vm"] > 1024, f"pool ls: {p}")
+    check(p["pss_kib_per_vm"] < p["rss_kib_per_vm"], f"PSS not below RSS with two QEMUs sharing pages: {p}")
+    check(abs(p["pss_kib"] - 2 * p["pss_kib_per_vm"]) <= 1, f"pool ls totals: {p}")
+    table = fleet.vmm("pool", "ls", check_rc=0).stdout.decode()
+    head, row = table.splitlines()[0], table.splitlines()[1]
+    check("RSS" in head and "PSS" in head and row.count("M each") == 2, f"pool ls table: {table!r}")
+
+
 def test_killed_daemon_leaves_nothing(fleet):
     fleet.pool_start("echo", size=2)
     pids = fleet.slot_pids("echo")
@@ -272,6 +286,7 @@ def test_bad_input(fleet):
 if __name__ == "__main__":
     main([test_runtime_programs_warm_as_cold, test_signals_reach_a_pooled_program,
           test_ctrl_z_and_ctrl_c_on_a_terminal, test_closed_stdout_ends_like_sigpipe, test_a_vm_is_never_used_twice,
-          test_killed_daemon_leaves_nothing, test_claim_race, test_stop_leaves_running_programs,
+          test_pool_memory_reported, test_killed_daemon_leaves_nothing, test_claim_race,
+          test_stop_leaves_running_programs,
           test_a_waiting_vm_has_no_boot_deadline, test_other_options_boot_cold, test_linux_warm_as_cold_with_its_own_randomness, test_bad_input],
          lambda t: PoolFleet(), timeout=120)

@@ -27,7 +27,8 @@ Suites (--suite, comma-separated; default: all of them):
               against the plain router's cold start (router-cold-hello). Metrics
               start-to-ready, start-to-exit;
               start-rate: 8 runs of `echo hi`, 2 at a time, warm and cold, in VMs/s;
-              rss-per-vm: one waiting VM's QEMU RSS (MiB). Floors: warm start-to-ready
+              rss-per-vm: one waiting VM's QEMU RSS (MiB); pss-per-vm: its PSS, the
+              pages the pool's QEMUs share split among them (MiB). Floors: warm start-to-ready
               p50 <= 5 ms, and <= 0.25x raw (fleet-vmm's and the router's).
   router      the tiny guest through fleet-router (a private one this run starts:
               --fleet-router, unix socket, no TCP, no mDNS) beside fleet-vmm run and

@@ -12,9 +12,10 @@ DEFINITIONS = {"start-to-ready": "spawn to the guest's first stdout byte",
                "teardown": "stop request sent to process exit (image with 'hold')",
                "throughput": "stdout bytes / spawn to process exit (MB/s, 10^6 bytes)",
                "start-rate": "runs started and ended per second, 2 at a time (VMs/s)",
-               "rss-per-vm": "RSS of one waiting pooled VM's QEMU (MiB)"}
+               "rss-per-vm": "RSS of one waiting pooled VM's QEMU (MiB)",
+               "pss-per-vm": "PSS of one waiting pooled VM's QEMU: pages shared with the pool's others split (MiB)"}
 UNITS = {"start-to-ready": "ms", "start-to-exit": "ms", "teardown": "ms", "throughput": "MB/s",
-         "start-rate": "VMs/s", "rss-per-vm": "MiB"}
+         "start-rate": "VMs/s", "rss-per-vm": "MiB", "pss-per-vm": "MiB"}
 # A folder every user may read, shared read-only (the guest mounts it and enters it).
 SHARE = ("--share", "/usr/share:/work")
 SUITE_NAMES = ("hello", "runtime", "linux", "throughput", "router", "warm", "snapshot", "cold-minimal", "fsh")
@@ -161,7 +162,7 @@ def warm_suite(o, raw_hello):
         BenchPath("router-warm-hello", None, None, {"plain": 0}, o.image, plain, measure_fn=router_warm_measure),
         BenchPath("router-cold-hello", None, None, {"plain": 0}, o.image, plain, measure_fn=router_python_measure),
         raw_hello,
-    ], "raw-hello", ("plain",), ("start-to-ready", "start-to-exit", "start-rate", "rss-per-vm"),
+    ], "raw-hello", ("plain",), ("start-to-ready", "start-to-exit", "start-rate", "rss-per-vm", "pss-per-vm"),
         [Check("max", "start-to-ready", p, 5.0) for p in warm] +
         [Check("ratio", "start-to-ready", p, 0.25) for p in warm],
         o.runs, o.warmup, 0,

@@ -117,7 +117,8 @@ def warm_rate_measure(b, path, kind):
     ensure_pool(b, path.image, want=POOL_SIZE)
     pools = {p["image"]: p for p in json.loads(_vmm(b, "pool", "ls", "--json"))}
     rss = pools[path.image]["rss_kib_per_vm"] / 1024
-    return {"start-rate": _rate(b, path, True), "rss-per-vm": rss}
+    pss = pools[path.image]["pss_kib_per_vm"] / 1024
+    return {"start-rate": _rate(b, path, True), "rss-per-vm": rss, "pss-per-vm": pss}
 
 
 def cold_rate_measure(b, path, kind):

@@ -33,7 +33,8 @@ constexpr const char* pool_usage =
     "COMMAND ...\n\n"
     "Commands:\n"
     "  start [OPTIONS] IMAGE   keep -n VMs of IMAGE booted, waiting for a program\n"
-    "  ls [--json]             the pools: size, idle VMs, their QEMUs' memory (RSS)\n"
+    "  ls [--json]             the pools: size, idle VMs, their QEMUs' memory (RSS, and PSS:\n"
+    "                          shared pages split among the processes sharing them)\n"
     "  stop IMAGE...           end a pool's waiting VMs (VMs running a program go on)\n\n"
     "'fleet-vmm run IMAGE ARGS' takes a waiting VM of IMAGE's pool when its options fit\n"
     "(same memory, vCPUs and accelerator; no --share, --net or -w), else boots one;\n"
@@ -93,14 +94,29 @@ int pool_start(const Context& ctx, const Args& args)
     return rc;
 }
 
-// RSS of the waiting VMs' QEMUs, in KiB.
-std::uint64_t idle_rss_kib(const std::string& dir, const std::vector<std::string>& idle)
+// The waiting VMs' QEMUs' memory, in KiB: RSS, which counts QEMU's
+// program and libraries once in each, and PSS, which shares them out (what
+// the pool costs the host; 0 where /proc does not let us read it).
+struct IdleMemory {
+    std::uint64_t rss_kib = 0, pss_kib = 0;
+};
+IdleMemory idle_memory(const std::string& dir, const std::vector<std::string>& idle)
 {
-    std::uint64_t kib = 0;
+    IdleMemory m;
     for (const auto& slot : idle)
-        if (auto s = read_slot(dir, slot); s && process_alive(s->pid, s->pid_start))
-            kib += proc_info(s->pid).value_or(ProcInfo{}).rss_kib;
-    return kib;
+        if (auto s = read_slot(dir, slot); s && process_alive(s->pid, s->pid_start)) {
+            m.rss_kib += proc_info(s->pid).value_or(ProcInfo{}).rss_kib;
+            m.pss_kib += proc_pss_kib(s->pid).value_or(0);
+        }
+    return m;
+}
+
+// "79M (39M each)"
+std::string mib_total_and_each(std::uint64_t kib, std::size_t n)
+{
+    std::string s = std::to_string(kib / 1024) + "M";
+    if (n > 0) s += " (" + std::to_string(kib / n / 1024) + "M each)";
+    return s;
 }
 
 int pool_ls(const Context& ctx, const Args& args)
@@ -119,29 +135,32 @@ int pool_ls(const Context& ctx, const Args& args)
         auto info = read_pool_info(dir);
         if (!info) continue;
         auto idle = idle_slots(dir);
-        std::uint64_t kib = idle_rss_kib(dir, idle);
+        IdleMemory m = idle_memory(dir, idle);
+        std::size_t n = idle.size();
         arr.push_back({{"image", info->image},
                        {"size", info->size},
-                       {"idle", idle.size()},
+                       {"idle", n},
                        {"memory_mib", info->memory_mib},
                        {"accel", info->accel},
-                       {"rss_kib", kib},
-                       {"rss_kib_per_vm", idle.empty() ? 0 : kib / idle.size()},
+                       {"rss_kib", m.rss_kib},
+                       {"rss_kib_per_vm", n == 0 ? 0 : m.rss_kib / n},
+                       {"pss_kib", m.pss_kib},
+                       {"pss_kib_per_vm", n == 0 ? 0 : m.pss_kib / n},
                        {"pid", info->pid}});
     }
     if (p->vm.count("json")) {
         std::printf("%s\n", arr.dump(2).c_str());
         return 0;
     }
-    std::printf("%-16s %-5s %-5s %-7s %-5s %-12s %s\n", "IMAGE", "SIZE", "IDLE", "MEMORY", "ACCEL", "RSS", "PID");
+    std::printf("%-16s %-5s %-5s %-7s %-5s %-15s %-15s %s\n", "IMAGE", "SIZE", "IDLE", "MEMORY", "ACCEL", "RSS", "PSS",
+                "PID");
     for (const auto& j : arr) {
-        std::string rss = std::to_string(j["rss_kib"].get<std::uint64_t>() / 1024) + "M";
-        if (j["idle"].get<std::size_t>() > 0)
-            rss += " (" + std::to_string(j["rss_kib_per_vm"].get<std::uint64_t>() / 1024) + "M each)";
-        std::printf("%-16s %-5u %-5zu %-7s %-5s %-12s %d\n", j["image"].get<std::string>().c_str(),
-                    j["size"].get<unsigned>(), j["idle"].get<std::size_t>(),
-                    (std::to_string(j["memory_mib"].get<std::uint64_t>()) + "M").c_str(),
-                    j["accel"].get<std::string>().c_str(), rss.c_str(), j["pid"].get<int>());
+        auto n = j["idle"].get<std::size_t>();
+        std::printf("%-16s %-5u %-5zu %-7s %-5s %-15s %-15s %d\n", j["image"].get<std::string>().c_str(),
+                    j["size"].get<unsigned>(), n, (std::to_string(j["memory_mib"].get<std::uint64_t>()) + "M").c_str(),
+                    j["accel"].get<std::string>().c_str(),
+                    mib_total_and_each(j["rss_kib"].get<std::uint64_t>(), n).c_str(),
+                    mib_total_and_each(j["pss_kib"].get<std::uint64_t>(), n).c_str(), j["pid"].get<int>());
     }
     return 0;
 }

@@ -74,6 +74,12 @@ struct ProcInfo {
 };
 std::optional<ProcInfo> proc_info(pid_t pid);
 
+// A process's proportional set size (/proc/PID/smaps_rollup "Pss"), KiB:
+// its private pages, and each page it shares with N processes as 1/N. What
+// one more such process costs, where RSS counts the shared libraries and
+// program text once in each. nullopt: gone, or not ours to read.
+std::optional<std::uint64_t> proc_pss_kib(pid_t pid);
+
 // True if pid is a live (not zombie) process started at start_time. The
 // start time guards against a reused pid. Never kill(pid, 0): a zombie
 // passes that test.
