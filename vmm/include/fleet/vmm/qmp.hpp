@@ -68,7 +68,9 @@ public:
     QmpClient(const QmpClient&) = delete;
     QmpClient& operator=(const QmpClient&) = delete;
 
-    // Queue a command; it is sent once the capabilities are negotiated.
+    // Queue a command. Those asked before QEMU's greeting are sent with the
+    // capabilities negotiation, in the same write (QEMU runs them in order,
+    // after it); those asked later, once the negotiation is answered.
     void execute(const std::string& command, json arguments, Reply reply);
     // Send a command with `fd` attached (SCM_RIGHTS), as QMP's getfd and
     // add-fd take one. Sent at once: it fails if the capabilities are not
@@ -83,7 +85,9 @@ public:
 private:
     void read_more();
     void handle(const QmpMessage& m);
+    static std::string message(std::uint64_t id, const std::string& command, const json& arguments);
     void send(std::uint64_t id, const std::string& command, const json& arguments);
+    void write(std::string text);
     void shut(const Error& e);
 
     Loop& loop_;
