@@ -249,6 +249,11 @@ void Loop::defer(std::function<void()> fn)
     impl_->deferred.push_back(std::move(fn));
 }
 
+void Loop::submit()
+{
+    (void)impl_->submit(0);
+}
+
 void Loop::cancel(OpId id)
 {
     auto it = impl_->ops.find(id);

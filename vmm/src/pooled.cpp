@@ -99,15 +99,6 @@ Result<> Supervisor::adopt_claim(const ClaimRequest& req, std::vector<Fd>& fds)
     if (::lstat(to.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid())
         return fail("claim: VM '" + req.name + "' has no folder of its own in the runtime folder");
     ::prctl(PR_SET_PDEATHSIG, 0);  // no longer the pool's: it ends with its claimant (read_claimant)
-    tell_pool("claimed");
-    for (const char* f : {"qmp.sock", "vmm.log", "kernel.log"})
-        (void)::rename((dir_ + "/" + f).c_str(), (to + "/" + f).c_str());
-    ::unlink((dir_ + "/slot.json").c_str());
-    ::rmdir(dir_.c_str());
-    dir_ = to;
-    if (kernel_log_)
-        if (auto k = RotatingLog::open(dir_ + "/kernel.log", o_.log_max_size, o_.log_backups))
-            kernel_log_ = std::move(*k);
     o_.spec.name = req.name;
     o_.spec.args = req.args;
     o_.spec.env = req.env;
@@ -123,19 +114,49 @@ Result<> Supervisor::adopt_claim(const ClaimRequest& req, std::vector<Fd>& fds)
         for (std::size_t i = 1; i < 4; ++i) claimed_stdio_.push_back(std::move(fds[i]));
         in_fd_ = claimed_stdio_[0].get();
     }
-    if (req.detached) return adopt_detached(fds[0].release());
+    if (req.detached) {
+        take_folder(to);  // its console goes there
+        return adopt_detached(fds[0].release());
+    }
     claimed_stdio_ = std::move(fds);
     in_fd_ = claimed_stdio_[0].get();
     setup_foreground_io();
+    // The block first, handed to the kernel at once: the guest reads it
+    // while the folder and the record are done (~0.15 ms of a warm start).
+    auto delivered = deliver_now();
+    take_folder(to);
     fill_record();
     save();
-    if (auto d = vm_->deliver_exec(o_.spec); !d) return d;
+    if (!delivered) return delivered;
     read_claimant();
     if (o_.forward_stdin)
         read_stdin();
     else
         vm_->close_stdin();
     return {};
+}
+
+// The claimed VM's files move from the pool's slot into the claimant's
+// folder, and the pool hears the VM is gone from it.
+void Supervisor::take_folder(const std::string& to)
+{
+    tell_pool("claimed");
+    for (const char* f : {"qmp.sock", "vmm.log", "kernel.log"})
+        (void)::rename((dir_ + "/" + f).c_str(), (to + "/" + f).c_str());
+    ::unlink((dir_ + "/slot.json").c_str());
+    ::rmdir(dir_.c_str());
+    dir_ = to;
+    if (kernel_log_)
+        if (auto k = RotatingLog::open(dir_ + "/kernel.log", o_.log_max_size, o_.log_backups))
+            kernel_log_ = std::move(*k);
+}
+
+// The program's exec block to the guest, handed to the kernel now.
+Result<> Supervisor::deliver_now()
+{
+    auto d = vm_->deliver_exec(o_.spec);
+    if (d) loop_->submit();
+    return d;
 }
 
 // A detached claim (fleet-router's): from here on as `fleet-vmm start`'s
@@ -150,9 +171,10 @@ Result<> Supervisor::adopt_detached(int ready_fd)
         setup_foreground_io();
     else if (auto s = setup_detached(); !s)
         return s;
+    auto delivered = deliver_now();
     fill_record();
     save();
-    if (auto d = vm_->deliver_exec(o_.spec); !d) return d;
+    if (!delivered) return delivered;
     if (o_.stdio_fds && o_.forward_stdin)
         read_stdin();
     else if (!o_.forward_stdin)

@@ -82,6 +82,8 @@ private:
     void take_claim(Fd conn);
     Result<> adopt_claim(const ClaimRequest& req, std::vector<Fd>& fds);
     Result<> adopt_detached(int ready_fd);
+    void take_folder(const std::string& to);
+    Result<> deliver_now();
     void read_claimant();
     void tell_claimant(const ClaimEvent& e);
     void tell_pool(const std::string& line);

@@ -49,6 +49,10 @@ public:
     OpId timer(std::chrono::milliseconds delay, Done done);
     // Run fn on the next turn of the loop, before waiting for the kernel.
     void defer(std::function<void()> fn);
+    // Hand the operations asked so far to the kernel now, without waiting
+    // for any: a write that starts something (a VM's exec block) goes out
+    // before the caller's bookkeeping, not when the loop next waits.
+    void submit();
 
     // Forget an operation: its callback will not be called. Unknown ids
     // (already completed) are ignored.
