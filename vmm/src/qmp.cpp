@@ -116,11 +116,7 @@ void QmpClient::handle(const QmpMessage& m)
         waiting_[id] = [this](Result<json> r) {
             if (!r) return shut(Error{"QMP: capabilities negotiation failed: " + r.error().message});
             negotiated_ = true;
-            while (!queued_.empty()) {
-                auto [qid, cmd, args] = std::move(queued_.front());
-                queued_.pop_front();
-                send(qid, cmd, args);
-            }
+            if (std::string rest = take_queued(); !rest.empty()) write(std::move(rest));
             if (on_ready_) on_ready_();
         };
         // The commands asked before the greeting go with the negotiation,
@@ -129,13 +125,7 @@ void QmpClient::handle(const QmpMessage& m)
         // thread still builds the machine, and runs them in order once that
         // is done. Sent after the negotiation's answer, they were read only
         // then: ~1.5 ms of a snapshot restore's path (docs/cold-path.md).
-        std::string text = message(id, "qmp_capabilities", json());
-        while (!queued_.empty()) {
-            auto [qid, cmd, args] = std::move(queued_.front());
-            queued_.pop_front();
-            text += message(qid, cmd, args);
-        }
-        write(std::move(text));
+        write(message(id, "qmp_capabilities", json()) + take_queued());
         return;
     }
     if (m.type == T::greeting) return shut(Error{"QMP: unexpected second greeting"});
@@ -155,6 +145,15 @@ std::string QmpClient::message(std::uint64_t id, const std::string& command, con
     json msg = {{"execute", command}, {"id", id}};
     if (!arguments.is_null()) msg["arguments"] = arguments;
     return msg.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+// The queued commands, in order, as one text to write; the queue is empty after.
+std::string QmpClient::take_queued()
+{
+    std::string text;
+    for (auto& [id, command, arguments] : queued_) text += message(id, command, arguments);
+    queued_.clear();
+    return text;
 }
 
 void QmpClient::send(std::uint64_t id, const std::string& command, const json& arguments)

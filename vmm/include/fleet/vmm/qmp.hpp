@@ -86,6 +86,7 @@ private:
     void read_more();
     void handle(const QmpMessage& m);
     static std::string message(std::uint64_t id, const std::string& command, const json& arguments);
+    std::string take_queued();
     void send(std::uint64_t id, const std::string& command, const json& arguments);
     void write(std::string text);
     void shut(const Error& e);
