@@ -55,6 +55,19 @@ std::string read_all(int fd)
     return out;
 }
 
+// Spawn o with its stdout on a pipe; all it printed, once it has ended.
+std::string stdout_of(SpawnOptions o)
+{
+    Pipe out = make_pipe();
+    o.stdout_fd = out.w.get();
+    auto c = spawn(o);
+    REQUIRE(c);
+    out.w.reset();
+    std::string printed = read_all(out.r.get());
+    REQUIRE(reap(*c));
+    return printed;
+}
+
 }  // namespace
 
 TEST_CASE("process: exit codes come back through reap", "[process]")
@@ -167,16 +180,10 @@ TEST_CASE("process: env sets variables in the child, replacing the inherited one
 {
     ::setenv("FLEET_SPAWN_TEST_A", "inherited", 1);
     ::setenv("FLEET_SPAWN_TEST_B", "kept", 1);
-    Pipe out = make_pipe();
     SpawnOptions o;
     o.argv = {"/bin/sh", "-c", "env | grep '^FLEET_SPAWN_TEST_' | sort | tr '\\n' ' '"};
-    o.stdout_fd = out.w.get();
     o.env = {"FLEET_SPAWN_TEST_A=set", "FLEET_SPAWN_TEST_C=new"};
-    auto c = spawn(o);
-    REQUIRE(c);
-    out.w.reset();
-    std::string got = read_all(out.r.get());
-    REQUIRE(reap(*c));
+    std::string got = stdout_of(o);
     CHECK(got == "FLEET_SPAWN_TEST_A=set FLEET_SPAWN_TEST_B=kept FLEET_SPAWN_TEST_C=new ");
     ::unsetenv("FLEET_SPAWN_TEST_A");
     ::unsetenv("FLEET_SPAWN_TEST_B");
@@ -333,16 +340,10 @@ TEST_CASE("process: run_as drops to a user with no capabilities", "[process][roo
         WARN("skipped: dropping to another user needs root");
         return;
     }
-    Pipe out = make_pipe();
     SpawnOptions o;
     o.argv = {"/bin/cat", "/proc/self/status"};
-    o.stdout_fd = out.w.get();
     o.run_as = SpawnOptions::Credentials{65534, 65534, {}};
-    auto c = spawn(o);
-    REQUIRE(c);
-    out.w.reset();
-    std::string status = read_all(out.r.get());
-    REQUIRE(reap(*c));
+    std::string status = stdout_of(o);
     CHECK(contains(status, "Uid:\t65534\t65534\t65534\t65534"));
     CHECK(contains(status, "Gid:\t65534\t65534\t65534\t65534"));
     CHECK((contains(status, "Groups:\t\n") || contains(status, "Groups:\t \n")));
@@ -361,18 +362,12 @@ TEST_CASE("process: run_as keeps the parent-death signal", "[process][root]")
         WARN("skipped: dropping to another user needs root");
         return;
     }
-    Pipe out = make_pipe();
     SpawnOptions o;
     o.argv = {"/usr/bin/python3", "-c",
               "import ctypes; v = ctypes.c_int(); ctypes.CDLL(None).prctl(2, ctypes.byref(v)); print(v.value)"};
-    o.stdout_fd = out.w.get();
     o.parent_death_signal = SIGKILL;
     o.run_as = SpawnOptions::Credentials{65534, 65534, {}};
-    auto c = spawn(o);
-    REQUIRE(c);
-    out.w.reset();
-    std::string printed = read_all(out.r.get());
-    REQUIRE(reap(*c));
+    std::string printed = stdout_of(o);
     CHECK(printed == std::to_string(SIGKILL) + "\n");
 }
 
@@ -385,20 +380,14 @@ TEST_CASE("process: mount_view shows the child only what it was given", "[proces
         WARN("skipped: a mount namespace needs root");
         return;
     }
-    Pipe out = make_pipe();
     SpawnOptions o;
     o.argv = {"/bin/sh", "-c",
               "ls -a /; test -e /root || echo no-root; test -e /home || echo no-home; "
               "echo x > /usr/fleet-probe 2>/dev/null || echo usr-read-only; "
               "echo x > /dev/null && echo null-works; pwd"};
-    o.stdout_fd = out.w.get();
     o.run_as = SpawnOptions::Credentials{65534, 65534, {}};
     o.mount_view = SpawnOptions::MountView{{"/usr", "/bin", "/lib", "/lib64", "/no/such/folder"}, {"/dev/null"}};
-    auto c = spawn(o);
-    REQUIRE(c);
-    out.w.reset();
-    std::string seen = read_all(out.r.get());
-    REQUIRE(reap(*c));
+    std::string seen = stdout_of(o);
     CHECK(seen == ".\n..\nbin\ndev\nlib\nlib64\nproc\nusr\nno-root\nno-home\nusr-read-only\nnull-works\n/\n");
     std::ifstream mine("/proc/self/mountinfo");
     std::stringstream text;
