@@ -4,6 +4,7 @@
 
 #include <fleet/base/socket.hpp>
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -60,4 +61,46 @@ TEST_CASE("try_connect_unix: nobody listening", "[socket]")
     auto c = try_connect_unix(tmp / "none.sock", "nothing");
     REQUIRE_FALSE(c);
     CHECK(c.error().sys_errno == ENOENT);
+}
+
+TEST_CASE("recv_with_fds: exact bytes, the fds that ride on them, bounded", "[socket]")
+{
+    int sv[2];
+    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+    Fd a(sv[0]), b(sv[1]);
+    int p[2];
+    REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
+    Fd rd(p[0]), wr(p[1]);
+    REQUIRE(send_with_fds(a.get(), "hello", {wr.get()}));
+    std::vector<Fd> fds;
+    auto head = recv_with_fds(b.get(), 2, fds, 1, std::chrono::milliseconds(1000));
+    REQUIRE(head);
+    CHECK(*head == "he");
+    REQUIRE(fds.size() == 1);
+    auto rest = recv_with_fds(b.get(), 3, fds, 1, std::chrono::milliseconds(1000));
+    REQUIRE(rest);
+    CHECK(*rest == "llo");
+    REQUIRE(::write(fds[0].get(), "x", 1) == 1);  // a working copy of the pipe's write end
+    char c = 0;
+    REQUIRE(::read(rd.get(), &c, 1) == 1);
+    CHECK(c == 'x');
+
+    // Nothing more: a timeout, told apart by its errno.
+    auto none = recv_with_fds(b.get(), 1, fds, 1, std::chrono::milliseconds(20));
+    REQUIRE_FALSE(none);
+    CHECK(none.error().sys_errno == ETIMEDOUT);
+
+    // An fd where none may come: refused, and not left open here.
+    REQUIRE(send_with_fds(a.get(), "y", {wr.get()}));
+    std::vector<Fd> refused;
+    CHECK_FALSE(recv_with_fds(b.get(), 1, refused, 0, std::chrono::milliseconds(1000)));
+    wr.reset();
+    fds.clear();
+    refused.clear();
+    char buf[1];
+    CHECK(::read(rd.get(), buf, 1) == 0);  // every write end is closed: end of file
+
+    // The other end gone.
+    a.reset();
+    CHECK_FALSE(recv_with_fds(b.get(), 1, fds, 0, std::chrono::milliseconds(1000)));
 }

@@ -5,6 +5,7 @@
 #include "fixture.hpp"
 #include "libvirt/dispatch.hpp"  // private: router/src
 
+#include <fleet/base/socket.hpp>
 #include <fleet/router/libvirt.hpp>
 #include <fleet/router/server.hpp>
 #include <fleet/vmm/claim.hpp>
@@ -330,7 +331,7 @@ TEST_CASE("libvirt: FLEET_NET_ATTACH hands the tap over after its reply; its ref
         return available() >= static_cast<int>(length) + 1;
     });
     std::vector<Fd> fds;
-    auto bytes = vmm::recv_with_fds(c.fd.get(), length, fds, 0, std::chrono::seconds(5));
+    auto bytes = recv_with_fds(c.fd.get(), length, fds, 0, std::chrono::seconds(5));
     REQUIRE(bytes);
     auto p = decode_packet(*bytes);
     REQUIRE(p);
@@ -339,7 +340,7 @@ TEST_CASE("libvirt: FLEET_NET_ATTACH hands the tap over after its reply; its ref
     REQUIRE(ret);
     CHECK(ret->nfds == 1);
     CHECK(ret->body == FleetNetAttachRet{"fl0e0000000001", "0e:00:00:00:00:01", "10.77.0.2/24", "10.77.0.1"});
-    REQUIRE(vmm::recv_with_fds(c.fd.get(), 1, fds, 1, std::chrono::seconds(5)));
+    REQUIRE(recv_with_fds(c.fd.get(), 1, fds, 1, std::chrono::seconds(5)));
     REQUIRE(fds.size() == 1);
     CHECK(asked == std::vector<std::pair<std::string, bool>>{{"web", true}});
     // It is the launcher's tap: what goes in comes out of the pipe.

@@ -3,6 +3,7 @@
 // status is the program's, its signals reach the program, Ctrl-Z stops it.
 #include "pool.hpp"
 
+#include <fleet/base/socket.hpp>
 #include <fleet/base/terminal.hpp>
 #include <fleet/vmm/claim.hpp>
 #include <fleet/vmm/pool.hpp>

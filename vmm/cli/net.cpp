@@ -50,13 +50,13 @@ public:
             wire::remote_program, wire::protocol_version, wire::to_int(proc), wire::MessageType::call, serial,
             wire::Status::ok};
         for (;;) {
-            auto head = vmm::recv_with_fds(sock_, wire::length_word_size, fds_, 0, timeout);
+            auto head = recv_with_fds(sock_, wire::length_word_size, fds_, 0, timeout);
             if (!head) return std::unexpected(head.error());
             wire::XdrReader word(*head);
             auto length = wire::check_length(*word.u32());
             if (!length) return std::unexpected(length.error());
             if (*length > max_packet) return fail("a packet of " + std::to_string(*length) + " bytes");
-            auto rest = vmm::recv_with_fds(sock_, *length - wire::length_word_size, fds_, 0, timeout);
+            auto rest = recv_with_fds(sock_, *length - wire::length_word_size, fds_, 0, timeout);
             if (!rest) return std::unexpected(rest.error());
             auto p = wire::decode_packet(*head + *rest);
             if (!p) return std::unexpected(p.error());
@@ -69,7 +69,7 @@ public:
     {
         std::vector<Fd> fds;
         for (std::uint32_t i = 0; i < n; ++i) {
-            auto byte = vmm::recv_with_fds(sock_, 1, fds, i + 1, timeout);
+            auto byte = recv_with_fds(sock_, 1, fds, i + 1, timeout);
             if (!byte) return std::unexpected(byte.error());
         }
         if (fds.size() != n)

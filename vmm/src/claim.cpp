@@ -7,8 +7,6 @@
 
 #include <fleet/abi/guest.h>
 
-#include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -181,73 +179,6 @@ Result<ClaimSignal> parse_signal_line(std::string_view line)
     auto value = number(word(line), -1, 0x7fffffff);
     if (!sig || !value || !line.empty()) return fail("claim: a bad signal line");
     return ClaimSignal{*sig, *value};
-}
-
-Result<> send_with_fds(int sock, std::string_view bytes, const std::vector<int>& fds)
-{
-    char control[CMSG_SPACE(sizeof(int) * 4)] = {};
-    if (fds.size() > 4 || bytes.empty()) return fail("claim: bad send");
-    iovec iov{const_cast<char*>(bytes.data()), 1};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-    std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
-    ssize_t n;
-    do n = ::sendmsg(sock, &msg, MSG_NOSIGNAL);
-    while (n < 0 && errno == EINTR);
-    if (n != 1) return fail_errno("cannot send the claim");
-    bytes.remove_prefix(1);
-    while (!bytes.empty()) {
-        n = ::send(sock, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return fail_errno("cannot send the claim");
-        bytes.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return {};
-}
-
-Result<std::string> recv_with_fds(int sock, std::size_t n, std::vector<Fd>& fds, std::size_t max_fds,
-                                  std::chrono::milliseconds timeout)
-{
-    using clock = std::chrono::steady_clock;
-    auto deadline = clock::now() + timeout;
-    std::string out(n, '\0');
-    std::size_t got = 0;
-    while (got < n) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count();
-        pollfd p{sock, POLLIN, 0};
-        if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) == 0) return fail("timed out");
-        char control[CMSG_SPACE(sizeof(int) * 4)] = {};
-        iovec iov{out.data() + got, n - got};
-        msghdr msg{};
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = control;
-        msg.msg_controllen = sizeof control;
-        ssize_t k = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-        if (k < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-        if (k < 0) return fail_errno("cannot read");
-        for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-            std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-            for (std::size_t i = 0; i < count; ++i) {
-                int fd;
-                std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-                fds.emplace_back(fd);  // owned (and closed) even when over the limit
-            }
-        }
-        if (fds.size() > max_fds) return fail("too many fds");
-        if (msg.msg_flags & MSG_CTRUNC) return fail("fds cut off");
-        if (k == 0) return fail("the other end went away");
-        got += static_cast<std::size_t>(k);
-    }
-    return out;
 }
 
 }  // namespace fleet::vmm

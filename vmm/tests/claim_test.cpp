@@ -1,5 +1,6 @@
 // The claim socket's messages: requests round-trip, bad bytes are refused,
 // fds travel with the request.
+#include <fleet/base/socket.hpp>
 #include <fleet/test/support.hpp>
 #include <fleet/vmm/claim.hpp>
 

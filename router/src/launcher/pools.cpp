@@ -280,7 +280,7 @@ std::optional<ClaimedVm> WarmPools::claim(const vmm::SupervisorOptions& o, const
         ::setsockopt(sock->get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
         std::vector<int> fds{ready_w.get()};
         fds.insert(fds.end(), stdio.begin(), stdio.end());
-        if (auto s = vmm::send_with_fds(sock->get(), *bytes, fds); !s) continue;
+        if (auto s = send_with_fds(sock->get(), *bytes, fds); !s) continue;
         return ClaimedVm{peer->pid, std::move(*pidfd), std::move(ready)};
     }
     return std::nullopt;

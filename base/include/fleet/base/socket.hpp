@@ -8,8 +8,10 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace fleet {
@@ -40,5 +42,14 @@ struct PeerCredentials {
     [[nodiscard]] bool in_group(gid_t g) const;
 };
 Result<PeerCredentials> peer_credentials(int fd);
+
+// Send bytes with fds attached to their first byte, then the rest (blocking).
+Result<> send_with_fds(int sock, std::string_view bytes, const std::vector<int>& fds);
+// Read exactly n bytes (blocking, at most `timeout` in all), collecting up
+// to `max_fds` fds that ride on them (close-on-exec). A timeout is an error
+// with sys_errno ETIMEDOUT; more fds than max_fds (all are closed), an
+// error.
+Result<std::string> recv_with_fds(int sock, std::size_t n, std::vector<Fd>& fds, std::size_t max_fds,
+                                  std::chrono::milliseconds timeout);
 
 }  // namespace fleet

@@ -88,11 +88,4 @@ struct ClaimSignal {
 std::string format_signal(const ClaimSignal& s);
 Result<ClaimSignal> parse_signal_line(std::string_view line);
 
-// Send bytes with fds attached to their first byte, then the rest (blocking).
-Result<> send_with_fds(int sock, std::string_view bytes, const std::vector<int>& fds);
-// Read exactly n bytes (blocking, at most `timeout` in all), collecting up
-// to `max_fds` fds that ride on them (close-on-exec).
-Result<std::string> recv_with_fds(int sock, std::size_t n, std::vector<Fd>& fds, std::size_t max_fds,
-                                  std::chrono::milliseconds timeout);
-
 }  // namespace fleet::vmm
