@@ -89,6 +89,18 @@ Result<PeerCredentials> peer_credentials(int fd)
     return p;
 }
 
+Result<bool> wait_fd(int fd, short events, std::chrono::steady_clock::time_point deadline)
+{
+    for (;;) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) return false;
+        pollfd p{fd, events, 0};
+        int n = ::poll(&p, 1, static_cast<int>(left.count()));
+        if (n > 0) return true;
+        if (n < 0 && errno != EINTR) return fail("poll", errno);
+    }
+}
+
 Result<> send_with_fds(int sock, std::string_view bytes, const std::vector<int>& fds)
 {
     char control[CMSG_SPACE(sizeof(int) * 4)] = {};
@@ -126,9 +138,9 @@ Result<std::string> recv_with_fds(int sock, std::size_t n, std::vector<Fd>& fds,
     std::string out(n, '\0');
     std::size_t got = 0;
     while (got < n) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count();
-        pollfd p{sock, POLLIN, 0};
-        if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) == 0) return fail("timed out", ETIMEDOUT);
+        auto ready = wait_fd(sock, POLLIN, deadline);
+        if (!ready) return std::unexpected(ready.error());
+        if (!*ready) return fail("timed out", ETIMEDOUT);
         char control[CMSG_SPACE(sizeof(int) * 4)] = {};
         iovec iov{out.data() + got, n - got};
         msghdr msg{};

@@ -4,19 +4,13 @@
 #include <fleet/base/socket.hpp>
 #include <fleet/netfilter/identity.hpp>
 #include <fleet/netfilter/links.hpp>
-#include <fleet/vmm/claim.hpp>
 #include <fleet/vmm/net.hpp>
-#include <fleet/wire/client.hpp>
-#include <fleet/wire/connect_messages.hpp>
+#include <fleet/wire/blocking_client.hpp>
 #include <fleet/wire/domain_messages.hpp>
-#include <fleet/wire/message.hpp>
-#include <fleet/wire/packet.hpp>
-#include <fleet/wire/xdr.hpp>
 
 #include <nlohmann/json.hpp>
 
 #include <signal.h>
-#include <sys/socket.h>
 
 #include <cerrno>
 #include <chrono>
@@ -28,72 +22,6 @@ namespace po = boost::program_options;
 
 namespace {
 
-// Calls to the router over its local socket, one at a time, blocking.
-class RouterCalls {
-public:
-    static constexpr std::chrono::milliseconds timeout{10000};
-    // Far more than any reply here; the router never sends more unasked.
-    static constexpr std::uint32_t max_packet = 1u << 20;
-
-    explicit RouterCalls(int sock) : sock_(sock) {}
-
-    // The answer to one call; whatever else comes meanwhile (a keepalive)
-    // is passed over. Fds that come with the answer's bytes are refused.
-    template <class Args>
-    Result<wire::Packet> call(wire::RemoteProc proc, const Args& args)
-    {
-        const std::uint32_t serial = serial_++;
-        auto bytes = wire::encode_call(proc, serial, args);
-        if (!bytes) return std::unexpected(bytes.error());
-        if (auto s = send_all(*bytes); !s) return std::unexpected(s.error());
-        const wire::Header sent{
-            wire::remote_program, wire::protocol_version, wire::to_int(proc), wire::MessageType::call, serial,
-            wire::Status::ok};
-        for (;;) {
-            auto head = recv_with_fds(sock_, wire::length_word_size, fds_, 0, timeout);
-            if (!head) return std::unexpected(head.error());
-            wire::XdrReader word(*head);
-            auto length = wire::check_length(*word.u32());
-            if (!length) return std::unexpected(length.error());
-            if (*length > max_packet) return fail("a packet of " + std::to_string(*length) + " bytes");
-            auto rest = recv_with_fds(sock_, *length - wire::length_word_size, fds_, 0, timeout);
-            if (!rest) return std::unexpected(rest.error());
-            auto p = wire::decode_packet(*head + *rest);
-            if (!p) return std::unexpected(p.error());
-            if (wire::answers(sent, p->header)) return p;
-        }
-    }
-
-    // The n fds that follow a REPLY_WITH_FDS, one byte each.
-    Result<std::vector<Fd>> take_fds(std::uint32_t n)
-    {
-        std::vector<Fd> fds;
-        for (std::uint32_t i = 0; i < n; ++i) {
-            auto byte = recv_with_fds(sock_, 1, fds, i + 1, timeout);
-            if (!byte) return std::unexpected(byte.error());
-        }
-        if (fds.size() != n)
-            return fail("the router sent " + std::to_string(fds.size()) + " of " + std::to_string(n) + " fds");
-        return fds;
-    }
-
-private:
-    Result<> send_all(std::string_view bytes)
-    {
-        while (!bytes.empty()) {
-            ssize_t n = ::send(sock_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) return fail_errno("cannot send to the router");
-            bytes.remove_prefix(static_cast<std::size_t>(n));
-        }
-        return {};
-    }
-
-    int sock_;
-    std::uint32_t serial_ = 1;
-    std::vector<Fd> fds_;  // none expected: any that come are closed
-};
-
 // The router's tap for spec.name (FLEET_NET_ATTACH): MAC, address and
 // gateway are the router's; the VM is in its firewall while the tap lives.
 Result<> attach_through_router(const std::string& runtime_dir, bool outbound, vmm::VmSpec& spec)
@@ -101,25 +29,15 @@ Result<> attach_through_router(const std::string& runtime_dir, bool outbound, vm
     const std::string path = runtime_dir + "/libvirt-sock";
     auto sock = connect_unix(path, "fleet-router at " + path);
     if (!sock) return std::unexpected(sock.error());
-    RouterCalls router(sock->get());
-    auto auth = router.call(wire::RemoteProc::auth_list, wire::Void{});
-    auto types = auth ? wire::decode_reply<wire::AuthListRet>(*auth) : std::unexpected(auth.error());
-    if (!types) return fail("fleet-router at " + path + ": " + types.error().message);
-    bool none = false;
-    for (auto t : types->types) none = none || t == 0;
-    if (!none) return fail("fleet-router at " + path + " asks for an authentication fleet-vmm does not do");
-    auto open = router.call(wire::RemoteProc::connect_open, wire::ConnectOpenArgs{"fleet:///system", 0});
-    auto opened = open ? wire::decode_reply<wire::Void>(*open) : std::unexpected(open.error());
-    if (!opened) return fail("fleet-router at " + path + " refused the connection: " + opened.error().message);
+    wire::BlockingClient router(std::move(*sock), std::chrono::seconds(10));
+    if (auto o = router.open("fleet:///system", false, "fleet-vmm"); !o)
+        return fail("fleet-router at " + path + ": " + o.error().what());
     const wire::FleetNetAttachArgs args{spec.name, outbound ? wire::net_attach_outbound : 0u};
-    auto reply = router.call(wire::RemoteProc::fleet_net_attach, args);
-    auto attached =
-        reply ? wire::decode_reply_with_fds<wire::FleetNetAttachRet>(*reply) : std::unexpected(reply.error());
+    auto attached = router.call_with_fds<wire::FleetNetAttachRet>(wire::RemoteProc::fleet_net_attach, args);
     if (!attached) return fail("the router gave no tap: " + attached.error().message);
     auto fds = router.take_fds(attached->nfds);
     if (!fds) return fail("the router's tap did not come: " + fds.error().message);
     if (fds->size() != 1) return fail("the router sent " + std::to_string(fds->size()) + " fds for one tap");
-    (void)router.call(wire::RemoteProc::connect_close, wire::Void{});
     const auto& r = attached->body;
     spec.nets.push_back(vmm::NetInterface{
         .tap_fd = (*fds)[0].release(), .tap_name = r.tap, .mac = r.mac, .ipv4 = r.ipv4, .gateway = r.gateway});

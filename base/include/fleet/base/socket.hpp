@@ -43,6 +43,10 @@ struct PeerCredentials {
 };
 Result<PeerCredentials> peer_credentials(int fd);
 
+// poll(2) fd for `events` until the deadline, through EINTR: true once
+// ready, false at the deadline.
+Result<bool> wait_fd(int fd, short events, std::chrono::steady_clock::time_point deadline);
+
 // Send bytes with fds attached to their first byte, then the rest (blocking).
 Result<> send_with_fds(int sock, std::string_view bytes, const std::vector<int>& fds);
 // Read exactly n bytes (blocking, at most `timeout` in all), collecting up
