@@ -12,6 +12,7 @@ the mDNS test, where it is the private bus), so the host's avahi-daemon,
 if it has one, is never asked.
 """
 import os
+import shutil
 import subprocess
 import sys
 
@@ -85,6 +86,17 @@ def test_ps_through_fleet_uri_and_connect(router):
         check(rows.get("web", ("",))[1:] == ("running", "hello"), f"{how}: ps -a: {r.stdout!r}")
         check(rows["web"][0].isdigit(), f"{how}: no id for a running domain: {r.stdout!r}")
         print(f"  {how}: {r.stdout.splitlines()[1]}")
+    # The router's certificate is checked: with a CA that did not sign it,
+    # fsh refuses in one line; ?no_verify=1 skips that check (and only it).
+    other = os.path.join(router.root, "other-ca-pki")
+    os.makedirs(other, exist_ok=True)
+    for name, source in (("cacert.pem", "other-cacert.pem"), ("clientcert.pem", "clientcert.pem"),
+                         ("clientkey.pem", "clientkey.pem")):
+        shutil.copy(os.path.join(PKI, source), os.path.join(other, name))
+    untrusted = f"qemu+tls://127.0.0.1:{router.info['tls_port']}/system?pkipath={other}"
+    one_line_error(fsh(router, "--connect", untrusted, "-c", "ps -a"), "certificate")
+    r = fsh(router, "--connect", untrusted + "&no_verify=1", "-c", "ps -a")
+    check(r.returncode == 0 and "web" in ps_rows(r.stdout), f"no_verify=1: {r.returncode} {r.stderr!r}")
     # `--connect` wins over FLEET_URI; `router` names the one in use.
     r = fsh(router, "--connect", router.uri_ro, "-c", "router", env={"FLEET_URI": router.uri_unix})
     check(r.returncode == 0 and router.uri_ro in r.stdout and "read-only" in r.stdout, f"router: {r!r}")

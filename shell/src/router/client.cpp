@@ -66,7 +66,7 @@ Result<std::unique_ptr<RouterClient>> RouterClient::connect(const RouterUri& uri
     auto open_at = [&](Fd fd, bool read_only) -> Result<std::unique_ptr<RouterClient>> {
         std::unique_ptr<RouterClient> client(new RouterClient(std::move(fd), timeout));
         if (uri.transport == RouterTransport::tls)
-            if (auto ok = client->start_tls(uri.pkipath, uri.no_verify ? "" : uri.host); !ok)
+            if (auto ok = client->start_tls(uri.pkipath, uri.host, !uri.no_verify); !ok)
                 return std::unexpected(ok.error());
         if (auto ok = client->open(uri.open_name(), read_only, "fsh"); !ok) return std::unexpected(ok.error());
         return client;

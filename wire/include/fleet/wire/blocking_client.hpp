@@ -62,10 +62,11 @@ public:
     BlockingClient(const BlockingClient&) = delete;
     BlockingClient& operator=(const BlockingClient&) = delete;
 
-    // libvirt's TLS handshake. `host`: the name the server's certificate
-    // must carry; "" skips the check of the server's certificate. Defined
-    // in libfleet-wire (wire_dep), not in the codec alone.
-    Result<> start_tls(const std::string& pkipath, const std::string& host);
+    // libvirt's TLS handshake. With `verify`, the server's certificate must
+    // chain to the CA and carry `host`; without, it is not checked (a
+    // URI's no_verify=1). Defined in libfleet-wire (wire_dep), not in the
+    // codec alone.
+    Result<> start_tls(const std::string& pkipath, const std::string& host, bool verify);
     // AUTH_LIST (auth none only; `self` names this program in the error)
     // and CONNECT_OPEN of `name`.
     Result<> open(const std::string& name, bool read_only, std::string_view self);
