@@ -27,6 +27,20 @@ Result<Fd> open_pidfd(pid_t pid)
     return Fd(fd);
 }
 
+Result<Fd> pin_process(pid_t pid, std::uint64_t start_time)
+{
+    if (pid <= 0) return fail("no process " + std::to_string(pid));
+    auto fd = open_pidfd(pid);
+    if (!fd) return fd;
+    if (!process_alive(pid, start_time)) return fail("process " + std::to_string(pid) + " is gone", ESRCH);
+    return fd;
+}
+
+int send_signal(int pidfd, int sig)
+{
+    return ::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0) == 0 ? 0 : errno;
+}
+
 int queue_signal(int pidfd, int sig, int value)
 {
     siginfo_t info{};

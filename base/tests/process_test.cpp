@@ -332,6 +332,52 @@ TEST_CASE("process: open_pidfd", "[process]")
     CHECK(none.error().sys_errno == ESRCH);
 }
 
+TEST_CASE("process: pin_process holds the process a record names, or refuses", "[process]")
+{
+    Pipe go = make_pipe();
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        go.w.reset();
+        char c;
+        (void)!::read(go.r.get(), &c, 1);
+        ::_exit(0);
+    }
+    auto info = proc_info(pid);
+    REQUIRE(info);
+    // Another start time: another process that had the number.
+    auto other = pin_process(pid, info->start_time + 1);
+    REQUIRE_FALSE(other);
+    CHECK(other.error().sys_errno == ESRCH);
+    CHECK_FALSE(pin_process(0, 0));
+    auto pinned = pin_process(pid, info->start_time);
+    REQUIRE(pinned);
+    go.w.reset();
+    REQUIRE(::waitpid(pid, nullptr, 0) == pid);
+    // Ended and reaped: its number is free, and the pidfd reaches nobody.
+    CHECK(send_signal(pinned->get(), SIGTERM) == ESRCH);
+    CHECK_FALSE(pin_process(pid, info->start_time));
+}
+
+TEST_CASE("process: send_signal through a pidfd", "[process]")
+{
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        ::pause();
+        ::_exit(0);
+    }
+    auto info = proc_info(pid);
+    REQUIRE(info);
+    auto pinned = pin_process(pid, info->start_time);
+    REQUIRE(pinned);
+    CHECK(send_signal(pinned->get(), SIGKILL) == 0);
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    CHECK(WIFSIGNALED(status));
+    CHECK(WTERMSIG(status) == SIGKILL);
+}
+
 // run_as: the program runs as that user with no group, no capability
 // anywhere and no_new_privs (QEMU under a root router; docs/SECURITY.md).
 TEST_CASE("process: run_as drops to a user with no capabilities", "[process][root]")

@@ -4,6 +4,7 @@
 
 #include <fleet/base/fd.hpp>
 #include <fleet/base/file.hpp>
+#include <fleet/base/process.hpp>
 #include <fleet/vmm/store.hpp>
 
 #include <nlohmann/json.hpp>
@@ -127,8 +128,18 @@ int reload_command(int argc, char** argv)
         return 1;
     }
     const long before = read_status(runtime_dir).value_or(Status{}).generation;
-    if (::kill(*pid, SIGHUP) != 0) {
-        std::fprintf(stderr, "fleet-router reload: cannot signal pid %d: %s\n", *pid, std::strerror(errno));
+    // Through a pidfd opened before the lock is read again: the process
+    // signalled is the one holding router.lock, never whoever got the pid
+    // of a router that ended meanwhile.
+    auto pidfd = open_pidfd(*pid);
+    auto again = router_pid(runtime_dir);
+    if (!pidfd || !again || *again != *pid) {
+        std::fprintf(stderr, "fleet-router reload: the router of %s ended or changed while it was being signalled\n",
+                     runtime_dir.c_str());
+        return 1;
+    }
+    if (int e = send_signal(pidfd->get(), SIGHUP); e != 0) {
+        std::fprintf(stderr, "fleet-router reload: cannot signal pid %d: %s\n", *pid, std::strerror(e));
         return 1;
     }
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(a.timeout);

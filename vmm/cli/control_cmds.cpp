@@ -45,16 +45,23 @@ using namespace fleet::vmm;
 
 namespace {
 
-bool wait_exit(pid_t pid, std::uint64_t start, int timeout_ms)
+// Wait (up to timeout_ms; -1: for ever) until the process a pidfd holds
+// has ended; true once it has.
+bool wait_exit(int pidfd, int timeout_ms)
 {
-    auto fd = open_pidfd(pid);
-    if (!fd) return true;                         // already gone
-    if (!process_alive(pid, start)) return true;  // reused pid, or a zombie
-    pollfd p{fd->get(), POLLIN, 0};
+    pollfd p{pidfd, POLLIN, 0};
     int r;
     do r = ::poll(&p, 1, timeout_ms);
     while (r < 0 && errno == EINTR);
     return r > 0;
+}
+
+// The same for a process known by pid and start time: true at once if it
+// is already gone.
+bool wait_exit(pid_t pid, std::uint64_t start, int timeout_ms)
+{
+    auto fd = pin_process(pid, start);
+    return !fd || wait_exit(fd->get(), timeout_ms);
 }
 
 // The running VM's record, or an error saying it is not running.
@@ -66,19 +73,21 @@ Result<VmRecord> running(const Store& store, const std::string& name)
     return r;
 }
 
-// Whether the record's supervisor pid is a live supervisor of ours: our
-// uid, the start time the record says (a reused pid differs), and a fleet
-// program (fleet-vmm, fleet-router's supervisors, fsh). A forged or stale
-// record never gets another process signalled.
-Result<> check_supervisor(const VmRecord& r)
+// The record's supervisor, pinned (base pin_process), if it is a live
+// supervisor of ours: our uid, the start time the record says (a reused
+// pid differs), and a fleet program (fleet-vmm, fleet-router's
+// supervisors, fsh). A forged or stale record never gets another process
+// signalled: every signal goes through the pidfd checked here.
+Result<Fd> supervisor_of(const VmRecord& r)
 {
     auto refuse = [&r](const std::string& why) {
         return fail("VM '" + r.name + "': its record names pid " + std::to_string(r.supervisor_pid) + ", " + why +
                     "; not signalling it");
     };
+    auto pinned = pin_process(r.supervisor_pid, r.supervisor_start);
+    if (!pinned) return refuse("which is gone");
     auto owner = proc_info(r.supervisor_pid);
-    if (!owner || !process_alive(r.supervisor_pid, r.supervisor_start)) return refuse("which is gone");
-    if (owner->uid != ::geteuid()) return refuse("which is not yours");
+    if (!owner || owner->uid != ::geteuid()) return refuse("which is not yours");
     char exe[4096];
     ssize_t n = ::readlink(("/proc/" + std::to_string(r.supervisor_pid) + "/exe").c_str(), exe, sizeof exe - 1);
     std::string path(exe, n > 0 ? static_cast<std::size_t>(n) : 0);
@@ -86,7 +95,9 @@ Result<> check_supervisor(const VmRecord& r)
     std::string base = path.substr(path.rfind('/') + 1);
     if (base != "fleet-vmm" && base != "fleet-router" && base != "fsh")
         return refuse("which is not a fleet supervisor");
-    return {};
+    // Still the process pinned (the checks read /proc by pid).
+    if (!process_alive(r.supervisor_pid, r.supervisor_start)) return refuse("which is gone");
+    return pinned;
 }
 
 // Ask the supervisor to stop (SIGTERM with the deadline) or kill (SIGUSR1)
@@ -95,19 +106,18 @@ Result<VmRecord> end_vm(const Store& store, const VmRecord& r, bool kill, int de
 {
     // A record names the pid to signal: it must be our own supervisor, not
     // any process a damaged or planted record points at.
-    if (auto ours = check_supervisor(r); !ours) {
-        if (process_alive(r.supervisor_pid, r.supervisor_start)) return std::unexpected(ours.error());
+    auto sup = supervisor_of(r);
+    if (!sup) {
+        if (process_alive(r.supervisor_pid, r.supervisor_start)) return std::unexpected(sup.error());
         return store.inspect(r.name);  // gone: the store settles the record
     }
-    sigval v{};
-    v.sival_int = deadline_ms;
-    if (::sigqueue(r.supervisor_pid, kill ? SIGUSR1 : SIGTERM, v) != 0 && errno != ESRCH)
-        return fail_errno("cannot signal the supervisor of VM '" + r.name + "'");
-    if (!wait_exit(r.supervisor_pid, r.supervisor_start, deadline_ms + 5000)) {
+    if (int e = queue_signal(sup->get(), kill ? SIGUSR1 : SIGTERM, deadline_ms); e != 0 && e != ESRCH)
+        return fail("cannot signal the supervisor of VM '" + r.name + "'", e);
+    if (!wait_exit(sup->get(), deadline_ms + 5000)) {
         // The supervisor did not manage: take the VM down directly.
-        if (process_alive(r.pid, r.pid_start)) ::kill(r.pid, SIGKILL);
-        ::kill(r.supervisor_pid, SIGKILL);
-        wait_exit(r.supervisor_pid, r.supervisor_start, 5000);
+        if (auto qemu = pin_process(r.pid, r.pid_start)) send_signal(qemu->get(), SIGKILL);
+        send_signal(sup->get(), SIGKILL);
+        wait_exit(sup->get(), 5000);
     }
     if (r.auto_remove) {
         VmRecord gone = r;
@@ -123,11 +133,12 @@ Result<VmRecord> end_vm(const Store& store, const VmRecord& r, bool kill, int de
 Result<> signal_program(const VmRecord& r, int sig)
 {
     if (r.ended()) return fail("VM '" + r.name + "' is not running (" + state_word(r) + ")");
-    if (auto ours = check_supervisor(r); !ours) return std::unexpected(ours.error());
-    sigval v{};
-    v.sival_int = program_signal_value(sig, std::chrono::milliseconds(0));
-    if (::sigqueue(r.supervisor_pid, program_signal_request, v) != 0)
-        return fail_errno("cannot signal the supervisor of VM '" + r.name + "'");
+    auto sup = supervisor_of(r);
+    if (!sup) return std::unexpected(sup.error());
+    if (int e =
+            queue_signal(sup->get(), program_signal_request, program_signal_value(sig, std::chrono::milliseconds(0)));
+        e != 0)
+        return fail("cannot signal the supervisor of VM '" + r.name + "'", e);
     return {};
 }
 

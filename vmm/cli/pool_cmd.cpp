@@ -172,15 +172,15 @@ Result<> stop_one(const Context& ctx, const std::string& image)
     if (!alive) return std::unexpected(alive.error());
     auto info = *alive ? read_pool_info(dir) : Result<PoolInfo>(fail(""));
     if (!*alive || !info) return fail("no pool for '" + image + "' (see 'fleet-vmm pool ls')");
+    auto pidfd = pin_process(info->pid, info->pid_start);  // every signal through it, never by pid
     auto owner = proc_info(info->pid);
-    if (!owner || owner->uid != ::geteuid() || !process_alive(info->pid, info->pid_start))
+    if (!pidfd || !owner || owner->uid != ::geteuid())
         return fail("pool '" + image + "': its daemon (pid " + std::to_string(info->pid) + ") is gone or not yours");
-    auto pidfd = open_pidfd(info->pid);
-    if (!pidfd) return std::unexpected(pidfd.error());
-    if (::kill(info->pid, SIGTERM) != 0) return fail_errno("cannot signal the pool daemon of '" + image + "'");
+    if (int e = send_signal(pidfd->get(), SIGTERM); e != 0 && e != ESRCH)
+        return fail("cannot signal the pool daemon of '" + image + "'", e);
     pollfd pfd{pidfd->get(), POLLIN, 0};
     if (::poll(&pfd, 1, 10000) <= 0) {
-        ::kill(info->pid, SIGKILL);  // its VMs die with it (PR_SET_PDEATHSIG)
+        send_signal(pidfd->get(), SIGKILL);  // its VMs die with it (PR_SET_PDEATHSIG)
         (void)pool_alive(dir, true);
     }
     return {};

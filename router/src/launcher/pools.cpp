@@ -42,12 +42,12 @@ std::string_view trim(std::string_view s)
 // End a pool daemon and wait (bounded) for it: its waiting VMs go with it.
 void end_daemon(pid_t pid, std::uint64_t start, const std::string& dir)
 {
-    if (!process_alive(pid, start)) return;
-    auto pidfd = open_pidfd(pid);
-    ::kill(pid, SIGTERM);
-    pollfd pfd{pidfd ? pidfd->get() : -1, POLLIN, 0};
-    if (!pidfd || ::poll(&pfd, 1, static_cast<int>(stop_wait.count())) <= 0) {
-        ::kill(pid, SIGKILL);  // its VMs die with it (PR_SET_PDEATHSIG)
+    auto pidfd = pin_process(pid, start);  // signalled through it, never by pid
+    if (!pidfd) return;
+    send_signal(pidfd->get(), SIGTERM);
+    pollfd pfd{pidfd->get(), POLLIN, 0};
+    if (::poll(&pfd, 1, static_cast<int>(stop_wait.count())) <= 0) {
+        send_signal(pidfd->get(), SIGKILL);  // its VMs die with it (PR_SET_PDEATHSIG)
         (void)vmm::pool_alive(dir, true);
     }
 }

@@ -264,7 +264,13 @@ void SupervisorLauncher::on_end(const VmPtr& vm)
 DomainResult<Adopted> SupervisorLauncher::adopt(const std::string& name, Watch watch)
 {
     auto rec = store_.inspect(name);
-    bool alive = rec && !rec->ended() && process_alive(rec->supervisor_pid, rec->supervisor_start);
+    // Pinned before its start time is checked (base pin_process): the
+    // process checked is the one later signalled. Without pidfds (an old
+    // kernel) the check alone.
+    auto pinned =
+        rec && !rec->ended() ? pin_process(rec->supervisor_pid, rec->supervisor_start) : Result<Fd>(fail("ended"));
+    bool alive = pinned || (rec && !rec->ended() && pinned.error().sys_errno == ENOSYS &&
+                            process_alive(rec->supervisor_pid, rec->supervisor_start));
     if (!alive) {
         if (rec) (void)store_.remove(name);
         return domain_fail(Errc::not_found, "domain '" + name + "' is not running");
@@ -275,7 +281,7 @@ DomainResult<Adopted> SupervisorLauncher::adopt(const std::string& name, Watch w
     vm->supervisor = rec->supervisor_pid;
     vm->supervisor_start = rec->supervisor_start;
     vm->qemu = rec->pid;
-    if (auto fd = open_pidfd(rec->supervisor_pid)) vm->pidfd = std::move(*fd);
+    if (pinned) vm->pidfd = std::move(*pinned);
     vms_[name] = vm;
     watch_end(vm);
     return Adopted{rec->state == vmm::VmState::paused};
@@ -297,15 +303,27 @@ void SupervisorLauncher::detach()
 
 // ---- Stop and kill ------------------------------------------------------------------------
 
+// A queued signal to a VM's supervisor: through its pidfd, which an adopted
+// supervisor (not our child, so its pid could be reused once it ends) has
+// too; by pid only where there is none (an old kernel). 0 or errno.
+int SupervisorLauncher::signal_supervisor(const Vm& vm, int sig, int value)
+{
+    if (vm.pidfd) return queue_signal(vm.pidfd.get(), sig, value);
+    sigval v{};
+    v.sival_int = value;
+    return ::sigqueue(vm.supervisor, sig, v) == 0 ? 0 : errno;
+}
+
 DomainResult<> SupervisorLauncher::shutdown(const std::string& name)
 {
     auto vm = find(name);
     if (!vm) return domain_fail(Errc::invalid_state, "domain is not running");
     // SIGTERM to the program (images/README.md); if it has not ended by the
     // deadline, the power button, then a kill (vmm/supervisor.hpp).
-    sigval v{};
-    v.sival_int = vmm::program_signal_value(SIGTERM, o_.stop_deadline);
-    if (::sigqueue(vm->supervisor, vmm::program_signal_request, v) != 0 && errno != ESRCH) return cannot_signal();
+    if (int e =
+            signal_supervisor(*vm, vmm::program_signal_request, vmm::program_signal_value(SIGTERM, o_.stop_deadline));
+        e != 0 && e != ESRCH)
+        return cannot_signal();
     return {};
 }
 
@@ -313,7 +331,7 @@ DomainResult<> SupervisorLauncher::kill(const std::string& name)
 {
     auto vm = find(name);
     if (!vm) return domain_fail(Errc::invalid_state, "domain is not running");
-    if (::kill(vm->supervisor, SIGUSR1) != 0 && errno != ESRCH) return cannot_signal();
+    if (int e = signal_supervisor(*vm, SIGUSR1, 0); e != 0 && e != ESRCH) return cannot_signal();
     return {};
 }
 

@@ -88,6 +88,18 @@ bool process_alive(pid_t pid, std::uint64_t start_time);
 // pidfd_open(2) for a process we did not start (not our child).
 Result<Fd> open_pidfd(pid_t pid);
 
+// A pidfd for the live process `pid` that started at start_time (stat
+// field 22), for a process known from a record: the pidfd is opened first
+// and the start time checked after, so the process checked is the one the
+// pidfd holds. A pid reused by another process in between fails the
+// check; a process that ends after it makes every signal through the
+// pidfd ESRCH, never a signal to whoever has the number next. Signal
+// through it (send_signal, queue_signal), never by pid.
+Result<Fd> pin_process(pid_t pid, std::uint64_t start_time);
+
+// pidfd_send_signal(2) of sig: 0 or errno (ESRCH: it has ended).
+int send_signal(int pidfd, int sig);
+
 // sigqueue(3) through a pidfd: sig with value to the very process the
 // pidfd was opened for, never to another that reused its pid. 0 or errno
 // (ESRCH: it has ended).

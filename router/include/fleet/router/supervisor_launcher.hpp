@@ -82,7 +82,8 @@ private:
     static constexpr std::chrono::milliseconds resize_spacing{20};
     DomainResult<> send_terminal_size(Vm& vm);
     VmPtr find(const std::string& name) const;
-    pid_t qemu_pid(const std::string& name) const;  // 0 if not running
+    static int signal_supervisor(const Vm& vm, int sig, int value);  // 0 or errno
+    pid_t qemu_pid(const std::string& name) const;                   // 0 if not running
     // One QMP command on a VM's public monitor (monitor.cpp): pause,
     // resume, queries. One monitor connection per domain at a time, never
     // a blocking connect.
