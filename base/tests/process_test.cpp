@@ -68,6 +68,22 @@ std::string stdout_of(SpawnOptions o)
     return printed;
 }
 
+// A child that waits until the parent closes go's write end, then exits 0;
+// `name`: its thread name, if given.
+pid_t fork_waiting(Pipe& go, const char* name = nullptr)
+{
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        go.w.reset();
+        if (name) ::pthread_setname_np(::pthread_self(), name);
+        char c;
+        (void)!::read(go.r.get(), &c, 1);
+        ::_exit(0);
+    }
+    return pid;
+}
+
 }  // namespace
 
 TEST_CASE("process: exit codes come back through reap", "[process]")
@@ -297,16 +313,7 @@ TEST_CASE("process: a command name with spaces and parentheses", "[process]")
 {
     // /proc/PID/stat puts the name in parentheses; it may contain ") (".
     Pipe go = make_pipe();
-    pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        go.w.reset();
-        char name[] = "a) (b c) d";
-        ::pthread_setname_np(::pthread_self(), name);
-        char c;
-        (void)!::read(go.r.get(), &c, 1);
-        ::_exit(0);
-    }
+    pid_t pid = fork_waiting(go, "a) (b c) d");
     std::optional<ProcInfo> info;
     for (int i = 0; i < 500; ++i) {
         info = proc_info(pid);
@@ -335,14 +342,7 @@ TEST_CASE("process: open_pidfd", "[process]")
 TEST_CASE("process: pin_process holds the process a record names, or refuses", "[process]")
 {
     Pipe go = make_pipe();
-    pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        go.w.reset();
-        char c;
-        (void)!::read(go.r.get(), &c, 1);
-        ::_exit(0);
-    }
+    pid_t pid = fork_waiting(go);
     auto info = proc_info(pid);
     REQUIRE(info);
     // Another start time: another process that had the number.
