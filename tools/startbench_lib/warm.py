@@ -43,8 +43,25 @@ def ensure_pool(b, image, size=POOL_SIZE, want=1):
     deadline = time.monotonic() + b.opts.timeout
     while _idle(b, image) < want:
         if time.monotonic() > deadline:
-            raise BootError(f"the pool of {image} did not refill within {b.opts.timeout:g}s")
+            raise BootError(f"the pool of {image} did not refill within {b.opts.timeout:g}s ({_pool_state(b, image)})")
         time.sleep(0.002)
+
+
+def _pool_state(b, image):
+    """What a pool that did not refill looks like: its entries and the last
+    lines of its log, for the error (the bench's folder goes at the end)."""
+    d = os.path.join(b.env["FLEET_RUNTIME_DIR"], "pool", image)
+    def ls(sub):
+        try:
+            return ",".join(sorted(os.listdir(os.path.join(d, sub)))) or "-"
+        except OSError:
+            return "?"
+    try:
+        with open(os.path.join(d, "pool.log"), errors="replace") as f:
+            log = " | ".join(l.strip() for l in f.readlines()[-3:]) or "empty"
+    except OSError:
+        log = "none"
+    return f"idle {ls('idle')}; slots {ls('slots')}; taken {ls('taken')}; pool.log: {log}"
 
 
 def stop_pools(b):
