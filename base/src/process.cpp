@@ -4,6 +4,7 @@
 #include "mount_view.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -39,6 +40,15 @@ Result<Fd> pin_process(pid_t pid, std::uint64_t start_time)
 int send_signal(int pidfd, int sig)
 {
     return ::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0) == 0 ? 0 : errno;
+}
+
+bool wait_ended(int pidfd, int timeout_ms)
+{
+    pollfd p{pidfd, POLLIN, 0};
+    int r;
+    do r = ::poll(&p, 1, timeout_ms);
+    while (r < 0 && errno == EINTR);
+    return r > 0;
 }
 
 int queue_signal(int pidfd, int sig, int value)

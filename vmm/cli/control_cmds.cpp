@@ -20,7 +20,6 @@
 #include <nlohmann/json.hpp>
 
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/inotify.h>
 #include <sys/syscall.h>
@@ -45,23 +44,12 @@ using namespace fleet::vmm;
 
 namespace {
 
-// Wait (up to timeout_ms; -1: for ever) until the process a pidfd holds
-// has ended; true once it has.
-bool wait_exit(int pidfd, int timeout_ms)
-{
-    pollfd p{pidfd, POLLIN, 0};
-    int r;
-    do r = ::poll(&p, 1, timeout_ms);
-    while (r < 0 && errno == EINTR);
-    return r > 0;
-}
-
-// The same for a process known by pid and start time: true at once if it
-// is already gone.
+// Wait (up to timeout_ms; -1: for ever) until a process known by pid and
+// start time has ended: true at once if it is already gone.
 bool wait_exit(pid_t pid, std::uint64_t start, int timeout_ms)
 {
     auto fd = pin_process(pid, start);
-    return !fd || wait_exit(fd->get(), timeout_ms);
+    return !fd || wait_ended(fd->get(), timeout_ms);
 }
 
 // The running VM's record, or an error saying it is not running.
@@ -113,11 +101,11 @@ Result<VmRecord> end_vm(const Store& store, const VmRecord& r, bool kill, int de
     }
     if (int e = queue_signal(sup->get(), kill ? SIGUSR1 : SIGTERM, deadline_ms); e != 0 && e != ESRCH)
         return fail("cannot signal the supervisor of VM '" + r.name + "'", e);
-    if (!wait_exit(sup->get(), deadline_ms + 5000)) {
+    if (!wait_ended(sup->get(), deadline_ms + 5000)) {
         // The supervisor did not manage: take the VM down directly.
         if (auto qemu = pin_process(r.pid, r.pid_start)) send_signal(qemu->get(), SIGKILL);
         send_signal(sup->get(), SIGKILL);
-        wait_exit(sup->get(), 5000);
+        wait_ended(sup->get(), 5000);
     }
     if (r.auto_remove) {
         VmRecord gone = r;

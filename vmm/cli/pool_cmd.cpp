@@ -10,7 +10,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <poll.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -178,8 +177,7 @@ Result<> stop_one(const Context& ctx, const std::string& image)
         return fail("pool '" + image + "': its daemon (pid " + std::to_string(info->pid) + ") is gone or not yours");
     if (int e = send_signal(pidfd->get(), SIGTERM); e != 0 && e != ESRCH)
         return fail("cannot signal the pool daemon of '" + image + "'", e);
-    pollfd pfd{pidfd->get(), POLLIN, 0};
-    if (::poll(&pfd, 1, 10000) <= 0) {
+    if (!wait_ended(pidfd->get(), 10000)) {
         send_signal(pidfd->get(), SIGKILL);  // its VMs die with it (PR_SET_PDEATHSIG)
         (void)pool_alive(dir, true);
     }

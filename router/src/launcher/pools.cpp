@@ -45,8 +45,7 @@ void end_daemon(pid_t pid, std::uint64_t start, const std::string& dir)
     auto pidfd = pin_process(pid, start);  // signalled through it, never by pid
     if (!pidfd) return;
     send_signal(pidfd->get(), SIGTERM);
-    pollfd pfd{pidfd->get(), POLLIN, 0};
-    if (::poll(&pfd, 1, static_cast<int>(stop_wait.count())) <= 0) {
+    if (!wait_ended(pidfd->get(), static_cast<int>(stop_wait.count()))) {
         send_signal(pidfd->get(), SIGKILL);  // its VMs die with it (PR_SET_PDEATHSIG)
         (void)vmm::pool_alive(dir, true);
     }

@@ -100,6 +100,10 @@ Result<Fd> pin_process(pid_t pid, std::uint64_t start_time);
 // pidfd_send_signal(2) of sig: 0 or errno (ESRCH: it has ended).
 int send_signal(int pidfd, int sig);
 
+// Wait until the process a pidfd holds has ended, up to timeout_ms (-1:
+// for ever), through EINTR. True once it has; false at the timeout.
+bool wait_ended(int pidfd, int timeout_ms);
+
 // sigqueue(3) through a pidfd: sig with value to the very process the
 // pidfd was opened for, never to another that reused its pid. 0 or errno
 // (ESRCH: it has ended).
