@@ -77,9 +77,9 @@ Result<> BlockingClient::write_all(std::string_view bytes)
 
 Result<> BlockingClient::send(const std::string& bytes)
 {
-    if (!tls_) return write_all(bytes);
-    if (auto ok = tls_->send(bytes); !ok) return std::unexpected(ok.error());
-    return write_all(tls_->take_output());
+    auto sealed = seal(bytes);
+    if (!sealed) return std::unexpected(sealed.error());
+    return write_all(*sealed);
 }
 
 Result<std::string> BlockingClient::read_some(Clock::time_point deadline)
@@ -87,7 +87,7 @@ Result<std::string> BlockingClient::read_some(Clock::time_point deadline)
     for (;;) {
         auto ready = wait_fd(fd_.get(), POLLIN, deadline);
         if (!ready) return std::unexpected(ready.error());
-        if (!*ready) return fail("the router did not answer within " + std::to_string(timeout_.count()) + " ms");
+        if (!*ready) return std::unexpected(not_answered());
         char buf[65536];
         ssize_t n = ::read(fd_.get(), buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
@@ -103,10 +103,14 @@ Result<std::string> BlockingClient::read_some(Clock::time_point deadline)
     }
 }
 
+Error BlockingClient::not_answered() const
+{
+    return Error{"the router did not answer within " + std::to_string(timeout_.count()) + " ms"};
+}
+
 Error BlockingClient::lost(const Error& e) const
 {
-    if (e.sys_errno == ETIMEDOUT)
-        return Error{"the router did not answer within " + std::to_string(timeout_.count()) + " ms"};
+    if (e.sys_errno == ETIMEDOUT) return not_answered();
     return Error{"lost the router: " + e.what()};
 }
 
@@ -163,9 +167,7 @@ Result<Packet> BlockingClient::receive(const Header& call, bool exact)
         }
         auto bytes = read_some(deadline);
         if (!bytes) return std::unexpected(bytes.error());
-        auto packets = assembler_.feed(*bytes);
-        if (!packets) return fail("bad data from the router: " + packets.error().message);
-        for (auto& p : *packets) queued_.push_back(std::move(p));
+        if (auto q = queue(*bytes); !q) return std::unexpected(q.error());
     }
 }
 
@@ -186,16 +188,26 @@ Result<std::string> BlockingClient::seal(const std::string& bytes)
 
 Result<std::vector<Packet>> BlockingClient::unseal(std::string_view bytes, std::string& reply)
 {
-    std::string plain(bytes);
-    if (tls_) {
-        auto p = tls_->receive(std::string(bytes));
-        if (!p) return std::unexpected(p.error());
-        plain = std::move(*p);
-        reply += tls_->take_output();
-    }
+    if (!tls_) return assemble(bytes);
+    auto plain = tls_->receive(bytes);
+    if (!plain) return std::unexpected(plain.error());
+    reply += tls_->take_output();
+    return assemble(*plain);
+}
+
+Result<std::vector<Packet>> BlockingClient::assemble(std::string_view plain)
+{
     auto packets = assembler_.feed(plain);
     if (!packets) return fail("bad data from the router: " + packets.error().message);
     return std::move(*packets);
+}
+
+Result<> BlockingClient::queue(std::string_view plain)
+{
+    auto packets = assemble(plain);
+    if (!packets) return std::unexpected(packets.error());
+    for (auto& p : *packets) queued_.push_back(std::move(p));
+    return {};
 }
 
 }  // namespace fleet::wire

@@ -53,12 +53,7 @@ Result<> BlockingClient::start_tls(const std::string& pkipath, const std::string
         plain += *got;
     }
     if (plain[0] != tls_accepted_byte) return fail("TLS: the router refused our certificate");
-    if (plain.size() > 1) {
-        auto packets = assembler_.feed(std::string_view(plain).substr(1));
-        if (!packets) return fail("bad data from the router: " + packets.error().message);
-        for (auto& p : *packets) queued_.push_back(std::move(p));
-    }
-    return {};
+    return queue(std::string_view(plain).substr(1));
 }
 
 }  // namespace fleet::wire

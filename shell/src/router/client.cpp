@@ -2,19 +2,13 @@
 #include <fleet/shell/router_client.hpp>
 
 #include <fleet/base/socket.hpp>
-#include <fleet/wire/client.hpp>
-#include <fleet/wire/connect_messages.hpp>
-#include <fleet/wire/domain_messages.hpp>
-#include <fleet/wire/message.hpp>
 
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 
 namespace fleet::shell {
 

@@ -125,7 +125,13 @@ private:
     // by packet (for a reply with fds after it).
     Result<Packet> receive(const Header& call, bool exact = false);
     Result<std::string> payload_of(std::int32_t proc, std::uint32_t serial);
-    // A recv_with_fds failure, in the router's words.
+    // Plaintext bytes -> the packets they complete (the assembler's error
+    // in the router's words); queue() keeps them for take_answer.
+    Result<std::vector<Packet>> assemble(std::string_view plain);
+    Result<> queue(std::string_view plain);
+    // No answer within the timeout; a recv_with_fds failure, in the
+    // router's words.
+    Error not_answered() const;
     Error lost(const Error& e) const;
 
     Fd fd_;
