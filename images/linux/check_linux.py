@@ -30,6 +30,7 @@ from fleet_test.check import Failure, check, skip, wait_until  # noqa: E402
 from fleet_test.fleet import Fleet, one_line_error  # noqa: E402
 from fleet_test.paths import IMAGES, VMM  # noqa: E402
 from fleet_test.runner import main  # noqa: E402
+from fleet_test.terminal import TR_RUNS, EXEC_TR, TO_TR  # noqa: E402
 
 T = 120  # seconds per boot: Linux under TCG takes 3 to 10 s on a busy machine
 
@@ -283,6 +284,25 @@ def vmm_on_a_pty(fleet, args, rows, cols):
         os.close(fd)
 
 
+def wait_status(pid, fd, what, options=0, timeout=T):
+    """waitpid(pid), bounded: (status, what the terminal gave meanwhile),
+    read so that fleet-vmm never blocks on a full terminal; a Failure
+    naming WHAT after timeout."""
+    deadline, more = time.monotonic() + timeout, b""
+    while True:
+        done, st = os.waitpid(pid, options | os.WNOHANG)
+        if done:
+            return st, more
+        if time.monotonic() > deadline:
+            raise Failure(f"{what}: fleet-vmm did not {'stop' if options else 'end'} within {timeout} s; "
+                          f"screen: {more[-600:]!r}")
+        if select.select([fd], [], [], 0.05)[0]:
+            try:
+                more += os.read(fd, 65536)
+            except OSError:  # EIO: every process on the terminal has closed it
+                time.sleep(0.05)
+
+
 def on_a_terminal(fleet, args, rows, cols, steps, timeout=T):
     """fleet-vmm ARGS on a pseudo-terminal (vmm_on_a_pty). steps(screen, fd)
     is called as output comes: it may type or resize, and returns True when
@@ -301,7 +321,7 @@ def on_a_terminal(fleet, args, rows, cols, steps, timeout=T):
             except OSError:  # EIO: every process on the terminal has closed it
                 data = b""
             if not data:
-                _, st = os.waitpid(pid, 0)
+                st, _ = wait_status(pid, fd, f"fleet-vmm {' '.join(args)} after closing its terminal")
                 return screen, os.waitstatus_to_exitcode(st)
             screen += data
         raise Failure(f"fleet-vmm {' '.join(args)} on a terminal: no end within {timeout} s; screen: {screen[-600:]!r}")
@@ -310,7 +330,7 @@ def on_a_terminal(fleet, args, rows, cols, steps, timeout=T):
 def test_the_program_gets_a_terminal(fleet):
     """On a terminal, the program has one of its own: its size, a new size
     when ours changes, keys as typed (Ctrl-C interrupts it in the guest)."""
-    state = {"resized": False, "typed": 0.0, "interrupted": False}
+    state = {"resized": False, "typed": 0.0, "tr": False}
 
     def steps(screen, fd):
         if b"30 100" in screen and not state["resized"]:
@@ -319,13 +339,17 @@ def test_the_program_gets_a_terminal(fleet):
         if state["resized"] and b"40 120" not in screen and time.monotonic() - state["typed"] > 0.5:
             os.write(fd, b"x\r")  # each line prints the size again, until the new one has arrived
             state["typed"] = time.monotonic()
-        if b"40 120" in screen:
+        if b"40 120" in screen and not state["tr"]:
+            os.write(fd, TO_TR)  # Ctrl-C for tr, not for sh's read (fleet_test/terminal.py)
+            state["tr"] = True
+        if state["tr"] and TR_RUNS in screen:
             os.write(fd, b"\x03")
             return True
         return False
 
     screen, rc = on_a_terminal(fleet, ["run", "linux-sh", "-c",
-                                       "tty; stty size; while IFS= read -r l; do stty size; done"], 30, 100, steps)
+                                       f"tty; stty size; while IFS= read -r l; do {EXEC_TR}; stty size; done"],
+                               30, 100, steps)
     check(re.search(rb"/dev/pts/\d+\r\n30 100\r\n", screen), f"no terminal of 30x100 in the guest: {screen!r}")
     check(b"40 120\r\n" in screen, f"the new size did not reach the guest: {screen!r}")
     check(rc == 130, f"Ctrl-C: exit {rc}, wanted 130; screen {screen!r}")
@@ -343,7 +367,8 @@ def test_the_program_redraws_after_fg(fleet):
     """Ctrl-Z pauses the VM; when the run continues, its terminal signals
     the program (SIGWINCH) though the size is the same, as a full-screen
     program needs to redraw over what the shell printed meanwhile."""
-    args = ["run", "linux-sh", "-c", 'trap "echo winch" WINCH; while :; do IFS= read -r l && echo "got:$l"; done']
+    args = ["run", "linux-sh", "-c",
+            f'trap "echo winch" WINCH; while :; do IFS= read -r l && {{ {EXEC_TR}; echo "got:$l"; }}; done']
     screen = b""
 
     def until(fd, want, what, typing=None):
@@ -362,13 +387,16 @@ def test_the_program_redraws_after_fg(fleet):
         until(fd, b"got:a", "the first line", b"a\r")
         check(b"winch" not in screen, f"a SIGWINCH before any pause or resize: {screen!r}")
         os.write(fd, b"\x1a")  # Ctrl-Z: the VM pauses and fleet-vmm stops
-        _, st = os.waitpid(pid, os.WUNTRACED)
+        st, more = wait_status(pid, fd, "Ctrl-Z", os.WUNTRACED)
+        screen += more
         check(os.WIFSTOPPED(st), f"Ctrl-Z did not stop fleet-vmm: {st}")
         os.kill(pid, signal.SIGCONT)  # what fg does
         until(fd, b"winch", "the SIGWINCH after the resume", b"b\r")
+        os.write(fd, TO_TR)  # Ctrl-C for tr, not for sh's read (fleet_test/terminal.py)
+        until(fd, TR_RUNS, "tr after the resume")
         os.write(fd, b"\x03")
-        _, st = os.waitpid(pid, 0)
-        check(os.waitstatus_to_exitcode(st) == 130, f"Ctrl-C after the resume: {st}")
+        st, more = wait_status(pid, fd, "Ctrl-C after the resume")
+        check(os.waitstatus_to_exitcode(st) == 130, f"Ctrl-C after the resume: {st}; screen {(screen + more)[-600:]!r}")
 
 
 def test_a_started_program_keeps_its_terminal(fleet):
@@ -376,8 +404,8 @@ def test_a_started_program_keeps_its_terminal(fleet):
     `fleet-vmm console` gives it the console's size at once and at each
     resize; Ctrl-] leaves it running, Ctrl-C interrupts it in the guest."""
     name = "lx-tty"
-    fleet.vmm("start", "-t", "-n", name, "linux-sh", "-c", 'while IFS= read -r l; do echo "$l:$(stty size)"; done',
-              check_rc=0, timeout=T)
+    fleet.vmm("start", "-t", "-n", name, "linux-sh", "-c",
+              f'while IFS= read -r l; do {EXEC_TR}; echo "$l:$(stty size)"; done', check_rc=0, timeout=T)
 
     def typing(line, want, then):
         state = {"typed": 0.0}
@@ -395,20 +423,25 @@ def test_a_started_program_keeps_its_terminal(fleet):
         fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
         return True
 
-    # First console: 33x91, then a resize to 40x120, then Ctrl-] to leave.
-    phase = {"n": 0}
-    first = typing(b"a", b"a:33 91", resize_then)
-    second = typing(b"b", b"b:40 120", lambda fd: os.write(fd, b"\x1d") > 0)
+    def in_turn(*steps):  # each steps function until it is done, then the next
+        at = [0]
 
-    def steps(screen, fd):
-        if phase["n"] == 0 and first(screen, fd):
-            phase["n"] = 1
-        return phase["n"] == 1 and second(screen, fd)
-    screen, rc = on_a_terminal(fleet, ["console", name], 33, 91, steps)
+        def step(screen, fd):
+            while at[0] < len(steps) and steps[at[0]](screen, fd):
+                at[0] += 1
+            return at[0] == len(steps)
+        return step
+
+    # First console: 33x91, then a resize to 40x120, then Ctrl-] to leave.
+    screen, rc = on_a_terminal(fleet, ["console", name], 33, 91,
+                               in_turn(typing(b"a", b"a:33 91", resize_then),
+                                       typing(b"b", b"b:40 120", lambda fd: os.write(fd, b"\x1d") > 0)))
     check(rc == 0 and b"a:33 91" in screen and b"b:40 120" in screen, f"first console: exit {rc}, {screen!r}")
-    # Still running; a second console at 20x70, then Ctrl-C for the program.
+    # Still running; a second console at 20x70, then Ctrl-C for the program
+    # (for tr, not for sh's read: fleet_test/terminal.py).
     screen, rc = on_a_terminal(fleet, ["console", name], 20, 70,
-                               typing(b"c", b"c:20 70", lambda fd: os.write(fd, b"\x03") > 0))
+                               in_turn(typing(b"c", b"c:20 70", lambda fd: os.write(fd, TO_TR) > 0),
+                                       lambda screen, fd: TR_RUNS in screen and os.write(fd, b"\x03") > 0))
     check(rc == 0 and b"c:20 70" in screen, f"second console: exit {rc}, {screen!r}")
     p = fleet.vmm("wait", name, timeout=60)
     check(p.returncode == 130, f"Ctrl-C through the console: wait gave {p.returncode}")

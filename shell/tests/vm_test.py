@@ -28,6 +28,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pty_test import PROMPT, Terminal  # noqa: E402
 
+from fleet_test.terminal import TR_RUNS, EXEC_TR, TO_TR  # noqa: E402
+
 TIMEOUT = 60
 
 
@@ -253,7 +255,8 @@ def test_program_terminal(e):
         # On a pipe the same command has none.
         t.command("tty | cat; echo piped $?", r"not a tty\r\npiped 0", TIMEOUT)
         t.expect(re.escape(PROMPT))
-        t.command("sh -c 'while IFS= read -r l; do echo \"line:$l\"; done'", r"done'")
+        t.command(f"sh -c 'while IFS= read -r l; do {EXEC_TR}; echo \"line:$l\"; done'",
+                  r"sh -c 'while")  # (the echo wraps at 80 columns)
         t.send("one\r")
         t.expect(r"line:one", TIMEOUT)
         t.send("\x1a")
@@ -265,7 +268,9 @@ def test_program_terminal(e):
         t.command("fg", r"while IFS")
         t.send("two\r")
         t.expect(r"line:two", 20)
-        t.send("\x03")  # a byte for the guest's terminal, which interrupts sh there
+        t.send(TO_TR.decode())  # Ctrl-C for tr, not for sh's read (fleet_test/terminal.py)
+        t.expect(re.escape(TR_RUNS.decode()), 20)
+        t.send("\x03")  # a byte for the guest's terminal, which interrupts tr there
         t.expect(re.escape(PROMPT), 20)
         t.command("echo after $?", r"after 130")
         t.expect(re.escape(PROMPT))

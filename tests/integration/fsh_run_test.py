@@ -30,7 +30,7 @@ from fleet_test import paths  # noqa: E402
 from fleet_test.check import check, skip, wait_until  # noqa: E402
 from fleet_test.router import fixture, need_router  # noqa: E402
 from fleet_test.runner import main  # noqa: E402
-from fleet_test.terminal import PtyProcess  # noqa: E402
+from fleet_test.terminal import TR_RUNS, EXEC_TR, TO_TR, PtyProcess  # noqa: E402
 
 NO_BUS = "unix:path=/nonexistent/fsh-test-no-bus"
 
@@ -235,7 +235,8 @@ def test_program_terminal(router):
         check(b"not a tty" in t.buf, f"a pipeline's stage has no terminal: {t.buf!r}")
         t.buf = b""
         # A trapped SIGWINCH interrupts read (status > 128): the loop goes on.
-        t.write(b"sh -c 'trap \"echo winch\" WINCH; while :; do read l && echo \"$l:$(stty size)\"; done'\n")
+        t.write(f"sh -c 'trap \"echo winch\" WINCH; while :; do read l && {{ {EXEC_TR}; echo \"$l:$(stty size)\"; }}; done'\n"
+                .encode())
         wait_until(lambda: states(router) == ["running"], 120, "the command's domain running")
         t.write(b"one\r")
         t.expect(b"one:33 91", 60, "the first line")
@@ -271,7 +272,9 @@ def test_program_terminal(router):
         t.expect(b"four:20 70", 60, "a line after the second fg")
         check(b"winch" in t.buf, f"no SIGWINCH for the program at fg: {t.buf!r}")
         t.buf = b""
-        t.write(b"\x03")  # a byte for the guest's terminal: SIGINT for sh there
+        t.write(TO_TR)  # Ctrl-C for tr, not for sh's read (fleet_test/terminal.py)
+        t.expect(TR_RUNS, 60, "tr running")
+        t.write(b"\x03")  # a byte for the guest's terminal: SIGINT for tr there
         t.expect(b"$ ", 30, "the prompt after Ctrl-C")
         t.write(b"echo after=$?\n")
         t.expect(b"after=130", 20, "status 130 after Ctrl-C")

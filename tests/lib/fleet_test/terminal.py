@@ -9,6 +9,19 @@ import time
 from .check import Failure
 
 
+# Ctrl-C for a guest's busybox sh: its `read` builtin can lose a SIGINT that
+# comes between the moment it holds interrupts and its poll() (busybox's
+# shell/shell_common.c says so: "race with a signal arriving just before the
+# poll"); the Ctrl-C byte also empties the terminal's input, so sh then waits
+# for a line with the interrupt pending, and the test hangs. A loop that a
+# test interrupts starts its body with EXEC_TR; the test types TO_TR, waits
+# for TR_RUNS, then types Ctrl-C: tr is in read() in the kernel, which ends
+# it on SIGINT at once (status 130), and sh is no longer there to lose it.
+EXEC_TR = '[ "$l" = tr ] && exec tr a-z A-Z'
+TO_TR = b"tr\rping\r"  # the loop reads "tr" and execs tr, which reads "ping"
+TR_RUNS = b"PING"  # tr's copy of it (the terminal echoes "ping" as typed)
+
+
 class PtyProcess:
     """argv run with a pty as its controlling terminal; read and write its master."""
 
