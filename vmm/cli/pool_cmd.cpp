@@ -10,7 +10,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -175,12 +174,8 @@ Result<> stop_one(const Context& ctx, const std::string& image)
     auto owner = proc_info(info->pid);
     if (!pidfd || !owner || owner->uid != ::geteuid())
         return fail("pool '" + image + "': its daemon (pid " + std::to_string(info->pid) + ") is gone or not yours");
-    if (int e = send_signal(pidfd->get(), SIGTERM); e != 0 && e != ESRCH)
+    if (int e = end_pool_daemon(pidfd->get(), dir, std::chrono::seconds(10)); e != 0 && e != ESRCH)
         return fail("cannot signal the pool daemon of '" + image + "'", e);
-    if (!wait_ended(pidfd->get(), 10000)) {
-        send_signal(pidfd->get(), SIGKILL);  // its VMs die with it (PR_SET_PDEATHSIG)
-        (void)pool_alive(dir, true);
-    }
     return {};
 }
 

@@ -2,11 +2,13 @@
 #include <fleet/vmm/pool.hpp>
 
 #include <fleet/base/file.hpp>
+#include <fleet/base/process.hpp>
 #include <fleet/base/socket.hpp>
 
 #include <nlohmann/json.hpp>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -149,6 +151,16 @@ Result<bool> pool_alive(const std::string& dir, bool reconcile)
     for (const char* sub : {"idle", "taken", "slots"}) fs::remove_all(dir + "/" + sub, ec);
     ::unlink((dir + "/pool.json").c_str());
     return false;
+}
+
+int end_pool_daemon(int pidfd, const std::string& dir, std::chrono::milliseconds wait)
+{
+    if (int e = send_signal(pidfd, SIGTERM); e != 0) return e;
+    if (!wait_ended(pidfd, static_cast<int>(wait.count()))) {
+        send_signal(pidfd, SIGKILL);
+        (void)pool_alive(dir, true);
+    }
+    return 0;
 }
 
 }  // namespace fleet::vmm

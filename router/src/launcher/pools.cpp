@@ -14,7 +14,6 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -42,13 +41,7 @@ std::string_view trim(std::string_view s)
 // End a pool daemon and wait (bounded) for it: its waiting VMs go with it.
 void end_daemon(pid_t pid, std::uint64_t start, const std::string& dir)
 {
-    auto pidfd = pin_process(pid, start);  // signalled through it, never by pid
-    if (!pidfd) return;
-    send_signal(pidfd->get(), SIGTERM);
-    if (!wait_ended(pidfd->get(), static_cast<int>(stop_wait.count()))) {
-        send_signal(pidfd->get(), SIGKILL);  // its VMs die with it (PR_SET_PDEATHSIG)
-        (void)vmm::pool_alive(dir, true);
-    }
+    if (auto pidfd = pin_process(pid, start)) (void)vmm::end_pool_daemon(pidfd->get(), dir, stop_wait);
 }
 
 }  // namespace

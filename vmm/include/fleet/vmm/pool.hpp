@@ -20,6 +20,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -70,5 +71,11 @@ std::optional<Fd> claim_idle(const std::string& dir);
 // Is a daemon holding the pool's lock? If not and `reconcile`, take the
 // lock and clear what a dead daemon left (pool.json, idle, taken, slots).
 Result<bool> pool_alive(const std::string& dir, bool reconcile);
+
+// End the pool daemon that `pidfd` pins (base pin_process: never a reused
+// pid): SIGTERM, then at most `wait` for its end; one still there gets
+// SIGKILL (its waiting VMs die with it) and the folder at `dir` is
+// reconciled. 0, or the errno of the SIGTERM (ESRCH: it had ended).
+int end_pool_daemon(int pidfd, const std::string& dir, std::chrono::milliseconds wait);
 
 }  // namespace fleet::vmm
