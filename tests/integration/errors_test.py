@@ -2,6 +2,7 @@
 """Bad input: each a one-line error and a non-zero exit, nothing left behind."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -146,6 +147,28 @@ def test_forged_record_signals_nothing(fleet):
         victim.wait()
 
 
+def test_qemu_noise_is_capped(fleet):
+    """A guest can make QEMU print without end (a bad virtio-serial port id
+    is a line each time); vmm.log keeps log_max_size (2 MiB) of it and says
+    the rest is left out, and the run is unharmed. A wrapper QEMU plays the
+    noise: 6 MiB on stderr, then the real QEMU."""
+    real = shutil.which("qemu-system-x86_64")
+    wrapper = os.path.join(fleet.root, "noisy-qemu")
+    with open(wrapper, "w") as f:
+        f.write(f"#!/bin/sh\nyes 'qemu-system-x86_64: virtio-serial-bus: Unexpected port id 9' | head -c 6291456 >&2\n"
+                f"exec '{real}' \"$@\"\n")
+    os.chmod(wrapper, 0o755)
+    p = fleet.vmm("run", "--keep", "-n", "noisy", "hello", env={"FLEET_QEMU": wrapper, "FLEET_QEMU_USER": "root"})
+    check(p.returncode == 0 and b"hello" in p.stdout, f"the noisy run: exit {p.returncode}, {p.stderr[-300:]!r}")
+    log = os.path.join(fleet.vm_dir("noisy"), "vmm.log")
+    size = os.path.getsize(log)
+    check(2 << 20 <= size < (2 << 20) + 4096, f"vmm.log is {size} bytes, wanted 2 MiB and a note")
+    with open(log, "rb") as f:
+        f.seek(-1024, os.SEEK_END)
+        tail = f.read()
+    check(b"QEMU's further messages are left out of this log" in tail, f"no note at vmm.log's end: {tail[-300:]!r}")
+
+
 def test_missing_qemu_user(fleet):
     """A root launcher never falls back to running QEMU as root
     (docs/SECURITY.md): a missing QEMU user is a one-line error."""
@@ -161,5 +184,5 @@ if __name__ == "__main__":
           test_planted_runtime_folder_is_refused, test_qemu_missing_from_path,
           test_unknown_image_and_broken_catalog, test_kvm_requested_where_unusable,
           test_share_needs_a_virtio_guest, test_bad_environment_and_workdir, test_forged_record_signals_nothing,
-          test_missing_qemu_user],
+          test_qemu_noise_is_capped, test_missing_qemu_user],
          lambda t: Fleet())

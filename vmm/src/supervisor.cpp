@@ -434,6 +434,7 @@ Result<> Supervisor::launch()
     if (o_.launch.runtime_dir.empty()) o_.launch.runtime_dir = store_.runtime_dir();
     o_.launch.public_qmp_path = dir_ + "/qmp.sock";
     o_.launch.qemu_log_fd = vmm_log_.get();
+    o_.launch.qemu_log_max = o_.log_max_size;  // as much of QEMU's as console.log keeps of the console
     o_.launch.defer_exec = pooled();
     auto vm = Vm::launch(*loop_, o_.spec, o_.launch, std::move(hooks));
     if (!vm) return std::unexpected(vm.error());

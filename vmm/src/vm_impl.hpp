@@ -24,6 +24,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -86,8 +87,9 @@ struct Vm::Impl {
     bool output_held = false;
     std::vector<std::function<void()>> parked;
     int qemu_log_fd = -1;
-    bool restoring = false;             // from a snapshot: watch() hands QEMU the stream
-    std::unique_ptr<RamFill> ram_fill;  // ... once this copy of its RAM is made
+    std::size_t qemu_log_max = 0, qemu_logged = 0;  // LaunchOptions::qemu_log_max, and what went
+    bool restoring = false;                         // from a snapshot: watch() hands QEMU the stream
+    std::unique_ptr<RamFill> ram_fill;              // ... once this copy of its RAM is made
     OpId ram_fill_op = 0;
     std::unique_ptr<QmpClient> qmp;
     VmState state = VmState::starting;
@@ -234,7 +236,22 @@ struct Vm::Impl {
     {
         qemu_messages.append(bytes);
         if (qemu_messages.size() > 4096) qemu_messages.erase(0, qemu_messages.size() - 4096);
-        if (qemu_log_fd >= 0) (void)!::write(qemu_log_fd, bytes.data(), bytes.size());
+        log_qemu(bytes);
+    }
+
+    // QEMU's messages to qemu_log_fd up to qemu_log_max bytes, then one line
+    // that says the rest is left out (the end's reason still comes from
+    // qemu_messages' tail).
+    void log_qemu(std::string_view bytes)
+    {
+        if (qemu_log_fd < 0 || qemu_logged >= qemu_log_max) return;
+        std::size_t n = std::min(bytes.size(), qemu_log_max - qemu_logged);
+        (void)!::write(qemu_log_fd, bytes.data(), n);
+        qemu_logged += n;
+        if (qemu_logged < qemu_log_max) return;
+        std::string note = "\nfleet-vmm: QEMU's further messages are left out of this log (" +
+                           std::to_string(qemu_log_max) + " bytes of them are above)\n";
+        (void)!::write(qemu_log_fd, note.data(), note.size());
     }
 
     // Keep one read outstanding on a channel; stop at end of file. While

@@ -291,6 +291,7 @@ Result<std::unique_ptr<Vm>> Vm::launch(Loop& loop, VmSpec spec, const LaunchOpti
     m.hooks = std::move(hooks);
     m.accel = m.spec.accel;
     m.qemu_log_fd = options.qemu_log_fd;
+    m.qemu_log_max = options.qemu_log_max;
     if (m.spec.stdio == StdioKind::virtio && m.spec.drain) m.drain_state = Impl::Drain::wanted;
     auto channels = make_channels(m.spec.stdio == StdioKind::virtio);
     if (!channels) return std::unexpected(channels.error());

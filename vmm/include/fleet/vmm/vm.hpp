@@ -42,8 +42,12 @@ struct VmHooks {
 struct LaunchOptions {
     std::string qemu = "qemu-system-x86_64";
     std::string public_qmp_path;  // a listening monitor socket for other clients
-    int qemu_log_fd = -1;         // QEMU's own messages are copied here too
-    std::string runtime_dir;      // accelerator verdicts and snapshots ("": the default)
+    int qemu_log_fd = -1;         // QEMU's own messages are copied here too,
+    // at most this many bytes of them: a guest can make QEMU complain
+    // without end (a virtio-serial control message with a bad port id is a
+    // line each time), and the log sits in the runtime folder
+    std::size_t qemu_log_max = 2u << 20;
+    std::string runtime_dir;  // accelerator verdicts and snapshots ("": the default)
     // Boot without the exec block (a warm pool; a snapshot's first boot,
     // saved while it waits): the boot deadline ends at the guest's `waiting`
     // line, hooks.waiting runs, and deliver_exec writes the block later.
