@@ -1,5 +1,6 @@
 // fleet — the pool daemon: keeps a pool's VMs booted (pool_daemon.hpp, pool.hpp).
 #include <fleet/base/process.hpp>
+#include <fleet/base/rotating_log.hpp>
 #include <fleet/vmm/pool.hpp>
 #include <fleet/vmm/pool_daemon.hpp>
 #include <fleet/vmm/supervisor.hpp>
@@ -19,6 +20,7 @@
 #include <cstring>
 #include <filesystem>
 #include <list>
+#include <optional>
 
 namespace fs = std::filesystem;
 
@@ -30,6 +32,10 @@ namespace {
 // is ~25 ms of CPU; started with the claim, on a 2-CPU host, it held a warm
 // hello's start from 3.8 ms to 5-8 ms (p50), and its p90 from 4.4 to 10.
 constexpr std::chrono::milliseconds refill_after_claim{20};
+
+// pool.log's cap (and one older file): a pool whose boots keep failing
+// logs a line each, every 5 s at the slowest, for as long as it runs.
+constexpr std::size_t pool_log_max = 1u << 20;
 
 struct Slot {
     pid_t pid = 0;
@@ -56,7 +62,8 @@ private:
 
     const Store& store_;
     PoolDaemon d_;
-    Fd lock_, sigfd_, log_;
+    Fd lock_, sigfd_;
+    std::optional<RotatingLog> log_;  // pool.log, capped (pool_log_max)
     std::list<Slot> slots_;
     unsigned counter_ = 0, failures_ = 0;
     std::chrono::steady_clock::time_point retry_at_{};
@@ -74,7 +81,7 @@ Result<> Daemon::setup()
         fs::remove_all(d_.dir + "/" + sub, ec);  // what a dead daemon left
         if (::mkdir((d_.dir + "/" + sub).c_str(), 0700) != 0) return fail_errno("cannot create " + d_.dir + "/" + sub);
     }
-    log_ = Fd(::open((d_.dir + "/pool.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+    if (auto log = RotatingLog::open(d_.dir + "/pool.log", pool_log_max, 1)) log_ = std::move(*log);
     sigset_t set;
     sigemptyset(&set);
     for (int s : {SIGTERM, SIGINT, SIGHUP, SIGCHLD}) sigaddset(&set, s);
@@ -94,7 +101,7 @@ Result<> Daemon::setup()
 
 void Daemon::log(const std::string& line)
 {
-    if (log_) (void)!::write(log_.get(), (line + "\n").data(), line.size() + 1);
+    if (log_) log_->write(line + "\n");
 }
 
 void Daemon::tell_starter(const std::string& line)
