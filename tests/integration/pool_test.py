@@ -168,6 +168,20 @@ def test_a_vm_is_never_used_twice(fleet):
         wait_until(lambda: not procs.alive(pid) and not procs.alive(sup), 10, f"a used VM ends: {pid}/{sup}")
 
 
+def test_an_emptied_pool_refills_every_time(fleet):
+    """A pool of one: each claim empties it, and only the daemon's own
+    timer (the refill waits 20 ms after a claim) can wake it to boot the
+    next. It once slept for good when the claimed VM's end woke it with
+    less than a millisecond of that left. The programs sleep across that
+    moment, in steps of a quarter of a millisecond."""
+    fleet.pool_start("sleep", size=1)
+    idle = os.path.join(fleet.pool_dir("sleep"), "idle")
+    for i in range(120):
+        wait_until(lambda: os.listdir(idle), 10, f"the pool refilled after {i} claims")
+        p = fleet.vmm("run", "-v", "sleep", f"{0.005 + (i % 60) * 0.00025:.5f}")
+        check(p.returncode == 0 and WARM in p.stderr, f"claim {i}: {p}")
+
+
 def test_pool_memory_reported(fleet):
     """pool ls gives the waiting QEMUs' RSS and their PSS, in which the
     program and libraries two QEMUs share count half in each."""
@@ -286,7 +300,7 @@ def test_bad_input(fleet):
 if __name__ == "__main__":
     main([test_runtime_programs_warm_as_cold, test_signals_reach_a_pooled_program,
           test_ctrl_z_and_ctrl_c_on_a_terminal, test_closed_stdout_ends_like_sigpipe, test_a_vm_is_never_used_twice,
-          test_pool_memory_reported, test_killed_daemon_leaves_nothing, test_claim_race,
+          test_an_emptied_pool_refills_every_time, test_pool_memory_reported, test_killed_daemon_leaves_nothing, test_claim_race,
           test_stop_leaves_running_programs,
           test_a_waiting_vm_has_no_boot_deadline, test_other_options_boot_cold, test_linux_warm_as_cold_with_its_own_randomness, test_bad_input],
          lambda t: PoolFleet(), timeout=120)

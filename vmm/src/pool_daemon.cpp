@@ -53,9 +53,12 @@ private:
     Result<> setup();
     void spawn();
     void fill();
+    [[nodiscard]] long waiting() const;
+    [[nodiscard]] int poll_timeout() const;
     void on_line(Slot& s, const std::string& line);
     void read_slot(Slot& s);
     void reap();
+    void back_off();
     void tell_starter(const std::string& line);
     void log(const std::string& line);
     int shut_down(int status);
@@ -115,15 +118,21 @@ void Daemon::tell_starter(const std::string& line)
 void Daemon::spawn()
 {
     int p[2];
-    if (::pipe2(p, O_CLOEXEC) != 0) return log("cannot create a pipe: " + std::string(std::strerror(errno)));
+    if (::pipe2(p, O_CLOEXEC) != 0) {
+        std::string why = std::strerror(errno);
+        back_off();
+        return log("cannot create a pipe: " + why);
+    }
     std::string name =
         "pool-" + d_.image.substr(0, 40) + "-" + std::to_string(::getpid()) + "-" + std::to_string(++counter_);
     pid_t parent = ::getpid();
     pid_t pid = ::fork();
     if (pid < 0) {
+        std::string why = std::strerror(errno);
         ::close(p[0]);
         ::close(p[1]);
-        return log("cannot fork: " + std::string(std::strerror(errno)));
+        back_off();
+        return log("cannot fork: " + why);
     }
     if (pid == 0) {
         ::prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -151,12 +160,29 @@ void Daemon::spawn()
     s.name = name;
 }
 
+// The slots not claimed: booting or idle.
+long Daemon::waiting() const
+{
+    return std::count_if(slots_.begin(), slots_.end(), [](const Slot& s) { return s.state != Slot::claimed; });
+}
+
 void Daemon::fill()
 {
     auto now = std::chrono::steady_clock::now();
     if (stopping_ || now < retry_at_ || now < refill_at_) return;
-    auto waiting = std::count_if(slots_.begin(), slots_.end(), [](const Slot& s) { return s.state != Slot::claimed; });
-    for (auto n = waiting; n < static_cast<long>(d_.size); ++n) spawn();
+    for (auto n = waiting(); n < static_cast<long>(d_.size); ++n) spawn();
+}
+
+// How long the loop may sleep: while the pool is short, only until its
+// refill or retry is due (0 if it already is: fill() may have looked just
+// before), rounded up; else until a slot or a signal says something. A
+// pool whose every VM was claimed has nothing else to wake it.
+int Daemon::poll_timeout() const
+{
+    if (stopping_ || waiting() >= static_cast<long>(d_.size)) return -1;
+    auto left = std::max(retry_at_, refill_at_) - std::chrono::steady_clock::now();
+    if (left <= decltype(left)::zero()) return 0;
+    return static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(left).count());
 }
 
 void Daemon::on_line(Slot& s, const std::string& line)
@@ -203,6 +229,14 @@ void Daemon::read_slot(Slot& s)
     }
 }
 
+// Boots keep failing (or cannot start): wait longer before each next one.
+void Daemon::back_off()
+{
+    ++failures_;
+    auto wait = std::chrono::milliseconds(std::min(5000u, 100u << std::min(failures_, 6u)));
+    retry_at_ = std::chrono::steady_clock::now() + wait;
+}
+
 void Daemon::reap()
 {
     int st;
@@ -210,12 +244,7 @@ void Daemon::reap()
     while ((pid = ::waitpid(-1, &st, WNOHANG)) > 0) {
         auto it = std::find_if(slots_.begin(), slots_.end(), [pid](const Slot& s) { return s.pid == pid; });
         if (it == slots_.end()) continue;
-        if (it->state != Slot::claimed && !stopping_) {
-            // Ended unclaimed: a failed boot. Back off while they keep failing.
-            ++failures_;
-            auto wait = std::chrono::milliseconds(std::min(5000u, 100u << std::min(failures_, 6u)));
-            retry_at_ = std::chrono::steady_clock::now() + wait;
-        }
+        if (it->state != Slot::claimed && !stopping_) back_off();  // ended unclaimed: a failed boot
         ::unlink((d_.dir + "/idle/" + it->name).c_str());
         std::error_code ec;
         fs::remove_all(d_.dir + "/slots/" + it->name, ec);
@@ -250,10 +279,7 @@ int Daemon::run()
                 fds.push_back({s.notify.get(), POLLIN, 0});
                 who.push_back(&s);
             }
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(std::max(retry_at_, refill_at_) -
-                                                                          std::chrono::steady_clock::now());
-        int timeout = left.count() > 0 ? static_cast<int>(left.count()) + 1 : -1;
-        if (::poll(fds.data(), fds.size(), timeout) < 0 && errno != EINTR) break;
+        if (::poll(fds.data(), fds.size(), poll_timeout()) < 0 && errno != EINTR) break;
         for (std::size_t i = 1; i < fds.size(); ++i)
             if (fds[i].revents) read_slot(*who[i]);
         signalfd_siginfo si;
