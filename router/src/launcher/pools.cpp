@@ -171,12 +171,13 @@ Result<bool> WarmPools::adopt(Pool& p)
     if (!*alive) return false;
     auto info = vmm::read_pool_info(p.dir);
     if (!info) return std::unexpected(info.error());
+    auto pinned = pin_process(info->pid, info->pid_start);  // watched through it: never a reused pid
     auto owner = proc_info(info->pid);
-    if (!owner || owner->uid != ::geteuid()) return fail("its daemon is not the router's user's");
+    if (!pinned || !owner || owner->uid != ::geteuid()) return fail("its daemon is gone or not the router's user's");
     if (info->key == p.key && info->size == p.setting.size) {
         p.pid = info->pid;
         p.start = info->pid_start;
-        if (auto fd = open_pidfd(p.pid)) p.pidfd = std::move(*fd);
+        p.pidfd = std::move(*pinned);
         (void)replace_file(p.dir, router_marker, "", Sync::no);
         return true;
     }
