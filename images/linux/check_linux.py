@@ -271,8 +271,11 @@ def vmm_on_a_pty(fleet, args, rows, cols):
     as under a shell: (pid, the terminal's fd); killed at the end."""
     pid, fd = pty.fork()
     if pid == 0:
-        os.execve(VMM, [VMM, *args], fleet.env)
-    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        try:  # the size before fleet-vmm reads it, not after a parent that lost the CPU
+            fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+            os.execve(VMM, [VMM, *args], fleet.env)
+        finally:
+            os._exit(127)
     try:
         yield pid, fd
     finally:
