@@ -170,7 +170,9 @@ void Daemon::fill()
 {
     auto now = std::chrono::steady_clock::now();
     if (stopping_ || now < retry_at_ || now < refill_at_) return;
-    for (auto n = waiting(); n < static_cast<long>(d_.size); ++n) spawn();
+    // A spawn that fails backs off (retry_at_): the others wait for it too,
+    // so one round counts as one failure.
+    for (auto n = waiting(); n < static_cast<long>(d_.size) && now >= retry_at_; ++n) spawn();
 }
 
 // How long the loop may sleep: while the pool is short, only until its
