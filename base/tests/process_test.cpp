@@ -7,10 +7,12 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -439,4 +441,84 @@ TEST_CASE("process: mount_view shows the child only what it was given", "[proces
     std::stringstream text;
     text << mine.rdbuf();
     CHECK_FALSE(contains(text.str(), "fleet-root"));
+}
+
+namespace {
+
+std::string status_field(pid_t pid, const std::string& key)
+{
+    std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(f, line))
+        if (line.starts_with(key + ":")) return line.substr(line.find_first_not_of(" \t", key.size() + 1));
+    return {};
+}
+
+}  // namespace
+
+// spawn_exit_heir: a child that shares the caller's memory and nothing
+// else, and ends with it, however the caller ends.
+TEST_CASE("process: an exit heir shares our memory, holds none of our files, and ends with us", "[process]")
+{
+    const bool killed = GENERATE(false, true);
+    INFO((killed ? "the caller is killed" : "the caller exits"));
+    Pipe report = make_pipe(), go = make_pipe(), held = make_pipe();
+    pid_t caller = ::fork();
+    REQUIRE(caller >= 0);
+    if (caller == 0) {
+        report.r.reset();
+        go.w.reset();
+        held.r.reset();
+        auto heir = spawn_exit_heir("fleet-test-heir");
+        auto again = spawn_exit_heir("fleet-test-heir");
+        int msg[2] = {heir ? *heir : -1, again ? 0 : again.error().sys_errno};
+        held.w.reset();  // closed: only a copy in the heir could keep it open
+        if (::write(report.w.get(), msg, sizeof msg) != sizeof msg) ::_exit(2);
+        char c = 0;
+        (void)::read(go.r.get(), &c, 1);
+        ::_exit(0);
+    }
+    report.w.reset();
+    go.r.reset();
+    held.w.reset();
+    int msg[2] = {-1, 0};
+    REQUIRE(::read(report.r.get(), msg, sizeof msg) == sizeof msg);
+    const pid_t heir = msg[0];
+    REQUIRE(heir > 0);
+    CHECK(msg[1] == EEXIST);  // one per process
+
+    // The pipe's write end, closed by the caller, is closed.
+    pollfd p{held.r.get(), POLLIN, 0};
+    REQUIRE(::poll(&p, 1, 5000) == 1);
+    char c;
+    CHECK(::read(held.r.get(), &c, 1) == 0);
+
+    CHECK(status_field(heir, "Name") == "fleet-test-heir");
+    CHECK(status_field(heir, "PPid") == std::to_string(caller));
+    // Every signal blocked but the two that cannot be (SIGKILL, SIGSTOP).
+    CHECK(std::stoull(status_field(heir, "SigBlk"), nullptr, 16) ==
+          ~((1ULL << (SIGKILL - 1)) | (1ULL << (SIGSTOP - 1))));
+    std::size_t fds = 0;
+    for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(heir) + "/fd"))
+        ++fds;
+    CHECK(fds == 0);
+    long same_vm = ::syscall(SYS_kcmp, caller, heir, 1 /* KCMP_VM */, 0, 0);
+    long same_files = ::syscall(SYS_kcmp, caller, heir, 2 /* KCMP_FILES */, 0, 0);
+    if (same_vm < 0) {
+        WARN("kcmp(2) unavailable: the shared memory is not checked");
+    } else {
+        CHECK(same_vm == 0);
+        CHECK(same_files != 0);
+    }
+
+    auto heir_fd = open_pidfd(heir);
+    REQUIRE(heir_fd);
+    if (killed)
+        ::kill(caller, SIGKILL);
+    else
+        go.w.reset();
+    int st = 0;
+    REQUIRE(::waitpid(caller, &st, 0) == caller);
+    CHECK((killed ? WIFSIGNALED(st) : WIFEXITED(st) && WEXITSTATUS(st) == 0));
+    CHECK(wait_ended(heir_fd->get(), 5000));
 }
