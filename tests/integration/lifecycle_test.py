@@ -10,7 +10,7 @@ import time
 sys.path.append(os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "lib"))  # run by hand: HACKING.md
 from fleet_test.check import check, wait_until  # noqa: E402
 from fleet_test.fleet import Fleet, one_line_error  # noqa: E402
-from fleet_test.procs import alive  # noqa: E402
+from fleet_test.procs import alive, children  # noqa: E402
 from fleet_test.runner import main  # noqa: E402
 
 
@@ -111,13 +111,24 @@ def test_kill(fleet):
         check("killed" in log.read(), "vmm.log does not say how it ended")
 
 
+def exit_heir(rec):
+    """The supervisor's exit heir (base spawn_exit_heir), made once the guest is ready."""
+    found = wait_until(lambda: children(rec["supervisor_pid"], "fleet-vmm-heir"), 5,
+                       "the supervisor's exit heir")
+    check(len(found) == 1, f"heirs {found}")
+    return found[0]
+
+
 def test_kill_rm_frees_the_name(fleet):
     # The folder is emptied while QEMU dies and removed once it is gone:
     # when kill returns, nothing is left and the name is free.
     start(fleet, "--rm", "--name", "kr", "hello", "hold")
     rec = fleet.record("kr")
+    heir = exit_heir(rec)
     fleet.vmm("kill", "kr", check_rc=0)
     check(not alive(rec["pid"]) and not alive(rec["supervisor_pid"]), "a process outlived kill")
+    # The heir is killed as its parent exits; its memory goes after.
+    wait_until(lambda: not alive(heir), 5, "the exit heir to end with its supervisor")
     check(not os.path.exists(fleet.vm_dir("kr")), "kill left the folder of a --rm VM")
     start(fleet, "--rm", "--name", "kr", "hello", "hold")
     fleet.vmm("kill", "kr", check_rc=0)
@@ -139,9 +150,11 @@ def test_qemu_killed_behind_our_back(fleet):
 def test_supervisor_killed_behind_our_back(fleet):
     start(fleet, "--name", "s", "hello", "hold")
     rec = fleet.record("s")
+    heir = exit_heir(rec)
     os.kill(rec["supervisor_pid"], signal.SIGKILL)
-    # QEMU must not outlive its owner (parent-death signal).
+    # QEMU and the exit heir must not outlive their owner (parent-death signal).
     wait_until(lambda: not alive(rec["pid"]), 5, "QEMU to die with its supervisor")
+    wait_until(lambda: not alive(heir), 5, "the exit heir to die with its supervisor")
     wait_until(lambda: not alive(rec["supervisor_pid"]), 5, "the supervisor to be gone")
     r = fleet.record("s")
     check(r["state"] == "exited" and r["exit_reason"] == "crashed", f"{r}")

@@ -3,6 +3,7 @@
 // status is the program's, its signals reach the program, Ctrl-Z stops it.
 #include "pool.hpp"
 
+#include <fleet/base/process.hpp>
 #include <fleet/base/socket.hpp>
 #include <fleet/base/terminal.hpp>
 #include <fleet/vmm/claim.hpp>
@@ -60,6 +61,9 @@ int stand_in(Fd sock, Fd sigfd, bool tty, bool& vanished)
             auto e = parse_event(line);
             line.clear();
             if (!e) return report(e.error());
+            // Our end is the program's end to the shell: quick, with our
+            // memory torn down after (base spawn_exit_heir).
+            if (e->kind == ClaimEvent::ready) (void)spawn_exit_heir("fleet-vmm-heir");
             if (e->kind == ClaimEvent::ready && tty) {
                 raw.emplace(0, true);
                 forward(ClaimSignal{SIGWINCH, -1});  // a resize while the claim went through: the size again

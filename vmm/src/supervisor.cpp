@@ -3,6 +3,7 @@
 
 #include "supervisor_impl.hpp"
 
+#include <fleet/base/process.hpp>
 #include <fleet/base/rotating_log.hpp>
 #include <fleet/base/sink.hpp>
 #include <fleet/base/socket.hpp>
@@ -75,12 +76,24 @@ void Supervisor::watch_signals()
     });
 }
 
+// Our own end, once the VM's, is quick for whoever waits on it (the shell,
+// the router): an heir tears down this process's memory after (base
+// spawn_exit_heir). Made while nothing waits on us: once the guest is
+// ready, or while a VM asked to end winds down.
+void Supervisor::hasten_own_end()
+{
+    if (heir_asked_) return;
+    heir_asked_ = true;
+    (void)spawn_exit_heir("fleet-vmm-heir");  // without one, only slower
+}
+
 void Supervisor::on_signal(const signalfd_siginfo& si)
 {
     if (!vm_) return;
     // Not requests to end: the terminal's size, from stdin or as told.
     if (si.ssi_signo == SIGWINCH) return send_terminal_size(false);
     if (static_cast<int>(si.ssi_signo) == terminal_size_request()) return resize_terminal(si.ssi_int);
+    if (si.ssi_signo != SIGTSTP && si.ssi_signo != SIGCONT) hasten_own_end();
     if (pooled() && !claimed_) {  // no program yet: any request to end ends it now
         if (si.ssi_signo != SIGTSTP && si.ssi_signo != SIGCONT) vm_->kill();
         return;
@@ -414,6 +427,7 @@ Result<> Supervisor::launch()
         }
         tell_starter("ready");
         if (claimed_) tell_claimant({ClaimEvent::ready, 0, false, {}});
+        hasten_own_end();
     };
     hooks.state_changed = [this](VmState s) {
         if (s == VmState::exited) return;  // on_exit writes the full ending

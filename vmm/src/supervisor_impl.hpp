@@ -66,6 +66,7 @@ private:
     void save();
     void tell_starter(const std::string& line);
     void suspend_self();
+    void hasten_own_end();
     void kill_now();
     void unlink_sockets() const;
     void resume_self();
@@ -105,6 +106,7 @@ private:
     bool stdin_wait_armed_ = false;
     std::optional<ExitInfo> ended_;
     bool interrupted_ = false;
+    bool heir_asked_ = false;  // hasten_own_end
     bool sigint_delivered_ = false;
     // Ctrl-Z (foreground): pause the guest, then stop this process; SIGCONT
     // resumes the guest. QEMU is in a session of its own (vm.cpp).

@@ -38,6 +38,31 @@ def alive(pid, started=None):
         return False
 
 
+def children(pid, name=None):
+    """The pids whose parent is pid (/proc/PID/task/*/children), those named
+    name only (their /proc/PID/comm) if given."""
+    out = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for t in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{t}/children") as f:
+                out += [int(c) for c in f.read().split()]
+        except OSError:
+            pass
+    if name is not None:
+        def comm(c):
+            try:
+                with open(f"/proc/{c}/comm") as f:
+                    return f.read().strip()
+            except OSError:
+                return None
+        out = [c for c in out if comm(c) == name]
+    return sorted(out)
+
+
 def marked(marker):
     """pid -> argv of every live process whose environment holds the entry
     marker ("NAME=value"): what a test started, however deep (the launcher
