@@ -52,7 +52,9 @@ Suites (--suite, comma-separated; default: all of them):
               SIGKILL. Teardown both ways fleet has: graceful (Ctrl-C to fleet-vmm
               run, shutdown() through the router: the program ends itself) and kill
               (fleet-vmm-kill: SIGUSR1 to fleet-vmm run, what `fleet-vmm kill NAME`
-              sends; router-destroy: destroy()). Floors: p50 <= 1.10x minimal for
+              sends; router-destroy: destroy() until it returns, which libvirt does
+              once the domain is off, as waitpid does once the killed QEMU is
+              gone; that it is gone is checked after). Floors: p50 <= 1.10x minimal for
               fleet-vmm and router-python start-to-ready and for the two kills'
               teardown (like for like with SIGKILL); every teardown p50 <= 5 ms.
   snapshot    `echo hi` on linux-fleet restored from its snapshot (--snapshot; the
