@@ -8,8 +8,10 @@ A path may instead measure itself: measure_fn(bench, path, kind) -> {metric: sec
 import contextlib
 import dataclasses
 import os
+import select
 import signal
 import subprocess
+import sys
 import time
 
 from fleet_test.check import Failure
@@ -88,6 +90,64 @@ def qmp_stop(proc, scratch, stack, timeout):
 
 # ---- the router suite: a private fleet-router, python3-libvirt and virsh ---------------
 
+class StopWatcher:
+    """A stop_events helper process for one router (its own process, so
+    libvirt's event loop stays out of the one whose calls are timed):
+    watch(name) before asking a domain to stop, then stopped_at(name,
+    deadline), the CLOCK_MONOTONIC time its stopped event came, or None."""
+
+    def __init__(self, uri, env, timeout):
+        helper = os.path.join(os.path.dirname(os.path.abspath(__file__)), "stop_events.py")
+        self.proc = subprocess.Popen([sys.executable, helper, uri], env=env, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.buf = b""
+        if self._line(now() + timeout) != "ready":
+            self.close()
+            raise BootError("the libvirt event listener (stop_events.py) did not start")
+
+    def _line(self, deadline):
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self.buf:
+            left = deadline - now()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                return None
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                return None
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line.decode()
+
+    def watch(self, name, timeout):
+        self.proc.stdin.write(f"watch {name}\n".encode())
+        self.proc.stdin.flush()
+        line = self._line(now() + timeout)
+        if line != f"watching {name}":
+            raise BootError(f"cannot listen for {name}'s events: {line or 'no answer'}")
+
+    def stopped_at(self, name, deadline):
+        while (line := self._line(deadline)) is not None:
+            word, _, rest = line.partition(" ")
+            who, _, t = rest.partition(" ")
+            if word == "stopped" and who == name:
+                return float(t)
+        return None
+
+    def close(self):
+        with contextlib.suppress(Exception):
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def now():
+    """CLOCK_MONOTONIC, the clock StopWatcher's times are on."""
+    return time.clock_gettime(time.CLOCK_MONOTONIC)
+
+
 class RouterRun:
     """A fleet-router of this run's own (fleet_test.router: private folders,
     cleaned up by pid; unix socket only, no TCP, no mDNS, no autostart), and
@@ -113,12 +173,21 @@ class RouterRun:
             raise BootError(f"fleet-router did not start: {why}") from None
         self.uri = self.router.uri_unix
         self.conn = libvirt.open(self.uri)
+        self.env = b.env
+        self.watcher = None  # a StopWatcher, started on the first shutdown()
         self.type = "kvm" if b.opts.accel == "kvm" else "qemu"
 
     def domain_xml(self, name, image, args):
         return domain_xml(name, image=image, args=args, type=self.type)
 
+    def stop_watcher(self, timeout):
+        if self.watcher is None:
+            self.watcher = StopWatcher(self.uri, self.env, timeout)
+        return self.watcher
+
     def close(self):
+        if self.watcher is not None:
+            self.watcher.close()
         with contextlib.suppress(Exception):
             for d in self.conn.listAllDomains(0):
                 with contextlib.suppress(Exception):
@@ -129,9 +198,9 @@ class RouterRun:
 
 def router_python_measure(b, path, kind, r=None, stop="shutdown"):
     """createXML until it returns (ready); or, for hold, shutdown() until
-    the domain is gone, or destroy() (stop="destroy") until it returns,
-    which is once the domain is gone (and, with path.ready_of_hold, its
-    createXML as ready too).
+    the domain's stopped event arrives (StopWatcher), or destroy()
+    (stop="destroy") until it returns, which is once the domain is gone
+    (and, with path.ready_of_hold, its createXML as ready too).
     r: the RouterRun to use (default: the run's plain router)."""
     r = r or b.router_run()
     lv = r.libvirt
@@ -144,31 +213,26 @@ def router_python_measure(b, path, kind, r=None, stop="shutdown"):
         if kind != "hold":
             return {"start-to-ready": t_ready - t0}
         ready = {"start-to-ready": t_ready - t0} if path.ready_of_hold else {}
-        t_stop = time.perf_counter()
+        # shutdown() only asks: its end is the stopped event, which another
+        # process listens for from before the ask (not timed). destroy()
+        # returns once the domain is off, as waitpid returns once a killed
+        # QEMU is gone.
+        watcher = r.stop_watcher(b.opts.timeout) if stop == "shutdown" else None
+        if watcher:
+            watcher.watch(name, b.opts.timeout)
+        t_stop = now()
         getattr(dom, stop)()
-        if stop == "destroy":
-            # libvirt's destroy() returns once the domain is off, as
-            # waitpid returns once a killed QEMU is gone: timed to there,
-            # and checked after (not timed) that it really is gone.
-            t_done = time.perf_counter()
-            try:
-                r.conn.lookupByName(name)
-            except lv.libvirtError as e:
-                if e.get_error_code() == lv.VIR_ERR_NO_DOMAIN:
-                    return {**ready, "teardown": t_done - t_stop}
-                raise
-            raise BootError(f"domain {name} still there when destroy() returned")
-        deadline = t_stop + b.opts.timeout
-        while True:
-            try:
-                r.conn.lookupByName(name)
-            except lv.libvirtError as e:
-                if e.get_error_code() == lv.VIR_ERR_NO_DOMAIN:
-                    return {**ready, "teardown": time.perf_counter() - t_stop}
-                raise
-            if time.perf_counter() > deadline:
-                raise BootError(f"domain {name} still there {b.opts.timeout:g}s after {stop}()")
-            time.sleep(0.0005)
+        t_done = watcher.stopped_at(name, t_stop + b.opts.timeout) if watcher else now()
+        if t_done is None:
+            raise BootError(f"no stopped event for {name} {b.opts.timeout:g}s after {stop}()")
+        # Checked after the clock: the domain is really gone.
+        try:
+            r.conn.lookupByName(name)
+        except lv.libvirtError as e:
+            if e.get_error_code() == lv.VIR_ERR_NO_DOMAIN:
+                return {**ready, "teardown": t_done - t_stop}
+            raise
+        raise BootError(f"domain {name} still there when {stop}() was done")
     except lv.libvirtError as e:
         raise BootError(f"python3-libvirt: {e.get_error_message()}") from None
 
