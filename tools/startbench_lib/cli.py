@@ -36,10 +36,10 @@ Suites (--suite, comma-separated; default: all of them):
               connection until it returns (the router answers once the guest is
               ready), and `virsh create` as a user types it (virsh's own start-up
               included). Teardown: python3-libvirt shutdown() of a `hello hold`
-              domain until its stopped lifecycle event arrives (libvirt's event
-              loop on a thread; that the domain is gone is checked after, not
-              timed). Floor: router-python/
-              fleet-vmm p50 <= 1.25 for start-to-ready. libvirtd is not compared
+              domain until its stopped lifecycle event arrives (heard by a helper
+              process with libvirt's event loop; that the domain is gone is
+              checked after, not timed). Floor: router-python/fleet-vmm p50
+              <= 1.25 for start-to-ready. libvirtd is not compared
               unless it is installed (it is not a dependency of fleet).
   fsh         fsh's start latency (issue 11): `fsh --connect URI -c 'wc -c </dev/null'`
               and the three-stage pipeline `cat </dev/null | upper | wc -c` (one run the
