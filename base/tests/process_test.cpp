@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -494,6 +495,7 @@ TEST_CASE("process: an exit heir shares our memory, holds none of our files, and
     CHECK(::read(held.r.get(), &c, 1) == 0);
 
     CHECK(status_field(heir, "Name") == "fleet-test-heir");
+    CHECK(::sched_getscheduler(heir) == SCHED_IDLE);  // its teardown yields to other work
     CHECK(status_field(heir, "PPid") == std::to_string(caller));
     // Every signal blocked but the two that cannot be (SIGKILL, SIGSTOP).
     CHECK(std::stoull(status_field(heir, "SigBlk"), nullptr, 16) ==

@@ -78,8 +78,9 @@ void Supervisor::watch_signals()
 
 // Our own end, once the VM's, is quick for whoever waits on it (the shell,
 // the router): an heir tears down this process's memory after (base
-// spawn_exit_heir). Made while nothing waits on us: once the guest is
-// ready, or while a VM asked to end winds down.
+// spawn_exit_heir). Made once the guest is ready, when nothing waits on
+// us; not at a stop or kill, where the clone would slow QEMU's own end
+// (docs/cold-path.md), so a VM ended before it was ready has none.
 void Supervisor::hasten_own_end()
 {
     if (heir_asked_) return;
@@ -93,7 +94,6 @@ void Supervisor::on_signal(const signalfd_siginfo& si)
     // Not requests to end: the terminal's size, from stdin or as told.
     if (si.ssi_signo == SIGWINCH) return send_terminal_size(false);
     if (static_cast<int>(si.ssi_signo) == terminal_size_request()) return resize_terminal(si.ssi_int);
-    if (si.ssi_signo != SIGTSTP && si.ssi_signo != SIGCONT) hasten_own_end();
     if (pooled() && !claimed_) {  // no program yet: any request to end ends it now
         if (si.ssi_signo != SIGTSTP && si.ssi_signo != SIGCONT) vm_->kill();
         return;

@@ -102,7 +102,8 @@ Result<Fd> pin_process(pid_t pid, std::uint64_t start_time);
 // ended, not before. Tearing down a process's memory (a few MB of program
 // text and heap for a supervisor) takes ~0.2 ms; a VM's end waits for it.
 // Spawns a child that shares our memory (CLONE_VM) and nothing else (no
-// files, every signal blocked), named `name` (15 characters), and dies
+// files, every signal blocked, SCHED_IDLE so that the teardown yields to
+// other work), named `name` (15 characters), and dies
 // by SIGKILL when the calling thread ends: call it from the main thread,
 // once, and never exec after (the heir would keep the old image). It is
 // our child with no exit signal; after our end, the reaper's. Its pid, or
