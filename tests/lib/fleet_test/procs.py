@@ -39,19 +39,28 @@ def alive(pid, started=None):
 
 
 def children(pid, name=None):
-    """The pids whose parent is pid (/proc/PID/task/*/children), those named
-    name only (their /proc/PID/comm) if given."""
+    """The pids whose parent is pid, those named name only (their
+    /proc/PID/comm) if given. From /proc/PID/task/*/children, or where a
+    kernel has none (CONFIG_PROC_CHILDREN), every process's parent."""
     out = []
     try:
         tasks = os.listdir(f"/proc/{pid}/task")
     except OSError:
         return out
-    for t in tasks:
-        try:
-            with open(f"/proc/{pid}/task/{t}/children") as f:
-                out += [int(c) for c in f.read().split()]
-        except OSError:
-            pass
+    if os.path.exists(f"/proc/{pid}/task/{pid}/children"):
+        for t in tasks:
+            try:
+                with open(f"/proc/{pid}/task/{t}/children") as f:
+                    out += [int(c) for c in f.read().split()]
+            except OSError:
+                pass
+    else:
+        for p in os.listdir("/proc"):
+            try:
+                if p.isdigit() and int(_stat_fields(p)[1]) == pid:
+                    out.append(int(p))
+            except (OSError, IndexError, ValueError):
+                pass
     if name is not None:
         def comm(c):
             try:
