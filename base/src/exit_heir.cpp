@@ -79,7 +79,11 @@ alignas(64) char heir_stack[16 * 1024];
     raw_call(SYS_sched_setscheduler, 0, SCHED_IDLE, reinterpret_cast<long>(&a->idle));
     raw_call(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL);
     if (raw_call(SYS_getppid) != a->parent) raw_call(SYS_exit, 0);  // it ended before the line above
+#ifdef SYS_pause
     for (;;) raw_call(SYS_pause);
+#else
+    for (;;) raw_call(SYS_ppoll, 0, 0, 0, 0);  // no fds, no timeout: until a signal (aarch64 has no pause)
+#endif
 }
 
 #endif

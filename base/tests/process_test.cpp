@@ -455,6 +455,24 @@ std::string status_field(pid_t pid, const std::string& key)
     return {};
 }
 
+// Wait until the heir sleeps for good (its set-up done): the system call
+// it blocks in, /proc/PID/syscall's first field.
+bool heir_settled(pid_t pid)
+{
+#ifdef SYS_pause
+    const long sleeping_in = SYS_pause;
+#else
+    const long sleeping_in = SYS_ppoll;
+#endif
+    for (int i = 0; i < 500; ++i) {
+        std::ifstream f("/proc/" + std::to_string(pid) + "/syscall");
+        long nr = -1;
+        if (f >> nr && nr == sleeping_in) return true;
+        std::this_thread::sleep_for(10ms);
+    }
+    return false;
+}
+
 }  // namespace
 
 // spawn_exit_heir: a child that shares the caller's memory and nothing
@@ -494,6 +512,7 @@ TEST_CASE("process: an exit heir shares our memory, holds none of our files, and
     char c;
     CHECK(::read(held.r.get(), &c, 1) == 0);
 
+    REQUIRE(heir_settled(heir));
     CHECK(status_field(heir, "Name") == "fleet-test-heir");
     CHECK(::sched_getscheduler(heir) == SCHED_IDLE);  // its teardown yields to other work
     CHECK(status_field(heir, "PPid") == std::to_string(caller));
