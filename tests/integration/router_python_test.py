@@ -219,6 +219,9 @@ def test_domains(router, kind):
     check([d.name() for d in conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_TRANSIENT)] == ["t1"], "TRANSIENT")
     t.destroy()
     expect_error(libvirt.VIR_ERR_NO_DOMAIN, conn.lookupByName, "t1")
+    # Its folder is gone too: renamed away before the answer, deleted after.
+    left = sorted(os.listdir(os.path.join(router.runtime, "vms")))
+    check(left == [".lock"], f"runtime folder after destroy: {left}")
     t = conn.createXML(domain_xml("t2", args=["hold"]), libvirt.VIR_DOMAIN_START_PAUSED)
     check(state_of(t) == PAUSED_USER, f"createXML(PAUSED): {t.state()}")
     t.destroy()

@@ -473,7 +473,14 @@ def test_restart_adoption(router):
     check(not alive(old_pid), "the old router still runs")
     for q in qemus:
         check(alive(q), f"QEMU {q} died with the router")
+    # An ended domain's folder, renamed away from its name, that a router
+    # killed before it deleted it: the next router deletes it.
+    retired = os.path.join(router.runtime, "vms", f".retired-gone-{old_pid}-0")
+    os.makedirs(retired)
+    with open(os.path.join(retired, "console.log"), "w") as f:
+        f.write("left behind\n")
     router.start()
+    check(not os.path.exists(retired), f"{retired} outlived a router restart")
     uri = router.uri_unix
     after = listing(uri, "--all")
     check(after == before, f"after a kill -9 restart: {after}, before: {before}")

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -255,6 +256,45 @@ Result<> Store::remove(const std::string& name) const
     fs::remove_all(dir(name), ec);
     if (ec) return fail("cannot remove " + dir(name) + ": " + ec.message());
     return {};
+}
+
+namespace {
+constexpr std::string_view retired_prefix = ".retired-";
+}
+
+Result<std::string> Store::retire(const std::string& name) const
+{
+    if (auto v = validate_name(name); !v) return std::unexpected(v.error());
+    static std::atomic<unsigned> serial{0};
+    std::string to = root_ + "/" + std::string(retired_prefix) + name + "-" + std::to_string(::getpid()) + "-" +
+                     std::to_string(serial++);
+    auto held = lock();
+    if (!held) return std::unexpected(held.error());
+    if (::rename(dir(name).c_str(), to.c_str()) != 0) return fail_errno("cannot retire " + dir(name));
+    return to;
+}
+
+void Store::remove_retired(const std::string& path) const
+{
+    // Only ever a folder retire() made: a name in this store's root with
+    // the prefix, so a wrong argument cannot delete anything else.
+    auto slash = path.rfind('/');
+    if (slash == std::string::npos || path.substr(0, slash) != root_ ||
+        !std::string_view(path).substr(slash + 1).starts_with(retired_prefix))
+        return;
+    std::error_code ec;
+    fs::remove_all(path, ec);
+}
+
+void Store::sweep_retired() const
+{
+    std::error_code ec;
+    std::vector<std::string> found;
+    for (const auto& entry : fs::directory_iterator(root_, ec)) {
+        std::string name = entry.path().filename().string();
+        if (name.starts_with(retired_prefix)) found.push_back(root_ + "/" + name);
+    }
+    for (const auto& p : found) remove_retired(p);
 }
 
 Result<> Store::clear(const std::string& name) const

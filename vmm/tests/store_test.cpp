@@ -432,6 +432,57 @@ TEST_CASE("store: clear empties the folder of a VM being killed, and keeps its n
     CHECK_FALSE(s.clear("../outside"));
 }
 
+TEST_CASE("store: retire frees the name at once and leaves the deletion for later", "[store]")
+{
+    TempDir tmp;
+    Store s = open_store(tmp);
+    REQUIRE(s.create("ended"));
+    VmRecord r = sample("ended");
+    r.state = VmState::exited;
+    REQUIRE(s.write(r));
+    fleet::test::write_file(s.path("ended", "console.log"), "bye\n");
+    auto retired = s.retire("ended");
+    REQUIRE(retired);
+    CHECK_FALSE(std::filesystem::exists(s.dir("ended")));
+    CHECK(std::filesystem::exists(*retired + "/console.log"));  // not deleted yet
+    CHECK(std::filesystem::path(*retired).parent_path() == s.root());
+    auto listed = s.list();
+    REQUIRE(listed);
+    CHECK(listed->empty());      // a retired folder is not a VM
+    REQUIRE(s.create("ended"));  // the name is free again, before the deletion
+    REQUIRE(s.write(sample("ended")));
+    s.remove_retired(*retired);
+    CHECK_FALSE(std::filesystem::exists(*retired));
+    CHECK(s.read("ended"));  // the new VM of the same name is untouched
+
+    // Only what retire() made is ever deleted.
+    s.remove_retired(s.dir("ended"));
+    s.remove_retired(s.root() + "/../x");
+    CHECK(s.read("ended"));
+    CHECK_FALSE(s.retire("never-existed"));
+    CHECK_FALSE(s.retire("../outside"));
+}
+
+TEST_CASE("store: sweep_retired deletes folders left retired, and nothing else", "[store]")
+{
+    TempDir tmp;
+    Store s = open_store(tmp);
+    for (const char* name : {"a", "b", "kept"}) {
+        REQUIRE(s.create(name));
+        REQUIRE(s.write(sample(name)));
+    }
+    auto a = s.retire("a");
+    auto b = s.retire("b");
+    REQUIRE(a);
+    REQUIRE(b);
+    CHECK(*a != *b);
+    s.sweep_retired();
+    CHECK_FALSE(std::filesystem::exists(*a));
+    CHECK_FALSE(std::filesystem::exists(*b));
+    CHECK(s.read("kept"));
+    CHECK(std::filesystem::exists(s.root() + "/.lock"));
+}
+
 TEST_CASE("store: a record with bytes that are not UTF-8", "[store]")
 {
     // Paths and QEMU's messages are bytes, not UTF-8: `fleet-vmm run

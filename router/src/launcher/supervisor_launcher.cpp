@@ -77,6 +77,7 @@ SupervisorLauncher::SupervisorLauncher(Loop& loop, vmm::Store store, LauncherOpt
     : loop_(loop), store_(std::move(store)), o_(std::move(options)), log_(std::move(log))
 {
     catalog_ = vmm::catalog_dirs(o_.images);
+    store_.sweep_retired();  // folders an earlier router retired and did not live to delete
 }
 
 SupervisorLauncher::~SupervisorLauncher()
@@ -251,12 +252,20 @@ void SupervisorLauncher::on_end(const VmPtr& vm)
             " (" + std::string(to_string(rec->exit_reason)) + ", status " + std::to_string(rec->exit_status) + ")";
         ending.status = rec->exit_status;
     }
-    (void)store_.remove(vm->name);
+    // The folder leaves the name now and is deleted once whoever waits for
+    // this end has been answered (docs/cold-path.md, Teardown).
+    auto retired = store_.retire(vm->name);
+    if (!retired) (void)store_.remove(vm->name);
     if (o_.network) o_.network->detach(vm->name);  // its taps went with its QEMU
     vm->pidfd.reset();
     if (vm->resize_timer) loop_.cancel(std::exchange(vm->resize_timer, 0));
     if (find(vm->name) == vm) vms_.erase(vm->name);
     if (vm->watch.ended) vm->watch.ended(ending);
+    if (retired)
+        loop_.defer([&loop = loop_, store = store_, path = *retired] {
+            loop.submit();  // the answers first
+            store.remove_retired(path);
+        });
 }
 
 // ---- Adoption ---------------------------------------------------------------------------

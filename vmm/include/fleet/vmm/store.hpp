@@ -6,6 +6,8 @@
 //   <runtime>/vms/<name>/console.sock the supervisor's console (detached VMs)
 //   <runtime>/vms/<name>/console.log  what the guest printed (stdout and stderr)
 //   <runtime>/vms/<name>/vmm.log      QEMU's and the supervisor's own messages
+//   <runtime>/vms/.retired-<name>-<pid>-<n>  an ended VM's folder, renamed
+//                                     away from its name, not yet deleted
 //
 // A record whose supervisor died without writing an ending is reconciled to
 // "crashed" and its sockets removed, by whoever reads it first.
@@ -80,6 +82,19 @@ public:
     // Delete what the folder of a VM being killed holds, but not the folder:
     // the name stays taken until remove(), once its QEMU is gone.
     Result<> clear(const std::string& name) const;
+    // Take an ended VM's folder away from its name at once (one rename,
+    // under the lock) and leave its deletion for later, off the path of
+    // whoever waits for the end: retire() returns where the folder went,
+    // for remove_retired(). The name is free when retire() returns, and
+    // nothing lists or reads a retired folder. Fails where the folder
+    // cannot be renamed (then remove() it).
+    Result<std::string> retire(const std::string& name) const;
+    // Delete a folder retire() returned; errors are ignored (the next sweep
+    // tries again).
+    void remove_retired(const std::string& path) const;
+    // Delete every retired folder: those a process that retired them did
+    // not live to delete. Only for the store's one retirer, at its start.
+    void sweep_retired() const;
 
     Result<Fd> lock() const;
 
