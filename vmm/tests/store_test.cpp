@@ -53,6 +53,23 @@ VmRecord sample(const std::string& name)
     return r;
 }
 
+// The folder of a VM that has ended: its record, and a log.
+void ended_vm(const Store& s, const std::string& name)
+{
+    REQUIRE(s.create(name));
+    VmRecord r = sample(name);
+    r.state = VmState::exited;
+    REQUIRE(s.write(r));
+    fleet::test::write_file(s.path(name, "console.log"), "bye\n");
+}
+
+void check_none_listed(const Store& s)
+{
+    auto listed = s.list();
+    REQUIRE(listed);
+    CHECK(listed->empty());
+}
+
 // A pid that surely belongs to no live process, and the start time it had:
 // a child that exited and was reaped.
 std::pair<pid_t, std::uint64_t> dead_pid()
@@ -398,11 +415,7 @@ TEST_CASE("store: remove", "[store]")
 {
     TempDir tmp;
     Store s = open_store(tmp);
-    REQUIRE(s.create("gone"));
-    VmRecord r = sample("gone");
-    r.state = VmState::exited;
-    REQUIRE(s.write(r));
-    fleet::test::write_file(s.path("gone", "console.log"), "bye\n");
+    ended_vm(s, "gone");
     REQUIRE(s.remove("gone"));
     CHECK_FALSE(std::filesystem::exists(s.dir("gone")));
     auto after = s.read("gone");
@@ -421,9 +434,7 @@ TEST_CASE("store: clear empties the folder of a VM being killed, and keeps its n
     fleet::test::write_file(s.path("dying", "vmm.log"), "started\n");
     REQUIRE(s.clear("dying"));
     CHECK(std::filesystem::is_empty(s.dir("dying")));
-    auto listed = s.list();
-    REQUIRE(listed);
-    CHECK(listed->empty());  // no record: not listed
+    check_none_listed(s);  // no record: not listed
     auto again = s.create("dying");
     REQUIRE_FALSE(again);  // until remove, once its QEMU is gone
     CHECK(contains(again.error().message, "already exists"));
@@ -436,19 +447,13 @@ TEST_CASE("store: retire frees the name at once and leaves the deletion for late
 {
     TempDir tmp;
     Store s = open_store(tmp);
-    REQUIRE(s.create("ended"));
-    VmRecord r = sample("ended");
-    r.state = VmState::exited;
-    REQUIRE(s.write(r));
-    fleet::test::write_file(s.path("ended", "console.log"), "bye\n");
+    ended_vm(s, "ended");
     auto retired = s.retire("ended");
     REQUIRE(retired);
     CHECK_FALSE(std::filesystem::exists(s.dir("ended")));
     CHECK(std::filesystem::exists(*retired + "/console.log"));  // not deleted yet
     CHECK(std::filesystem::path(*retired).parent_path() == s.root());
-    auto listed = s.list();
-    REQUIRE(listed);
-    CHECK(listed->empty());      // a retired folder is not a VM
+    check_none_listed(s);        // a retired folder is not a VM
     REQUIRE(s.create("ended"));  // the name is free again, before the deletion
     REQUIRE(s.write(sample("ended")));
     s.remove_retired(*retired);
