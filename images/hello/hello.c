@@ -308,6 +308,23 @@ static uint8_t ctl_getc(int started, uint32_t more)
     return inb(CTL);
 }
 
+/* ctl's lines ("signal N"): the FIFO on at trigger level 14, so that QEMU
+ * hands a line of up to 14 bytes over in one read and the guest takes one
+ * interrupt for it (at 14 bytes, or 4 character times after the last, which
+ * the launcher's fast UART clock makes a fraction of a microsecond), not one
+ * interrupt and one turn of QEMU's loop per byte. Switching the FIFO on drops
+ * a byte the UART holds: done before READY, before which the launcher sends
+ * no line (images/README.md); with the FIFO already on (the block came on
+ * ctl) it only sets the trigger. */
+static void ctl_for_lines(void)
+{
+    outb(CTL + 3, 0x80); /* divisor 1 */
+    outb(CTL + 0, 1);
+    outb(CTL + 1, 0);
+    outb(CTL + 3, 0x03);
+    outb(CTL + 2, 0xc1); /* FIFO on, trigger level 14 */
+}
+
 /* Halt until the block's first byte is there (a warm pool writes it when a
  * program claims the VM, maybe much later): the UART's receive interrupt
  * wakes the guest, so a waiting guest costs the host no CPU. Interrupts
@@ -316,7 +333,7 @@ static void wait_for_ctl(void)
 {
     reading_block = 1;
     irq_init();
-    outb(CTL + 3, 0x80); /* divisor 1 (115200 baud): the FIFO's timeout is 4 x 87 us */
+    outb(CTL + 3, 0x80); /* divisor 1: the FIFO's timeout is 4 x 87 ns (the launcher's clock) */
     outb(CTL + 0, 1);
     outb(CTL + 1, 0);
     outb(CTL + 3, 0x03);
@@ -473,7 +490,6 @@ static void get_block(const char* cmdline)
     } else {
         read_ctl(block + sizeof hdr, hdr.size, 1);
         block_timer(0);
-        ctl_set_trigger(1); /* a "signal N" line interrupts at its first byte, not 4 characters late */
         reading_block = 0;
     }
     strings = block + sizeof hdr;
@@ -536,6 +552,7 @@ __attribute__((noreturn)) void hello_main(const struct hvm_start_info* si)
      * launcher's boot timeout must catch it). */
     while (want_hang) __asm__ volatile("cli; hlt");
 
+    ctl_for_lines();
     puts_(CTL, FLEET_CTL_READY "\n");
     irq_init();
     poll_ged(); /* a press that beat irq_init() */

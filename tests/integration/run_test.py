@@ -1,5 +1,6 @@
 #!/usr/bin/python3
 """fleet-vmm run: a real tiny guest under QEMU, its output and exit status."""
+import json
 import os
 import signal
 import subprocess
@@ -8,7 +9,7 @@ import time
 
 sys.path.append(os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "lib"))  # run by hand: HACKING.md
 from fleet_test import paths  # noqa: E402
-from fleet_test.check import check  # noqa: E402
+from fleet_test.check import Failure, check  # noqa: E402
 from fleet_test.fleet import Fleet, one_line_error  # noqa: E402
 from fleet_test.runner import main  # noqa: E402
 from fleet_test.terminal import PtyProcess  # noqa: E402
@@ -70,6 +71,40 @@ def test_ctrl_c_interrupts_the_program(fleet):
         if p.poll() is None:
             p.kill()
             p.wait()
+
+
+def test_ctrl_c_before_ready_reaches_the_program(fleet):
+    """A Ctrl-C while the guest still boots: hello turns its ctl UART's FIFO
+    on before it says ready, which drops a byte the UART holds, so the
+    "signal 2" line waits for ready (images/README.md) and the program gets
+    it whole once it runs."""
+    state = os.path.join(fleet.vm_dir("early"), "state.json")
+    for attempt in range(5):
+        p = fleet.popen("run", "--name", "early", "hello", "hold", stdin=subprocess.DEVNULL,
+                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            # The record is written once QEMU runs, tens of milliseconds
+            # before the guest is ready under TCG: the signal goes then.
+            deadline = time.monotonic() + 10
+            while not os.path.exists(state) and p.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.0002)
+            try:
+                with open(state) as f:
+                    before_ready = json.load(f)["state"] == "starting"
+            except (OSError, ValueError):
+                before_ready = False
+            p.send_signal(signal.SIGINT)
+            rc = p.wait(timeout=10)
+            err = p.stderr.read()
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        check(rc == 130, f"exit {rc} (the program did not get the early SIGINT), stderr {err!r}")
+        check(err == b"hello: signal 2\n", f"stderr {err!r}")
+        if before_ready:
+            return
+    raise Failure("the guest was ready each time before the signal could be sent")
 
 
 def test_ctrl_c_on_a_terminal_reaches_the_program_first(fleet):
@@ -292,7 +327,7 @@ def test_bad_exec_blocks_are_refused(fleet):
 
 if __name__ == "__main__":
     main([test_output_and_status, test_status_extremes, test_guest_stderr_is_separate, test_by_path,
-          test_record_removed_unless_keep, test_ctrl_c_interrupts_the_program,
+          test_record_removed_unless_keep, test_ctrl_c_interrupts_the_program, test_ctrl_c_before_ready_reaches_the_program,
           test_ctrl_c_on_a_terminal_reaches_the_program_first, test_ctrl_z_pauses_the_guest_and_fg_resumes_it,
           test_boot_timeout_is_an_error_not_a_hang, test_verbose_says_which_accelerator, test_closed_stdout_ends_like_sigpipe,
           test_a_middle_stage_loses_nothing_at_its_end,

@@ -96,7 +96,8 @@ std::vector<std::string> qemu_argv(const std::string& qemu, const VmSpec& spec, 
         add({"-chardev", wiring.err + ",id=fleet-err", "-device",
              isa_uart("fleet-err", FLEET_ISA_STDERR_PORT, FLEET_ISA_STDERR_IRQ)});
         add({"-chardev", wiring.ctl + ",id=fleet-ctl", "-device",
-             isa_uart("fleet-ctl", FLEET_ISA_CTL_PORT, FLEET_ISA_CTL_IRQ)});
+             isa_uart("fleet-ctl", FLEET_ISA_CTL_PORT, FLEET_ISA_CTL_IRQ) +
+                 ",baudbase=" + std::to_string(FLEET_ISA_CTL_BAUDBASE)});
     } else {
         // COM1 the console; four named ports on one virtio-serial device.
         add({"-chardev", wiring.console + ",id=fleet-console", "-serial", "chardev:fleet-console"});

@@ -155,7 +155,7 @@ void Vm::stop(std::chrono::milliseconds deadline)
     if (!m.spec.power_ctl)
         execute("system_powerdown", json(), [](Result<json>) {});
     else if (m.ctl_sink && !m.exec_deferred)
-        m.ctl_sink->write(FLEET_CTL_POWER "\n");
+        m.send_line(FLEET_CTL_POWER "\n");
     m.set_state(VmState::stopping);
     Impl* self = &m;
     m.stop_timer = m.loop.timer(deadline, [self](int) {
@@ -169,7 +169,7 @@ void Vm::signal_program(int sig)
 {
     Impl& m = *impl_;
     if (m.state == VmState::exited || !m.ctl_sink || sig < 1 || sig > FLEET_SIGNAL_MAX) return;
-    m.ctl_sink->write(std::string(FLEET_CTL_SIGNAL " ") + std::to_string(sig) + "\n");
+    m.send_line(std::string(FLEET_CTL_SIGNAL " ") + std::to_string(sig) + "\n");
 }
 
 void Vm::resize_terminal(std::uint16_t rows, std::uint16_t cols)
@@ -177,7 +177,7 @@ void Vm::resize_terminal(std::uint16_t rows, std::uint16_t cols)
     Impl& m = *impl_;
     if (m.state == VmState::exited || !m.ctl_sink || m.exec_deferred || !m.spec.tty) return;
     if (rows < 1 || rows > FLEET_TTY_MAX || cols < 1 || cols > FLEET_TTY_MAX) return;
-    m.ctl_sink->write(std::string(FLEET_CTL_WINSIZE " ") + std::to_string(rows) + " " + std::to_string(cols) + "\n");
+    m.send_line(std::string(FLEET_CTL_WINSIZE " ") + std::to_string(rows) + " " + std::to_string(cols) + "\n");
 }
 
 void Vm::kill()

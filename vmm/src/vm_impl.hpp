@@ -83,6 +83,7 @@ struct Vm::Impl {
     Fd out, err, ctl, in, console, qemu_stderr;
     std::unique_ptr<Sink> stdin_sink;
     std::unique_ptr<Sink> ctl_sink;  // host -> guest: the exec block, then lines
+    std::string ctl_held;            // lines for an isa guest not yet ready (send_line)
     bool stdin_closing = false;
     bool output_held = false;
     std::vector<std::function<void()>> parked;
@@ -130,10 +131,27 @@ struct Vm::Impl {
         if (hooks.state_changed) hooks.state_changed(s);
     }
 
+    // A line for the guest on ctl (signal, power, winsize). An isa guest
+    // turns its ctl UART's FIFO on before it says ready, which drops a byte
+    // the UART holds, so its lines wait until then (images/README.md): at
+    // most ctl_held_max bytes of them; more are left out (a flood of the
+    // same few requests before the program even runs).
+    static constexpr std::size_t ctl_held_max = 1024;
+    void send_line(std::string line)
+    {
+        if (!ctl_sink) return;
+        if (spec.stdio == StdioKind::isa && !ready) {
+            if (ctl_held.size() + line.size() <= ctl_held_max) ctl_held += line;
+            return;
+        }
+        ctl_sink->write(std::move(line));
+    }
+
     void mark_ready()
     {
         if (ready) return;
         ready = true;
+        if (!ctl_held.empty()) send_line(std::exchange(ctl_held, {}));
         if (boot_timer) loop.cancel(std::exchange(boot_timer, 0));
         if (state == VmState::starting) set_state(VmState::running);
         if (hooks.ready) hooks.ready();

@@ -175,8 +175,8 @@ TEST_CASE("qemu_argv: the isa channel devices", "[cmdline]")
     CHECK(chardevs[2] == "socket,fd=6,id=fleet-ctl");
     CHECK(value_of(a, "-serial") == "chardev:fleet-out");  // COM1
     Argv devices = values_of(a, "-device");
-    CHECK(devices == Argv{"isa-serial,chardev=fleet-err,iobase=0x2f8,irq=3",  // COM2
-                          "isa-serial,chardev=fleet-ctl,iobase=0x3e8,irq=6",  // ctl UART
+    CHECK(devices == Argv{"isa-serial,chardev=fleet-err,iobase=0x2f8,irq=3",                     // COM2
+                          "isa-serial,chardev=fleet-ctl,iobase=0x3e8,irq=6,baudbase=115200000",  // ctl UART
                           "isa-debug-exit,iobase=0xf4,iosize=4"});
 
     // Unwired channels default to the null backend.

@@ -79,6 +79,12 @@ enum fleet_port {
 #define FLEET_UART_LSR        5 /* line status register (offset) */
 #define FLEET_UART_LSR_THRE   0x20
 
+/* The ctl UART's clock (QEMU's isa-serial baudbase): 1000 x the standard
+ * 1.8432 MHz / 16, so that its receive FIFO's timeout, 4 character times,
+ * is 4 x 87 ns at divisor 1: a guest can keep the FIFO at 14 bytes and
+ * still take a short line's interrupt at once. */
+#define FLEET_ISA_CTL_BAUDBASE 115200000
+
 /* ---- every guest: the fast way out -----------------------------------------
  * isa-debug-exit: a 32-bit `outl(N, port)` ends QEMU at once with status
  * (N << 1) | 1; the launcher takes the real status from the ctl line. */
