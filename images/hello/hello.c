@@ -278,6 +278,16 @@ static uint64_t rdtsc(void)
     return ((uint64_t)hi << 32) | lo;
 }
 
+/* ctl at divisor 1, 8 data bits, no parity, 1 stop bit: the FIFO's timeout
+ * is then 4 x 87 ns with the launcher's clock (FLEET_ISA_CTL_BAUDBASE). */
+static void ctl_divisor_1(void)
+{
+    outb(CTL + 3, 0x80); /* DLAB: the next two writes are the divisor */
+    outb(CTL + 0, 1);
+    outb(CTL + 1, 0);
+    outb(CTL + 3, 0x03);
+}
+
 /* ctl's receive FIFO interrupts once it holds `itl` bytes (14, 8, 4 or 1;
  * QEMU offers at most that many per turn of its main loop), or 4
  * character times after its last byte if fewer came. */
@@ -318,11 +328,8 @@ static uint8_t ctl_getc(int started, uint32_t more)
  * ctl) it only sets the trigger. */
 static void ctl_for_lines(void)
 {
-    outb(CTL + 3, 0x80); /* divisor 1 */
-    outb(CTL + 0, 1);
-    outb(CTL + 1, 0);
-    outb(CTL + 3, 0x03);
-    outb(CTL + 2, 0xc1); /* FIFO on, trigger level 14 */
+    ctl_divisor_1();
+    ctl_set_trigger(14); /* FIFO on (0xc1) */
 }
 
 /* Halt until the block's first byte is there (a warm pool writes it when a
@@ -333,10 +340,7 @@ static void wait_for_ctl(void)
 {
     reading_block = 1;
     irq_init();
-    outb(CTL + 3, 0x80); /* divisor 1: the FIFO's timeout is 4 x 87 ns (the launcher's clock) */
-    outb(CTL + 0, 1);
-    outb(CTL + 1, 0);
-    outb(CTL + 3, 0x03);
+    ctl_divisor_1();
     outb(CTL + 1, 0x01); /* IER: received data */
     for (;;) {
         __asm__ volatile("cli" ::: "memory");
@@ -463,7 +467,7 @@ static void get_block(const char* cmdline)
             bad_block("no ctl channel (UART 0x3e8)");
         /* FIFO on (14 bytes per QEMU read, not 1): QEMU drops the byte the
          * UART held, at worst one of the launcher's preamble. Then the magic. */
-        outb(CTL + 2, 0xc1); /* FIFO on, trigger level 14: QEMU offers 14 bytes a read */
+        ctl_set_trigger(14); /* FIFO on (0xc1), level 14: QEMU offers 14 bytes a read */
         /* A read of the receive register tells QEMU to offer input again
          * (the FIFO switch does not): else it waits for its next wake-up,
          * up to a second. It may take a byte: the preamble's. */
