@@ -3,6 +3,7 @@
 
 #include "mount_view.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -40,6 +42,42 @@ Result<Fd> pin_process(pid_t pid, std::uint64_t start_time)
 int send_signal(int pidfd, int sig)
 {
     return ::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0) == 0 ? 0 : errno;
+}
+
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL  // <linux/pidfd.h>, Linux 6.9
+#endif
+
+std::vector<Fd> open_thread_pidfds(pid_t pid, std::size_t max)
+{
+    std::vector<Fd> fds;
+    std::string dir = "/proc/" + std::to_string(pid) + "/task";
+    DIR* d = ::opendir(dir.c_str());
+    if (!d) return fds;
+    while (fds.size() < max) {
+        dirent* e = ::readdir(d);
+        if (!e) break;
+        pid_t tid = 0;
+        auto [end, ec] = std::from_chars(e->d_name, e->d_name + std::strlen(e->d_name), tid);
+        if (ec != std::errc() || *end != '\0' || tid == pid) continue;
+        int fd = static_cast<int>(::syscall(SYS_pidfd_open, tid, PIDFD_THREAD));
+        if (fd < 0) {
+            if (errno == EINVAL) break;  // no thread pidfds here
+            continue;                    // that thread has ended
+        }
+        fds.emplace_back(fd);
+    }
+    ::closedir(d);
+    return fds;
+}
+
+#ifndef SYS_process_mrelease
+#define SYS_process_mrelease 448  // the same number on every architecture
+#endif
+
+int release_memory(int pidfd)
+{
+    return ::syscall(SYS_process_mrelease, pidfd, 0) == 0 ? 0 : errno;
 }
 
 bool wait_ended(int pidfd, int timeout_ms)

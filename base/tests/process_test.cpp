@@ -9,10 +9,14 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -542,4 +546,75 @@ TEST_CASE("process: an exit heir shares our memory, holds none of our files, and
     REQUIRE(::waitpid(caller, &st, 0) == caller);
     CHECK((killed ? WIFSIGNALED(st) : WIFEXITED(st) && WEXITSTATUS(st) == 0));
     CHECK(wait_ended(heir_fd->get(), 5000));
+}
+
+// Is the running kernel at least major.minor?
+bool kernel_at_least(int major, int minor)
+{
+    utsname u{};
+    int ma = 0, mi = 0;
+    if (::uname(&u) != 0 || std::sscanf(u.release, "%d.%d", &ma, &mi) != 2) return false;
+    return ma > major || (ma == major && mi >= minor);
+}
+
+// A dying process's other threads end at once; the process itself only
+// once its last thread has torn its memory down, which its killer can do
+// too, alongside (a VM's end: vm_impl.hpp).
+TEST_CASE("process: a killed process's threads are seen to end, and its memory is released from here", "[process]")
+{
+    Pipe report = make_pipe();
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        report.r.reset();
+        // Memory to tear down (64 MiB, touched) and two more threads.
+        std::size_t size = std::size_t{64} << 20;
+        auto* mem = static_cast<char*>(::malloc(size));
+        if (!mem) ::_exit(2);
+        for (std::size_t i = 0; i < size; i += 4096) mem[i] = 1;
+        for (int i = 0; i < 2; ++i) {
+            pthread_t t;
+            if (::pthread_create(
+                    &t, nullptr,
+                    [](void*) -> void* {
+                        for (;;) ::pause();
+                    },
+                    nullptr) != 0)
+                ::_exit(2);
+        }
+        if (::write(report.w.get(), "r", 1) != 1) ::_exit(2);
+        for (;;) ::pause();
+    }
+    report.w.reset();
+    char c = 0;
+    REQUIRE(::read(report.r.get(), &c, 1) == 1);
+    auto pidfd = open_pidfd(pid);
+    REQUIRE(pidfd);
+
+    // Alive and not dying: nothing to release, and nothing is done.
+    int alive = release_memory(pidfd->get());
+    if (alive == ENOSYS) WARN("process_mrelease(2) unavailable: the release is not checked");
+    if (kernel_at_least(5, 15)) CHECK(alive == EINVAL);
+    CHECK(send_signal(pidfd->get(), 0) == 0);
+
+    auto threads = open_thread_pidfds(pid, 8);
+    if (threads.empty()) WARN("no thread pidfds: the threads' ends are not checked");
+    if (kernel_at_least(6, 9)) CHECK(threads.size() == 2);  // every thread but the main one
+    CHECK(open_thread_pidfds(0x7ffffff0, 8).empty());
+    CHECK(open_thread_pidfds(pid, 1).size() == (threads.empty() ? 0u : 1u));  // at most max
+
+    REQUIRE(send_signal(pidfd->get(), SIGKILL) == 0);
+    for (const Fd& t : threads) {
+        pollfd p{t.get(), POLLIN, 0};
+        CHECK(::poll(&p, 1, 5000) == 1);
+    }
+    if (alive != ENOSYS) {
+        int dying = release_memory(pidfd->get());
+        INFO("release_memory: " << std::strerror(dying));
+        CHECK((dying == 0 || dying == ESRCH));  // ESRCH: it was quicker than us
+    }
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    CHECK(WIFSIGNALED(status));
+    CHECK(release_memory(pidfd->get()) == ESRCH);
 }
