@@ -15,6 +15,7 @@ Vm::~Vm()
     for (OpId op : {m.out_op, m.err_op, m.ctl_op, m.log_op, m.console_op, m.exit_op, m.boot_timer, m.stop_timer,
                     m.drain_timer, m.exit_guard, m.ram_fill_op})
         if (op) m.loop.cancel(op);
+    m.unwatch_threads();
     m.stdin_sink.reset();
     m.ctl_sink.reset();
     if (m.state != VmState::exited && m.child.pidfd) {
@@ -75,7 +76,7 @@ void Vm::close_stdout()
     if (m.state == VmState::exited || m.stdout_gone) return;
     m.stdout_gone = true;
     if (m.spec.stdio == StdioKind::isa) {  // COM1 cannot be unplugged
-        m.signal(SIGKILL);
+        m.kill();
         return;
     }
     if (m.out_op) m.loop.cancel(std::exchange(m.out_op, 0));
@@ -161,7 +162,7 @@ void Vm::stop(std::chrono::milliseconds deadline)
     m.stop_timer = m.loop.timer(deadline, [self](int) {
         self->stop_timer = 0;
         self->kill_requested = true;
-        self->signal(SIGKILL);
+        self->kill();
     });
 }
 
@@ -185,7 +186,7 @@ void Vm::kill()
     if (impl_->state == VmState::exited) return;
     if (impl_->boot_timer) impl_->loop.cancel(std::exchange(impl_->boot_timer, 0));
     impl_->kill_requested = true;
-    impl_->signal(SIGKILL);
+    impl_->kill();
 }
 
 }  // namespace fleet::vmm

@@ -241,7 +241,7 @@ void Vm::Impl::watch(Fd qmp_host)
         auto failed = [self](Result<json> r) {
             if (r || self->state == VmState::exited) return;
             self->on_qemu_message("fleet-vmm: the restore failed: " + r.error().what() + "\n");
-            self->signal(SIGKILL);
+            self->kill();
         };
         qmp->execute("migrate-set-capabilities", ram_out_of_stream(), failed);
         auto incoming = [self, failed] {
