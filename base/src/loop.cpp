@@ -183,7 +183,9 @@ OpId Loop::read(int fd, std::size_t max, ReadDone done)
     auto op = std::make_unique<Op>();
     op->kind = Kind::read;
     op->fd = fd;
-    op->buffer.resize(max);
+    // Not zeroed: the kernel writes the bytes the callback sees (a 64 KiB
+    // memset was most of a read's own cost).
+    op->buffer.resize_and_overwrite(max, [](char*, std::size_t n) noexcept { return n; });
     op->read_done = std::move(done);
     return impl_->add(std::move(op));
 }
