@@ -113,10 +113,10 @@ Result<pid_t> spawn_exit_heir(const char* name);
 // pidfd_send_signal(2) of sig: 0 or errno (ESRCH: it has ended).
 int send_signal(int pidfd, int sig);
 
-// Tear down the memory of a process the caller has killed (SIGKILL sent),
+// Tear down the memory of a dying process (killed, or in its own exit)
 // here and now, alongside its own exit (process_mrelease(2), Linux 5.15):
 // its exit then has less to unmap, and its end (the pidfd, a parent's
-// wait) comes sooner when a CPU is free. Takes ~a millisecond for a VM.
+// wait) comes sooner when a CPU is free. Takes 1-3 ms for a VM's QEMU.
 // 0 or errno: ENOSYS (an older kernel), EINVAL (not dying), ESRCH (gone),
 // EAGAIN (part was left to its own exit); none is harmful.
 int release_memory(int pidfd);
