@@ -13,7 +13,7 @@ Vm::~Vm()
     if (!impl_) return;
     Impl& m = *impl_;
     for (OpId op : {m.out_op, m.err_op, m.ctl_op, m.log_op, m.console_op, m.exit_op, m.boot_timer, m.stop_timer,
-                    m.drain_timer, m.exit_guard, m.ram_fill_op})
+                    m.drain_timer, m.exit_guard, m.ram_fill_op, m.watch_timer})
         if (op) m.loop.cancel(op);
     m.unwatch_threads();
     m.stdin_sink.reset();
