@@ -173,8 +173,16 @@ struct Vm::Impl {
         if (boot_timer) loop.cancel(std::exchange(boot_timer, 0));
         if (state == VmState::starting) set_state(VmState::running);
         if (hooks.ready) hooks.ready();
-        // The watch costs ~70 us: on a turn of the loop of its own, after the
-        // output that made the guest ready has gone on to its reader.
+        arm_watch();
+    }
+
+    // The thread watch (below) once QEMU's threads are all there: at ready,
+    // or for a pooled VM when it waits for its program, off a claim's path.
+    // It costs ~70 us: on a turn of the loop of its own, after the output
+    // that made the guest ready has gone on to its reader.
+    void arm_watch()
+    {
+        if (watch_timer || !thread_watch.empty() || memory_released) return;
         watch_timer = loop.timer(std::chrono::milliseconds(0), [this](int) {
             watch_timer = 0;
             watch_threads();
@@ -262,6 +270,7 @@ struct Vm::Impl {
                 waiting = true;
                 if (boot_timer) loop.cancel(std::exchange(boot_timer, 0));  // booted: it waits for its program
                 if (hooks.waiting) hooks.waiting();
+                arm_watch();
             } else if (line.starts_with(exit_word)) {
                 int v = -1;
                 auto num = line.substr(exit_word.size());
