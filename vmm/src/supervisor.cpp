@@ -123,11 +123,10 @@ void Supervisor::on_signal(const signalfd_siginfo& si)
     vm_->stop(deadline);
 }
 
-// SIGKILL to QEMU (the Vm then helps tear its memory down: vm_impl.hpp),
-// and what its end would clean up done while it dies (its own teardown
-// takes milliseconds more, on another CPU): the sockets go, and a --rm VM's
-// record and logs, but not its folder, which keeps the name taken until
-// QEMU is gone (serve).
+// SIGKILL to QEMU, and what its end would clean up done while it dies
+// (tearing down its memory takes milliseconds, on another CPU): the sockets
+// go, and a --rm VM's record and logs, but not its folder, which keeps the
+// name taken until QEMU is gone (serve).
 void Supervisor::kill_now()
 {
     vm_->kill();

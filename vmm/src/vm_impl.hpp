@@ -111,9 +111,8 @@ struct Vm::Impl {
     // end here, most of it. QEMU's other threads end as soon as it dies, each
     // seen through a pidfd of its own from ready on (base
     // open_thread_pidfds); the first end tears the memory down from here too,
-    // alongside QEMU's own thread (base release_memory); a kill does it at
-    // once (kill()). A thread that ends while QEMU lives (a pool worker) finds
-    // it not dying, and changes nothing.
+    // alongside QEMU's own thread (base release_memory). A thread that ends
+    // while QEMU lives (a pool worker) finds it not dying, and changes nothing.
     struct ThreadWatch {
         Fd fd;
         OpId op = 0;
@@ -375,25 +374,18 @@ struct Vm::Impl {
 
     void signal(int sig) { ::syscall(SYS_pidfd_send_signal, child.pidfd.get(), sig, nullptr, 0); }
 
-    // SIGKILL, and QEMU's memory released at once: only until QEMU's last
-    // thread has begun its own teardown can it be (then the memory is out of
-    // reach: ESRCH), and its threads die within ~0.2 ms. Waiting for the
-    // watch, or for the caller's clean-up, missed that 6 kills in 20.
+    // SIGKILL. Where no thread is watched (before ready), QEMU's memory is
+    // released on the loop's next turn (after the caller's own clean-up),
+    // through a pidfd of its own (the Vm may be gone by then). Released at
+    // once, before that clean-up, it was slower (docs/cold-path.md).
     void kill()
     {
         signal(SIGKILL);
-        release_qemu_memory();
-    }
-
-    // Tear QEMU's memory down from here, alongside its own exit, once. False
-    // if QEMU turned out not to be dying: nothing was done.
-    bool release_qemu_memory()
-    {
-        if (memory_released) return true;
-        if (release_memory(child.pidfd.get()) == EINVAL) return false;
+        if (memory_released || std::ranges::any_of(thread_watch, [](const ThreadWatch& t) { return t.op != 0; }))
+            return;
         memory_released = true;
-        unwatch_threads();
-        return true;
+        auto pidfd = std::make_shared<Fd>(::fcntl(child.pidfd.get(), F_DUPFD_CLOEXEC, 3));
+        if (*pidfd) loop.defer([pidfd] { (void)release_memory(pidfd->get()); });
     }
 
     void watch_threads()
@@ -403,7 +395,9 @@ struct Vm::Impl {
         for (std::size_t i = 0; i < thread_watch.size(); ++i)
             thread_watch[i].op = loop.poll(thread_watch[i].fd.get(), POLLIN, [this, i](int) {
                 thread_watch[i].op = 0;
-                release_qemu_memory();
+                if (memory_released || release_memory(child.pidfd.get()) == EINVAL) return;
+                memory_released = true;
+                unwatch_threads();
             });
     }
 
