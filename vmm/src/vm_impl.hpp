@@ -374,7 +374,7 @@ struct Vm::Impl {
 
     void signal(int sig) { ::syscall(SYS_pidfd_send_signal, child.pidfd.get(), sig, nullptr, 0); }
 
-    // SIGKILL. Where no thread is watched (before ready), QEMU's memory is
+    // SIGKILL. Where no thread is watched (the watch not yet armed), QEMU's memory is
     // released on the loop's next turn (after the caller's own clean-up),
     // through a pidfd of its own (the Vm may be gone by then). Released at
     // once, before that clean-up, it was slower (docs/cold-path.md).
