@@ -167,6 +167,25 @@ TEST_CASE("create: a transient domain, forgotten when it stops; refused names", 
     CHECK_FALSE(f.registry->by_name("tmp"));
 }
 
+TEST_CASE("create: a domain still starting when its registry goes is freed with it", "[run]")
+{
+    // The creator's callback waits in the domain until it is ready; it must
+    // not hold the domain itself (a cycle: a router stopping meanwhile would
+    // never free it, nor what the callback holds, such as a client's call).
+    Fixture f;
+    auto held = std::make_shared<int>(0);
+    bool answered = false;
+    f.registry->create(domain_xml("slow"), false, [held, &answered](DomainResult<DomainPtr>) { answered = true; });
+    std::weak_ptr<Domain> d = *f.registry->by_name("slow");
+    std::weak_ptr<int> callback = held;
+    held.reset();
+    CHECK(f.launcher.asked("start slow"));
+    f.registry.reset();
+    CHECK(d.expired());
+    CHECK(callback.expired());
+    CHECK_FALSE(answered);
+}
+
 TEST_CASE("redefined while running: the next start uses the new definition", "[run]")
 {
     Fixture f;

@@ -57,9 +57,15 @@ void DomainRegistry::create(const std::string& xml, bool paused, std::function<v
     d->run_stage = stdio != nullptr;
     d->run_stdio = std::move(stdio);
     domains_[d->def.name] = d;
-    start(d, paused, [d, done = std::move(done)](DomainResult<> r) {
+    // The domain keeps this callback until it is ready (started_), so it
+    // holds the domain weakly: a strong hold would be a cycle, and a domain
+    // whose start never ends (the router stopping meanwhile) never freed.
+    std::weak_ptr<Domain> weak = d;
+    start(d, paused, [weak, done = std::move(done)](DomainResult<> r) {
         if (!r) return done(std::unexpected(r.error()));
-        done(d);
+        auto ready = weak.lock();
+        if (!ready) return done(domain_fail(Errc::failed, "domain is gone"));
+        done(ready);
     });
 }
 
