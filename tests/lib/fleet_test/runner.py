@@ -5,7 +5,8 @@ for it and cleaned up after it. Attributes of a test function change how
 it runs: test_name (reported name), manual_start (the runner does not call
 fixture.start()), timeout (seconds before the watchdog reports it hung),
 router_kwargs (passed on to the fixture factory). Output, one line per test:
-`ok   NAME (1.23s)` or `FAIL NAME: Type: message`, then `N passed, M failed`.
+`ok   NAME (1.23s)`, `FAIL NAME: Type: message` or `skip NAME: why` (check.skip_test),
+then `N passed, M failed` (and `, K skipped` when some were).
 """
 import os
 import signal
@@ -14,7 +15,7 @@ import threading
 import time
 import traceback
 
-from .check import Failure
+from .check import Failure, Skipped
 
 
 def variant(fn, name, *args):
@@ -38,7 +39,7 @@ def _notes(fixture):
 
 
 def _run_one(test, fixture, default_timeout):
-    """Run one test on its fixture; True if it passed."""
+    """Run one test on its fixture; True if it passed, None if it skipped."""
     name = name_of(test)
     start = time.monotonic()
     limit = getattr(test, "timeout", default_timeout)
@@ -61,6 +62,9 @@ def _run_one(test, fixture, default_timeout):
         return True
     except SystemExit:
         raise
+    except Skipped as e:
+        print(f"skip {name}: {e}", flush=True)
+        return None
     except Exception as e:  # a failure or an unexpected error
         print(f"FAIL {name}: {type(e).__name__}: {e}", flush=True)
         if not isinstance(e, Failure):
@@ -85,8 +89,10 @@ def run_tests(tests, fixture, timeout=None, only=None):
     signal.signal(signal.SIGTERM, on_term)
     if only:
         tests = [t for t in tests if any(o in name_of(t) for o in only)]
-    failed = sum(not _run_one(t, fixture(t), timeout) for t in tests)
-    print(f"{len(tests) - failed} passed, {failed} failed", flush=True)
+    results = [_run_one(t, fixture(t), timeout) for t in tests]
+    failed, skipped = results.count(False), results.count(None)
+    also = f", {skipped} skipped" if skipped else ""
+    print(f"{len(tests) - failed - skipped} passed, {failed} failed{also}", flush=True)
     return 1 if failed else 0
 
 
