@@ -48,6 +48,7 @@ def main():
     # Interactive, on a terminal: libedit is there once the prompt is.
     with tempfile.TemporaryDirectory() as home:
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home, "TERM": "dumb", "PS1": "P> "}
+        env.update({k: v for k, v in os.environ.items() if k.endswith("SAN_OPTIONS")})  # a sanitizer build's
         pid, fd = pty.fork()
         if pid == 0:
             os.execve(fsh, [fsh, "-i"], env)

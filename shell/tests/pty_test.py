@@ -75,6 +75,7 @@ def main():
     fsh = os.path.abspath(sys.argv[1])
     home = tempfile.mkdtemp(prefix="fsh-pty-")
     env = {"PATH": "/usr/bin:/bin", "HOME": home, "PS1": PROMPT, "TERM": "xterm", "LC_ALL": "C"}
+    env.update({k: v for k, v in os.environ.items() if k.endswith("SAN_OPTIONS")})  # a sanitizer build's
     with open(os.path.join(home, ".fshrc"), "w") as f:  # the startup file: run before the first prompt
         f.write("alias greet='echo from-fshrc'\n")
     t = Terminal([fsh, "--host-commands"], env)

@@ -46,7 +46,7 @@ import time
 sys.path.append(os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "lib"))  # run by hand: HACKING.md
 from fleet_test import paths, rawwire  # noqa: E402
 from fleet_test import router as routers  # noqa: E402
-from fleet_test.check import Failure, check, skip, wait_until  # noqa: E402
+from fleet_test.check import Failure, check, check_memory, skip, wait_until  # noqa: E402
 from fleet_test.libvirt_client import need_libvirt_python  # noqa: E402
 from fleet_test.router import PKI, domain_xml, need_router  # noqa: E402
 from fleet_test.runner import main  # noqa: E402
@@ -431,7 +431,7 @@ def test_thousand_idle_clients(router):
         dt = answered_fast(router)
         check(dt < 1.0, f"root waited {dt:.2f}s with 1000 idle clients")
         grown = (router.rss_kib() - rss0) // 1024
-        check(grown < 150, f"the router's RSS grew by {grown} MiB for 1000 idle clients")
+        check_memory(grown < 150, f"the router's RSS grew by {grown} MiB for 1000 idle clients")
         print(f"  1000 idle clients: answered in {dt:.2f}s, RSS +{grown} MiB")
     finally:
         for s in held:
