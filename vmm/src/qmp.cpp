@@ -16,8 +16,12 @@ Result<QmpMessage> QmpReader::parse(std::string_view line)
     if (j.is_discarded()) return fail("QMP: malformed JSON from QEMU");
     if (!j.is_object()) return fail("QMP: message is not a JSON object");
     QmpMessage m;
-    auto id = j.find("id");
-    if (id != j.end() && id->is_number_unsigned()) m.id = id->get<std::uint64_t>();
+    // An id is a reply's or an error's (qmp.hpp); on anything else it is
+    // not ours to read (a malformed event with one is still only an event).
+    auto take_id = [&] {
+        auto id = j.find("id");
+        if (id != j.end() && id->is_number_unsigned()) m.id = id->get<std::uint64_t>();
+    };
     if (auto g = j.find("QMP"); g != j.end()) {
         if (!g->is_object()) return fail("QMP: malformed greeting");
         m.type = QmpMessage::Type::greeting;
@@ -25,6 +29,7 @@ Result<QmpMessage> QmpReader::parse(std::string_view line)
     } else if (auto r = j.find("return"); r != j.end()) {
         m.type = QmpMessage::Type::reply;
         m.value = *r;
+        take_id();
     } else if (auto e = j.find("error"); e != j.end()) {
         if (!e->is_object()) return fail("QMP: malformed error reply");
         m.type = QmpMessage::Type::error;
@@ -32,6 +37,7 @@ Result<QmpMessage> QmpReader::parse(std::string_view line)
         auto desc = e->find("desc");
         m.error_class = cls != e->end() && cls->is_string() ? cls->get<std::string>() : "GenericError";
         m.error_desc = desc != e->end() && desc->is_string() ? desc->get<std::string>() : "unknown error";
+        take_id();
     } else if (auto ev = j.find("event"); ev != j.end()) {
         if (!ev->is_string()) return fail("QMP: malformed event");
         m.type = QmpMessage::Type::event;

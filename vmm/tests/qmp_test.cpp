@@ -333,6 +333,22 @@ TEST_CASE("qmp: odd but valid messages", "[qmp]")
         REQUIRE(zero);
         CHECK(zero->id == 0u);
     }
+    SECTION("an id on an event or a greeting is none (only replies and errors have one)")
+    {
+        // Found by the fuzzer: QEMU never sends an event with an id; one that
+        // did was an event with the id set, against qmp.hpp's contract.
+        auto e = QmpReader::parse(R"({"timestamp": {}, "event": "RESET", "": {}, "id": 4})");
+        REQUIRE(e);
+        CHECK(e->type == T::event);
+        CHECK_FALSE(e->id);
+        auto g = QmpReader::parse(R"({"QMP": {"version": {}, "capabilities": []}, "id": 0})");
+        REQUIRE(g);
+        CHECK(g->type == T::greeting);
+        CHECK_FALSE(g->id);
+        auto err = QmpReader::parse(R"({"error": {"class": "X", "desc": "y"}, "id": 7})");
+        REQUIRE(err);
+        CHECK(err->id == 7u);
+    }
     SECTION("an error without class or desc")
     {
         auto m = QmpReader::parse(R"({"error": {}, "id": 9})");
