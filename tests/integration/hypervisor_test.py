@@ -35,7 +35,7 @@ sys.path.append(os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", 
 from fleet_test import paths, procs  # noqa: E402
 from fleet_test.rawwire import xdr_string  # noqa: E402
 from fleet_test import router as routers  # noqa: E402
-from fleet_test.check import check, skip_test, wait_until  # noqa: E402
+from fleet_test.check import check, sanitized, skip_test, wait_until  # noqa: E402
 from fleet_test.router import domain_xml, need_router  # noqa: E402
 from fleet_test.runner import main  # noqa: E402
 from fleet_test.virsh import need_virsh, virsh, virsh_ok  # noqa: E402
@@ -321,7 +321,7 @@ def test_fsh_in_guest(router):
     socket (init's bridge, /run/fleet/hypervisor), a Linux child too; stdin
     and the exit status cross both levels; a client in the guest killed in
     the middle of a run has its run ended, and the next one works."""
-    if os.environ.get("FLEET_SANITIZED"):
+    if sanitized():
         # The guest's fsh is this build's: instrumented, its initramfs is
         # ~10x as large (107 MB), more than the image's 192 MiB can unpack.
         skip_test("linux-fsh carries this build's fsh, which a sanitizer build makes too large for its guest")

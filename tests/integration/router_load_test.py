@@ -28,7 +28,7 @@ import time
 import xml.etree.ElementTree as ET
 
 sys.path.append(os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "lib"))  # run by hand: HACKING.md
-from fleet_test.check import Failure, check, memory_bounds_hold, wait_until  # noqa: E402
+from fleet_test.check import Failure, check, check_memory, wait_until  # noqa: E402
 from fleet_test.libvirt_client import need_libvirt_python, start_event_loop  # noqa: E402
 from fleet_test.router import Router, domain_xml, need_router  # noqa: E402
 
@@ -429,10 +429,9 @@ def main():
               + "; ".join(d for _, d in sorted(probe.details, reverse=True)[:2]))
         print(f"router RSS: start {rss_start} KiB, after warm-up {rss_before} KiB, after the main round {rss_after} KiB "
               f"(growth {growth:+d} KiB, allowed {allowed} KiB), peak {max(probe.rss or [0])} KiB")
-        if growth > allowed and not memory_bounds_hold():
-            print("  not checked in a sanitizer build: the RSS bound")
-        elif growth > allowed:
-            failures.append(f"router RSS grew {growth} KiB over the main round (allowed {allowed} KiB): a leak?")
+        # The try's last check: its Failure joins the others below.
+        check_memory(growth <= allowed,
+                     f"router RSS grew {growth} KiB over the main round (allowed {allowed} KiB): a leak?")
     except Failure as e:
         failures.append(str(e))
     finally:

@@ -32,17 +32,17 @@ def skip(reason):
     sys.exit(SKIP)
 
 
-def memory_bounds_hold():
-    """Whether a bound on a process's RSS says anything: not in a sanitizer
-    build (FLEET_SANITIZED, set by meson), whose shadow memory, redzones and
-    quarantine of freed memory grow every process's RSS by far more."""
-    return not os.environ.get("FLEET_SANITIZED")
+def sanitized():
+    """Whether this is a sanitizer build's test run (FLEET_SANITIZED, set by
+    meson: HACKING.md)."""
+    return bool(os.environ.get("FLEET_SANITIZED"))
 
 
 def check_memory(cond, what):
-    """check() for a bound on RSS; in a sanitizer build it only says what it
-    saw, and the test goes on (memory_bounds_hold)."""
-    if memory_bounds_hold():
+    """check() for a bound on a process's RSS. A sanitizer build's shadow
+    memory, redzones and quarantine of freed memory grow every RSS by far
+    more, so there it only says what it saw, and the test goes on."""
+    if not sanitized():
         check(cond, what)
     elif not cond:
         print(f"  not checked in a sanitizer build: {what}", flush=True)
