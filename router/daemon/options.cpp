@@ -78,7 +78,7 @@ struct Raw {
     std::string runtime, state, images, socket, socket_ro, listen_tcp, listen_tls, pki_dir, group, config, qemu;
     std::string mdns_name, bridge, bridge_ipv4, bridge_ipv6;
     std::vector<std::string> allowed_dn;
-    std::string pool;
+    std::string pool, pool_boot;
     unsigned pool_size = 1;
     bool pool_on_cmdline = false;
     double stop_timeout = 10;
@@ -122,6 +122,9 @@ void describe(po::options_description& cmdline, po::options_description& file, R
          "warm pools: IMAGE[:SIZE], ... VMs of these catalog images kept booted and waiting; a domain start "
          "whose VM one may serve takes it (default: none)");
     flag("pool-size", po::value(&r.pool_size)->default_value(1), "the size of a pool named without :SIZE (1 to 64)");
+    flag("pool-boot", po::value(&r.pool_boot)->default_value("auto"),
+         "how a pool's VMs come to wait: 'snapshot' (restored from their image's snapshot), 'cold' (booted), or "
+         "'auto': restored under KVM where the image has a snapshot, booted under TCG");
     add_limit_options(file, r.limits);
 }
 
@@ -196,6 +199,10 @@ std::expected<void, std::string> resolve(const Raw& r, const po::variables_map& 
                                std::to_string(max_pool_size));
     auto pools = parse_pool_setting(r.pool, r.pool_size);
     if (!pools) return std::unexpected(where_set(o.config_file, "pool", r.pool_on_cmdline) + pools.error());
+    auto boot = vmm::parse_pool_boot(r.pool_boot);
+    if (!boot)
+        return std::unexpected(where_set(o.config_file, "pool-boot", false) + "pool-boot: " + boot.error().what());
+    for (auto& p : *pools) p.boot = *boot;
     o.pools = std::move(*pools);
     return apply_limits(r.limits, o);
 }

@@ -12,7 +12,7 @@ import time
 
 sys.path.append(os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "lib"))  # run by hand: HACKING.md
 from fleet_test import paths, procs  # noqa: E402
-from fleet_test.check import check, wait_until  # noqa: E402
+from fleet_test.check import check, skip_test, wait_until  # noqa: E402
 from fleet_test.fleet import Fleet, one_line_error  # noqa: E402
 from fleet_test.runner import main  # noqa: E402
 from fleet_test.terminal import PtyProcess  # noqa: E402
@@ -268,12 +268,19 @@ def test_other_options_boot_cold(fleet):
     check(fleet.pools()["echo"]["idle"] == 1, "a cold run took the pooled VM")
 
 
-def test_linux_warm_as_cold_with_its_own_randomness(fleet):
+def linux_pool_as_cold(fleet, *opts, boot):
+    """A pool of linux-cat started with opts, whose VMs come to wait as
+    `boot` says; each claim's output as a cold boot's, and each guest's own
+    randomness (restored guests share their RNG's state until their exec
+    block's seed)."""
     if b"linux-cat" not in fleet.vmm("images", check_rc=0).stdout:
-        print("     (no Linux images in this build: the Linux case is not run)")
-        return
-    fleet.pool_start("linux-cat", size=2)
+        skip_test("no Linux images in this build")
+    fleet.pool_start("linux-cat", *opts, size=2)
     fleet.wait_idle("linux-cat", 2, timeout=60)
+    check(fleet.pools()["linux-cat"]["boot"] == boot, f"pool ls: {fleet.pools()}")
+    logs = glob.glob(os.path.join(fleet.pool_dir("linux-cat"), "slots", "*", "vmm.log"))
+    restored = [b"restoring from snapshot" in open(f, "rb").read() for f in logs]
+    check(len(logs) == 2 and restored == [boot == "snapshot"] * 2, f"{boot}: waiting VMs restored: {restored}")
     same(*warm_and_cold(fleet, "linux-cat", input=b"through linux\n"), "linux-cat")
     ids = set()
     for _ in range(2):
@@ -284,12 +291,22 @@ def test_linux_warm_as_cold_with_its_own_randomness(fleet):
     check(len(ids) == 2, f"two pooled guests gave the same random UUID: {ids}")
 
 
+def test_linux_warm_as_cold_with_its_own_randomness(fleet):
+    boot = "cold" if fleet.env["FLEET_ACCEL"] == "tcg" else "snapshot"  # the default (pool.hpp)
+    linux_pool_as_cold(fleet, boot=boot)
+
+
+def test_linux_restored_warm_as_cold_with_its_own_randomness(fleet):
+    linux_pool_as_cold(fleet, "--snapshot", boot="snapshot")
+
+
 def test_bad_input(fleet):
     one_line_error(fleet.vmm("pool"), "start, ls, stop")
     one_line_error(fleet.vmm("pool", "bogus"), "unknown pool command")
     one_line_error(fleet.vmm("pool", "start"), "one image")
     one_line_error(fleet.vmm("pool", "start", "nosuchimage"), "nosuchimage")
     one_line_error(fleet.vmm("pool", "start", "-n", "0", "echo"), "--size")
+    one_line_error(fleet.vmm("pool", "start", "--snapshot", "--no-snapshot", "echo"), "exclude each other")
     one_line_error(fleet.vmm("pool", "stop", "echo"), "no pool for 'echo'")
     fleet.pool_start("echo", size=1)
     one_line_error(fleet.vmm("pool", "start", "echo"), "already running")
@@ -302,5 +319,6 @@ if __name__ == "__main__":
           test_ctrl_z_and_ctrl_c_on_a_terminal, test_closed_stdout_ends_like_sigpipe, test_a_vm_is_never_used_twice,
           test_an_emptied_pool_refills_every_time, test_pool_memory_reported, test_killed_daemon_leaves_nothing, test_claim_race,
           test_stop_leaves_running_programs,
-          test_a_waiting_vm_has_no_boot_deadline, test_other_options_boot_cold, test_linux_warm_as_cold_with_its_own_randomness, test_bad_input],
+          test_a_waiting_vm_has_no_boot_deadline, test_other_options_boot_cold, test_linux_warm_as_cold_with_its_own_randomness,
+          test_linux_restored_warm_as_cold_with_its_own_randomness, test_bad_input],
          lambda t: PoolFleet(), timeout=120)

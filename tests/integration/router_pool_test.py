@@ -14,7 +14,7 @@ import sys
 sys.path.append(os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "lib"))  # run by hand: HACKING.md
 from fleet_test import paths  # noqa: E402
 from fleet_test import router as routers  # noqa: E402
-from fleet_test.check import Failure, check, wait_until  # noqa: E402
+from fleet_test.check import Failure, check, skip_test, wait_until  # noqa: E402
 from fleet_test.libvirt_client import need_libvirt_python  # noqa: E402
 from fleet_test.procs import alive  # noqa: E402
 from fleet_test.router import domain_xml, need_router  # noqa: E402
@@ -149,6 +149,37 @@ def test_restart_with_another_size_replaces(router):
     wait_until(lambda: len(router.qemu_processes()) == 1, 20, "one QEMU: the one waiting VM (nothing leaked)")
 
 
+def test_restored_pool_and_its_boot_changed(router):
+    """--pool-boot snapshot: the pool's Linux VMs are restored from their
+    image's snapshot, and a domain that takes one runs as a cold one; a
+    router restarted with another --pool-boot replaces the pool."""
+    images = subprocess.run([paths.VMM, "--images", paths.IMAGES, "images"], capture_output=True, timeout=30)
+    if b"linux-cat" not in images.stdout:
+        skip_test("no Linux images in this build")
+    full = wait_full(router, "linux-cat", 1, timeout=120)
+    check(full["boot"] == "snapshot", f"pool ls: {full}")
+    logs = glob.glob(os.path.join(router.runtime, "pool", "linux-cat", "slots", "*", "vmm.log"))
+    check(len(logs) == 1 and b"restoring from snapshot" in open(logs[0], "rb").read(), f"not restored: {logs}")
+    conn = libvirt.open(router.uri_unix)
+    ends = {}
+    for name, path in (("found", "/proc/version"), ("missing", "/nonexistent")):  # cat's status: 0, then 1
+        wait_full(router, "linux-cat", 1, timeout=120)
+        ends[name] = run_to_end(router, conn, name, "linux-cat", [path])
+        check(from_pool(router, name, "linux-cat") == 1, f"{name} did not come from the pool")
+    check("status 0" in ends["found"] and "status 1" in ends["missing"], f"ends: {ends}")
+    wait_full(router, "linux-cat", 1, timeout=120)
+    router.kill()
+    router.extra_args = ["--pool", "linux-cat:1", "--pool-boot", "cold"]
+    router.start()
+    wait_until(lambda: "warm pool 'linux-cat': the running one differs" in router.log_text(), 15, "the pool replaced")
+    new = wait_full(router, "linux-cat", 1, timeout=120)
+    check(new["boot"] == "cold" and new["pid"] != full["pid"] and not alive(full["pid"]), f"{full} -> {new}")
+
+
+test_restored_pool_and_its_boot_changed.router_kwargs = {
+    "extra_args": ["--pool", "linux-cat:1", "--pool-boot", "snapshot"]}
+
+
 def test_claims_are_held_to_quotas(router):
     wait_full(router, "hello", 2)
     conn = libvirt.open(router.uri_unix)
@@ -168,7 +199,8 @@ def test_bad_config_is_one_line_with_file_and_line(router):
     conf = os.path.join(router.root, "router.conf")
     for text, want in [("pool = echo:0\n", "1: pool: the size of 'echo' must be 1 to 64"),
                        ("# warm\nstop-timeout = 5\npool = echo:2,,cat\n", "3: pool: an empty image name"),
-                       ("pool = echo\npool-size = 99\n", "2: pool-size: must be 1 to 64")]:
+                       ("pool = echo\npool-size = 99\n", "2: pool-size: must be 1 to 64"),
+                       ("pool = echo\npool-boot = warm\n", "2: pool-boot: 'warm' is not a pool boot: auto, snapshot or cold")]:
         with open(conf, "w") as f:
             f.write(text)
         cmd = [a for a in router.command() if a not in ("--config", "none")] + ["--config", conf]
@@ -192,5 +224,6 @@ def fixture(test):
 if __name__ == "__main__":
     need_router()
     main([test_create_takes_a_pooled_vm, test_exit_status_as_cold, test_kill_9_and_restart_adopts,
-          test_restart_with_another_size_replaces, test_claims_are_held_to_quotas,
+          test_restart_with_another_size_replaces, test_restored_pool_and_its_boot_changed,
+          test_claims_are_held_to_quotas,
           test_bad_config_is_one_line_with_file_and_line], fixture, timeout=routers.TEST_TIMEOUT)

@@ -31,12 +31,15 @@ constexpr const char* pool_usage =
     "COMMAND ...\n\n"
     "Commands:\n"
     "  start [OPTIONS] IMAGE   keep -n VMs of IMAGE booted, waiting for a program\n"
-    "  ls [--json]             the pools: size, idle VMs, their QEMUs' memory (RSS, and PSS:\n"
-    "                          shared pages split among the processes sharing them)\n"
+    "  ls [--json]             the pools: size, idle VMs, how they boot, their QEMUs' memory\n"
+    "                          (RSS, and PSS: shared pages split among the processes sharing them)\n"
     "  stop IMAGE...           end a pool's waiting VMs (VMs running a program go on)\n\n"
     "'fleet-vmm run IMAGE ARGS' takes a waiting VM of IMAGE's pool when its options fit\n"
     "(same memory, vCPUs and accelerator; no --share, --net or -w), else boots one;\n"
-    "'run --no-pool' always boots one. Each VM runs one program and is then gone.";
+    "'run --no-pool' always boots one. Each VM runs one program and is then gone.\n"
+    "A Linux image with a snapshot has its pool's VMs restored from it under KVM, booted\n"
+    "cold under TCG (there a booted guest starts its program faster); --snapshot and\n"
+    "--no-snapshot choose.";
 
 // Fork the daemon (its own session, nobody's child but init's) and wait
 // for its word: all `size` VMs waiting, or why not.
@@ -65,7 +68,10 @@ int pool_start(const Context& ctx, const Args& args)
         "boot-timeout", po::value<double>()->notifier([&f](double v) { f.boot_timeout = v; }),
         "seconds a VM has to boot to its waiting point (default: the image's, else 10)")(
         "stop-timeout", po::value(&f.stop_timeout)->default_value(10, "10"),
-        "seconds a stop of a claimed VM waits for its power-off before killing it");
+        "seconds a stop of a claimed VM waits for its power-off before killing it")(
+        "snapshot", po::bool_switch(&f.snapshot),
+        "restore each VM from a saved boot of the image, made on first use (default: under KVM, the "
+        "image's snapshot=)")("no-snapshot", po::bool_switch(&f.no_snapshot), "boot each VM cold");
     int status = 0;
     auto p = parse("pool start", args, d, "[OPTIONS] IMAGE", status);
     if (!p) return status;
@@ -74,6 +80,8 @@ int pool_start(const Context& ctx, const Args& args)
     auto spec = build_spec(ctx, f, p->positional);
     if (!spec) return report(spec.error());
     auto& [s, image] = *spec;
+    if (f.snapshot && f.no_snapshot) return report("--snapshot and --no-snapshot exclude each other");
+    settle_pool_boot(s, f.snapshot ? PoolBoot::snapshot : f.no_snapshot ? PoolBoot::cold : PoolBoot::automatic);
     if (image.entry_file.empty())
         return report("pool start: '" + p->positional[0] + "' is not a catalog image a pool can hold");
     auto store = open_store(ctx);
@@ -140,6 +148,7 @@ int pool_ls(const Context& ctx, const Args& args)
                        {"idle", n},
                        {"memory_mib", info->memory_mib},
                        {"accel", info->accel},
+                       {"boot", info->boot},
                        {"rss_kib", m.rss_kib},
                        {"rss_kib_per_vm", n == 0 ? 0 : m.rss_kib / n},
                        {"pss_kib", m.pss_kib},
@@ -150,13 +159,13 @@ int pool_ls(const Context& ctx, const Args& args)
         std::printf("%s\n", arr.dump(2).c_str());
         return 0;
     }
-    std::printf("%-16s %-5s %-5s %-7s %-5s %-15s %-15s %s\n", "IMAGE", "SIZE", "IDLE", "MEMORY", "ACCEL", "RSS", "PSS",
-                "PID");
+    std::printf("%-16s %-5s %-5s %-7s %-5s %-8s %-15s %-15s %s\n", "IMAGE", "SIZE", "IDLE", "MEMORY", "ACCEL", "BOOT",
+                "RSS", "PSS", "PID");
     for (const auto& j : arr) {
         auto n = j["idle"].get<std::size_t>();
-        std::printf("%-16s %-5u %-5zu %-7s %-5s %-15s %-15s %d\n", j["image"].get<std::string>().c_str(),
+        std::printf("%-16s %-5u %-5zu %-7s %-5s %-8s %-15s %-15s %d\n", j["image"].get<std::string>().c_str(),
                     j["size"].get<unsigned>(), n, (std::to_string(j["memory_mib"].get<std::uint64_t>()) + "M").c_str(),
-                    j["accel"].get<std::string>().c_str(),
+                    j["accel"].get<std::string>().c_str(), j["boot"].get<std::string>().c_str(),
                     mib_total_and_each(j["rss_kib"].get<std::uint64_t>(), n).c_str(),
                     mib_total_and_each(j["pss_kib"].get<std::uint64_t>(), n).c_str(), j["pid"].get<int>());
     }

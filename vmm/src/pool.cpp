@@ -4,6 +4,7 @@
 #include <fleet/base/file.hpp>
 #include <fleet/base/process.hpp>
 #include <fleet/base/socket.hpp>
+#include <fleet/vmm/snapshot.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -71,6 +72,39 @@ std::string pool_key(const VmSpec& s)
     return key;
 }
 
+void settle_pool_boot(VmSpec& spec, PoolBoot how)
+{
+    switch (how) {
+        case PoolBoot::automatic:
+            spec.snapshot = spec.snapshot && spec.accel == Accel::kvm;
+            break;
+        case PoolBoot::snapshot:
+            spec.snapshot = true;
+            break;
+        case PoolBoot::cold:
+            spec.snapshot = false;
+            break;
+    }
+}
+
+Result<PoolBoot> parse_pool_boot(std::string_view word)
+{
+    if (word == "auto") return PoolBoot::automatic;
+    if (word == "snapshot") return PoolBoot::snapshot;
+    if (word == "cold") return PoolBoot::cold;
+    return fail("'" + std::string(word) + "' is not a pool boot: auto, snapshot or cold");
+}
+
+std::string pool_boot(const VmSpec& spec)
+{
+    // Its accelerator may be settled only as each VM launches (a router's
+    // pool): which one it is does not change whether a snapshot may serve.
+    VmSpec settled = spec;
+    if (settled.accel == Accel::automatic) settled.accel = Accel::tcg;
+    if (settled.cpu.empty()) settled.cpu = "max";
+    return settled.snapshot && snapshot_unfit(settled).empty() ? "snapshot" : "cold";
+}
+
 Result<PoolInfo> read_pool_info(const std::string& dir)
 {
     auto j = read_json(dir + "/pool.json");
@@ -83,15 +117,16 @@ Result<PoolInfo> read_pool_info(const std::string& dir)
     p.key = j->value("key", "");
     p.memory_mib = j->value("memory_mib", std::uint64_t{0});
     p.accel = j->value("accel", "");
+    p.boot = j->value("boot", "cold");
     if (p.pid <= 0 || p.key.empty()) return fail(dir + "/pool.json is incomplete");
     return p;
 }
 
 Result<> write_pool_info(const std::string& dir, const PoolInfo& p)
 {
-    json j{{"image", p.image},          {"size", p.size}, {"pid", p.pid},
-           {"pid_start", p.pid_start},  {"key", p.key},   {"accel", p.accel},
-           {"memory_mib", p.memory_mib}};
+    json j{{"image", p.image},           {"size", p.size}, {"pid", p.pid},
+           {"pid_start", p.pid_start},   {"key", p.key},   {"accel", p.accel},
+           {"memory_mib", p.memory_mib}, {"boot", p.boot}};
     return replace_file(dir, "pool.json", j.dump(2) + "\n", Sync::no);
 }
 

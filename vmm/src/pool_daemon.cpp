@@ -98,7 +98,8 @@ Result<> Daemon::setup()
                   proc_info(::getpid()).value_or(ProcInfo{}).start_time,
                   pool_key(d_.base.spec),
                   d_.base.spec.memory_mib,
-                  std::string(to_string(d_.base.spec.accel))};
+                  std::string(to_string(d_.base.spec.accel)),
+                  pool_boot(d_.base.spec)};
     return write_pool_info(d_.dir, info);
 }
 

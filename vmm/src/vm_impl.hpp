@@ -266,10 +266,7 @@ struct Vm::Impl {
             if (line == FLEET_CTL_READY) {
                 mark_ready();
             } else if (line == FLEET_CTL_WAITING && exec_deferred) {
-                waiting = true;
-                if (boot_timer) loop.cancel(std::exchange(boot_timer, 0));  // booted: it waits for its program
-                if (hooks.waiting) hooks.waiting();
-                arm_watch();
+                on_waiting();
             } else if (line.starts_with(exit_word)) {
                 int v = -1;
                 auto num = line.substr(exit_word.size());
@@ -280,6 +277,16 @@ struct Vm::Impl {
             }
             ctl_line.clear();
         }
+    }
+
+    // Booted (or restored) to the point where it waits for its program.
+    void on_waiting()
+    {
+        if (waiting) return;
+        waiting = true;
+        if (boot_timer) loop.cancel(std::exchange(boot_timer, 0));  // booted: it waits for its program
+        if (hooks.waiting) hooks.waiting();
+        arm_watch();
     }
 
     void on_qemu_message(std::string_view bytes)
@@ -352,6 +359,8 @@ struct Vm::Impl {
         else if (m.event == "RESUME" && state != VmState::stopping) {
             set_state(ready ? VmState::running : VmState::starting);
             arm_boot_timer();  // a VM created paused boots now, whoever sent the cont
+            // A restored guest runs again where its save stopped it: waiting.
+            if (restoring && exec_deferred && !waiting) on_waiting();
         } else if (m.event == "SHUTDOWN")
             shutdown = m.value;
         else if (m.event == "GUEST_PANICKED")

@@ -29,7 +29,7 @@ std::string runtime_of(const LaunchOptions& options)
 std::string choose_incoming(const VmSpec& spec, const LaunchOptions& options, const std::string& qemu,
                             const VmHooks& hooks)
 {
-    if (!options.incoming.empty() || !spec.snapshot || options.defer_exec) return options.incoming;
+    if (!options.incoming.empty() || !spec.snapshot) return options.incoming;
     SnapshotPick pick = pick_snapshot(spec, SnapshotContext{qemu, runtime_of(options)});
     if (!pick.note.empty() && hooks.note) hooks.note(pick.note);
     return pick.path;

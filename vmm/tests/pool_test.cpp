@@ -62,6 +62,52 @@ TEST_CASE("the pool key: what a waiting VM must share with a run")
     CHECK(pool_key(b).empty());
 }
 
+TEST_CASE("a pool restores its VMs under KVM, boots them under TCG, unless told")
+{
+    VmSpec linux_image = spec();
+    linux_image.kernel = "/nonexistent/vmlinux";
+    linux_image.initrd = "/nonexistent/initramfs.cpio";
+    linux_image.cpu = "max";
+    linux_image.snapshot = true;  // the image's snapshot=yes
+    VmSpec s = linux_image;
+    settle_pool_boot(s, PoolBoot::automatic);
+    CHECK_FALSE(s.snapshot);  // TCG: a booted guest has translated its paths
+    CHECK(pool_boot(s) == "cold");
+    s = linux_image;
+    s.accel = Accel::kvm;
+    settle_pool_boot(s, PoolBoot::automatic);
+    CHECK(s.snapshot);
+    CHECK(pool_boot(s) == "snapshot");
+    s = linux_image;
+    settle_pool_boot(s, PoolBoot::snapshot);  // --snapshot under TCG
+    CHECK(pool_boot(s) == "snapshot");
+    s.accel = Accel::kvm;
+    settle_pool_boot(s, PoolBoot::cold);
+    CHECK(pool_boot(s) == "cold");
+    CHECK(parse_pool_boot("auto") == PoolBoot::automatic);
+    CHECK(parse_pool_boot("cold") == PoolBoot::cold);
+    CHECK(parse_pool_boot("snapshot") == PoolBoot::snapshot);
+    CHECK_FALSE(parse_pool_boot("warm"));
+    s = linux_image;
+    s.accel = Accel::kvm;
+    s.snapshot = false;  // the image has none
+    settle_pool_boot(s, PoolBoot::automatic);
+    CHECK_FALSE(s.snapshot);
+    s = linux_image;
+    s.accel = Accel::automatic;  // a router's pool: settled as each VM launches
+    s.cpu.clear();
+    CHECK(pool_boot(s) == "snapshot");
+    VmSpec hello = spec();  // no initrd: nothing to restore, whatever it says
+    hello.accel = Accel::kvm;
+    hello.cpu = "host";
+    hello.snapshot = true;
+    CHECK(pool_boot(hello) == "cold");
+    // How a pool's VMs boot is not part of the key: any of them stands in for a cold boot.
+    VmSpec cold = linux_image;
+    cold.snapshot = false;
+    CHECK(pool_key(cold) == pool_key(linux_image));
+}
+
 TEST_CASE("claiming renames the entry: one claimant per VM; stale entries go")
 {
     TempDir tmp;
@@ -86,7 +132,7 @@ TEST_CASE("pool.json round-trips; a pool without a daemon is reconciled")
     TempDir tmp;
     std::string dir = tmp.path() + "/echo";
     make_pool(dir);
-    PoolInfo in{"echo", 3, ::getpid(), 42, pool_key(spec()), 64, "tcg"};
+    PoolInfo in{"echo", 3, ::getpid(), 42, pool_key(spec()), 64, "tcg", "snapshot"};
     REQUIRE(write_pool_info(dir, in));
     auto out = read_pool_info(dir);
     REQUIRE(out);
@@ -94,6 +140,7 @@ TEST_CASE("pool.json round-trips; a pool without a daemon is reconciled")
     CHECK(out->size == 3);
     CHECK(out->key == in.key);
     CHECK(out->pid_start == 42);
+    CHECK(out->boot == "snapshot");
 
     Fd lock(::open((dir + "/lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
     REQUIRE(::flock(lock.get(), LOCK_EX) == 0);

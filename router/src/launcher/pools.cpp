@@ -109,8 +109,9 @@ WarmPools::~WarmPools()
 
 // What a domain of type 'qemu' naming only the image gets: its key is the
 // pool's (vm_options.cpp builds both).
-static DomainResult<vmm::SupervisorOptions> pool_options(const std::string& image, const LauncherOptions& o)
+static DomainResult<vmm::SupervisorOptions> pool_options(const PoolSetting& setting, const LauncherOptions& o)
 {
+    const std::string& image = setting.image;
     DomainDef def;
     def.name = "pool";
     def.image = image;
@@ -119,6 +120,7 @@ static DomainResult<vmm::SupervisorOptions> pool_options(const std::string& imag
     if (!so) return so;
     so->spec.args.clear();  // each claim brings its program's
     so->detached = false;   // until a claim says how it runs (pooled.cpp)
+    vmm::settle_pool_boot(so->spec, setting.boot);
     return so;
 }
 
@@ -142,7 +144,7 @@ void WarmPools::start()
         ::unlink((dir + "/" + router_marker).c_str());
     }
     for (auto& [image, p] : pools_) {
-        auto so = pool_options(image, o_);
+        auto so = pool_options(p.setting, o_);
         if (!so) {
             log_.info("warm pool '" + image + "': " + so.error().message);
             continue;
@@ -174,7 +176,7 @@ Result<bool> WarmPools::adopt(Pool& p)
     auto pinned = pin_process(info->pid, info->pid_start);  // watched through it: never a reused pid
     auto owner = proc_info(info->pid);
     if (!pinned || !owner || owner->uid != ::geteuid()) return fail("its daemon is gone or not the router's user's");
-    if (info->key == p.key && info->size == p.setting.size) {
+    if (info->key == p.key && info->size == p.setting.size && info->boot == vmm::pool_boot(p.base.spec)) {
         p.pid = info->pid;
         p.start = info->pid_start;
         p.pidfd = std::move(*pinned);

@@ -22,6 +22,7 @@
 #include <fleet/base/loop.hpp>
 #include <fleet/router/log.hpp>
 #include <fleet/router/supervisor_launcher.hpp>
+#include <fleet/vmm/pool.hpp>
 #include <fleet/vmm/store.hpp>
 #include <fleet/vmm/supervisor.hpp>
 
@@ -37,8 +38,9 @@
 namespace fleet::router {
 
 struct PoolSetting {
-    std::string image;  // a catalog name
-    unsigned size = 1;  // VMs kept waiting
+    std::string image;                              // a catalog name
+    unsigned size = 1;                              // VMs kept waiting
+    vmm::PoolBoot boot = vmm::PoolBoot::automatic;  // the `pool-boot` setting
     bool operator==(const PoolSetting&) const = default;
 };
 

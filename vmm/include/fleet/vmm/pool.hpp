@@ -1,7 +1,7 @@
 // fleet — warm pools: VMs booted in advance, each waiting for one program.
 //
 //   <runtime>/pool/<image>/lock          flock(2)ed by the pool's daemon while it lives
-//   <runtime>/pool/<image>/pool.json     the daemon: pid, size, the spec's key, memory, accel
+//   <runtime>/pool/<image>/pool.json     the daemon: pid, size, the spec's key, memory, accel, boot
 //   <runtime>/pool/<image>/slots/<slot>/ a pooled VM's files until it is claimed
 //                                        (claim.sock, qmp.sock, vmm.log, kernel.log, slot.json)
 //   <runtime>/pool/<image>/idle/<slot>   the claim socket of a VM that waits, renamed here
@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace fleet::vmm {
@@ -36,6 +37,7 @@ struct PoolInfo {
     std::string key;  // pool_key of its VMs' spec
     std::uint64_t memory_mib = 0;
     std::string accel;
+    std::string boot;  // pool_boot: how its VMs come to wait
 };
 
 struct SlotInfo {
@@ -54,6 +56,22 @@ std::string pool_dir(const std::string& runtime_dir, const std::string& image);
 // a pool: shares, disks, network interfaces, rng, a working folder, or
 // created paused. Name, arguments and environment do not count.
 std::string pool_key(const VmSpec& spec);
+
+// How a pool's VMs come to wait. `automatic` (its owner did not say;
+// spec.snapshot as the image has it): a VM of an image with a snapshot is
+// restored from it under KVM, and boots cold under TCG. A restored VM
+// holds the same guest at a fraction of a boot's CPU, and its RAM's
+// untouched pages are the snapshot file's, one copy for every VM; but
+// under TCG it must translate again every code path its program takes,
+// where a guest that booted has translated much of it while booting
+// (docs/cold-path.md, "Pools restored from a snapshot": a claim's ~35 ms
+// becomes ~86). Sets spec.snapshot.
+enum class PoolBoot { automatic, snapshot, cold };
+void settle_pool_boot(VmSpec& spec, PoolBoot how);
+// "auto", "snapshot" or "cold"; the error names the word.
+Result<PoolBoot> parse_pool_boot(std::string_view word);
+// "snapshot" where a pool of this spec restores its VMs, else "cold".
+std::string pool_boot(const VmSpec& spec);
 
 Result<PoolInfo> read_pool_info(const std::string& dir);
 Result<> write_pool_info(const std::string& dir, const PoolInfo& info);

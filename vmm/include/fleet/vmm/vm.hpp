@@ -34,8 +34,9 @@ struct VmHooks {
     std::function<void(VmState)> state_changed;
     std::function<void(const QmpMessage&)> event;
     std::function<void(const ExitInfo&)> exited;
-    // The guest said `waiting` and its exec block was deferred
-    // (LaunchOptions::defer_exec): it has booted and waits for deliver_exec.
+    // The guest said `waiting` (or was restored, and runs again) and its
+    // exec block was deferred (LaunchOptions::defer_exec): it has booted
+    // and waits for deliver_exec.
     std::function<void()> waiting;
 };
 
@@ -50,7 +51,9 @@ struct LaunchOptions {
     std::string runtime_dir;  // accelerator verdicts and snapshots ("": the default)
     // Boot without the exec block (a warm pool; a snapshot's first boot,
     // saved while it waits): the boot deadline ends at the guest's `waiting`
-    // line, hooks.waiting runs, and deliver_exec writes the block later.
+    // line, hooks.waiting runs, and deliver_exec writes the block later. A
+    // restore (a pool's, spec.snapshot) is a guest saved waiting: it waits
+    // once QEMU says RESUME.
     bool defer_exec = false;
     // Restore the guest from this snapshot file (snapshot.hpp: its RAM,
     // then QEMU's stream) instead of booting it; "" and spec.snapshot: find
