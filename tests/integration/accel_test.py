@@ -18,6 +18,7 @@ kernel with an initrd); the snapshot cases use the real linux-sh image.
 tests/integration/kvm_test.py is the same decision against the real KVM.
 """
 import glob
+import json
 import os
 import re
 import shutil
@@ -292,6 +293,28 @@ def test_nested_host_snapshots_under_the_accelerator_its_verdict_names(fleet):
     check(len(host.probes()) == 2, f"probes {host.probe_cpus()}")
 
 
+def test_a_pool_restores_under_kvm_and_boots_under_tcg(fleet):
+    """`pool start` on its default: a good KVM host's pool of a Linux image
+    restores its VMs from the image's snapshot under -accel kvm; a host
+    without KVM boots them (TCG: pool.hpp, settle_pool_boot)."""
+    host = Host(fleet, "good")
+    for mode, boot in (("good", "snapshot"), ("nokvm", "cold")):
+        host.set_mode(mode)  # another QEMU file: probed again (test_a_new_qemu_is_probed_again)
+        try:
+            fleet.vmm("pool", "start", "-n", "1", LINUX, timeout=120, check_rc=0)
+            pools = {p["image"]: p for p in json.loads(fleet.vmm("pool", "ls", "--json", check_rc=0).stdout)}
+            check(pools[LINUX]["boot"] == boot and pools[LINUX]["accel"] == ("kvm" if mode == "good" else "tcg"),
+                  f"{mode}: pool ls {pools}")
+            waiting = host.calls()[-1]
+            check((" -incoming " in waiting) == (boot == "snapshot"), f"{mode}: the waiting VM's QEMU: {waiting}")
+            if mode == "good":
+                check(" -accel kvm -cpu host " in waiting, f"restored with {waiting}")
+            p = fleet.vmm("run", "-v", LINUX, "-c", "echo pooled", timeout=120)
+            check(p.returncode == 0 and p.stdout == b"pooled\n" and b"from the warm pool" in p.stderr, f"{mode}: {p}")
+        finally:
+            fleet.vmm("pool", "stop", LINUX)
+
+
 def test_a_new_qemu_is_probed_again(fleet):
     host = Host(fleet, "good")
     fleet.vmm("run", "hello", check_rc=0)
@@ -415,7 +438,8 @@ if __name__ == "__main__":
              test_a_hang_under_kvm_keeps_the_boot_deadline]
     if os.path.exists(os.path.join(IMAGES, "linux", LINUX + ".image")):
         tests += [test_good_kvm_snapshots_are_kept_apart_by_accelerator,
-                  test_nested_host_snapshots_under_the_accelerator_its_verdict_names]
+                  test_nested_host_snapshots_under_the_accelerator_its_verdict_names,
+                  test_a_pool_restores_under_kvm_and_boots_under_tcg]
     else:
         print(f"note: the snapshot cases are left out: no {LINUX} image in {IMAGES} (the Linux images are not built)")
     why = router_missing()
