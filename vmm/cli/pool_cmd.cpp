@@ -80,7 +80,6 @@ int pool_start(const Context& ctx, const Args& args)
     auto spec = build_spec(ctx, f, p->positional);
     if (!spec) return report(spec.error());
     auto& [s, image] = *spec;
-    if (f.snapshot && f.no_snapshot) return report("--snapshot and --no-snapshot exclude each other");
     settle_pool_boot(s, f.snapshot ? PoolBoot::snapshot : f.no_snapshot ? PoolBoot::cold : PoolBoot::automatic);
     if (image.entry_file.empty())
         return report("pool start: '" + p->positional[0] + "' is not a catalog image a pool can hold");

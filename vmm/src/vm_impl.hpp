@@ -360,7 +360,7 @@ struct Vm::Impl {
             set_state(ready ? VmState::running : VmState::starting);
             arm_boot_timer();  // a VM created paused boots now, whoever sent the cont
             // A restored guest runs again where its save stopped it: waiting.
-            if (restoring && exec_deferred && !waiting) on_waiting();
+            if (restoring && exec_deferred) on_waiting();
         } else if (m.event == "SHUTDOWN")
             shutdown = m.value;
         else if (m.event == "GUEST_PANICKED")
