@@ -442,6 +442,8 @@ static void get_block(const char* cmdline)
         const char* why = fleet_exec_check_header(&hdr);
         if (why) fatal(FLEET_EXIT_BAD_EXEC, "bad exec block: %s", why);
         if ((size_t)len != sizeof hdr + hdr.size) fatal(FLEET_EXIT_BAD_EXEC, "bad exec block: truncated");
+        if (hdr.flags & FLEET_EXEC_F_REHEARSE)
+            fatal(FLEET_EXIT_BAD_EXEC, "bad exec block: a rehearsal on the command line");
         strings = buf + sizeof hdr;
     } else {
         ctl_line(FLEET_CTL_WAITING "\n");
@@ -691,8 +693,9 @@ static char** program_args(const struct share* shares, int nshares)
     return args;
 }
 
-/* The program, in a session of its own, on the stdio ports. */
-static pid_t start_program(char** args)
+/* The program, in a session of its own, on the stdio ports; or, given a
+ * null_fd (a rehearsal), on that. */
+static pid_t start_program(char** args, int null_fd)
 {
     // vfork: the child borrows init's memory until it execs, so nothing of
     // init's is copied (its page tables, then its pages on write). Under
@@ -706,7 +709,9 @@ static pid_t start_program(char** args)
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
         setsid();
-        if (tty_master >= 0)
+        if (null_fd >= 0)
+            for (int i = 0; i < 3; ++i) dup2(null_fd, i);
+        else if (tty_master >= 0)
             enter_terminal();
         else
             for (int i = 0; i < 3; ++i) dup2(port_fd[i], i);
@@ -717,7 +722,7 @@ static pid_t start_program(char** args)
         write_all(2, msg, (size_t)n);
         _exit(err == ENOENT ? 127 : 126);
     }
-    if (tty_master < 0) close(port_fd[P_IN]);  // the program's alone; with a terminal, init relays it
+    if (tty_master < 0 && null_fd < 0) close(port_fd[P_IN]);  // the program's alone; with a terminal, init relays it
     return child;
 }
 
@@ -775,6 +780,27 @@ static int wait_program(pid_t child, int sfd, bool* stopped)
     return status > 255 ? 255 : status;
 }
 
+/* A rehearsal block (FLEET_EXEC_F_REHEARSE): what a start does up to its
+ * program's end (the trailer is applied already), with the program on
+ * /dev/null and nothing said on ctl, so that TCG has translated those
+ * code paths before a real block comes. Its status is of no interest. */
+static void rehearse(int sfd)
+{
+    if (hdr.sharec || hdr.netc || (hdr.flags & FLEET_EXEC_F_TTY))
+        fatal(FLEET_EXIT_BAD_EXEC, "bad exec block: a rehearsal with shares, interfaces or a terminal");
+    char** args = program_args(NULL, 0);
+    int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null_fd < 0) fatal(125, "cannot open /dev/null: %m");
+    pid_t child = start_program(args, null_fd);
+    close(null_fd);
+    bool stopped = false;
+    wait_program(child, sfd, &stopped);
+    if (stopped) finish(0, true);  // the power button, pressed meanwhile: a guest shutdown
+    free(args);
+    free(strings);
+    strings = NULL;
+}
+
 int main(void)
 {
     sigset_t all;
@@ -796,8 +822,12 @@ int main(void)
     // for it) holds them: a restored guest does not run these paths again.
     open_power_buttons();
     int sfd = signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
-    get_block(cmdline);
-    apply_host_trailer();
+    for (;;) {  // rehearsals (a warm pool's, under TCG), then the program's block
+        get_block(cmdline);
+        apply_host_trailer();
+        if (!(hdr.flags & FLEET_EXEC_F_REHEARSE)) break;
+        rehearse(sfd);
+    }
     struct share shares[MAX_SHARES] = {{0}};
     int nshares = (int)hdr.sharec;
     char* nets[FLEET_MAX_NETS];
@@ -818,7 +848,7 @@ int main(void)
     if (hypervisor_wanted && hypervisor_bridge_start(hv_devs, FLEET_HYPERVISOR_PORTS, port_fd, 4) < 0)
         fatal(125, "cannot start the hypervisor channel's bridge: %m");
     ctl_line(FLEET_CTL_READY "\n");
-    program = start_program(args);
+    program = start_program(args, -1);
     bool stopped = false;
     int status = wait_program(program, sfd, &stopped);
     drain_terminal();

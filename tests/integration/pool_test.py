@@ -270,7 +270,9 @@ def test_other_options_boot_cold(fleet):
 
 def linux_pool_as_cold(fleet, *opts, boot):
     """A pool of linux-cat started with opts, whose VMs come to wait as
-    `boot` says; each claim's output as a cold boot's, and each guest's own
+    `boot` says, rehearsed under TCG unless opts say --no-rehearsal (the
+    guest's second `waiting` ends one, so the log's line says the guest
+    did it); each claim's output as a cold boot's, and each guest's own
     randomness (restored guests share their RNG's state until their exec
     block's seed)."""
     if b"linux-cat" not in fleet.vmm("images", check_rc=0).stdout:
@@ -281,6 +283,9 @@ def linux_pool_as_cold(fleet, *opts, boot):
     logs = glob.glob(os.path.join(fleet.pool_dir("linux-cat"), "slots", "*", "vmm.log"))
     restored = [b"restoring from snapshot" in open(f, "rb").read() for f in logs]
     check(len(logs) == 2 and restored == [boot == "snapshot"] * 2, f"{boot}: waiting VMs restored: {restored}")
+    rehearse = fleet.env["FLEET_ACCEL"] == "tcg" and "--no-rehearsal" not in opts  # LaunchOptions::rehearse
+    rehearsed = [b"rehearsed a start in" in open(f, "rb").read() for f in logs]
+    check(rehearsed == [rehearse] * 2, f"{boot} {opts}: waiting VMs rehearsed: {rehearsed}")
     same(*warm_and_cold(fleet, "linux-cat", input=b"through linux\n"), "linux-cat")
     ids = set()
     for _ in range(2):
@@ -293,7 +298,7 @@ def linux_pool_as_cold(fleet, *opts, boot):
 
 def test_linux_warm_as_cold_with_its_own_randomness(fleet):
     boot = "cold" if fleet.env["FLEET_ACCEL"] == "tcg" else "snapshot"  # the default (pool.hpp)
-    linux_pool_as_cold(fleet, boot=boot)
+    linux_pool_as_cold(fleet, "--no-rehearsal", boot=boot)
 
 
 def test_linux_restored_warm_as_cold_with_its_own_randomness(fleet):

@@ -58,6 +58,7 @@ int pool_start(const Context& ctx, const Args& args)
 {
     LaunchFlags f;
     unsigned size = 2;
+    bool no_rehearsal = false;
     const char* accel = std::getenv("FLEET_ACCEL");
     po::options_description d("Options");
     d.add_options()("size,n", po::value(&size)->default_value(2), "VMs kept waiting (1 to 64)")(
@@ -71,7 +72,10 @@ int pool_start(const Context& ctx, const Args& args)
         "seconds a stop of a claimed VM waits for its power-off before killing it")(
         "snapshot", po::bool_switch(&f.snapshot),
         "restore each VM from a saved boot of the image, made on first use (default: under KVM, the "
-        "image's snapshot=)")("no-snapshot", po::bool_switch(&f.no_snapshot), "boot each VM cold");
+        "image's snapshot=)")("no-snapshot", po::bool_switch(&f.no_snapshot), "boot each VM cold")(
+        "no-rehearsal", po::bool_switch(&no_rehearsal),
+        "under TCG, let a Linux VM wait without first rehearsing a start on /dev/null (for "
+        "comparisons: a rehearsed VM's claim finds its start's code translated)");
     int status = 0;
     auto p = parse("pool start", args, d, "[OPTIONS] IMAGE", status);
     if (!p) return status;
@@ -92,6 +96,7 @@ int pool_start(const Context& ctx, const Args& args)
     pd.base.spec = std::move(s);
     pd.base.spec.args.clear();
     pd.base.launch.qemu = ctx.qemu;
+    pd.base.launch.rehearse = !no_rehearsal;
     pd.base.image = image.name;
     pd.base.stop_deadline = std::chrono::milliseconds(static_cast<long>(f.stop_timeout * 1000));
     int rc = start_daemon(*store, std::move(pd));

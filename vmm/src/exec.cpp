@@ -93,6 +93,18 @@ Result<std::string> exec_block(const VmSpec& spec, const ExecHost* host)
     return block + body;
 }
 
+Result<std::string> rehearsal_block()
+{
+    auto host = host_trailer();
+    if (!host) return std::unexpected(host.error());
+    VmSpec rehearsal;
+    rehearsal.args = {"true"};
+    auto block = exec_block(rehearsal, &*host);
+    if (!block) return block;
+    put_u32(*block, offsetof(fleet_exec_header, flags), FLEET_EXEC_F_HOST | FLEET_EXEC_F_REHEARSE);
+    return block;
+}
+
 std::string percent_encode(std::string_view bytes)
 {
     static const char hex[] = "0123456789ABCDEF";

@@ -102,6 +102,8 @@ Result<> Vm::deliver_exec(const VmSpec& program)
     Impl& m = *impl_;
     if (m.state == VmState::exited || !m.ctl_sink) return fail("VM '" + m.spec.name + "' has exited");
     if (!m.exec_deferred) return fail("VM '" + m.spec.name + "' already has its exec block");
+    // Its guest would read the block's bytes as lines while the rehearsal runs.
+    if (m.rehearsal_sent && !m.waiting) return fail("VM '" + m.spec.name + "' is rehearsing a start");
     VmSpec with = m.spec;
     with.name = program.name;
     with.args = program.args;

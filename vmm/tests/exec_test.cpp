@@ -218,7 +218,7 @@ TEST_CASE("exec block: the host trailer (seed and clock) follows the strings", "
     CHECK(std::string_view(reinterpret_cast<const char*>(t.seed), sizeof t.seed) == host->seed);
     CHECK(t.realtime_ns == host->realtime_ns);
     fleet_exec_header bad = h;
-    bad.flags = 4;  // an unknown flag
+    bad.flags = 8;  // an unknown flag
     CHECK(fleet_exec_check_header(&bad) != nullptr);
     bad = h;
     bad.size = FLEET_EXEC_HOST_SIZE - 1;  // no room for the trailer
@@ -267,6 +267,27 @@ TEST_CASE("exec block: the terminal trailer comes before the host's", "[exec]")
 
     s.tty = Terminal{24, FLEET_TTY_MAX + 1, true};
     CHECK_FALSE(exec_block(s));  // the launcher never sends one
+}
+
+TEST_CASE("exec block: a rehearsal runs true with a fresh host trailer", "[exec]")
+{
+    auto block = rehearsal_block();
+    REQUIRE(block);
+    fleet_exec_header h;
+    std::memcpy(&h, block->data(), sizeof h);
+    CHECK(h.flags == (FLEET_EXEC_F_REHEARSE | FLEET_EXEC_F_HOST));
+    CHECK(h.argc == 1);
+    CHECK(h.envc == 0);
+    CHECK(h.sharec == 0);
+    CHECK(h.netc == 0);
+    const char* strings = block->data() + sizeof h;
+    REQUIRE(fleet_exec_check_header(&h) == nullptr);
+    REQUIRE(fleet_exec_check_strings(&h, strings) == nullptr);
+    CHECK(std::string(strings, fleet_exec_strings_size(&h)) == std::string("true\0\0", 6));
+    auto other = rehearsal_block();
+    REQUIRE(other);
+    CHECK(block->substr(block->size() - FLEET_EXEC_HOST_SIZE, FLEET_EXEC_SEED_SIZE) !=
+          other->substr(other->size() - FLEET_EXEC_HOST_SIZE, FLEET_EXEC_SEED_SIZE));  // a seed of its own
 }
 
 TEST_CASE("percent encoding round-trips through the guests' decoder", "[exec]")

@@ -121,6 +121,7 @@ static DomainResult<vmm::SupervisorOptions> pool_options(const PoolSetting& sett
     so->spec.args.clear();  // each claim brings its program's
     so->detached = false;   // until a claim says how it runs (pooled.cpp)
     vmm::settle_pool_boot(so->spec, setting.boot);
+    so->launch.rehearse = true;  // under TCG (vm.hpp)
     return so;
 }
 

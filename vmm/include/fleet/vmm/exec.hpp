@@ -28,6 +28,13 @@ Result<std::string> exec_block(const VmSpec& spec, const ExecHost* host = nullpt
 // FLEET_EXEC_SEED_SIZE bytes from getrandom(2) and CLOCK_REALTIME now.
 Result<ExecHost> host_trailer();
 
+// A rehearsal (FLEET_EXEC_F_REHEARSE) with a fresh host trailer: Linux init
+// runs `true` as it would a program, on /dev/null, then waits for the next
+// block. What runs is any image's busybox applet, and the paths it takes
+// (the reseed, a vfork and an exec of a static program, its end) are a
+// start's.
+Result<std::string> rehearsal_block();
+
 // Percent-encoding for the kernel command line (FLEET_CMDLINE_EXEC): every
 // byte but [A-Za-z0-9._/-] becomes %XX.
 std::string percent_encode(std::string_view bytes);

@@ -55,6 +55,10 @@ struct LaunchOptions {
     // restore (a pool's, spec.snapshot) is a guest saved waiting: it waits
     // once QEMU says RESUME.
     bool defer_exec = false;
+    // ... and before it counts as waiting, a Linux guest under TCG runs a
+    // rehearsal (rehearsal_block, exec.hpp), so that the code paths of its
+    // start are translated before its claim (a warm pool's VMs).
+    bool rehearse = false;
     // Restore the guest from this snapshot file (snapshot.hpp: its RAM,
     // then QEMU's stream) instead of booting it; "" and spec.snapshot: find
     // or make one.

@@ -17,9 +17,10 @@
 #include <stdint.h>
 
 #define FLEET_ABI_VERSION                                                                \
-    6 /* 2: argv, environment and working folder in the exec block; 3: its host trailer; \
+    7 /* 2: argv, environment and working folder in the exec block; 3: its host trailer; \
        4: the shares' mount points in it, 5: the network interfaces too, not on the      \
-       kernel command line; 6: a terminal for the program (FLEET_EXEC_F_TTY) */
+       kernel command line; 6: a terminal for the program (FLEET_EXEC_F_TTY);            \
+       7: rehearsals (FLEET_EXEC_F_REHEARSE) */
 
 /* ---- stdio=virtio: one virtio-serial device, four named ports -------------
  * The launcher adds `virtio-serial-device,max_ports=FLEET_VSERIAL_MAX_PORTS`
@@ -214,7 +215,18 @@ enum fleet_port {
  * (and stderr with FLEET_TTY_STDERR), and relays fleet.stdin to it and it
  * to fleet.stdout; the host's terminal is raw, so keys such as Ctrl-C
  * reach the guest's line discipline. The runtime and hello have no
- * terminal: the launcher sends them no such block. */
+ * terminal: the launcher sends them no such block.
+ *
+ * With FLEET_EXEC_F_REHEARSE in `flags`, the block is a rehearsal, not the
+ * program's: Linux init applies its host trailer, runs its argv[0] with
+ * its arguments and environment as it would a program, but on /dev/null
+ * and saying nothing on ctl, waits for it to end, then says "waiting"
+ * again and reads the next block. A rehearsal has no shares, interfaces
+ * or terminal, and never comes on the command line. Under TCG a warm
+ * pool sends one to each of its Linux VMs before it counts the VM as
+ * waiting, so that the code paths of a start are translated before a
+ * claim takes it (a restored guest's translation cache is empty). The
+ * launcher sends rehearsals to no other guest. */
 #define FLEET_FWCFG_EXEC       "opt/fleet/exec"
 #define FLEET_FWCFG_PORT_SEL   0x510       /* 16-bit selector */
 #define FLEET_FWCFG_PORT_DATA  0x511       /* 8-bit data */
@@ -255,6 +267,8 @@ struct fleet_exec_tty {
 };
 #define FLEET_EXEC_TTY_SIZE 8 /* sizeof(struct fleet_exec_tty) */
 
+#define FLEET_EXEC_F_REHEARSE 4u
+
 /* The bytes of the trailers: the terminal's, then the host's. */
 static inline uint32_t fleet_exec_trailers_size(const struct fleet_exec_header* h)
 {
@@ -291,7 +305,7 @@ static inline const char* fleet_exec_check_header(const struct fleet_exec_header
 {
     if (h->magic != FLEET_EXEC_MAGIC) return "bad magic (not an exec block)";
     if (h->version != FLEET_ABI_VERSION) return "unsupported version";
-    if (h->flags & ~(FLEET_EXEC_F_HOST | FLEET_EXEC_F_TTY)) return "unknown flags";
+    if (h->flags & ~(FLEET_EXEC_F_HOST | FLEET_EXEC_F_TTY | FLEET_EXEC_F_REHEARSE)) return "unknown flags";
     if (h->size < fleet_exec_trailers_size(h)) return "no room for the trailers";
     if (fleet_exec_strings_size(h) > FLEET_EXEC_MAX_SIZE) return "too large";
     if (h->argc > FLEET_EXEC_MAX_STRINGS || h->envc > FLEET_EXEC_MAX_STRINGS - h->argc) return "too many strings";
