@@ -124,7 +124,7 @@ void describe(po::options_description& cmdline, po::options_description& file, R
     flag("pool-size", po::value(&r.pool_size)->default_value(1), "the size of a pool named without :SIZE (1 to 64)");
     flag("pool-boot", po::value(&r.pool_boot)->default_value("auto"),
          "how a pool's VMs come to wait: 'snapshot' (restored from their image's snapshot), 'cold' (booted), or "
-         "'auto': restored under KVM where the image has a snapshot, booted under TCG");
+         "'auto': restored where the image has a snapshot");
     add_limit_options(file, r.limits);
 }
 

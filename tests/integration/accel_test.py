@@ -293,12 +293,13 @@ def test_nested_host_snapshots_under_the_accelerator_its_verdict_names(fleet):
     check(len(host.probes()) == 2, f"probes {host.probe_cpus()}")
 
 
-def test_a_pool_restores_under_kvm_and_boots_under_tcg(fleet):
+def test_a_pool_restores_under_kvm_and_under_tcg(fleet):
     """`pool start` on its default: a good KVM host's pool of a Linux image
-    restores its VMs from the image's snapshot under -accel kvm; a host
-    without KVM boots them (TCG: pool.hpp, settle_pool_boot)."""
+    restores its VMs from the image's snapshot under -accel kvm, without a
+    rehearsal; a host without KVM restores them under TCG and rehearses
+    (pool.hpp, settle_pool_boot; vm.hpp, LaunchOptions::rehearse)."""
     host = Host(fleet, "good")
-    for mode, boot in (("good", "snapshot"), ("nokvm", "cold")):
+    for mode, boot in (("good", "snapshot"), ("nokvm", "snapshot")):
         host.set_mode(mode)  # another QEMU file: probed again (test_a_new_qemu_is_probed_again)
         try:
             fleet.vmm("pool", "start", "-n", "1", LINUX, timeout=120, check_rc=0)
@@ -309,6 +310,9 @@ def test_a_pool_restores_under_kvm_and_boots_under_tcg(fleet):
             check((" -incoming " in waiting) == (boot == "snapshot"), f"{mode}: the waiting VM's QEMU: {waiting}")
             if mode == "good":
                 check(" -accel kvm -cpu host " in waiting, f"restored with {waiting}")
+            logs = glob.glob(os.path.join(fleet.runtime, "pool", LINUX, "slots", "*", "vmm.log"))
+            rehearsed = [b"rehearsed a start in" in open(f, "rb").read() for f in logs]
+            check(rehearsed == [mode == "nokvm"], f"{mode}: rehearsed {rehearsed}")
             p = fleet.vmm("run", "-v", LINUX, "-c", "echo pooled", timeout=120)
             check(p.returncode == 0 and p.stdout == b"pooled\n" and b"from the warm pool" in p.stderr, f"{mode}: {p}")
         finally:
@@ -439,7 +443,7 @@ if __name__ == "__main__":
     if os.path.exists(os.path.join(IMAGES, "linux", LINUX + ".image")):
         tests += [test_good_kvm_snapshots_are_kept_apart_by_accelerator,
                   test_nested_host_snapshots_under_the_accelerator_its_verdict_names,
-                  test_a_pool_restores_under_kvm_and_boots_under_tcg]
+                  test_a_pool_restores_under_kvm_and_under_tcg]
     else:
         print(f"note: the snapshot cases are left out: no {LINUX} image in {IMAGES} (the Linux images are not built)")
     why = router_missing()

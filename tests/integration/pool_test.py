@@ -297,12 +297,15 @@ def linux_pool_as_cold(fleet, *opts, boot):
 
 
 def test_linux_warm_as_cold_with_its_own_randomness(fleet):
-    boot = "cold" if fleet.env["FLEET_ACCEL"] == "tcg" else "snapshot"  # the default (pool.hpp)
-    linux_pool_as_cold(fleet, "--no-rehearsal", boot=boot)
+    linux_pool_as_cold(fleet, boot="snapshot")  # the default, under any accelerator (pool.hpp)
 
 
-def test_linux_restored_warm_as_cold_with_its_own_randomness(fleet):
-    linux_pool_as_cold(fleet, "--snapshot", boot="snapshot")
+def test_linux_booted_warm_as_cold_with_its_own_randomness(fleet):
+    linux_pool_as_cold(fleet, "--no-snapshot", boot="cold")
+
+
+def test_linux_unrehearsed_warm_as_cold(fleet):
+    linux_pool_as_cold(fleet, "--snapshot", "--no-rehearsal", boot="snapshot")
 
 
 def test_bad_input(fleet):
@@ -325,5 +328,6 @@ if __name__ == "__main__":
           test_an_emptied_pool_refills_every_time, test_pool_memory_reported, test_killed_daemon_leaves_nothing, test_claim_race,
           test_stop_leaves_running_programs,
           test_a_waiting_vm_has_no_boot_deadline, test_other_options_boot_cold, test_linux_warm_as_cold_with_its_own_randomness,
-          test_linux_restored_warm_as_cold_with_its_own_randomness, test_bad_input],
+          test_linux_booted_warm_as_cold_with_its_own_randomness, test_linux_unrehearsed_warm_as_cold,
+          test_bad_input],
          lambda t: PoolFleet(), timeout=120)

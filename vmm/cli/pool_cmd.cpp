@@ -37,9 +37,8 @@ constexpr const char* pool_usage =
     "'fleet-vmm run IMAGE ARGS' takes a waiting VM of IMAGE's pool when its options fit\n"
     "(same memory, vCPUs and accelerator; no --share, --net or -w), else boots one;\n"
     "'run --no-pool' always boots one. Each VM runs one program and is then gone.\n"
-    "A Linux image with a snapshot has its pool's VMs restored from it under KVM, booted\n"
-    "cold under TCG (there a booted guest starts its program faster); --snapshot and\n"
-    "--no-snapshot choose.";
+    "A Linux image with a snapshot has its pool's VMs restored from it (a fraction of a\n"
+    "boot's CPU and memory); --snapshot and --no-snapshot choose.";
 
 // Fork the daemon (its own session, nobody's child but init's) and wait
 // for its word: all `size` VMs waiting, or why not.
@@ -71,8 +70,8 @@ int pool_start(const Context& ctx, const Args& args)
         "stop-timeout", po::value(&f.stop_timeout)->default_value(10, "10"),
         "seconds a stop of a claimed VM waits for its power-off before killing it")(
         "snapshot", po::bool_switch(&f.snapshot),
-        "restore each VM from a saved boot of the image, made on first use (default: under KVM, the "
-        "image's snapshot=)")("no-snapshot", po::bool_switch(&f.no_snapshot), "boot each VM cold")(
+        "restore each VM from a saved boot of the image, made on first use (default: the image's "
+        "snapshot=)")("no-snapshot", po::bool_switch(&f.no_snapshot), "boot each VM cold")(
         "no-rehearsal", po::bool_switch(&no_rehearsal),
         "under TCG, let a Linux VM wait without first rehearsing a start on /dev/null (for "
         "comparisons: a rehearsed VM's claim finds its start's code translated)");

@@ -75,8 +75,7 @@ std::string pool_key(const VmSpec& s)
 void settle_pool_boot(VmSpec& spec, PoolBoot how)
 {
     switch (how) {
-        case PoolBoot::automatic:
-            spec.snapshot = spec.snapshot && spec.accel == Accel::kvm;
+        case PoolBoot::automatic:  // the image's
             break;
         case PoolBoot::snapshot:
             spec.snapshot = true;

@@ -57,15 +57,13 @@ std::string pool_dir(const std::string& runtime_dir, const std::string& image);
 // created paused. Name, arguments and environment do not count.
 std::string pool_key(const VmSpec& spec);
 
-// How a pool's VMs come to wait. `automatic` (its owner did not say;
-// spec.snapshot as the image has it): a VM of an image with a snapshot is
-// restored from it under KVM, and boots cold under TCG. A restored VM
+// How a pool's VMs come to wait. `automatic` (its owner did not say):
+// spec.snapshot as the image has it, under any accelerator. A restored VM
 // holds the same guest at a fraction of a boot's CPU, and its RAM's
-// untouched pages are the snapshot file's, one copy for every VM; but
-// under TCG it must translate again every code path its program takes,
-// where a guest that booted has translated much of it while booting
-// (docs/cold-path.md, "Pools restored from a snapshot": a claim's ~35 ms
-// becomes ~86). Sets spec.snapshot.
+// untouched pages are the snapshot file's, one copy for every VM; under
+// TCG its empty translation cache is filled by the rehearsal every pooled
+// Linux VM runs (vm.hpp), so its claim is within 1.06-1.25x of a booted
+// one's (docs/cold-path.md, "Rehearsed pools"). Sets spec.snapshot.
 enum class PoolBoot { automatic, snapshot, cold };
 void settle_pool_boot(VmSpec& spec, PoolBoot how);
 // "auto", "snapshot" or "cold"; the error names the word.
