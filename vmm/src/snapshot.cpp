@@ -109,7 +109,7 @@ VmSpec saved_spec(const VmSpec& spec, const std::string& share_folder)
 
 std::string snapshot_unfit(const VmSpec& spec)
 {
-    if (spec.stdio != StdioKind::virtio || spec.initrd.empty()) return "not a Linux guest";
+    if (!is_linux_guest(spec)) return "not a Linux guest";
     if (spec.accel == Accel::automatic || spec.cpu.empty()) return "the accelerator is not settled";
     if (!spec.disks.empty()) return "disks";
     if (!spec.hypervisor_fds.empty()) return "a hypervisor channel";

@@ -86,6 +86,11 @@ Result<> validate_name(std::string_view name)
     return {};
 }
 
+bool is_linux_guest(const VmSpec& spec)
+{
+    return spec.stdio == StdioKind::virtio && !spec.initrd.empty();
+}
+
 Result<> validate(const VmSpec& spec)
 {
     if (auto r = validate_name(spec.name); !r) return r;

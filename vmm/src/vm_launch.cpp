@@ -316,7 +316,7 @@ Result<std::unique_ptr<Vm>> Vm::launch(Loop& loop, VmSpec spec, const LaunchOpti
     m.exec_deferred = options.defer_exec;
     // TCG's translation cache is what a rehearsal fills; under KVM there is
     // none. Linux init is the guest that knows rehearsals (guest.h).
-    m.rehearse = options.defer_exec && options.rehearse && m.accel == Accel::tcg && !m.spec.initrd.empty();
+    m.rehearse = options.defer_exec && options.rehearse && m.accel == Accel::tcg && is_linux_guest(m.spec);
     if (!m.exec_deferred && !channels->exec_block) m.ctl_sink->write(FLEET_EXEC_PREAMBLE + std::move(*block));
     m.watch(std::move(channels->qmp.host));
     return std::unique_ptr<Vm>(new Vm(std::move(impl)));

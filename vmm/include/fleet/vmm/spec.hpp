@@ -131,6 +131,10 @@ bool is_valid_name(std::string_view name);
 inline constexpr const char* name_rule = "1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit";
 Result<> validate_name(std::string_view name);
 
+// A guest run by fleet's Linux init (images/linux): an initrd, and stdio
+// on virtio-serial. What a snapshot and a rehearsal need of a guest.
+bool is_linux_guest(const VmSpec& spec);
+
 // Everything checkable before starting QEMU: name, sizes, that the kernel is
 // a readable ELF with a PVH note, that the initrd is readable.
 Result<> validate(const VmSpec& spec);
