@@ -169,17 +169,57 @@ def test_a_vm_is_never_used_twice(fleet):
 
 
 def test_an_emptied_pool_refills_every_time(fleet):
-    """A pool of one: each claim empties it, and only the daemon's own
-    timer (the refill waits 20 ms after a claim) can wake it to boot the
-    next. It once slept for good when the claimed VM's end woke it with
-    less than a millisecond of that left. The programs sleep across that
-    moment, in steps of a quarter of a millisecond."""
+    """A pool of one: each claim empties it. The refill waits for the
+    claimed VM's end, but starts no sooner than 20 ms after the claim, so
+    where the end comes first only the daemon's own timer can wake it to
+    boot the next. It once slept for good when the claimed VM's end woke it
+    with less than a millisecond of that left. The programs sleep across
+    that moment, in steps of a quarter of a millisecond."""
     fleet.pool_start("sleep", size=1)
     idle = os.path.join(fleet.pool_dir("sleep"), "idle")
     for i in range(120):
         wait_until(lambda: os.listdir(idle), 10, f"the pool refilled after {i} claims")
         p = fleet.vmm("run", "-v", "sleep", f"{0.005 + (i % 60) * 0.00025:.5f}")
         check(p.returncode == 0 and WARM in p.stderr, f"claim {i}: {p}")
+
+
+def test_the_refill_waits_for_the_claimed_vm(fleet):
+    """A refill's boot started with a claim takes a CPU from the VM just
+    claimed, so the daemon boots it once that VM has ended, or 250 ms after
+    the claim when its program runs longer. Watched through the pool's
+    slots folder, where each VM that boots or waits has its own."""
+    fleet.pool_start("sleep", size=1)
+    fleet.wait_idle("sleep", 1)
+    idle, slots = (os.path.join(fleet.pool_dir("sleep"), d) for d in ("idle", "slots"))
+
+    def claim(seconds, into):
+        into.append(fleet.vmm("run", "-v", "sleep", seconds))
+
+    done, waiting = [], os.listdir(slots)
+    t = threading.Thread(target=claim, args=("0.6", done))
+    t.start()
+    wait_until(lambda: not os.listdir(idle) and not set(waiting) & set(os.listdir(slots)), 10,
+               f"the claim of the pool's VM {waiting}")
+    # The 20 ms the daemon waited before must pass with no boot. Only what
+    # was seen well inside the window counts (a stalled test sees late).
+    start, seen = time.monotonic(), []
+    while time.monotonic() - start < 0.12:
+        names = os.listdir(slots)
+        if time.monotonic() - start < 0.12:
+            seen += names
+        time.sleep(0.002)
+    check(not seen, f"a refill booted beside the VM just claimed: {sorted(set(seen))}")
+    t.join(30)
+    check(done and done[0].returncode == 0 and WARM in done[0].stderr, f"the claim: {done}")
+    fleet.wait_idle("sleep", 1)
+    # A long program does not keep the pool short: its refill boots while it runs.
+    t = threading.Thread(target=claim, args=("3", done))
+    t.start()
+    wait_until(lambda: not os.listdir(idle), 10, "the second claim")
+    wait_until(lambda: os.listdir(slots), 2.5, "a refill beside a program that runs on")
+    check(t.is_alive(), "the program ended before the refill: the test proves nothing")
+    t.join(30)
+    check(done[1].returncode == 0 and WARM in done[1].stderr, f"the second claim: {done[1]}")
 
 
 def test_pool_memory_reported(fleet):
@@ -326,7 +366,7 @@ if __name__ == "__main__":
     main([test_runtime_programs_warm_as_cold, test_signals_reach_a_pooled_program,
           test_ctrl_z_and_ctrl_c_on_a_terminal, test_closed_stdout_ends_like_sigpipe, test_a_vm_is_never_used_twice,
           test_an_emptied_pool_refills_every_time, test_pool_memory_reported, test_killed_daemon_leaves_nothing, test_claim_race,
-          test_stop_leaves_running_programs,
+          test_the_refill_waits_for_the_claimed_vm, test_stop_leaves_running_programs,
           test_a_waiting_vm_has_no_boot_deadline, test_other_options_boot_cold, test_linux_warm_as_cold_with_its_own_randomness,
           test_linux_booted_warm_as_cold_with_its_own_randomness, test_linux_unrehearsed_warm_as_cold,
           test_bad_input],

@@ -28,10 +28,16 @@ namespace fleet::vmm {
 
 namespace {
 
-// How long after a claim the pool starts the boot that refills it. A boot
-// is ~25 ms of CPU; started with the claim, on a 2-CPU host, it held a warm
-// hello's start from 3.8 ms to 5-8 ms (p50), and its p90 from 4.4 to 10.
+// When the pool starts the boot that refills it after a claim: once the VMs
+// claimed since the last refill have ended, but not before refill_after_claim
+// (the claimant is still taking the status in) nor after refill_at_most. A
+// boot started with the claim takes a CPU from the VM just claimed: on a
+// 2-CPU host it held a warm hello's start from 3.8 ms to 5-8 ms (p50), and a
+// Linux `echo hi` under TCG (~40 ms, outliving a fixed 20 ms wait) 6-9 ms
+// longer (docs/cold-path.md). The cap keeps a long program from holding the
+// pool short.
 constexpr std::chrono::milliseconds refill_after_claim{20};
+constexpr std::chrono::milliseconds refill_at_most{250};
 
 // pool.log's cap (and one older file): a pool whose boots keep failing
 // logs a line each, every 5 s at the slowest, for as long as it runs.
@@ -42,6 +48,7 @@ struct Slot {
     Fd notify;  // the slot's lines ("idle", "claimed", "error ...")
     std::string name, partial;
     enum { booting, idle, claimed } state = booting;
+    bool holds_refill = false;  // claimed since the last refill, still running
 };
 
 class Daemon {
@@ -70,7 +77,7 @@ private:
     std::list<Slot> slots_;
     unsigned counter_ = 0, failures_ = 0;
     std::chrono::steady_clock::time_point retry_at_{};
-    std::chrono::steady_clock::time_point refill_at_{};
+    std::chrono::steady_clock::time_point refill_at_{}, refill_floor_{};
     bool stopping_ = false;
 };
 
@@ -171,6 +178,7 @@ void Daemon::fill()
 {
     auto now = std::chrono::steady_clock::now();
     if (stopping_ || now < retry_at_ || now < refill_at_) return;
+    for (auto& s : slots_) s.holds_refill = false;  // a later claim's VM holds the next one
     // A spawn that fails backs off (retry_at_): the others wait for it too,
     // so one round counts as one failure.
     for (auto n = waiting(); n < static_cast<long>(d_.size) && now >= retry_at_; ++n) spawn();
@@ -198,11 +206,15 @@ void Daemon::on_line(Slot& s, const std::string& line)
     } else if (line == "claimed") {
         s.state = Slot::claimed;
         s.notify.reset();  // its life is its claimant's now
-        // The refill waits a moment: booting it at once takes a CPU from the
-        // VM just claimed, whose program is starting (docs/cold-path.md).
-        // Claims meanwhile do not put it off further.
+        // The refill waits for this VM's end (refill_at_most): booting it at
+        // once takes a CPU from the VM just claimed, whose program is
+        // running. Claims meanwhile do not put it off further.
+        s.holds_refill = true;
         auto now = std::chrono::steady_clock::now();
-        if (refill_at_ <= now) refill_at_ = now + refill_after_claim;
+        if (refill_at_ <= now) {
+            refill_at_ = now + refill_at_most;
+            refill_floor_ = now + refill_after_claim;
+        }
         fill();
     } else if (line.starts_with("error ")) {
         log(s.name + ": " + line.substr(6));
@@ -253,6 +265,9 @@ void Daemon::reap()
         fs::remove_all(d_.dir + "/slots/" + it->name, ec);
         slots_.erase(it);
     }
+    // The VMs a refill waits for have all ended: it is due (at its floor).
+    if (std::ranges::none_of(slots_, [](const Slot& s) { return s.holds_refill; }))
+        refill_at_ = std::min(refill_at_, std::max(refill_floor_, std::chrono::steady_clock::now()));
 }
 
 int Daemon::shut_down(int status)
